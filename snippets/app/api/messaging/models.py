@@ -1,0 +1,65 @@
+"""Request and response bodies of the messaging API."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.db.message.model import Channel
+
+# --8<-- [start:message_models]
+Recipient = Annotated[str, Field(min_length=1, max_length=320)]
+Body = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class MessageCreate(BaseModel):
+    """What a client sends to create a message."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel
+    recipient: Recipient
+    body: Body
+    client_ref: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class MessageUpdate(BaseModel):
+    """A partial update: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    recipient: Recipient | None = None
+    body: Body | None = None
+
+    @field_validator("recipient", "body")
+    @classmethod
+    def reject_null(cls, value: str | None) -> str | None:
+        """Omitting a field keeps it; an explicit `null` would erase a required value."""
+        if value is None:
+            raise ValueError("cannot be null; omit the field to keep its value")
+        return value
+
+
+class MessageRead(BaseModel):
+    """A message as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    channel: Channel
+    recipient: str
+    body: str
+    client_ref: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessagePage(BaseModel):
+    """One page of messages; pass `next_cursor` back as `cursor` for the next one."""
+
+    items: list[MessageRead]
+    next_cursor: str | None
+
+
+# --8<-- [end:message_models]

@@ -1,0 +1,60 @@
+"""HTTP endpoints of messaging: parse, delegate to the service, shape the response."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import Field
+
+from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
+from app.api.messaging.service import MessagingServiceDep
+from app.api.pagination import CursorQuery, LimitQuery
+from app.api.problem_details import PROBLEM_RESPONSES
+from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
+
+
+# --8<-- [start:messaging_points]
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_message(
+    data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
+) -> MessageRead:
+    message = await service.create(data)
+    response.headers["Location"] = request.app.url_path_for("get_message", message_id=str(message.id))
+    return message
+
+
+@router.post("/batch", status_code=status.HTTP_201_CREATED)
+async def create_messages(
+    items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
+    service: MessagingServiceDep,
+) -> list[MessageRead]:
+    return await service.create_batch(items)
+
+
+@router.get("/{message_id}")
+async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
+    return await service.get(message_id)
+
+
+@router.get("")
+async def list_messages(
+    service: MessagingServiceDep,
+    cursor: CursorQuery,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> MessagePage:
+    return await service.list(limit, cursor)
+
+
+@router.patch("/{message_id}")
+async def update_message(message_id: uuid.UUID, data: MessageUpdate, service: MessagingServiceDep) -> MessageRead:
+    return await service.update(message_id, data)
+
+
+@router.delete("/{message_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_message(message_id: uuid.UUID, service: MessagingServiceDep) -> None:
+    await service.delete(message_id)
+
+
+# --8<-- [end:messaging_points]

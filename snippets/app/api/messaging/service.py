@@ -1,0 +1,74 @@
+"""Business logic of messaging: each public method is one transaction."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
+from app.base.base_table import Cursor
+from app.core.errors import NotFoundError
+from app.db.database import SessionDep
+from app.db.message.model import Message
+from app.db.message.table import MessagesTable
+
+
+# --8<-- [start:messaging_service]
+class MessagingService:
+    """Creates, reads, changes and deletes messages. It owns the transaction; tables only flush."""
+
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+        self.messages = MessagesTable(session)
+
+    async def create(self, data: MessageCreate) -> MessageRead:
+        async with self.session.begin():
+            message = await self.messages.insert_model(Message(**data.model_dump()))
+        return MessageRead.model_validate(message)
+
+    # --8<-- [end:messaging_service]
+
+    # --8<-- [start:messaging_service_batch]
+    async def create_batch(self, items: list[MessageCreate]) -> list[MessageRead]:
+        """All or nothing: if one insert fails, the whole transaction rolls back."""
+        async with self.session.begin():
+            created = [await self.messages.insert_model(Message(**item.model_dump())) for item in items]
+        return [MessageRead.model_validate(message) for message in created]
+
+    # --8<-- [end:messaging_service_batch]
+
+    # --8<-- [start:messaging_service_reads]
+    async def get(self, message_id: uuid.UUID) -> MessageRead:
+        async with self.session.begin():
+            message = await self.messages.first_or_default(message_id)
+        if message is None:
+            raise NotFoundError(f"message {message_id} does not exist")
+        return MessageRead.model_validate(message)
+
+    async def list(self, limit: int, cursor: Cursor | None) -> MessagePage:
+        async with self.session.begin():
+            page = await self.messages.all(limit=limit, after=cursor)
+        return MessagePage(
+            items=[MessageRead.model_validate(row) for row in page.items],
+            next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+        )
+
+    # --8<-- [end:messaging_service_reads]
+
+    # --8<-- [start:messaging_service_writes]
+    async def update(self, message_id: uuid.UUID, data: MessageUpdate) -> MessageRead:
+        async with self.session.begin():
+            message = await self.messages.update(message_id, data)
+        if message is None:
+            raise NotFoundError(f"message {message_id} does not exist")
+        return MessageRead.model_validate(message)
+
+    async def delete(self, message_id: uuid.UUID) -> None:
+        async with self.session.begin():
+            deleted = await self.messages.soft_delete(message_id)
+        if not deleted:
+            raise NotFoundError(f"message {message_id} does not exist")
+
+
+MessagingServiceDep = Annotated[MessagingService, Depends()]
+# --8<-- [end:messaging_service_writes]

@@ -1,0 +1,114 @@
+"""RFC 9457 problem details: one response shape for every error the API returns."""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from loguru import logger
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import ConflictError, DomainError, NotFoundError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+# --8<-- [start:problem_model]
+class FieldProblem(BaseModel):
+    """One invalid input: where it is and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(code).phrase}
+    for code in (404, 409, 422)
+}
+"""Documents the problem responses in OpenAPI; routers pass it as `responses=`."""
+
+
+# --8<-- [end:problem_model]
+
+
+# --8<-- [start:problem_handlers]
+STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
+    NotFoundError: HTTPStatus.NOT_FOUND,
+    ConflictError: HTTPStatus.CONFLICT,
+}
+
+
+def problem_response(request: Request, problem: Problem, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Render a problem with its media type and the request path as `instance`."""
+    problem.instance = request.url.path
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Map a domain error to its status; an unmapped subclass is a plain 400."""
+    assert isinstance(exc, DomainError)
+    code = next(
+        (STATUS_BY_ERROR[cls] for cls in type(exc).__mro__ if cls in STATUS_BY_ERROR),
+        HTTPStatus.BAD_REQUEST,
+    )
+    return problem_response(request, Problem(title=exc.title, status=code, detail=exc.detail))
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Answer 422 and name every invalid field, as `body.channel` or `query.limit`."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldProblem(field=".".join(str(part) for part in error["loc"]), message=error["msg"]) for error in exc.errors()
+    ]
+    problem = Problem(
+        title="Invalid request",
+        status=422,  # HTTPStatus names it differently before Python 3.13
+        detail=f"{len(errors)} invalid field(s)",
+        errors=errors,
+    )
+    return problem_response(request, problem)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Routing and protocol errors (unknown path, wrong method) as problems too."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTPStatus(exc.status_code)
+    detail = exc.detail if exc.detail != code.phrase else None
+    problem = Problem(title=code.phrase, status=code, detail=detail)
+    return problem_response(request, problem, headers=exc.headers)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Log the real cause; tell the client only that it was our fault."""
+    logger.opt(exception=exc).error("unhandled error on {path}", path=request.url.path)
+    problem = Problem(title="Internal Server Error", status=HTTPStatus.INTERNAL_SERVER_ERROR)
+    return problem_response(request, problem)
+
+
+def add_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers; `Exception` is caught by Starlette's outermost middleware."""
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
+
+
+# --8<-- [end:problem_handlers]

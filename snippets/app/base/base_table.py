@@ -1,0 +1,190 @@
+"""`BaseTable`: the repository every table class extends."""
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.base.base_entity import BaseEntity
+from app.core.errors import ConflictError
+
+ModelT = TypeVar("ModelT", bound=BaseEntity)
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+UNIQUE_VIOLATION = "23505"
+
+
+# --8<-- [start:cursor]
+@dataclass(frozen=True)
+class Cursor:
+    """A keyset position: the sort key of the last row a client has seen."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        """An opaque, URL-safe token for the `next_cursor` field."""
+        raw = f"{self.created_at.isoformat()}|{self.id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        """Parse a token from a client; raise `ValueError` for anything else."""
+        try:
+            created_at, _, id_ = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
+            return cls(created_at=datetime.fromisoformat(created_at), id=uuid.UUID(id_))
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise ValueError("not a cursor returned by this API") from error
+
+
+@dataclass(frozen=True)
+class Page(Generic[ModelT]):
+    """One page of rows and the cursor of the next page (`None` on the last one)."""
+
+    items: list[ModelT]
+    next_cursor: Cursor | None
+
+
+# --8<-- [end:cursor]
+
+
+# --8<-- [start:base_table]
+class BaseTable(Generic[ModelT]):
+    """Data access for one table, on the caller's session.
+
+    Methods `flush`, never `commit`: the service that calls them owns the transaction.
+    Reads leave out soft-deleted rows unless asked with `include_deleted=True`.
+    """
+
+    model: type[ModelT]
+    """The SQLModel class this table stores; each subclass sets it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --8<-- [end:base_table]
+
+    # --8<-- [start:base_table_reads]
+    async def first_or_default(self, id: uuid.UUID, *, include_deleted: bool = False) -> ModelT | None:
+        """Return the row with this primary key, or `None`."""
+        return await self.first_by(id=id, include_deleted=include_deleted)
+
+    async def first_by(self, *, include_deleted: bool = False, **filters: object) -> ModelT | None:
+        """Return the first row whose columns equal `filters` (in key order), or `None`."""
+        statement = select(self.model).where(*self._conditions(filters, include_deleted))
+        result = await self.session.execute(statement.order_by(*self._sort_key()).limit(1))
+        return result.scalars().first()
+
+    async def all(self, *, limit: int = DEFAULT_PAGE_SIZE, after: Cursor | None = None) -> Page[ModelT]:
+        """Return one page of live rows, oldest first; pass `next_cursor` as `after` for the next."""
+        return await self.all_by(limit=limit, after=after)
+
+    async def all_by(
+        self,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: Cursor | None = None,
+        include_deleted: bool = False,
+        **filters: object,
+    ) -> Page[ModelT]:
+        """Return one page of rows matching `filters`, ordered by `(created_at, id)`.
+
+        Raises:
+            ValueError: `limit` is not between 1 and `MAX_PAGE_SIZE`.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+        conditions = self._conditions(filters, include_deleted)
+        if after is not None:
+            conditions.append(tuple_(*self._sort_key()) > tuple_(literal(after.created_at), literal(after.id)))
+        # One row more than asked tells whether another page exists.
+        statement = select(self.model).where(*conditions).order_by(*self._sort_key()).limit(limit + 1)
+        rows = list((await self.session.execute(statement)).scalars())
+        items = rows[:limit]
+        next_cursor = Cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def all_count(self, *, include_deleted: bool = False, **filters: object) -> int:
+        """Count the rows matching `filters`."""
+        statement = select(func.count()).select_from(self.model).where(*self._conditions(filters, include_deleted))
+        return (await self.session.execute(statement)).scalar_one()
+
+    # --8<-- [end:base_table_reads]
+
+    # --8<-- [start:base_table_writes]
+    async def insert_model(self, model: ModelT) -> ModelT:
+        """Add a new row and flush it, so database defaults are loaded.
+
+        Raises:
+            ConflictError: a unique constraint rejected the row.
+        """
+        self.session.add(model)
+        await self._flush()
+        return model
+
+    async def update(self, id: uuid.UUID, data: BaseModel) -> ModelT | None:
+        """Apply the fields the client sent (`exclude_unset`) to a live row; `None` if there is none."""
+        model = await self.first_or_default(id)
+        if model is None:
+            return None
+        for field, value in data.model_dump(exclude_unset=True).items():
+            setattr(model, field, value)
+        return await self.update_model(model)
+
+    async def update_model(self, model: ModelT) -> ModelT:
+        """Flush changes made to a loaded row; the trigger refreshes `updated_at`."""
+        self.session.add(model)
+        await self._flush()
+        return model
+
+    async def delete(self, id: uuid.UUID) -> bool:
+        """Remove the row for good, soft-deleted or not. Return whether one existed."""
+        model = await self.first_or_default(id, include_deleted=True)
+        if model is None:
+            return False
+        await self.session.delete(model)
+        await self._flush()
+        return True
+
+    async def soft_delete(self, id: uuid.UUID) -> bool:
+        """Mark a live row deleted; reads stop returning it. Return whether one was live."""
+        model = await self.first_or_default(id)
+        if model is None:
+            return False
+        model.deleted_at = datetime.now(UTC)
+        await self.update_model(model)
+        return True
+
+    # --8<-- [end:base_table_writes]
+
+    def _conditions(self, filters: dict[str, object], include_deleted: bool) -> list[ColumnElement[bool]]:
+        columns = self.model.__table__.columns  # type: ignore[attr-defined]
+        unknown = sorted(set(filters) - set(columns.keys()))
+        if unknown:
+            raise ValueError(f"{self.model.__name__} has no column(s) {', '.join(unknown)}")
+        conditions: list[ColumnElement[bool]] = [columns[name] == value for name, value in filters.items()]
+        if not include_deleted:
+            conditions.append(col(self.model.deleted_at).is_(None))
+        return conditions
+
+    def _sort_key(self) -> tuple[Any, Any]:
+        return col(self.model.created_at), col(self.model.id)
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
+            # PostgreSQL's own detail names the column and value: "Key (client_ref)=(a-1) already exists."
+            cause = getattr(error.orig, "__cause__", None)
+            raise ConflictError(getattr(cause, "detail", None) or "a unique value is already taken") from error

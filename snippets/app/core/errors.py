@@ -1,0 +1,27 @@
+"""The domain error hierarchy: what services raise, independent of HTTP."""
+
+
+# --8<-- [start:domain_errors]
+class DomainError(Exception):
+    """Base class for errors a client can act on; the API answers them as problem details."""
+
+    title = "Request could not be processed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(DomainError):
+    """The resource does not exist, or was soft-deleted."""
+
+    title = "Resource not found"
+
+
+class ConflictError(DomainError):
+    """The request contradicts the current state, such as a duplicate unique value."""
+
+    title = "Resource conflict"
+
+
+# --8<-- [end:domain_errors]

@@ -1,0 +1,41 @@
+"""The async engine, the session factory and the per-request session dependency."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import Settings
+
+
+# --8<-- [start:engine]
+def create_engine(settings: Settings) -> AsyncEngine:
+    """One engine per process, created in the lifespan and disposed when it ends."""
+    return create_async_engine(
+        settings.sqlalchemy_database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        pool_pre_ping=True,  # a connection the server closed is replaced, not handed out
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit, so responses need no extra I/O."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# --8<-- [end:engine]
+
+
+# --8<-- [start:session_dependency]
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, closed when the response is done. Services own its transactions."""
+    session_factory: async_sessionmaker[AsyncSession] = request.state.session_factory
+    async with session_factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# --8<-- [end:session_dependency]

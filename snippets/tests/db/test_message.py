@@ -1,0 +1,144 @@
+"""`BaseTable` through `MessagesTable`: every method, against the real schema."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.messaging.models import MessageUpdate
+from app.base.base_table import MAX_PAGE_SIZE, Cursor
+from app.core.errors import ConflictError
+from app.db.message.model import Channel, Message
+from app.db.message.table import MessagesTable
+
+
+@pytest.fixture
+def messages(session: AsyncSession) -> MessagesTable:
+    return MessagesTable(session)
+
+
+def message(ref: str, body: str = "Hello") -> Message:
+    return Message(channel=Channel.SMS, recipient="+15550100", body=body, client_ref=ref)
+
+
+# --8<-- [start:test_insert_model]
+async def test_insert_model_flushes_and_loads_database_defaults(messages: MessagesTable) -> None:
+    inserted = await messages.insert_model(message("ref-1"))
+
+    assert inserted.created_at.tzinfo is not None  # timestamptz comes back aware
+    assert inserted.updated_at == inserted.created_at
+    assert await messages.first_or_default(inserted.id) is inserted
+
+
+# --8<-- [end:test_insert_model]
+
+
+async def test_insert_model_turns_a_unique_violation_into_a_conflict(messages: MessagesTable) -> None:
+    await messages.insert_model(message("ref-1"))
+
+    with pytest.raises(ConflictError, match=r"Key \(client_ref\)=\(ref-1\) already exists"):
+        await messages.insert_model(message("ref-1"))
+
+
+async def test_other_integrity_errors_are_not_conflicts(messages: MessagesTable) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError, match="messages_body_check"):
+        await messages.insert_model(message("ref-1", body=""))
+
+
+async def test_first_by_and_unknown_columns(messages: MessagesTable) -> None:
+    inserted = await messages.insert_model(message("ref-1"))
+
+    assert await messages.first_by(client_ref="ref-1") is inserted
+    assert await messages.first_by(client_ref="ref-2") is None
+    with pytest.raises(ValueError, match="Message has no column"):
+        await messages.first_by(colour="red")
+
+
+async def test_all_by_filters_and_pages(messages: MessagesTable) -> None:
+    for index in range(3):
+        await messages.insert_model(message(f"ref-{index}", body="same"))
+    await messages.insert_model(message("other", body="different"))
+
+    first = await messages.all_by(limit=2, body="same")
+    second = await messages.all_by(limit=2, after=first.next_cursor, body="same")
+
+    assert len(first.items) == 2
+    assert first.next_cursor is not None
+    assert len(second.items) == 1
+    assert second.next_cursor is None
+    assert {m.client_ref for m in first.items + second.items} == {"ref-0", "ref-1", "ref-2"}
+    assert (await messages.all()).next_cursor is None
+
+
+@pytest.mark.parametrize("limit", [0, MAX_PAGE_SIZE + 1])
+async def test_all_rejects_an_unbounded_limit(messages: MessagesTable, limit: int) -> None:
+    with pytest.raises(ValueError, match=f"limit must be between 1 and {MAX_PAGE_SIZE}"):
+        await messages.all(limit=limit)
+
+
+async def test_all_count_excludes_soft_deleted_unless_asked(messages: MessagesTable) -> None:
+    live = await messages.insert_model(message("ref-1"))
+    gone = await messages.insert_model(message("ref-2"))
+    assert await messages.soft_delete(gone.id)
+
+    assert await messages.all_count() == 1
+    assert await messages.all_count(include_deleted=True) == 2
+    assert await messages.first_or_default(gone.id) is None
+    assert await messages.first_or_default(live.id) is live
+
+
+# --8<-- [start:test_update_exclude_unset]
+async def test_update_applies_only_the_fields_that_were_set(messages: MessagesTable) -> None:
+    inserted = await messages.insert_model(message("ref-1"))
+    recipient_before, updated_before = inserted.recipient, inserted.updated_at
+
+    updated = await messages.update(inserted.id, MessageUpdate(body="New body"))
+
+    assert updated is not None
+    assert (updated.body, updated.recipient) == ("New body", recipient_before)
+    assert updated.updated_at > updated_before  # the trigger ran, and RETURNING brought it back
+
+
+# --8<-- [end:test_update_exclude_unset]
+
+
+async def test_update_of_a_missing_row_returns_none(messages: MessagesTable) -> None:
+    assert await messages.update(uuid.uuid4(), MessageUpdate(body="x")) is None
+
+
+async def test_update_model_flushes_changes(messages: MessagesTable, session: AsyncSession) -> None:
+    inserted = await messages.insert_model(message("ref-1"))
+    inserted.body = "Edited in place"
+
+    await messages.update_model(inserted)
+    session.expunge_all()  # forget the object, so the next read comes from the database
+
+    reloaded = await messages.first_or_default(inserted.id)
+    assert reloaded is not None
+    assert reloaded.body == "Edited in place"
+
+
+async def test_delete_removes_live_and_soft_deleted_rows(messages: MessagesTable) -> None:
+    live = await messages.insert_model(message("ref-1"))
+    soft = await messages.insert_model(message("ref-2"))
+    await messages.soft_delete(soft.id)
+
+    assert await messages.delete(live.id)
+    assert await messages.delete(soft.id)
+    assert not await messages.delete(soft.id)
+    assert await messages.all_count(include_deleted=True) == 0
+
+
+async def test_soft_delete_of_a_missing_row_returns_false(messages: MessagesTable) -> None:
+    assert not await messages.soft_delete(uuid.uuid4())
+
+
+def test_cursor_round_trip_and_rejection() -> None:
+    cursor = Cursor(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) + timedelta(microseconds=7), uuid.uuid4())
+
+    assert Cursor.decode(cursor.encode()) == cursor
+    with pytest.raises(ValueError, match="not a cursor"):
+        Cursor.decode("@@@")

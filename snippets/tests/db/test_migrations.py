@@ -1,0 +1,59 @@
+"""The migrations: reversible, and in step with the committed `db/schema.sql`."""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import URL
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
+MIGRATIONS = sorted((SCHEMA_FILE.parent / "migrations").glob("*.sql"))
+# Lines that differ between pg_dump versions without any change to the schema.
+VOLATILE_PREFIXES = ("--", "SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")
+
+
+def schema_of(database_url: URL, dbmate: Callable[..., str], path: Path) -> str:
+    """`dbmate dump` the schema, keeping only the lines that describe it."""
+    dbmate(database_url, "--schema-file", str(path), "dump")
+    return significant_lines(path.read_text())
+
+
+def significant_lines(dump: str) -> str:
+    return "\n".join(line for line in dump.splitlines() if line.strip() and not line.startswith(VOLATILE_PREFIXES))
+
+
+# --8<-- [start:test_schema_drift]
+def test_schema_sql_matches_the_migrations(database_url: URL, dbmate: Callable[..., str], tmp_path: Path) -> None:
+    dumped = tmp_path / "schema.sql"
+    actual = schema_of(database_url, dbmate, dumped)
+    if os.environ.get("UPDATE_SCHEMA_SQL") == "1":
+        SCHEMA_FILE.write_text(dumped.read_text())
+
+    committed = significant_lines(SCHEMA_FILE.read_text())
+    assert actual == committed, (
+        "db/schema.sql is out of date with db/migrations: "
+        "rerun with UPDATE_SCHEMA_SQL=1 uv run pytest --no-cov snippets/tests/db/test_migrations.py and commit it"
+    )
+
+
+# --8<-- [end:test_schema_drift]
+
+
+# --8<-- [start:test_up_down_up]
+def test_every_migration_rolls_back_and_reapplies(
+    empty_database: URL, dbmate: Callable[..., str], tmp_path: Path
+) -> None:
+    dbmate(empty_database, "up")
+    migrated = schema_of(empty_database, dbmate, tmp_path / "up.sql")
+
+    for _ in MIGRATIONS:
+        dbmate(empty_database, "rollback")
+    emptied = schema_of(empty_database, dbmate, tmp_path / "down.sql")
+    dbmate(empty_database, "up")
+
+    assert "CREATE TABLE public.messages" in migrated
+    assert emptied.count("CREATE ") == 1, "only dbmate's schema_migrations table may remain"
+    assert schema_of(empty_database, dbmate, tmp_path / "again.sql") == migrated
+
+
+# --8<-- [end:test_up_down_up]

@@ -1,0 +1,26 @@
+"""The reference service is production code: linted, formatted and strictly typed, on every run."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "check", "snippets", "tests"],
+        ["ruff", "format", "--check", "snippets", "tests"],
+        ["mypy"],
+    ],
+    ids=["ruff-check", "ruff-format", "mypy-strict"],
+)
+def test_tool_passes(command: list[str]) -> None:
+    executable = str(Path(sys.executable).parent / command[0])
+    completed = subprocess.run([executable, *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, (
+        f"`{' '.join(command)}` failed; run it and fix:\n{completed.stdout}{completed.stderr}"
+    )
