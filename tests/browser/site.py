@@ -1,0 +1,124 @@
+"""What the browser tests share: the nav read from mkdocs.yml, page URLs, and a reader's records."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import yaml
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Route
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_HOST = "127.0.0.1"
+
+
+class _MkDocsLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without importing what its `!!python/...` and `!ENV` tags name."""
+
+
+_MkDocsLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+_MkDocsLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def _nav_files(entries: object) -> Iterator[str]:
+    """The Markdown files a `nav:` tree names, in reading order; external links are not pages."""
+    if isinstance(entries, str):
+        if not urlsplit(entries).scheme:
+            yield entries
+    elif isinstance(entries, list):
+        for entry in entries:
+            yield from _nav_files(entry)
+    elif isinstance(entries, dict):
+        for value in entries.values():
+            yield from _nav_files(value)
+
+
+def nav_pages() -> list[str]:
+    """Every page of the nav as a source path (`database/soft-delete.md`), read from mkdocs.yml."""
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_MkDocsLoader)  # noqa: S506 (a SafeLoader subclass)
+    pages = list(_nav_files(config["nav"]))
+    assert pages, "mkdocs.yml has no nav: the browser tests walk the nav"
+    return pages
+
+
+def page_url_path(source: str) -> str:
+    """The URL path MkDocs gives a page with directory URLs: `a/b.md` -> `a/b/`, `a/index.md` -> `a/`."""
+    stem = source.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return stem.removesuffix("index")
+    return f"{stem}/"
+
+
+@dataclass
+class Traffic:
+    """What a page did on the network and the console since it was last cleared."""
+
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        """Forget everything seen so far (before the next navigation)."""
+        self.console_errors.clear()
+        self.failed_requests.clear()
+        self.foreign_requests.clear()
+
+
+def watch(context: BrowserContext, page: Page) -> Traffic:
+    """Record console errors, failed requests and any request that would leave 127.0.0.1 (refused)."""
+    traffic = Traffic()
+
+    def route(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == LOCAL_HOST:
+            route.continue_()
+        else:
+            traffic.foreign_requests.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            traffic.console_errors.append(f"{message.text} at {message.location.get('url')}")
+
+    def failed(request: Request) -> None:
+        if urlsplit(request.url).hostname == LOCAL_HOST:
+            traffic.failed_requests.append(f"{request.url}: {request.failure}")
+
+    def finished(request: Request) -> None:
+        response = request.response()
+        if response is not None and response.status >= 400:
+            traffic.failed_requests.append(f"{request.url}: HTTP {response.status}")
+
+    context.route("**/*", route)
+    page.on("console", console)
+    page.on("pageerror", lambda error: traffic.console_errors.append(f"uncaught {error}"))
+    page.on("requestfailed", failed)
+    page.on("requestfinished", finished)
+    return traffic
+
+
+@dataclass
+class Reader:
+    """One browser tab that tests share: navigating it is cheap, opening a new one is not."""
+
+    page: Page
+    traffic: Traffic
+    base_url: str
+
+    def open(self, source: str, wait_until: Literal["load", "networkidle"] = "load") -> None:
+        """Load a page of the site by its source path, with fresh traffic records."""
+        self.traffic.clear()
+        response = self.page.goto(self.base_url + page_url_path(source), wait_until=wait_until)
+        assert response is not None, f"{source}: no response"
+        assert response.status == 200, f"{source}: HTTP {response.status}"
+
+
+@dataclass
+class Visit:
+    """One load of one page by the desktop reader, with what it logged and what axe-core found."""
+
+    source: str
+    console_errors: list[str]
+    failed_requests: list[str]
+    foreign_requests: list[str]
+    serious_violations: list[str]
