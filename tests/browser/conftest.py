@@ -9,17 +9,18 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
 from _pytest.terminal import TerminalReporter
-from playwright.sync_api import Browser, BrowserContext, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from tests.browser.site import LOCAL_HOST, ROOT, Reader, Visit, nav_pages, watch
+from tests.browser.site import LOCAL_HOST, ROOT, Reader, nav_pages, watch
+from tests.browser.survey import AXE_SCRIPT, PageReport, survey
 
 # A headless Chromium that must not phone home: this machine has no network but the registries.
 CHROMIUM_ARGS = [
@@ -32,8 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERIOUS_IMPACTS = {"serious", "critical"}
-AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text()
 NO_BROWSER = "no Chromium found: install it with `apt-get install -y --no-install-recommends chromium`"
 
 
@@ -64,17 +63,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("nav_page", nav_pages())
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site as `mkdocs build --strict` makes it, built once per session into a scratch folder."""
-    site_dir = tmp_path_factory.mktemp("site")
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site_dir)]
-    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=environment)
-    assert completed.returncode == 0, f"mkdocs build --strict failed:\n{completed.stdout}{completed.stderr}"
-    return site_dir
-
-
 class _QuietHandler(SimpleHTTPRequestHandler):
     """Serves files without logging every request to stderr."""
 
@@ -82,16 +70,46 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         """Keep the test output for the tests."""
 
 
+@dataclass
+class ServedSite:
+    """The built site and the address it is served at."""
+
+    directory: Path
+    url: str
+
+
 @pytest.fixture(scope="session")
-def site_url(built_site: Path) -> Iterator[str]:
-    """The built site over real HTTP on a free port of 127.0.0.1, as a static host serves it."""
-    server = ThreadingHTTPServer((LOCAL_HOST, 0), partial(_QuietHandler, directory=str(built_site)))
+def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """`mkdocs build --strict` once per session, served over real HTTP on a free port of 127.0.0.1.
+
+    The server takes its port first so the site is built for its own address (`SITE_URL`), as
+    `mkdocs serve` does: the theme's instant navigation only follows links its sitemap lists.
+    """
+    directory = tmp_path_factory.mktemp("site")
+    server = ThreadingHTTPServer((LOCAL_HOST, 0), partial(_QuietHandler, directory=str(directory)))
+    url = f"http://{LOCAL_HOST}:{server.server_port}/"
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(directory)]
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": url}
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=environment)
+    assert completed.returncode == 0, f"mkdocs build --strict failed:\n{completed.stdout}{completed.stderr}"
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
-    yield f"http://{LOCAL_HOST}:{server.server_port}/"
+    yield ServedSite(directory, url)
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+@pytest.fixture(scope="session")
+def built_site(served_site: ServedSite) -> Path:
+    """The folder `mkdocs build --strict` wrote the site to."""
+    return served_site.directory
+
+
+@pytest.fixture(scope="session")
+def site_url(served_site: ServedSite) -> str:
+    """Where the built site is served: `http://127.0.0.1:{port}/`."""
+    return served_site.url
 
 
 @pytest.fixture(scope="session")
@@ -115,56 +133,37 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def _reader(
-    browser: Browser, base_url: str, viewport: ViewportSize, *, mobile: bool = False
-) -> tuple[BrowserContext, Reader]:
-    context = browser.new_context(service_workers="block", viewport=viewport, is_mobile=mobile, has_touch=mobile)
+def _tab(context: BrowserContext, base_url: str) -> Reader:
     page = context.new_page()
-    return context, Reader(page, watch(context, page), base_url)
+    return Reader(page, watch(page), base_url)
 
 
 @pytest.fixture(scope="session")
-def reader(browser: Browser, site_url: str) -> Iterator[Reader]:
-    """A desktop reader (1280x800) whose clipboard the copy button may write and tests may read."""
-    context, reader = _reader(browser, site_url, {"width": 1280, "height": 800})
+def desktop_tabs(browser: Browser, site_url: str) -> Iterator[list[Reader]]:
+    """Two desktop tabs (1280x800, light scheme) with axe-core preloaded and a readable clipboard."""
+    context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
-    yield reader
+    context.add_init_script(AXE_SCRIPT)
+    yield [_tab(context, site_url), _tab(context, site_url)]
     context.close()
 
 
 @pytest.fixture(scope="session")
-def mobile_reader(browser: Browser, site_url: str) -> Iterator[Reader]:
-    """A phone-sized reader: 375x740, touch, mobile layout."""
-    context, reader = _reader(browser, site_url, {"width": 375, "height": 740}, mobile=True)
-    yield reader
+def phone(browser: Browser, site_url: str) -> Iterator[Reader]:
+    """A phone (375x740, touch) that prefers the dark scheme, with axe-core preloaded."""
+    context = browser.new_context(
+        service_workers="block",
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        color_scheme="dark",
+    )
+    context.add_init_script(AXE_SCRIPT)
+    yield _tab(context, site_url)
     context.close()
 
 
 @pytest.fixture(scope="session")
-def visit(reader: Reader) -> Callable[[str], Visit]:
-    """Load a page once and remember it: the load test and the accessibility test share one visit."""
-    visits: dict[str, Visit] = {}
-
-    def load(source: str) -> Visit:
-        if source not in visits:
-            # The first visit lets the network settle, so the search index and its worker are checked too.
-            reader.open(source, wait_until="networkidle" if not visits else "load")
-            reader.page.evaluate(AXE_SCRIPT)
-            results = reader.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            serious = [
-                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-                + ", ".join(str(node["target"]) for node in violation["nodes"][:5])
-                for violation in results["violations"]
-                if violation["impact"] in SERIOUS_IMPACTS
-            ]
-            traffic = reader.traffic
-            visits[source] = Visit(
-                source,
-                list(traffic.console_errors),
-                list(traffic.failed_requests),
-                list(traffic.foreign_requests),
-                serious,
-            )
-        return visits[source]
-
-    return load
+def reports(desktop_tabs: list[Reader], phone: Reader) -> dict[str, PageReport]:
+    """Every page of the nav, surveyed once for all the per-page tests."""
+    return survey(nav_pages(), desktop_tabs, phone)

@@ -1,5 +1,6 @@
 """What the browser tests share: the nav read from mkdocs.yml, page URLs, and a reader's records."""
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -7,7 +8,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Route
+from playwright.sync_api import ConsoleMessage, Page, Request, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOST = "127.0.0.1"
@@ -34,10 +35,15 @@ def _nav_files(entries: object) -> Iterator[str]:
             yield from _nav_files(value)
 
 
+def mkdocs_config() -> dict[str, object]:
+    """mkdocs.yml as plain data."""
+    config: dict[str, object] = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_MkDocsLoader)  # noqa: S506 (a SafeLoader subclass)
+    return config
+
+
 def nav_pages() -> list[str]:
     """Every page of the nav as a source path (`database/soft-delete.md`), read from mkdocs.yml."""
-    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_MkDocsLoader)  # noqa: S506 (a SafeLoader subclass)
-    pages = list(_nav_files(config["nav"]))
+    pages = list(_nav_files(mkdocs_config()["nav"]))
     assert pages, "mkdocs.yml has no nav: the browser tests walk the nav"
     return pages
 
@@ -65,7 +71,7 @@ class Traffic:
         self.foreign_requests.clear()
 
 
-def watch(context: BrowserContext, page: Page) -> Traffic:
+def watch(page: Page) -> Traffic:
     """Record console errors, failed requests and any request that would leave 127.0.0.1 (refused)."""
     traffic = Traffic()
 
@@ -89,7 +95,7 @@ def watch(context: BrowserContext, page: Page) -> Traffic:
         if response is not None and response.status >= 400:
             traffic.failed_requests.append(f"{request.url}: HTTP {response.status}")
 
-    context.route("**/*", route)
+    page.route("**/*", route)
     page.on("console", console)
     page.on("pageerror", lambda error: traffic.console_errors.append(f"uncaught {error}"))
     page.on("requestfailed", failed)
@@ -113,12 +119,55 @@ class Reader:
         assert response.status == 200, f"{source}: HTTP {response.status}"
 
 
-@dataclass
-class Visit:
-    """One load of one page by the desktop reader, with what it logged and what axe-core found."""
+# Arms a timer for the next keystroke: resolves with the milliseconds from that keydown until
+# the result list holds results and the browser has painted a frame with them (null: none came).
+_ARM_SEARCH_TIMER = """(timeout) => {
+  const list = document.querySelector(".md-search-result__list");
+  window.__searchShown = new Promise((resolve) => {
+    setTimeout(() => resolve(null), timeout);
+    let keydown;
+    document.addEventListener("keydown", (event) => { keydown = performance.now(); }, { once: true, capture: true });
+    const observer = new MutationObserver(() => {
+      if (keydown !== undefined && list.children.length > 0) {
+        observer.disconnect();
+        requestAnimationFrame(() => resolve(performance.now() - keydown));
+      }
+    });
+    observer.observe(list, { childList: true });
+  });
+}"""
+_RESULT_PAGES = """() => Array.from(
+  // One item per page; its first link is the page (or its best section).
+  document.querySelectorAll(".md-search-result__list > li > a.md-search-result__link:first-of-type"),
+  (link) => link.href,
+)"""
 
-    source: str
-    console_errors: list[str]
-    failed_requests: list[str]
-    foreign_requests: list[str]
-    serious_violations: list[str]
+
+@dataclass
+class SearchOutcome:
+    """What the site's search showed for one query: result pages in order, and how fast (inf: no result)."""
+
+    pages: list[str]
+    milliseconds: float
+
+
+def search(page: Page, base_url: str, query: str, timeout_ms: int = 5000) -> SearchOutcome:
+    """Type a query into the site's search as a reader does and read the result pages (URL paths).
+
+    The query is filled in and its last character typed, so exactly one search runs, timed from
+    that keystroke to results on screen.
+    """
+    box = page.locator(".md-search__input")
+    box.click()
+    box.fill("")
+    box.press("End")  # the theme searches on keyup: an empty query empties the list
+    page.wait_for_function("document.querySelector('.md-search-result__list').children.length === 0")
+    box.fill(query[:-1])
+    page.evaluate(_ARM_SEARCH_TIMER, timeout_ms)
+    box.press(query[-1])
+    milliseconds = page.evaluate("window.__searchShown")
+    if milliseconds is None:
+        return SearchOutcome([], math.inf)
+    links: list[str] = page.evaluate(_RESULT_PAGES)
+    paths = [urlsplit(link).path.removeprefix(urlsplit(base_url).path) for link in links]
+    return SearchOutcome(paths, float(milliseconds))

@@ -1,0 +1,47 @@
+"""Search finds a pattern by the name engineers type: identifiers and plain phrases alike.
+
+Each query names the page that defines the pattern; it must be among the first three results.
+The test prints hit@1 and hit@3 over all queries.
+"""
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.browser.site import nav_pages, page_url_path, search
+
+# (query, the page that defines it). Only pages that exist: every query must hit.
+QUERIES: list[tuple[str, str]] = [
+    ("architecture guide", "index.md"),
+]
+
+
+def test_queries_name_pages_of_the_nav() -> None:
+    """A query that expects a page the nav does not have is a mistake in this list."""
+    missing = sorted({page for _, page in QUERIES} - set(nav_pages()))
+    assert not missing, f"expected pages not in the nav: {missing}"
+
+
+def test_search_finds_each_pattern_in_the_first_three_results(
+    browser: Browser, site_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Type each query into the search box; the defining page must be among the first three results."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    try:
+        page.goto(site_url, wait_until="networkidle")  # the search index is loaded and indexed
+        ranks: dict[str, int | None] = {}
+        misses: list[str] = []
+        for query, expected in QUERIES:
+            shown = search(page, site_url, query).pages
+            wanted = page_url_path(expected)
+            rank = shown.index(wanted) + 1 if wanted in shown else None
+            ranks[query] = rank
+            if rank is None or rank > 3:
+                misses.append(f"{query!r}: expected {expected} in the first 3, got {shown[:5]}")
+    finally:
+        context.close()
+    hit_at_1 = sum(rank == 1 for rank in ranks.values()) / len(ranks)
+    hit_at_3 = sum(rank is not None and rank <= 3 for rank in ranks.values()) / len(ranks)
+    with capsys.disabled():
+        print(f"\nsearch: {len(ranks)} queries, hit@1 {hit_at_1:.0%}, hit@3 {hit_at_3:.0%}")
+    assert not misses, "search misses:\n" + "\n".join(misses)
