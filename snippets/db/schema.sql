@@ -63,6 +63,27 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: webhooks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhooks (
+    id uuid NOT NULL,
+    target_url text NOT NULL,
+    event text NOT NULL,
+    secret text NOT NULL,
+    description text,
+    is_active boolean NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT webhooks_description_check CHECK (((char_length(description) >= 1) AND (char_length(description) <= 500))),
+    CONSTRAINT webhooks_event_check CHECK ((event = ANY (ARRAY['message.created'::text, 'message.updated'::text, 'message.deleted'::text]))),
+    CONSTRAINT webhooks_secret_check CHECK ((char_length(secret) >= 32)),
+    CONSTRAINT webhooks_target_url_check CHECK (((target_url ~~ 'https://%'::text) AND (char_length(target_url) <= 2048)))
+);
+
+
+--
 -- Name: messages messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -76,6 +97,14 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: webhooks webhooks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhooks
+    ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
 
 
 --
@@ -93,10 +122,31 @@ CREATE INDEX messages_created_at_id_live_idx ON public.messages USING btree (cre
 
 
 --
+-- Name: webhooks_created_at_id_live_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhooks_created_at_id_live_idx ON public.webhooks USING btree (created_at, id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: webhooks_event_target_url_live_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX webhooks_event_target_url_live_key ON public.webhooks USING btree (event, target_url) WHERE (deleted_at IS NULL);
+
+
+--
 -- Name: messages messages_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: webhooks webhooks_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhooks_set_updated_at BEFORE UPDATE ON public.webhooks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 
 --
@@ -112,4 +162,5 @@ CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON public.messages FOR EACH
 
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261126090000'),
-    ('20261126090100');
+    ('20261126090100'),
+    ('20261126100348');
