@@ -2,9 +2,12 @@
 
 from fastapi import APIRouter
 
+# --8<-- [start:router_imports]
 from app.api.health.points import router as health_router
 from app.api.messaging.points import router as messaging_router
 from app.api.webhook.points import router as webhook_router
+
+# --8<-- [end:router_imports]
 
 # --8<-- [start:routers]
 api_router = APIRouter(prefix="/api/v1")
