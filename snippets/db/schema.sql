@@ -34,6 +34,24 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: message_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_deliveries (
+    id uuid NOT NULL,
+    message_id uuid NOT NULL,
+    outcome text NOT NULL,
+    error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT message_deliveries_error_check CHECK (((char_length(error) >= 1) AND (char_length(error) <= 2000))),
+    CONSTRAINT message_deliveries_error_iff_failed CHECK (((outcome = 'failed'::text) = (error IS NOT NULL))),
+    CONSTRAINT message_deliveries_outcome_check CHECK ((outcome = ANY (ARRAY['sent'::text, 'failed'::text])))
+);
+
+
+--
 -- Name: messages; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -84,6 +102,14 @@ CREATE TABLE public.webhooks (
 
 
 --
+-- Name: message_deliveries message_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_deliveries
+    ADD CONSTRAINT message_deliveries_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: messages messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -108,6 +134,13 @@ ALTER TABLE ONLY public.webhooks
 
 
 --
+-- Name: message_deliveries_message_id_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_deliveries_message_id_created_at_idx ON public.message_deliveries USING btree (message_id, created_at);
+
+
+--
 -- Name: messages_client_ref_live_key; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -119,6 +152,13 @@ CREATE UNIQUE INDEX messages_client_ref_live_key ON public.messages USING btree 
 --
 
 CREATE INDEX messages_created_at_id_live_idx ON public.messages USING btree (created_at, id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: messages_deleted_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_deleted_at_idx ON public.messages USING btree (deleted_at) WHERE (deleted_at IS NOT NULL);
 
 
 --
@@ -136,6 +176,13 @@ CREATE UNIQUE INDEX webhooks_event_target_url_live_key ON public.webhooks USING 
 
 
 --
+-- Name: message_deliveries message_deliveries_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER message_deliveries_set_updated_at BEFORE UPDATE ON public.message_deliveries FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
 -- Name: messages messages_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -147,6 +194,14 @@ CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON public.messages FOR EACH
 --
 
 CREATE TRIGGER webhooks_set_updated_at BEFORE UPDATE ON public.webhooks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: message_deliveries message_deliveries_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_deliveries
+    ADD CONSTRAINT message_deliveries_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
 
 
 --
@@ -163,4 +218,6 @@ CREATE TRIGGER webhooks_set_updated_at BEFORE UPDATE ON public.webhooks FOR EACH
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261126090000'),
     ('20261126090100'),
-    ('20261126100348');
+    ('20261126100348'),
+    ('20261126101500'),
+    ('20261126101600');
