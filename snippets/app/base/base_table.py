@@ -18,9 +18,12 @@ from app.core.errors import ConflictError
 
 ModelT = TypeVar("ModelT", bound=BaseEntity)
 
+# --8<-- [start:page_limits]
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-PURGE_BATCH_SIZE = 1000
+MAX_PAGE_SIZE = 100  # no read returns more rows than this, whatever a client asks for
+PURGE_BATCH_SIZE = 1000  # rows removed per transaction by `purge_deleted`
+# --8<-- [end:page_limits]
+
 UNIQUE_VIOLATION = "23505"
 
 

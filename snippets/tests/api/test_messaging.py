@@ -74,12 +74,16 @@ async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> Non
 # --8<-- [end:test_duplicate_conflict]
 
 
+# --8<-- [start:test_reuse_after_soft_delete]
 async def test_soft_deleted_reference_can_be_reused(client: AsyncClient) -> None:
     body = new_message(client_ref="order-7")
     first = (await client.post(MESSAGES, json=body)).json()
     assert (await client.delete(f"{MESSAGES}/{first['id']}")).status_code == 204
 
     assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+
+# --8<-- [end:test_reuse_after_soft_delete]
 
 
 # --8<-- [start:test_transaction_atomic]
