@@ -16,6 +16,7 @@ router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RES
 
 
 # --8<-- [start:messaging_points]
+# --8<-- [start:create_endpoint]
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
@@ -25,6 +26,10 @@ async def create_message(
     return message
 
 
+# --8<-- [end:create_endpoint]
+
+
+# --8<-- [start:batch_endpoint]
 @router.post("/batch", status_code=status.HTTP_201_CREATED)
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
@@ -33,11 +38,15 @@ async def create_messages(
     return await service.create_batch(items)
 
 
+# --8<-- [end:batch_endpoint]
+
+
 @router.get("/{message_id}")
 async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
     return await service.get(message_id)
 
 
+# --8<-- [start:list_endpoint]
 @router.get("")
 async def list_messages(
     service: MessagingServiceDep,
@@ -45,6 +54,9 @@ async def list_messages(
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> MessagePage:
     return await service.list(limit, cursor)
+
+
+# --8<-- [end:list_endpoint]
 
 
 @router.patch("/{message_id}")
