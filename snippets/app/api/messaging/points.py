@@ -12,11 +12,12 @@ from app.api.pagination import CursorQuery, LimitQuery
 from app.api.problem_details import PROBLEM_RESPONSES
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# --8<-- [start:messaging_router]
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
+# --8<-- [end:messaging_router]
 
 
 # --8<-- [start:messaging_points]
-# --8<-- [start:create_endpoint]
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
@@ -24,9 +25,6 @@ async def create_message(
     message = await service.create(data)
     response.headers["Location"] = request.app.url_path_for("get_message", message_id=str(message.id))
     return message
-
-
-# --8<-- [end:create_endpoint]
 
 
 # --8<-- [start:batch_endpoint]
