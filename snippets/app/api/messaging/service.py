@@ -56,6 +56,7 @@ class MessagingService:
     # --8<-- [end:messaging_service_reads]
 
     # --8<-- [start:messaging_service_writes]
+    # --8<-- [start:messaging_service_update_delete]
     async def update(self, message_id: uuid.UUID, data: MessageUpdate) -> MessageRead:
         async with self.session.begin():
             message = await self.messages.update(message_id, data)
@@ -69,6 +70,10 @@ class MessagingService:
         if not deleted:
             raise NotFoundError(f"message {message_id} does not exist")
 
+    # --8<-- [end:messaging_service_update_delete]
 
+
+# --8<-- [start:service_dependency]
 MessagingServiceDep = Annotated[MessagingService, Depends()]
+# --8<-- [end:service_dependency]
 # --8<-- [end:messaging_service_writes]
