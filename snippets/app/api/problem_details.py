@@ -96,11 +96,15 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, problem, headers=exc.headers)
 
 
+# --8<-- [start:log_unexpected_error]
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Log the real cause; tell the client only that it was our fault."""
     logger.opt(exception=exc).error("unhandled error on {path}", path=request.url.path)
     problem = Problem(title="Internal Server Error", status=HTTPStatus.INTERNAL_SERVER_ERROR)
     return problem_response(request, problem)
+
+
+# --8<-- [end:log_unexpected_error]
 
 
 def add_problem_handlers(app: FastAPI) -> None:

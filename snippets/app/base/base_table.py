@@ -92,6 +92,7 @@ class BaseTable(Generic[ModelT]):
         """Return one page of live rows, oldest first; pass `next_cursor` as `after` for the next."""
         return await self.all_by(limit=limit, after=after)
 
+    # --8<-- [start:keyset_pagination]
     async def all_by(
         self,
         *,
@@ -116,6 +117,8 @@ class BaseTable(Generic[ModelT]):
         items = rows[:limit]
         next_cursor = Cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    # --8<-- [end:keyset_pagination]
 
     async def all_count(self, *, include_deleted: bool = False, **filters: object) -> int:
         """Count the rows matching `filters`."""
@@ -206,6 +209,7 @@ class BaseTable(Generic[ModelT]):
     def _sort_key(self) -> tuple[Any, Any]:
         return col(self.model.created_at), col(self.model.id)
 
+    # --8<-- [start:flush_conflict]
     async def _flush(self) -> None:
         try:
             await self.session.flush()
@@ -215,3 +219,5 @@ class BaseTable(Generic[ModelT]):
             # PostgreSQL's own detail names the column and value: "Key (client_ref)=(a-1) already exists."
             cause = getattr(error.orig, "__cause__", None)
             raise ConflictError(getattr(cause, "detail", None) or "a unique value is already taken") from error
+
+    # --8<-- [end:flush_conflict]

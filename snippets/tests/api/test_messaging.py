@@ -198,6 +198,19 @@ async def test_patch_rejects_null_for_a_required_field(client: AsyncClient) -> N
     assert response.json()["errors"][0]["field"] == "body.recipient"
 
 
+# --8<-- [start:test_patch_rejects_empty]
+async def test_patch_with_nothing_to_change_is_422(client: AsyncClient) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "body", "message": "Value error, send at least one field to change"}]
+
+
+# --8<-- [end:test_patch_rejects_empty]
+
+
 async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
     await client.delete(f"{MESSAGES}/{created['id']}")

@@ -13,7 +13,9 @@ from app.api.problem_details import PROBLEM_RESPONSES
 from app.api.rate_limit import RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# --8<-- [start:messaging_router]
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
+# --8<-- [end:messaging_router]
 
 
 # --8<-- [start:messaging_points]
@@ -31,6 +33,7 @@ async def create_message(
     return message
 
 
+# --8<-- [start:batch_endpoint]
 @router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
@@ -39,11 +42,15 @@ async def create_messages(
     return await service.create_batch(items)
 
 
+# --8<-- [end:batch_endpoint]
+
+
 @router.get("/{message_id}")
 async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
     return await service.get(message_id)
 
 
+# --8<-- [start:list_endpoint]
 @router.get("")
 async def list_messages(
     service: MessagingServiceDep,
@@ -51,6 +58,9 @@ async def list_messages(
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> MessagePage:
     return await service.list(limit, cursor)
+
+
+# --8<-- [end:list_endpoint]
 
 
 @router.patch("/{message_id}")
