@@ -4,10 +4,15 @@ import re
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import ASGITransport, AsyncClient, Response
 from loguru import logger
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.middleware.security_headers import API_CSP, DOCS_CSP
+from app.api.middleware.request_id import RequestIdMiddleware
+from app.api.middleware.security_headers import API_CSP, DOCS_CSP, SecurityHeadersMiddleware
 
 ALLOWED_ORIGIN = "https://app.test"  # the settings fixture allows exactly this origin
 
@@ -64,8 +69,19 @@ async def test_validation_error_carries_them_too(client: AsyncClient) -> None:
 
 
 # --8<-- [start:test_middleware_order]
+def test_layers_from_the_outside_in(app: FastAPI) -> None:
+    # `user_middleware[0]` is the outermost layer: the one `create_app` added last.
+    layers: list[object] = [middleware.cls for middleware in app.user_middleware]
+    assert layers == [
+        RequestIdMiddleware,
+        SecurityHeadersMiddleware,
+        CORSMiddleware,
+        ServerErrorMiddleware,
+    ]
+
+
 async def test_401_to_an_allowed_origin_keeps_its_cors_headers(anonymous_client: AsyncClient) -> None:
-    # If CORS were inside the auth check's reach... it is not: auth runs in the route, CORS wraps it.
+    # The token check runs in the route, inside CORS, so its 401 passes out through CORS.
     response = await anonymous_client.get("/api/v1/messages", headers={"Origin": ALLOWED_ORIGIN})
 
     assert response.status_code == 401
@@ -151,3 +167,53 @@ async def test_docs_page_gets_a_csp_that_allows_what_it_loads(anonymous_client: 
 
 
 # --8<-- [end:test_docs_csp]
+
+
+# --8<-- [start:test_wrong_order]
+def reject_without_token(app: ASGIApp) -> ASGIApp:
+    """A middleware that answers 401 itself, as an auth or rate-limit middleware would."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("no token", status_code=401)(scope, receive, send)
+
+    return middleware
+
+
+@pytest.mark.parametrize(("cors_added", "browser_sees_the_401"), [("first", False), ("last", True)])
+async def test_cors_must_be_added_after_layers_that_answer_early(cors_added: str, browser_sees_the_401: bool) -> None:
+    app = FastAPI()
+    if cors_added == "first":  # the original convention: CORS becomes the innermost layer
+        app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
+        app.add_middleware(reject_without_token)
+    else:
+        app.add_middleware(reject_without_token)
+        app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.get("/", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 401
+    # Without the header the browser hides the 401 and reports a CORS error instead.
+    assert ("access-control-allow-origin" in response.headers) is browser_sees_the_401
+
+
+async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> None:
+    app = FastAPI()
+
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    async def problem(request: object, exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse("internal error", status_code=500)
+
+    app.add_api_route("/fail", fail)
+    app.add_exception_handler(Exception, problem)  # Starlette runs it in ServerErrorMiddleware, outermost
+    app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/fail", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 500
+    assert "access-control-allow-origin" not in response.headers  # why create_app handles 500s innermost
+
+
+# --8<-- [end:test_wrong_order]
