@@ -11,6 +11,7 @@ from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, Me
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
 from app.api.problem_details import PROBLEM_RESPONSES
+from app.api.rate_limit import RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
@@ -22,7 +23,17 @@ CAN_WRITE = Depends(RequireScope("messages:write"))
 
 
 # --8<-- [start:messaging_points]
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
+limit_sending = RateLimit(
+    "send-message", limit=lambda settings: settings.message_rate_limit_per_minute, window_seconds=60
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE, Depends(limit_sending)],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
 ) -> MessageRead:
@@ -31,7 +42,12 @@ async def create_message(
     return message
 
 
-@router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE, Depends(limit_sending)],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
     service: MessagingServiceDep,
