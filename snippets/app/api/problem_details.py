@@ -103,6 +103,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
     return problem_response(request, problem)
 
 
+# --8<-- [start:register_problem_handlers]
 def add_problem_handlers(app: FastAPI) -> None:
     """Register the handlers of expected errors.
 
@@ -113,6 +114,9 @@ def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+
+
+# --8<-- [end:register_problem_handlers]
 
 
 # --8<-- [end:problem_handlers]

@@ -7,7 +7,9 @@ import jwt
 import pytest
 from httpx import AsyncClient
 
+from app.api import auth
 from app.core.config import Settings
+from app.core.security import Principal, verify_access_token
 
 MESSAGES = "/api/v1/messages"
 INVALID = 'Bearer error="invalid_token"'
@@ -130,6 +132,22 @@ async def test_writing_needs_the_write_scope(anonymous_client: AsyncClient, make
     assert created.status_code == 403
     assert created.headers["www-authenticate"] == 'Bearer error="insufficient_scope", scope="messages:write"'
     assert created.json()["detail"] == "The bearer token lacks the scope messages:write"
+
+
+async def test_token_is_verified_once_per_request(client: AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counting_verify(token: str, settings: Settings) -> Principal:
+        calls.append(token)
+        return verify_access_token(token, settings)
+
+    monkeypatch.setattr(auth, "verify_access_token", counting_verify)
+    body = {"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": "once"}
+
+    response = await client.post(MESSAGES, json=body)  # the router and RequireScope both need the principal
+
+    assert response.status_code == 201
+    assert len(calls) == 1
 
 
 # --8<-- [end:test_valid_token]

@@ -119,6 +119,7 @@ async def test_preflight_needs_no_token_and_gets_every_header(anonymous_client: 
 # --8<-- [end:test_middleware_order]
 
 
+# --8<-- [start:test_other_origins]
 async def test_other_origins_get_no_cors_grant(client: AsyncClient) -> None:
     response = await client.get("/api/v1/messages", headers={"Origin": "https://evil.test"})
     preflight = await client.options(
@@ -129,6 +130,9 @@ async def test_other_origins_get_no_cors_grant(client: AsyncClient) -> None:
     assert "access-control-allow-origin" not in response.headers
     assert preflight.status_code == 400
     assert "access-control-allow-origin" not in preflight.headers
+
+
+# --8<-- [end:test_other_origins]
 
 
 # --8<-- [start:test_request_id]

@@ -49,7 +49,7 @@ def test_secrets_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {e["loc"][0] for e in error.value.errors()} == {"database_url", "redis_url", "jwt_secret", "jwt_issuer"}
 
 
-# --8<-- [start:test_auth_settings]
+# --8<-- [start:test_cors_settings]
 @pytest.mark.parametrize("origin", ["*", "https://app.example.com/", "app.example.com", "https://*.example.com"])
 def test_cors_origins_must_be_exact_origins(origin: str) -> None:
     with pytest.raises(ValidationError, match="cors_allow_origins"):
@@ -72,6 +72,10 @@ def test_cors_origins_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.cors_allow_origins == ["https://app.example.com", "http://localhost:5173"]
 
 
+# --8<-- [end:test_cors_settings]
+
+
+# --8<-- [start:test_auth_settings]
 def test_short_jwt_secret_is_rejected_without_echoing_it() -> None:
     with pytest.raises(ValidationError) as error:
         Settings(
