@@ -43,9 +43,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 # --8<-- [start:create_app]
 def create_app() -> FastAPI:
     """Build a new application; tests call this for a fresh instance each time."""
+    settings = get_settings()
     app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
     add_problem_handlers(app)
-    add_middleware_stack(app, get_settings())  # order inside matters; see app/api/middleware/stack.py
+    add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place
     app.include_router(root_router)
     return app
 

@@ -53,6 +53,7 @@ class RequireScope:
         self.scope = scope
 
     async def __call__(self, principal: CurrentPrincipalDep) -> Principal:
+        """Return the principal, or answer 403 with the RFC 6750 `insufficient_scope` challenge."""
         if self.scope not in principal.scopes:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

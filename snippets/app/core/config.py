@@ -7,8 +7,10 @@ from pydantic import Field, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, make_url
 
+# --8<-- [start:origin_type]
 Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/*\s]+$")]
 """A browser origin: scheme, host and optional port; no path, no trailing slash, no wildcard."""
+# --8<-- [end:origin_type]
 
 
 # --8<-- [start:settings]
@@ -72,10 +74,13 @@ class Settings(BaseSettings):
     jwt_audience: str = "reference-service"
     """The `aud` every token must carry: this service's name at the issuer."""
 
+    # --8<-- [end:auth_settings]
+
+    # --8<-- [start:cors_settings]
     cors_allow_origins: list[Origin] = []
     """Browser origins allowed to call the API, as JSON: `["https://app.example.com"]`. Empty: none."""
 
-    # --8<-- [end:auth_settings]
+    # --8<-- [end:cors_settings]
 
     @property
     def sqlalchemy_database_url(self) -> URL:
