@@ -44,7 +44,6 @@ def assert_security_headers(response: Response) -> None:
         ("GET", "/livez", 200),
         ("GET", "/nothing-here", 404),
         ("GET", "/api/v1/messages", 401),
-        ("GET", "/livez?x=1", 200),
         ("POST", "/livez", 405),
         ("GET", "/fail", 500),
     ],
@@ -145,7 +144,8 @@ async def test_well_formed_request_id_is_kept_and_logged(failing_app: FastAPI, a
         logger.remove(sink)
 
     assert response.headers["x-request-id"] == "lb-7f3a.42"
-    assert request_ids == ["lb-7f3a.42"]  # the 500 handler's log line carries the caller's id
+    assert request_ids  # the 500 handler logged the error...
+    assert set(request_ids) == {"lb-7f3a.42"}  # ...and every line written meanwhile carries the caller's id
 
 
 @pytest.mark.parametrize("incoming", ["has spaces", "x" * 129, "line\\nbreak", ""])

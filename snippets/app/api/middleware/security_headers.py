@@ -28,7 +28,7 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers and a CSP; the docs pages get `docs_csp` instead of `api_csp`."""
+    """Add the security headers and a CSP: `DOCS_CSP` on the `docs_paths`, `API_CSP` everywhere else."""
 
     def __init__(self, app: ASGIApp, docs_paths: Collection[str | None] = ()) -> None:
         self.app = app
