@@ -1,12 +1,14 @@
 """Business logic of messaging: each public method is one transaction."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
-from app.base.base_table import Cursor
+from app.base.base_table import PURGE_BATCH_SIZE, Cursor
 from app.base.json_cache import JsonCache
 from app.core.config import get_settings
 from app.core.errors import NotFoundError
@@ -84,3 +86,25 @@ class MessagingService:
 
 MessagingServiceDep = Annotated[MessagingService, Depends()]
 # --8<-- [end:messaging_service_writes]
+
+
+# --8<-- [start:purge_deleted_messages]
+async def purge_deleted_messages(
+    session: AsyncSession, *, older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Remove messages soft-deleted longer than `older_than` ago, one short transaction per batch.
+
+    A scheduled job calls this; the grace period leaves time to undo a deletion.
+    """
+    cutoff = datetime.now(UTC) - older_than
+    messages = MessagesTable(session)
+    purged = 0
+    while True:
+        async with session.begin():
+            batch = await messages.purge_deleted(before=cutoff, batch_size=batch_size)
+        purged += batch
+        if batch < batch_size:
+            return purged
+
+
+# --8<-- [end:purge_deleted_messages]
