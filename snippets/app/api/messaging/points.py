@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
+from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
@@ -17,6 +18,11 @@ from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
 # --8<-- [end:messaging_router]
 
+# --8<-- [start:write_scope]
+CAN_WRITE = Depends(RequireScope("messages:write"))
+"""Reading needs any valid token (the router checks it); changing messages needs this scope too."""
+# --8<-- [end:write_scope]
+
 
 # --8<-- [start:messaging_points]
 limit_sending = RateLimit(
@@ -24,7 +30,12 @@ limit_sending = RateLimit(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE, Depends(limit_sending)],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
 ) -> MessageRead:
@@ -34,7 +45,12 @@ async def create_message(
 
 
 # --8<-- [start:batch_endpoint]
-@router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE, Depends(limit_sending)],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
     service: MessagingServiceDep,
@@ -63,12 +79,14 @@ async def list_messages(
 # --8<-- [end:list_endpoint]
 
 
-@router.patch("/{message_id}")
+@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
 async def update_message(message_id: uuid.UUID, data: MessageUpdate, service: MessagingServiceDep) -> MessageRead:
     return await service.update(message_id, data)
 
 
-@router.delete("/{message_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{message_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES
+)
 async def delete_message(message_id: uuid.UUID, service: MessagingServiceDep) -> None:
     await service.delete(message_id)
 
