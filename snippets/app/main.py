@@ -5,12 +5,15 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.api import root_router
+from app.api.middleware.stack import add_middleware_stack
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.db.database import create_engine, create_session_factory
+from app.db.redis import create_redis
 
 
 # --8<-- [start:lifespan]
@@ -18,15 +21,19 @@ class AppState(TypedDict):
     """What the lifespan hands to every request as `request.state`."""
 
     session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     """Open the pools before the first request; close them after the last."""
-    engine = create_engine(get_settings())
+    settings = get_settings()
+    engine = create_engine(settings)
+    redis = create_redis(settings)
     try:
-        yield {"session_factory": create_session_factory(engine)}
+        yield {"session_factory": create_session_factory(engine), "redis": redis}
     finally:
+        await redis.aclose()
         await engine.dispose()
 
 
@@ -36,8 +43,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 # --8<-- [start:create_app]
 def create_app() -> FastAPI:
     """Build a new application; tests call this for a fresh instance each time."""
-    app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan)
+    settings = get_settings()
+    app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
     add_problem_handlers(app)
+    add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place
     app.include_router(root_router)
     return app
 

@@ -20,7 +20,7 @@ from _pytest.terminal import TerminalReporter
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
 from tests.browser.site import LOCAL_HOST, ROOT, Reader, nav_pages, watch
-from tests.browser.survey import AXE_SCRIPT, PageReport, survey
+from tests.browser.survey import AXE_SCRIPT, PHONE, PageReport, survey
 
 # A headless Chromium that must not phone home: this machine has no network but the registries.
 CHROMIUM_ARGS = [
@@ -140,30 +140,28 @@ def _tab(context: BrowserContext, base_url: str) -> Reader:
 
 @pytest.fixture(scope="session")
 def desktop_tabs(browser: Browser, site_url: str) -> Iterator[list[Reader]]:
-    """Two desktop tabs (1280x800, light scheme) with axe-core preloaded and a readable clipboard."""
-    context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
-    context.add_init_script(AXE_SCRIPT)
-    yield [_tab(context, site_url), _tab(context, site_url)]
-    context.close()
+    """Two desktop tabs (1280x800) with axe-core preloaded and a clipboard the tests may read.
+
+    Each in its own context, so each gets its own renderer process and the two can work at once.
+    """
+    contexts = [browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800}) for _ in "ab"]
+    for context in contexts:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
+        context.add_init_script(AXE_SCRIPT)
+    yield [_tab(context, site_url) for context in contexts]
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")
 def phone(browser: Browser, site_url: str) -> Iterator[Reader]:
-    """A phone (375x740, touch) that prefers the dark scheme, with axe-core preloaded."""
-    context = browser.new_context(
-        service_workers="block",
-        viewport={"width": 375, "height": 740},
-        is_mobile=True,
-        has_touch=True,
-        color_scheme="dark",
-    )
-    context.add_init_script(AXE_SCRIPT)
+    """A phone: 375x740, touch, mobile layout."""
+    context = browser.new_context(service_workers="block", viewport=PHONE, is_mobile=True, has_touch=True)
     yield _tab(context, site_url)
     context.close()
 
 
 @pytest.fixture(scope="session")
-def reports(desktop_tabs: list[Reader], phone: Reader) -> dict[str, PageReport]:
+def reports(desktop_tabs: list[Reader]) -> dict[str, PageReport]:
     """Every page of the nav, surveyed once for all the per-page tests."""
-    return survey(nav_pages(), desktop_tabs, phone)
+    return survey(nav_pages(), desktop_tabs)

@@ -8,7 +8,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from playwright.sync_api import ConsoleMessage, Page, Request, Route
+from playwright.sync_api import ConsoleMessage, Page, Request
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOST = "127.0.0.1"
@@ -72,22 +72,24 @@ class Traffic:
 
 
 def watch(page: Page) -> Traffic:
-    """Record console errors, failed requests and any request that would leave 127.0.0.1 (refused)."""
+    """Record console errors, failed requests and any request for another host than 127.0.0.1."""
     traffic = Traffic()
 
-    def route(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == LOCAL_HOST:
-            route.continue_()
-        else:
-            traffic.foreign_requests.append(route.request.url)
-            route.abort("blockedbyclient")
+    # Watched, not intercepted: routing requests through Playwright would switch off the HTTP cache.
+    def request(request: Request) -> None:
+        if (
+            urlsplit(request.url).scheme in {"http", "https", "ws", "wss"}
+            and urlsplit(request.url).hostname != LOCAL_HOST
+        ):
+            traffic.foreign_requests.append(request.url)
 
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             traffic.console_errors.append(f"{message.text} at {message.location.get('url')}")
 
     def failed(request: Request) -> None:
-        if urlsplit(request.url).hostname == LOCAL_HOST:
+        # ERR_ABORTED is the browser cancelling a request (the tab moved on), not the server failing it.
+        if urlsplit(request.url).hostname == LOCAL_HOST and request.failure != "net::ERR_ABORTED":
             traffic.failed_requests.append(f"{request.url}: {request.failure}")
 
     def finished(request: Request) -> None:
@@ -95,7 +97,7 @@ def watch(page: Page) -> Traffic:
         if response is not None and response.status >= 400:
             traffic.failed_requests.append(f"{request.url}: HTTP {response.status}")
 
-    page.route("**/*", route)
+    page.on("request", request)
     page.on("console", console)
     page.on("pageerror", lambda error: traffic.console_errors.append(f"uncaught {error}"))
     page.on("requestfailed", failed)

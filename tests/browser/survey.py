@@ -1,33 +1,64 @@
 """One walk over every page of the nav that gathers what the per-page tests check.
 
 Loading a page and running axe-core on it dominate the browser tests' time, so each page is
-loaded once on a desktop tab and once on a phone tab, and two desktop tabs take turns: while
-axe-core works in one tab's renderer, the next page loads in the other (this machine has two
-cores). The tests then assert on the reports, one test per page and concern.
+loaded once, and two tabs take turns: while axe-core works in one tab's renderer, the next page
+loads in the other (this machine has two cores). On each page: axe-core in the light scheme
+(every rule), then contrast again in the dark scheme, every copy button, and the layout at a
+phone's width. The tests then assert on the reports, one test per page and concern.
 """
 
 from collections import deque
 from dataclasses import dataclass, field
 from importlib.resources import files
 
+from playwright.sync_api import ViewportSize
+
 from tests.browser.site import Reader
 
 AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text()
 SERIOUS_IMPACTS = {"serious", "critical"}
-# Started without waiting, collected later: the page's renderer works while Python moves on.
-_START_AXE = "(options) => { window.__axeResults = axe.run(document, options); }"
-_ALL_RULES = {"resultTypes": ["violations"]}
-# The phone tab reads in the dark scheme: its contrast is checked there (layout rules ran on desktop).
-_CONTRAST_ONLY = {"resultTypes": ["violations"], "runOnly": {"type": "rule", "values": ["color-contrast"]}}
-_AXE_VIOLATIONS = """async () => (await window.__axeResults).violations.map((violation) => ({
+PHONE: ViewportSize = {"width": 375, "height": 740}
+# Highlighted code is thousands of token spans, and contrast checks on each would dominate the
+# run; a token's colour depends only on its class, so one span of each class stands for all.
+# The dark scheme is switched on the way the palette toggle does it (the palette test checks the
+# toggle itself), transitions off so no colour is read mid-fade. Deferred with setTimeout, so
+# the call returns at once and the next page loads in the other tab while axe-core works.
+_START_AXE = """() => {
+  const tokens = ".highlight code span[class]:not([class*='md-'])";
+  const seen = new Set();
+  for (const span of document.querySelectorAll(tokens)) {
+    if (!seen.has(span.className)) {
+      seen.add(span.className);
+      span.setAttribute("data-axe-sample", "");
+    }
+  }
+  const others = { exclude: [tokens + ":not([data-axe-sample])"] };
+  const contrast = { resultTypes: ["violations"], runOnly: { type: "rule", values: ["color-contrast"] } };
+  const tagged = (scheme, violations) => violations.map((violation) => ({ ...violation, scheme }));
+  window.__axeResults = new Promise((resolve) => setTimeout(resolve, 0)).then(async () => {
+    const light = await axe.run(others, { resultTypes: ["violations"] });
+    const body = document.body;
+    const scheme = body.getAttribute("data-md-color-scheme");
+    const still = document.head.appendChild(document.createElement("style"));
+    still.textContent = "*, *::before, *::after { transition: none !important; }";
+    body.setAttribute("data-md-color-scheme", "slate");
+    const dark = await axe.run(others, contrast);
+    body.setAttribute("data-md-color-scheme", scheme);
+    still.remove();
+    return [...tagged("light", light.violations), ...tagged("dark", dark.violations)];
+  });
+}"""
+_AXE_VIOLATIONS = """async () => (await window.__axeResults).map((violation) => ({
   id: violation.id,
   impact: violation.impact,
+  scheme: violation.scheme,
   help: violation.help,
   nodes: violation.nodes.slice(0, 5).map((node) => ({
     target: JSON.stringify(node.target),
     why: [...node.any, ...node.all, ...node.none].map((check) => check.message).filter(Boolean).join("; "),
   })),
 }))"""
+
 # Clicks every copy button and reads the clipboard; next to it, the code as shown, read from the
 # rendered block independently of the theme's copy logic: minus prompts, output lines and
 # annotation markers.
@@ -87,10 +118,10 @@ class PageReport:
     phone_unscrollable_code: list[str] = field(default_factory=list)
 
 
-def _serious(reader: Reader, scheme: str) -> list[str]:
+def _serious(reader: Reader) -> list[str]:
     violations = reader.page.evaluate(_AXE_VIOLATIONS)
     return [
-        f"{violation['id']} ({violation['impact']}, {scheme}): {violation['help']}:\n"
+        f"{violation['id']} ({violation['impact']}, {violation['scheme']} scheme): {violation['help']}:\n"
         + "\n".join(f"  {node['target']}: {node['why']}" for node in violation["nodes"])
         for violation in violations
         if violation["impact"] in SERIOUS_IMPACTS
@@ -98,31 +129,25 @@ def _serious(reader: Reader, scheme: str) -> list[str]:
 
 
 def _finish(reader: Reader, report: PageReport) -> None:
-    """Collect a desktop tab's results for its page: axe-core, copy buttons, what it logged."""
-    report.serious_violations += _serious(reader, "light")
+    """Collect a tab's results for its page: axe-core, copy buttons, phone layout, what it logged."""
+    report.serious_violations = _serious(reader)
     report.code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
-    report.console_errors += reader.traffic.console_errors
-    report.failed_requests += reader.traffic.failed_requests
-    report.foreign_requests += reader.traffic.foreign_requests
-
-
-def _on_phone(phone: Reader, report: PageReport) -> None:
-    """Load the page on the phone tab (dark scheme): layout, contrast, and what it logged."""
-    phone.open(report.source)
-    phone.page.evaluate(_START_AXE, _CONTRAST_ONLY)
-    layout = phone.page.evaluate(_LAYOUT)
+    desktop = reader.page.viewport_size
+    reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
+    layout = reader.page.evaluate(_LAYOUT)
     report.phone_overflow_px = layout["overflow"]
     report.phone_unscrollable_code = layout["unscrollableCode"]
-    report.serious_violations += _serious(phone, "dark, phone")
-    report.console_errors += phone.traffic.console_errors
-    report.failed_requests += phone.traffic.failed_requests
-    report.foreign_requests += phone.traffic.foreign_requests
+    assert desktop is not None
+    reader.page.set_viewport_size(desktop)
+    report.console_errors = list(reader.traffic.console_errors)
+    report.failed_requests = list(reader.traffic.failed_requests)
+    report.foreign_requests = list(reader.traffic.foreign_requests)
 
 
-def survey(sources: list[str], desktops: list[Reader], phone: Reader) -> dict[str, PageReport]:
-    """Load every page on the desktop tabs in turn and on the phone tab, and report on each."""
+def survey(sources: list[str], tabs: list[Reader]) -> dict[str, PageReport]:
+    """Load every page of `sources` in the tabs in turn, and report on each."""
     reports = {source: PageReport(source) for source in sources}
-    free = deque(desktops)
+    free = deque(tabs)
     busy: deque[tuple[Reader, PageReport]] = deque()
     for index, source in enumerate(sources):
         if not free:
@@ -132,9 +157,8 @@ def survey(sources: list[str], desktops: list[Reader], phone: Reader) -> dict[st
         reader = free.popleft()
         # The first page waits for the network to settle: the search index and its worker load then.
         reader.open(source, wait_until="networkidle" if index == 0 else "load")
-        reader.page.evaluate(_START_AXE, _ALL_RULES)
+        reader.page.evaluate(_START_AXE)
         busy.append((reader, reports[source]))
-        _on_phone(phone, reports[source])
     for reader, report in busy:
         _finish(reader, report)
     return reports

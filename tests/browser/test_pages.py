@@ -1,4 +1,4 @@
-"""Every page of the nav as readers load it: on a desktop (light) and on a phone (dark).
+"""Every page of the nav as readers load it: on a desktop, in light and dark, and at a phone's width.
 
 The pages are surveyed once (see survey.py); each test here checks one concern on one page.
 """

@@ -1,6 +1,6 @@
 // Elements of the theme that screen readers cannot name (axe-core: aria-dialog-name,
-// aria-progressbar-name, link-name): the search overlay, the instant-loading bar, and the
-// numbered markers of code annotations. Runs on every page view (instant navigation too);
+// aria-progressbar-name, link-name, label): the search overlay, the instant-loading bar, the
+// numbered markers of code annotations, and the checkboxes of task lists (named by their item). Runs on every page view (instant navigation too);
 // naming is idempotent.
 document$.subscribe(function () {
   var names = {
@@ -11,6 +11,12 @@ document$.subscribe(function () {
     var element = document.querySelector(selector);
     if (element && !element.hasAttribute("aria-label")) {
       element.setAttribute("aria-label", names[selector]);
+    }
+  });
+  document.querySelectorAll(".task-list-item > .task-list-control > input[type=checkbox]").forEach(function (box) {
+    if (!box.hasAttribute("aria-label")) {
+      var item = box.closest(".task-list-item");
+      box.setAttribute("aria-label", item.textContent.trim().replace(/\s+/g, " ").slice(0, 120));
     }
   });
   document.querySelectorAll(".md-annotation__index").forEach(function (marker, index) {

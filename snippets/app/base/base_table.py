@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -18,8 +18,12 @@ from app.core.errors import ConflictError
 
 ModelT = TypeVar("ModelT", bound=BaseEntity)
 
+# --8<-- [start:page_limits]
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 100  # no read returns more rows than this, whatever a client asks for
+PURGE_BATCH_SIZE = 1000  # rows removed per transaction by `purge_deleted`
+# --8<-- [end:page_limits]
+
 UNIQUE_VIOLATION = "23505"
 
 
@@ -88,6 +92,7 @@ class BaseTable(Generic[ModelT]):
         """Return one page of live rows, oldest first; pass `next_cursor` as `after` for the next."""
         return await self.all_by(limit=limit, after=after)
 
+    # --8<-- [start:keyset_pagination]
     async def all_by(
         self,
         *,
@@ -112,6 +117,8 @@ class BaseTable(Generic[ModelT]):
         items = rows[:limit]
         next_cursor = Cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    # --8<-- [end:keyset_pagination]
 
     async def all_count(self, *, include_deleted: bool = False, **filters: object) -> int:
         """Count the rows matching `filters`."""
@@ -166,6 +173,29 @@ class BaseTable(Generic[ModelT]):
 
     # --8<-- [end:base_table_writes]
 
+    # --8<-- [start:purge_deleted]
+    async def purge_deleted(self, *, before: datetime, batch_size: int = PURGE_BATCH_SIZE) -> int:
+        """Remove for good up to `batch_size` rows soft-deleted before `before`; return how many.
+
+        Call it until it returns 0, one transaction per batch, so no transaction holds
+        thousands of row locks or keeps autovacuum waiting.
+
+        Raises:
+            ValueError: `batch_size` is below 1.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        oldest = (
+            select(col(self.model.id))
+            .where(col(self.model.deleted_at) < before)
+            .order_by(col(self.model.deleted_at))
+            .limit(batch_size)
+        )
+        statement = delete(self.model).where(col(self.model.id).in_(oldest)).returning(col(self.model.id))
+        return len((await self.session.execute(statement)).all())
+
+    # --8<-- [end:purge_deleted]
+
     def _conditions(self, filters: dict[str, object], include_deleted: bool) -> list[ColumnElement[bool]]:
         columns = self.model.__table__.columns  # type: ignore[attr-defined]
         unknown = sorted(set(filters) - set(columns.keys()))
@@ -179,6 +209,7 @@ class BaseTable(Generic[ModelT]):
     def _sort_key(self) -> tuple[Any, Any]:
         return col(self.model.created_at), col(self.model.id)
 
+    # --8<-- [start:flush_conflict]
     async def _flush(self) -> None:
         try:
             await self.session.flush()
@@ -188,3 +219,5 @@ class BaseTable(Generic[ModelT]):
             # PostgreSQL's own detail names the column and value: "Key (client_ref)=(a-1) already exists."
             cause = getattr(error.orig, "__cause__", None)
             raise ConflictError(getattr(cause, "detail", None) or "a unique value is already taken") from error
+
+    # --8<-- [end:flush_conflict]

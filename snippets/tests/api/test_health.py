@@ -1,14 +1,16 @@
 """Liveness and readiness, with the database up, refusing, and silent."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.db.database import get_session
+from app.db.redis import get_redis
 from app.main import create_app
 
 
@@ -70,10 +72,11 @@ async def test_readyz_is_503_when_the_database_hangs(app: FastAPI, client: Async
     assert response.json()["detail"] == "database: TimeoutError"
 
 
-async def test_database_down_is_a_500_problem_without_internals(app: FastAPI, settings: object) -> None:
+async def test_database_down_is_a_500_problem_without_internals(app: FastAPI, make_token: Callable[..., str]) -> None:
     use_database_at(app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres")
     transport = ASGITransport(app=app, raise_app_exceptions=False)  # answer as a server would
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    headers = {"Authorization": f"Bearer {make_token()}"}
+    async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
         response = await client.get("/api/v1/messages")
 
     assert response.status_code == 500
@@ -94,3 +97,14 @@ async def test_readyz_through_the_production_session_dependency(settings: object
         response = await client.get("/readyz")
 
     assert response.status_code == 200
+
+
+async def test_readyz_names_redis_when_it_is_down(app: FastAPI, client: AsyncClient) -> None:
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)  # nothing listens on port 1
+    app.dependency_overrides[get_redis] = lambda: down
+
+    response = await client.get("/readyz")
+    await down.aclose()
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == "redis: ConnectionError"

@@ -4,8 +4,12 @@ import uuid
 
 import pytest
 from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from app.db.message.model import Message
 from app.db.message.table import MessagesTable
 
 MESSAGES = "/api/v1/messages"
@@ -70,12 +74,16 @@ async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> Non
 # --8<-- [end:test_duplicate_conflict]
 
 
+# --8<-- [start:test_reuse_after_soft_delete]
 async def test_soft_deleted_reference_can_be_reused(client: AsyncClient) -> None:
     body = new_message(client_ref="order-7")
     first = (await client.post(MESSAGES, json=body)).json()
     assert (await client.delete(f"{MESSAGES}/{first['id']}")).status_code == 204
 
     assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+
+# --8<-- [end:test_reuse_after_soft_delete]
 
 
 # --8<-- [start:test_transaction_atomic]
@@ -190,6 +198,19 @@ async def test_patch_rejects_null_for_a_required_field(client: AsyncClient) -> N
     assert response.json()["errors"][0]["field"] == "body.recipient"
 
 
+# --8<-- [start:test_patch_rejects_empty]
+async def test_patch_with_nothing_to_change_is_422(client: AsyncClient) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "body", "message": "Value error, send at least one field to change"}]
+
+
+# --8<-- [end:test_patch_rejects_empty]
+
+
 async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
     await client.delete(f"{MESSAGES}/{created['id']}")
@@ -221,3 +242,27 @@ async def test_unknown_route_and_wrong_method_are_problems(client: AsyncClient) 
     assert missing.headers["content-type"] == "application/problem+json"
     assert (wrong_method.status_code, wrong_method.json()["title"]) == (405, "Method Not Allowed")
     assert "POST" in wrong_method.headers["allow"]
+
+
+# --8<-- [start:test_cache_aside]
+async def test_get_is_cached_until_a_write_invalidates_it(client: AsyncClient, session: AsyncSession) -> None:
+    created = (await client.post(MESSAGES, json=new_message(body="Original"))).json()
+    url = f"{MESSAGES}/{created['id']}"
+    assert (await client.get(url)).json()["body"] == "Original"  # loaded and cached
+
+    # A change that bypasses the service is not seen: the read is served from Redis.
+    await session.execute(update(Message).where(col(Message.id) == uuid.UUID(created["id"])).values(body="Sneaky"))
+    assert (await client.get(url)).json()["body"] == "Original"
+
+    # A change through the service invalidates the entry after its commit.
+    await client.patch(url, json={"recipient": "grace@example.com"})
+    assert (await client.get(url)).json()["body"] == "Sneaky"
+
+
+# --8<-- [end:test_cache_aside]
+
+
+async def test_not_found_is_not_cached(client: AsyncClient, redis: Redis) -> None:
+    assert (await client.get(f"{MESSAGES}/{uuid.uuid4()}")).status_code == 404
+
+    assert await redis.dbsize() == 0
