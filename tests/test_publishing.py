@@ -1,0 +1,97 @@
+"""The hosted site is built and tested by the same commands the README gives, and deployed from main.
+
+The commands are read from the README's code blocks, never typed here a second time.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / ".github" / "workflows" / "docs.yml"
+MAIN = "refs/heads/main"
+_FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def readme_commands() -> list[str]:
+    """Every command line in the README's code blocks (a `$ ` prompt, if shown, removed)."""
+    blocks = _FENCE.findall((ROOT / "README.md").read_text())
+    return [line.strip().removeprefix("$ ") for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def readme_command(start: str) -> str:
+    """The one README command that starts with `start`."""
+    found = [command for command in readme_commands() if command.startswith(start)]
+    assert len(found) == 1, f"the README should give exactly one `{start} ...` command, it gives {found}"
+    return found[0]
+
+
+def workflow() -> dict[Any, Any]:
+    """The docs workflow, parsed."""
+    parsed: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text())
+    return parsed
+
+
+def run_lines(job: dict[str, Any]) -> list[str]:
+    """The shell lines a job runs, in order."""
+    return [line.strip() for step in job["steps"] if "run" in step for line in step["run"].splitlines()]
+
+
+def uses(job: dict[str, Any]) -> list[str]:
+    """The actions a job uses, without their versions."""
+    return [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+
+
+@pytest.mark.parametrize("start", ["uv run pytest", "uv run mkdocs build"])
+def test_workflow_runs_the_readme_commands(start: str) -> None:
+    """The build job runs the README's test and build commands exactly, the tests before the build."""
+    lines = run_lines(workflow()["jobs"]["build"])
+    assert readme_command(start) in lines, f"the workflow does not run the README's `{readme_command(start)}`"
+    assert lines.index(readme_command("uv run pytest")) < lines.index(readme_command("uv run mkdocs build"))
+
+
+def test_readme_build_is_strict() -> None:
+    """Broken links and anchors fail the published build."""
+    assert "--strict" in readme_command("uv run mkdocs build").split()
+
+
+def test_ci_runs_the_readme_test_command_with_chromium() -> None:
+    """`.ci/run` and the workflow both install Chromium before the README's test command."""
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert readme_command("uv run pytest") in ci_lines
+    for lines in (ci_lines, run_lines(workflow()["jobs"]["build"])):
+        install = next(i for i, line in enumerate(lines) if "apt-get install" in line and "chromium" in line)
+        assert install < lines.index(readme_command("uv run pytest")), "Chromium must be installed before the tests"
+
+
+def test_workflow_deploys_to_pages_from_main_only() -> None:
+    """Pushes and pull requests are checked; only a push to main deploys, with the least permissions."""
+    parsed = workflow()
+    triggers: dict[str, Any] = parsed["on"] if "on" in parsed else parsed[True]  # YAML 1.1 reads `on` as true
+    assert triggers["push"]["branches"] == ["main"]
+    assert "pull_request" in triggers
+    assert parsed["permissions"] == {"contents": "read"}
+
+    build, deploy = parsed["jobs"]["build"], parsed["jobs"]["deploy"]
+    assert uses(build)[:2] == ["actions/checkout", "astral-sh/setup-uv"]
+    upload = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "site", "mkdocs builds into site/"
+    assert MAIN in upload["if"]
+
+    assert deploy["needs"] == "build"
+    assert MAIN in deploy["if"]
+    assert "push" in deploy["if"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert uses(deploy) == ["actions/deploy-pages"]
+    assert deploy["concurrency"]["cancel-in-progress"] is False, "a deployment is never cancelled half-way"
+
+
+def test_readme_says_where_the_site_lives() -> None:
+    """The README names the hosted address, the same one mkdocs.yml publishes under."""
+    site_url = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / "mkdocs.yml").read_text())
+    assert site_url, "mkdocs.yml sets site_url from SITE_URL with the Pages address as the default"
+    assert site_url.group(1) in (ROOT / "README.md").read_text()
