@@ -70,5 +70,7 @@ class MessagingService:
             raise NotFoundError(f"message {message_id} does not exist")
 
 
+# --8<-- [start:service_dependency]
 MessagingServiceDep = Annotated[MessagingService, Depends()]
+# --8<-- [end:service_dependency]
 # --8<-- [end:messaging_service_writes]
