@@ -49,7 +49,7 @@ def snippet_files() -> list[Path]:
     """The files of `snippets/` the repository holds: tracked or new, never git-ignored."""
     try:
         listed = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "."],  # noqa: S607
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "."],
             cwd=SNIPPETS,
             capture_output=True,
             text=True,

@@ -92,7 +92,7 @@ def snippet_base(config: MkDocsConfig) -> Path:
     options: dict[str, Any] = config.mdx_configs.get("pymdownx.snippets", {})
     bases = options.get("base_path", ["."])
     first = bases[0] if isinstance(bases, list) else bases
-    return Path(config.config_file_path).parent / first
+    return Path(config.config_file_path).parent / str(first)
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 import uuid
 import warnings
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
