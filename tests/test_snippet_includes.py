@@ -23,7 +23,7 @@ def project_copy(tmp_path: Path) -> Path:
 
 
 def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path) -> None:
-    page = project_copy / "docs" / "architecture" / "layer-rules.md"
+    page = project_copy / "docs" / "index.md"  # the first page built, so the build stops early
     lines = page.read_text().splitlines()
     broken = [
         "```python",
@@ -40,8 +40,8 @@ def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path)
 
     log = completed.stdout + completed.stderr
     assert completed.returncode != 0
-    assert f'docs/architecture/layer-rules.md:{file_line}: "app/no_such_module.py": no file' in log
-    assert f'docs/architecture/layer-rules.md:{section_line}: "app/db/database.py:no_such_section"' in log
+    assert f'docs/index.md:{file_line}: "app/no_such_module.py": no file' in log
+    assert f'docs/index.md:{section_line}: "app/db/database.py:no_such_section"' in log
     assert 'section "no_such_section" is not in' in log
     assert "its sections: engine, session_dependency" in log
 
