@@ -1,6 +1,7 @@
 """Fixtures for the tests of the site itself: one strict build per session, shared by every test."""
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -46,3 +47,14 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     if completed.returncode != 0:
         pytest.fail(f"`mkdocs build --strict` failed; run `uv run mkdocs build` and fix:\n{log}")
     return BuiltSite(path=site_dir, log=log)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the site's sources for a test to break; `snippets/` is linked, read-only, not copied."""
+    for folder in ("docs", "hooks"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for file in ("mkdocs.yml", "pyproject.toml"):
+        shutil.copy(ROOT / file, tmp_path / file)
+    (tmp_path / "snippets").symlink_to(ROOT / "snippets", target_is_directory=True)
+    return tmp_path

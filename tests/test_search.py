@@ -11,33 +11,48 @@ from tests.conftest import BuiltSite
 
 HARNESS = Path(__file__).with_name("search_harness.js")
 
-# (query, the page that must come first). Each name appears on the page that explains it.
+# Names people paste into the search box. `expire_on_commit` and `create_savepoint` are the cases a
+# separator that splits on `_` gets wrong: every page with "commit" or "create" outranks the real one.
 QUERIES = [
-    ("SessionDep", "architecture/dependency-injection/"),
-    ("first_or_default", "reference/base-table/"),
-    ("soft_delete", "reference/base-table/"),
-    ("join_transaction_mode", "decisions/"),
-    ("create_savepoint", "decisions/"),
-    ("MessagingServiceDep", "architecture/dependency-injection/"),
-    ("LAYER_RULES", "architecture/layer-rules/"),
+    "SessionDep",
+    "MessagingServiceDep",
+    "first_or_default",
+    "soft_delete",
+    "join_transaction_mode",
+    "create_savepoint",
+    "expire_on_commit",
+    "LAYER_RULES",
 ]
 
 
 @pytest.fixture(scope="session")
 def search(built_site: BuiltSite) -> dict[str, list[str]]:
-    """The pages each query in `QUERIES` returns, best first."""
+    """The pages each query returns, best first."""
     node = shutil.which("node")
     assert node, "Node.js runs Material's search worker here; install the `nodejs` Debian package"
     worker = next((built_site.path / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
     index = built_site.path / "search" / "search_index.json"
-    queries = [query for query, _ in QUERIES]
     completed = subprocess.run(
-        [node, str(HARNESS), str(worker), str(index), *queries], capture_output=True, text=True, check=True
+        [node, str(HARNESS), str(worker), str(index), *QUERIES], capture_output=True, text=True, check=True
     )
     results: dict[str, list[str]] = json.loads(completed.stdout)
     return {query: [location.partition("#")[0] for location in found] for query, found in results.items()}
 
 
-@pytest.mark.parametrize(("query", "page"), QUERIES)
-def test_query_finds_its_page_first(search: dict[str, list[str]], query: str, page: str) -> None:
-    assert search[query][:1] == [page], f"searching {query!r} should lead to {page}; got {search[query][:3]}"
+@pytest.fixture(scope="session")
+def page_texts(built_site: BuiltSite) -> dict[str, str]:
+    """The indexed text of each page, as the search worker sees it."""
+    texts: dict[str, str] = {}
+    for doc in json.loads((built_site.path / "search" / "search_index.json").read_text())["docs"]:
+        page = doc["location"].partition("#")[0]
+        texts[page] = texts.get(page, "") + doc["title"] + "\n" + doc["text"] + "\n"
+    return texts
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_query_leads_to_a_page_that_uses_the_name(
+    search: dict[str, list[str]], page_texts: dict[str, str], query: str
+) -> None:
+    assert search[query], f"searching {query!r} finds nothing"
+    first = search[query][0]
+    assert query in page_texts[first], f"searching {query!r} leads to {first!r}, which never writes it"

@@ -1,6 +1,5 @@
 """A broken `--8<--` include fails the build and names the page, the line, the file and the section."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,17 +8,6 @@ from hooks.snippet_includes import include_targets, problems_with
 from tests.conftest import ROOT, mkdocs_build
 
 SNIPPETS = ROOT / "snippets"
-
-
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A copy of the site's sources to break; the snippets are linked, read-only, not copied."""
-    for folder in ("docs", "hooks"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    for file in ("mkdocs.yml", "pyproject.toml"):
-        shutil.copy(ROOT / file, tmp_path / file)
-    (tmp_path / "snippets").symlink_to(SNIPPETS, target_is_directory=True)
-    return tmp_path
 
 
 def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path) -> None:
