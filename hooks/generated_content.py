@@ -6,6 +6,7 @@ written by this hook at build time:
 - `stack-versions`: the constraints in both `pyproject.toml` files, the installed versions,
   and the PostgreSQL version the last test run used (`.cache/tested-with.json`).
 - `base-table-methods`: the public methods of `BaseTable`, read from its source.
+- `layer-rules`: the import rules that `snippets/tests/test_layer_rules.py` enforces.
 - `folder-tree [PATH ...]`: the files under `snippets/` (or the given sub-folders), with each
   module's one-line docstring.
 """
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "snippets"
 TESTED_WITH = ROOT / ".cache" / "tested-with.json"
 BASE_TABLE_SOURCE = SNIPPETS / "app" / "base" / "base_table.py"
+LAYER_RULES_SOURCE = SNIPPETS / "tests" / "test_layer_rules.py"
 MERMAID_VENDOR = ROOT / "docs" / "assets" / "javascripts" / "vendor"
 
 MARKER = re.compile(r"^<!-- generated: (?P<name>[a-z-]+)(?P<args>(?: [^ ]+)*) -->$")
@@ -217,7 +219,21 @@ def base_table_methods(args: list[str]) -> str:
     return table(rows, ("Method", "Returns", "What it does"))
 
 
+def layer_rules(args: list[str]) -> str:
+    """The rules `test_layer_rules.py` enforces, read from its `LAYER_RULES` list."""
+    module = ast.parse(LAYER_RULES_SOURCE.read_text(encoding="utf-8"))
+    assignment = next(
+        node
+        for node in module.body
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "LAYER_RULES" for t in node.targets)
+    )
+    rules: list[tuple[str, str, str]] = ast.literal_eval(assignment.value)
+    rows = [(rule, f"`{applies_to}`", f"`{forbidden}`") for rule, applies_to, forbidden in rules]
+    return table(rows, ("Rule", "Modules it applies to", "Imports they may not make"))
+
+
 GENERATORS: dict[str, Callable[[list[str]], str]] = {
+    "layer-rules": layer_rules,
     "stack-versions": stack_versions,
     "base-table-methods": base_table_methods,
     "folder-tree": folder_tree,
