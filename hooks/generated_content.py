@@ -44,6 +44,10 @@ FILE_ROLES = {
     "pyproject.toml": "runtime dependencies; Poetry 2 builds it",
     "README.md": "how to install the service",
     "db/schema.sql": "the schema dumped by dbmate; committed and checked for drift",
+    ".env.example": "every setting the service reads, with example values",
+    "Dockerfile": "the container image",
+    "docker-compose.yml": "the service with its PostgreSQL and Redis, for local runs",
+    "Makefile": "shortcuts for the everyday commands",
 }
 
 
