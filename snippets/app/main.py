@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.api.api import root_router
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
+from app.core.logging import configure_logging
+from app.core.sentry import configure_sentry
+from app.core.tracing import configure_tracing, instrument_engine
 from app.db.database import create_engine, create_session_factory
 
 
@@ -24,6 +27,7 @@ class AppState(TypedDict):
 async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     """Open the pools before the first request; close them after the last."""
     engine = create_engine(get_settings())
+    instrument_engine(engine, app.state.tracer_provider)
     try:
         yield {"session_factory": create_session_factory(engine)}
     finally:
@@ -36,9 +40,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 # --8<-- [start:create_app]
 def create_app() -> FastAPI:
     """Build a new application; tests call this for a fresh instance each time."""
+    settings = get_settings()
+    configure_logging(settings)  # first: Sentry adds its own loguru sinks next
+    configure_sentry(settings)
     app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan)
     add_problem_handlers(app)
     app.include_router(root_router)
+    app.state.tracer_provider = configure_tracing(app, settings)  # None while tracing is off
     return app
 
 
