@@ -1,14 +1,29 @@
 """Error reporting to Sentry: on when a DSN is configured, and never with personal data."""
 
+from typing import TYPE_CHECKING
+
 import sentry_sdk
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.loguru import LoguruIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from app.core.config import Settings
 
+if TYPE_CHECKING:
+    from loguru import Record
+
 
 # --8<-- [start:configure_sentry]
+def message_only(record: "Record") -> str:
+    """Loguru format for what Sentry takes from a log line: the message, not loguru's traceback.
+
+    Loguru's traceback prints the value of every variable in every frame (request scope and
+    headers included); Sentry gets the exception as structured frames anyway.
+    """
+    return "{message}"
+
+
 def configure_sentry(settings: Settings) -> None:
     """Report unhandled errors with environment and release; without a DSN, Sentry stays off."""
     if settings.sentry_dsn is None:
@@ -34,6 +49,7 @@ def configure_sentry(settings: Settings) -> None:
             # Name transactions and group errors by route template, not by the concrete URL.
             StarletteIntegration(transaction_style="url"),
             FastApiIntegration(transaction_style="url"),
+            LoguruIntegration(event_format=message_only, breadcrumb_format=message_only),
             # Stdlib records already reach Sentry through loguru; capturing them here too would double them.
             LoggingIntegration(level=None, event_level=None),
         ],
