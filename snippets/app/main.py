@@ -12,7 +12,7 @@ from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.sentry import configure_sentry
-from app.core.tracing import configure_tracing, instrument_engine
+from app.core.tracing import configure_tracing, instrument_app, instrument_engine
 from app.db.database import create_engine, create_session_factory
 
 
@@ -46,7 +46,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan)
     add_problem_handlers(app)
     app.include_router(root_router)
-    app.state.tracer_provider = configure_tracing(app, settings)  # None while tracing is off
+    app.state.tracer_provider = configure_tracing(settings)  # None while tracing is off
+    instrument_app(app, app.state.tracer_provider)
     return app
 
 

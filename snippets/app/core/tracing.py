@@ -41,14 +41,13 @@ def create_tracer_provider(settings: Settings, exporter: SpanExporter) -> Tracer
     return provider
 
 
-def configure_tracing(app: FastAPI, settings: Settings) -> TracerProvider | None:
-    """Trace the app when an OTLP endpoint is set; return the provider for the lifespan's engine, else None."""
+def configure_tracing(settings: Settings) -> TracerProvider | None:
+    """Once per process (API or worker): export to the OTLP endpoint if one is set; None means tracing is off."""
     if settings.otel_exporter_otlp_endpoint is None:
         return None
     endpoint = f"{settings.otel_exporter_otlp_endpoint.rstrip('/')}/v1/traces"
     provider = create_tracer_provider(settings, OTLPSpanExporter(endpoint=endpoint))
     trace.set_tracer_provider(provider)  # for spans our own code starts; OpenTelemetry takes one per process
-    instrument_app(app, provider)
     return provider
 
 
@@ -61,8 +60,10 @@ def drop_query_string(span: Span, scope: dict[str, Any]) -> None:
     span.set_attribute("http.url", str(URL(scope=scope).replace(query="")))
 
 
-def instrument_app(app: FastAPI, tracer_provider: TracerProvider) -> None:
-    """One server span per request, named after the route template (`GET /api/v1/messages/{message_id}`)."""
+def instrument_app(app: FastAPI, tracer_provider: TracerProvider | None) -> None:
+    """One server span per request, named after the route template; does nothing while tracing is off."""
+    if tracer_provider is None:
+        return
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=tracer_provider,
@@ -74,10 +75,11 @@ def instrument_app(app: FastAPI, tracer_provider: TracerProvider) -> None:
 
 def instrument_engine(engine: AsyncEngine, tracer_provider: TracerProvider | None) -> None:
     """One span per SQL statement, a child of the request's span; does nothing while tracing is off."""
-    if tracer_provider is not None:
-        # The async engine runs on a sync core: its events fire there. Statements keep their
-        # placeholders; bound values are never recorded.
-        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
+    if tracer_provider is None:
+        return
+    # The async engine runs on a sync core: its events fire there. Statements keep their
+    # placeholders; bound values are never recorded.
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
 
 
 def instrument_redis(client: Redis, tracer_provider: TracerProvider) -> None:
@@ -88,7 +90,8 @@ def instrument_redis(client: Redis, tracer_provider: TracerProvider) -> None:
 def instrument_celery(tracer_provider: TracerProvider) -> None:
     """Spans for publishing and running tasks, linked to the request that enqueued them.
 
-    Call it in each worker process (`worker_process_init`), after the pool forks.
+    Call it in each worker process (`worker_process_init`), after the pool forks, with the provider
+    `configure_tracing` returned there.
     """
     CeleryInstrumentor().instrument(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]  # untyped package
 

@@ -178,10 +178,9 @@ async def test_the_app_exports_its_traces_over_otlp(otlp_settings: Settings, col
 
 
 def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:
-    app = FastAPI()
-
-    assert configure_tracing(app, settings) is None
     assert settings.otel_exporter_otlp_endpoint is None
+    assert configure_tracing(settings) is None
+    assert create_app().state.tracer_provider is None
 
 
 @pytest.fixture
