@@ -17,18 +17,23 @@ if TYPE_CHECKING:
 
 
 # --8<-- [start:redact_secrets]
-SECRET_KEYS = frozenset({"authorization", "cookie", "set-cookie", "password", "token", "secret", "api_key"})
-"""Keys whose values never reach a log line, at any depth of `extra` (compared lower-cased)."""
+SECRET_KEY_PARTS = ("authorization", "cookie", "password", "secret", "token", "api_key", "api-key")
+"""A key containing any of these (in any case) has its value masked: `refresh_token`, `X-Api-Key`."""
 
 REDACTED = "[redacted]"
 
 
 def redacted(fields: Mapping[str, object]) -> dict[str, object]:
-    """A copy of `fields` with the value of every secret key masked, nested mappings included."""
-    return {
-        key: REDACTED if key.lower() in SECRET_KEYS else redacted(value) if isinstance(value, Mapping) else value
-        for key, value in fields.items()
-    }
+    """A copy of `fields` with every secret value masked, in nested mappings too."""
+    masked: dict[str, object] = {}
+    for key, value in fields.items():
+        if any(part in key.lower() for part in SECRET_KEY_PARTS):
+            masked[key] = REDACTED
+        elif isinstance(value, Mapping):
+            masked[key] = redacted(value)
+        else:
+            masked[key] = value
+    return masked
 
 
 def redact_secrets(record: "Record") -> None:

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.integrations.loguru import LoguruIntegration
@@ -45,11 +46,13 @@ def configure_sentry(settings: Settings) -> None:
             "queues": False,  # task arguments
             "stack_frame_variables": False,  # a frame's locals hold request data too
         },
+        auto_enabling_integrations=False,  # only what is listed: traces go to OpenTelemetry, not to Sentry
         integrations=[
             # Name transactions and group errors by route template, not by the concrete URL.
             StarletteIntegration(transaction_style="url"),
             FastApiIntegration(transaction_style="url"),
             LoguruIntegration(event_format=message_only, breadcrumb_format=message_only),
+            CeleryIntegration(),  # in the worker: failed tasks, tagged with the task's name
             # Stdlib records already reach Sentry through loguru; capturing them here too would double them.
             LoggingIntegration(level=None, event_level=None),
         ],

@@ -60,13 +60,14 @@ def test_every_line_is_json_with_the_request_id(settings: Settings, stream: io.S
 def test_secrets_are_masked_at_any_depth(settings: Settings, stream: io.StringIO) -> None:
     configure_logging(settings, stream)
 
-    headers = {"Authorization": "Bearer eyJhbGciOi", "Accept": "application/json"}
-    logger.bind(headers=headers).info("calling the partner API", password="hunter2")
+    headers = {"Authorization": "Bearer eyJhbGciOi", "X-Api-Key": "k-93f1", "Accept": "application/json"}
+    logger.bind(headers=headers).info("calling the partner API", refresh_token="r-7Hq2", attempt=2)
 
     [line] = read_lines(stream)
     assert line["extra"] == {
-        "headers": {"Authorization": "[redacted]", "Accept": "application/json"},
-        "password": "[redacted]",
+        "headers": {"Authorization": "[redacted]", "X-Api-Key": "[redacted]", "Accept": "application/json"},
+        "refresh_token": "[redacted]",
+        "attempt": 2,
     }
     assert "eyJhbGciOi" not in stream.getvalue()
 
