@@ -83,7 +83,7 @@ async def test_a_request_is_a_server_span_with_sql_children(
     spans = span_exporter.get_finished_spans()
     [server] = [span for span in spans if span.kind is SpanKind.SERVER]
     assert server.name == "GET /api/v1/messages/{message_id}"  # the route template, not the URL
-    sql = [span for span in spans if span is not server]
+    sql = [span for span in spans if span is not server]  # SELECT, inside the test's SAVEPOINT/RELEASE
     assert sql, "the request ran SQL, so there are SQL spans"
     assert {span.kind for span in sql} == {SpanKind.CLIENT}
     assert all(span.parent is not None and span.parent.span_id == server.context.span_id for span in sql)
