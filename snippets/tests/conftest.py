@@ -1,26 +1,34 @@
 """Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
+import trustme
+import uvicorn
 from asgi_lifespan import LifespanManager
+from celery.contrib.testing.worker import start_worker
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.celery_app import celery_app
 from app.core.config import Settings, get_settings
 from app.db.database import create_engine, get_session
 from app.main import create_app
@@ -222,3 +230,100 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 
 # --8<-- [end:client]
+
+
+# --8<-- [start:committed_data]
+@pytest_asyncio.fixture
+async def committed_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are real, for tests where another process (a Celery worker) must
+    see the data. It empties the tables it may have filled afterwards."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        yield session
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"))
+
+
+# --8<-- [end:committed_data]
+
+
+# --8<-- [start:webhook_receiver]
+@dataclass
+class WebhookReceiver:
+    """A subscriber's endpoint on https://127.0.0.1, answering with scripted status codes."""
+
+    url: str
+    statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
+    hang_first: bool = False  # never answer the first request (for killing a worker mid-task)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {key.decode(): value.decode() for key, value in scope["headers"]}
+        self.requests.append((headers, body))
+        if self.hang_first and len(self.requests) == 1:
+            await asyncio.sleep(3600)
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status == 200:
+            self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.fixture(scope="session")
+def tls_ca_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[trustme.CA, Path]]:
+    """A throwaway certificate authority; httpx trusts it through `SSL_CERT_FILE`."""
+    authority = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSL_CERT_FILE", str(ca_file))
+        yield authority, ca_file
+
+
+@pytest.fixture
+def webhook_receiver(tls_ca_file: tuple[trustme.CA, Path], tmp_path: Path) -> Iterator[WebhookReceiver]:
+    """The receiver, served by a real uvicorn over TLS in a background thread."""
+    authority, _ = tls_ca_file
+    certificate = authority.issue_cert("127.0.0.1")
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    receiver = WebhookReceiver(url=f"https://127.0.0.1:{port}/hooks")
+    config = uvicorn.Config(
+        receiver,
+        host="127.0.0.1",
+        port=port,
+        ssl_certfile=str(tmp_path / "server.pem"),
+        log_level="error",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield receiver
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+# --8<-- [end:webhook_receiver]
+
+
+# --8<-- [start:celery_worker]
+@pytest.fixture
+def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
+    """A real Celery worker consuming from the test Redis, in a thread of this process."""
+    assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+
+
+# --8<-- [end:celery_worker]
