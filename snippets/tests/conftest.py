@@ -1,5 +1,6 @@
 """Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
 
+import json
 import os
 import shutil
 import socket
@@ -15,20 +16,24 @@ import jwt
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
+from celery.contrib.testing.worker import start_worker
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.celery_app import celery_app
 from app.core.config import Settings, get_settings
 from app.db.database import create_engine, get_session
 from app.main import create_app
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS_DIR = SERVICE_ROOT / "db" / "migrations"
+# Read by the guide's build (hooks/generated_content.py); git-ignored.
+TESTED_WITH = SERVICE_ROOT.parent / ".cache" / "tested-with.json"
 
 
 # --8<-- [start:postgres_server]
@@ -260,3 +265,50 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 
 # --8<-- [end:client]
+
+
+# --8<-- [start:tested_with]
+@pytest_asyncio.fixture(scope="session")
+async def tested_with(engine: AsyncEngine) -> None:
+    """Write the server version to `.cache/tested-with.json`; the guide's stack page states it."""
+    async with engine.connect() as connection:
+        version = await connection.scalar(text("SHOW server_version"))
+    recorded = {"postgresql": version, "recorded_at": datetime.now(UTC).date().isoformat()}
+    TESTED_WITH.parent.mkdir(exist_ok=True)
+    TESTED_WITH.write_text(json.dumps(recorded, indent=2) + "\n")
+
+
+@pytest.fixture(autouse=True)
+def record_tested_with(request: pytest.FixtureRequest) -> None:
+    """Record the versions once, in the first test that uses the database anyway."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("tested_with")
+
+
+# --8<-- [end:tested_with]
+
+
+# --8<-- [start:committed_data]
+@pytest_asyncio.fixture
+async def committed_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are real, for tests where another process (a Celery worker) must
+    see the data. It empties the tables it may have filled afterwards."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        yield session
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"))
+
+
+# --8<-- [end:committed_data]
+
+
+# --8<-- [start:celery_worker]
+@pytest.fixture
+def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
+    """A real Celery worker consuming from the test Redis, in a thread of this process."""
+    assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+
+
+# --8<-- [end:celery_worker]

@@ -101,12 +101,6 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite
 
 
 @pytest.fixture(scope="session")
-def built_site(served_site: ServedSite) -> Path:
-    """The folder `mkdocs build --strict` wrote the site to."""
-    return served_site.directory
-
-
-@pytest.fixture(scope="session")
 def site_url(served_site: ServedSite) -> str:
     """Where the built site is served: `http://127.0.0.1:{port}/`."""
     return served_site.url

@@ -8,18 +8,11 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
+from mkdocs.utils.yaml import get_yaml_loader
 from playwright.sync_api import ConsoleMessage, Page, Request
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOST = "127.0.0.1"
-
-
-class _MkDocsLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml without importing what its `!!python/...` and `!ENV` tags name."""
-
-
-_MkDocsLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-_MkDocsLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
 def _nav_files(entries: object) -> Iterator[str]:
@@ -37,7 +30,8 @@ def _nav_files(entries: object) -> Iterator[str]:
 
 def mkdocs_config() -> dict[str, object]:
     """mkdocs.yml as plain data."""
-    config: dict[str, object] = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_MkDocsLoader)  # noqa: S506 (a SafeLoader subclass)
+    # MkDocs' own loader: the file has !!python tags and reads site_url from !ENV.
+    config: dict[str, object] = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=get_yaml_loader())  # noqa: S506
     return config
 
 

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     """
 
     # hide_input_in_errors: a rejected value may be a secret, so errors never echo it
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
+    # env_ignore_empty: `SENTRY_DSN=` means "not set" (None), not an empty DSN.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True, env_ignore_empty=True)
 
     environment: Literal["local", "test", "staging", "production"] = "local"
     """Where the service runs; selects nothing by itself, but is sent with logs and errors."""
@@ -81,6 +82,49 @@ class Settings(BaseSettings):
     """Browser origins allowed to call the API, as JSON: `["https://app.example.com"]`. Empty: none."""
 
     # --8<-- [end:cors_settings]
+
+    # --8<-- [start:observability_settings]
+    service_name: str = "reference-service"
+    """The name logs, errors and traces carry (OpenTelemetry's `service.name`)."""
+
+    release: str = "dev"
+    """The build that runs, e.g. the image tag or commit SHA; set by the deployment."""
+
+    sentry_dsn: SecretStr | None = None
+    """Where Sentry events go; without it, Sentry stays off (local runs, tests)."""
+
+    sentry_sample_rate: float = Field(default=1.0, ge=0, le=1)
+    """Share of errors sent to Sentry."""
+
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    """Share of requests Sentry traces; 0 because traces go to OpenTelemetry."""
+
+    otel_exporter_otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL, e.g. `http://otel-collector:4318`; without it, tracing stays off."""
+
+    otel_traces_sample_rate: float = Field(default=1.0, ge=0, le=1)
+    """Share of new traces recorded; a caller's sampling decision is kept."""
+    # --8<-- [end:observability_settings]
+
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+    """How long Redis waits for an unacknowledged task before handing it to another worker.
+
+    Longer than the longest task and retry countdown, or a slow task runs twice."""
+
+    celery_task_time_limit_seconds: int = Field(default=120, ge=1)
+    """Hard limit: the worker process running a task longer than this is killed and replaced."""
+
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long one webhook POST may take before it counts as failed and is retried."""
+
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    """Attempts per delivery, the first included, before it is marked failed."""
+
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    """First retry delay; each later one doubles, with full jitter, capped at one hour."""
+
+    purge_soft_deleted_after_days: int = Field(default=30, ge=1)
+    """Soft-deleted messages older than this are removed by the nightly beat task."""
 
     @property
     def sqlalchemy_database_url(self) -> URL:

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.db.message.model import Channel
 
-# --8<-- [start:message_models]
 # --8<-- [start:message_create_model]
 Recipient = Annotated[str, Field(min_length=1, max_length=320)]
 Body = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -73,6 +72,12 @@ class MessageRead(BaseModel):
     updated_at: datetime
 
 
+class MessageDeleted(BaseModel):
+    """What the `message.deleted` webhook event carries."""
+
+    id: uuid.UUID
+
+
 class MessagePage(BaseModel):
     """One page of messages; pass `next_cursor` back as `cursor` for the next one."""
 
@@ -81,4 +86,3 @@ class MessagePage(BaseModel):
 
 
 # --8<-- [end:message_response_models]
-# --8<-- [end:message_models]
