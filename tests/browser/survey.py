@@ -18,31 +18,38 @@ from tests.browser.site import Reader
 AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text()
 SERIOUS_IMPACTS = {"serious", "critical"}
 PHONE: ViewportSize = {"width": 375, "height": 740}
-# Highlighted code is thousands of token spans, and contrast checks on each would dominate the
-# run; a token's colour depends only on its class, so one span of each class stands for all.
-# The dark scheme is switched on the way the palette toggle does it (the palette test checks the
-# toggle itself), transitions off so no colour is read mid-fade. Deferred with setTimeout, so
-# the call returns at once and the next page loads in the other tab while axe-core works.
-_START_AXE = """() => {
-  const tokens = ".highlight code span[class]:not([class*='md-'])";
+# The rules of WCAG 2.2 level A and AA (axe-core's best-practice rules rarely rate anything
+# serious). axe-core's time grows with the number of elements, and highlighted code is
+# thousands of token spans. A token's colour depends only on its class, so one span of each class stays and the
+# others are unwrapped into plain text before axe-core runs (the copy buttons were checked on
+# the untouched page first; the tab moves on to another page afterwards). The dark scheme is
+# switched on the way the palette toggle does it (the palette test checks the toggle itself),
+# transitions off so no colour is read mid-fade. The site's chrome (header, tabs, navigation,
+# footer) comes from one template on every page, so the first page checks the whole document
+# and the others their article.
+# Deferred with setTimeout, so the call returns at once and the next page loads in the other tab.
+_START_AXE = """(firstPage) => {
+  const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
   const seen = new Set();
-  for (const span of document.querySelectorAll(tokens)) {
-    if (!seen.has(span.className)) {
+  for (const span of document.querySelectorAll(".highlight code span")) {
+    if (span.closest(".md-annotation")) continue;
+    if (span.className && !seen.has(span.className)) {
       seen.add(span.className);
-      span.setAttribute("data-axe-sample", "");
+    } else {
+      span.replaceWith(...span.childNodes);
     }
   }
-  const others = { exclude: [tokens + ":not([data-axe-sample])"] };
   const contrast = { resultTypes: ["violations"], runOnly: { type: "rule", values: ["color-contrast"] } };
   const tagged = (scheme, violations) => violations.map((violation) => ({ ...violation, scheme }));
   window.__axeResults = new Promise((resolve) => setTimeout(resolve, 0)).then(async () => {
-    const light = await axe.run(others, { resultTypes: ["violations"] });
+    const scope = firstPage ? document : { include: [".md-content"] };
+    const light = await axe.run(scope, { resultTypes: ["violations"], runOnly: { type: "tag", values: WCAG } });
     const body = document.body;
     const scheme = body.getAttribute("data-md-color-scheme");
     const still = document.head.appendChild(document.createElement("style"));
     still.textContent = "*, *::before, *::after { transition: none !important; }";
     body.setAttribute("data-md-color-scheme", "slate");
-    const dark = await axe.run(others, contrast);
+    const dark = await axe.run(scope, contrast);
     body.setAttribute("data-md-color-scheme", scheme);
     still.remove();
     return [...tagged("light", light.violations), ...tagged("dark", dark.violations)];
@@ -129,9 +136,8 @@ def _serious(reader: Reader) -> list[str]:
 
 
 def _finish(reader: Reader, report: PageReport) -> None:
-    """Collect a tab's results for its page: axe-core, copy buttons, phone layout, what it logged."""
+    """Collect a tab's results for its page: axe-core, phone layout, what it logged."""
     report.serious_violations = _serious(reader)
-    report.code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
     desktop = reader.page.viewport_size
     reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
     layout = reader.page.evaluate(_LAYOUT)
@@ -157,7 +163,8 @@ def survey(sources: list[str], tabs: list[Reader]) -> dict[str, PageReport]:
         reader = free.popleft()
         # The first page waits for the network to settle: the search index and its worker load then.
         reader.open(source, wait_until="networkidle" if index == 0 else "load")
-        reader.page.evaluate(_START_AXE)
+        reports[source].code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
+        reader.page.evaluate(_START_AXE, index == 0)
         busy.append((reader, reports[source]))
     for reader, report in busy:
         _finish(reader, report)
