@@ -5,6 +5,7 @@ from typing import Any
 
 from celery import Celery
 
+from app.celery import signals  # noqa: F401 (connects the worker's logging, Sentry and tracing)
 from app.core.config import Settings, get_settings
 
 celery_app = Celery("reference_service", include=["app.celery.tasks"])
