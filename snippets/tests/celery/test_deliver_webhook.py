@@ -348,7 +348,7 @@ async def test_a_task_survives_its_worker_being_killed(
     assert [headers["idempotency-key"] for headers, _ in webhook_receiver.requests] == [str(delivery.id)] * 2
     assert len(webhook_receiver.effective) == 1
     log.close()
-    # The workers logged JSON (app.celery.signals); Celery's warning about running as root, which
+    # The workers logged JSON (the receivers in app.celery_app); Celery's warning about running as root, which
     # only this test machine does, is a Python warning printed as text, hence the filter.
     lines = [json.loads(line) for line in (tmp_path / "workers.log").read_text().splitlines() if line[:1] == "{"]
     assert "celery.worker.strategy" in {line["logger"] for line in lines}  # "Task ... received"

@@ -125,7 +125,7 @@ async def test_sql_parameters_never_reach_the_log(settings: Settings, stream: io
 
 # --8<-- [start:test_worker_logging]
 def test_the_worker_logs_json_lines_too(stream: io.StringIO, capsys: pytest.CaptureFixture[str]) -> None:
-    # What `celery worker` and `celery beat` send when they set up logging (app.celery.signals answers).
+    # What `celery worker` and `celery beat` send when they set up logging (app.celery_app answers).
     setup_logging.send(sender=None, loglevel=logging.DEBUG, logfile=None, format="%(message)s", colorize=True)
 
     logging.getLogger("celery.worker.strategy").info("Task webhook.deliver received")
