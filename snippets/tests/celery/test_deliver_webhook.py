@@ -320,21 +320,27 @@ def start_worker_process(log: TextIO) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=environment, cwd=Path(__file__).parents[2], stderr=log)
 
 
+@pytest.fixture
+def worker_log(tmp_path: Path) -> Iterator[TextIO]:
+    """The file the worker processes write their stderr, that is their log, into."""
+    with (tmp_path / "workers.log").open("w") as log:
+        yield log
+
+
 # --8<-- [start:test_worker_killed]
 async def test_a_task_survives_its_worker_being_killed(
-    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver, tmp_path: Path
+    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver, worker_log: TextIO
 ) -> None:
     webhook_receiver.hang_first = True  # the first POST never gets an answer
     await subscribe(committed_session, webhook_receiver.url)
-    log = (tmp_path / "workers.log").open("w")
-    first_worker = start_worker_process(log)
+    first_worker = start_worker_process(worker_log)
     try:
         await send_message(committed_session, redis)
         await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
         first_worker.send_signal(signal.SIGKILL)  # mid-task: no ack was sent
         first_worker.wait(timeout=10)
 
-        second_worker = start_worker_process(log)
+        second_worker = start_worker_process(worker_log)
         try:
             delivery = await settled_delivery(committed_session, within=90)
         finally:
@@ -347,10 +353,10 @@ async def test_a_task_survives_its_worker_being_killed(
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)  # the killed run recorded nothing
     assert [headers["idempotency-key"] for headers, _ in webhook_receiver.requests] == [str(delivery.id)] * 2
     assert len(webhook_receiver.effective) == 1
-    log.close()
-    # The workers logged JSON (the receivers in app.celery_app); Celery's warning about running as root, which
-    # only this test machine does, is a Python warning printed as text, hence the filter.
-    lines = [json.loads(line) for line in (tmp_path / "workers.log").read_text().splitlines() if line[:1] == "{"]
+    # The workers logged JSON (the receivers in app.celery_app). Celery's warning about running as
+    # root, which only this test machine does, is a Python warning printed as text: filtered out.
+    written = await asyncio.to_thread(Path(worker_log.name).read_text)
+    lines = [json.loads(line) for line in written.splitlines() if line[:1] == "{"]
     assert "celery.worker.strategy" in {line["logger"] for line in lines}  # "Task ... received"
 
 
