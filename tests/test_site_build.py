@@ -61,8 +61,10 @@ def test_material_still_uses_a_defined_mermaid_global(built_site: BuiltSite) -> 
 
 def test_llms_txt_has_one_section_per_nav_entry(built_site: BuiltSite) -> None:
     import yaml
+    from mkdocs.utils.yaml import get_yaml_loader
 
-    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.Loader)  # noqa: S506 (our file; !!python tags)
+    # MkDocs' own loader: our file has !!python tags and reads site_url from !ENV.
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=get_yaml_loader())  # noqa: S506 (our file)
     llms = (built_site.path / "llms.txt").read_text()
     headings = re.findall(r"^## (.+)$", llms, flags=re.MULTILINE)
     assert headings == list(sections_from(config["nav"]))

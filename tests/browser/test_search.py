@@ -55,6 +55,17 @@ QUERIES: list[tuple[str, str]] = [
     ("ASGITransport", "devops/testing.md"),
     ("BaseTable", "database/base-table.md"),
     ("atomic batch", "patterns/transactions.md"),
+    ("acks_late", "devops/celery.md"),
+    ("new project checklist", "devops/new-project-checklist.md"),
+    ("rate limiting", "patterns/rate-limiting.md"),
+    ("TTLCache", "patterns/caching.md"),
+    ("readiness probe", "devops/health.md"),
+    ("OpenTelemetry", "devops/observability.md"),
+    ("Sentry", "devops/observability.md"),
+    ("layer rules", "architecture/layer-rules.md"),
+    ("folder structure", "architecture/folder-structure.md"),
+    ("dependency injection", "architecture/dependency-injection.md"),
+    ("cheat sheet", "cheatsheet.md"),
 ]
 MIN_QUERIES = 25
 
