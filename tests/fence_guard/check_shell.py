@@ -1,0 +1,163 @@
+"""Shell and console blocks: every command is checked against the real tool's `--help`.
+
+Prompts are stripped the way Material's copy button strips them (`$ ` lines are commands,
+the other lines of a `console` block are output). Each command is split on `&&`, `||`,
+`;` and `|`; for each one, the subcommands must be listed by the tool's help and every
+flag must appear in the help of that subcommand or of one of its parents. Wrappers such
+as `uv run`, `poetry run` and `python -m` are checked, then the wrapped command too.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from fence_guard.errors import FenceError
+from fence_guard.fences import Fence
+from fence_guard.tools import tool_path
+
+SHELL_BUILTINS = {"cd", "export", "source", ".", "set", "unset", "alias", "true", "false", "exit", "wait"}
+HELP_ARGS: dict[str, tuple[str, ...]] = {"git": ("-h",)}
+"""Tools whose `--help` opens a man page; their short help lists the same flags."""
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+OPERATORS = {"&&", "||", ";", "|", "&", ">", ">>", "<", "2>", "2>&1", "(", ")"}
+
+
+@dataclass(frozen=True)
+class Help:
+    """A tool's help text for one command path, e.g. `uv pip install`."""
+
+    command: tuple[str, ...]
+    text: str
+
+
+def commands_of(fence: Fence) -> list[str]:
+    """The commands a reader copies: `$ ` prompts stripped, output and comments dropped."""
+    lines = fence.body.splitlines()
+    if fence.language == "console" or any(line.startswith("$ ") for line in lines):
+        lines = [line[2:] for line in lines if line.startswith("$ ")]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def split_simple_commands(command: str) -> list[list[str]]:
+    """Split one command line into simple commands; redirections and their targets are dropped."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    simple: list[list[str]] = [[]]
+    skip_next = False
+    for token in lexer:
+        if skip_next:
+            skip_next = False
+            continue
+        if token in {">", ">>", "<", "2>"}:
+            skip_next = True
+        elif token in OPERATORS or set(token) <= set("&|;()<>"):
+            simple.append([])
+        else:
+            simple[-1].append(token)
+    return [words for words in simple if words]
+
+
+HELP_CACHE: dict[tuple[str, ...], str] = {}
+"""Help texts already read; the guard's conftest puts the running pytest's own help here,
+because `pytest --help` in this project takes seconds (it loads every plugin and conftest)."""
+
+
+def help_text(command: tuple[str, ...]) -> str:
+    """The help a tool prints for a command path; empty when it prints none."""
+    if command not in HELP_CACHE:
+        HELP_CACHE[command] = _read_help(command)
+    return HELP_CACHE[command]
+
+
+def _read_help(command: tuple[str, ...]) -> str:
+    executable = tool_path(command[0])
+    if executable is None:
+        return ""
+    extra = HELP_ARGS.get(command[0], ("--help",))
+    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb", "PAGER": "cat"}
+    completed = subprocess.run(
+        [executable, *command[1:], *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+    )
+    return completed.stdout + completed.stderr
+
+
+def lists_subcommand(help_output: str, word: str) -> bool:
+    """Whether a help text lists `word` as a subcommand (an indented line starting with it)."""
+    return bool(re.search(rf"^\s+{re.escape(word)}(?:,|\s|$)", help_output, re.MULTILINE))
+
+
+def mentions_flag(help_outputs: list[str], flag: str) -> bool:
+    """Whether a flag appears as a whole word in any of the help texts."""
+    pattern = re.compile(rf"(?<![\w-]){re.escape(flag)}(?![\w-])")
+    return any(pattern.search(text) for text in help_outputs)
+
+
+def check_words(words: list[str], where: str) -> str:
+    """Check one simple command; returns the command path that was verified."""
+    while words and ASSIGNMENT.match(words[0]):
+        words = words[1:]
+    if not words or words[0] in SHELL_BUILTINS:
+        return words[0] if words else "assignment"
+    tool = Path(words[0]).name
+    if tool_path(tool) is None:
+        raise FenceError(f"{where}: `{tool}` is not installed on the test machine, so this command cannot be checked")
+    path: tuple[str, ...] = (tool,)
+    helps = [help_text(path)]
+    if not helps[0].strip():
+        raise FenceError(f"{where}: `{tool} --help` prints nothing, so `{' '.join(words)}` cannot be checked")
+    rest = words[1:]
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word.startswith("-") and not re.fullmatch(r"-\d+", word):
+            _check_flag(word, helps, path, where)
+        elif tool == "python" and path == ("python",) and index > 0 and rest[index - 1] == "-m":
+            return f"python -m {check_words(rest[index:], where)}"
+        elif _is_wrapper(path) and not word.startswith("-"):
+            return f"{' '.join(path)} {check_words(rest[index:], where)}"
+        elif lists_subcommand(helps[-1], word) and not _looks_like_value(rest, index):
+            path = (*path, word)
+            helps.append(help_text(path))
+        index += 1
+    return " ".join(path)
+
+
+def _is_wrapper(path: tuple[str, ...]) -> bool:
+    return path in {("uv", "run"), ("poetry", "run"), ("uvx",), ("time",), ("sudo",), ("exec",)}
+
+
+def _looks_like_value(words: list[str], index: int) -> bool:
+    """A word right after a `--flag` (without `=`) may be the flag's value, not a subcommand."""
+    previous = words[index - 1] if index else ""
+    return previous.startswith("--") and "=" not in previous
+
+
+def _check_flag(word: str, helps: list[str], path: tuple[str, ...], where: str) -> None:
+    flag = word.split("=", 1)[0]
+    if mentions_flag(helps, flag):
+        return
+    if re.fullmatch(r"-[A-Za-z]{2,}", flag) and all(mentions_flag(helps, f"-{letter}") for letter in flag[1:]):
+        return  # combined short flags, like `-xq`
+    raise FenceError(
+        f"{where}: `{' '.join(path)}` has no flag `{flag}` (checked against `{' '.join(path)} --help`); fix the command"
+    )
+
+
+def check_shell(fence: Fence) -> str:
+    """Check every command of a bash or console fence against its tool's help."""
+    commands = commands_of(fence)
+    if not commands:
+        raise FenceError(f"{fence.where}: a {fence.language} block with no command in it")
+    checked = [check_words(words, fence.where) for command in commands for words in split_simple_commands(command)]
+    return "commands checked against --help: " + ", ".join(dict.fromkeys(checked))

@@ -1,0 +1,71 @@
+"""Fixtures and hooks of the fence guard.
+
+The SQL checker needs the same migrated PostgreSQL the service tests use. Rather than copy
+the service's fixtures, this conftest loads `snippets/tests/conftest.py` as a module and
+re-exports its `postgres_server` and `database_url` fixtures, so the guard gets a server
+and a database migrated by the real dbmate through the very code the testing page shows.
+(pytest scopes conftest fixtures to their directory, and `pytest_plugins` is only allowed
+in the root conftest, hence the re-export.)
+"""
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import URL
+
+from app.main import create_app
+from fence_guard.check_shell import HELP_CACHE
+from fence_guard.ledger import LEDGER
+
+SERVICE_CONFTEST = Path(__file__).resolve().parents[2] / "snippets" / "tests" / "conftest.py"
+LAST = "guard_last"
+
+
+def _load_service_conftest() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fence_guard_service_conftest", SERVICE_CONFTEST)
+    assert spec is not None, f"cannot load {SERVICE_CONFTEST}"
+    assert spec.loader is not None, f"cannot load {SERVICE_CONFTEST}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_service = _load_service_conftest()
+postgres_server = _service.postgres_server
+database_url = _service.database_url
+
+
+@pytest.fixture(scope="session")
+def guard_database_url(database_url: URL) -> URL:
+    """The migrated test database the SQL checker runs blocks against."""
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def guard_service() -> FastAPI:
+    """The service, for its OpenAPI document and models; no request is sent."""
+    return create_app()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the guard's marker; hand the shell checker this very pytest's help text."""
+    config.addinivalue_line("markers", f"{LAST}: run after every other test (needs the run's coverage data)")
+    # The running pytest has loaded the same plugins and conftests a `pytest --help` would load.
+    HELP_CACHE[("pytest",)] = config._parser.optparser.format_help()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the tests marked `guard_last` to the end, keeping everyone else's order."""
+    items.sort(key=lambda item: item.get_closest_marker(LAST) is not None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the guard's totals by kind: found, verified, opted out."""
+    lines = LEDGER.summary()
+    if lines:
+        terminalreporter.section("fence guard")
+        for line in lines:
+            terminalreporter.write_line(line)
