@@ -9,6 +9,8 @@ in the root conftest, hence the re-export.)
 """
 
 import importlib.util
+import time
+from collections.abc import Generator
 from pathlib import Path
 from types import ModuleType
 
@@ -17,11 +19,15 @@ from fastapi import FastAPI
 from sqlalchemy import URL
 
 from app.main import create_app
+from fence_guard import final_checks
 from fence_guard.check_shell import HELP_CACHE
+from fence_guard.fences import all_fences
 from fence_guard.ledger import LEDGER
 
 SERVICE_CONFTEST = Path(__file__).resolve().parents[2] / "snippets" / "tests" / "conftest.py"
-LAST = "guard_last"
+ROOT = SERVICE_CONFTEST.parents[2]
+SNIPPETS = ROOT / "snippets"
+DOCS = ROOT / "docs"
 
 
 def _load_service_conftest() -> ModuleType:
@@ -51,19 +57,28 @@ def guard_service() -> FastAPI:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the guard's marker; hand the shell checker this very pytest's help text."""
-    config.addinivalue_line("markers", f"{LAST}: run after every other test (needs the run's coverage data)")
+    """Hand the shell checker this very pytest's help text."""
     # The running pytest has loaded the same plugins and conftests a `pytest --help` would load.
     HELP_CACHE[("pytest",)] = config._parser.optparser.format_help()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Move the tests marked `guard_last` to the end, keeping everyone else's order."""
-    items.sort(key=lambda item: item.get_closest_marker(LAST) is not None)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """After every test and teardown, and after pytest-cov saved the run's data: the final checks."""
+    started = time.time()
+    result = yield
+    whole_run = any(item.nodeid.startswith("snippets/tests/") for item in session.items)
+    checked = set(LEDGER.entries)
+    problems = final_checks.check_included_lines_ran(final_checks.run_data(ROOT, started), SNIPPETS, whole_run)
+    problems += final_checks.check_share(all_fences_checked=checked >= {fence.where for fence in all_fences(DOCS)})
+    if problems:
+        LEDGER.notes.extend(f"FAILED: {problem}" for problem in problems)
+        session.testsfailed += 1
+    return result
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the guard's totals by kind: found, verified, opted out."""
+    """Print the guard's totals by kind (found, verified, opted out) and its final problems."""
     lines = LEDGER.summary()
     if lines:
         terminalreporter.section("fence guard")

@@ -24,6 +24,8 @@ class Ledger:
     """Outcomes of every fence checked in this run."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Run-level messages: checks skipped in a partial run, problems found after the last test."""
 
     def record(self, where: str, kind: str, status: Status, detail: str) -> None:
         """Set (or replace) the outcome for one fence."""
@@ -41,7 +43,7 @@ class Ledger:
     def summary(self) -> list[str]:
         """Lines for the terminal: a table by kind, the share verified, every opt-out and its reason."""
         if not self.entries:
-            return []
+            return list(self.notes)
         totals = self.totals()
         lines = [f"{'kind':<16}{'found':>7}{'verified':>10}{'opted out':>11}{'failed':>8}{'pending':>9}"]
         for kind, counter in totals.items():
@@ -60,6 +62,7 @@ class Ledger:
             for entry in self.entries.values()
             if entry.status == "opted out"
         )
+        lines.extend(self.notes)
         return lines
 
     def verified_share(self) -> float:
