@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "snippets", "tests"],
-        ["ruff", "format", "--check", "snippets", "tests"],
+        ["ruff", "check", "snippets", "tests", "scripts"],
+        ["ruff", "format", "--check", "snippets", "tests", "scripts"],
         ["mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],

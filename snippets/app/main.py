@@ -5,12 +5,14 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.api import root_router
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.db.database import create_engine, create_session_factory
+from app.db.redis import create_redis
 
 
 # --8<-- [start:lifespan]
@@ -18,15 +20,19 @@ class AppState(TypedDict):
     """What the lifespan hands to every request as `request.state`."""
 
     session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     """Open the pools before the first request; close them after the last."""
-    engine = create_engine(get_settings())
+    settings = get_settings()
+    engine = create_engine(settings)
+    redis = create_redis(settings)
     try:
-        yield {"session_factory": create_session_factory(engine)}
+        yield {"session_factory": create_session_factory(engine), "redis": redis}
     finally:
+        await redis.aclose()
         await engine.dispose()
 
 

