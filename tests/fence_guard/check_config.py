@@ -15,6 +15,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -145,12 +146,8 @@ def check_yaml(fence: Fence, text: str, root: Path, snippets: Path) -> str:
     real = load_yaml(path.read_text(encoding="utf-8"))
     if not is_subset(shown, real):
         raise FenceError(f"{fence.where}: this YAML differs from {path.relative_to(root)}; copy the real lines")
-    if isinstance(shown, dict) and isinstance(shown.get("services"), dict):
-        real_services = real.get("services") if isinstance(real, dict) else None
-        services = real_services if isinstance(real_services, dict) else {}
-        unhealthy = [name for name in shown["services"] if "healthcheck" not in (services.get(name) or {})]
-        if unhealthy:
-            raise FenceError(f"{fence.where}: compose services without a healthcheck: {', '.join(unhealthy)}")
+    if isinstance(shown, dict) and isinstance(shown.get("services"), dict) and isinstance(real, dict):
+        check_compose_healthchecks(fence, list(shown["services"]), real, snippets)
     return f"excerpt of {path.relative_to(root)}"
 
 
@@ -199,3 +196,44 @@ def check_dockerfile(fence: Fence, text: str, snippets: Path) -> str:
     if absent:
         raise FenceError(f"{fence.where}: not in snippets/{real_path.name}: {absent[0]}")
     return f"instructions valid, excerpt of snippets/{real_path.name}"
+
+
+def parse_included(fence: Fence, language: str, path: Path, snippets: Path) -> str:
+    """Parse an included section as its kind; compose sections also get the healthcheck rule."""
+    if language == "yaml":
+        try:
+            shown = load_yaml(fence.body)
+        except yaml.YAMLError as error:
+            raise FenceError(f"{fence.where}: the included YAML does not parse: {error}") from None
+        real = load_yaml(path.read_text(encoding="utf-8"))
+        if isinstance(real, dict) and isinstance(real.get("services"), dict) and isinstance(shown, dict):
+            services = shown.get("services", shown)
+            check_compose_healthchecks(fence, [name for name in services if name in real["services"]], real, snippets)
+        return "YAML parses"
+    if language == "toml":
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise FenceError(f"{fence.where}: {path.name} is not valid TOML: {error}") from None
+        return "TOML parses"
+    if language == "dockerfile":
+        dockerfile_instructions(fence.body, fence.where)
+        return "Dockerfile instructions valid"
+    return "the file's section exists"
+
+
+def check_compose_healthchecks(fence: Fence, names: list[str], compose: dict[str, Any], snippets: Path) -> None:
+    """Long-running services have a healthcheck: in Compose, or as the HEALTHCHECK of the image they build.
+
+    One-shot services (`restart: "no"`) need none; `healthcheck: {disable: true}` is an explicit choice.
+    """
+    dockerfile = snippets / "Dockerfile"
+    image_has_healthcheck = dockerfile.is_file() and "HEALTHCHECK" in dockerfile.read_text(encoding="utf-8")
+    missing = []
+    for name in names:
+        service = compose["services"][name] or {}
+        one_shot = str(service.get("restart", "")).strip('"') == "no"
+        if not (one_shot or "healthcheck" in service or ("build" in service and image_has_healthcheck)):
+            missing.append(name)
+    if missing:
+        raise FenceError(f"{fence.where}: compose services without a healthcheck: {', '.join(missing)}")

