@@ -29,7 +29,8 @@ class Missed:
 
     def describe(self, root: Path) -> str:
         """`file:lines` with the lines grouped into ranges."""
-        return f"{self.region.path.relative_to(root)} lines {format_ranges(self.lines)}"
+        label = "line" if len(self.lines) == 1 else "lines"
+        return f"{self.region.path.relative_to(root)} {label} {format_ranges(self.lines)}"
 
 
 def format_ranges(numbers: Iterable[int]) -> str:

@@ -21,8 +21,8 @@ from fence_guard.fences import Fence
 from fence_guard.tools import tool_path
 
 SHELL_BUILTINS = {"cd", "export", "source", ".", "set", "unset", "alias", "true", "false", "exit", "wait"}
-HELP_ARGS: dict[str, tuple[str, ...]] = {"git": ("-h",)}
-"""Tools whose `--help` opens a man page; their short help lists the same flags."""
+HELP_ARGS: dict[str, tuple[str, ...]] = {"git": ("-h",), "curl": ("--help", "all")}
+"""Tools whose plain `--help` is not the full list: git's opens a man page, curl's shows a few options."""
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 OPERATORS = {"&&", "||", ";", "|", "&", ">", ">>", "<", "2>", "2>&1", "(", ")"}
 

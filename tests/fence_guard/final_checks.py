@@ -51,8 +51,9 @@ def check_included_lines_ran(data: CoverageData | None, snippets: Path, whole_ru
 def check_share(all_fences_checked: bool) -> list[str]:
     """At least 97% of all fences verified, so opt-outs stay rare."""
     share = LEDGER.verified_share()
-    if not all_fences_checked or not LEDGER.entries or share >= MINIMUM_VERIFIED_SHARE:
-        return []
+    pending = any(entry.status == "pending" for entry in LEDGER.entries.values())
+    if pending or not all_fences_checked or not LEDGER.entries or share >= MINIMUM_VERIFIED_SHARE:
+        return []  # a partial run proves nothing about the share
     return [
         f"only {share:.1%} of fences are verified (target {MINIMUM_VERIFIED_SHARE:.0%}); "
         "replace opt-outs with includes or blocks the guard can verify"
