@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.api import root_router
+from app.api.middleware.stack import add_middleware_stack
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.db.database import create_engine, create_session_factory
@@ -42,8 +43,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 # --8<-- [start:create_app]
 def create_app() -> FastAPI:
     """Build a new application; tests call this for a fresh instance each time."""
-    app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan)
+    settings = get_settings()
+    app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
     add_problem_handlers(app)
+    add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place
     app.include_router(root_router)
     return app
 

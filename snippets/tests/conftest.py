@@ -8,8 +8,10 @@ import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
@@ -155,6 +157,9 @@ def settings(database_url: URL, redis_url: str) -> Iterator[Settings]:
         patch.setenv("REDIS_URL", redis_url)
         patch.setenv("ENVIRONMENT", "test")
         patch.setenv("READINESS_TIMEOUT_SECONDS", "0.5")
+        patch.setenv("JWT_SECRET", "test-only-secret-with-at-least-32-characters")
+        patch.setenv("JWT_ISSUER", "https://auth.test/")
+        patch.setenv("CORS_ALLOW_ORIGINS", '["https://app.test"]')
         get_settings.cache_clear()
         yield get_settings()
     get_settings.cache_clear()
@@ -198,6 +203,29 @@ async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIte
 # --8<-- [end:transaction_per_test]
 
 
+# --8<-- [start:make_token]
+@pytest.fixture
+def make_token(settings: Settings) -> Callable[..., str]:
+    """Sign an access token as the issuer would; keyword arguments override or add claims."""
+
+    def make(**claims: object) -> str:
+        now = datetime.now(UTC)
+        payload = {
+            "sub": "user-1",
+            "scope": "messages:write",
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "iat": now,
+            "exp": now + timedelta(minutes=5),
+        } | claims
+        return jwt.encode(payload, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+    return make
+
+
+# --8<-- [end:make_token]
+
+
 # --8<-- [start:client]
 @pytest.fixture
 def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession], redis: Redis) -> FastAPI:
@@ -213,10 +241,20 @@ def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession], r
 
 
 @pytest_asyncio.fixture
-async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    """An HTTP client calling the app in-process, with its lifespan run as a server would."""
+async def client(app: FastAPI, make_token: Callable[..., str]) -> AsyncIterator[AsyncClient]:
+    """An HTTP client calling the app in-process, with its lifespan run as a server would, signed in."""
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app)
+        headers = {"Authorization": f"Bearer {make_token()}"}
+        async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+            yield client
+
+
+@pytest_asyncio.fixture
+async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """The same, without credentials; unhandled errors come back as the 500 a server would send."""
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
 

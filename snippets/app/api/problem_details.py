@@ -96,6 +96,7 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, problem, headers=exc.headers)
 
 
+# --8<-- [start:log_unexpected_error]
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Log the real cause; tell the client only that it was our fault."""
     logger.opt(exception=exc).error("unhandled error on {path}", path=request.url.path)
@@ -103,12 +104,23 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
     return problem_response(request, problem)
 
 
+# --8<-- [end:log_unexpected_error]
+
+
+# --8<-- [start:register_problem_handlers]
 def add_problem_handlers(app: FastAPI) -> None:
-    """Register the handlers; `Exception` is caught by Starlette's outermost middleware."""
+    """Register the handlers of expected errors.
+
+    `unexpected_error_handler` is not registered here: as an `Exception` handler it would run in
+    Starlette's outermost middleware, outside CORS and the security headers. The innermost
+    middleware runs it instead (`app/api/middleware/stack.py`).
+    """
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    app.add_exception_handler(Exception, unexpected_error_handler)
+
+
+# --8<-- [end:register_problem_handlers]
 
 
 # --8<-- [end:problem_handlers]

@@ -18,9 +18,12 @@ from app.core.errors import ConflictError
 
 ModelT = TypeVar("ModelT", bound=BaseEntity)
 
+# --8<-- [start:page_limits]
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-PURGE_BATCH_SIZE = 1000
+MAX_PAGE_SIZE = 100  # no read returns more rows than this, whatever a client asks for
+PURGE_BATCH_SIZE = 1000  # rows removed per transaction by `purge_deleted`
+# --8<-- [end:page_limits]
+
 UNIQUE_VIOLATION = "23505"
 
 
@@ -89,6 +92,7 @@ class BaseTable(Generic[ModelT]):
         """Return one page of live rows, oldest first; pass `next_cursor` as `after` for the next."""
         return await self.all_by(limit=limit, after=after)
 
+    # --8<-- [start:keyset_pagination]
     async def all_by(
         self,
         *,
@@ -113,6 +117,8 @@ class BaseTable(Generic[ModelT]):
         items = rows[:limit]
         next_cursor = Cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    # --8<-- [end:keyset_pagination]
 
     async def all_count(self, *, include_deleted: bool = False, **filters: object) -> int:
         """Count the rows matching `filters`."""
@@ -203,6 +209,7 @@ class BaseTable(Generic[ModelT]):
     def _sort_key(self) -> tuple[Any, Any]:
         return col(self.model.created_at), col(self.model.id)
 
+    # --8<-- [start:flush_conflict]
     async def _flush(self) -> None:
         try:
             await self.session.flush()
@@ -212,3 +219,5 @@ class BaseTable(Generic[ModelT]):
             # PostgreSQL's own detail names the column and value: "Key (client_ref)=(a-1) already exists."
             cause = getattr(error.orig, "__cause__", None)
             raise ConflictError(getattr(cause, "detail", None) or "a unique value is already taken") from error
+
+    # --8<-- [end:flush_conflict]

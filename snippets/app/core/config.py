@@ -1,11 +1,16 @@
 """Application settings: one typed model, read once from the environment."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, make_url
+
+# --8<-- [start:origin_type]
+Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/*\s]+$")]
+"""A browser origin: scheme, host and optional port; no path, no trailing slash, no wildcard."""
+# --8<-- [end:origin_type]
 
 
 # --8<-- [start:settings]
@@ -17,7 +22,8 @@ class Settings(BaseSettings):
     start-up instead of running with an empty password.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # hide_input_in_errors: a rejected value may be a secret, so errors never echo it
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["local", "test", "staging", "production"] = "local"
     """Where the service runs; selects nothing by itself, but is sent with logs and errors."""
@@ -54,6 +60,27 @@ class Settings(BaseSettings):
 
     message_rate_limit_per_minute: int = Field(default=60, ge=1)
     """Messages one client address may create per minute."""
+
+    # --8<-- [start:auth_settings]
+    jwt_secret: SecretStr = Field(min_length=32)
+    """The HMAC key that signs access tokens, shared with the token issuer; at least 32 characters."""
+
+    jwt_algorithms: list[Literal["HS256", "HS384", "HS512"]] = Field(default=["HS256"], min_length=1)
+    """The only algorithms a token may name in its header; HMAC only, so a public key can never pose as the secret."""
+
+    jwt_issuer: str
+    """The `iss` every token must carry, e.g. `https://auth.example.com/`."""
+
+    jwt_audience: str = "reference-service"
+    """The `aud` every token must carry: this service's name at the issuer."""
+
+    # --8<-- [end:auth_settings]
+
+    # --8<-- [start:cors_settings]
+    cors_allow_origins: list[Origin] = []
+    """Browser origins allowed to call the API, as JSON: `["https://app.example.com"]`. Empty: none."""
+
+    # --8<-- [end:cors_settings]
 
     @property
     def sqlalchemy_database_url(self) -> URL:

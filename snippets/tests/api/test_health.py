@@ -1,7 +1,7 @@
 """Liveness and readiness, with the database up, refusing, and silent."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -72,10 +72,11 @@ async def test_readyz_is_503_when_the_database_hangs(app: FastAPI, client: Async
     assert response.json()["detail"] == "database: TimeoutError"
 
 
-async def test_database_down_is_a_500_problem_without_internals(app: FastAPI, settings: object) -> None:
+async def test_database_down_is_a_500_problem_without_internals(app: FastAPI, make_token: Callable[..., str]) -> None:
     use_database_at(app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres")
     transport = ASGITransport(app=app, raise_app_exceptions=False)  # answer as a server would
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    headers = {"Authorization": f"Bearer {make_token()}"}
+    async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
         response = await client.get("/api/v1/messages")
 
     assert response.status_code == 500

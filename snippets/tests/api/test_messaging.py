@@ -74,12 +74,16 @@ async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> Non
 # --8<-- [end:test_duplicate_conflict]
 
 
+# --8<-- [start:test_reuse_after_soft_delete]
 async def test_soft_deleted_reference_can_be_reused(client: AsyncClient) -> None:
     body = new_message(client_ref="order-7")
     first = (await client.post(MESSAGES, json=body)).json()
     assert (await client.delete(f"{MESSAGES}/{first['id']}")).status_code == 204
 
     assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+
+# --8<-- [end:test_reuse_after_soft_delete]
 
 
 # --8<-- [start:test_transaction_atomic]
@@ -192,6 +196,19 @@ async def test_patch_rejects_null_for_a_required_field(client: AsyncClient) -> N
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.recipient"
+
+
+# --8<-- [start:test_patch_rejects_empty]
+async def test_patch_with_nothing_to_change_is_422(client: AsyncClient) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "body", "message": "Value error, send at least one field to change"}]
+
+
+# --8<-- [end:test_patch_rejects_empty]
 
 
 async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:

@@ -54,28 +54,7 @@ async def test_the_secret_is_stored_and_never_listed(client: AsyncClient, sessio
 # --8<-- [end:test_webhook_create]
 
 
-# --8<-- [start:test_webhook_bad_input]
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"target_url": "http://hooks.example.com/x"}, "body.target_url"),
-        ({"target_url": "not a url"}, "body.target_url"),
-        ({"target_url": f"https://example.com/{'a' * 2048}"}, "body.target_url"),
-        ({"event": "message.exploded"}, "body.event"),
-        ({"description": ""}, "body.description"),
-        ({"secret": "chosen-by-the-client"}, "body.secret"),
-    ],
-)
-async def test_create_rejects_invalid_input_naming_the_field(
-    client: AsyncClient, overrides: dict[str, object], field: str
-) -> None:
-    response = await client.post(WEBHOOKS, json=new_webhook(**overrides))
-
-    assert response.status_code == 422
-    assert response.headers["content-type"] == "application/problem+json"
-    assert [error["field"] for error in response.json()["errors"]] == [field]
-
-
+# --8<-- [start:test_webhook_conflicts]
 async def test_duplicate_url_and_event_is_a_409_problem(client: AsyncClient) -> None:
     body = new_webhook(target_url="https://hooks.example.com/orders")
     assert (await client.post(WEBHOOKS, json=body)).status_code == 201
@@ -91,9 +70,6 @@ async def test_duplicate_url_and_event_is_a_409_problem(client: AsyncClient) -> 
         "detail": "Key (event, target_url)=(message.created, https://hooks.example.com/orders) already exists.",
         "instance": WEBHOOKS,
     }
-
-
-# --8<-- [end:test_webhook_bad_input]
 
 
 async def test_same_url_may_subscribe_to_another_event(client: AsyncClient) -> None:
@@ -116,6 +92,31 @@ async def test_a_deleted_subscription_frees_its_url_and_event(client: AsyncClien
     assert again.json()["secret"] != first["secret"]  # a new subscription, a new secret
 
 
+# --8<-- [end:test_webhook_conflicts]
+
+
+# --8<-- [start:test_webhook_bad_input]
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"target_url": "http://hooks.example.com/x"}, "body.target_url"),
+        ({"target_url": "not a url"}, "body.target_url"),
+        ({"target_url": f"https://example.com/{'a' * 2048}"}, "body.target_url"),
+        ({"event": "message.exploded"}, "body.event"),
+        ({"description": ""}, "body.description"),
+        ({"secret": "chosen-by-the-client"}, "body.secret"),
+    ],
+)
+async def test_create_rejects_invalid_input_naming_the_field(
+    client: AsyncClient, overrides: dict[str, object], field: str
+) -> None:
+    response = await client.post(WEBHOOKS, json=new_webhook(**overrides))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
 async def test_get_unknown_id_is_404(client: AsyncClient) -> None:
     missing = uuid.uuid4()
 
@@ -132,6 +133,18 @@ async def test_get_malformed_id_is_422(client: AsyncClient) -> None:
     assert [error["field"] for error in response.json()["errors"]] == ["path.webhook_id"]
 
 
+@pytest.mark.parametrize("limit", [0, 101])
+async def test_list_limit_is_capped(client: AsyncClient, limit: int) -> None:
+    response = await client.get(WEBHOOKS, params={"limit": limit})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["query.limit"]
+
+
+# --8<-- [end:test_webhook_bad_input]
+
+
+# --8<-- [start:test_webhook_list]
 async def test_list_walks_every_page_and_leaves_out_deleted(client: AsyncClient) -> None:
     created = [(await client.post(WEBHOOKS, json=new_webhook())).json()["id"] for _ in range(3)]
     await client.delete(f"{WEBHOOKS}/{created[1]}")
@@ -145,12 +158,7 @@ async def test_list_walks_every_page_and_leaves_out_deleted(client: AsyncClient)
     assert second["next_cursor"] is None
 
 
-@pytest.mark.parametrize("limit", [0, 101])
-async def test_list_limit_is_capped(client: AsyncClient, limit: int) -> None:
-    response = await client.get(WEBHOOKS, params={"limit": limit})
-
-    assert response.status_code == 422
-    assert [error["field"] for error in response.json()["errors"]] == ["query.limit"]
+# --8<-- [end:test_webhook_list]
 
 
 # --8<-- [start:test_webhook_update]
@@ -186,9 +194,6 @@ async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
     assert response.status_code == 404
 
 
-# --8<-- [end:test_webhook_update]
-
-
 async def test_patch_to_a_taken_url_and_event_is_409(client: AsyncClient) -> None:
     taken = (await client.post(WEBHOOKS, json=new_webhook())).json()
     other = (await client.post(WEBHOOKS, json=new_webhook())).json()
@@ -198,6 +203,10 @@ async def test_patch_to_a_taken_url_and_event_is_409(client: AsyncClient) -> Non
     assert response.status_code == 409
 
 
+# --8<-- [end:test_webhook_update]
+
+
+# --8<-- [start:test_webhook_delete]
 async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: AsyncSession) -> None:
     created = (await client.post(WEBHOOKS, json=new_webhook())).json()
 
@@ -210,3 +219,6 @@ async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: A
     row = await WebhooksTable(session).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
     assert row is not None
     assert row.deleted_at is not None
+
+
+# --8<-- [end:test_webhook_delete]

@@ -11,6 +11,8 @@ def test_one_database_url_serves_dbmate_and_asyncpg() -> None:
     settings = Settings(
         database_url="postgres://app:s3cret@db.internal:5432/app?sslmode=require",
         redis_url="redis://cache:6379/0",
+        jwt_secret="x" * 32,
+        jwt_issuer="https://auth.test/",
     )
 
     asyncpg_url = settings.sqlalchemy_database_url
@@ -25,7 +27,12 @@ def test_one_database_url_serves_dbmate_and_asyncpg() -> None:
 
 
 def test_unix_socket_becomes_asyncpg_host() -> None:
-    settings = Settings(database_url="postgres://postgres@/app?socket=/run/postgresql", redis_url="redis://r")
+    settings = Settings(
+        database_url="postgres://postgres@/app?socket=/run/postgresql",
+        redis_url="redis://r",
+        jwt_secret="x" * 32,
+        jwt_issuer="https://auth.test/",
+    )
 
     assert dict(settings.sqlalchemy_database_url.query) == {"host": "/run/postgresql"}
 
@@ -33,8 +40,50 @@ def test_unix_socket_becomes_asyncpg_host() -> None:
 def test_secrets_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.delenv("JWT_ISSUER", raising=False)
 
     with pytest.raises(ValidationError) as error:
         Settings(_env_file=None)
 
-    assert {e["loc"][0] for e in error.value.errors()} == {"database_url", "redis_url"}
+    assert {e["loc"][0] for e in error.value.errors()} == {"database_url", "redis_url", "jwt_secret", "jwt_issuer"}
+
+
+# --8<-- [start:test_cors_settings]
+@pytest.mark.parametrize("origin", ["*", "https://app.example.com/", "app.example.com", "https://*.example.com"])
+def test_cors_origins_must_be_exact_origins(origin: str) -> None:
+    with pytest.raises(ValidationError, match="cors_allow_origins"):
+        Settings(
+            database_url="postgres://db/app",
+            redis_url="redis://r",
+            jwt_secret="x" * 32,
+            jwt_issuer="https://auth.test/",
+            cors_allow_origins=[origin],
+        )
+
+
+def test_cors_origins_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", '["https://app.example.com", "http://localhost:5173"]')
+
+    settings = Settings(
+        database_url="postgres://db/app", redis_url="redis://r", jwt_secret="x" * 32, jwt_issuer="https://auth.test/"
+    )
+
+    assert settings.cors_allow_origins == ["https://app.example.com", "http://localhost:5173"]
+
+
+# --8<-- [end:test_cors_settings]
+
+
+# --8<-- [start:test_auth_settings]
+def test_short_jwt_secret_is_rejected_without_echoing_it() -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(
+            database_url="postgres://db/app", redis_url="redis://r", jwt_secret="guessable", jwt_issuer="https://a/"
+        )
+
+    assert error.value.errors()[0]["loc"] == ("jwt_secret",)
+    assert "guessable" not in str(error.value)
+
+
+# --8<-- [end:test_auth_settings]

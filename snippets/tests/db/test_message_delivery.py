@@ -118,6 +118,12 @@ async def test_joinedload_brings_each_failures_message_in_one_query(
 # --8<-- [end:test_joinedload_query_count]
 
 
+@pytest.mark.parametrize("limit", [0, MAX_PAGE_SIZE + 1])
+async def test_latest_failures_rejects_an_unbounded_limit(session: AsyncSession, limit: int) -> None:
+    with pytest.raises(ValueError, match=f"limit must be between 1 and {MAX_PAGE_SIZE}"):
+        await MessageDeliveriesTable(session).latest_failures(limit=limit)
+
+
 async def test_deleting_a_message_cascades_to_its_deliveries(session: AsyncSession) -> None:
     [created] = await messages_with_attempts(session, 1)
 

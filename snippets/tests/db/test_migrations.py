@@ -1,6 +1,7 @@
 """The migrations: reversible, and in step with the committed `db/schema.sql`."""
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +58,23 @@ def test_every_migration_rolls_back_and_reapplies(
 
 
 # --8<-- [end:test_up_down_up]
+
+
+# --8<-- [start:test_no_transaction_migrations]
+def test_migrations_without_a_transaction_hold_one_statement() -> None:
+    """Several statements sent in one call run as one implicit transaction, which
+    `CREATE INDEX CONCURRENTLY` refuses; so a `transaction:false` block holds exactly one."""
+    checked = 0
+    for migration in MIGRATIONS:
+        blocks = re.split(r"^-- migrate:(?=up|down)", migration.read_text(), flags=re.MULTILINE)[1:]
+        for block in blocks:
+            header, _, body = block.partition("\n")
+            if "transaction:false" in header:
+                code = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+                statements = [part for part in code.split(";") if part.strip()]
+                assert len(statements) == 1, f"{migration.name} -- migrate:{header}: {len(statements)} statements"
+                checked += 1
+    assert checked >= 2  # the concurrent index of messages.deleted_at, up and down
+
+
+# --8<-- [end:test_no_transaction_migrations]

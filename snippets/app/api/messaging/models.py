@@ -2,13 +2,14 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.db.message.model import Channel
 
 # --8<-- [start:message_models]
+# --8<-- [start:message_create_model]
 Recipient = Annotated[str, Field(min_length=1, max_length=320)]
 Body = Annotated[str, Field(min_length=1, max_length=4000)]
 
@@ -22,6 +23,12 @@ class MessageCreate(BaseModel):
     recipient: Recipient
     body: Body
     client_ref: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+# --8<-- [end:message_create_model]
+
+
+# --8<-- [start:message_update_model]
 
 
 class MessageUpdate(BaseModel):
@@ -40,7 +47,18 @@ class MessageUpdate(BaseModel):
             raise ValueError("cannot be null; omit the field to keep its value")
         return value
 
+    @model_validator(mode="after")
+    def reject_empty(self) -> Self:
+        """A rule about the whole body runs after every field passed its own checks."""
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
 
+
+# --8<-- [end:message_update_model]
+
+
+# --8<-- [start:message_response_models]
 class MessageRead(BaseModel):
     """A message as the API returns it."""
 
@@ -62,4 +80,5 @@ class MessagePage(BaseModel):
     next_cursor: str | None
 
 
+# --8<-- [end:message_response_models]
 # --8<-- [end:message_models]

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
+from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
@@ -13,7 +14,14 @@ from app.api.problem_details import PROBLEM_RESPONSES
 from app.api.rate_limit import RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# --8<-- [start:messaging_router]
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
+# --8<-- [end:messaging_router]
+
+# --8<-- [start:write_scope]
+CAN_WRITE = Depends(RequireScope("messages:write"))
+"""Reading needs any valid token (the router checks it); changing messages needs this scope too."""
+# --8<-- [end:write_scope]
 
 
 # --8<-- [start:messaging_points]
@@ -22,7 +30,12 @@ limit_sending = RateLimit(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE, Depends(limit_sending)],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
 ) -> MessageRead:
@@ -31,7 +44,13 @@ async def create_message(
     return message
 
 
-@router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_sending)])
+# --8<-- [start:batch_endpoint]
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE, Depends(limit_sending)],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
     service: MessagingServiceDep,
@@ -39,11 +58,15 @@ async def create_messages(
     return await service.create_batch(items)
 
 
+# --8<-- [end:batch_endpoint]
+
+
 @router.get("/{message_id}")
 async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
     return await service.get(message_id)
 
 
+# --8<-- [start:list_endpoint]
 @router.get("")
 async def list_messages(
     service: MessagingServiceDep,
@@ -53,12 +76,17 @@ async def list_messages(
     return await service.list(limit, cursor)
 
 
-@router.patch("/{message_id}")
+# --8<-- [end:list_endpoint]
+
+
+@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
 async def update_message(message_id: uuid.UUID, data: MessageUpdate, service: MessagingServiceDep) -> MessageRead:
     return await service.update(message_id, data)
 
 
-@router.delete("/{message_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{message_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES
+)
 async def delete_message(message_id: uuid.UUID, service: MessagingServiceDep) -> None:
     await service.delete(message_id)
 

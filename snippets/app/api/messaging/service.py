@@ -68,6 +68,7 @@ class MessagingService:
     # --8<-- [end:messaging_service_reads]
 
     # --8<-- [start:messaging_service_writes]
+    # --8<-- [start:messaging_service_update_delete]
     async def update(self, message_id: uuid.UUID, data: MessageUpdate) -> MessageRead:
         async with self.session.begin():
             message = await self.messages.update(message_id, data)
@@ -83,8 +84,12 @@ class MessagingService:
             raise NotFoundError(f"message {message_id} does not exist")
         await self.cache.invalidate(message_id)
 
+    # --8<-- [end:messaging_service_update_delete]
 
+
+# --8<-- [start:service_dependency]
 MessagingServiceDep = Annotated[MessagingService, Depends()]
+# --8<-- [end:service_dependency]
 # --8<-- [end:messaging_service_writes]
 
 

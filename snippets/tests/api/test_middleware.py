@@ -1,0 +1,223 @@
+"""The middleware stack: what every answer carries, and proof that the layers are in the right order."""
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
+from loguru import logger
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.api.middleware.request_id import RequestIdMiddleware
+from app.api.middleware.security_headers import API_CSP, DOCS_CSP, SecurityHeadersMiddleware
+
+ALLOWED_ORIGIN = "https://app.test"  # the settings fixture allows exactly this origin
+
+
+@pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    """The app with one extra route that fails the way a bug would."""
+
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/fail", fail)
+    return app
+
+
+def assert_security_headers(response: Response) -> None:
+    assert response.headers["content-security-policy"] == API_CSP
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "x-xss-protection" not in response.headers
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
+# --8<-- [start:test_headers_on_every_answer]
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/livez", 200),
+        ("GET", "/nothing-here", 404),
+        ("GET", "/api/v1/messages", 401),
+        ("POST", "/livez", 405),
+        ("GET", "/fail", 500),
+    ],
+)
+async def test_every_answer_carries_security_headers_and_request_id(
+    failing_app: FastAPI, anonymous_client: AsyncClient, method: str, path: str, status: int
+) -> None:
+    response = await anonymous_client.request(method, path)
+
+    assert response.status_code == status
+    assert_security_headers(response)
+
+
+async def test_validation_error_carries_them_too(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/messages", params={"limit": 0})
+
+    assert response.status_code == 422
+    assert_security_headers(response)
+
+
+# --8<-- [end:test_headers_on_every_answer]
+
+
+# --8<-- [start:test_middleware_order]
+def test_layers_from_the_outside_in(app: FastAPI) -> None:
+    # `user_middleware[0]` is the outermost layer: the one `create_app` added last.
+    layers: list[object] = [middleware.cls for middleware in app.user_middleware]
+    assert layers == [
+        RequestIdMiddleware,
+        SecurityHeadersMiddleware,
+        CORSMiddleware,
+        ServerErrorMiddleware,
+    ]
+
+
+async def test_401_to_an_allowed_origin_keeps_its_cors_headers(anonymous_client: AsyncClient) -> None:
+    # The token check runs in the route, inside CORS, so its 401 passes out through CORS.
+    response = await anonymous_client.get("/api/v1/messages", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 401
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "X-Request-ID" in response.headers["access-control-expose-headers"]
+
+
+async def test_500_to_an_allowed_origin_keeps_its_cors_headers(
+    failing_app: FastAPI, anonymous_client: AsyncClient
+) -> None:
+    response = await anonymous_client.get("/fail", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert_security_headers(response)
+
+
+async def test_preflight_needs_no_token_and_gets_every_header(anonymous_client: AsyncClient) -> None:
+    response = await anonymous_client.options(
+        "/api/v1/messages",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "Authorization" in response.headers["access-control-allow-headers"]
+    assert_security_headers(response)
+
+
+# --8<-- [end:test_middleware_order]
+
+
+# --8<-- [start:test_other_origins]
+async def test_other_origins_get_no_cors_grant(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/messages", headers={"Origin": "https://evil.test"})
+    preflight = await client.options(
+        "/api/v1/messages", headers={"Origin": "https://evil.test", "Access-Control-Request-Method": "GET"}
+    )
+
+    assert response.status_code == 200  # CORS is enforced by the browser, which sees no grant below
+    assert "access-control-allow-origin" not in response.headers
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+# --8<-- [end:test_other_origins]
+
+
+# --8<-- [start:test_request_id]
+async def test_well_formed_request_id_is_kept_and_logged(failing_app: FastAPI, anonymous_client: AsyncClient) -> None:
+    request_ids: list[object] = []
+    sink = logger.add(lambda message: request_ids.append(message.record["extra"].get("request_id")))
+    try:
+        response = await anonymous_client.get("/fail", headers={"X-Request-ID": "lb-7f3a.42"})
+    finally:
+        logger.remove(sink)
+
+    assert response.headers["x-request-id"] == "lb-7f3a.42"
+    assert request_ids  # the 500 handler logged the error...
+    assert set(request_ids) == {"lb-7f3a.42"}  # ...and every line written meanwhile carries the caller's id
+
+
+@pytest.mark.parametrize("incoming", ["has spaces", "x" * 129, "line\\nbreak", ""])
+async def test_malformed_request_id_is_replaced(anonymous_client: AsyncClient, incoming: str) -> None:
+    response = await anonymous_client.get("/livez", headers={"X-Request-ID": incoming})
+
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
+# --8<-- [end:test_request_id]
+
+
+# --8<-- [start:test_docs_csp]
+async def test_docs_page_gets_a_csp_that_allows_what_it_loads(anonymous_client: AsyncClient) -> None:
+    response = await anonymous_client.get("/docs")
+
+    assert response.headers["content-security-policy"] == DOCS_CSP
+    loaded_origins = set(re.findall(r'(?:src|href)="(https://[^/"]+)', response.text))
+    assert loaded_origins  # the page does load from elsewhere; if FastAPI changes CDN, this names it
+    for origin in loaded_origins:
+        assert origin in DOCS_CSP
+    assert "frame-ancestors 'none'" in DOCS_CSP
+
+
+# --8<-- [end:test_docs_csp]
+
+
+# --8<-- [start:test_wrong_order]
+def reject_without_token(app: ASGIApp) -> ASGIApp:
+    """A middleware that answers 401 itself, as an auth or rate-limit middleware would."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("no token", status_code=401)(scope, receive, send)
+
+    return middleware
+
+
+@pytest.mark.parametrize(("cors_added", "browser_sees_the_401"), [("first", False), ("last", True)])
+async def test_cors_must_be_added_after_layers_that_answer_early(cors_added: str, browser_sees_the_401: bool) -> None:
+    app = FastAPI()
+    if cors_added == "first":  # the original convention: CORS becomes the innermost layer
+        app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
+        app.add_middleware(reject_without_token)
+    else:
+        app.add_middleware(reject_without_token)
+        app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.get("/", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 401
+    # Without the header the browser hides the 401 and reports a CORS error instead.
+    assert ("access-control-allow-origin" in response.headers) is browser_sees_the_401
+
+
+async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> None:
+    app = FastAPI()
+
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    async def problem(request: object, exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse("internal error", status_code=500)
+
+    app.add_api_route("/fail", fail)
+    app.add_exception_handler(Exception, problem)  # Starlette runs it in ServerErrorMiddleware, outermost
+    app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/fail", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 500
+    assert "access-control-allow-origin" not in response.headers  # why create_app handles 500s innermost
+
+
+# --8<-- [end:test_wrong_order]

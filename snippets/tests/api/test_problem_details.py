@@ -1,0 +1,105 @@
+"""Every error leaves the API as an RFC 9457 problem document, from the central handlers."""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from loguru import logger
+
+from app.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from loguru import Message, Record
+
+MESSAGES = "/api/v1/messages"
+
+
+# --8<-- [start:test_validation_problem]
+async def test_invalid_body_is_a_422_naming_every_field(client: AsyncClient) -> None:
+    body = {"channel": "fax", "recipient": "ada@example.com", "body": "", "client_ref": "order 42"}
+
+    response = await client.post(MESSAGES, json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Invalid request",
+        "status": 422,
+        "detail": "3 invalid field(s)",
+        "instance": "/api/v1/messages",
+        "errors": [
+            {"field": "body.channel", "message": "Input should be 'email' or 'sms'"},
+            {"field": "body.body", "message": "String should have at least 1 character"},
+            {"field": "body.client_ref", "message": "String should match pattern '^[A-Za-z0-9._-]+$'"},
+        ],
+    }
+
+
+# --8<-- [end:test_validation_problem]
+
+
+class QuotaExceededError(DomainError):
+    """A domain error no handler maps to a status of its own."""
+
+    title = "Quota exceeded"
+
+
+@pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    """The real app plus two routes that fail the ways endpoints can fail."""
+
+    async def over_quota() -> None:
+        raise QuotaExceededError("10 messages a minute at most")
+
+    async def crash() -> None:
+        raise RuntimeError("connection string postgres://app:secret@db/app")
+
+    app.add_api_route("/over-quota", over_quota)
+    app.add_api_route("/crash", crash)
+    return app
+
+
+@pytest.fixture
+def log_records() -> Iterator[list["Record"]]:
+    """What loguru logs during the test, as structured records."""
+    records: list[Record] = []
+
+    def keep(message: "Message") -> None:
+        records.append(message.record)
+
+    sink_id = logger.add(keep, level="ERROR")
+    yield records
+    logger.remove(sink_id)
+
+
+async def test_an_unmapped_domain_error_is_a_400(failing_app: FastAPI, client: AsyncClient) -> None:
+    response = await client.get("/over-quota")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Quota exceeded",
+        "status": 400,
+        "detail": "10 messages a minute at most",
+        "instance": "/over-quota",
+    }
+
+
+# --8<-- [start:test_unexpected_error]
+async def test_an_unexpected_error_is_logged_and_hidden(failing_app: FastAPI, log_records: list["Record"]) -> None:
+    transport = ASGITransport(app=failing_app, raise_app_exceptions=False)  # answer as a server would
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/crash")
+
+    assert response.status_code == 500
+    assert "secret" not in response.text  # the cause stays in the log
+    [record] = log_records
+    assert record["message"] == "unhandled error on /crash"
+    assert record["extra"]["path"] == "/crash"  # a field to filter on, not only text
+    assert "secret" in str(record["exception"])
+
+
+# --8<-- [end:test_unexpected_error]
