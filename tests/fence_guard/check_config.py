@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from app.core.config import Settings
@@ -56,13 +57,11 @@ def described_file(fence: Fence, candidates: list[Path], root: Path, snippets: P
 
 
 def is_subset(shown: object, real: object) -> bool:
-    """Whether every key and value shown is in the real data (list items in any order)."""
+    """Whether every key shown is in the real data with the same value; lists must be shown whole."""
     if isinstance(shown, dict):
         return isinstance(real, dict) and all(
             key in real and is_subset(value, real[key]) for key, value in shown.items()
         )
-    if isinstance(shown, list):
-        return isinstance(real, list) and all(any(is_subset(item, other) for other in real) for item in shown)
     return bool(shown == real)
 
 
@@ -99,10 +98,14 @@ def check_dotenv(fence: Fence, text: str, complete: bool) -> str:
     if complete and missing:
         raise FenceError(f"{fence.where}: .env.example lacks {', '.join(missing)}, which Settings reads")
     if complete:
-        try:
-            Settings.model_validate({key.lower(): value for key, value in values.items()})
-        except ValueError as error:
-            raise FenceError(f"{fence.where}: these values do not pass Settings validation:\n{error}") from None
+        # Through the environment, as the service reads them (JSON lists are decoded there).
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in values.items():
+                patch.setenv(name, value)
+            try:
+                Settings(_env_file=None)
+            except ValueError as error:
+                raise FenceError(f"{fence.where}: these values do not pass Settings validation:\n{error}") from None
     return "keys are Settings fields" + (", all of them; values validate" if complete else "")
 
 

@@ -10,7 +10,7 @@ in the root conftest, hence the re-export.)
 
 import importlib.util
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -18,8 +18,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import URL
 
+from app.core.config import get_settings
 from app.main import create_app
 from fence_guard import final_checks
+from fence_guard.check_config import parse_dotenv
 from fence_guard.check_shell import HELP_CACHE
 from fence_guard.fences import all_fences
 from fence_guard.ledger import LEDGER
@@ -51,9 +53,18 @@ def guard_database_url(database_url: URL) -> URL:
 
 
 @pytest.fixture(scope="session")
-def guard_service() -> FastAPI:
-    """The service, for its OpenAPI document and models; no request is sent."""
-    return create_app()
+def guard_service() -> Iterator[FastAPI]:
+    """The service, for its OpenAPI document and models; never started, so no server is needed.
+
+    It is configured with the documented local values of `.env.example`.
+    """
+    example = (SNIPPETS / ".env.example").read_text(encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in parse_dotenv(example, ".env.example").items():
+            patch.setenv(name, value)
+        get_settings.cache_clear()
+        yield create_app()
+    get_settings.cache_clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:

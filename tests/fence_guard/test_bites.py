@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import Settings
 from fence_guard import check_coverage
-from fence_guard.check_config import settings_env_names
 from fence_guard.fences import parse_page
 from fence_guard.includes import resolve
-from fence_guard.pages import guard_page, only_error
+from fence_guard.pages import SNIPPETS, guard_page, only_error
 
 GOOD_PAGE = """
 # Every kind, correct
@@ -77,8 +75,8 @@ packages = [{ include = "app" }]
 ```
 
 ```yaml
-nav:
-  - Home: index.md
+site_name: FastAPI + PostgreSQL Architecture Guide
+strict: true
 ```
 
 ```json
@@ -251,12 +249,8 @@ def test_env_example_key_that_settings_lacks(request: pytest.FixtureRequest, tmp
 
 
 def test_complete_env_example_passes(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    values = dict.fromkeys(settings_env_names(), "x") | {
-        name.upper(): field.default for name, field in Settings.model_fields.items() if field.default is not None
-    }
-    values |= {"DATABASE_URL": "postgres://app:app@127.0.0.1:5432/app", "REDIS_URL": "redis://127.0.0.1:6379/0"}
-    lines = "".join(f"{name}={value}\n" for name, value in sorted(values.items()))
-    (outcome,) = guard_page(f'```dotenv title=".env.example"\n{lines}```\n', request, tmp_path)
+    real = (SNIPPETS / ".env.example").read_text(encoding="utf-8")
+    (outcome,) = guard_page(f'```dotenv title=".env.example"\n{real}```\n', request, tmp_path)
     assert outcome.error is None
     assert outcome.verdict is not None
     assert outcome.verdict.detail == "keys are Settings fields, all of them; values validate"
@@ -299,6 +293,8 @@ def test_http_route_the_service_lacks(request: pytest.FixtureRequest, tmp_path: 
 def test_config_that_is_not_in_the_real_file(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     page = '```toml\n[project]\nname = "something-else"\n```\n'
     assert "not an excerpt" in only_error(page, request, tmp_path)
+    shortened = '```toml\n[tool.pytest.ini_options]\ntestpaths = ["snippets/tests"]\n```\n'
+    assert "not an excerpt" in only_error(shortened, request, tmp_path)  # lists are shown whole
 
 
 def test_mermaid_syntax_error(request: pytest.FixtureRequest, tmp_path: Path) -> None:
