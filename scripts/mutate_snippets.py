@@ -92,7 +92,11 @@ def mutants_of(region: Region) -> list[Mutant]:
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare | ast.BoolOp) and node.lineno == node.end_lineno:
-            add(node.lineno, "flip operator", _flip_first_operator(lines[node.lineno - 1]))
+            add(
+                node.lineno,
+                "flip operator",
+                _flip_first_operator(lines[node.lineno - 1], node.col_offset, node.end_col_offset or node.col_offset),
+            )
         elif isinstance(node, ast.Constant) and node.lineno == node.end_lineno and not isinstance(node.value, str):
             line = lines[node.lineno - 1]
             text = line[node.col_offset : node.end_col_offset]
@@ -115,12 +119,15 @@ def mutants_of(region: Region) -> list[Mutant]:
     return sorted(found.values(), key=lambda mutant: (str(mutant.path), mutant.line, mutant.kind))
 
 
-def _flip_first_operator(line: str) -> str:
-    tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
-    for token in tokens:
-        if token.string in FLIPPED_OPERATORS and token.type in {tokenize.OP, tokenize.NAME}:
-            start, end = token.start[1], token.end[1]
-            return line[:start] + FLIPPED_OPERATORS[token.string] + line[end:]
+def _flip_first_operator(line: str, start: int, end: int) -> str:
+    """Flip the first comparison or boolean operator between columns `start` and `end`."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            inside = start <= token.start[1] and token.end[1] <= end
+            if inside and token.string in FLIPPED_OPERATORS and token.type in {tokenize.OP, tokenize.NAME}:
+                return line[: token.start[1]] + FLIPPED_OPERATORS[token.string] + line[token.end[1] :]
+    except tokenize.TokenError:
+        pass  # the line is part of a longer statement; the tokens before the break were searched
     return line
 
 
