@@ -13,9 +13,13 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastapi import FastAPI
+
+from fence_guard import check_json
 from fence_guard.errors import FenceError
 from fence_guard.fences import Fence
 from fence_guard.tools import tool_path
@@ -24,6 +28,10 @@ SHELL_BUILTINS = {"cd", "export", "source", ".", "set", "unset", "alias", "true"
 HELP_ARGS: dict[str, tuple[str, ...]] = {"git": ("-h",), "curl": ("--help", "all")}
 """Tools whose plain `--help` is not the full list: git's opens a man page, curl's shows a few options."""
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+CREATING_TOOLS = {"mkdir", "touch", "cp", "mv", "tee"}
+"""Commands whose path arguments may not exist yet."""
+PATH_ARGUMENT = re.compile(r"(?:\./)?[\w.-]+(?:/[\w.-]*)+(?:::[\w:\[\]-]+)?|[\w.-]+\.py(?:::[\w:\[\]-]+)?")
+"""A relative path with a slash, or a Python file, optionally with a pytest node id."""
 OPERATORS = {"&&", "||", ";", "|", "&", ">", ">>", "<", "2>", "2>&1", "(", ")"}
 
 
@@ -105,6 +113,21 @@ def mentions_flag(help_outputs: list[str], flag: str) -> bool:
     return any(pattern.search(text) for text in help_outputs)
 
 
+def check_paths(words: list[str], where: str, bases: list[Path]) -> None:
+    """Arguments that are repository paths (`snippets/tests/db`, `tests/x.py::test_y`) must exist."""
+    if Path(words[0]).name in CREATING_TOOLS:
+        return
+    for word in words[1:]:
+        if word.startswith("-") or not PATH_ARGUMENT.fullmatch(word):
+            continue
+        file_part, _, test_name = word.partition("::")
+        found = next((base / file_part for base in bases if (base / file_part).exists()), None)
+        if found is None:
+            raise FenceError(f"{where}: `{word}` does not exist (looked in {', '.join(b.name or '/' for b in bases)})")
+        if test_name and f"def {test_name.split('::')[-1].split('[')[0]}(" not in found.read_text(encoding="utf-8"):
+            raise FenceError(f"{where}: {file_part} has no test `{test_name}`")
+
+
 def check_words(words: list[str], where: str) -> str:
     """Check one simple command; returns the command path that was verified."""
     while words and ASSIGNMENT.match(words[0]):
@@ -158,10 +181,47 @@ def _check_flag(word: str, helps: list[str], path: tuple[str, ...], where: str) 
     )
 
 
-def check_shell(fence: Fence) -> str:
-    """Check every command of a bash or console fence against its tool's help."""
+def check_shell(fence: Fence, root: Path, service: Callable[[], FastAPI]) -> str:
+    """Check every command of a bash or console fence: tool help, paths, and curl calls to the service."""
     commands = commands_of(fence)
     if not commands:
         raise FenceError(f"{fence.where}: a {fence.language} block with no command in it")
-    checked = [check_words(words, fence.where) for command in commands for words in split_simple_commands(command)]
+    bases = [root, root / "snippets"]
+    checked = []
+    for command in commands:
+        for words in split_simple_commands(command):
+            checked.append(check_words(words, fence.where))
+            if words[0] == "cd" and len(words) > 1:
+                bases.insert(0, next((base / words[1] for base in bases if (base / words[1]).is_dir()), root))
+            check_paths(_unwrapped(words), fence.where, bases)
+            if _unwrapped(words)[0] == "curl":
+                checked.append(check_curl(_unwrapped(words), fence.where, service))
     return "commands checked against --help: " + ", ".join(dict.fromkeys(checked))
+
+
+def _unwrapped(words: list[str]) -> list[str]:
+    """The command without leading assignments and `uv run`/`poetry run` wrappers."""
+    while words and ASSIGNMENT.match(words[0]):
+        words = words[1:]
+    if words[:2] in (["uv", "run"], ["poetry", "run"]):
+        rest = words[2:]
+        while rest and rest[0].startswith("-"):
+            rest = rest[1:]
+        return rest or words
+    return words or [""]
+
+
+def check_curl(words: list[str], where: str, service: Callable[[], FastAPI]) -> str:
+    """A curl call to the local service names a real route and method, and sends a body it accepts."""
+    url = next((word for word in words[1:] if re.match(r"https?://(127\.0\.0\.1|localhost)(:\d+)?/", word)), None)
+    if url is None:
+        return "curl (not a call to the local service)"
+    method = next((words[i + 1] for i, word in enumerate(words[:-1]) if word in {"-X", "--request"}), None)
+    data_flags = {"-d", "--data", "--data-raw", "--json"}
+    body = next((words[i + 1] for i, word in enumerate(words[:-1]) if word in data_flags), None)
+    method = (method or ("POST" if body else "GET")).upper()
+    path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else "/"
+    request = Fence(
+        Path(where.rsplit(":", 1)[0]), int(where.rsplit(":", 1)[1]), "http", f"{method} {path}\n\n{body or ''}"
+    )
+    return "curl: " + check_json.check_http(request, service())

@@ -143,7 +143,7 @@ def _check_text(fence: Fence, kind: str, text: str, context: Context) -> str:
         database_url: URL = context.fixture("guard_database_url")
         return check_sql.check_sql(fence, database_url)
     if kind == "shell":
-        return check_shell.check_shell(fence)
+        return check_shell.check_shell(fence, root, lambda: context.fixture("guard_service"))
     if kind in {"json", "http"}:
         service: FastAPI = context.fixture("guard_service")
         if kind == "http":

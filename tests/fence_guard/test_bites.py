@@ -305,3 +305,17 @@ def test_mermaid_syntax_error(request: pytest.FixtureRequest, tmp_path: Path) ->
 def test_mixed_include_and_inline_lines(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     page = '```python\n--8<-- "app/main.py:create_app"\napp = create_app()\n```\n'
     assert "mixes `--8<--` includes with inline lines" in only_error(page, request, tmp_path)
+
+
+def test_command_on_a_path_that_does_not_exist(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```bash\nuv run pytest snippets/tests/db/test_nothing.py\n```\n", request, tmp_path)
+    assert error.startswith("page.md:1: `snippets/tests/db/test_nothing.py` does not exist")
+    page = "```bash\nuv run pytest snippets/tests/db/test_migrations.py::test_that_is_not_there\n```\n"
+    assert "has no test `test_that_is_not_there`" in only_error(page, request, tmp_path)
+
+
+def test_curl_to_the_service_with_a_body_it_rejects(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = """```bash\ncurl -X POST http://127.0.0.1:8000/api/v1/messages -d '{"subject": "hi"}'\n```\n"""
+    assert "matches no request or response model" in only_error(page, request, tmp_path)
+    page = "```bash\ncurl -X DELETE http://127.0.0.1:8000/livez\n```\n"
+    assert "/livez does not accept DELETE" in only_error(page, request, tmp_path)
