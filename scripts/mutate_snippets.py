@@ -28,10 +28,10 @@ from coverage.data import CoverageData
 
 ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "snippets"
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from fence_guard.fences import all_fences  # noqa: E402  # the guard's own parser, from tests/
-from fence_guard.includes import Region, include_targets, resolve  # noqa: E402
+from tests.fence_guard.fences import all_fences  # noqa: E402  # the guard's own parser
+from tests.fence_guard.includes import Region, include_targets, resolve  # noqa: E402
 
 FLIPPED_OPERATORS = {
     "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",

@@ -12,11 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "snippets", "tests", "scripts"],
-        ["ruff", "format", "--check", "snippets", "tests", "scripts"],
-        ["mypy"],
+        ["ruff", "check", "snippets", "tests", "scripts", "hooks"],
+        ["ruff", "format", "--check", "snippets", "tests", "scripts", "hooks"],
+        # Two runs: the service's tests and the site's tests are both a package named `tests`.
+        ["mypy", "snippets/app", "snippets/tests"],
+        ["mypy", "tests", "hooks", "scripts"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy-strict"],
+    ids=["ruff-check", "ruff-format", "mypy-strict-service", "mypy-strict-site"],
 )
 def test_tool_passes(command: list[str]) -> None:
     executable = str(Path(sys.executable).parent / command[0])

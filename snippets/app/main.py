@@ -12,6 +12,9 @@ from app.api.api import root_router
 from app.api.middleware.stack import add_middleware_stack
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
+from app.core.logging import configure_logging
+from app.core.sentry import configure_sentry
+from app.core.tracing import configure_tracing, instrument_app, instrument_engine
 from app.db.database import create_engine, create_session_factory
 from app.db.redis import create_redis
 
@@ -29,6 +32,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     """Open the pools before the first request; close them after the last."""
     settings = get_settings()
     engine = create_engine(settings)
+    instrument_engine(engine, app.state.tracer_provider)
     redis = create_redis(settings)
     try:
         yield {"session_factory": create_session_factory(engine), "redis": redis}
@@ -44,10 +48,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 def create_app() -> FastAPI:
     """Build a new application; tests call this for a fresh instance each time."""
     settings = get_settings()
+    configure_logging(settings)  # first: Sentry adds its own loguru sinks next
+    configure_sentry(settings)
     app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
     add_problem_handlers(app)
     add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place
     app.include_router(root_router)
+    app.state.tracer_provider = configure_tracing(settings)  # None while tracing is off
+    instrument_app(app, app.state.tracer_provider)
     return app
 
 

@@ -1,5 +1,6 @@
 """Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
 
+import json
 import os
 import shutil
 import socket
@@ -20,7 +21,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings, get_settings
@@ -29,6 +30,8 @@ from app.main import create_app
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS_DIR = SERVICE_ROOT / "db" / "migrations"
+# Read by the guide's build (hooks/generated_content.py); git-ignored.
+TESTED_WITH = SERVICE_ROOT.parent / ".cache" / "tested-with.json"
 
 
 # --8<-- [start:postgres_server]
@@ -256,3 +259,24 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 
 # --8<-- [end:client]
+
+
+# --8<-- [start:tested_with]
+@pytest_asyncio.fixture(scope="session")
+async def tested_with(engine: AsyncEngine) -> None:
+    """Write the server version to `.cache/tested-with.json`; the guide's stack page states it."""
+    async with engine.connect() as connection:
+        version = await connection.scalar(text("SHOW server_version"))
+    recorded = {"postgresql": version, "recorded_at": datetime.now(UTC).date().isoformat()}
+    TESTED_WITH.parent.mkdir(exist_ok=True)
+    TESTED_WITH.write_text(json.dumps(recorded, indent=2) + "\n")
+
+
+@pytest.fixture(autouse=True)
+def record_tested_with(request: pytest.FixtureRequest) -> None:
+    """Record the versions once, in the first test that uses the database anyway."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("tested_with")
+
+
+# --8<-- [end:tested_with]

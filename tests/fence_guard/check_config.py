@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from app.core.config import Settings
-from fence_guard.errors import FenceError
-from fence_guard.fences import Fence
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence
 
 DOCKER_INSTRUCTIONS = {
     "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",

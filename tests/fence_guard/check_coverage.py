@@ -17,7 +17,7 @@ from pathlib import Path
 from coverage.data import CoverageData
 from coverage.parser import PythonParser
 
-from fence_guard.includes import Region
+from tests.fence_guard.includes import Region
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ flowchart edges must use a known arrow.
 
 import re
 
-from fence_guard.errors import FenceError
-from fence_guard.fences import Fence
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence
 
 DIAGRAM_TYPES = (
     "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "stateDiagram-v2",

@@ -16,9 +16,9 @@ from typing import Any
 
 from pytest_examples import CodeExample, EvalExample
 
-from fence_guard.errors import FenceError
-from fence_guard.fences import Fence
-from fence_guard.tools import require_tool
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence
+from tests.fence_guard.tools import require_tool
 
 OUTPUT_LINE = re.compile(r"^\s*#> ", re.MULTILINE)
 

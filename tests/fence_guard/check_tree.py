@@ -7,8 +7,8 @@ are ignored, `...` stands for entries left out, and `{domain}` matches any folde
 import re
 from pathlib import Path
 
-from fence_guard.errors import FenceError
-from fence_guard.fences import Fence
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence
 
 GLYPHS = re.compile(r"^(?P<prefix>(?:[│|] {2,3}| {4}|[ \t])*)(?:[├└]──|[|`]--)\s*(?P<name>.*)$")
 

@@ -20,11 +20,11 @@ from sqlalchemy import URL
 
 from app.core.config import get_settings
 from app.main import create_app
-from fence_guard import final_checks
-from fence_guard.check_config import parse_dotenv
-from fence_guard.check_shell import HELP_CACHE
-from fence_guard.fences import all_fences
-from fence_guard.ledger import LEDGER
+from tests.fence_guard import final_checks
+from tests.fence_guard.check_config import parse_dotenv
+from tests.fence_guard.check_shell import HELP_CACHE
+from tests.fence_guard.fences import all_fences
+from tests.fence_guard.ledger import LEDGER
 
 SERVICE_CONFTEST = Path(__file__).resolve().parents[2] / "snippets" / "tests" / "conftest.py"
 ROOT = SERVICE_CONFTEST.parents[2]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from coverage.data import CoverageData
 
-from fence_guard import check_coverage
-from fence_guard.ledger import INCLUDED, LEDGER
+from tests.fence_guard import check_coverage
+from tests.fence_guard.ledger import INCLUDED, LEDGER
 
 MINIMUM_VERIFIED_SHARE = 0.97
 

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from pytest_examples import EvalExample
 from sqlalchemy import URL
 
-from fence_guard import check_config, check_json, check_mermaid, check_python, check_shell, check_sql, check_tree
-from fence_guard.errors import FenceError
-from fence_guard.fences import Fence
-from fence_guard.includes import IncludeError, Region, has_include, include_targets, resolve
+from tests.fence_guard import check_config, check_json, check_mermaid, check_python, check_shell, check_sql, check_tree
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence
+from tests.fence_guard.includes import IncludeError, Region, has_include, include_targets, resolve
 
 CONFIG_KINDS = {"yaml", "toml", "json", "ini", "dotenv", "dockerfile", "http"}
 HOW_TO_FIX = (

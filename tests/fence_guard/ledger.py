@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fence_guard.includes import Region
+from tests.fence_guard.includes import Region
 
 Status = Literal["verified", "opted out", "failed", "pending"]
 

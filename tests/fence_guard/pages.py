@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from fence_guard.errors import FenceError
-from fence_guard.fences import parse_page
-from fence_guard.guard import Context, Verdict, check
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import parse_page
+from tests.fence_guard.guard import Context, Verdict, check
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = ROOT / "snippets"

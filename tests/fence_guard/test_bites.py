@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from fence_guard import check_coverage
-from fence_guard.fences import parse_page
-from fence_guard.includes import resolve
-from fence_guard.pages import SNIPPETS, guard_page, only_error
+from tests.fence_guard import check_coverage
+from tests.fence_guard.fences import parse_page
+from tests.fence_guard.includes import resolve
+from tests.fence_guard.pages import SNIPPETS, guard_page, only_error
 
 GOOD_PAGE = """
 # Every kind, correct

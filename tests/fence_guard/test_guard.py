@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fence_guard.errors import FenceError
-from fence_guard.fences import Fence, all_fences
-from fence_guard.guard import Context, check
-from fence_guard.ledger import INCLUDED, LEDGER
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence, all_fences
+from tests.fence_guard.guard import Context, check
+from tests.fence_guard.ledger import INCLUDED, LEDGER
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -37,7 +37,7 @@ def guard_one(fence: Fence, request: pytest.FixtureRequest) -> None:
 
 
 def _kind(fence: Fence) -> str:
-    from fence_guard.guard import classify
+    from tests.fence_guard.guard import classify
 
     return classify(fence)
 

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     """
 
     # hide_input_in_errors: a rejected value may be a secret, so errors never echo it
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
+    # env_ignore_empty: `SENTRY_DSN=` means "not set" (None), not an empty DSN.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True, env_ignore_empty=True)
 
     environment: Literal["local", "test", "staging", "production"] = "local"
     """Where the service runs; selects nothing by itself, but is sent with logs and errors."""
@@ -81,6 +82,29 @@ class Settings(BaseSettings):
     """Browser origins allowed to call the API, as JSON: `["https://app.example.com"]`. Empty: none."""
 
     # --8<-- [end:cors_settings]
+
+    # --8<-- [start:observability_settings]
+    service_name: str = "reference-service"
+    """The name logs, errors and traces carry (OpenTelemetry's `service.name`)."""
+
+    release: str = "dev"
+    """The build that runs, e.g. the image tag or commit SHA; set by the deployment."""
+
+    sentry_dsn: SecretStr | None = None
+    """Where Sentry events go; without it, Sentry stays off (local runs, tests)."""
+
+    sentry_sample_rate: float = Field(default=1.0, ge=0, le=1)
+    """Share of errors sent to Sentry."""
+
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    """Share of requests Sentry traces; 0 because traces go to OpenTelemetry."""
+
+    otel_exporter_otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL, e.g. `http://otel-collector:4318`; without it, tracing stays off."""
+
+    otel_traces_sample_rate: float = Field(default=1.0, ge=0, le=1)
+    """Share of new traces recorded; a caller's sampling decision is kept."""
+    # --8<-- [end:observability_settings]
 
     @property
     def sqlalchemy_database_url(self) -> URL:

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.db.message.model import Channel
 
-# --8<-- [start:message_models]
 # --8<-- [start:message_create_model]
 Recipient = Annotated[str, Field(min_length=1, max_length=320)]
 Body = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -81,4 +80,3 @@ class MessagePage(BaseModel):
 
 
 # --8<-- [end:message_response_models]
-# --8<-- [end:message_models]

@@ -1,0 +1,110 @@
+"""Structured logs: loguru writes one JSON object per line; stdlib loggers are routed into it."""
+
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Mapping
+from datetime import UTC
+from typing import TYPE_CHECKING, TextIO
+
+from loguru import logger
+
+from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from loguru import Record
+
+
+# --8<-- [start:redact_secrets]
+SECRET_KEY_PARTS = ("authorization", "cookie", "password", "secret", "token", "api_key", "api-key")
+"""A key containing any of these (in any case) has its value masked: `refresh_token`, `X-Api-Key`."""
+
+REDACTED = "[redacted]"
+
+
+def redacted(fields: Mapping[str, object]) -> dict[str, object]:
+    """A copy of `fields` with every secret value masked, in nested mappings too."""
+    masked: dict[str, object] = {}
+    for key, value in fields.items():
+        if any(part in key.lower() for part in SECRET_KEY_PARTS):
+            masked[key] = REDACTED
+        elif isinstance(value, Mapping):
+            masked[key] = redacted(value)
+        else:
+            masked[key] = value
+    return masked
+
+
+def redact_secrets(record: "Record") -> None:
+    """Loguru patcher: runs before any sink, so neither stderr nor Sentry's breadcrumbs see a secret."""
+    record["extra"] = redacted(record["extra"])
+
+
+# --8<-- [end:redact_secrets]
+
+
+# --8<-- [start:json_format]
+def json_format(record: "Record") -> str:
+    """Render one record as one line of JSON: fields a log pipeline can index without parsing text."""
+    document: dict[str, object] = {
+        "time": record["time"].astimezone(UTC).isoformat(),
+        "level": record["level"].name,
+        "message": record["message"],
+        "logger": record["name"],
+        "function": record["function"],
+        "line": record["line"],
+        "extra": record["extra"],  # bound fields and the request id, e.g. {"request_id": "..."}
+    }
+    if record["exception"] is not None:
+        kind, error, trace = record["exception"]
+        document["exception"] = "".join(traceback.format_exception(kind, error, trace))
+    line = json.dumps(document, default=str)  # str() anything JSON cannot hold: UUIDs, datetimes
+    # Loguru reads the result as a template: escape its braces and its markup tags (`<module>`).
+    return line.replace("{", "{{").replace("}", "}}").replace("<", "\\<") + "\n"
+
+
+# --8<-- [end:json_format]
+
+
+# --8<-- [start:intercept_handler]
+class InterceptHandler(logging.Handler):
+    """Hand every stdlib record (uvicorn, SQLAlchemy, Celery) to loguru, keeping its level and origin."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:  # a level loguru does not know keeps its number
+            level = record.levelno
+
+        def stdlib_origin(loguru_record: "Record") -> None:
+            # The stdlib already found the caller (honouring `stacklevel`): copy it rather than walk
+            # the stack, a walk that ends in the wrong frame once Sentry patches the logging module.
+            loguru_record["name"] = record.name
+            loguru_record["function"] = record.funcName
+            loguru_record["line"] = record.lineno
+
+        logger.patch(stdlib_origin).opt(exception=record.exc_info).log(level, record.getMessage())
+
+
+# --8<-- [end:intercept_handler]
+
+
+# --8<-- [start:configure_logging]
+def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
+    """Set up logging for the process: call it first, before Sentry adds its own loguru sinks."""
+    logger.remove()  # drop loguru's default text handler, and any earlier configuration
+    logger.configure(patcher=redact_secrets)
+    logger.add(stream, level=settings.log_level, format=json_format)
+
+    # Every stdlib logger ends in the root logger, and the root logger in loguru.
+    logging.basicConfig(handlers=[InterceptHandler()], level=settings.log_level, force=True)
+    for existing in logging.root.manager.loggerDict.values():
+        if isinstance(existing, logging.Logger):  # uvicorn configured its own handlers before us
+            existing.handlers.clear()
+            existing.propagate = True
+    # Levels of single loggers stay as the libraries set them: SQLAlchemy keeps its own at WARNING,
+    # since at INFO it writes every statement with its parameters, which are user data.
+
+
+# --8<-- [end:configure_logging]

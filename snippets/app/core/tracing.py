@@ -1,0 +1,99 @@
+"""OpenTelemetry traces: one provider per process, exported over OTLP/HTTP, and the instrumented libraries."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.redis import RedisInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Span
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import URL
+
+from app.core.config import Settings
+
+PROBE_URLS = "/livez,/readyz"
+"""Not traced: probes hit every few seconds and would bury the requests that matter."""
+
+
+# --8<-- [start:tracer_provider]
+def create_tracer_provider(settings: Settings, exporter: SpanExporter) -> TracerProvider:
+    """Spans tagged with who sent them, sampled per new trace, exported in batches off the request path."""
+    resource = Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.version": settings.release,
+            "deployment.environment.name": settings.environment,
+        }
+    )
+    # A trace that started upstream keeps the caller's decision; new traces are sampled by ratio.
+    sampler = ParentBased(TraceIdRatioBased(settings.otel_traces_sample_rate))
+    provider = TracerProvider(resource=resource, sampler=sampler)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def configure_tracing(settings: Settings) -> TracerProvider | None:
+    """Once per process (API or worker): export to the OTLP endpoint if one is set; None means tracing is off."""
+    if settings.otel_exporter_otlp_endpoint is None:
+        return None
+    endpoint = f"{settings.otel_exporter_otlp_endpoint.rstrip('/')}/v1/traces"
+    provider = create_tracer_provider(settings, OTLPSpanExporter(endpoint=endpoint))
+    trace.set_tracer_provider(provider)  # for spans our own code starts; OpenTelemetry takes one per process
+    return provider
+
+
+# --8<-- [end:tracer_provider]
+
+
+# --8<-- [start:instrument_libraries]
+def drop_query_string(span: Span, scope: dict[str, Any]) -> None:
+    """Record the URL without its query string: `?email=...` is user data, and the route says enough."""
+    span.set_attribute("http.url", str(URL(scope=scope).replace(query="")))
+
+
+def instrument_app(app: FastAPI, tracer_provider: TracerProvider | None) -> None:
+    """One server span per request, named after the route template; does nothing while tracing is off."""
+    if tracer_provider is None:
+        return
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls=PROBE_URLS,
+        exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
+        server_request_hook=drop_query_string,
+    )
+
+
+def instrument_engine(engine: AsyncEngine, tracer_provider: TracerProvider | None) -> None:
+    """One span per SQL statement, a child of the request's span; does nothing while tracing is off."""
+    if tracer_provider is None:
+        return
+    # The async engine runs on a sync core: its events fire there. Statements keep their
+    # placeholders; bound values are never recorded.
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
+
+
+def instrument_redis(client: Redis, tracer_provider: TracerProvider) -> None:
+    """One span per Redis command on this client; values are replaced by `?`."""
+    RedisInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
+
+
+def instrument_celery(tracer_provider: TracerProvider) -> None:
+    """Spans for publishing and running tasks, linked to the request that enqueued them.
+
+    Call it in each worker process (`worker_process_init`), after the pool forks, with the provider
+    `configure_tracing` returned there.
+    """
+    CeleryInstrumentor().instrument(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]  # untyped package
+
+
+# --8<-- [end:instrument_libraries]

@@ -1,0 +1,131 @@
+"""Logging: one JSON object per line, stdlib loggers included, request id on every line, secrets masked."""
+
+import io
+import json
+import logging
+import logging.config
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from loguru import logger
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from uvicorn.config import LOGGING_CONFIG
+
+from app.core.config import Settings
+from app.core.logging import configure_logging
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    """A buffer to log into; loguru's default handler is back afterwards."""
+    buffer = io.StringIO()
+    yield buffer
+    logger.remove()
+    logger.configure(patcher=None)
+    logger.add(sys.stderr)
+
+
+def read_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """Every line must parse as JSON on its own, as a log shipper reads it."""
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+# --8<-- [start:test_request_id]
+def test_every_line_is_json_with_the_request_id(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings, stream)
+    message_id = uuid.uuid4()
+
+    with logger.contextualize(request_id="7f3c9a"):  # what the request-id middleware does per request
+        logger.info("message created", message_id=message_id)
+        logging.getLogger("uvicorn.error").warning("client sent an invalid request")
+
+    created, warning = read_lines(stream)
+    assert (created["level"], created["message"]) == ("INFO", "message created")
+    assert created["extra"] == {"request_id": "7f3c9a", "message_id": str(message_id)}
+    assert created["time"].endswith("+00:00")
+    assert (warning["level"], warning["extra"]) == ("WARNING", {"request_id": "7f3c9a"})
+    # The stdlib line names its logger and the code that logged, not the intercept handler.
+    assert warning["logger"] == "uvicorn.error"
+    assert warning["function"] == "test_every_line_is_json_with_the_request_id"
+
+
+# --8<-- [end:test_request_id]
+
+
+def test_angle_brackets_are_logged_as_they_are(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings, stream)
+
+    # Module-level code logs as function `<module>`, which loguru would read as a colour tag.
+    exec(compile('logger.info("<b>not markup</b>")', "<module-level code>", "exec"), {"logger": logger})  # noqa: S102
+
+    (line,) = read_lines(stream)
+    assert (line["function"], line["message"]) == ("<module>", "<b>not markup</b>")
+
+
+# --8<-- [start:test_redaction]
+def test_secrets_are_masked_at_any_depth(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings, stream)
+
+    headers = {"Authorization": "Bearer eyJhbGciOi", "X-Api-Key": "k-93f1", "Accept": "application/json"}
+    logger.bind(headers=headers).info("calling the partner API", refresh_token="r-7Hq2", attempt=2)
+
+    [line] = read_lines(stream)
+    assert line["extra"] == {
+        "headers": {"Authorization": "[redacted]", "X-Api-Key": "[redacted]", "Accept": "application/json"},
+        "refresh_token": "[redacted]",
+        "attempt": 2,
+    }
+    assert "eyJhbGciOi" not in stream.getvalue()
+
+
+# --8<-- [end:test_redaction]
+
+
+def test_uvicorn_lines_leave_uvicorn_handlers_for_ours(settings: Settings, stream: io.StringIO) -> None:
+    logging.config.dictConfig(LOGGING_CONFIG)  # what uvicorn does before it calls the app factory
+    configure_logging(settings, stream)
+
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.7:5123", "GET", "/livez", "1.1", 200)
+
+    [line] = read_lines(stream)
+    assert line["message"] == '10.0.0.7:5123 - "GET /livez HTTP/1.1" 200'
+    assert logging.getLogger("uvicorn.access").handlers == []
+
+
+def test_levels_below_the_setting_are_dropped(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}), stream)
+
+    logger.info("routine")
+    logging.getLogger("celery.worker").info("routine too")
+    logging.getLogger("legacy").log(35, "a level only the stdlib knows")
+
+    [line] = read_lines(stream)
+    assert (line["level"], line["message"]) == ("Level 35", "a level only the stdlib knows")
+
+
+def test_exceptions_carry_their_traceback(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings, stream)
+
+    try:
+        raise LookupError("no such partner")
+    except LookupError:
+        logger.exception("delivery failed")
+
+    [line] = read_lines(stream)
+    assert line["message"] == "delivery failed"
+    assert line["exception"].startswith("Traceback (most recent call last):")
+    assert line["exception"].endswith("LookupError: no such partner\n")
+
+
+async def test_sql_parameters_never_reach_the_log(settings: Settings, stream: io.StringIO, engine: AsyncEngine) -> None:
+    configure_logging(settings.model_copy(update={"log_level": "DEBUG"}), stream)
+
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT :card_number"), {"card_number": "4111 1111 1111 1111"})
+
+    assert "4111" not in stream.getvalue()  # even at DEBUG, SQLAlchemy's own WARNING level holds
+    assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)

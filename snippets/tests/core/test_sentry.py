@@ -1,0 +1,116 @@
+"""Sentry: an unhandled error becomes one event, tagged with environment and release, without personal data."""
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sentry_sdk
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from loguru import logger
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
+
+from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.core.sentry import configure_sentry
+from app.main import create_app
+
+
+# --8<-- [start:capturing_transport]
+class CapturingTransport(Transport):
+    """Keeps the events Sentry would send, instead of sending them."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        self.events: list[dict[str, Any]] = []
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        self.events += [item.payload.json for item in envelope.items if item.type == "event" and item.payload.json]
+
+
+# --8<-- [end:capturing_transport]
+
+
+@pytest.fixture
+def sentry_events(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """Sentry configured from the environment as in production; the events it would send."""
+    monkeypatch.setenv("SENTRY_DSN", "https://public-key@sentry.example.com/42")
+    monkeypatch.setenv("RELEASE", "2026.11.26-3f9c2e1")
+    get_settings.cache_clear()
+    yield []
+    get_settings.cache_clear()
+    sentry_sdk.get_client().close()
+    sentry_sdk.get_global_scope().set_client(None)  # back to the no-op client for the other tests
+
+
+def failing_app(sentry_events: list[dict[str, Any]]) -> FastAPI:
+    """The real app (create_app initialises Sentry) with a route that fails, events captured in memory."""
+    app = create_app()
+    client = sentry_sdk.get_client()
+    transport = CapturingTransport(client.options)
+    transport.events = sentry_events
+    client.transport = transport
+
+    @app.post("/orders/{order_id}/pay")
+    async def pay(order_id: int) -> None:
+        raise RuntimeError(f"payment provider rejected order {order_id}")
+
+    return app
+
+
+# --8<-- [start:test_sentry_event]
+async def test_an_unhandled_error_is_one_event_without_personal_data(sentry_events: list[dict[str, Any]]) -> None:
+    app = failing_app(sentry_events)
+    transport = ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.9", 50123))
+    async with LifespanManager(app), AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post(
+            "/orders/7/pay?email=ada@example.com",
+            json={"card_number": "4111111111111111"},
+            headers={"Authorization": "Bearer eyJhbGciOi", "Cookie": "session=s3cr3t"},
+        )
+
+    assert response.status_code == 500
+    [event] = sentry_events
+    assert (event["environment"], event["release"]) == ("test", "2026.11.26-3f9c2e1")
+    assert event["transaction"] == "/orders/{order_id}/pay"  # grouped by route, not by URL
+    assert event["logentry"]["message"] == "unhandled error on /orders/7/pay"  # no variable dump
+    [exception] = event["exception"]["values"]
+    assert exception["type"] == "RuntimeError"
+    assert all("vars" not in frame for frame in exception["stacktrace"]["frames"])
+    sent = json.dumps(event)
+    for personal in ("eyJhbGciOi", "s3cr3t", "4111111111111111", "203.0.113.9", "ada@example.com"):
+        assert personal not in sent
+    assert "cookies" not in event["request"]
+    assert "ip_address" not in event.get("user", {})
+
+
+# --8<-- [end:test_sentry_event]
+
+
+def test_stdlib_lines_keep_their_origin_with_sentry_on(sentry_events: list[dict[str, Any]]) -> None:
+    stream = io.StringIO()
+    configure_logging(get_settings(), stream)
+    configure_sentry(get_settings())  # patches the logging module's Logger.callHandlers
+
+    logging.getLogger("partner.client").warning("partner answered slowly")
+
+    line = json.loads(stream.getvalue())
+    assert (line["logger"], line["function"]) == (
+        "partner.client",
+        "test_stdlib_lines_keep_their_origin_with_sentry_on",
+    )
+    logger.remove()
+    logger.add(sys.stderr)
+
+
+def test_without_a_dsn_sentry_stays_off(settings: Settings) -> None:
+    configure_sentry(settings)
+
+    assert settings.sentry_dsn is None
+    assert not sentry_sdk.get_client().is_active()

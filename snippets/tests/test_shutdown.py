@@ -1,0 +1,94 @@
+"""Shutdown: the lifespan closes the pool's connections, and a real uvicorn stops cleanly on SIGTERM."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.config import Settings
+from app.main import create_app, lifespan
+
+
+async def backend_is_alive(engine: AsyncEngine, pid: int) -> bool:
+    async with engine.connect() as connection:
+        found = await connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+    return bool(found)
+
+
+# --8<-- [start:test_lifespan_disposes_engine]
+async def test_the_lifespan_closes_its_connections_at_shutdown(settings: Settings, engine: AsyncEngine) -> None:
+    app = create_app()
+    async with lifespan(app) as state:
+        async with state["session_factory"]() as session:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))  # the pooled connection's server process
+        assert pid is not None
+        assert await backend_is_alive(engine, pid)  # the session is closed; the pool keeps its connection...
+
+    # ...until the lifespan ends: `engine.dispose()` closes it, and the server process goes away.
+    for _ in range(50):
+        await asyncio.sleep(0.02)  # the server process exits a moment after the client hangs up
+        if not await backend_is_alive(engine, pid):
+            break
+    assert not await backend_is_alive(engine, pid)
+
+
+# --8<-- [end:test_lifespan_disposes_engine]
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[subprocess.Popen[str]]:
+    """`uvicorn --factory app.main:create_app` in its own process, as the container runs it."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
+    command += ["--host", "127.0.0.1", "--port", "0", "--timeout-graceful-shutdown", "5"]
+    environment = os.environ | {
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "REDIS_URL": settings.redis_url.get_secret_value(),
+        "ENVIRONMENT": "test",
+    }
+    process = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    yield process
+    if process.poll() is None:  # the test failed before it stopped the server
+        process.kill()
+    process.wait(timeout=10)
+    assert process.stderr is not None
+    process.stderr.close()
+
+
+def read_until(process: subprocess.Popen[str], message_start: str) -> list[dict[str, Any]]:
+    """Parse the server's log lines, each of them JSON, up to the first that starts with `message_start`."""
+    assert process.stderr is not None
+    lines = []
+    for raw in process.stderr:
+        lines.append(json.loads(raw))
+        if lines[-1]["message"].startswith(message_start):
+            return lines
+    raise AssertionError(f"the server exited before logging {message_start!r}: {lines}")
+
+
+# --8<-- [start:test_sigterm]
+def test_uvicorn_logs_json_and_shuts_down_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:
+    started = read_until(server, "Uvicorn running on")
+    address = started[-1]["message"].split()[3]  # "Uvicorn running on http://127.0.0.1:PORT (Press CTRL+C to quit)"
+    assert httpx.get(f"{address}/livez").json() == {"status": "ok"}
+
+    server.send_signal(signal.SIGTERM)  # what Kubernetes sends first when it stops a pod
+    stopped = read_until(server, "Finished server process")
+
+    # After its clean shutdown, uvicorn re-raises the signal, so the supervisor sees why it stopped.
+    assert server.wait(timeout=10) == -signal.SIGTERM
+    messages = [line["message"] for line in stopped]
+    assert "Waiting for application shutdown." in messages
+    assert "Application shutdown complete." in messages  # the lifespan's `finally` ran: pools closed
+    assert {line["logger"] for line in started + stopped} >= {"uvicorn.error", "uvicorn.access"}
+
+
+# --8<-- [end:test_sigterm]

@@ -1,0 +1,127 @@
+"""The strict build succeeds, and what it generates is complete and stays on this host."""
+
+import json
+import re
+from html import unescape
+from importlib import metadata
+from pathlib import Path
+
+from app.base.base_table import BaseTable
+from hooks.generated_content import TESTED_WITH, snippet_files
+from hooks.llms_sections import sections_from
+from tests.conftest import ROOT, BuiltSite
+
+
+def text_of(html: str) -> str:
+    """The visible text of some HTML."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def code_blocks(html: str) -> list[str]:
+    """The text of each `<pre>` block on a page."""
+    return [text_of(block) for block in re.findall(r"<pre[^>]*>(.*?)</pre>", html, flags=re.DOTALL)]
+
+
+def test_strict_build_has_no_warnings(built_site: BuiltSite) -> None:
+    assert "WARNING" not in built_site.log, built_site.log
+    assert (built_site.path / "index.html").is_file()
+
+
+def test_pages_load_nothing_from_another_host(built_site: BuiltSite) -> None:
+    """Scripts, styles, fonts and images come from the site itself; links to other sites are fine."""
+    external = re.compile(
+        r"""<(?:script|img|iframe)[^>]*\ssrc=["'](?:https?:)?//|<link[^>]*\shref=["'](?:https?:)?//"""
+    )
+    offenders = [
+        f"{page.relative_to(built_site.path)}: {match.group(0)}"
+        for page in built_site.path.rglob("*.html")
+        for match in external.finditer(page.read_text(encoding="utf-8"))
+        if 'rel="canonical"' not in match.group(0)
+    ]
+    assert offenders == []
+
+
+def test_mermaid_loader_points_at_the_vendored_bundle(built_site: BuiltSite) -> None:
+    loader = (built_site.path / "assets" / "javascripts" / "mermaid-loader.js").read_text()
+    relative = re.search(r'new URL\("([^"]+)"', loader)
+    assert relative, "mermaid-loader.js no longer names the bundle it loads"
+    bundle = built_site.path / "assets" / "javascripts" / relative.group(1)
+    assert bundle.is_file(), f"{bundle} is missing from the site"
+    assert (bundle.parent / "LICENSE").is_file(), "ship mermaid's MIT licence with the bundle"
+    assert "mermaid-loader.js" in built_site.page("")
+
+
+def test_material_still_uses_a_defined_mermaid_global(built_site: BuiltSite) -> None:
+    """The stand-in in mermaid-loader.js relies on how Material's bundle looks for mermaid."""
+    bundle = next((built_site.path / "assets" / "javascripts").glob("bundle.*.min.js")).read_text()
+    assert 'typeof mermaid=="undefined"' in bundle, "Material no longer checks for a global `mermaid` first"
+    assert "mermaid.initialize(" in bundle
+    assert "mermaid.render(" in bundle
+
+
+def test_llms_txt_has_one_section_per_nav_entry(built_site: BuiltSite) -> None:
+    import yaml
+
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.Loader)  # noqa: S506 (our file; !!python tags)
+    llms = (built_site.path / "llms.txt").read_text()
+    headings = re.findall(r"^## (.+)$", llms, flags=re.MULTILINE)
+    assert headings == list(sections_from(config["nav"]))
+    assert (built_site.path / "llms-full.txt").stat().st_size > 10_000
+
+
+def test_cheatsheet_lists_every_base_table_method(built_site: BuiltSite) -> None:
+    """The table is generated from the source; check it against the class as Python sees it."""
+    public = [name for name, value in vars(BaseTable).items() if callable(value) and not name.startswith("_")]
+    page = text_of(built_site.page("cheatsheet"))
+    listed = re.findall(r"await (\w+)\(", page)
+    assert listed == public
+
+
+def test_folder_tree_matches_the_snippets_folder(built_site: BuiltSite) -> None:
+    tree = next(
+        block for block in code_blocks(built_site.page("architecture/folder-structure")) if "snippets/" in block
+    )
+    paths: list[str] = []
+    parents: list[str] = []
+    for line in tree.splitlines()[1:]:
+        branch = re.search(r"[├└]── ", line)
+        assert branch, f"not a tree line: {line!r}"
+        depth = branch.start() // 4
+        name = line[branch.end() :].split("  # ")[0].strip()
+        parents = [*parents[:depth], name.rstrip("/")]
+        if not name.endswith("/"):
+            paths.append("/".join(parents))
+    on_disk = sorted(
+        path.relative_to(ROOT / "snippets").as_posix()
+        for path in (ROOT / "snippets").rglob("*")
+        if path.is_file() and not {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"} & set(path.parts)
+    )
+    assert sorted(paths) == on_disk
+    assert sorted(paths) == sorted(path.as_posix() for path in snippet_files())
+
+
+def test_stack_page_states_the_installed_versions(built_site: BuiltSite) -> None:
+    page = text_of(built_site.page("stack"))
+    for package in ("fastapi", "sqlalchemy", "pydantic", "asyncpg", "mkdocs-material"):
+        assert re.search(rf"{re.escape(package)}\s*\S+\s*{re.escape(metadata.version(package))}", page), package
+    if TESTED_WITH.is_file():
+        recorded = json.loads(TESTED_WITH.read_text())
+        version, day = re.escape(recorded["postgresql"]), recorded["recorded_at"]
+        stated = rf"PostgreSQL\s+15 or newer\s+{version} \(tests of {day}\)"
+        assert re.search(stated, page), "the stack page does not state the recorded PostgreSQL version"
+    else:
+        assert "not recorded: run uv run pytest" in page
+
+
+def test_reference_pages_render_the_docstrings(built_site: BuiltSite) -> None:
+    base_table = text_of(built_site.page("reference/base-table"))
+    assert "Methods flush, never commit" in base_table
+    settings = text_of(built_site.page("reference/settings"))
+    assert "How long /readyz waits for each dependency" in settings
+    errors = text_of(built_site.page("reference/errors"))
+    assert "The resource does not exist, or was soft-deleted." in errors
+
+
+def test_generated_markers_are_all_replaced(built_site: BuiltSite) -> None:
+    leftovers = [str(page) for page in Path(built_site.path).rglob("*.html") if "<!-- generated:" in page.read_text()]
+    assert leftovers == []

@@ -1,0 +1,102 @@
+"""Every page is in the nav, and every file and section of the reference service is on some page."""
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hooks.generated_content import snippet_files
+from hooks.llms_sections import pages_in
+from hooks.snippet_includes import include_targets, sections_in, split_target
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+SNIPPETS = ROOT / "snippets"
+# Files that must be shown on some page, whole or by a section.
+SHOWN_FOLDERS = ("app/", "db/migrations/")
+
+# Sections whose page is planned but written on another branch: each entry names that page.
+# The test below fails when an entry is included somewhere, so the list only shrinks.
+AWAITING_THEIR_PAGE = {
+    "tests/api/test_health.py:test_readyz_unreachable": "devops/health.md",
+}
+
+
+def doc_pages() -> list[str]:
+    return sorted(path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md"))
+
+
+def nav_pages() -> list[str]:
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.Loader)  # noqa: S506 (our own file; it has !!python tags)
+    return pages_in(config["nav"])
+
+
+def included() -> set[str]:
+    """Every include target on every page, as written: `path` or `path:section`."""
+    return {target for page in DOCS.rglob("*.md") for _, target in include_targets(page.read_text())}
+
+
+def needs_a_page() -> set[str]:
+    """Each file that must be shown, and each `[start:name]` section anywhere in `snippets/`."""
+    needed: set[str] = set()
+    for path in snippet_files():
+        text = (SNIPPETS / path).read_text(encoding="utf-8")
+        sections = sections_in(text)
+        needed |= {f"{path.as_posix()}:{name}" for name in sections}
+        if path.name == "__init__.py" and not has_code(text):
+            continue  # a package marker, at most a docstring: nothing to show
+        if path.as_posix().startswith(SHOWN_FOLDERS) and not sections:
+            needed.add(path.as_posix())
+    return needed
+
+
+def shown(target: str, includes: set[str]) -> bool:
+    """A section is shown by its own include; a file by a whole-file include or one of its sections."""
+    if ":" in target:
+        return target in includes
+    return target in includes or any(split_target(include)[0] == target for include in includes)
+
+
+def test_every_page_is_in_the_nav() -> None:
+    missing = sorted(set(doc_pages()) - set(nav_pages()))
+    assert missing == [], f"Pages not in the nav of mkdocs.yml; add them: {missing}"
+
+
+def test_every_nav_entry_is_a_page() -> None:
+    dangling = [page for page in nav_pages() if not (DOCS / page).is_file()]
+    assert dangling == [], f"Nav entries without a page under docs/: {dangling}"
+
+
+def has_code(source: str) -> bool:
+    """More than a module docstring."""
+    body = ast.parse(source).body
+    return len(body) > (1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0)
+
+
+def test_package_markers_with_code_must_be_shown() -> None:
+    """`__init__.py` files are exempt from being shown only while they hold nothing but a docstring."""
+    markers = {
+        path.as_posix(): has_code((SNIPPETS / path).read_text())
+        for path in snippet_files()
+        if path.name == "__init__.py"
+    }
+    assert not markers["app/api/__init__.py"]
+    assert all(path in needs_a_page() for path, code in markers.items() if code)
+
+
+def test_every_file_and_section_is_on_a_page() -> None:
+    includes = included()
+    orphans = sorted(target for target in needs_a_page() - AWAITING_THEIR_PAGE.keys() if not shown(target, includes))
+    assert orphans == [], (
+        'Shown on no page; include each with a fence whose only line is --8<-- "path:section", '
+        f"or delete the section marker: {orphans}"
+    )
+
+
+@pytest.mark.parametrize("target", sorted(AWAITING_THEIR_PAGE))
+def test_awaiting_entries_are_still_needed(target: str) -> None:
+    assert target in needs_a_page(), f"{target} no longer exists; remove it from AWAITING_THEIR_PAGE"
+    assert not shown(target, included()), (
+        f"{target} is now shown on a page; remove it from AWAITING_THEIR_PAGE in {Path(__file__).name}"
+    )

@@ -1,0 +1,77 @@
+"""A broken `--8<--` include fails the build and names the page, the line, the file and the section."""
+
+from pathlib import Path
+
+import pytest
+
+from hooks.snippet_includes import include_targets, problems_with
+from tests.conftest import ROOT, mkdocs_build
+
+SNIPPETS = ROOT / "snippets"
+
+
+def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path) -> None:
+    page = project_copy / "docs" / "index.md"  # the first page built, so the build stops early
+    lines = page.read_text().splitlines()
+    broken = [
+        "```python",
+        '--8<-- "app/no_such_module.py"',
+        "```",
+        "```python",
+        '--8<-- "app/db/database.py:no_such_section"',
+        "```",
+    ]
+    page.write_text("\n".join([*lines, "", *broken]) + "\n")
+    file_line, section_line = len(lines) + 3, len(lines) + 6
+
+    completed = mkdocs_build(project_copy, project_copy / "site")
+
+    log = completed.stdout + completed.stderr
+    assert completed.returncode != 0
+    assert f'docs/index.md:{file_line}: "app/no_such_module.py": no file' in log
+    assert f'docs/index.md:{section_line}: "app/db/database.py:no_such_section"' in log
+    assert 'section "no_such_section" is not in' in log
+    assert "its sections: engine, session_dependency" in log
+
+
+def test_include_targets_finds_one_line_and_block_includes() -> None:
+    page = "\n".join(
+        [
+            "```python",
+            '--8<-- "app/main.py:lifespan"',
+            "```",
+            ';--8<-- "escaped/is/not/an/include.py"',
+            'Prose that mentions --8<-- "app/x.py" is not an include.',
+            "--8<--",
+            "app/api/api.py:routers",
+            ";commented/out.py",
+            "--8<--",
+        ]
+    )
+    assert include_targets(page) == [(2, "app/main.py:lifespan"), (7, "app/api/api.py:routers")]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("app/main.py:lifespan", None),
+        ("app/main.py", None),
+        ("app/main.py:10:20", "includes by line numbers"),
+        ("app/nowhere.py:x", "no file"),
+        ("app/main.py:nothing_here", 'section "nothing_here" is not in'),
+    ],
+)
+def test_problems_with_each_kind_of_target(target: str, expected: str | None) -> None:
+    problem = problems_with(target, SNIPPETS)
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert expected in problem
+
+
+def test_a_section_without_its_end_marker_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "half.py").write_text("# --8<-- [start:opened]\nx = 1\n")
+    problem = problems_with("half.py:opened", tmp_path)
+    assert problem is not None
+    assert "has no `[end:opened]` marker" in problem
