@@ -112,7 +112,8 @@ def mutants_of(region: Region) -> list[Mutant]:
             )
         droppable = ast.Expr | ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return | ast.Raise | ast.Delete
         bare_return = isinstance(node, ast.Return) and node.value is None
-        if isinstance(node, droppable) and node.lineno == node.end_lineno and not bare_return:
+        string_statement = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)  # a docstring
+        if isinstance(node, droppable) and node.lineno == node.end_lineno and not (bare_return or string_statement):
             line = lines[node.lineno - 1]
             indent = line[: len(line) - len(line.lstrip())]
             add(node.lineno, "drop statement", f"{indent}pass\n")
