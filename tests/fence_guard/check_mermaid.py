@@ -6,9 +6,12 @@ flowchart edges must use a known arrow.
 """
 
 import re
+import subprocess
+from pathlib import Path
 
 from tests.fence_guard.errors import FenceError
 from tests.fence_guard.fences import Fence
+from tests.fence_guard.tools import tool_path
 
 DIAGRAM_TYPES = (
     "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "stateDiagram-v2",
@@ -53,7 +56,26 @@ def check_mermaid(fence: Fence) -> str:
                 raise FenceError(f"{where}: `end` closes no block")
     if depth:
         raise FenceError(f"{fence.where}: {depth} block(s) opened and never closed with `end`")
-    return f"{kind} syntax checked"
+    return _parse_with_mermaid(fence, kind)
+
+
+def _parse_with_mermaid(fence: Fence, kind: str) -> str:
+    node = tool_path("node")
+    root = Path(__file__).resolve().parents[2]
+    bundles = sorted((root / "docs" / "assets" / "javascripts" / "vendor").glob("mermaid-*/mermaid.min.js"))
+    if node is None or not bundles:
+        return f"{kind}: line-based syntax check (no Node or no vendored mermaid to parse with)"
+    completed = subprocess.run(
+        [node, str(Path(__file__).with_name("mermaid_parse.js")), str(bundles[-1])],
+        input=fence.body,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if completed.returncode != 0:
+        raise FenceError(f"{fence.where}: Mermaid cannot parse this diagram:\n{completed.stdout}{completed.stderr}")
+    return f"parsed by mermaid {bundles[-1].parent.name.removeprefix('mermaid-')} as {completed.stdout.strip()}"
 
 
 def _check_balanced(line: str, where: str) -> None:

@@ -300,6 +300,8 @@ def test_config_that_is_not_in_the_real_file(request: pytest.FixtureRequest, tmp
 def test_mermaid_syntax_error(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     assert "unbalanced" in only_error("```mermaid\nflowchart LR\n    a[points --> b\n```\n", request, tmp_path)
     assert "not a Mermaid diagram type" in only_error("```mermaid\nflowchat LR\n```\n", request, tmp_path)
+    page = "```mermaid\nsequenceDiagram\n    api->>db SELECT\n```\n"  # no colon before the message
+    assert "Mermaid cannot parse this diagram" in only_error(page, request, tmp_path)
 
 
 def test_mixed_include_and_inline_lines(request: pytest.FixtureRequest, tmp_path: Path) -> None:
