@@ -2,7 +2,8 @@
 
     uv run python scripts/mutate_snippets.py [--sample N] [--seed S] [--budget SECONDS]
 
-Every Python region a page includes (`--8<-- "file.py:section"`) is mutated statement by
+Every Python region a page includes (`--8<-- "file.py:section"`) from the service's code (test
+code shown on pages is left alone: breaking a test only proves that test) is mutated statement by
 statement: a comparison flipped, a statement dropped, a constant changed, a status code
 swapped, `and`/`or` exchanged. For each mutant only the service tests that ran the mutated
 line are run (found once, up front, from coverage with per-test contexts); lines that ran
@@ -65,7 +66,8 @@ def included_regions() -> list[Region]:
         if fence.language == "python" and targets:
             for target in targets:
                 region = resolve(target, [SNIPPETS])
-                regions[(region.path, region.lines[0] if region.lines else 0)] = region
+                if not region.path.is_relative_to(SNIPPETS / "tests"):  # a broken test only proves itself
+                    regions[(region.path, region.lines[0] if region.lines else 0)] = region
     return list(regions.values())
 
 
