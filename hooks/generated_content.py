@@ -65,7 +65,7 @@ def snippet_files() -> list[Path]:
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: walk the folder instead
         paths = [path.relative_to(SNIPPETS) for path in SNIPPETS.rglob("*") if path.is_file()]
     kept = (path for path in paths if (SNIPPETS / path).is_file() and not set(path.parts) & set(SKIPPED_PARTS))
-    return sorted(kept, key=lambda path: path.parts)
+    return sorted(set(kept), key=lambda path: path.parts)  # a file in a merge conflict is listed once per stage
 
 
 def role_of(relative: Path) -> str:

@@ -81,6 +81,30 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    id uuid NOT NULL,
+    webhook_id uuid NOT NULL,
+    event text NOT NULL,
+    payload jsonb NOT NULL,
+    status text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT webhook_deliveries_delivered_at_iff_delivered CHECK (((status = 'delivered'::text) = (delivered_at IS NOT NULL))),
+    CONSTRAINT webhook_deliveries_event_check CHECK ((event = ANY (ARRAY['message.created'::text, 'message.updated'::text, 'message.deleted'::text]))),
+    CONSTRAINT webhook_deliveries_last_error_check CHECK ((char_length(last_error) <= 2000)),
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'skipped'::text])))
+);
+
+
+--
 -- Name: webhooks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -126,6 +150,14 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: webhooks webhooks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -162,6 +194,13 @@ CREATE INDEX messages_deleted_at_idx ON public.messages USING btree (deleted_at)
 
 
 --
+-- Name: webhook_deliveries_webhook_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_webhook_id_idx ON public.webhook_deliveries USING btree (webhook_id);
+
+
+--
 -- Name: webhooks_created_at_id_live_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -190,6 +229,13 @@ CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON public.messages FOR EACH
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_deliveries_set_updated_at BEFORE UPDATE ON public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
 -- Name: webhooks webhooks_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -202,6 +248,14 @@ CREATE TRIGGER webhooks_set_updated_at BEFORE UPDATE ON public.webhooks FOR EACH
 
 ALTER TABLE ONLY public.message_deliveries
     ADD CONSTRAINT message_deliveries_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_webhook_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES public.webhooks(id) ON DELETE CASCADE;
 
 
 --
@@ -220,4 +274,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126090100'),
     ('20261126100348'),
     ('20261126101500'),
-    ('20261126101600');
+    ('20261126101600'),
+    ('20261126103000');

@@ -15,6 +15,7 @@ import jwt
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
+from celery.contrib.testing.worker import start_worker
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from redis import Redis as SyncRedis
@@ -24,6 +25,7 @@ from redis.retry import Retry
 from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.celery_app import celery_app
 from app.core.config import Settings, get_settings
 from app.db.database import create_engine, get_session
 from app.main import create_app
@@ -280,3 +282,29 @@ def record_tested_with(request: pytest.FixtureRequest) -> None:
 
 
 # --8<-- [end:tested_with]
+
+
+# --8<-- [start:committed_data]
+@pytest_asyncio.fixture
+async def committed_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are real, for tests where another process (a Celery worker) must
+    see the data. It empties the tables it may have filled afterwards."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        yield session
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"))
+
+
+# --8<-- [end:committed_data]
+
+
+# --8<-- [start:celery_worker]
+@pytest.fixture
+def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
+    """A real Celery worker consuming from the test Redis, in a thread of this process."""
+    assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+
+
+# --8<-- [end:celery_worker]

@@ -106,6 +106,26 @@ class Settings(BaseSettings):
     """Share of new traces recorded; a caller's sampling decision is kept."""
     # --8<-- [end:observability_settings]
 
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+    """How long Redis waits for an unacknowledged task before handing it to another worker.
+
+    Longer than the longest task and retry countdown, or a slow task runs twice."""
+
+    celery_task_time_limit_seconds: int = Field(default=120, ge=1)
+    """Hard limit: the worker process running a task longer than this is killed and replaced."""
+
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long one webhook POST may take before it counts as failed and is retried."""
+
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    """Attempts per delivery, the first included, before it is marked failed."""
+
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    """First retry delay; each later one doubles, with full jitter, capped at one hour."""
+
+    purge_soft_deleted_after_days: int = Field(default=30, ge=1)
+    """Soft-deleted messages older than this are removed by the nightly beat task."""
+
     @property
     def sqlalchemy_database_url(self) -> URL:
         """The same database as an asyncpg URL for SQLAlchemy.

@@ -52,7 +52,7 @@ def wrong_tokens(settings: Settings, make_token: Callable[..., str]) -> dict[str
     return {
         "malformed": "not-a-jwt",
         "wrong signature": jwt.encode(valid_claims, "another-secret-of-at-least-32-chars!", algorithm="HS256"),
-        "alg none": jwt.encode(valid_claims, None, algorithm="none"),
+        "alg none": jwt.encode(valid_claims, "", algorithm="none"),  # the "none" algorithm takes an empty key
         "alg not pinned": jwt.encode(valid_claims, secret + secret, algorithm="HS512"),
         "wrong audience": make_token(aud="another-service"),
         "wrong issuer": make_token(iss="https://evil.test/"),

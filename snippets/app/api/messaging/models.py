@@ -72,6 +72,12 @@ class MessageRead(BaseModel):
     updated_at: datetime
 
 
+class MessageDeleted(BaseModel):
+    """What the `message.deleted` webhook event carries."""
+
+    id: uuid.UUID
+
+
 class MessagePage(BaseModel):
     """One page of messages; pass `next_cursor` back as `cursor` for the next one."""
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
+from app.api.messaging.models import MessageCreate, MessageDeleted, MessagePage, MessageRead, MessageUpdate
+from app.api.webhook.events import WebhookEvents
 from app.base.base_table import PURGE_BATCH_SIZE, Cursor
 from app.base.json_cache import JsonCache
 from app.core.config import get_settings
@@ -16,6 +17,7 @@ from app.db.database import SessionDep
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
 from app.db.redis import RedisDep
+from app.db.webhook.model import WebhookEvent
 
 
 # --8<-- [start:messaging_service]
@@ -25,14 +27,17 @@ class MessagingService:
     def __init__(self, session: SessionDep, redis: RedisDep) -> None:
         self.session = session
         self.messages = MessagesTable(session)
+        self.events = WebhookEvents(session)
         self.cache = JsonCache(
             redis, MessageRead, prefix="message", ttl_seconds=get_settings().message_cache_ttl_seconds
         )
 
     async def create(self, data: MessageCreate) -> MessageRead:
         async with self.session.begin():
-            message = await self.messages.insert_model(Message(**data.model_dump()))
-        return MessageRead.model_validate(message)
+            message = MessageRead.model_validate(await self.messages.insert_model(Message(**data.model_dump())))
+            pending = await self.events.record(WebhookEvent.MESSAGE_CREATED, message)
+        await self.events.send(pending)  # after the commit: the deliveries now exist for the worker
+        return message
 
     # --8<-- [end:messaging_service]
 
@@ -40,8 +45,17 @@ class MessagingService:
     async def create_batch(self, items: list[MessageCreate]) -> list[MessageRead]:
         """All or nothing: if one insert fails, the whole transaction rolls back."""
         async with self.session.begin():
-            created = [await self.messages.insert_model(Message(**item.model_dump())) for item in items]
-        return [MessageRead.model_validate(message) for message in created]
+            created = [
+                MessageRead.model_validate(await self.messages.insert_model(Message(**item.model_dump())))
+                for item in items
+            ]
+            pending = [
+                delivery_id
+                for message in created
+                for delivery_id in await self.events.record(WebhookEvent.MESSAGE_CREATED, message)
+            ]
+        await self.events.send(pending)
+        return created
 
     # --8<-- [end:messaging_service_batch]
 
@@ -72,17 +86,21 @@ class MessagingService:
     async def update(self, message_id: uuid.UUID, data: MessageUpdate) -> MessageRead:
         async with self.session.begin():
             message = await self.messages.update(message_id, data)
-        if message is None:
-            raise NotFoundError(f"message {message_id} does not exist")
+            if message is None:
+                raise NotFoundError(f"message {message_id} does not exist")
+            updated = MessageRead.model_validate(message)
+            pending = await self.events.record(WebhookEvent.MESSAGE_UPDATED, updated)
         await self.cache.invalidate(message_id)  # after the commit, never inside the transaction
-        return MessageRead.model_validate(message)
+        await self.events.send(pending)
+        return updated
 
     async def delete(self, message_id: uuid.UUID) -> None:
         async with self.session.begin():
-            deleted = await self.messages.soft_delete(message_id)
-        if not deleted:
-            raise NotFoundError(f"message {message_id} does not exist")
+            if not await self.messages.soft_delete(message_id):
+                raise NotFoundError(f"message {message_id} does not exist")
+            pending = await self.events.record(WebhookEvent.MESSAGE_DELETED, MessageDeleted(id=message_id))
         await self.cache.invalidate(message_id)
+        await self.events.send(pending)
 
     # --8<-- [end:messaging_service_update_delete]
 

@@ -1,0 +1,36 @@
+"""Webhook events: recorded inside the change's transaction, sent after it commits."""
+
+import asyncio
+import uuid
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.celery_app import DELIVER_WEBHOOK_TASK, celery_app
+from app.db.webhook.model import WebhookEvent
+from app.db.webhook_delivery.table import WebhookDeliveriesTable
+
+
+# --8<-- [start:webhook_events]
+class WebhookEvents:
+    """Call `record` inside the transaction that makes the change, and `send` after it commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.deliveries = WebhookDeliveriesTable(session)
+
+    async def record(self, event: WebhookEvent, data: BaseModel) -> list[uuid.UUID]:
+        """One pending delivery per subscriber, committed or rolled back with the change itself."""
+        deliveries = await self.deliveries.fan_out(event, data.model_dump(mode="json"))
+        return [delivery.id for delivery in deliveries]
+
+    @staticmethod
+    async def send(delivery_ids: list[uuid.UUID]) -> None:
+        """Enqueue after the commit, so a worker never looks for a row that is not there yet.
+
+        `send_task` talks to Redis synchronously; a thread keeps that off the event loop.
+        """
+        for delivery_id in delivery_ids:
+            await asyncio.to_thread(celery_app.send_task, DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
+
+
+# --8<-- [end:webhook_events]

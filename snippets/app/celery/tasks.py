@@ -1,0 +1,154 @@
+"""Celery tasks. Each takes ids, loads what it needs, and is safe to run twice."""
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import httpx
+from celery import Task
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.api.messaging.service import purge_deleted_messages
+from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, celery_app
+from app.core.config import Settings, get_settings
+from app.core.webhook_signature import sign
+from app.db.webhook.table import WebhooksTable
+from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
+from app.db.webhook_delivery.table import WebhookDeliveriesTable
+
+RETRY_CAP_SECONDS = 3600.0
+
+
+# --8<-- [start:task_session]
+@asynccontextmanager
+async def task_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on an engine made for one task run, disposed before its event loop closes.
+
+    asyncpg connections belong to the loop that opened them; `asyncio.run` makes a new loop for
+    every task, so a pooled connection from an earlier run would fail here ("attached to a
+    different loop"). `NullPool` also closes each connection as soon as a transaction ends.
+    """
+    engine = create_async_engine(settings.sqlalchemy_database_url, poolclass=NullPool)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+# --8<-- [end:task_session]
+
+
+# --8<-- [start:deliver_webhook_task]
+class Outcome(StrEnum):
+    """What one run of the delivery task did."""
+
+    DELIVERED = "delivered"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@celery_app.task(name=DELIVER_WEBHOOK_TASK, bind=True, max_retries=None)
+def deliver_webhook(self: Task[[str], str], delivery_id: str) -> str:
+    """Send one delivery; on a 5xx, 429 or network error retry later, up to `webhook_max_attempts`."""
+    return asyncio.run(deliver(self, uuid.UUID(delivery_id)))
+
+
+async def deliver(task: Task[[str], str], delivery_id: uuid.UUID) -> str:
+    """The task's body, on the event loop `asyncio.run` made for this run."""
+    settings = get_settings()
+    final_attempt = task.request.retries + 1 >= settings.webhook_max_attempts
+    outcome = await attempt_delivery(settings, delivery_id, final_attempt=final_attempt)
+    if outcome is Outcome.RETRY:
+        raise task.retry(countdown=backoff_seconds(task.request.retries, settings.webhook_retry_base_seconds))
+    return outcome.value
+
+
+def backoff_seconds(retries: int, base: float) -> float:
+    """Exponential backoff with full jitter, so failed deliveries don't return in lockstep."""
+    return random.uniform(0, min(RETRY_CAP_SECONDS, base * 2**retries))  # noqa: S311 (timing, not secrets)
+
+
+# --8<-- [end:deliver_webhook_task]
+
+
+# --8<-- [start:attempt_delivery]
+async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID, *, final_attempt: bool) -> Outcome:
+    """Load, send and record one attempt. No transaction stays open across the HTTP call."""
+    async with task_session(settings) as session:
+        deliveries = WebhookDeliveriesTable(session)
+        async with session.begin():
+            delivery = await deliveries.first_or_default(delivery_id)
+            if delivery is None or delivery.status != DeliveryStatus.PENDING:
+                return Outcome.SKIPPED  # unknown, or settled by an earlier run of this same task
+            webhook = await WebhooksTable(session).first_or_default(delivery.webhook_id)
+            if webhook is None or not webhook.is_active:
+                delivery.status = DeliveryStatus.SKIPPED  # deleted or paused since the event
+                await deliveries.update_model(delivery)
+                return Outcome.SKIPPED
+
+        error, retryable = await post_signed(webhook.target_url, webhook.secret, delivery, settings)
+
+        async with session.begin():
+            delivery.attempts += 1
+            delivery.last_error = error
+            if error is None:
+                delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, datetime.now(UTC)
+            elif final_attempt or not retryable:
+                delivery.status = DeliveryStatus.FAILED
+            await deliveries.update_model(delivery)
+    if error is None:
+        return Outcome.DELIVERED
+    return Outcome.RETRY if retryable and not final_attempt else Outcome.FAILED
+
+
+async def post_signed(url: str, secret: str, delivery: WebhookDelivery, settings: Settings) -> tuple[str | None, bool]:
+    """POST the event; return `(error, retryable)`, with `error` None on a 2xx answer."""
+    body = json.dumps(
+        {"id": str(delivery.id), "event": delivery.event, "data": delivery.payload}, separators=(",", ":")
+    ).encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "Webhook-Id": str(delivery.id),
+        "Idempotency-Key": str(delivery.id),  # the same on every retry: receivers drop repeats
+        "Webhook-Timestamp": str(timestamp),
+        "Webhook-Signature": sign(secret, str(delivery.id), timestamp, body),
+    }
+    try:
+        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+            response = await client.post(url, content=body, headers=headers)
+    except httpx.TransportError as error:  # timeouts included
+        return type(error).__name__, True
+    if response.is_success:
+        return None, False
+    return f"HTTP {response.status_code}", response.status_code >= 500 or response.status_code == 429
+
+
+# --8<-- [end:attempt_delivery]
+
+
+# --8<-- [start:purge_task]
+@celery_app.task(name=PURGE_SOFT_DELETED_TASK)
+def purge_soft_deleted_messages() -> int:
+    """Nightly (see `beat_schedule`): remove messages soft-deleted longer ago than the grace period."""
+    settings = get_settings()
+
+    async def purge() -> int:
+        async with task_session(settings) as session:
+            return await purge_deleted_messages(
+                session, older_than=timedelta(days=settings.purge_soft_deleted_after_days)
+            )
+
+    return asyncio.run(purge())
+
+
+# --8<-- [end:purge_task]

@@ -1,0 +1,54 @@
+"""The Celery application: `celery --app=app.celery_app worker` (and `beat`, exactly one)."""
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from app.core.config import Settings, get_settings
+
+celery_app = Celery("reference_service", include=["app.celery.tasks"])
+
+# Task names, so the API enqueues by name without importing task code (and what it imports).
+DELIVER_WEBHOOK_TASK = "webhook.deliver"
+PURGE_SOFT_DELETED_TASK = "maintenance.purge_soft_deleted_messages"
+
+
+# --8<-- [start:celery_config]
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Reliable defaults: a task is acknowledged after it finishes, never lost with its worker."""
+    redis_url = settings.redis_url.get_secret_value()
+    return {
+        "broker_url": redis_url,
+        "result_backend": redis_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            "visibility_timeout": settings.celery_visibility_timeout_seconds,
+            "unacked_restore_throttle": 1,  # sweep for orphaned tasks on every pass, not every tenth
+        },
+        "task_acks_late": True,  # ack after the task ran: a crash mid-task means redelivery
+        "task_reject_on_worker_lost": True,  # a killed worker's task goes back to the queue
+        "worker_prefetch_multiplier": 1,  # with late acks, do not hoard tasks another worker could run
+        "task_time_limit": settings.celery_task_time_limit_seconds,
+        "task_soft_time_limit": settings.celery_task_time_limit_seconds - 10,
+        "task_serializer": "json",  # never pickle: a message from the broker must not run code
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        "result_expires": timedelta(days=1),
+        "timezone": "UTC",
+        "beat_schedule": {
+            "purge-soft-deleted-messages": {
+                "task": PURGE_SOFT_DELETED_TASK,
+                "schedule": timedelta(days=1),
+            },
+        },
+    }
+
+
+@celery_app.on_configure.connect
+def configure_from_settings(sender: Celery, **_: object) -> None:
+    """Read `Settings` when Celery first needs its configuration, not at import time."""
+    sender.conf.update(celery_config(get_settings()))
+
+
+# --8<-- [end:celery_config]

@@ -1,0 +1,355 @@
+"""Webhook delivery through a real Celery worker, a real Redis and a real HTTPS receiver."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import trustme
+import uvicorn
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.messaging.models import MessageCreate
+from app.api.messaging.service import MessagingService
+
+# Task objects are lazy proxies: importing one into a test module lets pytest's collection
+# evaluate it, which configures Celery before the test settings exist. Use names instead.
+from app.celery.tasks import backoff_seconds
+from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, celery_app
+from app.core.config import Settings
+from app.core.webhook_signature import is_valid_signature
+from app.db.message.model import Channel, Message
+from app.db.webhook.model import Webhook, WebhookEvent
+from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
+from app.db.webhook_delivery.table import WebhookDeliveriesTable
+
+SECRET = "s" * 43
+T = TypeVar("T")
+
+
+# --8<-- [start:webhook_receiver]
+@dataclass
+class WebhookReceiver:
+    """A subscriber's endpoint on https://127.0.0.1, answering with scripted status codes."""
+
+    url: str
+    statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
+    hang_first: bool = False  # never answer the first request (for killing a worker mid-task)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {key.decode(): value.decode() for key, value in scope["headers"]}
+        self.requests.append((headers, body))
+        if self.hang_first and len(self.requests) == 1:
+            await asyncio.sleep(3600)
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status == 200:
+            self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.fixture(scope="session")
+def tls_ca_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[trustme.CA, Path]]:
+    """A throwaway certificate authority; httpx trusts it through `SSL_CERT_FILE`."""
+    authority = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSL_CERT_FILE", str(ca_file))
+        yield authority, ca_file
+
+
+@pytest.fixture
+def webhook_receiver(tls_ca_file: tuple[trustme.CA, Path], tmp_path: Path) -> Iterator[WebhookReceiver]:
+    """The receiver, served by a real uvicorn over TLS in a background thread."""
+    authority, _ = tls_ca_file
+    certificate = authority.issue_cert("127.0.0.1")
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    receiver = WebhookReceiver(url=f"https://127.0.0.1:{port}/hooks")
+    config = uvicorn.Config(
+        receiver,
+        host="127.0.0.1",
+        port=port,
+        ssl_certfile=str(tmp_path / "server.pem"),
+        log_config=None,  # leave the process's logging alone: other tests assert on it
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield receiver
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+# --8<-- [end:webhook_receiver]
+
+
+async def subscribe(session: AsyncSession, url: str, event: WebhookEvent = WebhookEvent.MESSAGE_CREATED) -> Webhook:
+    async with session.begin():
+        webhook = Webhook(target_url=url, event=event, secret=SECRET, is_active=True)
+        session.add(webhook)
+    return webhook
+
+
+async def send_message(session: AsyncSession, redis: Redis) -> None:
+    data = MessageCreate(channel=Channel.EMAIL, recipient="ada@example.com", body="Hello", client_ref="ref-1")
+    await MessagingService(session, redis).create(data)
+
+
+async def settled_delivery(session: AsyncSession, within: float = 15) -> WebhookDelivery:
+    """Wait until the only delivery has left `pending`, reading committed state each time."""
+    return await eventually(lambda: only_delivery(session, settled=True), within)
+
+
+async def only_delivery(session: AsyncSession, *, settled: bool) -> WebhookDelivery | None:
+    async with session.begin():
+        deliveries = (await WebhookDeliveriesTable(session).all()).items
+    session.expunge_all()
+    assert len(deliveries) <= 1
+    if deliveries and (deliveries[0].status != DeliveryStatus.PENDING or not settled):
+        return deliveries[0]
+    return None
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], within: float) -> T:
+    """Poll `probe` until it returns something, for at most `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if (value := await probe()) is not None:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing happened within {within} s")
+
+
+# --8<-- [start:test_delivered_once]
+async def test_delivered_once_with_a_valid_signature(
+    committed_session: AsyncSession, redis: Redis, celery_worker: None, webhook_receiver: WebhookReceiver
+) -> None:
+    await subscribe(committed_session, webhook_receiver.url)
+
+    await send_message(committed_session, redis)  # commits, then enqueues
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.DELIVERED, 1, None)
+    [(headers, body)] = webhook_receiver.requests
+    assert headers["idempotency-key"] == str(delivery.id)
+    assert is_valid_signature(
+        SECRET,
+        headers["webhook-id"],
+        int(headers["webhook-timestamp"]),
+        body,
+        headers["webhook-signature"],
+        now=int(time.time()),
+    )
+    assert json.loads(body)["data"]["client_ref"] == "ref-1"
+
+
+# --8<-- [end:test_delivered_once]
+
+
+# --8<-- [start:test_retried_then_delivered]
+async def test_retried_with_backoff_then_delivered_exactly_once(
+    committed_session: AsyncSession,
+    redis: Redis,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)  # keep the backoff short in tests
+    webhook_receiver.statuses = [500, 503]  # fails twice, then answers 200
+    await subscribe(committed_session, webhook_receiver.url)
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 3)
+    keys = {headers["idempotency-key"] for headers, _ in webhook_receiver.requests}
+    assert len(webhook_receiver.requests) == 3
+    assert keys == {str(delivery.id)}  # one key across retries ...
+    assert len(webhook_receiver.effective) == 1  # ... so one effective delivery
+
+
+# --8<-- [end:test_retried_then_delivered]
+
+
+async def test_marked_failed_after_the_last_attempt(
+    committed_session: AsyncSession,
+    redis: Redis,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
+    monkeypatch.setattr(settings, "webhook_max_attempts", 3)
+    webhook_receiver.statuses = [500] * 10
+    await subscribe(committed_session, webhook_receiver.url)
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.FAILED, 3, "HTTP 500")
+    assert len(webhook_receiver.requests) == 3
+
+
+async def test_a_client_error_is_not_retried(
+    committed_session: AsyncSession, redis: Redis, celery_worker: None, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.statuses = [410]  # the subscriber says the endpoint is gone
+    await subscribe(committed_session, webhook_receiver.url)
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.FAILED, 1, "HTTP 410")
+
+
+async def test_an_unreachable_receiver_is_retried(
+    committed_session: AsyncSession,
+    redis: Redis,
+    celery_worker: None,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
+    monkeypatch.setattr(settings, "webhook_max_attempts", 2)
+    await subscribe(committed_session, "https://127.0.0.1:1/hooks")  # nothing listens on port 1
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.FAILED, 2, "ConnectError")
+
+
+# --8<-- [start:test_deleted_subscription]
+async def test_a_deleted_subscription_gets_nothing(
+    committed_session: AsyncSession, redis: Redis, celery_worker: None, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={"id": "x"})
+        committed_session.add(delivery)
+        webhook.deleted_at = datetime.now(UTC)  # deleted after the event, before the worker ran
+
+    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)]).get(timeout=15)
+
+    settled = await settled_delivery(committed_session)
+    assert (settled.status, settled.attempts) == (DeliveryStatus.SKIPPED, 0)
+    assert webhook_receiver.requests == []
+
+
+# --8<-- [end:test_deleted_subscription]
+
+
+async def test_a_rolled_back_change_enqueues_nothing(
+    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver
+) -> None:
+    await subscribe(committed_session, webhook_receiver.url)
+    duplicate = MessageCreate(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="same")
+
+    with pytest.raises(Exception, match="already exists"):
+        await MessagingService(committed_session, redis).create_batch([duplicate, duplicate])
+
+    assert await redis.llen("celery") == 0  # no task for a delivery row that was never committed
+    assert await only_delivery(committed_session, settled=False) is None
+
+
+def test_backoff_grows_exponentially_with_full_jitter() -> None:
+    assert all(0 <= backoff_seconds(retries, 5.0) <= 5.0 * 2**retries for retries in range(6))
+    assert max(backoff_seconds(30, 5.0) for _ in range(50)) <= 3600
+
+
+# --8<-- [start:test_purge_task]
+async def test_nightly_purge_removes_long_deleted_messages(
+    committed_session: AsyncSession, celery_worker: None
+) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    async with committed_session.begin():
+        committed_session.add_all(
+            [
+                Message(channel=Channel.SMS, recipient="+1", body="old", client_ref="old", deleted_at=long_ago),
+                Message(channel=Channel.SMS, recipient="+1", body="new", client_ref="new"),
+            ]
+        )
+
+    purged = celery_app.send_task(PURGE_SOFT_DELETED_TASK).get(timeout=15)
+
+    assert purged == 1
+    assert celery_app.conf.beat_schedule["purge-soft-deleted-messages"]["task"] == PURGE_SOFT_DELETED_TASK
+
+
+# --8<-- [end:test_purge_task]
+
+
+def start_worker_process() -> subprocess.Popen[bytes]:
+    """`celery worker` as production runs it, in its own process, with this test's environment."""
+    command = [sys.executable, "-m", "celery", "--app=app.celery_app", "worker", "--pool=solo"]
+    command += ["--loglevel=WARNING", "--without-mingle", "--without-gossip"]
+    # Redis hands an unacknowledged task to another worker after the visibility timeout.
+    environment = os.environ | {"CELERY_VISIBILITY_TIMEOUT_SECONDS": "2"}
+    return subprocess.Popen(command, env=environment, cwd=Path(__file__).parents[2])
+
+
+# --8<-- [start:test_worker_killed]
+async def test_a_task_survives_its_worker_being_killed(
+    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.hang_first = True  # the first POST never gets an answer
+    await subscribe(committed_session, webhook_receiver.url)
+    first_worker = start_worker_process()
+    try:
+        await send_message(committed_session, redis)
+        await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=30)
+        first_worker.send_signal(signal.SIGKILL)  # mid-task: no ack was sent
+        first_worker.wait(timeout=10)
+
+        second_worker = start_worker_process()
+        try:
+            delivery = await settled_delivery(committed_session, within=30)
+        finally:
+            second_worker.terminate()
+            second_worker.wait(timeout=30)
+    finally:
+        first_worker.kill()
+        first_worker.wait(timeout=10)
+
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)  # the killed run recorded nothing
+    assert [headers["idempotency-key"] for headers, _ in webhook_receiver.requests] == [str(delivery.id)] * 2
+    assert len(webhook_receiver.effective) == 1
+
+
+# --8<-- [end:test_worker_killed]
+
+
+async def test_an_unknown_delivery_is_skipped(redis: Redis, celery_worker: None) -> None:
+    result = celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())])
+
+    assert result.get(timeout=15) == "skipped"  # e.g. its row was purged; nothing to send
