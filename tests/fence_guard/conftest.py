@@ -78,14 +78,23 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     """After every test and teardown, and after pytest-cov saved the run's data: the final checks."""
     started = time.time()
     result = yield
+    final_started = time.perf_counter()
     whole_run = any(item.nodeid.startswith("snippets/tests/") for item in session.items)
     checked = set(LEDGER.entries)
     problems = final_checks.check_included_lines_ran(final_checks.run_data(ROOT, started), SNIPPETS, whole_run)
     problems += final_checks.check_share(all_fences_checked=checked >= {fence.where for fence in all_fences(DOCS)})
+    LEDGER.seconds["final checks"] = time.perf_counter() - final_started
     if problems:
         LEDGER.notes.extend(f"FAILED: {problem}" for problem in problems)
         session.testsfailed += 1
     return result
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up the time the guard's own tests take (setup, call and teardown)."""
+    if report.nodeid.startswith("tests/fence_guard/"):
+        part = "self-tests" if "test_bites" in report.nodeid else "fence checks"
+        LEDGER.seconds[part] = LEDGER.seconds.get(part, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

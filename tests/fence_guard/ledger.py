@@ -24,6 +24,8 @@ class Ledger:
     """Outcomes of every fence checked in this run."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Time the guard spent, by part: fence checks, self-tests, final checks."""
     notes: list[str] = field(default_factory=list)
     """Run-level messages: checks skipped in a partial run, problems found after the last test."""
 
@@ -62,6 +64,9 @@ class Ledger:
             for entry in self.entries.values()
             if entry.status == "opted out"
         )
+        if self.seconds:
+            parts = ", ".join(f"{part} {seconds:.1f} s" for part, seconds in self.seconds.items())
+            lines.append(f"guard time: {sum(self.seconds.values()):.1f} s ({parts})")
         lines.extend(self.notes)
         return lines
 
