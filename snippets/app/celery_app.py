@@ -24,7 +24,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": settings.celery_visibility_timeout_seconds,
-            "unacked_restore_throttle": 1,  # sweep for orphaned tasks on every pass, not every tenth
+            # Sweep for orphaned tasks (a killed worker's) on every pass, at least once per timeout,
+            # so one waits at most about twice the visibility timeout, not minutes.
+            "unacked_restore_throttle": 1,
+            "unacked_restore_interval": min(10, settings.celery_visibility_timeout_seconds),
         },
         "task_acks_late": True,  # ack after the task ran: a crash mid-task means redelivery
         "task_reject_on_worker_lost": True,  # a killed worker's task goes back to the queue

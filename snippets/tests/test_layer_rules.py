@@ -16,6 +16,13 @@ LAYER_RULES = [
     ("base and db import only core, base and db", r"app\.(base|db)(\..+)?", r"app\.(?!(core|base|db)\b).+"),
     ("points do not import tables", r"app\.api\.\w+\.points", r"app\.db\.\w+\.table"),
     ("services do not import points", r"app\.api\.\w+\.service", r"app\.api\.\w+\.points"),
+    (
+        "tasks import only core, base, db, the Celery app and services",
+        r"app\.celery(\..+)?",
+        r"app\.(?!(core|base|db|celery|celery_app)\b)(?!api\.\w+\.service\b).+",
+    ),
+    ("the Celery app imports only core", r"app\.celery_app", r"app\.(?!core\b).+"),
+    ("nothing imports task code: the API enqueues by name", r"app(\..+)?", r"app\.celery\.tasks(\..+)?"),
 ]
 
 
@@ -67,6 +74,9 @@ def test_layer_rule(rule: str, applies_to: str, forbidden: str) -> None:
         (1, "db/database.py", "import app.api.api\n", "app.api.api"),
         (2, "api/shop/points.py", "from app.db.order import table\n", "app.db.order.table"),
         (3, "api/shop/service.py", "from .points import router\n", "app.api.shop.points"),
+        (4, "celery/tasks.py", "from app.api.shop.points import router\n", "app.api.shop.points"),
+        (5, "celery_app.py", "from app.db.database import create_engine\n", "app.db.database"),
+        (6, "api/shop/events.py", "from app.celery import tasks\n", "app.celery.tasks"),
     ],
 )
 def test_each_rule_reports_a_planted_import(

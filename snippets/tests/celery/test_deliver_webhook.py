@@ -50,6 +50,7 @@ class WebhookReceiver:
     hang_first: bool = False  # never answer the first request (for killing a worker mid-task)
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
+    released: threading.Event = field(default_factory=threading.Event)  # ends a hanging answer
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
         body = b""
@@ -61,7 +62,7 @@ class WebhookReceiver:
         headers = {key.decode(): value.decode() for key, value in scope["headers"]}
         self.requests.append((headers, body))
         if self.hang_first and len(self.requests) == 1:
-            await asyncio.sleep(3600)
+            await asyncio.to_thread(self.released.wait)  # no answer until the test ends
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
             self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
@@ -104,6 +105,7 @@ def webhook_receiver(tls_ca_file: tuple[trustme.CA, Path], tmp_path: Path) -> It
     while not server.started:
         time.sleep(0.01)
     yield receiver
+    receiver.released.set()
     server.should_exit = True
     thread.join(timeout=10)
 
