@@ -22,7 +22,7 @@ import uvicorn
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.messaging.models import MessageCreate
+from app.api.messaging.models import MessageCreate, MessageUpdate
 from app.api.messaging.service import MessagingService
 
 # Task objects are lazy proxies: importing one into a test module lets pytest's collection
@@ -282,6 +282,19 @@ async def test_a_rolled_back_change_enqueues_nothing(
 
     assert await redis.llen("celery") == 0  # no task for a delivery row that was never committed
     assert await only_delivery(committed_session, settled=False) is None
+
+
+async def test_updates_and_deletes_enqueue_their_events(committed_session: AsyncSession, redis: Redis) -> None:
+    for event in (WebhookEvent.MESSAGE_UPDATED, WebhookEvent.MESSAGE_DELETED):
+        await subscribe(committed_session, f"https://hooks.example.com/{event.value}", event)
+    service = MessagingService(committed_session, redis)
+    created = await service.create(MessageCreate(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="e"))
+
+    await service.update(created.id, MessageUpdate(body="Hello"))
+    assert await redis.llen("celery") == 1  # no worker runs here, so the task waits in the queue
+
+    await service.delete(created.id)
+    assert await redis.llen("celery") == 2
 
 
 def test_backoff_grows_exponentially_with_full_jitter() -> None:
