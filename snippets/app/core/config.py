@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     """How long `/readyz` waits for each dependency before answering 503."""
 
+    # --8<-- [start:redis_settings]
     redis_url: SecretStr
     """The Redis URL, e.g. `redis://redis:6379/0`."""
 
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
 
     message_rate_limit_per_minute: int = Field(default=60, ge=1)
     """Messages one client address may create per minute."""
+
+    # --8<-- [end:redis_settings]
 
     # --8<-- [start:auth_settings]
     jwt_secret: SecretStr = Field(min_length=32)

@@ -342,13 +342,13 @@ async def test_a_task_survives_its_worker_being_killed(
     first_worker = start_worker_process()
     try:
         await send_message(committed_session, redis)
-        await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=30)
+        await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
         first_worker.send_signal(signal.SIGKILL)  # mid-task: no ack was sent
         first_worker.wait(timeout=10)
 
         second_worker = start_worker_process()
         try:
-            delivery = await settled_delivery(committed_session, within=30)
+            delivery = await settled_delivery(committed_session, within=90)
         finally:
             second_worker.terminate()
             second_worker.wait(timeout=30)
