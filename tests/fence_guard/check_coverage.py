@@ -12,6 +12,7 @@ because its data cannot prove anything.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from coverage.data import CoverageData
@@ -63,11 +64,12 @@ def executed_lines(datasets: Iterable[CoverageData]) -> dict[str, set[int]]:
     return executed
 
 
-def statements(path: Path) -> set[int]:
+@cache
+def statements(path: Path) -> frozenset[int]:
     """The statements coverage's own parser finds in a file (first lines of each)."""
     parser = PythonParser(filename=str(path))
     parser.parse_source()
-    return set(parser.statements) | set(parser.excluded)
+    return frozenset(parser.statements) | frozenset(parser.excluded)
 
 
 def missed(region: Region, executed: dict[str, set[int]]) -> Missed | None:
