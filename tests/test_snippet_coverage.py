@@ -3,7 +3,6 @@
 import ast
 from pathlib import Path
 
-import pytest
 import yaml
 
 from hooks.generated_content import snippet_files
@@ -15,12 +14,6 @@ DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 # Files that must be shown on some page, whole or by a section.
 SHOWN_FOLDERS = ("app/", "db/migrations/")
-
-# Sections whose page is planned but written on another branch: each entry names that page.
-# The test below fails when an entry is included somewhere, so the list only shrinks.
-AWAITING_THEIR_PAGE = {
-    "tests/api/test_health.py:test_readyz_unreachable": "devops/health.md",
-}
 
 
 def doc_pages() -> list[str]:
@@ -87,16 +80,8 @@ def test_package_markers_with_code_must_be_shown() -> None:
 
 def test_every_file_and_section_is_on_a_page() -> None:
     includes = included()
-    orphans = sorted(target for target in needs_a_page() - AWAITING_THEIR_PAGE.keys() if not shown(target, includes))
+    orphans = sorted(target for target in needs_a_page() if not shown(target, includes))
     assert orphans == [], (
         'Shown on no page; include each with a fence whose only line is --8<-- "path:section", '
         f"or delete the section marker: {orphans}"
-    )
-
-
-@pytest.mark.parametrize("target", sorted(AWAITING_THEIR_PAGE))
-def test_awaiting_entries_are_still_needed(target: str) -> None:
-    assert target in needs_a_page(), f"{target} no longer exists; remove it from AWAITING_THEIR_PAGE"
-    assert not shown(target, included()), (
-        f"{target} is now shown on a page; remove it from AWAITING_THEIR_PAGE in {Path(__file__).name}"
     )

@@ -1,11 +1,20 @@
-"""The Celery application: `celery --app=app.celery_app worker` (and `beat`, exactly one)."""
+"""The Celery application: `celery --app=app.celery_app worker` (and `beat`, exactly one).
 
+Its configuration and the logging, Sentry and tracing its processes start are read from `Settings`
+when Celery needs them, never at import time.
+"""
+
+import sys
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.signals import beat_init, celeryd_init, setup_logging, worker_process_init, worker_process_shutdown
 
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.core.sentry import configure_sentry
+from app.core.tracing import configure_tracing, instrument_celery
 
 celery_app = Celery("reference_service", include=["app.celery.tasks"])
 
@@ -55,3 +64,33 @@ def configure_from_settings(sender: Celery, **_: object) -> None:
 
 
 # --8<-- [end:celery_config]
+
+
+# --8<-- [start:worker_signals]
+@setup_logging.connect
+def log_as_json(**_: object) -> None:
+    """JSON lines on stderr, like the API. Connecting any receiver here stops Celery from
+    replacing the root logger's handlers with its own; `--loglevel` gives way to `LOG_LEVEL`."""
+    configure_logging(get_settings(), sys.stderr)
+
+
+@celeryd_init.connect
+@beat_init.connect
+def report_errors(**_: object) -> None:
+    """Sentry in the main process, before the pool forks: its children inherit the client."""
+    configure_sentry(get_settings())
+
+
+@worker_process_init.connect
+def trace_tasks(**_: object) -> None:
+    """In each pool process, after the fork: each builds its own provider and exporter, as the
+    OpenTelemetry Celery instrumentation asks, and instruments publishing and running tasks."""
+    tracer_provider = configure_tracing(get_settings())
+    if tracer_provider is None:
+        return
+    instrument_celery(tracer_provider)
+    # A prefork child leaves through os._exit, which skips the provider's flush at exit.
+    worker_process_shutdown.connect(lambda **_: tracer_provider.shutdown(), weak=False)
+
+
+# --8<-- [end:worker_signals]

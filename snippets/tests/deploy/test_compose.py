@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from app.core.config import Settings
+
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = SERVICE_ROOT / "docker-compose.yml"
 
@@ -69,3 +71,26 @@ def test_dbmate_image_is_the_version_the_tests_use(compose: dict[str, Any]) -> N
 
 def test_exactly_one_beat(compose: dict[str, Any]) -> None:
     assert compose["services"]["beat"]["deploy"]["replicas"] == 1
+
+
+APP_SERVICES = ("api", "worker", "beat")
+
+
+def test_app_services_get_every_required_setting(compose: dict[str, Any]) -> None:
+    # `.env` is optional (`required: false`), so the file alone must satisfy `Settings`.
+    required = {name.upper() for name, field in Settings.model_fields.items() if field.is_required()}
+    written = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    for name in APP_SERVICES:
+        assert [env_file["required"] for env_file in written[name]["env_file"]] == [False], name
+        environment = compose["services"][name]["environment"]
+        assert required <= environment.keys(), f"{name} lacks {sorted(required - environment.keys())}"
+        Settings.model_validate({key.lower(): value for key, value in environment.items()})  # e.g. secret length
+
+
+def test_local_secrets_stay_in_the_compose_file() -> None:
+    local_secret = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["api"]["environment"]["JWT_SECRET"]
+    assert "local-only" in local_secret  # says what it is wherever it shows up
+    assert ".env" in (SERVICE_ROOT / ".dockerignore").read_text().split()  # a developer's .env stays out of the image
+    dockerfile = (SERVICE_ROOT / "Dockerfile").read_text()
+    assert "JWT_" not in dockerfile
+    assert local_secret not in (SERVICE_ROOT / "deploy" / "kubernetes.yaml").read_text()

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+import yaml
 from packaging.specifiers import SpecifierSet
+from uvicorn.main import main as uvicorn_command
 
+from app.core.config import Settings
 from app.main import create_app
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +63,33 @@ def test_runtime_runs_as_a_user_in_exec_form(instructions: tuple[dockerfile.Comm
     assert cmd.value[:3] == ("uvicorn", "app.main:create_app", "--factory")
 
 
-def test_healthcheck_probes_a_real_liveness_route(instructions: tuple[dockerfile.Command, ...]) -> None:
+def test_healthcheck_probes_a_real_liveness_route(
+    instructions: tuple[dockerfile.Command, ...],
+    settings: Settings,  # create_app() reads them
+) -> None:
     healthcheck = next(c for c in stage(instructions, "runtime") if c.cmd == "HEALTHCHECK")
 
     assert healthcheck.value[0] == "CMD"
     assert "http://127.0.0.1:8000/livez" in healthcheck.value[-1]
     assert create_app().url_path_for("livez") == "/livez"
+
+
+def test_the_image_and_the_manifest_start_the_same_server(instructions: tuple[dockerfile.Command, ...]) -> None:
+    cmd = next(c for c in stage(instructions, "runtime") if c.cmd == "CMD")
+    manifest = yaml.safe_load((SERVICE_ROOT / "deploy" / "kubernetes.yaml").read_text())
+    [container] = manifest["spec"]["template"]["spec"]["containers"]
+    # uvicorn's own parser: the same settings however they are spelt, and unknown options fail.
+    image, kubernetes = (
+        uvicorn_command.make_context(program, list(arguments)).params
+        for program, *arguments in (cmd.value, container["command"])
+    )
+
+    assert image == kubernetes
+    assert image["access_log"] is True  # one JSON line per request, as patterns/logging.md says
+
+
+def test_query_strings_hold_only_paging_so_the_access_log_may_keep_them(settings: Settings) -> None:
+    operations = [operation for path in create_app().openapi()["paths"].values() for operation in path.values()]
+    query_names = {param["name"] for op in operations for param in op.get("parameters", []) if param["in"] == "query"}
+
+    assert query_names == {"limit", "cursor"}  # a new query parameter: is it personal data in the access log?
