@@ -35,9 +35,9 @@ async def test_the_lifespan_closes_its_connections_at_shutdown(settings: Setting
 
     # ...until the lifespan ends: `engine.dispose()` closes it, and the server process goes away.
     for _ in range(50):
+        await asyncio.sleep(0.02)  # the server process exits a moment after the client hangs up
         if not await backend_is_alive(engine, pid):
             break
-        await asyncio.sleep(0.02)  # the server process exits a moment after the client hangs up
     assert not await backend_is_alive(engine, pid)
 
 

@@ -60,7 +60,8 @@ def json_format(record: "Record") -> str:
         kind, error, trace = record["exception"]
         document["exception"] = "".join(traceback.format_exception(kind, error, trace))
     line = json.dumps(document, default=str)  # str() anything JSON cannot hold: UUIDs, datetimes
-    return line.replace("{", "{{").replace("}", "}}") + "\n"  # loguru reads the result as a template
+    # Loguru reads the result as a template: escape its braces and its markup tags (`<module>`).
+    return line.replace("{", "{{").replace("}", "}}").replace("<", "\\<") + "\n"
 
 
 # --8<-- [end:json_format]

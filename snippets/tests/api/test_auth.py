@@ -178,3 +178,9 @@ async def test_openapi_documents_the_bearer_scheme(anonymous_client: AsyncClient
 
 
 # --8<-- [end:test_public_routes]
+
+
+async def test_require_scope_hands_the_principal_on() -> None:
+    principal = Principal(subject="service-a", scopes=frozenset({"messages:write"}))
+
+    assert await auth.RequireScope("messages:write")(principal) is principal

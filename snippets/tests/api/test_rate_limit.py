@@ -42,11 +42,10 @@ async def test_sending_messages_is_limited_per_client(
     monkeypatch.setattr(settings, "message_rate_limit_per_minute", 2)
     body = {"channel": "sms", "recipient": "+15550100", "body": "Hi"}
 
-    statuses = [
-        (await client.post("/api/v1/messages", json=body | {"client_ref": f"r{i}"})).status_code for i in range(3)
-    ]
+    responses = [await client.post("/api/v1/messages", json=body | {"client_ref": f"r{i}"}) for i in range(3)]
 
-    assert statuses == [201, 201, 429]
+    assert [response.status_code for response in responses] == [201, 201, 429]
+    assert responses[-1].json()["detail"] == "at most 2 requests per 60 s; retry later"
 
 
 async def test_requests_without_a_peer_address_share_one_bucket(redis: Redis, settings: Settings) -> None:

@@ -222,3 +222,20 @@ async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: A
 
 
 # --8<-- [end:test_webhook_delete]
+
+
+@pytest.mark.parametrize(("length", "status"), [(2048, 201), (2049, 422)])
+async def test_target_url_is_at_most_2048_characters(client: AsyncClient, length: int, status: int) -> None:
+    prefix = f"https://hooks.example.com/{uuid.uuid4().hex[:8]}/"
+    response = await client.post(WEBHOOKS, json=new_webhook(target_url=prefix + "a" * (length - len(prefix))))
+
+    assert response.status_code == status
+
+
+async def test_patch_rejects_fields_it_does_not_know(client: AsyncClient) -> None:
+    created = (await client.post(WEBHOOKS, json=new_webhook())).json()
+
+    response = await client.patch(f"{WEBHOOKS}/{created['id']}", json={"secret": "chosen-by-the-client"})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["body.secret"]

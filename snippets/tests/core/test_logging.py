@@ -58,6 +58,16 @@ def test_every_line_is_json_with_the_request_id(settings: Settings, stream: io.S
 # --8<-- [end:test_request_id]
 
 
+def test_angle_brackets_are_logged_as_they_are(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings, stream)
+
+    # Module-level code logs as function `<module>`, which loguru would read as a colour tag.
+    exec(compile('logger.info("<b>not markup</b>")', "<module-level code>", "exec"), {"logger": logger})  # noqa: S102
+
+    (line,) = read_lines(stream)
+    assert (line["function"], line["message"]) == ("<module>", "<b>not markup</b>")
+
+
 # --8<-- [start:test_redaction]
 def test_secrets_are_masked_at_any_depth(settings: Settings, stream: io.StringIO) -> None:
     configure_logging(settings, stream)

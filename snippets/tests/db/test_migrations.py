@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import URL
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
@@ -38,6 +39,19 @@ def test_schema_sql_matches_the_migrations(database_url: URL, dbmate: Callable[.
 
 
 # --8<-- [end:test_schema_drift]
+
+
+def test_update_schema_sql_rewrites_the_schema_file(
+    database_url: URL, dbmate: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = tmp_path / "committed.sql"
+    stale.write_text("-- an outdated dump\n")
+    monkeypatch.setitem(globals(), "SCHEMA_FILE", stale)  # never rewrite the real file from a test
+    monkeypatch.setenv("UPDATE_SCHEMA_SQL", "1")
+
+    test_schema_sql_matches_the_migrations(database_url, dbmate, tmp_path)
+
+    assert "CREATE TABLE public.messages" in stale.read_text()
 
 
 # --8<-- [start:test_up_down_up]

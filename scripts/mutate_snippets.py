@@ -1,0 +1,230 @@
+"""Mutation check of the code the site shows: break included lines one at a time, run the tests.
+
+    uv run python scripts/mutate_snippets.py [--sample N] [--seed S] [--budget SECONDS]
+
+Every Python region a page includes (`--8<-- "file.py:section"`) from the service's code (test
+code shown on pages is left alone: breaking a test only proves that test) is mutated statement by
+statement: a comparison flipped, a statement dropped, a constant changed, a status code
+swapped, `and`/`or` exchanged. For each mutant only the service tests that ran the mutated
+line are run (found once, up front, from coverage with per-test contexts); lines that ran
+at import time run the whole service suite. A mutant is caught when a test fails or times
+out. The script prints the share caught and lists every survivor with its diff, so tests can
+be strengthened where mutants live. Files are restored after every mutant.
+"""
+
+import argparse
+import ast
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from coverage.data import CoverageData
+
+ROOT = Path(__file__).resolve().parents[1]
+SNIPPETS = ROOT / "snippets"
+sys.path.insert(0, str(ROOT))
+
+from tests.fence_guard.fences import all_fences  # noqa: E402  # the guard's own parser
+from tests.fence_guard.includes import Region, include_targets, resolve  # noqa: E402
+
+FLIPPED_OPERATORS = {
+    "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",
+    "is": "is not", "in": "not in", "and": "or", "or": "and",
+}  # fmt: skip
+STATUS_SWAPS = {"200": "201", "201": "200", "204": "200", "404": "400", "409": "400", "422": "400", "503": "500"}
+PER_MUTANT_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One small change to one line of an included file."""
+
+    path: Path
+    line: int
+    kind: str
+    before: str
+    after: str
+
+    def describe(self) -> str:
+        """`file:line kind: before -> after`."""
+        where = f"{self.path.relative_to(SNIPPETS)}:{self.line}"
+        return f"{where} {self.kind}: {self.before.strip()}  ->  {self.after.strip()}"
+
+
+def included_regions() -> list[Region]:
+    """Every Python region that a page includes."""
+    regions: dict[tuple[Path, int], Region] = {}
+    for fence in all_fences(ROOT / "docs"):
+        targets = include_targets(fence.body)
+        if fence.language == "python" and targets:
+            for target in targets:
+                region = resolve(target, [SNIPPETS])
+                if not region.path.is_relative_to(SNIPPETS / "tests"):  # a broken test only proves itself
+                    regions[(region.path, region.lines[0] if region.lines else 0)] = region
+    return list(regions.values())
+
+
+def mutants_of(region: Region) -> list[Mutant]:
+    """The mutants of a region's statements, at most one of each kind per line."""
+    source = region.path.read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    tree = ast.parse(source)
+    shown = set(region.lines)
+    docstrings = {
+        node.body[0].value.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found: dict[tuple[int, str], Mutant] = {}
+
+    def add(number: int, kind: str, after: str) -> None:
+        before = lines[number - 1]
+        if number in shown and number not in docstrings and after != before and (number, kind) not in found:
+            found[(number, kind)] = Mutant(region.path, number, kind, before, after)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare | ast.BoolOp) and node.lineno == node.end_lineno:
+            add(
+                node.lineno,
+                "flip operator",
+                _flip_first_operator(lines[node.lineno - 1], node.col_offset, node.end_col_offset or node.col_offset),
+            )
+        elif isinstance(node, ast.Constant) and node.lineno == node.end_lineno and not isinstance(node.value, str):
+            line = lines[node.lineno - 1]
+            text = line[node.col_offset : node.end_col_offset]
+            replacement = _changed_constant(text, node.value)
+            kind = "swap status code" if text in STATUS_SWAPS else "change constant"
+            add(node.lineno, kind, line[: node.col_offset] + replacement + line[node.end_col_offset :])
+        elif isinstance(node, ast.Attribute) and node.lineno == node.end_lineno and _is_http_status(node):
+            line = lines[node.lineno - 1]
+            add(
+                node.lineno,
+                "swap status code",
+                line[: node.col_offset] + "HTTPStatus.IM_A_TEAPOT" + line[node.end_col_offset :],
+            )
+        droppable = ast.Expr | ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return | ast.Raise | ast.Delete
+        bare_return = isinstance(node, ast.Return) and node.value is None
+        string_statement = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)  # a docstring
+        if isinstance(node, droppable) and node.lineno == node.end_lineno and not (bare_return or string_statement):
+            line = lines[node.lineno - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            add(node.lineno, "drop statement", f"{indent}pass\n")
+    return sorted(found.values(), key=lambda mutant: (str(mutant.path), mutant.line, mutant.kind))
+
+
+def _flip_first_operator(line: str, start: int, end: int) -> str:
+    """Flip the first comparison or boolean operator between columns `start` and `end`."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            inside = start <= token.start[1] and token.end[1] <= end
+            if inside and token.string in FLIPPED_OPERATORS and token.type in {tokenize.OP, tokenize.NAME}:
+                return line[: token.start[1]] + FLIPPED_OPERATORS[token.string] + line[token.end[1] :]
+    except tokenize.TokenError:
+        pass  # the line is part of a longer statement; the tokens before the break were searched
+    return line
+
+
+def _changed_constant(text: str, value: object) -> str:
+    if text in STATUS_SWAPS:
+        return STATUS_SWAPS[text]
+    if isinstance(value, bool):
+        return str(not value)
+    if isinstance(value, int | float):
+        return str(value + 1)
+    if value is None:
+        return "0"
+    return text
+
+
+def _is_http_status(node: ast.Attribute) -> bool:
+    return isinstance(node.value, ast.Name) and node.value.id in {"HTTPStatus", "status"}
+
+
+def tests_by_line(data_file: Path) -> dict[tuple[str, int], set[str]]:
+    """Which service tests ran each line, from a coverage run with per-test contexts."""
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    runs: dict[tuple[str, int], set[str]] = {}
+    for file in data.measured_files():
+        for line, contexts in (data.contexts_by_lineno(file) or {}).items():
+            runs[(file, line)] = {context.split("|")[0] for context in contexts}
+    return runs
+
+
+def measure(data_file: Path) -> None:
+    """Run the service tests once with coverage contexts, so each mutant runs only its tests."""
+    command = [
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "snippets/tests",
+        "--cov=app", "--cov=snippets/tests", "--cov-context=test", "--cov-report=", "--cov-fail-under=0",
+    ]  # fmt: skip
+    subprocess.run(
+        command, cwd=ROOT, env={**os.environ, "COVERAGE_FILE": str(data_file)}, check=True, capture_output=True
+    )
+
+
+def caught(mutant: Mutant, tests: set[str]) -> bool:
+    """Apply the mutant, run its tests, restore the file; True when a test failed."""
+    original = mutant.path.read_text(encoding="utf-8")
+    lines = original.splitlines(keepends=True)
+    lines[mutant.line - 1] = mutant.after
+    targets = sorted(tests) if tests and "" not in tests else ["snippets/tests"]
+    command = [sys.executable, "-m", "pytest", "--no-cov", "-x", "-q", "-p", "no:cacheprovider", *targets]
+    try:
+        mutant.path.write_text("".join(lines), encoding="utf-8")
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=PER_MUTANT_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return True
+    finally:
+        mutant.path.write_text(original, encoding="utf-8")
+    return completed.returncode != 0
+
+
+def main() -> None:
+    """Mutate, run, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=0, help="mutate only N mutants drawn at random (0: all)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the random sample")
+    parser.add_argument("--budget", type=float, default=1800, help="stop starting new mutants after this many seconds")
+    args = parser.parse_args()
+
+    mutants = [mutant for region in included_regions() for mutant in mutants_of(region)]
+    total = len(mutants)
+    if args.sample and args.sample < total:
+        sampler = random.Random(args.seed)  # noqa: S311  # a reproducible sample, not a secret
+        mutants = sorted(sampler.sample(mutants, args.sample), key=lambda m: (str(m.path), m.line))
+    print(f"{total} mutants of included lines; running {len(mutants)}", flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        data_file = Path(scratch) / ".coverage"
+        measure(data_file)
+        runs = tests_by_line(data_file)
+    started = time.monotonic()
+    results: list[tuple[Mutant, bool]] = []
+    for mutant in mutants:
+        if time.monotonic() - started > args.budget:
+            print(f"time budget of {args.budget:.0f} s spent; stopping", flush=True)
+            break
+        tests = runs.get((str(mutant.path.resolve()), mutant.line), set())
+        if not tests:
+            results.append((mutant, False))  # a line no test runs: nothing can catch it
+        else:
+            results.append((mutant, caught(mutant, tests)))
+        print(f"{'caught ' if results[-1][1] else 'SURVIVED'}  {mutant.describe()}", flush=True)
+    killed = sum(1 for _, was_caught in results if was_caught)
+    print(f"\n{killed}/{len(results)} mutants caught ({killed / max(len(results), 1):.1%}), of {total} possible")
+    for mutant, was_caught in results:
+        if not was_caught:
+            print(f"survivor: {mutant.describe()}")
+
+
+if __name__ == "__main__":
+    main()

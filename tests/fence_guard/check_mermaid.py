@@ -1,0 +1,93 @@
+"""Mermaid: a light syntax check, since the real parser needs a browser.
+
+The first statement must name a known diagram type; quotes must balance on every line
+(brackets too in flowcharts); block openers (`subgraph`, `loop`, `alt`, ...) must be closed by `end`;
+flowchart edges must use a known arrow.
+"""
+
+import re
+import subprocess
+from pathlib import Path
+
+from tests.fence_guard.errors import FenceError
+from tests.fence_guard.fences import Fence
+from tests.fence_guard.tools import tool_path
+
+DIAGRAM_TYPES = (
+    "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "stateDiagram-v2",
+    "erDiagram", "gantt", "journey", "pie", "gitGraph", "mindmap", "timeline", "quadrantChart",
+    "C4Context", "C4Container", "C4Component", "block-beta", "packet-beta", "architecture-beta",
+)  # fmt: skip
+DIRECTIONS = {"TB", "TD", "BT", "RL", "LR"}
+BLOCK_OPENERS = {
+    "flowchart": ("subgraph",),
+    "graph": ("subgraph",),
+    "sequenceDiagram": ("loop", "alt", "opt", "par", "critical", "break", "rect", "box"),
+}
+"""Block openers closed by `end`; other diagram types get only the header and quote checks."""
+PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def check_mermaid(fence: Fence) -> str:
+    """Check one Mermaid diagram's syntax as far as a line-based parser can."""
+    lines = [line.strip() for line in fence.body.splitlines()]
+    statements = [(number, line) for number, line in enumerate(lines, 1) if line and not line.startswith("%%")]
+    if not statements:
+        raise FenceError(f"{fence.where}: an empty mermaid block")
+    header = statements[0][1].split()
+    kind = header[0]
+    if kind not in DIAGRAM_TYPES:
+        raise FenceError(f"{fence.where}: `{kind}` is not a Mermaid diagram type ({', '.join(DIAGRAM_TYPES[:6])}, ...)")
+    if kind in {"flowchart", "graph"} and len(header) > 1 and header[1] not in DIRECTIONS:
+        raise FenceError(f"{fence.where}: `{header[1]}` is not a flowchart direction ({', '.join(sorted(DIRECTIONS))})")
+    depth = 0
+    for number, line in statements[1:]:
+        where = f"{fence.page.as_posix()}:{fence.line + number}"
+        if kind in {"flowchart", "graph"}:
+            _check_balanced(line, where)
+        elif line.count('"') % 2:
+            raise FenceError(f"{where}: unbalanced quote in `{line}`")
+        first = line.split()[0]
+        if first in BLOCK_OPENERS.get(kind, ()):
+            depth += 1
+        elif first == "end":
+            depth -= 1
+            if depth < 0:
+                raise FenceError(f"{where}: `end` closes no block")
+    if depth:
+        raise FenceError(f"{fence.where}: {depth} block(s) opened and never closed with `end`")
+    return _parse_with_mermaid(fence, kind)
+
+
+def _parse_with_mermaid(fence: Fence, kind: str) -> str:
+    node = tool_path("node")
+    root = Path(__file__).resolve().parents[2]
+    bundles = sorted((root / "docs" / "assets" / "javascripts" / "vendor").glob("mermaid-*/mermaid.min.js"))
+    if node is None or not bundles:
+        return f"{kind}: line-based syntax check (no Node or no vendored mermaid to parse with)"
+    completed = subprocess.run(
+        [node, str(Path(__file__).with_name("mermaid_parse.js")), str(bundles[-1])],
+        input=fence.body,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if completed.returncode != 0:
+        raise FenceError(f"{fence.where}: Mermaid cannot parse this diagram:\n{completed.stdout}{completed.stderr}")
+    return f"parsed by mermaid {bundles[-1].parent.name.removeprefix('mermaid-')} as {completed.stdout.strip()}"
+
+
+def _check_balanced(line: str, where: str) -> None:
+    unquoted = re.sub(r'"[^"]*"', '""', line)
+    if unquoted.count('"') % 2:
+        raise FenceError(f"{where}: unbalanced quote in `{line}`")
+    arrows_removed = re.sub(r"[-=.]*[<>ox]?[-=.]+[>ox]|--[|)]|\|[^|]*\|", " ", unquoted)
+    stack: list[str] = []
+    for char in arrows_removed:
+        if char in PAIRS:
+            stack.append(PAIRS[char])
+        elif char in PAIRS.values() and (not stack or stack.pop() != char):
+            raise FenceError(f"{where}: unbalanced `{char}` in `{line}`")
+    if stack:
+        raise FenceError(f"{where}: unbalanced brackets, `{stack[-1]}` missing in `{line}`")

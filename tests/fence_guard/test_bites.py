@@ -1,0 +1,323 @@
+"""Proof that the guard bites: each broken fence on a test page fails with a clear message.
+
+Pages are written to a temporary directory; the real site is never touched. A page of
+correct fences of every kind must pass, so a checker that rejects everything would fail
+here too.
+"""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.fence_guard import check_coverage
+from tests.fence_guard.fences import parse_page
+from tests.fence_guard.includes import resolve
+from tests.fence_guard.pages import SNIPPETS, guard_page, only_error
+
+GOOD_PAGE = """
+# Every kind, correct
+
+!!! tip "Inside an admonition"
+
+    ```python
+    total = sum([1, 2, 3])
+    print(total)
+    #> 6
+    ```
+
+=== "Tab"
+
+    ~~~sql
+    SELECT count(*) AS messages FROM messages;
+    ~~~
+
+    <!-- guard: output -->
+
+    ```text
+     messages
+    ----------
+            0
+    (1 row)
+    ```
+
+<!-- guard: raises ValueError -->
+
+```python
+int("not a number")
+```
+
+```python
+--8<-- "app/core/config.py:settings"
+```
+
+```bash
+uv run pytest --no-cov -x snippets/tests
+dbmate --url "$DATABASE_URL" status
+```
+
+```console
+$ uv run ruff check snippets
+All checks passed!
+$ docker compose --file snippets/docker-compose.yml up --detach postgres
+```
+
+```dotenv
+LOG_LEVEL=INFO
+DATABASE_URL=postgres://app:secret@127.0.0.1:5432/app?sslmode=disable
+```
+
+```toml
+[tool.poetry]
+packages = [{ include = "app" }]
+```
+
+```yaml
+site_name: FastAPI + PostgreSQL Architecture Guide
+strict: true
+```
+
+```json
+{"title": "Not Found", "status": 404, "detail": "No message 42", "instance": "/api/v1/messages/42"}
+```
+
+```http
+GET /api/v1/messages?limit=10 HTTP/1.1
+```
+
+```text
+snippets/
+├── app/
+│   ├── api/
+│   │   └── {domain}/
+│   │       └── points.py
+│   └── main.py   # create_app()
+└── db/
+    └── migrations/
+```
+
+```mermaid
+flowchart LR
+    points["points.py"] --> service["service.py"] --> table["table.py"]
+```
+
+<!-- guard: skip shows a fragment that only makes sense with the text around it -->
+
+```python
+...
+```
+"""
+
+
+def test_correct_page_of_every_kind_passes(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    outcomes = guard_page(GOOD_PAGE, request, tmp_path)
+    errors = [outcome.error for outcome in outcomes if outcome.error]
+    assert errors == []
+    kinds = [outcome.verdict.kind for outcome in outcomes if outcome.verdict]
+    assert kinds == [
+        "python", "sql", "python", "python-include", "shell", "shell", "dotenv", "toml", "yaml", "json", "http",
+        "tree", "mermaid", "python",
+    ]  # fmt: skip
+    statuses = [outcome.verdict.status for outcome in outcomes if outcome.verdict]
+    assert statuses[3] == "pending"  # the include waits for the run's coverage
+    assert statuses[-1] == "opted out"
+    assert statuses.count("verified") == len(statuses) - 2
+
+
+def test_fences_are_found_at_any_depth_with_either_fence_character() -> None:
+    fences = parse_page(GOOD_PAGE, Path("page.md"))
+    assert [(fence.line, fence.language) for fence in fences[:3]] == [(6, "python"), (14, "sql"), (20, "text")]
+    assert fences[0].body == "total = sum([1, 2, 3])\nprint(total)\n#> 6\n"
+    assert fences[1].output is fences[2]
+
+
+def test_broken_inline_example(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```python\nvalue = undefined_name + 1\n```\n", request, tmp_path)
+    assert "page.md:1" in error
+    assert "F821" in error  # undefined name: ruff says so before the example even runs
+
+
+def test_example_that_fails_when_run(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error('```python\nnumbers = {"one": 1}\nprint(numbers["two"])\n```\n', request, tmp_path)
+    assert "page.md:1: the example failed when run" in error
+    assert "KeyError" in error
+
+
+def test_wrong_printed_output(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```python\nprint(2 + 2)\n#> 5\n```\n", request, tmp_path)
+    assert "page.md:1" in error
+    assert "#> 4" in error
+
+
+def test_output_whose_print_never_ran(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '```python\nlimit = 3\nif limit > 10:\n    print("too many")\n    #> too many\n```\n'
+    error = only_error(page, request, tmp_path)
+    assert error.startswith("page.md:5: the `print` above this `#>` output never ran")
+
+
+def test_output_that_follows_no_print(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```python\nanswer = 42\n#> 42\n```\n", request, tmp_path)
+    assert error.startswith("page.md:3: `#>` output that follows no `print(...)`")
+
+
+def test_declared_exception_not_raised(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '<!-- guard: raises ValueError -->\n```python\nnumber = int("42")\n```\n'
+    error = only_error(page, request, tmp_path)
+    assert "says this raises ValueError, but it ran without an error" in error
+
+
+def test_unformatted_example(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```python\nnumbers = [1,2]\n```\n", request, tmp_path)
+    assert "not formatted as `ruff format` would write it" in error
+
+
+def test_unknown_snippet_section(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error('```python\n--8<-- "app/main.py:no_such_section"\n```\n', request, tmp_path)
+    assert error == (
+        'page.md:1: "app/main.py:no_such_section": app/main.py has no section `no_such_section` '
+        "(no [start:no_such_section]/[end:no_such_section])"
+    )
+
+
+def test_unknown_snippet_file_and_line_numbers(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    assert "no file app/nowhere.py" in only_error('```python\n--8<-- "app/nowhere.py"\n```\n', request, tmp_path)
+    assert "line numbers" in only_error('```python\n--8<-- "app/main.py:3:9"\n```\n', request, tmp_path)
+
+
+def test_included_line_that_no_test_runs(tmp_path: Path) -> None:
+    """A real coverage run in a subprocess: one function called, the other never."""
+    module = tmp_path / "module.py"
+    module.write_text(
+        textwrap.dedent(
+            """\
+            # --8<-- [start:shown]
+            def called() -> int:
+                return 1
+
+
+            def never_called() -> int:
+                total = 2
+                return total
+            # --8<-- [end:shown]
+
+            called()
+            """
+        )
+    )
+    data_file = tmp_path / ".coverage.module"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}", str(module)], check=True, cwd=tmp_path
+    )
+    region = resolve("module.py:shown", [tmp_path])
+    miss = check_coverage.missed(region, check_coverage.executed_lines(check_coverage.saved_data(tmp_path)))
+    assert miss is not None
+    assert miss.describe(tmp_path) == "module.py lines 7-8"  # `def never_called` ran at import; its body never did
+
+
+def test_sql_typo(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```sql\nSELEC id FROM messages;\n```\n", request, tmp_path)
+    assert error.startswith("page.md:1: this SQL fails against the migrated test database")
+    assert 'syntax error at or near "SELEC"' in error
+
+
+def test_sql_against_a_column_the_schema_lacks(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```sql\nSELECT subject FROM messages;\n```\n", request, tmp_path)
+    assert 'column "subject" does not exist' in error
+
+
+def test_sql_result_that_differs(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = "```sql\nSELECT 1 + 1 AS two;\n```\n\n<!-- guard: output -->\n\n```text\n two\n-----\n   3\n(1 row)\n```\n"
+    assert "page.md:7: the result shown differs" in only_error(page, request, tmp_path)
+
+
+def test_unknown_cli_flag(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```bash\nuv run pytest --no-such-flag snippets/tests\n```\n", request, tmp_path)
+    assert error.startswith("page.md:1: `pytest` has no flag `--no-such-flag`")
+
+
+def test_unknown_subcommand_flag(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```console\n$ dbmate new --force create_webhooks\n```\n", request, tmp_path)
+    assert "`dbmate new` has no flag `--force`" in error
+
+
+def test_env_example_key_that_settings_lacks(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '```dotenv title=".env.example"\nDATABASE_URL=postgres://db/app\nSECRET_KEY=change-me\n```\n'
+    error = only_error(page, request, tmp_path)
+    assert error.startswith("page.md:1: SECRET_KEY is not a field of app.core.config.Settings")
+
+
+def test_complete_env_example_passes(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    real = (SNIPPETS / ".env.example").read_text(encoding="utf-8")
+    (outcome,) = guard_page(f'```dotenv title=".env.example"\n{real}```\n', request, tmp_path)
+    assert outcome.error is None
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "keys are Settings fields, all of them; values validate"
+
+
+def test_env_example_that_misses_a_setting(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '```dotenv title=".env.example"\nDATABASE_URL=postgres://db/app\n```\n'
+    assert ".env.example lacks" in only_error(page, request, tmp_path)
+
+
+def test_unclassified_fence(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```brainfuck\n+++.\n```\n", request, tmp_path)
+    assert error.startswith("page.md:1: no checker verifies a fence of language `brainfuck`")
+    assert "<!-- guard: skip <reason> -->" in error
+
+
+def test_plain_text_that_is_no_tree(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    assert "language `text`" in only_error("```text\nsome words\n```\n", request, tmp_path)
+
+
+def test_opt_out_without_reason(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("<!-- guard: skip -->\n```brainfuck\n+++.\n```\n", request, tmp_path)
+    assert "needs a reason" in error
+
+
+def test_tree_entry_that_does_not_exist(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = "```text\nsnippets/\n└── app/\n    └── repositories.py\n```\n"
+    assert "snippets/app/repositories.py" in only_error(page, request, tmp_path)
+
+
+def test_json_the_service_never_produces(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '```json\n{"success": true, "data": {}, "error": null}\n```\n'
+    assert "matches no request or response model" in only_error(page, request, tmp_path)
+
+
+def test_http_route_the_service_lacks(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    assert "no route /api/v1/users" in only_error("```http\nGET /api/v1/users HTTP/1.1\n```\n", request, tmp_path)
+
+
+def test_config_that_is_not_in_the_real_file(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '```toml\n[project]\nname = "something-else"\n```\n'
+    assert "not an excerpt" in only_error(page, request, tmp_path)
+    shortened = '```toml\n[tool.pytest.ini_options]\ntestpaths = ["snippets/tests"]\n```\n'
+    assert "not an excerpt" in only_error(shortened, request, tmp_path)  # lists are shown whole
+
+
+def test_mermaid_syntax_error(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    assert "unbalanced" in only_error("```mermaid\nflowchart LR\n    a[points --> b\n```\n", request, tmp_path)
+    assert "not a Mermaid diagram type" in only_error("```mermaid\nflowchat LR\n```\n", request, tmp_path)
+    page = "```mermaid\nsequenceDiagram\n    api->>db SELECT\n```\n"  # no colon before the message
+    assert "Mermaid cannot parse this diagram" in only_error(page, request, tmp_path)
+
+
+def test_mixed_include_and_inline_lines(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = '```python\n--8<-- "app/main.py:create_app"\napp = create_app()\n```\n'
+    assert "mixes `--8<--` includes with inline lines" in only_error(page, request, tmp_path)
+
+
+def test_command_on_a_path_that_does_not_exist(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    error = only_error("```bash\nuv run pytest snippets/tests/db/test_nothing.py\n```\n", request, tmp_path)
+    assert error.startswith("page.md:1: `snippets/tests/db/test_nothing.py` does not exist")
+    page = "```bash\nuv run pytest snippets/tests/db/test_migrations.py::test_that_is_not_there\n```\n"
+    assert "has no test `test_that_is_not_there`" in only_error(page, request, tmp_path)
+
+
+def test_curl_to_the_service_with_a_body_it_rejects(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = """```bash\ncurl -X POST http://127.0.0.1:8000/api/v1/messages -d '{"subject": "hi"}'\n```\n"""
+    assert "matches no request or response model" in only_error(page, request, tmp_path)
+    page = "```bash\ncurl -X DELETE http://127.0.0.1:8000/livez\n```\n"
+    assert "/livez does not accept DELETE" in only_error(page, request, tmp_path)
