@@ -1,0 +1,87 @@
+"""What goes wrong with the APIs the guide tells readers not to use, proven rather than claimed."""
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from pydantic import BaseModel, PydanticDeprecatedSince20
+
+from app.core.config import Settings
+
+
+def test_utcnow_is_naive_and_cannot_meet_an_aware_time() -> None:
+    if sys.version_info >= (3, 12):
+        with pytest.warns(DeprecationWarning, match="utcnow"):
+            naive = datetime.utcnow()  # noqa: DTZ003 (the mistake this test shows)
+    else:
+        naive = datetime.utcnow()  # noqa: DTZ003
+
+    assert naive.tzinfo is None
+    with pytest.raises(TypeError, match="offset-naive and offset-aware"):
+        _ = naive < datetime.now(UTC)
+
+
+def test_pydantic_v1_validator_is_deprecated() -> None:
+    from pydantic import validator
+
+    with pytest.warns(PydanticDeprecatedSince20, match="field_validator"):
+
+        class Message(BaseModel):
+            body: str
+
+            @validator("body")
+            @classmethod
+            def not_blank(cls, value: str) -> str:
+                return value
+
+
+def test_on_event_is_deprecated() -> None:
+    app = FastAPI()
+
+    with pytest.warns(DeprecationWarning, match="lifespan"):
+
+        @app.on_event("startup")
+        async def start() -> None:
+            return None
+
+
+def test_httpx_async_client_no_longer_takes_an_app() -> None:
+    with pytest.raises(TypeError, match="'app'"):
+        AsyncClient(app=FastAPI())  # type: ignore[call-arg]
+
+
+def test_an_engine_shared_across_event_loops_breaks(settings: Settings) -> None:
+    """Why a Celery task must not reuse one engine across `asyncio.run` calls (and why
+    `nest_asyncio` only hides this): the pooled asyncpg connection belongs to the first loop.
+    Run in a child process, because the broken connection is left for the garbage collector."""
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(sys.argv[1])
+
+        async def select_one():
+            async with engine.connect() as connection:
+                return await connection.scalar(text("SELECT 1"))
+
+        print(asyncio.run(select_one()))
+        try:
+            asyncio.run(select_one())
+        except RuntimeError as error:
+            print(error)
+        """
+    )
+    url = settings.sqlalchemy_database_url.render_as_string(hide_password=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", script, url], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    first, second = completed.stdout.splitlines()
+    assert first == "1"  # the first loop works
+    assert "attached to a different loop" in second  # the second gets the first loop's connection
