@@ -35,7 +35,7 @@ SNIPPETS = ROOT / "snippets"
 TESTED_WITH = ROOT / ".cache" / "tested-with.json"
 BASE_TABLE_SOURCE = SNIPPETS / "app" / "base" / "base_table.py"
 LAYER_RULES_SOURCE = SNIPPETS / "tests" / "test_layer_rules.py"
-MERMAID_VENDOR = ROOT / "docs" / "assets" / "javascripts" / "vendor"
+MERMAID_VENDOR = ROOT / "vendor"
 
 MARKER = re.compile(r"^<!-- generated: (?P<name>[a-z-]+)(?P<args>(?: [^ ]+)*) -->$")
 SKIPPED_PARTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv")
@@ -196,7 +196,7 @@ def stack_versions(args: list[str]) -> str:
     platform_rows = [
         ("Python", f"`{python_constraint}`", platform.python_version()),
         ("PostgreSQL", "15 or newer", tested_postgresql()),
-        ("mermaid (vendored JavaScript)", "11.x, as Material expects", mermaid_version()),
+        ("mermaid (vendored; draws the diagrams ahead of time)", "11.x", mermaid_version()),
     ]
     return "\n\n".join(
         [

@@ -41,22 +41,19 @@ def test_pages_load_nothing_from_another_host(built_site: BuiltSite) -> None:
     assert offenders == []
 
 
-def test_mermaid_loader_points_at_the_vendored_bundle(built_site: BuiltSite) -> None:
-    loader = (built_site.path / "assets" / "javascripts" / "mermaid-loader.js").read_text()
-    relative = re.search(r'new URL\("([^"]+)"', loader)
-    assert relative, "mermaid-loader.js no longer names the bundle it loads"
-    bundle = built_site.path / "assets" / "javascripts" / relative.group(1)
-    assert bundle.is_file(), f"{bundle} is missing from the site"
-    assert (bundle.parent / "LICENSE").is_file(), "ship mermaid's MIT licence with the bundle"
-    assert "mermaid-loader.js" in built_site.page("")
-
-
-def test_material_still_uses_a_defined_mermaid_global(built_site: BuiltSite) -> None:
-    """The stand-in in mermaid-loader.js relies on how Material's bundle looks for mermaid."""
-    bundle = next((built_site.path / "assets" / "javascripts").glob("bundle.*.min.js")).read_text()
-    assert 'typeof mermaid=="undefined"' in bundle, "Material no longer checks for a global `mermaid` first"
-    assert "mermaid.initialize(" in bundle
-    assert "mermaid.render(" in bundle
+def test_diagrams_are_drawings_in_the_page_and_no_page_loads_mermaid(built_site: BuiltSite) -> None:
+    """Material fetches mermaid (3.5 MB, from a CDN) for any `.mermaid` element; the site has none."""
+    for page in ("", "architecture/"):
+        html = built_site.page(page)
+        assert re.search(r'<div class="diagram" data-diagram="[0-9a-f]+"><svg ', html), f"no drawn diagram on /{page}"
+        assert "Source of this diagram (Mermaid)" in html
+    offenders = [
+        str(page.relative_to(built_site.path))
+        for page in built_site.path.rglob("*.html")
+        if re.search(r'class="mermaid"|mermaid(\.min)?\.js', page.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+    assert not list(built_site.path.rglob("mermaid*.js")), "the site ships a mermaid bundle no page needs"
 
 
 def test_llms_txt_has_one_section_per_nav_entry(built_site: BuiltSite) -> None:

@@ -6,21 +6,16 @@ Outside CI a missing Chromium skips the browser tests, and the run's summary say
 
 import os
 import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from _pytest.terminal import TerminalReporter
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from tests.browser.site import LOCAL_HOST, ROOT, Reader, nav_pages, watch
+from tests.browser.site import Reader, nav_pages, watch
 from tests.browser.survey import AXE_SCRIPT, PHONE, PageReport, survey
+from tests.conftest import BuiltSite
 
 # A headless Chromium that must not phone home: this machine has no network but the registries.
 CHROMIUM_ARGS = [
@@ -63,47 +58,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("nav_page", nav_pages())
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    """Serves files without logging every request to stderr."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the test output for the tests."""
-
-
-@dataclass
-class ServedSite:
-    """The built site and the address it is served at."""
-
-    directory: Path
-    url: str
-
-
 @pytest.fixture(scope="session")
-def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
-    """`mkdocs build --strict` once per session, served over real HTTP on a free port of 127.0.0.1.
-
-    The server takes its port first so the site is built for its own address (`SITE_URL`), as
-    `mkdocs serve` does: the theme's instant navigation only follows links its sitemap lists.
-    """
-    directory = tmp_path_factory.mktemp("site")
-    server = ThreadingHTTPServer((LOCAL_HOST, 0), partial(_QuietHandler, directory=str(directory)))
-    url = f"http://{LOCAL_HOST}:{server.server_port}/"
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(directory)]
-    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": url}
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=environment)
-    assert completed.returncode == 0, f"mkdocs build --strict failed:\n{completed.stdout}{completed.stderr}"
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    yield ServedSite(directory, url)
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture(scope="session")
-def site_url(served_site: ServedSite) -> str:
-    """Where the built site is served: `http://127.0.0.1:{port}/`."""
-    return served_site.url
+def site_url(built_site: BuiltSite) -> str:
+    """Where the session's build is served: `http://127.0.0.1:{port}/`."""
+    return built_site.url
 
 
 @pytest.fixture(scope="session")

@@ -66,9 +66,9 @@ _AXE_VIOLATIONS = """async () => (await window.__axeResults).map((violation) => 
   })),
 }))"""
 
-# Clicks every copy button and reads the clipboard; next to it, the code as shown, read from the
-# rendered block independently of the theme's copy logic: minus prompts, output lines and
-# annotation markers.
+# Clicks every copy button (opening a collapsed block first) and reads the clipboard; next to
+# it, the code as shown, read from the rendered block independently of the theme's copy logic:
+# minus prompts, output lines and annotation markers.
 _COPY_EVERY_BLOCK = """async () => {
   const shown = (code) => {
     const clone = code.cloneNode(true);
@@ -84,6 +84,9 @@ _COPY_EVERY_BLOCK = """async () => {
     const code = pre.querySelector(":scope > code");
     const block = { language: pre.parentElement.className, shown: shown(code), copied: null };
     if (button) {
+      // A block in a collapsed <details> is copied as a reader does it: opened first.
+      const collapsed = pre.closest("details:not([open])");
+      if (collapsed) collapsed.open = true;
       await navigator.clipboard.writeText("");
       button.click();
       block.copied = await navigator.clipboard.readText();

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from tests.browser.conftest import ServedSite
+from tests.conftest import BuiltSite
 
 # Any host works as a stand-in: links are resolved as a browser would, then looked up on disk.
 BASE = "http://site.invalid/"
@@ -76,11 +76,11 @@ def broken_links(site: Path, root_path: str = "/") -> list[str]:
     return broken
 
 
-def test_every_internal_link_and_anchor_resolves(served_site: ServedSite) -> None:
+def test_every_internal_link_and_anchor_resolves(built_site: BuiltSite) -> None:
     """Crawl every built page and resolve each `href`/`src` to a file, and each `#fragment` to an id."""
-    pages = list(served_site.directory.rglob("*.html"))
+    pages = list(built_site.path.rglob("*.html"))
     assert len(pages) > 1, "the crawl found no pages"
-    broken = broken_links(served_site.directory, urlsplit(served_site.url).path)
+    broken = broken_links(built_site.path, urlsplit(built_site.url).path)
     assert not broken, "broken links:\n" + "\n".join(broken)
 
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from hooks.diagrams import mermaid_bundle
 from tests.fence_guard.errors import FenceError
 from tests.fence_guard.fences import Fence
 from tests.fence_guard.tools import tool_path
@@ -61,12 +62,11 @@ def check_mermaid(fence: Fence) -> str:
 
 def _parse_with_mermaid(fence: Fence, kind: str) -> str:
     node = tool_path("node")
-    root = Path(__file__).resolve().parents[2]
-    bundles = sorted((root / "docs" / "assets" / "javascripts" / "vendor").glob("mermaid-*/mermaid.min.js"))
-    if node is None or not bundles:
-        return f"{kind}: line-based syntax check (no Node or no vendored mermaid to parse with)"
+    if node is None:
+        return f"{kind}: line-based syntax check (no Node to parse with)"
+    bundle = mermaid_bundle()
     completed = subprocess.run(
-        [node, str(Path(__file__).with_name("mermaid_parse.js")), str(bundles[-1])],
+        [node, str(Path(__file__).with_name("mermaid_parse.js")), str(bundle)],
         input=fence.body,
         capture_output=True,
         text=True,
@@ -75,7 +75,7 @@ def _parse_with_mermaid(fence: Fence, kind: str) -> str:
     )
     if completed.returncode != 0:
         raise FenceError(f"{fence.where}: Mermaid cannot parse this diagram:\n{completed.stdout}{completed.stderr}")
-    return f"parsed by mermaid {bundles[-1].parent.name.removeprefix('mermaid-')} as {completed.stdout.strip()}"
+    return f"parsed by mermaid {bundle.parent.name.removeprefix('mermaid-')} as {completed.stdout.strip()}"
 
 
 def _check_balanced(line: str, where: str) -> None:

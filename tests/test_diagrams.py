@@ -1,0 +1,80 @@
+"""Diagrams are drawn ahead of time (hooks/diagrams.py): each has its drawing, and a missing one stops the build."""
+
+import re
+import textwrap
+
+import pytest
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from hooks.diagrams import DRAWINGS, RENDER_COMMAND, diagrams_in, on_page_markdown, site_diagrams
+from tests.conftest import ROOT
+
+
+def render_page_markdown(markdown: str, src_uri: str = "guide/new.md") -> str:
+    """Run the hook on some Markdown as MkDocs does for a page at `docs/{src_uri}`."""
+    page_file = File(src_uri, str(ROOT / "docs"), str(ROOT / "site"), use_directory_urls=True)
+    page_file.content_string = markdown  # the page as written, which the hook counts lines in
+    return on_page_markdown(markdown, Page(None, page_file, MkDocsConfig()), MkDocsConfig(), Files([page_file]))
+
+
+def test_the_site_has_diagrams() -> None:
+    assert len(site_diagrams()) >= 2, "the home and architecture pages each show a diagram"
+
+
+def test_every_diagram_has_its_drawing_and_every_drawing_a_diagram() -> None:
+    without = [where for where, diagram in site_diagrams() if not diagram.drawing.is_file()]
+    assert without == [], f"diagrams without a drawing: run `{RENDER_COMMAND}`"
+    used = {diagram.drawing.name for _, diagram in site_diagrams()}
+    unused = sorted(path.name for path in DRAWINGS.glob("*.svg") if path.name not in used)
+    assert unused == [], f"drawings no page shows: run `{RENDER_COMMAND}`, which deletes them"
+
+
+def test_every_diagram_names_and_describes_itself_for_screen_readers() -> None:
+    """`accTitle` and `accDescr` become the drawing's <title> and <desc>, which name it to assistive technology."""
+    for where, diagram in site_diagrams():
+        assert re.search(r"^\s*accTitle:\s*\S", diagram.source, re.MULTILINE), f"{where}: add `accTitle: ...`"
+        assert re.search(r"^\s*accDescr:\s*\S", diagram.source, re.MULTILINE), f"{where}: add `accDescr: ...`"
+        svg = diagram.drawing.read_text(encoding="utf-8")
+        assert re.search(r'<svg [^>]*aria-labelledby="chart-title-', svg), f"{where}: the drawing has no title"
+        assert re.search(r'<svg [^>]*aria-describedby="chart-desc-', svg), f"{where}: the drawing has no description"
+
+
+def test_a_page_shows_the_drawing_then_the_source() -> None:
+    where, diagram = site_diagrams()[0]
+    markdown = f"# A page\n\n```mermaid\n{diagram.source}```\n\nAfter.\n"
+    shown = render_page_markdown(markdown)
+    drawing = diagram.drawing.read_text(encoding="utf-8").strip()
+    assert f'<div class="diagram" data-diagram="{diagram.key}">{drawing}</div>\n' in shown, where
+    assert '??? abstract "Source of this diagram (Mermaid)"' in shown
+    assert textwrap.indent(diagram.source, "    ") in shown
+    assert shown.startswith("# A page\n\n")
+    assert shown.endswith("\n\nAfter.\n")
+
+
+def test_a_diagram_inside_an_admonition_keeps_its_indentation() -> None:
+    _, diagram = site_diagrams()[0]
+    markdown = '!!! note "Layers"\n\n    ```mermaid\n' + textwrap.indent(diagram.source, "    ") + "    ```\n"
+    assert [found.key for found in diagrams_in(markdown)] == [diagram.key]
+    shown = render_page_markdown(markdown)
+    assert shown.startswith('!!! note "Layers"\n\n    <div class="diagram"')
+    assert '\n    ??? abstract "Source of this diagram (Mermaid)"\n' in shown
+
+
+def test_a_diagram_without_a_drawing_fails_the_build_with_page_line_and_command() -> None:
+    markdown = "# A page\n\nText.\n\n```mermaid\nflowchart LR\n    a --> b\n```\n"
+    with pytest.raises(PluginError) as failure:
+        render_page_markdown(markdown)
+    assert "docs/guide/new.md:5" in str(failure.value)
+    assert RENDER_COMMAND in str(failure.value)
+
+
+def test_an_edited_diagram_needs_a_new_drawing() -> None:
+    """The drawing is named by its source: a changed diagram never shows an older drawing."""
+    _, diagram = site_diagrams()[0]
+    edited = diagram.source.replace("-->", "-.->", 1)
+    (changed,) = diagrams_in(f"```mermaid\n{edited}```\n")
+    assert changed.key != diagram.key
+    assert not changed.drawing.is_file()
