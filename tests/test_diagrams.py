@@ -47,7 +47,9 @@ def test_a_page_shows_the_drawing_then_the_source() -> None:
     markdown = f"# A page\n\n```mermaid\n{diagram.source}```\n\nAfter.\n"
     shown = render_page_markdown(markdown)
     drawing = diagram.drawing.read_text(encoding="utf-8").strip()
-    assert f'<div class="diagram" data-diagram="{diagram.key}">{drawing}</div>\n' in shown, where
+    opening = f'<div class="diagram" data-diagram="{diagram.key}" tabindex="0" style="--diagram-width: '
+    assert opening in shown, where
+    assert f">{drawing}</div>\n" in shown, where
     assert '??? abstract "Source of this diagram (Mermaid)"' in shown
     assert textwrap.indent(diagram.source, "    ") in shown
     assert shown.startswith("# A page\n\n")

@@ -6,7 +6,7 @@ from playwright.sync_api import Browser
 
 from hooks.diagrams import site_diagrams
 from scripts.render_diagrams import draw
-from tests.browser.site import page_url_path
+from tests.browser.site import Reader, page_url_path
 
 
 def shape(svg: str) -> tuple[list[str], list[str]]:
@@ -50,3 +50,22 @@ def test_a_diagram_fits_the_page_and_takes_the_colours_of_the_scheme(browser: Br
         assert light != dark, f"a label has the same colour ({light}) in light and dark: not the theme's colours"
     finally:
         context.close()
+
+
+_ON_A_PHONE = """() => {
+  const box = document.querySelector('.diagram');
+  return {
+    drawing: box.querySelector('svg').getBoundingClientRect().width,
+    scrollsInside: box.scrollWidth > box.clientWidth,
+    pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+}"""
+
+
+def test_a_wide_diagram_scrolls_sideways_on_a_phone_instead_of_shrinking(phone: Reader) -> None:
+    """The sequence diagram is 1335px wide: squeezed into 375px its labels would be 4px high."""
+    phone.open("architecture/index.md")
+    layout = phone.page.evaluate(_ON_A_PHONE)
+    assert layout["drawing"] >= 720, f"the drawing shrank to {layout['drawing']:.0f}px"
+    assert layout["scrollsInside"], "the drawing neither fits nor scrolls"
+    assert layout["pageOverflow"] <= 0, "the drawing widens the page"
