@@ -161,6 +161,8 @@ def settings(database_url: URL, redis_url: str) -> Iterator[Settings]:
         patch.setenv("JWT_SECRET", "test-only-secret-with-at-least-32-characters")
         patch.setenv("JWT_ISSUER", "https://auth.test/")
         patch.setenv("CORS_ALLOW_ORIGINS", '["https://app.test"]')
+        # The webhook receiver in the tests listens on loopback, which production refuses.
+        patch.setenv("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", '["127.0.0.0/8", "::1/128"]')
         get_settings.cache_clear()
         yield get_settings()
     get_settings.cache_clear()

@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from app.api.messaging.service import purge_deleted_messages
 from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, celery_app
 from app.core.config import Settings, get_settings
+from app.core.egress import CheckedTarget, ForbiddenTargetError, public_addresses
 from app.core.webhook_signature import sign
 from app.db.webhook.table import WebhooksTable
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
@@ -124,13 +125,30 @@ async def post_signed(url: str, secret: str, delivery: WebhookDelivery, settings
         "Webhook-Signature": sign(secret, str(delivery.id), timestamp, body),
     }
     try:
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
-            response = await client.post(url, content=body, headers=headers)
-    except httpx.TransportError as error:  # timeouts included
+        target = await public_addresses(url, settings.webhook_allowed_private_networks)
+        response = await post_to_checked_address(target, body, headers, settings.webhook_timeout_seconds)
+    except ForbiddenTargetError as error:
+        return f"refused: {error}", False  # the subscriber must change the URL; retrying cannot help
+    except httpx.TransportError as error:  # timeouts and unresolvable names included
         return type(error).__name__, True
     if response.is_success:
         return None, False
     return f"HTTP {response.status_code}", response.status_code >= 500 or response.status_code == 429
+
+
+async def post_to_checked_address(
+    target: CheckedTarget, body: bytes, headers: dict[str, str], time_limit_seconds: float
+) -> httpx.Response:
+    """POST to the first of the checked addresses that accepts a connection; never to the name."""
+    async with httpx.AsyncClient(timeout=time_limit_seconds) as client:
+        for address in target.addresses[:-1]:
+            url, host, extensions = target.pinned(address)
+            try:
+                return await client.post(url, content=body, headers=headers | host, extensions=extensions)
+            except httpx.ConnectError:
+                continue  # e.g. an IPv6 answer on a host reachable over IPv4 only
+        url, host, extensions = target.pinned(target.addresses[-1])
+        return await client.post(url, content=body, headers=headers | host, extensions=extensions)
 
 
 # --8<-- [end:attempt_delivery]

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, StringConstraints
+from pydantic import Field, IPvAnyNetwork, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, make_url
 
@@ -125,6 +125,12 @@ class Settings(BaseSettings):
 
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     """First retry delay; each later one doubles, with full jitter, capped at one hour."""
+
+    webhook_allowed_private_networks: list[IPvAnyNetwork] = []
+    """Non-public networks deliveries may reach anyway, as JSON: `["127.0.0.0/8"]` in tests.
+
+    Empty in production: a subscription to a loopback, private or link-local address (a cloud
+    metadata endpoint) is refused, however its host name resolves."""
 
     purge_soft_deleted_after_days: int = Field(default=30, ge=1)
     """Soft-deleted messages older than this are removed by the nightly beat task."""

@@ -103,8 +103,10 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
         if isinstance(existing, logging.Logger):  # uvicorn configured its own handlers before us
             existing.handlers.clear()
             existing.propagate = True
-    # Levels of single loggers stay as the libraries set them: SQLAlchemy keeps its own at WARNING,
-    # since at INFO it writes every statement with its parameters, which are user data.
+    # SQLAlchemy keeps its own level, WARNING: at INFO it writes every statement with its
+    # parameters, which are user data. httpx writes every request's full URL at INFO, and a
+    # webhook subscriber's URL may carry a token in its query: only its warnings are logged.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 # --8<-- [end:configure_logging]

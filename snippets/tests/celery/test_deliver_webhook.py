@@ -1,6 +1,7 @@
 """Webhook delivery through a real Celery worker, a real Redis and a real HTTPS receiver."""
 
 import asyncio
+import ipaddress
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+import httpx
 import pytest
 import trustme
 import uvicorn
@@ -27,9 +29,10 @@ from app.api.messaging.service import MessagingService
 
 # Task objects are lazy proxies: importing one into a test module lets pytest's collection
 # evaluate it, which configures Celery before the test settings exist. Use names instead.
-from app.celery.tasks import Outcome, attempt_delivery, backoff_seconds
+from app.celery.tasks import Outcome, attempt_delivery, backoff_seconds, post_to_checked_address
 from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, celery_app
 from app.core.config import Settings
+from app.core.egress import CheckedTarget
 from app.core.webhook_signature import is_valid_signature
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
@@ -44,7 +47,7 @@ T = TypeVar("T")
 # --8<-- [start:webhook_receiver]
 @dataclass
 class WebhookReceiver:
-    """A subscriber's endpoint on https://127.0.0.1, answering with scripted status codes."""
+    """A subscriber's endpoint on https://127.0.0.1 (also named `localhost`), answering with scripted status codes."""
 
     url: str
     statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
@@ -86,7 +89,7 @@ def tls_ca_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[trus
 def webhook_receiver(tls_ca_file: tuple[trustme.CA, Path], tmp_path: Path) -> Iterator[WebhookReceiver]:
     """The receiver, served by a real uvicorn over TLS in a background thread."""
     authority, _ = tls_ca_file
-    certificate = authority.issue_cert("127.0.0.1")
+    certificate = authority.issue_cert("127.0.0.1", "localhost")
     certificate.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -250,6 +253,58 @@ async def test_an_unreachable_receiver_is_retried(
 
     delivery = await settled_delivery(committed_session)
     assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.FAILED, 2, "ConnectError")
+
+
+# --8<-- [start:test_private_address_refused]
+async def test_a_private_address_is_refused_and_not_retried(
+    committed_session: AsyncSession,
+    redis: Redis,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_allowed_private_networks", [])  # as in production
+    await subscribe(committed_session, webhook_receiver.url.replace("127.0.0.1", "localhost"))
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 1)
+    assert delivery.last_error is not None
+    assert delivery.last_error.startswith("refused: localhost resolves to ")
+    assert webhook_receiver.requests == []  # nothing left the worker
+
+
+# --8<-- [end:test_private_address_refused]
+
+
+async def test_a_host_name_is_delivered_to_the_checked_address_with_its_name(
+    committed_session: AsyncSession, redis: Redis, celery_worker: None, webhook_receiver: WebhookReceiver
+) -> None:
+    """The worker connects to the address it checked; TLS verifies the certificate for the name."""
+    named_url = webhook_receiver.url.replace("127.0.0.1", "localhost")
+    await subscribe(committed_session, named_url)
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.DELIVERED, None)
+    [(headers, _)] = webhook_receiver.requests
+    assert headers["host"] == httpx.URL(named_url).netloc.decode()
+
+
+async def test_the_next_checked_address_is_tried_when_one_refuses_the_connection(
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    """The receiver listens on 127.0.0.1 only, so 127.0.0.2 refuses; the delivery goes on to the next."""
+    url = webhook_receiver.url.replace("127.0.0.1", "localhost")
+    addresses = [ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")]
+    response = await post_to_checked_address(
+        CheckedTarget(httpx.URL(url), addresses), b"{}", {"Idempotency-Key": "k"}, time_limit_seconds=5
+    )
+    assert response.status_code == 200
+    assert len(webhook_receiver.requests) == 1
 
 
 # --8<-- [start:test_deleted_subscription]

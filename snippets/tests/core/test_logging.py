@@ -9,11 +9,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from celery.signals import setup_logging
 from loguru import logger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import LOGGING_CONFIG
 
 import app.celery_app  # noqa: F401 (connects the worker's signal receivers)
@@ -131,6 +133,20 @@ async def test_sql_parameters_never_reach_the_log(settings: Settings, stream: io
 
     assert "4111" not in stream.getvalue()  # even at DEBUG, SQLAlchemy's own WARNING level holds
     assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)
+
+
+async def test_outgoing_request_urls_never_reach_the_log(settings: Settings, stream: io.StringIO) -> None:
+    async def receiver(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    configure_logging(settings.model_copy(update={"log_level": "DEBUG"}), stream)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as client:
+        response = await client.post("https://hooks.example.com/in?token=subscriber-token")
+
+    assert response.status_code == 204
+    assert "subscriber-token" not in stream.getvalue()
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
 
 
 # --8<-- [start:test_worker_logging]

@@ -1,0 +1,63 @@
+"""Outbound requests reach public addresses only, whatever the URL's host name says."""
+
+import ipaddress
+
+import httpx
+import pytest
+
+from app.core.egress import ForbiddenTargetError, public_addresses
+
+LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("https://127.0.0.1/hooks", "127.0.0.1"),  # loopback
+        ("https://localhost:8443/hooks", None),  # a name for loopback (127.0.0.1 or ::1, as the system says)
+        ("https://10.0.0.5/admin", "10.0.0.5"),  # private network
+        ("https://169.254.169.254/latest/meta-data/", "169.254.169.254"),  # cloud metadata, link-local
+        ("https://100.64.0.1/", "100.64.0.1"),  # carrier-grade NAT, shared address space
+        ("https://[::ffff:127.0.0.1]/", "::ffff:7f00:1"),  # loopback in IPv6 clothing
+        ("https://[fe80::1]/", "fe80::1"),  # IPv6 link-local
+    ],
+)
+async def test_a_non_public_address_is_refused(url: str, address: str | None) -> None:
+    with pytest.raises(ForbiddenTargetError, match="which is not a public address") as refusal:
+        await public_addresses(url)
+    if address:
+        assert f"resolves to {address}," in str(refusal.value)
+
+
+async def test_a_public_address_passes_without_a_lookup() -> None:
+    checked = await public_addresses("https://93.184.215.14/hooks")
+    assert checked.addresses == [ipaddress.ip_address("93.184.215.14")]
+
+
+async def test_an_allowed_network_lets_only_its_own_addresses_through() -> None:
+    checked = await public_addresses("https://127.0.0.1:8443/hooks", LOOPBACK)
+    assert checked.addresses == [ipaddress.ip_address("127.0.0.1")]
+    with pytest.raises(ForbiddenTargetError):
+        await public_addresses("https://10.0.0.5/admin", LOOPBACK)
+
+
+async def test_a_name_that_does_not_resolve_is_a_network_error() -> None:
+    """`.invalid` never resolves (RFC 2606): the delivery is retried, like any network fault."""
+    with pytest.raises(httpx.ConnectError, match=r"cannot resolve nowhere\.invalid"):
+        await public_addresses("https://nowhere.invalid/hooks")
+
+
+async def test_the_request_goes_to_the_checked_address_under_the_name() -> None:
+    checked = await public_addresses("https://localhost:8443/hooks?topic=a", [*LOOPBACK, ipaddress.ip_network("::1")])
+    url, host, extensions = checked.pinned(ipaddress.ip_address("127.0.0.1"))
+    assert str(url) == "https://127.0.0.1:8443/hooks?topic=a"
+    assert host == {"Host": "localhost:8443"}
+    assert extensions == {"sni_hostname": "localhost"}  # the certificate is checked for the name
+
+
+async def test_an_address_in_the_url_needs_no_name_for_tls() -> None:
+    checked = await public_addresses("https://93.184.215.14/hooks")
+    url, host, extensions = checked.pinned(checked.addresses[0])
+    assert str(url) == "https://93.184.215.14/hooks"
+    assert host == {"Host": "93.184.215.14"}
+    assert extensions == {}
