@@ -21,6 +21,7 @@ celery_app = Celery("reference_service", include=["app.celery.tasks"])
 # Task names, so the API enqueues by name without importing task code (and what it imports).
 DELIVER_WEBHOOK_TASK = "webhook.deliver"
 PURGE_SOFT_DELETED_TASK = "maintenance.purge_soft_deleted_messages"
+REQUEUE_LOST_DELIVERIES_TASK = "webhook.requeue_lost"
 
 
 # --8<-- [start:celery_config]
@@ -52,6 +53,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "purge-soft-deleted-messages": {
                 "task": PURGE_SOFT_DELETED_TASK,
                 "schedule": timedelta(days=1),
+            },
+            "requeue-lost-webhook-deliveries": {
+                "task": REQUEUE_LOST_DELIVERIES_TASK,
+                "schedule": timedelta(minutes=10),
             },
         },
     }

@@ -194,6 +194,13 @@ CREATE INDEX messages_deleted_at_idx ON public.messages USING btree (deleted_at)
 
 
 --
+-- Name: webhook_deliveries_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_pending_idx ON public.webhook_deliveries USING btree (updated_at) WHERE (status = 'pending'::text);
+
+
+--
 -- Name: webhook_deliveries_webhook_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -275,4 +282,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126100348'),
     ('20261126101500'),
     ('20261126101600'),
-    ('20261126103000');
+    ('20261126103000'),
+    ('20261126110000');

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.api.messaging.service import purge_deleted_messages
-from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, celery_app
+from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
 from app.core.config import Settings, get_settings
 from app.core.egress import CheckedTarget, ForbiddenTargetError, public_addresses
 from app.core.webhook_signature import sign
@@ -170,3 +170,35 @@ def purge_soft_deleted_messages() -> int:
 
 
 # --8<-- [end:purge_task]
+
+
+# --8<-- [start:requeue_lost_task]
+def lost_after(settings: Settings) -> timedelta:
+    """How long a pending delivery can wait for a live task: the longest retry countdown, plus
+    Redis handing a dead worker's task on (up to twice the visibility timeout), plus one run."""
+    waits = RETRY_CAP_SECONDS + 2 * settings.celery_visibility_timeout_seconds + settings.celery_task_time_limit_seconds
+    return timedelta(seconds=waits)
+
+
+@celery_app.task(name=REQUEUE_LOST_DELIVERIES_TASK)
+def requeue_lost_deliveries() -> int:
+    """Every few minutes (see `beat_schedule`): enqueue again the deliveries whose task is gone.
+
+    A task is lost when enqueueing failed after the commit, or when the broker's Redis lost its
+    data. The row is still `pending`, so it is sent again; a task that was only late finds it
+    settled, or sends the same `Idempotency-Key` a second time.
+    """
+    settings = get_settings()
+
+    async def claim() -> list[uuid.UUID]:
+        async with task_session(settings) as session, session.begin():
+            untouched_since = datetime.now(UTC) - lost_after(settings)
+            return await WebhookDeliveriesTable(session).claim_lost(untouched_since)
+
+    claimed = asyncio.run(claim())  # committed before anything is enqueued
+    for delivery_id in claimed:
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
+    return len(claimed)
+
+
+# --8<-- [end:requeue_lost_task]

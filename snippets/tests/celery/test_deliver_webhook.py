@@ -29,8 +29,8 @@ from app.api.messaging.service import MessagingService
 
 # Task objects are lazy proxies: importing one into a test module lets pytest's collection
 # evaluate it, which configures Celery before the test settings exist. Use names instead.
-from app.celery.tasks import Outcome, attempt_delivery, backoff_seconds, post_to_checked_address
-from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, celery_app
+from app.celery.tasks import Outcome, attempt_delivery, backoff_seconds, lost_after, post_to_checked_address
+from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
 from app.core.config import Settings
 from app.core.egress import CheckedTarget
 from app.core.webhook_signature import is_valid_signature
@@ -384,6 +384,46 @@ async def test_nightly_purge_removes_long_deleted_messages(
 
 
 # --8<-- [end:test_purge_task]
+
+
+# --8<-- [start:test_lost_delivery_requeued]
+async def test_a_lost_delivery_is_sent_by_the_sweep(
+    committed_session: AsyncSession, celery_worker: None, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
+    async with committed_session.begin():  # committed, but no task ever reached the broker
+        lost = WebhookDelivery(
+            webhook_id=webhook.id, event=webhook.event, payload={}, created_at=long_ago, updated_at=long_ago
+        )
+        waiting = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})  # its task may come
+        committed_session.add_all([lost, waiting])
+
+    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK).forget()  # what beat sends every 10 minutes
+
+    async def statuses() -> dict[uuid.UUID, DeliveryStatus] | None:
+        async with committed_session.begin():
+            rows = (await WebhookDeliveriesTable(committed_session).all()).items
+        committed_session.expunge_all()
+        found = {row.id: row.status for row in rows}
+        return found if found[lost.id] == DeliveryStatus.DELIVERED else None
+
+    assert await eventually(statuses, within=15) == {
+        lost.id: DeliveryStatus.DELIVERED,
+        waiting.id: DeliveryStatus.PENDING,  # not lost yet: left alone
+    }
+    [(headers, _)] = webhook_receiver.requests
+    assert headers["idempotency-key"] == str(lost.id)
+    assert beat_schedule_task("requeue-lost-webhook-deliveries") == REQUEUE_LOST_DELIVERIES_TASK
+
+
+# --8<-- [end:test_lost_delivery_requeued]
+
+
+def beat_schedule_task(entry: str) -> str:
+    """The task a `beat_schedule` entry sends."""
+    task: str = celery_app.conf.beat_schedule[entry]["task"]
+    return task
 
 
 def start_worker_process(log: TextIO) -> subprocess.Popen[bytes]:

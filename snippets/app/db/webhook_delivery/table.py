@@ -1,13 +1,15 @@
 """Data access for `webhook_deliveries`."""
 
+import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from app.base.base_table import BaseTable
 from app.db.webhook.model import Webhook, WebhookEvent
-from app.db.webhook_delivery.model import WebhookDelivery
+from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 
 
 # --8<-- [start:webhook_deliveries_table]
@@ -28,5 +30,33 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
         await self.session.flush()
         return deliveries
 
+    # --8<-- [end:webhook_deliveries_table]
 
-# --8<-- [end:webhook_deliveries_table]
+    # --8<-- [start:claim_lost]
+    async def claim_lost(self, untouched_since: datetime, limit: int = 500) -> list[uuid.UUID]:
+        """Ids of pending deliveries nothing has touched since `untouched_since`, marked touched now.
+
+        Touching them (`updated_at`) keeps the next sweep off them while their new tasks run.
+        `SKIP LOCKED` lets two sweeps run at once without claiming the same rows. Flushes nothing
+        else and never commits.
+        """
+        lost = (
+            select(col(WebhookDelivery.id))
+            .where(
+                col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+                col(WebhookDelivery.updated_at) < untouched_since,
+                col(WebhookDelivery.deleted_at).is_(None),
+            )
+            .order_by(col(WebhookDelivery.updated_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = await self.session.scalars(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id).in_(lost.scalar_subquery()))
+            .values(updated_at=func.clock_timestamp())
+            .returning(col(WebhookDelivery.id))
+        )
+        return list(claimed)
+
+    # --8<-- [end:claim_lost]
