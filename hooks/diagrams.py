@@ -108,11 +108,12 @@ def replacement(diagram: Diagram) -> str:
     """The drawing, then its source in a collapsed block, indented like the fence was."""
     svg = diagram.drawing.read_text(encoding="utf-8").strip()
     source = textwrap.indent(diagram.source, "    ")
-    # Its natural width, for diagrams.css; focusable, so a keyboard can scroll it on a small screen.
+    # Its natural width, for diagrams.css; focusable, so a keyboard can scroll it on a small screen;
+    # left out of the search index, where its labels would run together (the source below is in).
     natural = re.search(r'<svg [^>]*style="max-width: ([\d.]+px);', svg)
     width = f' style="--diagram-width: {natural[1]}"' if natural else ""
     block = (
-        f'<div class="diagram" data-diagram="{diagram.key}" tabindex="0"{width}>{svg}</div>\n\n'
+        f'<div class="diagram" data-diagram="{diagram.key}" data-search-exclude tabindex="0"{width}>{svg}</div>\n\n'
         f'??? abstract "Source of this diagram (Mermaid)"\n\n    ```mermaid\n{source}    ```\n'
     )
     return textwrap.indent(block, diagram.indent)

@@ -47,7 +47,9 @@ def test_a_page_shows_the_drawing_then_the_source() -> None:
     markdown = f"# A page\n\n```mermaid\n{diagram.source}```\n\nAfter.\n"
     shown = render_page_markdown(markdown)
     drawing = diagram.drawing.read_text(encoding="utf-8").strip()
-    opening = f'<div class="diagram" data-diagram="{diagram.key}" tabindex="0" style="--diagram-width: '
+    opening = (
+        f'<div class="diagram" data-diagram="{diagram.key}" data-search-exclude tabindex="0" style="--diagram-width: '
+    )
     assert opening in shown, where
     assert f">{drawing}</div>\n" in shown, where
     assert '??? abstract "Source of this diagram (Mermaid)"' in shown

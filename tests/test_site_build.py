@@ -7,6 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from app.base.base_table import BaseTable
+from hooks.diagrams import site_diagrams
 from hooks.generated_content import TESTED_WITH, snippet_files
 from hooks.llms_sections import sections_from
 from tests.conftest import ROOT, BuiltSite
@@ -56,6 +57,18 @@ def test_diagrams_are_drawings_in_the_page_and_no_page_loads_mermaid(built_site:
     ]
     assert offenders == []
     assert not list(built_site.path.rglob("mermaid*.js")), "the site ships a mermaid bundle no page needs"
+
+
+def test_search_indexes_the_diagram_source_not_the_drawing(built_site: BuiltSite) -> None:
+    """A drawing's texts would run together in the index ("clientpoints.pyrouter"); its source is there instead."""
+    index = json.loads((built_site.path / "search" / "search_index.json").read_text())
+    text = " ".join(doc["text"] for doc in index["docs"])
+    for where, diagram in site_diagrams():
+        svg = diagram.drawing.read_text(encoding="utf-8")
+        title = re.search(r"<title[^>]*>([^<]+)</title><desc[^>]*>([^<]+)</desc>", svg)
+        assert title, f"{where}: the drawing has no title and description"
+        assert f"accTitle: {title[1]}" in text, f"{where}: the diagram's source is not searchable"
+        assert f"{title[1]}{title[2]}" not in text, f"{where}: the drawing's texts are in the search index"
 
 
 def test_llms_txt_has_one_section_per_nav_entry(built_site: BuiltSite) -> None:
