@@ -27,10 +27,11 @@ REQUEUE_LOST_DELIVERIES_TASK = "webhook.requeue_lost"
 # --8<-- [start:celery_config]
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Reliable defaults: a task is acknowledged after it finishes, never lost with its worker."""
-    redis_url = settings.redis_url.get_secret_value()
     return {
-        "broker_url": redis_url,
-        "result_backend": redis_url,
+        "broker_url": settings.redis_url.get_secret_value(),
+        # No `result_backend`: nothing reads a task's return value (a delivery's outcome is its row).
+        # With one, every thread that sends a task, a worker retrying included, subscribes a Redis
+        # connection to the result's channel until the result object is garbage-collected.
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": settings.celery_visibility_timeout_seconds,
@@ -46,8 +47,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_soft_time_limit": settings.celery_task_time_limit_seconds - 10,
         "task_serializer": "json",  # never pickle: a message from the broker must not run code
         "accept_content": ["json"],
-        "result_serializer": "json",
-        "result_expires": timedelta(days=1),
         "timezone": "UTC",
         "beat_schedule": {
             "purge-soft-deleted-messages": {

@@ -224,6 +224,8 @@ async def test_marked_failed_after_the_last_attempt(
     delivery = await settled_delivery(committed_session)
     assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.FAILED, 3, "HTTP 500")
     assert len(webhook_receiver.requests) == 3
+    # Nothing reads a task's result, so no retry left a Redis connection subscribed to one.
+    assert await redis.pubsub_channels("celery-task-meta-*") == []
 
 
 async def test_a_client_error_is_not_retried(
@@ -317,7 +319,7 @@ async def test_a_deleted_subscription_gets_nothing(
         committed_session.add(delivery)
         webhook.deleted_at = datetime.now(UTC)  # deleted after the event, before the worker ran
 
-    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)]).forget()  # outcome is in the row
+    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)])  # the outcome is in the row
 
     settled = await settled_delivery(committed_session)
     assert (settled.status, settled.attempts) == (DeliveryStatus.SKIPPED, 0)
@@ -371,7 +373,7 @@ async def test_nightly_purge_removes_long_deleted_messages(
             ]
         )
 
-    celery_app.send_task(PURGE_SOFT_DELETED_TASK).forget()  # the outcome is in the table
+    celery_app.send_task(PURGE_SOFT_DELETED_TASK)  # the outcome is in the table
 
     async def remaining() -> list[str] | None:
         async with committed_session.begin():

@@ -269,8 +269,7 @@ def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
     # Receivers run in the order they were connected: the instrumentation's, which ends the run span, first.
     task_postrun.connect(after_the_instrumentation)
     with tracer_provider.get_tracer("test").start_as_current_span("POST /api/v1/messages") as request:
-        # Not `.get()`: a result object left for the garbage collector reconnects to Redis later.
-        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())]).forget()
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())])
     assert run_span_ended.wait(timeout=30)
     task_postrun.disconnect(after_the_instrumentation)
     worker_process_shutdown.send(sender="celery@test", pid=os.getpid(), exitcode=0)  # flushes the batch
