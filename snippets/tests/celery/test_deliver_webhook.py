@@ -401,7 +401,7 @@ async def test_a_lost_delivery_is_sent_by_the_sweep(
         waiting = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})  # its task may come
         committed_session.add_all([lost, waiting])
 
-    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK).forget()  # what beat sends every 10 minutes
+    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK)  # what beat sends every 10 minutes
 
     async def statuses() -> dict[uuid.UUID, DeliveryStatus] | None:
         async with committed_session.begin():
