@@ -1,11 +1,16 @@
 """What goes wrong with the APIs the guide tells readers not to use, proven rather than claimed."""
 
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import pytz
 from fastapi import FastAPI
 from httpx import AsyncClient
 from pydantic import BaseModel, PydanticDeprecatedSince20
@@ -85,3 +90,39 @@ def test_an_engine_shared_across_event_loops_breaks(settings: Settings) -> None:
     first, second = completed.stdout.splitlines()
     assert first == "1"  # the first loop works
     assert "attached to a different loop" in second  # the second gets the first loop's connection
+
+
+def test_pytz_zone_as_tzinfo_gets_local_mean_time() -> None:
+    """A pytz zone passed as `tzinfo=` uses the zone's first offset (Berlin's 1893 LMT, +0:53)."""
+    wrong = datetime(2026, 1, 15, 12, 0, tzinfo=pytz.timezone("Europe/Berlin"))
+    right = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+    assert wrong.utcoffset() == timedelta(minutes=53)
+    assert right.utcoffset() == timedelta(hours=1)
+
+
+def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
+    """`poetry install --no-dev` stops before installing anything; `--only main` is the option now."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "pyproject.toml", project)
+    poetry = str(Path(sys.executable).parent / "poetry")
+    # Poetry's own cache, config and virtualenvs stay in this test's folder.
+    environment = {
+        **os.environ,
+        "POETRY_CACHE_DIR": str(tmp_path / "cache"),
+        "POETRY_CONFIG_DIR": str(tmp_path / "config"),
+        "POETRY_VIRTUALENVS_PATH": str(tmp_path / "venvs"),
+    }
+
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+        command = [poetry, *arguments, "--no-interaction", "--directory", str(project)]
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120, env=environment)
+
+    rejected = run("install", "--no-dev")
+    assert rejected.returncode != 0
+    assert 'The option "--no-dev" does not exist' in rejected.stdout + rejected.stderr
+
+    help_text = run("install", "--help").stdout
+    assert "--only" in help_text
+    assert "--no-dev" not in help_text
