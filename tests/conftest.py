@@ -1,17 +1,26 @@
 """Fixtures for the tests of the site itself: one strict build per session, shared by every test."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+# The fence guard's run-wide hooks, here because pytest-xdist's controller loads this conftest
+# (a test path's) and not the guard's own (see tests/fence_guard/run_hooks.py).
+from tests.fence_guard.run_hooks import (  # noqa: F401
+    pytest_collection_finish,
+    pytest_runtest_logreport,
+    pytest_runtestloop,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = str(Path(sys.executable).parent / "mkdocs")
@@ -48,35 +57,38 @@ def mkdocs_build(
     )
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    """Serves files without logging every request to stderr."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the test output for the tests."""
-
-
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
-    """The real site, built once per test session with `--strict` and served over HTTP on 127.0.0.1.
+    """The real site, built once per test process with `--strict` and served over HTTP on 127.0.0.1.
 
     The server takes its port first so the site is built for its own address (`SITE_URL`), as
-    `mkdocs serve` does: the theme's instant navigation only follows links its sitemap lists.
+    `mkdocs serve` does: the theme's instant navigation only follows links its sitemap lists, and
+    compares their ports. The server is a process of its own (`python -m http.server`): a
+    thread per request inside this process would put greenlet state on every short-lived thread
+    (coverage traces them), which is what made greenlet's clean-up spin forever once.
     The file tests read the folder; the browser tests read the same build through the server.
     """
     site_dir = tmp_path_factory.mktemp("site")
-    server = ThreadingHTTPServer((LOCAL_HOST, 0), partial(_QuietHandler, directory=str(site_dir)))
-    url = f"http://{LOCAL_HOST}:{server.server_port}/"
-    completed = mkdocs_build(ROOT, site_dir, site_url=url)
-    log = completed.stdout + completed.stderr
-    if completed.returncode != 0:
-        server.server_close()
-        pytest.fail(f"`mkdocs build --strict` failed; run `uv run mkdocs build` and fix:\n{log}")
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    yield BuiltSite(path=site_dir, log=log, url=url)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", LOCAL_HOST, "--directory", str(site_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # one log line per request
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        announced = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port 40123 (http://...) ..."
+        port = re.search(r" port (\d+) ", announced)
+        assert port, f"the site server did not say its port: {announced!r}"
+        url = f"http://{LOCAL_HOST}:{port[1]}/"
+        completed = mkdocs_build(ROOT, site_dir, site_url=url)
+        log = completed.stdout + completed.stderr
+        if completed.returncode != 0:
+            pytest.fail(f"`mkdocs build --strict` failed; run `uv run mkdocs build` and fix:\n{log}")
+        yield BuiltSite(path=site_dir, log=log, url=url)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
 
 
 @pytest.fixture

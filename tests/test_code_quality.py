@@ -12,11 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "snippets", "tests", "scripts", "hooks"],
-        ["ruff", "format", "--check", "snippets", "tests", "scripts", "hooks"],
+        ["ruff", "check", "snippets", "tests", "scripts", "hooks", "guidekit", "conftest.py"],
+        ["ruff", "format", "--check", "snippets", "tests", "scripts", "hooks", "guidekit", "conftest.py"],
         # Two runs: the service's tests and the site's tests are both a package named `tests`.
         ["mypy", "snippets/app", "snippets/tests"],
-        ["mypy", "tests", "hooks", "scripts"],
+        ["mypy", "tests", "hooks", "scripts", "guidekit", "conftest.py"],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict-service", "mypy-strict-site"],
 )

@@ -14,7 +14,7 @@ from _pytest.terminal import TerminalReporter
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
 from tests.browser.site import Reader, nav_pages, watch
-from tests.browser.survey import AXE_SCRIPT, PHONE, PageReport, survey
+from tests.browser.survey import AXE_SCRIPT, PHONE, PageReport, Surveyor
 from tests.conftest import BuiltSite
 
 # A headless Chromium that must not phone home: this machine has no network but the registries.
@@ -53,7 +53,11 @@ def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests that take `nav_page` run once per page of the nav, so new pages are covered unasked."""
+    """Tests that take `nav_page` run once per page of the nav, so new pages are covered unasked.
+
+    A page's tests share their parameter id, so pytest-xdist runs them in one worker
+    (`guidekit.pytest_plugin.SameParameterScheduling`), which visits the page once.
+    """
     if "nav_page" in metafunc.fixturenames:
         metafunc.parametrize("nav_page", nav_pages())
 
@@ -91,18 +95,13 @@ def _tab(context: BrowserContext, base_url: str) -> Reader:
 
 
 @pytest.fixture(scope="session")
-def desktop_tabs(browser: Browser, site_url: str) -> Iterator[list[Reader]]:
-    """Two desktop tabs (1280x800) with axe-core preloaded and a clipboard the tests may read.
-
-    Each in its own context, so each gets its own renderer process and the two can work at once.
-    """
-    contexts = [browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800}) for _ in "ab"]
-    for context in contexts:
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
-        context.add_init_script(AXE_SCRIPT)
-    yield [_tab(context, site_url) for context in contexts]
-    for context in contexts:
-        context.close()
+def surveyor(browser: Browser, site_url: str) -> Iterator[Surveyor]:
+    """A desktop tab (1280x800) with axe-core preloaded and a clipboard the tests may read."""
+    context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
+    context.add_init_script(AXE_SCRIPT)
+    yield Surveyor(_tab(context, site_url))
+    context.close()
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +113,14 @@ def phone(browser: Browser, site_url: str) -> Iterator[Reader]:
 
 
 @pytest.fixture(scope="session")
-def reports(desktop_tabs: list[Reader]) -> dict[str, PageReport]:
-    """Every page of the nav, surveyed once for all the per-page tests."""
-    return survey(nav_pages(), desktop_tabs)
+def page_reports() -> dict[str, PageReport]:
+    """The pages this worker has visited, by source path."""
+    return {}
+
+
+@pytest.fixture
+def page_report(nav_page: str, surveyor: Surveyor, page_reports: dict[str, PageReport]) -> PageReport:
+    """The report on `nav_page`: visited by its first test, read by the others."""
+    if nav_page not in page_reports:
+        page_reports[nav_page] = surveyor.survey(nav_page)
+    return page_reports[nav_page]

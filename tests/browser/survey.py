@@ -1,13 +1,12 @@
-"""One walk over every page of the nav that gathers what the per-page tests check.
+"""One visit per page of the nav that gathers what the per-page tests check.
 
 Loading a page and running axe-core on it dominate the browser tests' time, so each page is
-loaded once, and two tabs take turns: while axe-core works in one tab's renderer, the next page
-loads in the other (this machine has two cores). On each page: axe-core in the light scheme
-(every rule), then contrast again in the dark scheme, every copy button, and the layout at a
-phone's width. The tests then assert on the reports, one test per page and concern.
+visited once, by the first of its tests that runs, and the others read the same report (the
+page's tests share an xdist group, so they run in one worker). On each page: axe-core in the
+light scheme (every WCAG A/AA rule), colour contrast again in the dark scheme, every copy
+button, and the layout at a phone's width.
 """
 
-from collections import deque
 from dataclasses import dataclass, field
 from importlib.resources import files
 
@@ -19,16 +18,21 @@ AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text()
 SERIOUS_IMPACTS = {"serious", "critical"}
 PHONE: ViewportSize = {"width": 375, "height": 740}
 # The rules of WCAG 2.2 level A and AA (axe-core's best-practice rules rarely rate anything
-# serious). axe-core's time grows with the number of elements, and highlighted code is
-# thousands of token spans. A token's colour depends only on its class, so one span of each class stays and the
-# others are unwrapped into plain text before axe-core runs (the copy buttons were checked on
-# the untouched page first; the tab moves on to another page afterwards). The dark scheme is
-# switched on the way the palette toggle does it (the palette test checks the toggle itself),
-# transitions off so no colour is read mid-fade. The site's chrome (header, tabs, navigation,
-# footer) comes from one template on every page, so the first page checks the whole document
-# and the others their article.
-# Deferred with setTimeout, so the call returns at once and the next page loads in the other tab.
-_START_AXE = """(firstPage) => {
+# serious). axe-core's time grows with the number of elements, and colour contrast is most of
+# it. Two reductions keep every colour pairing checked while cutting that work:
+# - Highlighted code is thousands of token spans, and a token's colour depends only on its
+#   class: one span of each class stays and the others are unwrapped into plain text (the copy
+#   buttons were checked on the untouched page first).
+# - Contrast depends on an element's own text colour, size and weight and on the backgrounds
+#   behind it. Elements are keyed by exactly those computed values, in both schemes; contrast
+#   runs on the elements whose key this worker has not checked on an earlier page, and every
+#   other rule runs on the whole article. Structural selectors (`:nth-child`) or an inline
+#   style change a computed value, so they change the key too.
+# The dark scheme is switched on the way the palette toggle does it (the palette test checks
+# the toggle itself), transitions off so no colour is read mid-fade. The site's chrome (header,
+# tabs, navigation, footer) comes from one template on every page, so the first page a worker
+# visits checks the whole document and the others their article.
+_RUN_AXE = """async ({ firstPage, seenStyles }) => {
   const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
   const seen = new Set();
   for (const span of document.querySelectorAll(".highlight code span")) {
@@ -39,34 +43,66 @@ _START_AXE = """(firstPage) => {
       span.replaceWith(...span.childNodes);
     }
   }
+  const body = document.body;
+  const scheme = body.getAttribute("data-md-color-scheme");
+  const still = document.head.appendChild(document.createElement("style"));
+  still.textContent = "*, *::before, *::after { transition: none !important; }";
+  const root = firstPage ? document.body : document.querySelector(".md-content");
+  const texts = [...root.querySelectorAll("*")].filter((element) =>
+    [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim())
+  );
+  const backgrounds = (element) => {
+    const layers = [];
+    for (let at = element; at; at = at.parentElement) {
+      const style = getComputedStyle(at);
+      layers.push(style.backgroundColor + " " + style.backgroundImage + " " + style.opacity);
+      if (style.backgroundColor.startsWith("rgb(")) break;  // opaque: nothing behind it shows
+    }
+    return layers.join("|");
+  };
+  const styleKey = (element) => {
+    const style = getComputedStyle(element);
+    return [style.color, style.fontSize, style.fontWeight, style.textShadow, backgrounds(element)].join(";");
+  };
+  const keys = (schemeName) => {
+    body.setAttribute("data-md-color-scheme", schemeName);
+    return texts.map((element) => schemeName + ":" + styleKey(element));
+  };
+  const lightKeys = keys(scheme || "default");
+  const darkKeys = keys("slate");
+  body.setAttribute("data-md-color-scheme", scheme);
+  const known = new Set(seenStyles);
+  const fresh = texts.filter((element, index) => !known.has(lightKeys[index]) || !known.has(darkKeys[index]));
+  const scope = firstPage ? { exclude: [".md-dialog"] } : { include: [".md-content"] };
+  const wcag = { resultTypes: ["violations"], runOnly: { type: "tag", values: WCAG } };
+  const withoutContrast = { ...wcag, rules: { "color-contrast": { enabled: false } } };
   const contrast = { resultTypes: ["violations"], runOnly: { type: "rule", values: ["color-contrast"] } };
-  const tagged = (scheme, violations) => violations.map((violation) => ({ ...violation, scheme }));
-  window.__axeResults = new Promise((resolve) => setTimeout(resolve, 0)).then(async () => {
-    // The whole page once, the content on the others. Not the "Copied" toast the copy check just
-    // raised: axe would measure it mid-fade, in colours blended with the page behind it.
-    const scope = firstPage ? { exclude: [".md-dialog"] } : { include: [".md-content"] };
-    const light = await axe.run(scope, { resultTypes: ["violations"], runOnly: { type: "tag", values: WCAG } });
-    const body = document.body;
-    const scheme = body.getAttribute("data-md-color-scheme");
-    const still = document.head.appendChild(document.createElement("style"));
-    still.textContent = "*, *::before, *::after { transition: none !important; }";
+  const tagged = (schemeName, violations) => violations.map((violation) => ({ ...violation, scheme: schemeName }));
+  const results = tagged("light", (await axe.run(scope, withoutContrast)).violations);
+  if (fresh.length) {
+    const contrastScope = { include: fresh, exclude: firstPage ? [".md-dialog"] : [] };
+    results.push(...tagged("light", (await axe.run(contrastScope, contrast)).violations));
     body.setAttribute("data-md-color-scheme", "slate");
-    const dark = await axe.run(scope, contrast);
+    results.push(...tagged("dark", (await axe.run(contrastScope, contrast)).violations));
     body.setAttribute("data-md-color-scheme", scheme);
-    still.remove();
-    return [...tagged("light", light.violations), ...tagged("dark", dark.violations)];
-  });
+  }
+  still.remove();
+  return {
+    checkedStyles: [...new Set([...lightKeys, ...darkKeys])],
+    contrastChecked: fresh.length,
+    textElements: texts.length,
+    violations: results.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      scheme: violation.scheme,
+      help: violation.help,
+      nodes: violation.nodes.slice(0, 5).map((node) => ({
+        target: JSON.stringify(node.target),
+        why: [...node.any, ...node.all, ...node.none].map((check) => check.message).filter(Boolean).join("; "),
+      })),
+    })),
+  };
 }"""
-_AXE_VIOLATIONS = """async () => (await window.__axeResults).map((violation) => ({
-  id: violation.id,
-  impact: violation.impact,
-  scheme: violation.scheme,
-  help: violation.help,
-  nodes: violation.nodes.slice(0, 5).map((node) => ({
-    target: JSON.stringify(node.target),
-    why: [...node.any, ...node.all, ...node.none].map((check) => check.message).filter(Boolean).join("; "),
-  })),
-}))"""
 
 # Clicks every copy button (opening a collapsed block first) and reads the clipboard; next to
 # it, the code as shown, read from the rendered block independently of the theme's copy logic:
@@ -128,49 +164,44 @@ class PageReport:
     code_blocks: list[CodeBlock] = field(default_factory=list)
     phone_overflow_px: int = 0
     phone_unscrollable_code: list[str] = field(default_factory=list)
+    contrast_checked: tuple[int, int] = (0, 0)
+    """Text elements whose contrast was measured on this page, of all its text elements."""
 
 
-def _serious(reader: Reader) -> list[str]:
-    violations = reader.page.evaluate(_AXE_VIOLATIONS)
-    return [
-        f"{violation['id']} ({violation['impact']}, {violation['scheme']} scheme): {violation['help']}:\n"
-        + "\n".join(f"  {node['target']}: {node['why']}" for node in violation["nodes"])
-        for violation in violations
-        if violation["impact"] in SERIOUS_IMPACTS
-    ]
+@dataclass
+class Surveyor:
+    """Visits pages in one desktop tab, remembering which text styles it has checked for contrast."""
 
+    reader: Reader
+    checked_styles: set[str] = field(default_factory=set)
+    visited: int = 0
 
-def _finish(reader: Reader, report: PageReport) -> None:
-    """Collect a tab's results for its page: axe-core, phone layout, what it logged."""
-    report.serious_violations = _serious(reader)
-    desktop = reader.page.viewport_size
-    reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
-    layout = reader.page.evaluate(_LAYOUT)
-    report.phone_overflow_px = layout["overflow"]
-    report.phone_unscrollable_code = layout["unscrollableCode"]
-    assert desktop is not None
-    reader.page.set_viewport_size(desktop)
-    report.console_errors = list(reader.traffic.console_errors)
-    report.failed_requests = list(reader.traffic.failed_requests)
-    report.foreign_requests = list(reader.traffic.foreign_requests)
-
-
-def survey(sources: list[str], tabs: list[Reader]) -> dict[str, PageReport]:
-    """Load every page of `sources` in the tabs in turn, and report on each."""
-    reports = {source: PageReport(source) for source in sources}
-    free = deque(tabs)
-    busy: deque[tuple[Reader, PageReport]] = deque()
-    for index, source in enumerate(sources):
-        if not free:
-            reader, report = busy.popleft()
-            _finish(reader, report)
-            free.append(reader)
-        reader = free.popleft()
+    def survey(self, source: str) -> PageReport:
+        """Load one page and report on it."""
+        reader, report = self.reader, PageReport(source)
         # The first page waits for the network to settle: the search index and its worker load then.
-        reader.open(source, wait_until="networkidle" if index == 0 else "load")
-        reports[source].code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
-        reader.page.evaluate(_START_AXE, index == 0)
-        busy.append((reader, reports[source]))
-    for reader, report in busy:
-        _finish(reader, report)
-    return reports
+        reader.open(source, wait_until="networkidle" if self.visited == 0 else "load")
+        report.code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
+        axe = reader.page.evaluate(
+            _RUN_AXE, {"firstPage": self.visited == 0, "seenStyles": sorted(self.checked_styles)}
+        )
+        self.visited += 1
+        self.checked_styles.update(axe["checkedStyles"])
+        report.contrast_checked = (axe["contrastChecked"], axe["textElements"])
+        report.serious_violations = [
+            f"{violation['id']} ({violation['impact']}, {violation['scheme']} scheme): {violation['help']}:\n"
+            + "\n".join(f"  {node['target']}: {node['why']}" for node in violation["nodes"])
+            for violation in axe["violations"]
+            if violation["impact"] in SERIOUS_IMPACTS
+        ]
+        desktop = reader.page.viewport_size
+        reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
+        layout = reader.page.evaluate(_LAYOUT)
+        report.phone_overflow_px = layout["overflow"]
+        report.phone_unscrollable_code = layout["unscrollableCode"]
+        assert desktop is not None
+        reader.page.set_viewport_size(desktop)
+        report.console_errors = list(reader.traffic.console_errors)
+        report.failed_requests = list(reader.traffic.failed_requests)
+        report.foreign_requests = list(reader.traffic.foreign_requests)
+        return report

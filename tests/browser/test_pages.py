@@ -1,6 +1,6 @@
 """Every page of the nav as readers load it: on a desktop, in light and dark, and at a phone's width.
 
-The pages are surveyed once (see survey.py); each test here checks one concern on one page.
+Each page is visited once (see survey.py); each test here checks one concern on one page.
 """
 
 import re
@@ -11,23 +11,23 @@ _ANNOTATION_MARKER = re.compile(r"#\s*\(\d+\)!?\s*$", re.MULTILINE)
 _PROMPT = re.compile(r"^\$ ", re.MULTILINE)
 
 
-def test_page_loads_cleanly(nav_page: str, reports: dict[str, PageReport]) -> None:
+def test_page_loads_cleanly(nav_page: str, page_report: PageReport) -> None:
     """No console error, no failed request, and nothing fetched from another host (no CDN, no web font)."""
-    report = reports[nav_page]
+    report = page_report
     assert not report.console_errors, f"{nav_page}: console errors: {report.console_errors}"
     assert not report.failed_requests, f"{nav_page}: failed requests: {report.failed_requests}"
     assert not report.foreign_requests, f"{nav_page}: requests leaving 127.0.0.1: {report.foreign_requests}"
 
 
-def test_page_has_no_serious_accessibility_violation(nav_page: str, reports: dict[str, PageReport]) -> None:
+def test_page_has_no_serious_accessibility_violation(nav_page: str, page_report: PageReport) -> None:
     """axe-core finds no serious or critical violation: every rule on desktop, contrast in dark mode too."""
-    violations = reports[nav_page].serious_violations
+    violations = page_report.serious_violations
     assert not violations, f"{nav_page}:\n" + "\n".join(violations)
 
 
-def test_copy_button_copies_exactly_the_code_shown(nav_page: str, reports: dict[str, PageReport]) -> None:
+def test_copy_button_copies_exactly_the_code_shown(nav_page: str, page_report: PageReport) -> None:
     """Every code block has a copy button that copies its code: no prompt, output, annotation or include line."""
-    for number, block in enumerate(reports[nav_page].code_blocks, start=1):
+    for number, block in enumerate(page_report.code_blocks, start=1):
         where = f"{nav_page}, code block {number} ({block.language})"
         assert block.copied is not None, f"{where}: no copy button"
         assert block.copied == block.shown, f"{where}: copied text differs from the code shown"
@@ -38,8 +38,8 @@ def test_copy_button_copies_exactly_the_code_shown(nav_page: str, reports: dict[
             assert not _PROMPT.search(block.copied), f"{where}: a shell prompt was copied"
 
 
-def test_page_fits_a_phone_screen(nav_page: str, reports: dict[str, PageReport]) -> None:
+def test_page_fits_a_phone_screen(nav_page: str, page_report: PageReport) -> None:
     """On a 375px screen the page never scrolls sideways; a wide code block scrolls inside itself."""
-    report = reports[nav_page]
+    report = page_report
     assert report.phone_overflow_px <= 0, f"{nav_page}: {report.phone_overflow_px}px wider than the screen"
     assert not report.phone_unscrollable_code, f"{nav_page}: code overflows without scrolling"

@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from tests.fence_guard.includes import Region
@@ -70,6 +71,16 @@ class Ledger:
         lines.extend(self.notes)
         return lines
 
+    def export(self) -> list[list[str]]:
+        """The entries as plain lists, for a pytest-xdist worker to hand to the controller."""
+        return [[entry.where, entry.kind, entry.status, entry.detail] for entry in self.entries.values()]
+
+    def merge(self, exported: list[list[str]], notes: list[str]) -> None:
+        """Add a worker's entries (from `export`) and notes to this ledger."""
+        for where, kind, status, detail in exported:
+            self.record(where, kind, status, detail)  # type: ignore[arg-type]
+        self.notes.extend(note for note in notes if note not in self.notes)
+
     def verified_share(self) -> float:
         """Verified fences over all fences found."""
         verified = sum(1 for entry in self.entries.values() if entry.status == "verified")
@@ -81,3 +92,20 @@ LEDGER = Ledger()
 
 INCLUDED: dict[str, tuple[Region, ...]] = {}
 """Python include regions waiting for the run's coverage, by the fence that shows them."""
+
+
+def export_included() -> dict[str, list[list[object]]]:
+    """INCLUDED as plain data, for a pytest-xdist worker to hand to the controller."""
+    return {
+        where: [[str(region.path), region.section, list(region.lines), region.text] for region in regions]
+        for where, regions in INCLUDED.items()
+    }
+
+
+def merge_included(exported: dict[str, list[list[object]]]) -> None:
+    """Add a worker's pending includes (from `export_included`) to INCLUDED."""
+    for where, regions in exported.items():
+        INCLUDED[where] = tuple(
+            Region(Path(str(path)), section if isinstance(section, str) else None, tuple(lines), str(text))  # type: ignore[arg-type]
+            for path, section, lines, text in regions
+        )

@@ -1,0 +1,142 @@
+"""A run that is stopped leaves nothing running: Ctrl-C, SIGTERM (CI, `timeout`), its own time limit.
+
+Each case starts a real run of real tests that brings up the embedded PostgreSQL, Redis and
+Chromium, holds it in a test that hangs (`run_limits/hang_plugin.py`), stops it, and then looks
+for every process that run had below it: none may still be alive. The three runs go at once.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from guidekit.janitor import Process, alive, descendants
+from guidekit.run_limits import LIMIT_VARIABLE
+
+ROOT = Path(__file__).resolve().parents[1]
+# A test that starts PostgreSQL and Redis, then one that starts Chromium (the `browser` fixture) and hangs.
+SERVICES = "snippets/tests/api/test_rate_limit.py::test_concurrent_requests_let_exactly_the_limit_through"
+HANGS = "tests/browser/test_search.py::test_queries_name_pages_of_the_nav"
+SERVERS = {"postgres", "redis-server", "chromium"}
+TIME_LIMIT_SECONDS = 15  # the test before the hang takes about 2 s, 5 s on a loaded machine
+
+
+@dataclass
+class HeldRun:
+    """A run of pytest that hangs in its last test once its servers are up."""
+
+    process: subprocess.Popen[str]
+    ready: Path
+    started: set[Process]
+
+    def wait_until_hung(self) -> None:
+        """Return once the run hangs, with what it started by then."""
+        deadline = time.monotonic() + 90
+        while not self.ready.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                pytest.fail(f"the held run never reached {HANGS}:\n{self.process.communicate()[0]}")
+            time.sleep(0.1)
+        self.started = descendants(self.process.pid)
+
+    def programs(self) -> set[str]:
+        """The programs it started, by name (`/proc/PID/comm`)."""
+        return {name for pid, _ in self.started if (name := _program(pid))}
+
+    def end(self) -> tuple[int, str]:
+        """Wait for the run to end; its exit code and output."""
+        output = self.process.communicate(timeout=60)[0]
+        return self.process.returncode, output
+
+    def left_alive(self) -> list[str]:
+        """Its processes still alive 10 s after it ended (a janitor takes about 2 s)."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(process) for process in self.started):
+            time.sleep(0.1)
+        return [f"{pid} {_program(pid)}" for pid, start in self.started if alive((pid, start))]
+
+
+def _program(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def start_held_run(folder: Path, time_limit: int | None = None) -> HeldRun:
+    """Start a run of two real tests in a session of its own; the second one hangs."""
+    env = os.environ | {
+        "HANG_TEST": HANGS,
+        "HANG_FIXTURES": "browser",
+        "HANG_READY": str(folder / "ready"),
+        "CI": "true",
+    }
+    if time_limit:
+        env[LIMIT_VARIABLE] = str(time_limit)
+    command = [sys.executable, "-m", "pytest", "-p", "tests.run_limits.hang_plugin", "-n", "0", "--no-cov"]
+    command += ["-p", "no:cacheprovider", "-q", f"--basetemp={folder / 'run'}", SERVICES, HANGS]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    return HeldRun(process, folder / "ready", set())
+
+
+@pytest.fixture(scope="module")
+def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, HeldRun]]:
+    """Three runs at once, held in their hanging test: one for each way a run gets stopped."""
+    runs = {
+        "ctrl-c": start_held_run(tmp_path_factory.mktemp("ctrl-c")),
+        "sigterm": start_held_run(tmp_path_factory.mktemp("sigterm")),
+        "time-limit": start_held_run(tmp_path_factory.mktemp("time-limit"), TIME_LIMIT_SECONDS),
+    }
+    try:
+        for run in runs.values():
+            run.wait_until_hung()
+        yield runs
+    finally:
+        for run in runs.values():
+            if run.process.poll() is None:
+                os.killpg(run.process.pid, signal.SIGKILL)
+            run.process.communicate()
+
+
+def test_the_held_runs_started_every_kind_of_server(held_runs: dict[str, HeldRun]) -> None:
+    """Otherwise the tests below would prove nothing."""
+    for case, run in held_runs.items():
+        assert run.programs() >= SERVERS, f"{case}: the run started only {sorted(run.programs())}"
+
+
+def test_ctrl_c_leaves_nothing_running(held_runs: dict[str, HeldRun]) -> None:
+    """Ctrl-C in a terminal: SIGINT to the whole foreground process group."""
+    run = held_runs["ctrl-c"]
+    os.killpg(run.process.pid, signal.SIGINT)
+    code, output = run.end()
+    assert code != 0, output
+    assert not run.left_alive(), f"left running after Ctrl-C: {run.left_alive()}\n{output}"
+
+
+def test_sigterm_leaves_nothing_running(held_runs: dict[str, HeldRun]) -> None:
+    """CI's or `timeout`'s stop: SIGTERM to pytest alone, which ends it without any teardown."""
+    run = held_runs["sigterm"]
+    run.process.send_signal(signal.SIGTERM)
+    code, output = run.end()
+    assert code == -signal.SIGTERM, output
+    assert not run.left_alive(), f"left running after SIGTERM: {run.left_alive()}\n{output}"
+
+
+def test_the_time_limit_stops_a_hung_test_names_it_and_leaves_nothing_running(
+    held_runs: dict[str, HeldRun],
+) -> None:
+    """The hung test is named, every thread's stack is printed, and the run fails."""
+    run = held_runs["time-limit"]
+    code, output = run.end()
+    assert code == 1, output
+    assert f"{HANGS} ran longer than its limit of {TIME_LIMIT_SECONDS} s" in output, output
+    assert "hang_plugin.py" in output, f"no stack of the hung test:\n{output}"
+    assert not run.left_alive(), f"left running after the time limit: {run.left_alive()}\n{output}"
