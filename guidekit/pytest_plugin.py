@@ -6,15 +6,47 @@ Loaded by the root `conftest.py`, so every run has them: the whole suite, one pa
 """
 
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from guidekit import janitor
+from guidekit import janitor, page_mode
 from guidekit.run_limits import Watchdog, terminal_stream
 
 _watchdog_key = pytest.StashKey[Watchdog]()
+_page_key = pytest.StashKey[page_mode.PageSelection]()
 BROWSER_TESTS = "tests/browser/"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--page`: verify one page (see guidekit/page_mode.py)."""
+    parser.addoption(
+        "--page",
+        metavar="PAGE",
+        help="verify one page only: its fences, the service tests behind its includes, its browser check "
+        "and the site's links (e.g. docs/database/soft-delete.md)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads --numprocesses
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """With `--page`: one process, no coverage floor, only that page's tests."""
+    page = config.getoption("page")
+    if page:
+        config.stash[_page_key] = page_mode.select(page)
+        config.option.numprocesses = 0
+        config.option.no_cov = True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With `--page`, test files that cannot hold the page's tests are not even imported."""
+    selection = config.stash.get(_page_key, None)
+    if selection is None or collection_path.is_dir() or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return not selection.collects(collection_path)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,7 +74,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
 class SameParameterScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
     """pytest-xdist's load distribution, except that a module's tests with the same parameter id
     run in one worker: the four checks of one page (`test_pages.py::...[tutorial.md]`) share a
-    single visit of that page. Every other test is a unit of its own.
+    single visit of that page. A test class is one unit too; every other test is a unit of its own.
 
     (pytest-xdist's `--dist loadgroup` would do this with `xdist_group` marks, but with pytest 9
     its renaming of node ids has no effect, so the marks group nothing.)
@@ -55,18 +87,27 @@ class SameParameterScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdi
 
     def _split_scope(self, nodeid: str) -> str:
         module, _, test = nodeid.partition("::")
+        if "::" in test:  # a test class shares its class-scoped fixtures
+            return f"{module}::{test.split('::')[0]}"
         if test.endswith("]") and "[" in test:
             return f"{module}::[{test[test.index('[') + 1 : -1]}]"
         return nodeid
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests run last, in each process.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With `--page`, only that page's tests; and the browser tests run last, in each process.
 
     Playwright's sync API keeps its event loop marked as running in the thread that started it,
     so once a process has started the browser, no asyncio test can run there any more. Run
     after every other test, the browser is started only when no asyncio test is left to run.
     """
+    selection = config.stash.get(_page_key, None)
+    if selection is not None:
+        unwanted = [item for item in items if not selection.wants(item.nodeid)]
+        items[:] = [item for item in items if selection.wants(item.nodeid)]
+        config.hook.pytest_deselected(items=unwanted)
+        if not items:
+            raise pytest.UsageError(f"--page {config.getoption('page')}: nothing collected verifies this page")
     items.sort(key=lambda item: item.nodeid.startswith(BROWSER_TESTS))
 
 

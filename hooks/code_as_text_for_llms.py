@@ -1,11 +1,14 @@
 """MkDocs hook: mkdocs-llmstxt reads each page with its code as plain text, not as highlighting.
 
 mkdocs-llmstxt turns every page's HTML into Markdown with BeautifulSoup and markdownify, which
-takes most of a build's time, and nine tenths of the elements it parses are the token and
-line spans of highlighted code, of which the Markdown keeps only the text. So just before it
-runs, each highlighted `<code>` becomes its text (still escaped HTML), and right after it
-runs, `restore_highlighted_code.py` puts the highlighted page back for every other reader.
-The Markdown it writes is the same either way (tests/test_llms_input.py).
+took half of a build's time, and nine tenths of the elements it parses are the token and line
+spans of highlighted code, of which the Markdown keeps only the text. So just before it runs,
+each highlighted `<code>` becomes its text (still escaped HTML), and right after it runs,
+`restore_highlighted_code.py` puts the highlighted page back for every other reader. The
+Markdown it writes is the same either way (tests/test_llms_input.py).
+
+Material's search plugin parses the pages too, but after cross-references are resolved and
+while it also edits the page (it removes `data-search-*` attributes), so it is left alone.
 """
 
 from __future__ import annotations

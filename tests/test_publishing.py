@@ -23,7 +23,9 @@ def readme_commands() -> list[str]:
 
 
 def readme_command(start: str) -> str:
-    """The one README command that starts with `start`."""
+    """The README command `start` itself, or else the one README command that starts with it."""
+    if start in readme_commands():
+        return start
     found = [command for command in readme_commands() if command.startswith(start)]
     assert len(found) == 1, f"the README should give exactly one `{start} ...` command, it gives {found}"
     return found[0]

@@ -71,12 +71,9 @@ def _program(pid: int) -> str:
 
 def start_held_run(folder: Path, time_limit: int | None = None) -> HeldRun:
     """Start a run of two real tests in a session of its own; the second one hangs."""
-    env = os.environ | {
-        "HANG_TEST": HANGS,
-        "HANG_FIXTURES": "browser",
-        "HANG_READY": str(folder / "ready"),
-        "CI": "true",
-    }
+    # Embedded servers always, even where the outer run uses configured ones (or its fixtures set them).
+    env = {name: value for name, value in os.environ.items() if name not in {"TEST_DATABASE_URL", "REDIS_URL"}}
+    env |= {"HANG_TEST": HANGS, "HANG_FIXTURES": "browser", "HANG_READY": str(folder / "ready"), "CI": "true"}
     if time_limit:
         env[LIMIT_VARIABLE] = str(time_limit)
     command = [sys.executable, "-m", "pytest", "-p", "tests.run_limits.hang_plugin", "-n", "0", "--no-cov"]
@@ -87,7 +84,7 @@ def start_held_run(folder: Path, time_limit: int | None = None) -> HeldRun:
     return HeldRun(process, folder / "ready", set())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, HeldRun]]:
     """Three runs at once, held in their hanging test: one for each way a run gets stopped."""
     runs = {
@@ -106,37 +103,37 @@ def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, He
             run.process.communicate()
 
 
-def test_the_held_runs_started_every_kind_of_server(held_runs: dict[str, HeldRun]) -> None:
-    """Otherwise the tests below would prove nothing."""
-    for case, run in held_runs.items():
-        assert run.programs() >= SERVERS, f"{case}: the run started only {sorted(run.programs())}"
+class TestAStoppedRun:
+    """The three held runs, stopped three ways (one class, so one worker holds them)."""
 
+    def test_the_held_runs_started_every_kind_of_server(self, held_runs: dict[str, HeldRun]) -> None:
+        """Otherwise the tests below would prove nothing."""
+        for case, run in held_runs.items():
+            assert run.programs() >= SERVERS, f"{case}: the run started only {sorted(run.programs())}"
 
-def test_ctrl_c_leaves_nothing_running(held_runs: dict[str, HeldRun]) -> None:
-    """Ctrl-C in a terminal: SIGINT to the whole foreground process group."""
-    run = held_runs["ctrl-c"]
-    os.killpg(run.process.pid, signal.SIGINT)
-    code, output = run.end()
-    assert code != 0, output
-    assert not run.left_alive(), f"left running after Ctrl-C: {run.left_alive()}\n{output}"
+    def test_ctrl_c_leaves_nothing_running(self, held_runs: dict[str, HeldRun]) -> None:
+        """Ctrl-C in a terminal: SIGINT to the whole foreground process group."""
+        run = held_runs["ctrl-c"]
+        os.killpg(run.process.pid, signal.SIGINT)
+        code, output = run.end()
+        assert code != 0, output
+        assert not run.left_alive(), f"left running after Ctrl-C: {run.left_alive()}\n{output}"
 
+    def test_sigterm_leaves_nothing_running(self, held_runs: dict[str, HeldRun]) -> None:
+        """CI's or `timeout`'s stop: SIGTERM to pytest alone, which ends it without any teardown."""
+        run = held_runs["sigterm"]
+        run.process.send_signal(signal.SIGTERM)
+        code, output = run.end()
+        assert code == -signal.SIGTERM, output
+        assert not run.left_alive(), f"left running after SIGTERM: {run.left_alive()}\n{output}"
 
-def test_sigterm_leaves_nothing_running(held_runs: dict[str, HeldRun]) -> None:
-    """CI's or `timeout`'s stop: SIGTERM to pytest alone, which ends it without any teardown."""
-    run = held_runs["sigterm"]
-    run.process.send_signal(signal.SIGTERM)
-    code, output = run.end()
-    assert code == -signal.SIGTERM, output
-    assert not run.left_alive(), f"left running after SIGTERM: {run.left_alive()}\n{output}"
-
-
-def test_the_time_limit_stops_a_hung_test_names_it_and_leaves_nothing_running(
-    held_runs: dict[str, HeldRun],
-) -> None:
-    """The hung test is named, every thread's stack is printed, and the run fails."""
-    run = held_runs["time-limit"]
-    code, output = run.end()
-    assert code == 1, output
-    assert f"{HANGS} ran longer than its limit of {TIME_LIMIT_SECONDS} s" in output, output
-    assert "hang_plugin.py" in output, f"no stack of the hung test:\n{output}"
-    assert not run.left_alive(), f"left running after the time limit: {run.left_alive()}\n{output}"
+    def test_the_time_limit_stops_a_hung_test_names_it_and_leaves_nothing_running(
+        self, held_runs: dict[str, HeldRun]
+    ) -> None:
+        """The hung test is named, every thread's stack is printed, and the run fails."""
+        run = held_runs["time-limit"]
+        code, output = run.end()
+        assert code == 1, output
+        assert f"{HANGS} ran longer than its limit of {TIME_LIMIT_SECONDS} s" in output, output
+        assert "hang_plugin.py" in output, f"no stack of the hung test:\n{output}"
+        assert not run.left_alive(), f"left running after the time limit: {run.left_alive()}\n{output}"

