@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,30 +58,106 @@ def mkdocs_build(
     )
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
-    """The real site, built once per test process with `--strict` and served over HTTP on 127.0.0.1.
+def serve(site_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """Serve a folder on a free port of 127.0.0.1 from a process of its own; the server and its URL.
 
-    The server takes its port first so the site is built for its own address (`SITE_URL`), as
-    `mkdocs serve` does: the theme's instant navigation only follows links its sitemap lists, and
-    compares their ports. The server is a process of its own (`python -m http.server`): a
-    thread per request inside this process would put greenlet state on every short-lived thread
-    (coverage traces them), which is what made greenlet's clean-up spin forever once.
-    The file tests read the folder; the browser tests read the same build through the server.
+    A process of its own (`python -m http.server`), not a thread of this one: a thread per
+    request inside a test process puts greenlet state on every short-lived thread (coverage
+    traces them), which is what once made greenlet's clean-up spin forever.
     """
-    site_dir = tmp_path_factory.mktemp("site")
     server = subprocess.Popen(
         [sys.executable, "-u", "-m", "http.server", "0", "--bind", LOCAL_HOST, "--directory", str(site_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # one log line per request
         text=True,
     )
+    assert server.stdout is not None
+    announced = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port 40123 (http://...) ..."
+    port = re.search(r" port (\d+) ", announced)
+    if not port:
+        server.kill()
+        server.communicate()
+        pytest.fail(f"the site server did not say its port: {announced!r}")
+    return server, f"http://{LOCAL_HOST}:{port[1]}/"
+
+
+# One build for a whole pytest-xdist run: the controller starts it as the run begins, while the
+# workers start on the service tests, and serves it for the whole run; each worker waits for it.
+SHARED_SITE = "shared-site"
+_shared_site_key = pytest.StashKey[tuple[subprocess.Popen[str], subprocess.Popen[bytes]]]()
+
+
+def _runs_site_tests(config: pytest.Config) -> bool:
+    tests = ROOT / "tests"
+    for argument in config.args:
+        path = (config.invocation_params.dir / argument.split("::")[0]).resolve()
+        if path == tests or tests in path.parents or path in tests.parents:
+            return True
+    return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In pytest-xdist's controller, when the run has site tests: build the site in the background."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None) or not _runs_site_tests(config):
+        return
+    folder = config._tmp_path_factory.getbasetemp() / SHARED_SITE  # type: ignore[attr-defined]
+    (folder / "site").mkdir(parents=True)
+    server, url = serve(folder / "site")
+    (folder / "url").write_text(url)
+    env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": url}
+    # The shell writes the exit code once the build is over; the workers wait for that file.
+    script = '"$0" build --strict --site-dir "$1" > "$2" 2>&1; echo $? > "$3.tmp" && mv "$3.tmp" "$3"'
+    build = subprocess.Popen(
+        ["sh", "-c", script, MKDOCS, str(folder / "site"), str(folder / "log"), str(folder / "exit-code")],
+        cwd=ROOT,
+        env=env,
+    )
+    config.stash[_shared_site_key] = (server, build)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the shared build's server (and the build, if the run ended first)."""
+    if started := config.stash.get(_shared_site_key, None):
+        server, build = started
+        for process in (build, server):
+            process.terminate()
+            process.communicate(timeout=10)
+
+
+def _shared_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, int, str] | None:
+    """The controller's build, once it is done, in a pytest-xdist worker; None without one."""
+    folder = tmp_path_factory.getbasetemp().parent / SHARED_SITE
+    if not (folder / "url").is_file():
+        return None
+    deadline = time.monotonic() + 300
+    while not (folder / "exit-code").is_file():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the shared site build did not finish in 300 s:\n{(folder / 'log').read_text()}")
+        time.sleep(0.1)
+    code = int((folder / "exit-code").read_text())
+    return folder / "site", (folder / "url").read_text(), code, (folder / "log").read_text()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
+    """The real site, built once per run with `--strict` and served over HTTP on 127.0.0.1.
+
+    The server takes its port first so the site is built for its own address (`SITE_URL`), as
+    `mkdocs serve` does: the theme's instant navigation only follows links its sitemap lists, and
+    compares their ports. Under pytest-xdist the controller builds and serves it once for all
+    workers (see `pytest_sessionstart`); a run without workers builds it here.
+    The file tests read the folder; the browser tests read the same build through the server.
+    """
+    if shared := _shared_build(tmp_path_factory):
+        site_dir, url, code, log = shared
+        if code != 0:
+            pytest.fail(f"`mkdocs build --strict` failed; run `uv run mkdocs build` and fix:\n{log}")
+        yield BuiltSite(path=site_dir, log=log, url=url)
+        return
+    site_dir = tmp_path_factory.mktemp("site")
+    server, url = serve(site_dir)
     try:
-        assert server.stdout is not None
-        announced = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port 40123 (http://...) ..."
-        port = re.search(r" port (\d+) ", announced)
-        assert port, f"the site server did not say its port: {announced!r}"
-        url = f"http://{LOCAL_HOST}:{port[1]}/"
         completed = mkdocs_build(ROOT, site_dir, site_url=url)
         log = completed.stdout + completed.stderr
         if completed.returncode != 0:

@@ -2,7 +2,7 @@
 
 `hooks/code_as_text_for_llms.py` hands mkdocs-llmstxt each page with its highlighted code reduced
 to text, because parsing the highlighting is most of a build's time. The page here is the one
-with the most code, converted with the site's own Markdown extensions and settings.
+of the error patterns (a long one, mostly code), converted with the site's own Markdown extensions and settings.
 """
 
 from pathlib import Path
@@ -15,7 +15,7 @@ from hooks.code_as_text_for_llms import code_as_text
 from tests.browser.site import mkdocs_config
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "docs" / "devops" / "celery.md"
+PAGE = ROOT / "docs" / "patterns" / "errors.md"
 
 
 @pytest.fixture
@@ -38,6 +38,6 @@ def to_markdown(html: str) -> str:
 
 def test_code_as_text_leaves_no_markup_in_code_and_the_same_markdown(highlighted_page: str) -> None:
     light = code_as_text(highlighted_page)
-    assert highlighted_page.count("<span") > 1000, "the page should have highlighted code to reduce"
+    assert highlighted_page.count("<span") > 500, "the page should have highlighted code to reduce"
     assert light.count("<span") < highlighted_page.count("<span") / 10
     assert to_markdown(light) == to_markdown(highlighted_page)

@@ -60,9 +60,25 @@ def test_readme_build_is_strict() -> None:
     assert "--strict" in readme_command("uv run mkdocs build").split()
 
 
+def without_time_limit(line: str) -> str:
+    """A command line without its `timeout [options] DURATION` prefix."""
+    words = line.split()
+    if words[:1] != ["timeout"]:
+        return line
+    rest = [word for word in words[1:] if not word.startswith("-")]
+    return " ".join(rest[1:])
+
+
+def test_ci_runs_the_readme_test_command_under_a_time_limit() -> None:
+    """`.ci/run` runs the README's test command as it is, under a limit for the whole run."""
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    limited = [line for line in ci_lines if line.startswith("timeout ") and without_time_limit(line) == "uv run pytest"]
+    assert limited, "`.ci/run` should run `timeout ... uv run pytest`, so a hang cannot eat CI's time"
+
+
 def test_ci_runs_the_readme_test_command_with_chromium() -> None:
     """`.ci/run` and the workflow both install Chromium before the README's test command."""
-    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    ci_lines = [without_time_limit(line.strip()) for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert readme_command("uv run pytest") in ci_lines
     for lines in (ci_lines, run_lines(workflow()["jobs"]["build"])):
         install = next(i for i, line in enumerate(lines) if "apt-get install" in line and "chromium" in line)
