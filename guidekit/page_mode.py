@@ -8,8 +8,7 @@ It runs what stands behind that page and nothing else:
 - the browser checks of the page (`tests/browser/test_pages.py`) and the link crawl of the built
   site (`tests/browser/test_links.py`).
 
-One process (no pytest-xdist: a second worker would build the site a second time) and no
-coverage floor: a part of the suite cannot reach 100%, so the full run keeps that promise.
+No coverage floor: a part of the suite cannot reach 100%, so the full run keeps that promise.
 """
 
 import ast

@@ -29,14 +29,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads --numprocesses
+@pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """With `--page`: one process, no coverage floor, only that page's tests."""
+    """With `--page`: no coverage floor, only that page's tests."""
     page = config.getoption("page")
     if page:
         config.stash[_page_key] = page_mode.select(page)
-        config.option.numprocesses = 0
-        config.option.no_cov = True
+        # pytest-cov read its options before this hook; `--no-cov` is what it checks at session start.
+        coverage = config.pluginmanager.get_plugin("_cov")
+        for options in (config.option, getattr(coverage, "options", None)):
+            if options is not None:
+                options.no_cov = True
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -94,6 +97,7 @@ class SameParameterScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdi
         return nodeid
 
 
+@pytest.hookimpl(trylast=True)  # after any plugin that reorders (pytest-randomly shuffles)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With `--page`, only that page's tests; and the browser tests run last, in each process.
 

@@ -10,7 +10,8 @@ Two watchdogs guard each test (setup, call and teardown together):
 
 Ending the process (rather than failing the one test) is the only safe answer to a hang:
 nothing else can be trusted to return. Under pytest-xdist the controller then reports the
-crashed worker with the test it was running; the janitor stops the servers it had started.
+crashed worker with the test it was running and the run fails; the servers that worker had
+started are stopped by the janitor when the run ends.
 """
 
 import faulthandler

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from guidekit.run_limits import limit_seconds
+
 # The fence guard's run-wide hooks, here because pytest-xdist's controller loads this conftest
 # (a test path's) and not the guard's own (see tests/fence_guard/run_hooks.py).
 from tests.fence_guard.run_hooks import (  # noqa: F401
@@ -130,10 +132,11 @@ def _shared_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, 
     folder = tmp_path_factory.getbasetemp().parent / SHARED_SITE
     if not (folder / "url").is_file():
         return None
-    deadline = time.monotonic() + 300
+    patience = limit_seconds() - 10  # inside the test's own time limit, so the build log is shown
+    deadline = time.monotonic() + patience
     while not (folder / "exit-code").is_file():
         if time.monotonic() > deadline:
-            pytest.fail(f"the shared site build did not finish in 300 s:\n{(folder / 'log').read_text()}")
+            pytest.fail(f"the shared site build did not finish in {patience:g} s:\n{(folder / 'log').read_text()}")
         time.sleep(0.1)
     code = int((folder / "exit-code").read_text())
     return folder / "site", (folder / "url").read_text(), code, (folder / "log").read_text()

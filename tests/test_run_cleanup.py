@@ -35,16 +35,6 @@ class HeldRun:
     ready: Path
     started: set[Process]
 
-    def wait_until_hung(self) -> None:
-        """Return once the run hangs, with what it started by then."""
-        deadline = time.monotonic() + 90
-        while not self.ready.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                pytest.fail(f"the held run never reached {HANGS}:\n{self.process.communicate()[0]}")
-            time.sleep(0.1)
-        self.started = descendants(self.process.pid)
-
     def programs(self) -> set[str]:
         """The programs it started, by name (`/proc/PID/comm`)."""
         return {name for pid, _ in self.started if (name := _program(pid))}
@@ -84,6 +74,21 @@ def start_held_run(folder: Path, time_limit: int | None = None) -> HeldRun:
     return HeldRun(process, folder / "ready", set())
 
 
+def wait_until_all_hung(runs: list[HeldRun]) -> None:
+    """Return once every run hangs, noting what each had started the moment it did."""
+    deadline = time.monotonic() + 90
+    waiting = list(runs)
+    while waiting:
+        for run in list(waiting):
+            if run.ready.exists():
+                run.started = descendants(run.process.pid)
+                waiting.remove(run)
+            elif run.process.poll() is not None or time.monotonic() > deadline:
+                os.killpg(run.process.pid, signal.SIGKILL)
+                pytest.fail(f"the held run never reached {HANGS}:\n{run.process.communicate()[0]}")
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="class")
 def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, HeldRun]]:
     """Three runs at once, held in their hanging test: one for each way a run gets stopped."""
@@ -93,8 +98,7 @@ def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, He
         "time-limit": start_held_run(tmp_path_factory.mktemp("time-limit"), TIME_LIMIT_SECONDS),
     }
     try:
-        for run in runs.values():
-            run.wait_until_hung()
+        wait_until_all_hung(list(runs.values()))
         yield runs
     finally:
         for run in runs.values():

