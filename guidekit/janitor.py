@@ -4,8 +4,8 @@ A run can end without its teardown: SIGTERM from CI or `timeout`, a second Ctrl-
 limit's exit, SIGKILL. Whatever it started then lives on: an embedded PostgreSQL, a Redis, a
 Celery worker, Chromium. So the run makes itself a child subreaper (orphans of its children
 are re-parented to it, not to init: `pg_ctl` leaves the postmaster behind that way), and starts
-this janitor in a session of its own. The janitor keeps a snapshot of the run's descendants,
-taken every 0.2 s, and when the run is gone (its pipe closes) it stops the ones still alive:
+this janitor in a session of its own. The janitor notes the run's descendants every 0.2 s,
+and when the run is gone (its pipe closes) it stops every one it noted that is still alive:
 SIGTERM, then SIGKILL two seconds later. A process is matched by pid *and* start time, so a
 reused pid is never signalled. Linux only (`/proc`, `prctl`); elsewhere it does nothing.
 
@@ -97,8 +97,10 @@ def watch(run: int) -> None:
             break
         if _stat(run) is None:
             break
-        snapshot = {process for process in descendants(run) if process[0] != me}
-    stopped = stop(snapshot | {process for process in descendants(run) if process[0] != me})
+        # Added to, never replaced: a snapshot taken while the run dies misses the orphans it
+        # just left (the kernel re-parents them at once), and the earlier one still has them.
+        snapshot |= {process for process in descendants(run) if process[0] != me}
+    stopped = stop(snapshot)
     if stopped:
         names = sorted({_name(pid) for pid, _ in stopped})
         print(f"janitor: stopped {len(stopped)} process(es) the run left behind: {', '.join(names)}", file=sys.stderr)
