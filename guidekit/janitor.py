@@ -2,18 +2,18 @@
 
 A run can end without its teardown: SIGTERM from CI or `timeout`, a second Ctrl-C, the time
 limit's exit, SIGKILL. Whatever it started then lives on: an embedded PostgreSQL, a Redis, a
-Celery worker, Chromium. So the run makes itself a child subreaper (orphans of its children
-are re-parented to it, not to init: `pg_ctl` leaves the postmaster behind that way), and starts
-this janitor in a session of its own. The janitor notes the run's descendants every 0.2 s,
-and when the run is gone (its pipe closes) it stops every one it noted that is still alive:
-SIGTERM, then SIGKILL two seconds later. A process is matched by pid *and* start time, so a
-reused pid is never signalled. Linux only (`/proc`, `prctl`); elsewhere it does nothing.
+Celery worker, Chromium. So every run starts this janitor, in a session of its own. Every
+0.2 s the janitor notes the run's processes: its descendants, and any process whose command
+line names the run's temporary folder (pytest's basetemp), which is how it finds the
+PostgreSQL server that `pg_ctl` detaches from the run. When the run is gone (its pipe closes)
+it stops every noted process that is still alive: SIGTERM, then SIGKILL two seconds later. A
+process is matched by pid *and* start time, so a reused pid is never signalled. Linux only
+(`/proc`); elsewhere it does nothing.
 
-    python -m guidekit.janitor PID   # watches PID; reads nothing but the end of its stdin
+    python -m guidekit.janitor PID BASETEMP   # watches PID; reads nothing but the end of its stdin
 """
 
 import contextlib
-import ctypes
 import os
 import select
 import signal
@@ -24,7 +24,6 @@ from pathlib import Path
 PROC = Path("/proc")
 SNAPSHOT_SECONDS = 0.2
 GRACE_SECONDS = 2.0
-_PR_SET_CHILD_SUBREAPER = 36
 
 Process = tuple[int, int]  # pid and start time (clock ticks after boot)
 
@@ -32,12 +31,6 @@ Process = tuple[int, int]  # pid and start time (clock ticks after boot)
 def supported() -> bool:
     """Whether this system has what the janitor needs (Linux's /proc and prctl)."""
     return sys.platform == "linux" and PROC.is_dir()
-
-
-def become_subreaper() -> None:
-    """Orphaned descendants of this process become its children instead of init's."""
-    if supported():
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _stat(pid: int) -> tuple[int, int] | None:
@@ -53,10 +46,19 @@ def _stat(pid: int) -> tuple[int, int] | None:
 
 def descendants(root: int) -> set[Process]:
     """Every live process below `root`, with its start time."""
+    return run_processes(root, None)
+
+
+def run_processes(root: int, folder: str | None) -> set[Process]:
+    """Every live process below `root`, and every one whose command line names `folder`."""
     children: dict[int, list[Process]] = {}
+    named: set[Process] = set()
     for entry in PROC.iterdir():
         if entry.name.isdigit() and (stat := _stat(int(entry.name))):
-            children.setdefault(stat[0], []).append((int(entry.name), stat[1]))
+            process = (int(entry.name), stat[1])
+            children.setdefault(stat[0], []).append(process)
+            if folder and f"{folder.rstrip('/')}/" in _command_line(process[0]):  # not `pytest-2` in `pytest-25`
+                named.add(process)
     found: set[Process] = set()
     pending = [root]
     while pending:
@@ -64,7 +66,14 @@ def descendants(root: int) -> set[Process]:
             if child not in found:
                 found.add(child)
                 pending.append(child[0])
-    return found
+    return found | named
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def alive(process: Process) -> bool:
@@ -87,8 +96,8 @@ def stop(processes: set[Process]) -> set[Process]:
     return targets
 
 
-def watch(run: int) -> None:
-    """Snapshot the run's descendants until standard input closes (the run ended), then stop the rest."""
+def watch(run: int, folder: str) -> None:
+    """Note the run's processes until standard input closes (the run ended), then stop the rest."""
     me = os.getpid()
     snapshot: set[Process] = set()
     while True:
@@ -99,7 +108,7 @@ def watch(run: int) -> None:
             break
         # Added to, never replaced: a snapshot taken while the run dies misses the orphans it
         # just left (the kernel re-parents them at once), and the earlier one still has them.
-        snapshot |= {process for process in descendants(run) if process[0] != me}
+        snapshot |= {process for process in run_processes(run, folder) if process[0] != me}
     stopped = stop(snapshot)
     if stopped:
         names = sorted({_name(pid) for pid, _ in stopped})
@@ -113,19 +122,20 @@ def _name(pid: int) -> str:
         return str(pid)
 
 
-def start() -> int | None:
-    """Start a janitor for this process and return the pipe it watches (None where unsupported).
+def start(folder: Path) -> int | None:
+    """Start a janitor for this process and its temporary `folder`; return the pipe it watches.
+
+    None where the janitor is not supported.
 
     The pipe's write end stays open in this process, unused, until the process ends; it is not
     inherited by the processes the run starts, so only the run's own end closes it.
     """
     if not supported():
         return None
-    become_subreaper()
     read_end, write_end = os.pipe()
     os.posix_spawn(
         sys.executable,
-        [sys.executable, "-m", "guidekit.janitor", str(os.getpid())],
+        [sys.executable, "-m", "guidekit.janitor", str(os.getpid()), str(folder)],
         os.environ,
         file_actions=[(os.POSIX_SPAWN_DUP2, read_end, 0)],
         setsid=True,  # not reached by the Ctrl-C or kill aimed at the run's process group
@@ -136,4 +146,4 @@ def start() -> int | None:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch(int(sys.argv[1]))
+    watch(int(sys.argv[1]), sys.argv[2])

@@ -52,12 +52,12 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return not selection.collects(collection_path)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own tmp_path plugin is configured
 def pytest_configure(config: pytest.Config) -> None:
     """Start the janitor (once per run, in the controller) and the watchdog (in every process)."""
     if not hasattr(config, "workerinput"):  # the controller of an xdist run, or a run without xdist
-        janitor.start()  # its pipe closes when this process ends, however it ends
-    else:
-        janitor.become_subreaper()  # a worker's orphans stay below the run, where the janitor sees them
+        # Workers' folders are inside the controller's; its pipe closes when this process ends.
+        janitor.start(config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
     watchdog = Watchdog(stream=terminal_stream())
     config.stash[_watchdog_key] = watchdog
     config.add_cleanup(watchdog.close)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from guidekit.janitor import Process, alive, descendants
+from guidekit.janitor import Process, alive, run_processes
 from guidekit.run_limits import LIMIT_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def wait_until_all_hung(runs: list[HeldRun]) -> None:
     while waiting:
         for run in list(waiting):
             if run.ready.exists():
-                run.started = descendants(run.process.pid)
+                run.started = run_processes(run.process.pid, str(run.ready.parent / "run"))
                 waiting.remove(run)
             elif run.process.poll() is not None or time.monotonic() > deadline:
                 os.killpg(run.process.pid, signal.SIGKILL)
