@@ -28,6 +28,7 @@ from tests.fence_guard.run_hooks import (  # noqa: F401
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = str(Path(sys.executable).parent / "mkdocs")
 LOCAL_HOST = "127.0.0.1"
+TESTED_WITH = ROOT / ".cache" / "tested-with.json"  # written by the service's tests
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,21 @@ SHARED_SITE = "shared-site"
 _shared_site_key = pytest.StashKey[tuple[subprocess.Popen[str], subprocess.Popen[bytes]]]()
 
 
-def _runs_site_tests(config: pytest.Config) -> bool:
-    tests = ROOT / "tests"
+def _runs_tests_in(config: pytest.Config, folder: Path) -> bool:
     for argument in config.args:
         path = (config.invocation_params.dir / argument.split("::")[0]).resolve()
-        if path == tests or tests in path.parents or path in tests.parents:
+        if path == folder or folder in path.parents or path in folder.parents:
             return True
     return False
+
+
+def _runs_site_tests(config: pytest.Config) -> bool:
+    return _runs_tests_in(config, ROOT / "tests")
+
+
+def _runs_service_tests(config: pytest.Config) -> bool:
+    """Whether the run has the service's tests (not with `--page`, which may pick none)."""
+    return _runs_tests_in(config, ROOT / "snippets" / "tests") and not config.getoption("page", None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -108,13 +117,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     server, url = serve(folder / "site")
     (folder / "url").write_text(url)
     env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": url}
-    # The shell writes the exit code once the build is over; the workers wait for that file.
-    script = '"$0" build --strict --site-dir "$1" > "$2" 2>&1; echo $? > "$3.tmp" && mv "$3.tmp" "$3"'
-    build = subprocess.Popen(
-        ["sh", "-c", script, MKDOCS, str(folder / "site"), str(folder / "log"), str(folder / "exit-code")],
-        cwd=ROOT,
-        env=env,
+    # The stack page states the PostgreSQL version this run's tests record (.cache/tested-with.json),
+    # so when the run has database tests the build waits for that record (60 s at most) to be
+    # newer than the run. The shell writes the exit code once the build is over; workers wait for it.
+    (folder / "started").touch()
+    stamp = time.time() - 2  # `sh`'s `-nt` may compare whole seconds
+    os.utime(folder / "started", (stamp, stamp))
+    wait = 600 if _runs_service_tests(config) else 0
+    script = (
+        'i=0; while [ "$i" -lt "$6" ] && [ ! "$4" -nt "$5" ]; do sleep 0.1; i=$((i+1)); done; '
+        '"$0" build --strict --site-dir "$1" > "$2" 2>&1; echo $? > "$3.tmp" && mv "$3.tmp" "$3"'
     )
+    arguments = [str(folder / name) for name in ("site", "log", "exit-code")]
+    arguments += [str(TESTED_WITH), str(folder / "started"), str(wait)]
+    build = subprocess.Popen(["sh", "-c", script, MKDOCS, *arguments], cwd=ROOT, env=env)
     config.stash[_shared_site_key] = (server, build)
 
 
