@@ -63,6 +63,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(watchdog.close)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, object]:
+    """The session-scoped fixtures' teardown runs under the time limit too (after Ctrl-C as well)."""
+    watchdog = session.config.stash[_watchdog_key]
+    watchdog.arm("the teardown of session-scoped fixtures")
+    try:
+        return (yield)
+    finally:
+        watchdog.disarm()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """Each test, with its setup and teardown, runs under the time limit."""

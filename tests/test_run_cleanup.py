@@ -93,7 +93,8 @@ def wait_until_all_hung(runs: list[HeldRun]) -> None:
 def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, HeldRun]]:
     """Three runs at once, held in their hanging test: one for each way a run gets stopped."""
     runs = {
-        "ctrl-c": start_held_run(tmp_path_factory.mktemp("ctrl-c")),
+        # A teardown that hangs after Ctrl-C is stopped by the time limit too; 30 s keeps that in the test's wait.
+        "ctrl-c": start_held_run(tmp_path_factory.mktemp("ctrl-c"), 30),
         "sigterm": start_held_run(tmp_path_factory.mktemp("sigterm")),
         "time-limit": start_held_run(tmp_path_factory.mktemp("time-limit"), TIME_LIMIT_SECONDS),
     }
@@ -121,6 +122,7 @@ class TestAStoppedRun:
         os.killpg(run.process.pid, signal.SIGINT)
         code, output = run.end()
         assert code != 0, output
+        assert "KeyboardInterrupt" in output, f"the run did not end by Ctrl-C:\n{output}"
         assert not run.left_alive(), f"left running after Ctrl-C: {run.left_alive()}\n{output}"
 
     def test_sigterm_leaves_nothing_running(self, held_runs: dict[str, HeldRun]) -> None:
