@@ -10,8 +10,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,17 +27,15 @@ SERVERS = {"postgres", "redis-server", "chromium"}
 TIME_LIMIT_SECONDS = 12  # the test before the hang takes about 2 s, 5 s on a loaded machine
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity
 class HeldRun:
     """A run of pytest that hangs in its last test once its servers are up."""
 
     process: subprocess.Popen[str]
     ready: Path
     started: set[Process]
-
-    def programs(self) -> set[str]:
-        """The programs it started, by name (`/proc/PID/comm`)."""
-        return {name for pid, _ in self.started if (name := _program(pid))}
+    programs: set[str] = field(default_factory=set)
+    """The programs it had started when it hung, by name (`/proc/PID/comm`)."""
 
     def end(self) -> tuple[int, str]:
         """Wait for the run to end; its exit code and output."""
@@ -74,14 +72,17 @@ def start_held_run(folder: Path, time_limit: int | None = None) -> HeldRun:
     return HeldRun(process, folder / "ready", set())
 
 
-def wait_until_all_hung(runs: list[HeldRun]) -> None:
-    """Return once every run hangs, noting what each had started the moment it did."""
+def stop_each_once_hung(runs: dict[HeldRun, Callable[[HeldRun], None]]) -> None:
+    """As each run hangs, note what it had started and stop it its way at once (a loaded machine
+    may take a while to bring the others up, and the time limit must not stop a run first)."""
     deadline = time.monotonic() + 90
     waiting = list(runs)
     while waiting:
         for run in list(waiting):
             if run.ready.exists():
                 run.started = run_processes(run.process.pid, str(run.ready.parent / "run"))
+                run.programs = {name for pid, _ in run.started if (name := _program(pid))}
+                runs[run](run)
                 waiting.remove(run)
             elif run.process.poll() is not None or time.monotonic() > deadline:
                 os.killpg(run.process.pid, signal.SIGKILL)
@@ -98,8 +99,13 @@ def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, He
         "sigterm": start_held_run(tmp_path_factory.mktemp("sigterm")),
         "time-limit": start_held_run(tmp_path_factory.mktemp("time-limit"), TIME_LIMIT_SECONDS),
     }
+    stops: dict[HeldRun, Callable[[HeldRun], None]] = {
+        runs["ctrl-c"]: lambda run: os.killpg(run.process.pid, signal.SIGINT),  # a terminal's Ctrl-C: the group
+        runs["sigterm"]: lambda run: run.process.send_signal(signal.SIGTERM),  # CI's or `timeout`'s: pytest alone
+        runs["time-limit"]: lambda run: None,  # its own limit stops it
+    }
     try:
-        wait_until_all_hung(list(runs.values()))
+        stop_each_once_hung(stops)
         yield runs
     finally:
         for run in runs.values():
@@ -114,12 +120,11 @@ class TestAStoppedRun:
     def test_the_held_runs_started_every_kind_of_server(self, held_runs: dict[str, HeldRun]) -> None:
         """Otherwise the tests below would prove nothing."""
         for case, run in held_runs.items():
-            assert run.programs() >= SERVERS, f"{case}: the run started only {sorted(run.programs())}"
+            assert run.programs >= SERVERS, f"{case}: the run started only {sorted(run.programs)}"
 
     def test_ctrl_c_leaves_nothing_running(self, held_runs: dict[str, HeldRun]) -> None:
         """Ctrl-C in a terminal: SIGINT to the whole foreground process group."""
         run = held_runs["ctrl-c"]
-        os.killpg(run.process.pid, signal.SIGINT)
         code, output = run.end()
         assert code != 0, output
         assert "KeyboardInterrupt" in output, f"the run did not end by Ctrl-C:\n{output}"
@@ -128,7 +133,6 @@ class TestAStoppedRun:
     def test_sigterm_leaves_nothing_running(self, held_runs: dict[str, HeldRun]) -> None:
         """CI's or `timeout`'s stop: SIGTERM to pytest alone, which ends it without any teardown."""
         run = held_runs["sigterm"]
-        run.process.send_signal(signal.SIGTERM)
         code, output = run.end()
         assert code == -signal.SIGTERM, output
         assert not run.left_alive(), f"left running after SIGTERM: {run.left_alive()}\n{output}"
