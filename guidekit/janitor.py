@@ -44,11 +44,6 @@ def _stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[19])
 
 
-def descendants(root: int) -> set[Process]:
-    """Every live process below `root`, with its start time."""
-    return run_processes(root, None)
-
-
 def run_processes(root: int, folder: str | None) -> set[Process]:
     """Every live process below `root`, and every one whose command line names `folder`."""
     children: dict[int, list[Process]] = {}
