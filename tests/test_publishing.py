@@ -4,6 +4,7 @@ The commands are read from the README's code blocks, never typed here a second t
 """
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,29 @@ def test_readme_says_where_the_site_lives() -> None:
     site_url = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / "mkdocs.yml").read_text())
     assert site_url, "mkdocs.yml sets site_url from SITE_URL with the Pages address as the default"
     assert site_url.group(1) in (ROOT / "README.md").read_text()
+
+
+def lowest_python() -> str:
+    """The lowest Python the service declares (`requires-python = ">=X.Y"`), the one source."""
+    declared = tomllib.loads((ROOT / "snippets" / "pyproject.toml").read_text())["project"]["requires-python"]
+    found = re.fullmatch(r">=(\d+\.\d+)", declared)
+    assert found, f"snippets/pyproject.toml: requires-python should be `>=X.Y`, it is {declared!r}"
+    return found[1]
+
+
+def test_every_statement_of_the_python_version_matches_the_declared_one() -> None:
+    """The README, onboarding, the test run (`.python-version`), CI's container and the image agree."""
+    lowest = lowest_python()
+    stated = {
+        "README.md": re.search(r"Python (\d+\.\d+)\+", (ROOT / "README.md").read_text()),
+        "docs/onboarding.md": re.search(r"Python (\d+\.\d+) or newer", (ROOT / "docs/onboarding.md").read_text()),
+        ".python-version": re.fullmatch(r"(\d+\.\d+)\n?", (ROOT / ".python-version").read_text()),
+        "docs.yml container": re.fullmatch(r"python:(\d+\.\d+)-bookworm", workflow()["jobs"]["build"]["container"]),
+        "root pyproject.toml": re.fullmatch(
+            r">=(\d+\.\d+)", tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+        ),
+    }
+    versions = {where: found[1] if found else None for where, found in stated.items()}
+    assert all(version == lowest for version in versions.values()), (
+        f"snippets/pyproject.toml requires Python >={lowest}; state that same version everywhere: {versions}"
+    )

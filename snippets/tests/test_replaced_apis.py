@@ -19,11 +19,8 @@ from app.core.config import Settings
 
 
 def test_utcnow_is_naive_and_cannot_meet_an_aware_time() -> None:
-    if sys.version_info >= (3, 12):
-        with pytest.warns(DeprecationWarning, match="utcnow"):
-            naive = datetime.utcnow()  # noqa: DTZ003 (the mistake this test shows)
-    else:
-        naive = datetime.utcnow()  # noqa: DTZ003
+    with pytest.warns(DeprecationWarning, match="utcnow"):
+        naive = datetime.utcnow()  # noqa: DTZ003 (the mistake this test shows)
 
     assert naive.tzinfo is None
     with pytest.raises(TypeError, match="offset-naive and offset-aware"):

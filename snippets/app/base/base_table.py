@@ -5,7 +5,7 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
@@ -15,8 +15,6 @@ from sqlmodel import col
 
 from app.base.base_entity import BaseEntity
 from app.core.errors import ConflictError
-
-ModelT = TypeVar("ModelT", bound=BaseEntity)
 
 # --8<-- [start:page_limits]
 DEFAULT_PAGE_SIZE = 20
@@ -51,7 +49,7 @@ class Cursor:
 
 
 @dataclass(frozen=True)
-class Page(Generic[ModelT]):
+class Page[ModelT: BaseEntity]:
     """One page of rows and the cursor of the next page (`None` on the last one)."""
 
     items: list[ModelT]
@@ -62,7 +60,7 @@ class Page(Generic[ModelT]):
 
 
 # --8<-- [start:base_table]
-class BaseTable(Generic[ModelT]):
+class BaseTable[ModelT: BaseEntity]:
     """Data access for one table, on the caller's session.
 
     Methods `flush`, never `commit`: the service that calls them owns the transaction.

@@ -1,16 +1,13 @@
 """Cache-aside for Pydantic models in Redis."""
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-ItemT = TypeVar("ItemT", bound=BaseModel)
-
 
 # --8<-- [start:json_cache]
-class JsonCache(Generic[ItemT]):
+class JsonCache[ItemT: BaseModel]:
     """Read through Redis, fall back to a loader, store the result as JSON with a TTL.
 
     The database stays the source of truth: writers change it first and call `invalidate`

@@ -2,16 +2,12 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-ItemT = TypeVar("ItemT")
-ResultT = TypeVar("ResultT")
-
 
 # --8<-- [start:session_per_task]
-async def run_in_sessions(
+async def run_in_sessions[ItemT, ResultT](
     session_factory: async_sessionmaker[AsyncSession],
     work: Callable[[AsyncSession, ItemT], Awaitable[ResultT]],
     items: Iterable[ItemT],

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
 import httpx
 import pytest
@@ -41,7 +41,6 @@ from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
 
 SECRET = "s" * 43
-T = TypeVar("T")
 
 
 # --8<-- [start:webhook_receiver]
@@ -144,7 +143,7 @@ async def only_delivery(session: AsyncSession, *, settled: bool) -> WebhookDeliv
     return None
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], within: float) -> T:
+async def eventually[T](probe: Callable[[], Awaitable[T | None]], within: float) -> T:
     """Poll `probe` until it returns something, for at most `within` seconds."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
