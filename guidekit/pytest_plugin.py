@@ -115,6 +115,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Playwright's sync API keeps its event loop marked as running in the thread that started it,
     so once a process has started the browser, no asyncio test can run there any more. Run
     after every other test, the browser is started only when no asyncio test is left to run.
+    Among the browser tests the parametrized ones (one short unit per page) come last, so the
+    workers end together instead of one finishing a long search test alone.
     """
     selection = config.stash.get(_page_key, None)
     if selection is not None:
@@ -123,7 +125,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=unwanted)
         if not items:
             raise pytest.UsageError(f"--page {config.getoption('page')}: nothing collected verifies this page")
-    items.sort(key=lambda item: item.nodeid.startswith(BROWSER_TESTS))
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        browser = item.nodeid.startswith(BROWSER_TESTS)
+        return browser, browser and hasattr(item, "callspec")
+
+    items.sort(key=order)
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: absent with `-p no:xdist`
