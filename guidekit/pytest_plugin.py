@@ -8,6 +8,7 @@ Loaded by the root `conftest.py`, so every run has them: the whole suite, one pa
 from collections.abc import Generator
 from pathlib import Path
 
+import coverage
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
@@ -76,12 +77,23 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, obj
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    """Each test, with its setup and teardown, runs under the time limit."""
+    """Each test, with its setup and teardown, runs under the time limit; a browser test untraced.
+
+    Coverage measures the service (`app`) and its tests. A browser test drives Chromium against
+    the built site and runs none of the service's code in this process, yet the trace function
+    would still be called on every line of Playwright and of the link crawl's HTML parser,
+    which made them three times slower. So coverage pauses while a browser test runs.
+    """
     watchdog = item.config.stash[_watchdog_key]
     watchdog.arm(item.nodeid)
+    measuring = coverage.Coverage.current() if item.nodeid.startswith(BROWSER_TESTS) else None
+    if measuring is not None:
+        measuring.stop()
     try:
         return (yield)
     finally:
+        if measuring is not None:
+            measuring.start()
         watchdog.disarm()
 
 
@@ -100,12 +112,18 @@ class SameParameterScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdi
         super().__init__(config, log)
 
     def _split_scope(self, nodeid: str) -> str:
-        module, _, test = nodeid.partition("::")
-        if "::" in test:  # a test class shares its class-scoped fixtures
-            return f"{module}::{test.split('::')[0]}"
-        if test.endswith("]") and "[" in test:
-            return f"{module}::[{test[test.index('[') + 1 : -1]}]"
-        return nodeid
+        return scheduling_unit(nodeid)
+
+
+def scheduling_unit(nodeid: str) -> str:
+    """The unit a test is sent to a worker in: its module's tests with its parameter id, its
+    class, or itself."""
+    module, _, test = nodeid.partition("::")
+    if "::" in test:  # a test class shares its class-scoped fixtures
+        return f"{module}::{test.split('::')[0]}"
+    if test.endswith("]") and "[" in test:
+        return f"{module}::[{test[test.index('[') + 1 : -1]}]"
+    return nodeid
 
 
 @pytest.hookimpl(trylast=True)  # after any plugin that reorders (pytest-randomly shuffles)
@@ -125,6 +143,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=unwanted)
         if not items:
             raise pytest.UsageError(f"--page {config.getoption('page')}: nothing collected verifies this page")
+
     def order(item: pytest.Item) -> tuple[bool, bool]:
         browser = item.nodeid.startswith(BROWSER_TESTS)
         return browser, browser and hasattr(item, "callspec")

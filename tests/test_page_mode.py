@@ -19,9 +19,13 @@ def test_a_page_selects_its_fences_its_browser_check_the_links_and_the_tests_beh
     assert selection.wants("tests/browser/test_pages.py::test_page_fits_a_phone_screen[database/soft-delete.md]")
     assert not selection.wants("tests/browser/test_pages.py::test_page_fits_a_phone_screen[database/index.md]")
     assert selection.wants(LINK_CRAWL)
-    # Shown on the page: tests/db/test_message.py; importing what it shows (app/base/base_table.py).
-    assert "snippets/tests/db/test_message.py" in selection.service_modules
-    assert "snippets/tests/api/test_messaging.py" in selection.service_modules
+    # Shown on the page (tests/api/test_messaging.py:test_reuse_after_soft_delete), and using
+    # what it shows (the purge methods of app/base/base_table.py and the messaging service).
+    assert selection.wants("snippets/tests/api/test_messaging.py::test_soft_deleted_reference_can_be_reused")
+    assert selection.wants("snippets/tests/db/test_message.py::test_purge_removes_only_rows_deleted_before_the_cutoff")
+    assert not selection.wants("snippets/tests/api/test_messaging.py::test_create_returns_201_with_location")
+    # The Celery module imports the messaging service, but none of its tests calls what the page shows.
+    assert "snippets/tests/celery/test_deliver_webhook.py" not in selection.service_modules
     assert "snippets/tests/core/test_egress.py" not in selection.service_modules
     assert not selection.wants("tests/test_search.py::test_search_index_is_small")
 
