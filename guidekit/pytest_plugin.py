@@ -36,11 +36,15 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     page = config.getoption("page")
     if page:
         config.stash[_page_key] = page_mode.select(page)
-        # pytest-cov read its options before this hook; `--no-cov` is what it checks at session start.
-        coverage = config.pluginmanager.get_plugin("_cov")
-        for options in (config.option, getattr(coverage, "options", None)):
+        # pytest-cov read its options, and started measuring, before this hook: `--no-cov` is what
+        # it checks at session start (and what pytest-xdist hands the workers), and the
+        # measurement it started here is stopped, so this process runs untraced too.
+        coverage_plugin = config.pluginmanager.get_plugin("_cov")
+        for options in (config.option, getattr(coverage_plugin, "options", None)):
             if options is not None:
                 options.no_cov = True
+        if measuring := coverage.Coverage.current():
+            measuring.stop()
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from tests.browser.site import page_url_path
 from tests.conftest import BuiltSite
 
 # Any host works as a stand-in: links are resolved as a browser would, then looked up on disk.
@@ -50,17 +51,23 @@ def _target_file(site: Path, url_path: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def broken_links(site: Path, root_path: str = "/") -> list[str]:
-    """Every internal link or anchor on every page of the site that does not resolve.
+def broken_links(site: Path, root_path: str = "/", pages: list[Path] | None = None) -> list[str]:
+    """Every internal link or anchor on the site's pages (or on `pages`) that does not resolve.
 
     `root_path` is the path the site is served under (`site_url`'s): 404.html is served at any
-    depth, so MkDocs writes its links from there.
+    depth, so MkDocs writes its links from there. A page is parsed when a link first needs it.
     """
-    pages = {page: _parse(page) for page in sorted(site.rglob("*.html"))}
+    parsed_pages: dict[Path, _PageParser] = {}
+
+    def parsed(page: Path) -> _PageParser:
+        if page not in parsed_pages:
+            parsed_pages[page] = _parse(page)
+        return parsed_pages[page]
+
     broken: list[str] = []
-    for page, parsed in pages.items():
+    for page in sorted(site.rglob("*.html")) if pages is None else pages:
         page_url = urljoin(BASE, page.relative_to(site).as_posix())
-        for link in parsed.links:
+        for link in parsed(page).links:
             resolved = urlsplit(urljoin(page_url, link))
             if resolved.scheme in SKIPPED_SCHEMES or f"{resolved.scheme}://{resolved.netloc}/" != BASE:
                 continue  # not a page of this site
@@ -71,16 +78,27 @@ def broken_links(site: Path, root_path: str = "/") -> list[str]:
             target = _target_file(site, path)
             if target is None:
                 broken.append(f"{where} (no such file)")
-            elif resolved.fragment and target in pages and unquote(resolved.fragment) not in pages[target].anchors:
+            elif (
+                resolved.fragment
+                and target.suffix == ".html"
+                and unquote(resolved.fragment) not in parsed(target).anchors
+            ):
                 broken.append(f"{where} (no anchor #{resolved.fragment})")
     return broken
 
 
-def test_every_internal_link_and_anchor_resolves(built_site: BuiltSite) -> None:
-    """Crawl every built page and resolve each `href`/`src` to a file, and each `#fragment` to an id."""
+def test_every_internal_link_and_anchor_resolves(built_site: BuiltSite, request: pytest.FixtureRequest) -> None:
+    """Crawl every built page and resolve each `href`/`src` to a file, and each `#fragment` to an id.
+
+    With `--page`, the crawl starts from that page alone: its links, and the anchors they name.
+    """
     pages = list(built_site.path.rglob("*.html"))
     assert len(pages) > 1, "the crawl found no pages"
-    broken = broken_links(built_site.path, urlsplit(built_site.url).path)
+    if page := request.config.getoption("page"):
+        source = page.removeprefix("docs/")
+        pages = [built_site.path / page_url_path(source) / "index.html"]
+        assert pages[0].is_file(), f"--page {page}: the build has no {pages[0]}"
+    broken = broken_links(built_site.path, urlsplit(built_site.url).path, pages)
     assert not broken, "broken links:\n" + "\n".join(broken)
 
 
