@@ -66,6 +66,8 @@ def pytest_configure(config: pytest.Config) -> None:
     watchdog = Watchdog(stream=terminal_stream())
     config.stash[_watchdog_key] = watchdog
     config.add_cleanup(watchdog.close)
+    if config.getoption("numprocesses", None) and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(WorkerReportWait(watchdog), "worker-report-wait")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -81,24 +83,44 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, obj
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    """Each test, with its setup and teardown, runs under the time limit; a browser test untraced.
-
-    Coverage measures the service (`app`) and its tests. A browser test drives Chromium against
-    the built site and runs none of the service's code in this process, yet the trace function
-    would still be called on every line of Playwright and of the link crawl's HTML parser,
-    which made them three times slower. So coverage pauses while a browser test runs.
-    """
+    """Each test, with its setup and teardown, runs under the time limit."""
     watchdog = item.config.stash[_watchdog_key]
     watchdog.arm(item.nodeid)
-    measuring = coverage.Coverage.current() if item.nodeid.startswith(BROWSER_TESTS) else None
-    if measuring is not None:
-        measuring.stop()
     try:
         return (yield)
     finally:
-        if measuring is not None:
-            measuring.start()
         watchdog.disarm()
+
+
+class WorkerReportWait:
+    """In the controller of a pytest-xdist run: a limit on the wait for the workers' next report.
+
+    The controller only waits for its workers. One that hangs where no test's limit runs
+    (starting up, collecting) would keep it waiting for ever, so the controller gives up when
+    no report has come for half as long again as one test may take.
+    """
+
+    WAITING = "the pytest-xdist controller, waiting for any worker to report a test"
+
+    def __init__(self, watchdog: Watchdog) -> None:
+        self.watchdog = watchdog
+
+    def restart(self) -> None:
+        """Start the wait again."""
+        self.watchdog.arm(self.WAITING, limit=self.watchdog.limit * 1.5)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self) -> Generator[None, object, object]:
+        """The wait runs while the workers run the tests."""
+        self.restart()
+        try:
+            return (yield)
+        finally:
+            self.watchdog.disarm()
+
+    def pytest_runtest_logreport(self) -> None:
+        """A worker reported: the wait starts again."""
+        self.restart()
 
 
 class SameParameterScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped

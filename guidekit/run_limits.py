@@ -51,18 +51,20 @@ class Watchdog:
     def __init__(self, stream: TextIO, limit: float | None = None) -> None:
         self.stream = stream
         self.limit = limit_seconds() if limit is None else limit
+        self._armed_limit = self.limit
         self._changed = threading.Condition()
         self._test: str | None = None
         self._deadline = 0.0
         self._thread = threading.Thread(target=self._wait, name="test-time-limit", daemon=True)
         self._thread.start()
 
-    def arm(self, test: str) -> None:
-        """Start the clock for `test` (a node id)."""
+    def arm(self, test: str, limit: float | None = None) -> None:
+        """Start the clock for `test` (a node id), with the run's limit unless `limit` is given."""
+        self._armed_limit = self.limit if limit is None else limit
         with self._changed:
-            self._test, self._deadline = test, time.monotonic() + self.limit
+            self._test, self._deadline = test, time.monotonic() + self._armed_limit
             self._changed.notify()
-        faulthandler.dump_traceback_later(self.limit + C_WATCHDOG_GRACE_SECONDS, exit=True, file=self.stream)
+        faulthandler.dump_traceback_later(self._armed_limit + C_WATCHDOG_GRACE_SECONDS, exit=True, file=self.stream)
 
     def disarm(self) -> None:
         """Stop the clock: the test finished in time."""
@@ -88,7 +90,7 @@ class Watchdog:
 
     def _expire(self, test: str) -> None:
         self.stream.write(
-            f"\n{test} ran longer than its limit of {self.limit:g} s ({LIMIT_VARIABLE}); "
+            f"\n{test} ran longer than its limit of {self._armed_limit:g} s ({LIMIT_VARIABLE}); "
             "the stack of every thread follows, then this test process ends.\n"
         )
         self.stream.flush()

@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import coverage
 import pytest
 
 from guidekit.pytest_plugin import BROWSER_TESTS, scheduling_unit
@@ -55,9 +54,3 @@ def test_browser_tests_run_last_and_their_per_page_units_after_the_long_ones() -
 )
 def test_a_pages_checks_share_one_worker_and_a_class_is_one_unit(nodeid: str, unit: str) -> None:
     assert scheduling_unit(nodeid) == unit
-
-
-def test_a_test_outside_the_browser_tests_is_measured_when_coverage_is_on() -> None:
-    if coverage.Coverage.current() is None:
-        pytest.skip("coverage is off in this run (`--no-cov`, `--page`): nothing to measure")
-    assert sys.gettrace() is not None, "coverage is on, but this test runs untraced"

@@ -22,3 +22,11 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     Path(os.environ["HANG_READY"]).write_text(str(os.getpid()))
     while True:
         time.sleep(0.1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With `HANG_COLLECTING` set, a pytest-xdist worker hangs once it has collected, before any
+    test runs: no test's own limit covers it."""
+    if os.environ.get("HANG_COLLECTING") and hasattr(session.config, "workerinput"):
+        while True:
+            time.sleep(0.1)
