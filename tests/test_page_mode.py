@@ -36,9 +36,10 @@ def test_anything_but_a_page_of_docs_is_refused_naming_it(page: str) -> None:
         select(page)
 
 
-def test_the_command_with_a_page_that_is_not_there_is_a_usage_error() -> None:
+def test_the_command_with_a_page_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "--page", "docs/database/nowhere.md", "-p", "no:cacheprovider"]
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--page", "docs/database/nowhere.md", "-p", "no:cacheprovider"],
+        [*command, f"--basetemp={tmp_path / 'run'}"],
         cwd=ROOT,
         capture_output=True,
         text=True,

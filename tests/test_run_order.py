@@ -11,10 +11,22 @@ from guidekit.pytest_plugin import BROWSER_TESTS, scheduling_unit
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def collected(*paths: str) -> list[str]:
+def collected(basetemp: Path, *paths: str) -> list[str]:
     """The node ids a run of `paths` would run, in its order."""
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "--no-cov", "-p", "no:cacheprovider", *paths],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-n0",
+            "--no-cov",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={basetemp}",
+            *paths,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -24,8 +36,8 @@ def collected(*paths: str) -> list[str]:
     return [line for line in completed.stdout.splitlines() if "::" in line]
 
 
-def test_browser_tests_run_last_and_their_per_page_units_after_the_long_ones() -> None:
-    order = collected("tests/browser", "tests/test_publishing.py")
+def test_browser_tests_run_last_and_their_per_page_units_after_the_long_ones(tmp_path: Path) -> None:
+    order = collected(tmp_path / "run", "tests/browser", "tests/test_publishing.py")
     browser = [nodeid.startswith(BROWSER_TESTS) for nodeid in order]
     assert browser == sorted(browser), "a test outside tests/browser/ runs after a browser test"
     per_page = [nodeid.endswith("]") for nodeid in order if nodeid.startswith(BROWSER_TESTS)]
