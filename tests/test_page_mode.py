@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from guidekit.page_mode import LINK_CRAWL, select
+from guidekit.page_mode import DOCS, LINK_CRAWL, select
+from hooks.snippet_includes import include_targets, split_target
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,13 +20,12 @@ def test_a_page_selects_its_fences_its_browser_check_the_links_and_the_tests_beh
     assert selection.wants("tests/browser/test_pages.py::test_page_fits_a_phone_screen[database/soft-delete.md]")
     assert not selection.wants("tests/browser/test_pages.py::test_page_fits_a_phone_screen[database/index.md]")
     assert selection.wants(LINK_CRAWL)
-    # Shown on the page (tests/api/test_messaging.py:test_reuse_after_soft_delete), and using
-    # what it shows (the purge methods of app/base/base_table.py and the messaging service).
-    assert selection.wants("snippets/tests/api/test_messaging.py::test_soft_deleted_reference_can_be_reused")
-    assert selection.wants("snippets/tests/db/test_message.py::test_purge_removes_only_rows_deleted_before_the_cutoff")
-    assert not selection.wants("snippets/tests/api/test_messaging.py::test_create_returns_201_with_location")
-    # The Celery module imports the messaging service, but none of its tests calls what the page shows.
-    assert "snippets/tests/celery/test_deliver_webhook.py" not in selection.service_modules
+    # Shown on the page: tests/db/test_message.py; importing the package of what it shows
+    # (app/base/base_table.py, app/api/messaging/service.py).
+    assert "snippets/tests/db/test_message.py" in selection.service_modules
+    assert "snippets/tests/api/test_messaging.py" in selection.service_modules
+    # It runs the purge job through its Celery task, which no name on the page tells.
+    assert "snippets/tests/celery/test_deliver_webhook.py" in selection.service_modules
     assert "snippets/tests/core/test_egress.py" not in selection.service_modules
     assert not selection.wants("tests/test_search.py::test_search_index_is_small")
 
@@ -47,3 +47,18 @@ def test_the_command_with_a_page_that_is_not_there_is_a_usage_error(tmp_path: Pa
     )
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR, completed.stdout + completed.stderr
     assert "--page docs/database/nowhere.md: no such page in docs/" in completed.stderr
+
+
+def test_a_fixture_shown_from_a_conftest_selects_the_modules_that_use_it() -> None:
+    # devops/testing.md shows the service's conftest fixtures (`client`, `session`, ...).
+    selection = select("docs/devops/testing.md")
+    assert "snippets/tests/api/test_messaging.py" in selection.service_modules  # uses `client`
+
+
+def test_every_page_that_shows_service_code_runs_some_of_its_tests() -> None:
+    for page in sorted(DOCS.rglob("*.md")):
+        shown = [split_target(target)[0] for _, target in include_targets(page.read_text(encoding="utf-8"))]
+        shown_python = [file for file in shown if file.endswith(".py") and file.startswith(("app/", "tests/"))]
+        if shown_python:
+            selection = select(page.relative_to(DOCS).as_posix())
+            assert selection.service_modules, f"{page.relative_to(ROOT)} shows {shown_python}, yet --page runs no test"
