@@ -26,7 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--page",
         metavar="PAGE",
         help="verify one page only: its fences, the service tests behind its includes, its browser check "
-        "and the site's links (e.g. docs/database/soft-delete.md)",
+        "and its links (e.g. docs/database/soft-delete.md)",
     )
 
 
@@ -119,7 +119,15 @@ class WorkerReportWait:
             self.watchdog.disarm()
 
     def pytest_runtest_logreport(self) -> None:
-        """A worker reported: the wait starts again."""
+        """A worker reported a test: the wait starts again."""
+        self.restart()
+
+    def pytest_testnodeready(self) -> None:
+        """A worker started: its collection and first test get a whole wait."""
+        self.restart()
+
+    def pytest_xdist_node_collection_finished(self) -> None:
+        """A worker collected: its first test, with the session's fixtures, gets a whole wait."""
         self.restart()
 
 
@@ -159,8 +167,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Playwright's sync API keeps its event loop marked as running in the thread that started it,
     so once a process has started the browser, no asyncio test can run there any more. Run
     after every other test, the browser is started only when no asyncio test is left to run.
-    Among the browser tests the parametrized ones (one short unit per page) come last, so the
-    workers end together instead of one finishing a long search test alone.
+    Among the browser tests the parametrized ones (mostly one short unit per page) come last, so
+    the workers end together instead of one finishing a long search test alone.
     """
     selection = config.stash.get(_page_key, None)
     if selection is not None:
@@ -172,7 +180,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     def order(item: pytest.Item) -> tuple[bool, bool]:
         browser = item.nodeid.startswith(BROWSER_TESTS)
-        return browser, browser and hasattr(item, "callspec")
+        return browser, browser and item.nodeid.endswith("]")
 
     items.sort(key=order)
 

@@ -5,8 +5,8 @@ Two watchdogs guard each test (setup, call and teardown together):
 - at the limit, a Python timer thread writes which test overran, dumps every thread's stack
   and ends the process;
 - a little later, faulthandler's C watchdog does the same without needing the GIL, for the
-  case the first cannot run: a C extension spinning while it holds the GIL (greenlet's
-  thread-state cleanup once did, in this suite).
+  case the first cannot run: the interpreter spinning while it holds the GIL (CPython 3.11's
+  evaluation loop did, in greenlet's thread clean-up under coverage; see docs/devops/testing.md).
 
 Ending the process (rather than failing the one test) is the only safe answer to a hang:
 nothing else can be trusted to return. Under pytest-xdist the controller then reports the
@@ -44,8 +44,8 @@ def limit_seconds() -> float:
 class Watchdog:
     """Times one test at a time; `stream` is the terminal, outside pytest's capture.
 
-    One thread waits for every deadline of the run. A thread per test would end after every
-    test, and threads ending while coverage traces them are what let greenlet's clean-up spin.
+    One thread waits for every deadline of the run: a thread per test would end after every
+    test, and on CPython 3.11 threads ending under coverage could make the interpreter spin.
     """
 
     def __init__(self, stream: TextIO, limit: float | None = None) -> None:
@@ -60,11 +60,11 @@ class Watchdog:
 
     def arm(self, test: str, limit: float | None = None) -> None:
         """Start the clock for `test` (a node id), with the run's limit unless `limit` is given."""
-        self._armed_limit = self.limit if limit is None else limit
+        armed = self.limit if limit is None else limit
         with self._changed:
-            self._test, self._deadline = test, time.monotonic() + self._armed_limit
+            self._test, self._deadline, self._armed_limit = test, time.monotonic() + armed, armed
             self._changed.notify()
-        faulthandler.dump_traceback_later(self._armed_limit + C_WATCHDOG_GRACE_SECONDS, exit=True, file=self.stream)
+        faulthandler.dump_traceback_later(armed + C_WATCHDOG_GRACE_SECONDS, exit=True, file=self.stream)
 
     def disarm(self) -> None:
         """Stop the clock: the test finished in time."""

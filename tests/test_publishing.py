@@ -124,19 +124,35 @@ def lowest_python() -> str:
     return found[1]
 
 
+def dotted(ruff_target: str) -> str | None:
+    """Ruff's `py312` as `3.12`."""
+    found = re.fullmatch(r"py(\d)(\d+)", ruff_target)
+    return f"{found[1]}.{found[2]}" if found else None
+
+
+# How the prose states the lowest Python: "Python 3.12+" or "Python 3.12 or newer".
+_STATED_MINIMUM = re.compile(r"Python (\d+\.\d+)(?:\+| or newer)")
+
+
 def test_every_statement_of_the_python_version_matches_the_declared_one() -> None:
-    """The README, onboarding, the test run (`.python-version`), CI's container and the image agree."""
+    """The prose (README, docs), the test run (`.python-version`), the tools' targets, CI's
+    container and the service's image all name the Python the service declares."""
     lowest = lowest_python()
-    stated = {
-        "README.md": re.search(r"Python (\d+\.\d+)\+", (ROOT / "README.md").read_text()),
-        "docs/onboarding.md": re.search(r"Python (\d+\.\d+) or newer", (ROOT / "docs/onboarding.md").read_text()),
-        ".python-version": re.fullmatch(r"(\d+\.\d+)\n?", (ROOT / ".python-version").read_text()),
-        "docs.yml container": re.fullmatch(r"python:(\d+\.\d+)-bookworm", workflow()["jobs"]["build"]["container"]),
-        "root pyproject.toml": re.fullmatch(
-            r">=(\d+\.\d+)", tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
-        ),
+    root_config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    stated: dict[str, str | None] = {
+        ".python-version": (ROOT / ".python-version").read_text().strip(),
+        "pyproject.toml requires-python": root_config["project"]["requires-python"].removeprefix(">="),
+        "pyproject.toml [tool.mypy] python_version": root_config["tool"]["mypy"]["python_version"],
+        "pyproject.toml [tool.ruff] target-version": dotted(root_config["tool"]["ruff"]["target-version"]),
+        "docs.yml container": workflow()["jobs"]["build"]["container"].removeprefix("python:").split("-")[0],
     }
-    versions = {where: found[1] if found else None for where, found in stated.items()}
-    assert all(version == lowest for version in versions.values()), (
-        f"snippets/pyproject.toml requires Python >={lowest}; state that same version everywhere: {versions}"
-    )
+    for number, line in enumerate((ROOT / "snippets" / "Dockerfile").read_text().splitlines(), start=1):
+        if line.startswith("FROM python:"):
+            stated[f"snippets/Dockerfile:{number}"] = line.removeprefix("FROM python:").split("-")[0]
+    prose = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    for page in prose:
+        for found in _STATED_MINIMUM.finditer(page.read_text()):
+            stated[f"{page.relative_to(ROOT)} ({found[0]!r})"] = found[1]
+    assert any(where.startswith("README.md") for where in stated), "the README should state the Python it needs"
+    wrong = {where: version for where, version in stated.items() if version != lowest}
+    assert not wrong, f"snippets/pyproject.toml requires Python >={lowest}; these say otherwise: {wrong}"
