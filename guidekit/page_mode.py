@@ -3,11 +3,12 @@
 It runs what stands behind that page and nothing else:
 
 - the fence guard on the page's fences (`tests/fence_guard/test_guard.py`);
-- the service's test modules behind its includes: every test module the page shows; for a
-  fixture shown from a `conftest.py`, the test modules below that conftest that use it; and
-  every test module that imports the package of an `app` module the page shows (read from
-  the files, not imported). Whole modules: a test can reach shown code indirectly (over HTTP, through a
-  fixture, a Celery task), which no reading of names finds;
+- the service's test modules behind its includes (read from the files, not imported): every
+  test module the page shows; for a fixture shown from a `conftest.py`, the test modules below
+  it that use that fixture, directly or through another; for an `app` module, the test modules
+  importing its package (the module itself at the top: `app/main.py`) and the one mirroring it
+  (`app/api/messaging/` -> `tests/api/test_messaging.py`). Whole modules, because a test can
+  reach shown code indirectly (over HTTP, through a fixture, a Celery task);
 - the browser checks of the page (`tests/browser/test_pages.py`) and, in the link crawl
   (`tests/browser/test_links.py`), the page's own links and the anchors they name.
 
@@ -78,17 +79,24 @@ def select(page: str) -> PageSelection:
         if f"snippets/{file}" in tests:
             chosen.add(f"snippets/{file}")
         elif shown.name == "conftest.py":
-            fixtures = _defined_names(shown.read_text(encoding="utf-8"), section)
+            fixtures = _with_dependents(shown, _defined_names(shown.read_text(encoding="utf-8"), section))
             chosen.update(
                 test_path
                 for test_path, test in tests.items()
                 if shown.parent in test.parents and _used_names(test) & fixtures
             )
         elif file.startswith("app/"):
-            # The shown module's package: a test of `app.api.messaging` imports its models and
-            # reaches its routes (`points.py`) over HTTP, never importing them.
-            package = _module_of(file).rpartition(".")[0] if shown.name != "__init__.py" else _module_of(file)
+            module = _module_of(file)
+            package = module.rpartition(".")[0] if shown.name != "__init__.py" else module
+            if "." not in package:  # a module at the top (`app/main.py`): `app` would be every test
+                package = module
             chosen.update(test_path for test_path, test in tests.items() if _imports_from(test, package))
+            # The tests mirror the service's layout: `app/api/messaging/` is tested by
+            # `tests/api/test_messaging.py`, which reaches its routes over HTTP without importing them.
+            layer, _, rest = file.removeprefix("app/").partition("/")
+            mirror = f"snippets/tests/{layer}/test_{rest.split('/')[0].removesuffix('.py')}.py"
+            if rest and mirror in tests:
+                chosen.add(mirror)
     return PageSelection(source, frozenset(chosen))
 
 
@@ -104,6 +112,22 @@ def _defined_names(text: str, section: str | None) -> set[str]:
                 lines.append(line)
         text = "\n".join(lines)
     return set(_DEFINED.findall(text))
+
+
+def _with_dependents(conftest: Path, fixtures: set[str]) -> set[str]:
+    """The shown fixtures and every fixture of the same conftest that uses one, at any depth."""
+    tree = ast.parse(conftest.read_text(encoding="utf-8"))
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    found = set(fixtures)
+    while True:
+        more = {
+            function.name
+            for function in functions
+            if function.name not in found and {arg.arg for arg in function.args.args} & found
+        }
+        if not more:
+            return found
+        found |= more
 
 
 @functools.cache
@@ -130,14 +154,22 @@ def _imports_from(test: Path, package: str) -> bool:
     return any(name == package or name.startswith(f"{package}.") for name in _imported_app_modules(test))
 
 
+def _in_app(module: str | None) -> bool:
+    return module is not None and (module == "app" or module.startswith("app."))
+
+
 @functools.cache  # a page's includes ask about every test module, each of them
 def _imported_app_modules(test: Path) -> frozenset[str]:
     """The modules of `app` a test module imports (`from app.x import y` also counts `app.x.y`)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(test.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and (node.module == "app" or node.module.startswith("app."))
+        ):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("app"))
+            found.update(alias.name for alias in node.names if _in_app(alias.name))
     return frozenset(found)

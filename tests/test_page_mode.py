@@ -62,3 +62,13 @@ def test_every_page_that_shows_service_code_runs_some_of_its_tests() -> None:
         if shown_python:
             selection = select(page.relative_to(DOCS).as_posix())
             assert selection.service_modules, f"{page.relative_to(ROOT)} shows {shown_python}, yet --page runs no test"
+
+
+def test_a_shown_api_package_selects_its_mirrored_test_module() -> None:
+    # The request models of app/api/messaging/; tests/api/test_messaging.py posts them over HTTP.
+    assert "snippets/tests/api/test_messaging.py" in select("docs/patterns/request-response-models.md").service_modules
+
+
+def test_a_fixture_shown_from_a_conftest_selects_the_tests_using_it_through_other_fixtures() -> None:
+    # devops/testing.md shows `settings`; `client` depends on it, and test_auth.py asks for `client`.
+    assert "snippets/tests/api/test_auth.py" in select("docs/devops/testing.md").service_modules

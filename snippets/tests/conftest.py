@@ -319,8 +319,8 @@ async def committed_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
     """A real Celery worker consuming from the test Redis, in a thread of this process."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
-    # The worker waits on Redis up to `polling_interval` (1 s by default) before it notices the
-    # stop at the end of the test; a tenth of that ends each test 0.9 s sooner.
+    # The worker's BRPOP on Redis waits up to 1 s before it notices the stop at a test's end;
+    # kombu takes that wait from `polling_interval`, so 0.1 ends each test up to 0.9 s sooner.
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(celery_app.conf.broker_transport_options, "polling_interval", 0.1)
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
