@@ -13,7 +13,6 @@ conftests of the test paths, so `tests/conftest.py` carries them.
 """
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -53,7 +52,7 @@ def guard_database_url(database_url: URL) -> URL:
 
 
 @pytest.fixture(scope="session")
-def guard_service() -> Iterator[FastAPI]:
+def guard_service() -> FastAPI:
     """The service, for its OpenAPI document and models; never started, so no server is needed.
 
     It is configured with the documented local values of `.env.example`.
@@ -63,8 +62,11 @@ def guard_service() -> Iterator[FastAPI]:
         for name, value in parse_dotenv(example, ".env.example").items():
             patch.setenv(name, value)
         get_settings.cache_clear()
-        yield create_app()
-    get_settings.cache_clear()
+        service = create_app()
+        get_settings.cache_clear()
+    # The environment is the service tests' again before any other test runs: their settings
+    # (test secret, test servers) must not meet .env.example's, whichever order the tests run in.
+    return service
 
 
 def pytest_configure(config: pytest.Config) -> None:
