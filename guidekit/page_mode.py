@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.snippet_includes import SECTION_MARKER, include_targets, split_target
+from hooks.snippet_includes import LINE_RANGE, SECTION_MARKER, include_targets, split_target
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -66,13 +66,13 @@ def select(page: str) -> PageSelection:
     """The selection for a page given as `docs/x/y.md` or `x/y.md`; a clear error for anything else."""
     source = page.removeprefix("docs/")
     path = DOCS / source
-    if not source.endswith(".md") or not path.is_file():
+    if not source.endswith(".md") or not path.is_file() or DOCS not in path.resolve().parents:
         known = ", ".join(sorted(p.relative_to(ROOT).as_posix() for p in DOCS.rglob("*.md"))[:5])
         raise pytest.UsageError(f"--page {page}: no such page in docs/ (pages look like {known}, ...)")
     tests = {test.relative_to(ROOT).as_posix(): test for test in (SNIPPETS / "tests").rglob("test_*.py")}
     chosen: set[str] = set()
     for _, target in include_targets(path.read_text(encoding="utf-8")):
-        file, section = split_target(target)
+        file, section = split_target(LINE_RANGE.sub("", target))  # `x.py:10:20` shows part of x.py
         shown = SNIPPETS / file
         if not file.endswith(".py") or not shown.is_file():
             continue
