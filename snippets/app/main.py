@@ -14,7 +14,7 @@ from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.sentry import configure_sentry
-from app.core.tracing import configure_tracing, instrument_app, instrument_engine
+from app.core.tracing import configure_tracing, instrument_app, instrument_engine, instrument_redis
 from app.db.database import create_engine, create_session_factory
 from app.db.redis import create_redis
 
@@ -34,6 +34,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     engine = create_engine(settings)
     instrument_engine(engine, app.state.tracer_provider)
     redis = create_redis(settings)
+    instrument_redis(redis, app.state.tracer_provider)
     try:
         yield {"session_factory": create_session_factory(engine), "redis": redis}
     finally:

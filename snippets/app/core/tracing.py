@@ -82,8 +82,11 @@ def instrument_engine(engine: AsyncEngine, tracer_provider: TracerProvider | Non
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
 
 
-def instrument_redis(client: Redis, tracer_provider: TracerProvider) -> None:
-    """One span per Redis command on this client; values are replaced by `?`."""
+def instrument_redis(client: Redis, tracer_provider: TracerProvider | None) -> None:
+    """One span per Redis command on this client; values are replaced by `?`. Does nothing while
+    tracing is off."""
+    if tracer_provider is None:
+        return
     RedisInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
 
 

@@ -183,6 +183,15 @@ async def test_the_app_exports_its_traces_over_otlp(
     names = {span.name for batch in batches for scope in batch.scope_spans for span in scope.spans}
     assert "GET /api/v1/messages/{message_id}" in names
     assert "SELECT" in {name.split()[0] for name in names}  # the lifespan's engine is traced
+    systems = {
+        attribute.value.string_value
+        for batch in batches
+        for scope in batch.scope_spans
+        for span in scope.spans
+        for attribute in span.attributes
+        if attribute.key == "db.system"
+    }
+    assert "redis" in systems  # and its Redis client: the message read asked the cache first
     assert not any("livez" in name for name in names)  # probes are not traced
 
 
