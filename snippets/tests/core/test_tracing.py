@@ -195,6 +195,29 @@ async def test_the_app_exports_its_traces_over_otlp(
     assert not any("livez" in name for name in names)  # probes are not traced
 
 
+async def test_probes_leave_no_trace(otlp_settings: Settings, collector: Collector) -> None:
+    app = create_app()
+    tracer_provider = app.state.tracer_provider
+    assert tracer_provider is not None, "tracing should be on in this test"
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        ready = await client.get("/readyz")
+        live = await client.get("/livez")
+    tracer_provider.shutdown()
+
+    assert (ready.status_code, live.status_code) == (200, 200)
+    spans = [
+        span.name
+        for _, _, export in collector.exports
+        for batch in export.resource_spans
+        for scope in batch.scope_spans
+        for span in scope.spans
+    ]
+    assert spans == []  # not the request, nor its `SELECT 1` and `PING` (each would be a trace of its own)
+
+
 def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:
     assert settings.otel_exporter_otlp_endpoint is None
     assert configure_tracing(settings) is None

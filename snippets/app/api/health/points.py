@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
@@ -27,11 +28,13 @@ async def livez() -> dict[str, str]:
 @router.get("/readyz", response_model=None)
 async def readyz(request: Request, session: SessionDep, redis: RedisDep) -> dict[str, str] | JSONResponse:
     """Ready for traffic: PostgreSQL and Redis each answer within the timeout, else 503."""
-    checks = {"database": session.execute(text("SELECT 1")), "redis": redis.ping()}
+    # Probes are not traced (`PROBE_URLS`), and neither are their checks: outside a request's
+    # span, each `SELECT 1` and `PING` would be a trace of its own, from every pod, all day.
+    with suppress_instrumentation():
+        checks = {"database": session.execute(text("SELECT 1")), "redis": redis.ping()}
+        outcomes = await asyncio.gather(*map(within_timeout, checks.values()))
     failures = [
-        f"{name}: {type(error).__name__}"
-        for name, error in zip(checks, await asyncio.gather(*map(within_timeout, checks.values())), strict=True)
-        if error is not None
+        f"{name}: {type(error).__name__}" for name, error in zip(checks, outcomes, strict=True) if error is not None
     ]
     if failures:
         problem = Problem(
