@@ -195,27 +195,35 @@ async def test_the_app_exports_its_traces_over_otlp(
     assert not any("livez" in name for name in names)  # probes are not traced
 
 
-async def test_probes_leave_no_trace(otlp_settings: Settings, collector: Collector) -> None:
+async def test_probes_leave_no_trace(
+    otlp_settings: Settings, collector: Collector, make_token: Callable[..., str]
+) -> None:
     app = create_app()
     tracer_provider = app.state.tracer_provider
-    assert tracer_provider is not None, "tracing should be on in this test"
     async with (
         LifespanManager(app) as manager,
         AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
     ):
         ready = await client.get("/readyz")
         live = await client.get("/livez")
+        # A request that is traced, so an empty export cannot pass for a quiet probe.
+        missing = await client.get(
+            f"/api/v1/messages/{uuid.uuid4()}", headers={"Authorization": f"Bearer {make_token()}"}
+        )
     tracer_provider.shutdown()
 
-    assert (ready.status_code, live.status_code) == (200, 200)
+    assert (ready.status_code, live.status_code, missing.status_code) == (200, 200, 404)
     spans = [
-        span.name
+        span
         for _, _, export in collector.exports
         for batch in export.resource_spans
         for scope in batch.scope_spans
         for span in scope.spans
     ]
-    assert spans == []  # not the request, nor its `SELECT 1` and `PING` (each would be a trace of its own)
+    roots = [span.name for span in spans if not span.parent_span_id]
+    # Only the request is a trace: not the probes, nor their `SELECT 1`, `PING` or connection.
+    assert roots == ["GET /api/v1/messages/{message_id}"]
+    assert len(spans) > 1, "the request's SQL and Redis spans should be exported under it"
 
 
 def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:
