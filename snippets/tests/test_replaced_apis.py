@@ -14,6 +14,7 @@ import pytz
 from fastapi import FastAPI
 from httpx import AsyncClient
 from pydantic import BaseModel, PydanticDeprecatedSince20
+from starlette.applications import Starlette
 
 from app.core.config import Settings
 
@@ -42,6 +43,7 @@ def test_pydantic_v1_validator_is_deprecated() -> None:
 
 
 def test_on_event_is_deprecated() -> None:
+    assert not hasattr(Starlette, "on_event"), "Starlette 1.0 removed it; only FastAPI's own, deprecated, is left"
     app = FastAPI()
 
     with pytest.warns(DeprecationWarning, match="lifespan"):
@@ -87,6 +89,49 @@ def test_an_engine_shared_across_event_loops_breaks(settings: Settings) -> None:
     first, second = completed.stdout.splitlines()
     assert first == "1"  # the first loop works
     assert "attached to a different loop" in second  # the second gets the first loop's connection
+
+
+def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(settings: Settings) -> None:
+    """The same naive noon, bound to a `timestamptz` parameter, is a different instant in a
+    process on Berlin time than in one on UTC. Run in child processes, each with its own `TZ`."""
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from datetime import datetime
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def stored():
+            engine = create_async_engine(sys.argv[1])
+            async with engine.connect() as connection:
+                instant = await connection.scalar(
+                    text("SELECT CAST(:at AS timestamptz)"), {"at": datetime(2026, 1, 15, 12, 0)}
+                )
+            await engine.dispose()
+            return instant
+
+        print(asyncio.run(stored()).isoformat())
+        """
+    )
+    url = settings.sqlalchemy_database_url.render_as_string(hide_password=False)
+
+    def stored_in(zone: str) -> str:
+        environment = os.environ | {"TZ": zone}
+        command = [sys.executable, "-c", script, url]
+        completed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60, env=environment)
+        return completed.stdout.strip()
+
+    assert stored_in("UTC") == "2026-01-15T12:00:00+00:00"
+    assert stored_in("Europe/Berlin") == "2026-01-15T11:00:00+00:00"  # noon in Berlin, an hour earlier
+
+
+def test_get_event_loop_without_a_running_loop_is_deprecated() -> None:
+    """What `nest_asyncio` recipes call first: with warnings as errors, it fails outright."""
+    command = [sys.executable, "-W", "error::DeprecationWarning", "-c", "import asyncio; asyncio.get_event_loop()"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+    assert completed.returncode != 0
+    assert "DeprecationWarning: There is no current event loop" in completed.stderr
 
 
 def test_pytz_zone_as_tzinfo_gets_local_mean_time() -> None:
