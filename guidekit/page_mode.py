@@ -154,8 +154,8 @@ def _imports_from(test: Path, package: str) -> bool:
     return any(name == package or name.startswith(f"{package}.") for name in _imported_app_modules(test))
 
 
-def _in_app(module: str | None) -> bool:
-    return module is not None and (module == "app" or module.startswith("app."))
+def _in_app(module: str) -> bool:
+    return module == "app" or module.startswith("app.")
 
 
 @functools.cache  # a page's includes ask about every test module, each of them
@@ -163,11 +163,7 @@ def _imported_app_modules(test: Path) -> frozenset[str]:
     """The modules of `app` a test module imports (`from app.x import y` also counts `app.x.y`)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(test.read_text(encoding="utf-8"))):
-        if (
-            isinstance(node, ast.ImportFrom)
-            and node.module
-            and (node.module == "app" or node.module.startswith("app."))
-        ):
+        if isinstance(node, ast.ImportFrom) and node.module and _in_app(node.module):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
