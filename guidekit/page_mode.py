@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.snippet_includes import LINE_RANGE, SECTION_MARKER, include_targets, split_target
+from hooks.snippet_includes import SECTION_MARKER, include_targets, split_target
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -72,7 +72,7 @@ def select(page: str) -> PageSelection:
     tests = {test.relative_to(ROOT).as_posix(): test for test in (SNIPPETS / "tests").rglob("test_*.py")}
     chosen: set[str] = set()
     for _, target in include_targets(path.read_text(encoding="utf-8")):
-        file, section = split_target(LINE_RANGE.sub("", target))  # `x.py:10:20` shows part of x.py
+        file, section = split_target(target)  # line-number includes are refused by the fence guard
         shown = SNIPPETS / file
         if not file.endswith(".py") or not shown.is_file():
             continue

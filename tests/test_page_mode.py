@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from guidekit import page_mode
 from guidekit.page_mode import DOCS, LINK_CRAWL, select
 from hooks.snippet_includes import include_targets, split_target
 
@@ -73,11 +72,3 @@ def test_a_shown_api_package_selects_its_mirrored_test_module() -> None:
 def test_a_fixture_shown_from_a_conftest_selects_the_tests_using_it_through_other_fixtures() -> None:
     # devops/testing.md shows `settings`; `client` depends on it, and test_auth.py asks for `client`.
     assert "snippets/tests/api/test_auth.py" in select("docs/devops/testing.md").service_modules
-
-
-def test_an_include_of_some_lines_selects_the_test_module_it_shows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "page.md").write_text('```python\n--8<-- "tests/db/test_message.py:1:20"\n```\n')
-    monkeypatch.setattr(page_mode, "DOCS", tmp_path)
-    assert select("page.md").service_modules == {"snippets/tests/db/test_message.py"}
