@@ -13,24 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def collected(basetemp: Path, *paths: str) -> list[str]:
     """The node ids a run of `paths` would run, in its order."""
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "--no-cov", "-p", "no:cacheprovider"]
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--collect-only",
-            "-q",
-            "-n0",
-            "--no-cov",
-            "-p",
-            "no:cacheprovider",
-            f"--basetemp={basetemp}",
-            *paths,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        [*command, f"--basetemp={basetemp}", *paths], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return [line for line in completed.stdout.splitlines() if "::" in line]
