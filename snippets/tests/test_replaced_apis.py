@@ -59,8 +59,8 @@ def test_httpx_async_client_no_longer_takes_an_app() -> None:
 
 
 def test_an_engine_shared_across_event_loops_breaks(settings: Settings) -> None:
-    """Why a Celery task must not reuse one engine across `asyncio.run` calls (and why
-    `nest_asyncio` only hides this): the pooled asyncpg connection belongs to the first loop.
+    """Why a Celery task must not reuse one engine across `asyncio.run` calls, and what meets a
+    `nest_asyncio` set-up on its first other loop: the pooled asyncpg connection belongs to the first loop.
     Run in a child process, because the broken connection is left for the garbage collector."""
     script = textwrap.dedent(
         """
