@@ -49,7 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 def create_app() -> FastAPI:
     """Build a new application; tests call this for a fresh instance each time."""
     settings = get_settings()
-    configure_logging(settings)  # first: Sentry adds its own loguru sinks next
+    configure_logging(settings)
     configure_sentry(settings)
     app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
     add_problem_handlers(app)

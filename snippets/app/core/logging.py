@@ -5,6 +5,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC
 from typing import TYPE_CHECKING, TextIO
 
@@ -91,11 +92,19 @@ class InterceptHandler(logging.Handler):
 
 
 # --8<-- [start:configure_logging]
+LOGURU_DEFAULT_HANDLER_ID = 0
+"""The coloured text handler on stderr that loguru adds when it is imported."""
+
+_json_handler_ids: list[int] = []  # what the last call added: the next call replaces only that
+
+
 def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
-    """Set up logging for the process: call it first, before Sentry adds its own loguru sinks."""
-    logger.remove()  # drop loguru's default text handler, and any earlier configuration
-    logger.configure(patcher=redact_secrets)
-    logger.add(stream, level=settings.log_level, format=json_format)
+    """Set up logging for the process. Sinks added by others (Sentry's) stay, so order does not matter."""
+    for handler_id in (LOGURU_DEFAULT_HANDLER_ID, *_json_handler_ids):
+        with suppress(ValueError):  # already removed
+            logger.remove(handler_id)
+    logger.configure(patcher=redact_secrets)  # runs before every sink, Sentry's included
+    _json_handler_ids[:] = [logger.add(stream, level=settings.log_level, format=json_format)]
 
     # Every stdlib logger ends in the root logger, and the root logger in loguru.
     logging.basicConfig(handlers=[InterceptHandler()], level=settings.log_level, force=True)

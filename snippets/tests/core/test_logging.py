@@ -24,13 +24,11 @@ from app.core.logging import configure_logging
 
 
 @pytest.fixture
-def stream() -> Iterator[io.StringIO]:
-    """A buffer to log into; loguru's default handler is back afterwards."""
+def stream(settings: Settings) -> Iterator[io.StringIO]:
+    """A buffer to log into; afterwards the process logs to stderr again, as the app configures it."""
     buffer = io.StringIO()
     yield buffer
-    logger.remove()
-    logger.configure(patcher=None)
-    logger.add(sys.stderr)
+    configure_logging(settings, sys.stderr)
 
 
 def read_lines(stream: io.StringIO) -> list[dict[str, Any]]:

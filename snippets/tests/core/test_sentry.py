@@ -3,7 +3,6 @@
 import io
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from httpx import ASGITransport, AsyncClient
 from loguru import logger
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.loguru import LoguruIntegration
 from sentry_sdk.transport import Transport
 
 from app.celery_app import celery_app
@@ -52,13 +52,18 @@ def sentry_events(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterat
     sentry_sdk.get_global_scope().set_client(None)  # back to the no-op client for the other tests
 
 
+def capture_into(events: list[dict[str, Any]]) -> None:
+    """Make the active Sentry client keep its events in `events` instead of sending them."""
+    client = sentry_sdk.get_client()
+    transport = CapturingTransport(client.options)
+    transport.events = events
+    client.transport = transport
+
+
 def failing_app(sentry_events: list[dict[str, Any]]) -> FastAPI:
     """The real app (create_app initialises Sentry) with a route that fails, events captured in memory."""
     app = create_app()
-    client = sentry_sdk.get_client()
-    transport = CapturingTransport(client.options)
-    transport.events = sentry_events
-    client.transport = transport
+    capture_into(sentry_events)
 
     @app.post("/orders/{order_id}/pay")
     async def pay(order_id: int) -> None:
@@ -108,8 +113,36 @@ def test_stdlib_lines_keep_their_origin_with_sentry_on(sentry_events: list[dict[
         "partner.client",
         "test_stdlib_lines_keep_their_origin_with_sentry_on",
     )
-    logger.remove()
-    logger.add(sys.stderr)
+
+
+# --8<-- [start:test_logging_after_sentry]
+def test_an_error_line_reaches_sentry_when_logging_is_configured_after_it(
+    sentry_events: list[dict[str, Any]],
+) -> None:
+    configure_sentry(get_settings())  # a Celery worker's order: `celeryd_init`, then `setup_logging`
+    capture_into(sentry_events)
+    configure_logging(get_settings(), io.StringIO())
+
+    logger.error("webhook sweep failed")
+
+    assert [event["logentry"]["message"] for event in sentry_events] == ["webhook sweep failed"]
+
+
+# --8<-- [end:test_logging_after_sentry]
+
+
+def test_a_bare_remove_drops_sentrys_sinks(sentry_events: list[dict[str, Any]]) -> None:
+    configure_sentry(get_settings())
+    capture_into(sentry_events)
+    logger.error("before the remove")
+    logger.remove()  # what configure_logging did before: every sink goes, Sentry's too
+    try:
+        logger.error("after the remove")
+    finally:
+        LoguruIntegration.setup_once()  # Sentry adds its sinks once per process: back for the other tests
+        configure_logging(get_settings(), io.StringIO())
+
+    assert [event["logentry"]["message"] for event in sentry_events] == ["before the remove"]
 
 
 def test_without_a_dsn_sentry_stays_off(settings: Settings) -> None:
