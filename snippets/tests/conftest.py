@@ -226,7 +226,7 @@ def make_token(settings: Settings) -> Callable[..., str]:
         now = datetime.now(UTC)
         payload = {
             "sub": "user-1",
-            "scope": "messages:write",
+            "scope": "messages:write webhooks:write",
             "iss": settings.jwt_issuer,
             "aud": settings.jwt_audience,
             "iat": now,

@@ -1,17 +1,24 @@
 """Bearer-token authentication: every way a token can be wrong gets a 401 challenge; the right one gets in."""
 
+import importlib
+import importlib.util
+import pkgutil
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
+import app.api
 from app.api import auth
 from app.core.config import Settings
 from app.core.security import Principal, verify_access_token
 
 MESSAGES = "/api/v1/messages"
+WEBHOOKS = "/api/v1/webhooks"
 INVALID = 'Bearer error="invalid_token"'
 
 
@@ -151,6 +158,53 @@ async def test_token_is_verified_once_per_request(client: AsyncClient, monkeypat
 
 
 # --8<-- [end:test_valid_token]
+
+
+# --8<-- [start:test_scopes]
+async def test_changing_webhooks_needs_the_webhook_scope(
+    anonymous_client: AsyncClient, make_token: Callable[..., str]
+) -> None:
+    messages_only = {"Authorization": f"Bearer {make_token(scope='messages:write')}"}
+    subscription = {"target_url": "https://hooks.example.com/orders", "event": "message.created"}
+    some_id = uuid.uuid4()
+
+    answers = [
+        await anonymous_client.post(WEBHOOKS, headers=messages_only, json=subscription),
+        await anonymous_client.patch(f"{WEBHOOKS}/{some_id}", headers=messages_only, json={"is_active": False}),
+        await anonymous_client.delete(f"{WEBHOOKS}/{some_id}", headers=messages_only),
+    ]
+    listed = await anonymous_client.get(WEBHOOKS, headers=messages_only)
+
+    assert [answer.status_code for answer in answers] == [403, 403, 403]
+    assert {answer.headers["www-authenticate"] for answer in answers} == {
+        'Bearer error="insufficient_scope", scope="webhooks:write"'
+    }
+    assert listed.status_code == 200
+
+
+def domain_routes() -> list[APIRoute]:
+    """Every route of every domain: a domain is a package of `app/api/` with its `router` in `points.py`."""
+    routes: list[APIRoute] = []
+    for package in pkgutil.iter_modules(app.api.__path__):
+        if package.ispkg and importlib.util.find_spec(f"app.api.{package.name}.points"):
+            points = importlib.import_module(f"app.api.{package.name}.points")
+            routes += [route for route in points.router.routes if isinstance(route, APIRoute)]
+    return routes
+
+
+def test_every_route_that_changes_data_requires_a_scope() -> None:
+    changing = [route for route in domain_routes() if set(route.methods or ()) - {"GET", "HEAD"}]
+    unguarded = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in changing
+        if not any(isinstance(dependency.call, auth.RequireScope) for dependency in route.dependant.dependencies)
+    ]
+
+    assert len(changing) == 7  # it saw every one: four routes of messages, three of webhooks
+    assert unguarded == []
+
+
+# --8<-- [end:test_scopes]
 
 
 # --8<-- [start:test_public_routes]

@@ -3,12 +3,15 @@
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
+import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from app.core.config import Settings
 from app.db.database import get_session
 from app.db.redis import get_redis
 from app.main import create_app
@@ -50,6 +53,31 @@ async def test_readyz_is_503_when_the_database_refuses(app: FastAPI, client: Asy
 
 
 # --8<-- [end:test_readyz_unreachable]
+
+
+# --8<-- [start:test_readyz_refused_by_the_server]
+REFUSALS: dict[str, tuple[Callable[[URL], URL], str]] = {
+    "no such database": (lambda url: url.set(database="does_not_exist"), "InvalidCatalogNameError"),
+    "no such user": (lambda url: url.set(username="does_not_exist"), "InvalidAuthorizationSpecificationError"),
+}
+"""The server answers and says no. These stand for a wrong password, too many connections or a
+server still starting up: each is a `PostgresError` from asyncpg, not an `OSError`."""
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+async def test_readyz_is_503_when_the_server_refuses_the_session(
+    app: FastAPI, client: AsyncClient, settings: Settings, refusal: str
+) -> None:
+    refuse, error = REFUSALS[refusal]
+    use_database_at(app, refuse(settings.sqlalchemy_database_url).render_as_string(hide_password=False))
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == f"database: {error}"
+
+
+# --8<-- [end:test_readyz_refused_by_the_server]
 
 
 async def test_readyz_is_503_when_the_database_hangs(app: FastAPI, client: AsyncClient) -> None:

@@ -4,11 +4,13 @@ import asyncio
 from collections.abc import Awaitable
 from http import HTTPStatus
 
+from asyncpg import PostgresError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from redis.exceptions import RedisError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.api.problem_details import Problem, problem_response
 from app.core.config import get_settings
@@ -49,7 +51,10 @@ async def within_timeout(check: Awaitable[object]) -> Exception | None:
     try:
         async with asyncio.timeout(get_settings().readiness_timeout_seconds):
             await check
-    except (OSError, TimeoutError, RedisError) as error:
+    except (OSError, TimeoutError, RedisError, PostgresError, DBAPIError) as error:
+        # Unreachable, silent, or answering "no": asyncpg raises its `PostgresError` for a refusal
+        # while connecting (no such database or user, wrong password, too many connections, starting
+        # up); SQLAlchemy wraps what fails on a connection it already holds in `DBAPIError`.
         return error
     return None
 

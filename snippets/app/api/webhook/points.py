@@ -3,8 +3,9 @@
 
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
+from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
 from app.api.pagination import CursorQuery, LimitQuery
 from app.api.problem_details import PROBLEM_RESPONSES
 from app.api.webhook.models import WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
@@ -13,8 +14,11 @@ from app.base.base_table import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=PROBLEM_RESPONSES)
 
+CAN_SUBSCRIBE = Depends(RequireScope("webhooks:write"))
+"""A subscription receives every message's recipient and body: only this scope may change one."""
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CAN_SUBSCRIBE], responses=FORBIDDEN_RESPONSES)
 async def create_webhook(
     data: WebhookCreate, service: WebhookServiceDep, request: Request, response: Response
 ) -> WebhookCreated:
@@ -37,12 +41,17 @@ async def list_webhooks(
     return await service.list(limit, cursor)
 
 
-@router.patch("/{webhook_id}")
+@router.patch("/{webhook_id}", dependencies=[CAN_SUBSCRIBE], responses=FORBIDDEN_RESPONSES)
 async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, service: WebhookServiceDep) -> WebhookRead:
     return await service.update(webhook_id, data)
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[CAN_SUBSCRIBE],
+    responses=FORBIDDEN_RESPONSES,
+)
 async def delete_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> None:
     await service.delete(webhook_id)
 
