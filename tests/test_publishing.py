@@ -116,6 +116,25 @@ def test_readme_says_where_the_site_lives() -> None:
     assert site_url.group(1) in (ROOT / "README.md").read_text()
 
 
+def test_every_local_address_names_a_page_that_exists() -> None:
+    """`mkdocs serve` serves the guide under site_url's path, so its bare host and port is a 404."""
+    site_url = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / "mkdocs.yml").read_text())
+    assert site_url
+    site_path = "/" + site_url.group(1).split("/", 3)[3]
+    texts = {"README.md": (ROOT / "README.md").read_text()} | {
+        str(page.relative_to(ROOT)): page.read_text() for page in sorted((ROOT / "docs").rglob("*.md"))
+    }
+    addresses = {
+        (name, match.group(0))
+        for name, text in texts.items()
+        for match in re.finditer(r"http://(?:127\.0\.0\.1|localhost):8000(/[^\s>)`'\"]*)?", text)
+    }
+    bare = sorted((name, address) for name, address in addresses if address.split(":8000")[1] in ("", "/"))
+
+    assert ("README.md", f"http://127.0.0.1:8000{site_path}") in addresses
+    assert bare == [], f"the guide is at http://127.0.0.1:8000{site_path}; fix these: {bare}"
+
+
 def lowest_python() -> str:
     """The lowest Python the service declares (`requires-python = ">=X.Y"`), the one source."""
     declared = tomllib.loads((ROOT / "snippets" / "pyproject.toml").read_text())["project"]["requires-python"]
