@@ -93,13 +93,13 @@ class InterceptHandler(logging.Handler):
 
 # --8<-- [start:configure_logging]
 LOGURU_DEFAULT_HANDLER_ID = 0
-"""The coloured text handler on stderr that loguru adds when it is imported."""
+"""The text handler on stderr that loguru adds when it is imported (unless `LOGURU_AUTOINIT=0`)."""
 
 _json_handler_ids: list[int] = []  # what the last call added: the next call replaces only that
 
 
 def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
-    """Set up logging for the process. Sinks added by others (Sentry's) stay, so order does not matter."""
+    """Set up logging for the process, once at start; Sentry's sinks stay, in either order (not thread-safe)."""
     for handler_id in (LOGURU_DEFAULT_HANDLER_ID, *_json_handler_ids):
         with suppress(ValueError):  # already removed
             logger.remove(handler_id)

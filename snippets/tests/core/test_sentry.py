@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -124,6 +125,7 @@ def test_an_error_line_reaches_sentry_when_logging_is_configured_after_it(
     configure_logging(get_settings(), io.StringIO())
 
     logger.error("webhook sweep failed")
+    configure_logging(get_settings(), sys.stderr)  # back to what the app configures
 
     assert [event["logentry"]["message"] for event in sentry_events] == ["webhook sweep failed"]
 
@@ -140,7 +142,7 @@ def test_a_bare_remove_drops_sentrys_sinks(sentry_events: list[dict[str, Any]]) 
         logger.error("after the remove")
     finally:
         LoguruIntegration.setup_once()  # Sentry adds its sinks once per process: back for the other tests
-        configure_logging(get_settings(), io.StringIO())
+        configure_logging(get_settings(), sys.stderr)
 
     assert [event["logentry"]["message"] for event in sentry_events] == ["before the remove"]
 
