@@ -109,18 +109,21 @@ def test_workflow_deploys_to_pages_from_main_only() -> None:
     assert deploy["concurrency"]["cancel-in-progress"] is False, "a deployment is never cancelled half-way"
 
 
-def test_readme_says_where_the_site_lives() -> None:
-    """The README names the hosted address, the same one mkdocs.yml publishes under."""
+def default_site_url() -> str:
+    """The address mkdocs.yml publishes under when `SITE_URL` is not set."""
     site_url = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / "mkdocs.yml").read_text())
     assert site_url, "mkdocs.yml sets site_url from SITE_URL with the Pages address as the default"
-    assert site_url.group(1) in (ROOT / "README.md").read_text()
+    return site_url.group(1)
+
+
+def test_readme_says_where_the_site_lives() -> None:
+    """The README names the hosted address, the same one mkdocs.yml publishes under."""
+    assert default_site_url() in (ROOT / "README.md").read_text()
 
 
 def test_every_local_address_names_a_page_that_exists() -> None:
     """`mkdocs serve` serves the guide under site_url's path, so its bare host and port is a 404."""
-    site_url = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / "mkdocs.yml").read_text())
-    assert site_url
-    site_path = "/" + site_url.group(1).split("/", 3)[3]
+    site_path = "/" + default_site_url().split("/", 3)[3]
     texts = {"README.md": (ROOT / "README.md").read_text()} | {
         str(page.relative_to(ROOT)): page.read_text() for page in sorted((ROOT / "docs").rglob("*.md"))
     }
