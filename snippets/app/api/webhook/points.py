@@ -15,7 +15,7 @@ from app.base.base_table import DEFAULT_PAGE_SIZE
 router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=PROBLEM_RESPONSES)
 
 CAN_SUBSCRIBE = Depends(RequireScope("webhooks:write"))
-"""A subscription receives every message's recipient and body: only this scope may change one."""
+"""A subscription pushes data to another host long after the token that made it expired: a write."""
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CAN_SUBSCRIBE], responses=FORBIDDEN_RESPONSES)
