@@ -1,56 +1,60 @@
-"""A test a page names as the proof of a claim (`test_...` in backticks) is a test that exists."""
+"""A test a page names as the proof of a claim exists, links to its source, and passed in the run.
 
-import ast
-import re
-from functools import cache
-from pathlib import Path
+The build side is `hooks/proof_links.py`; the run side is `tests/fence_guard/run_hooks.py`.
+"""
 
-ROOT = Path(__file__).resolve().parents[1]
-_NAMED_TEST = re.compile(r"`(test_\w+)`")
+from types import SimpleNamespace
+from typing import cast
 
+import pytest
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
 
-@cache
-def defined_tests() -> frozenset[str]:
-    """Every test function in the service's tests and the site's tests."""
-    names: set[str] = set()
-    for module in [*(ROOT / "snippets" / "tests").rglob("test_*.py"), *(ROOT / "tests").rglob("test_*.py")]:
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
-                names.add(node.name)
-    return frozenset(names)
-
-
-def named_tests(page: str, text: str) -> list[tuple[str, str]]:
-    """Each test a page's text names, as (`page:line`, name)."""
-    return [
-        (f"{page}:{number}", name)
-        for number, line in enumerate(text.splitlines(), start=1)
-        for name in _NAMED_TEST.findall(line)
-    ]
-
-
-def unknown(named: list[tuple[str, str]]) -> list[str]:
-    """The named tests that do not exist, each with where it is named and the fix."""
-    return [
-        f"{where}: `{name}` is no test; name the test that proves the claim"
-        for where, name in named
-        if name not in defined_tests()
-    ]
+from hooks.proof_links import DOCS, PROOFS_PAGE, named_tests, on_page_markdown, pages_naming_tests, unknown
+from tests.conftest import BuiltSite
+from tests.fence_guard.proofs import unproven
 
 
 def test_every_test_a_page_names_exists() -> None:
     named = [
         pair
-        for page in sorted((ROOT / "docs").rglob("*.md"))
-        for pair in named_tests(page.relative_to(ROOT / "docs").as_posix(), page.read_text(encoding="utf-8"))
+        for page in sorted(DOCS.rglob("*.md"))
+        for pair in named_tests(page.relative_to(DOCS).as_posix(), page.read_text(encoding="utf-8"))
     ]
     assert ("devops/docker.md", "test_poetry_2_rejects_no_dev") in {(w.split(":")[0], n) for w, n in named}
     problems = unknown(named)
     assert not problems, "\n".join(problems)
 
 
-def test_a_name_that_is_no_test_is_reported_with_its_page_and_line() -> None:
+def test_a_name_that_is_no_test_stops_the_build_with_its_page_and_line() -> None:
     text = "Proven by `test_poetry_2_rejects_no_dev`.\nAnd by `test_that_nobody_wrote`.\n"
-    assert unknown(named_tests("x.md", text)) == [
-        "x.md:2: `test_that_nobody_wrote` is no test; name the test that proves the claim"
+    page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md")))
+    with pytest.raises(PluginError, match=r"docs/x\.md:2: `test_that_nobody_wrote` is no test"):
+        on_page_markdown(text, page, cast(MkDocsConfig, None), cast(Files, None))
+
+
+def test_a_named_test_links_to_its_source_on_the_proofs_page(built_site: BuiltSite) -> None:
+    html = built_site.page("devops/docker/")
+    link = '<a class="proof-link" href="../../reference/proofs/#test_poetry_2_rejects_no_dev"'
+    assert link in html
+    proofs = built_site.page(PROOFS_PAGE.removesuffix(".md") + "/")
+    # Every named test has its entry, with its source, once.
+    for name in pages_naming_tests():
+        assert proofs.count(f'id="{name}"') == 1, name
+    # The source itself, as the page's Markdown copy (llms.txt's) has it: the HTML splits it into tokens.
+    assert "def test_poetry_2_rejects_no_dev(" in (built_site.path / "reference/proofs/index.md").read_text()
+
+
+def test_a_named_test_that_failed_or_was_skipped_fails_the_run() -> None:
+    naming = {"test_a": ["x.md"], "test_b": ["y.md", "z.md"], "test_c": ["x.md"], "test_d": ["x.md"]}
+    outcomes = {"test_a": {"passed"}, "test_b": {"passed", "failed"}, "test_c": {"skipped"}}
+    assert unproven(naming, outcomes, whole_run=False) == [
+        "`test_b` is named as a proof on y.md, z.md but failed in this run",
+        "`test_c` is named as a proof on x.md but was skipped in this run",
     ]
+    # In the whole run every named test must have run: one that did not is no proof.
+    assert unproven(naming, outcomes, whole_run=True)[-1] == (
+        "`test_d` is named as a proof on x.md but did not run; is it collected (a test_*.py module)?"
+    )

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fence_guard import final_checks
+from hooks.proof_links import DOCS as PAGES
+from hooks.proof_links import named_tests, pages_naming_tests
+from tests.fence_guard import final_checks, proofs
 from tests.fence_guard.fences import all_fences
 from tests.fence_guard.ledger import LEDGER, export_included, merge_included
 
@@ -67,6 +69,7 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     checked = set(LEDGER.entries)
     problems = final_checks.check_included_lines_ran(final_checks.run_data(ROOT, started), SNIPPETS, whole_run)
     problems += final_checks.check_share(all_fences_checked=checked >= {fence.where for fence in all_fences(DOCS)})
+    problems += _check_proofs(session.config)
     LEDGER.seconds["final checks"] = time.perf_counter() - final_started
     if problems:
         LEDGER.notes.extend(f"FAILED: {problem}" for problem in problems)
@@ -74,8 +77,32 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     return result
 
 
+def _runs_every_test(config: pytest.Config) -> bool:
+    """A plain `uv run pytest`: every test path, nothing selected by keyword, marker or page."""
+    return (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.option.keyword
+        and not config.option.markexpr
+        and not config.getoption("page", None)
+        and not config.getoption("deselect", None)
+    )
+
+
+def _check_proofs(config: pytest.Config) -> list[str]:
+    """Every test a page names as a proof passed in this run; the count goes into the summary."""
+    naming = pages_naming_tests()
+    claims = sum(len(named_tests("", path.read_text(encoding="utf-8"))) for path in PAGES.rglob("*.md"))
+    problems = proofs.unproven(naming, proofs.OUTCOMES, whole_run=_runs_every_test(config))
+    passed = sum(proofs.OUTCOMES.get(name) == {"passed"} for name in naming)
+    LEDGER.notes.append(
+        f"proofs: {claims} claims on the pages name {len(naming)} tests; {passed} of them ran and passed in this run"
+    )
+    return problems
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Add up the time the guard's own tests take (setup, call and teardown)."""
+    """Note each test's outcome for the proofs; add up the time the guard's own tests take."""
+    proofs.record(report)
     if report.nodeid.startswith("tests/fence_guard/"):
         part = "self-tests" if "test_bites" in report.nodeid else "fence checks"
         LEDGER.seconds[part] = LEDGER.seconds.get(part, 0.0) + report.duration

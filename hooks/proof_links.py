@@ -1,0 +1,151 @@
+"""MkDocs hook: a test that a page names as the proof of a claim links to that test's source.
+
+A page names its proof in backticks, `` `test_a_killed_worker_loses_no_task` ``. This hook
+- fails the build when a named test does not exist, with the page, the line and the fix;
+- turns each such name into a link to its entry on the Proofs page (`reference/proofs.md`);
+- fills that page: for each named test, the pages that name it and the test's source.
+
+The test run checks the other half: every named test ran and passed
+(`tests/fence_guard/run_hooks.py`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+TEST_FOLDERS = (ROOT / "snippets" / "tests", ROOT / "tests")
+PROOFS_PAGE = "reference/proofs.md"
+NAMED_TEST = re.compile(r"`(test_\w+)`")
+# Inline code in the rendered HTML; one already inside a link is left alone.
+_INLINE_NAME = re.compile(r"(<a\b[^>]*>)?<code>(test_\w+)</code>")
+
+
+@dataclass(frozen=True)
+class TestSource:
+    """Where a test function is defined, and its source with decorators."""
+
+    name: str
+    path: str  # relative to the repository root
+    line: int
+    source: str
+
+
+@cache
+def defined_tests() -> dict[str, tuple[TestSource, ...]]:
+    """Every test function of the service's tests and the site's tests, by name.
+
+    A name may be defined in more than one module (each domain tests its own 404s); a page
+    naming it is then proven by all of them.
+    """
+    found: dict[str, list[TestSource]] = {}
+    for folder in TEST_FOLDERS:
+        for module in sorted(folder.rglob("test_*.py")):
+            text = module.read_text(encoding="utf-8")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
+                    first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+                    source = "\n".join(text.splitlines()[first - 1 : node.end_lineno])
+                    where = module.relative_to(ROOT).as_posix()
+                    found.setdefault(node.name, []).append(TestSource(node.name, where, node.lineno, source))
+    return {name: tuple(sources) for name, sources in found.items()}
+
+
+def named_tests(page: str, text: str) -> list[tuple[str, str]]:
+    """Each test a page's text names, as (`page:line`, name)."""
+    return [
+        (f"{page}:{number}", name)
+        for number, line in enumerate(text.splitlines(), start=1)
+        for name in NAMED_TEST.findall(line)
+    ]
+
+
+def unknown(named: list[tuple[str, str]]) -> list[str]:
+    """The named tests that do not exist, each with where it is named and the fix."""
+    return [
+        f"{where}: `{name}` is no test; name the test that proves the claim (a function in snippets/tests or tests)"
+        for where, name in named
+        if name not in defined_tests()
+    ]
+
+
+def pages_naming_tests() -> dict[str, list[str]]:
+    """Each named test, with the pages (`database/soft-delete.md`) that name it, read from `docs/`."""
+    naming: dict[str, list[str]] = {}
+    for path in sorted(DOCS.rglob("*.md")):
+        page = path.relative_to(DOCS).as_posix()
+        for _, name in named_tests(page, path.read_text(encoding="utf-8")):
+            if page not in naming.setdefault(name, []):
+                naming[name].append(page)
+    return naming
+
+
+def page_title(page: str) -> str:
+    """A page's title: its first `# ` heading."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), page)
+
+
+def proofs_markdown() -> str:
+    """The generated part of the Proofs page: one entry per named test, by test module."""
+    naming = pages_naming_tests()
+    entries = sorted(
+        (source for name in naming if name in defined_tests() for source in defined_tests()[name]),
+        key=lambda source: (source.path, source.line),
+    )
+    written: set[str] = set()
+    parts: list[str] = []
+    module = ""
+    for source in entries:
+        if source.path != module:
+            module = source.path
+            parts.append(f"## `{module}`\n")
+        anchor = f" {{ #{source.name} }}" if source.name not in written else ""
+        written.add(source.name)
+        named_on = ", ".join(f"[{page_title(page)}](../{page})" for page in naming[source.name])
+        body = "\n".join(f"    {line}" if line else "" for line in source.source.splitlines())
+        parts.append(
+            f"### `{source.name}`{anchor}\n\n"
+            f"Named on {named_on}.\n\n"
+            f'??? quote "`{source.path}`, line {source.line}"\n\n'
+            f"    ```python\n{body}\n    ```\n"
+        )
+    return "\n".join(parts)
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Fail on a named test that does not exist; on the Proofs page, add every named test."""
+    problems = unknown(named_tests(f"docs/{page.file.src_uri}", markdown))
+    if problems:
+        raise PluginError("\n".join(problems))
+    if page.file.src_uri == PROOFS_PAGE:
+        return markdown.rstrip("\n") + "\n\n" + proofs_markdown()
+    return markdown
+
+
+@event_priority(20)  # before mkdocs-llmstxt and search read the page: they get the link too
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Link each named test to its entry on the Proofs page."""
+    if page.file.src_uri == PROOFS_PAGE:
+        return html
+    proofs_url = get_relative_url(PROOFS_PAGE.removesuffix(".md") + "/", page.url or ".")
+
+    def link(match: re.Match[str]) -> str:
+        if match[1] or match[2] not in defined_tests():
+            return match[0]
+        title = "The test that proves this: open its source"
+        return f'<a class="proof-link" href="{proofs_url}#{match[2]}" title="{title}"><code>{match[2]}</code></a>'
+
+    return _INLINE_NAME.sub(link, html)
