@@ -1,9 +1,11 @@
 """The Kubernetes manifest agrees with the service: probe paths exist, shutdown timings fit together."""
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 import yaml
 from uvicorn.main import main as uvicorn_command
 
@@ -39,3 +41,40 @@ def test_shutdown_fits_in_the_grace_period(pod: dict[str, Any]) -> None:
     assert uvicorn.params["app"] == "app.main:create_app"
     drain = container["lifecycle"]["preStop"]["sleep"]["seconds"] + uvicorn.params["timeout_graceful_shutdown"]
     assert drain < pod["terminationGracePeriodSeconds"]
+
+
+# --8<-- [start:test_forwarded_allow_ips]
+async def test_the_client_address_is_taken_from_the_ingress_only(
+    pod: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn, started as the manifest starts it, replaces the peer address for the ingress's pods only."""
+    [container] = pod["containers"]
+    trusted = {variable["name"]: variable["value"] for variable in container["env"]}["FORWARDED_ALLOW_IPS"]
+    networks = [ipaddress.ip_network(network.strip()) for network in trusted.split(",")]
+    assert all(network.is_private for network in networks)  # never "*", never a public range
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", trusted)
+    program, *arguments = container["command"]
+    options = uvicorn_command.make_context(program, arguments).params
+    clients: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+        clients.append(scope["client"][0])
+
+    config = uvicorn.Config(
+        app, proxy_headers=options["proxy_headers"], forwarded_allow_ips=options["forwarded_allow_ips"], log_config=None
+    )
+    config.load()
+    ingress_pod, elsewhere = str(next(networks[0].hosts())), "198.51.100.20"
+    for peer in (ingress_pod, elsewhere):
+        scope = {
+            "type": "http",
+            "scheme": "http",
+            "client": (peer, 40000),
+            "headers": [(b"x-forwarded-for", b"203.0.113.7")],
+        }
+        await config.loaded_app(scope, None, None)
+
+    assert clients == ["203.0.113.7", elsewhere]  # the real client; a spoofed header from elsewhere is ignored
+
+
+# --8<-- [end:test_forwarded_allow_ips]

@@ -1,49 +1,70 @@
-"""A fixed-window rate limit per client address, atomic in Redis."""
+"""A fixed-window rate limit per client address, atomic in Redis, counting requests or messages."""
 
 import math
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request, status
+from redis.asyncio import Redis
 
 from app.core.config import Settings, get_settings
 from app.db.redis import RedisDep
 
 # --8<-- [start:rate_limit_script]
-# INCR and PEXPIRE in one server-side step: with two round trips, a crash between them
-# leaves a counter that never expires, and the client stays blocked for good.
+# Runs in Redis as one step: no other command runs between the GET, the INCRBY and the PEXPIRE,
+# and a crash of the API process cannot leave a counter without its expiry.
+# KEYS[1]: the counter. ARGV: the window in ms, the cost of this request, the limit.
+# A request that does not fit adds nothing, so a refused batch does not use up the window.
 COUNT_IN_WINDOW = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then
+local count = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[2])
+if count > tonumber(ARGV[3]) then
+    return {0, redis.call('PTTL', KEYS[1])}
+end
+redis.call('INCRBY', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < 0 then
     redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
-return {count, redis.call('PTTL', KEYS[1])}
+return {1, redis.call('PTTL', KEYS[1])}
 """
 # --8<-- [end:rate_limit_script]
 
 
 # --8<-- [start:rate_limiter]
 class RateLimit:
-    """A dependency allowing `limit(settings)` requests per `window_seconds` for each client address.
+    """Allows `limit(settings)` units (requests, or messages) per `window_seconds` for each client address.
+
+    As a dependency, each request costs one; an endpoint that does more than one unit of work
+    calls `spend` with its cost instead.
 
     `request.client.host` is the peer address. Behind a proxy, run uvicorn with
-    `--proxy-headers --forwarded-allow-ips=<proxy address>` so it is the real client's;
+    `--proxy-headers` and `FORWARDED_ALLOW_IPS=<proxy addresses>` so it is the real client's;
     never read `X-Forwarded-For` yourself, since any client can send one.
     """
 
-    def __init__(self, name: str, *, limit: Callable[[Settings], int], window_seconds: int) -> None:
+    def __init__(
+        self, name: str, *, limit: Callable[[Settings], int], window_seconds: int, unit: str = "requests"
+    ) -> None:
         self.name = name
         self.limit = limit  # read per request, so importing the router needs no settings
         self.window_ms = window_seconds * 1000
+        self.unit = unit
 
     async def __call__(self, request: Request, redis: RedisDep) -> None:
+        """The dependency: one request, one unit."""
+        await self.spend(request, redis, cost=1)
+
+    async def spend(self, request: Request, redis: Redis, cost: int) -> None:
+        """Count `cost` units for the client, or raise 429 and count nothing."""
         limit = self.limit(get_settings())
+        window = f"at most {limit} {self.unit} per {self.window_ms // 1000} s"
+        if cost > limit:  # no window would ever let it through: waiting cannot help
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"{window}; send smaller batches")
         client = request.client.host if request.client else "unknown"
         key = f"rate:{self.name}:{client}"
-        count, ttl_ms = await redis.eval(COUNT_IN_WINDOW, 1, key, self.window_ms)
-        if count > limit:
+        allowed, ttl_ms = await redis.eval(COUNT_IN_WINDOW, 1, key, self.window_ms, cost, limit)
+        if not allowed:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
-                detail=f"at most {limit} requests per {self.window_ms // 1000} s; retry later",
+                detail=f"{window}; retry later",
                 headers={"Retry-After": str(max(1, math.ceil(ttl_ms / 1000)))},
             )
 

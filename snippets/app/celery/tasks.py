@@ -64,12 +64,15 @@ def deliver_webhook(self: Task[[str], str], delivery_id: str) -> str:
 
 
 async def deliver(task: Task[[str], str], delivery_id: uuid.UUID) -> str:
-    """The task's body, on the event loop `asyncio.run` made for this run."""
+    """The task's body, on the event loop `asyncio.run` made for this run.
+
+    The budget is the row's `attempts`, not Celery's `request.retries`: a task the sweep sends
+    again starts at zero retries, but the delivery keeps the attempts it already used.
+    """
     settings = get_settings()
-    final_attempt = task.request.retries + 1 >= settings.webhook_max_attempts
-    outcome = await attempt_delivery(settings, delivery_id, final_attempt=final_attempt)
+    outcome, attempts = await attempt_delivery(settings, delivery_id)
     if outcome is Outcome.RETRY:
-        raise task.retry(countdown=backoff_seconds(task.request.retries, settings.webhook_retry_base_seconds))
+        raise task.retry(countdown=backoff_seconds(attempts - 1, settings.webhook_retry_base_seconds))
     return outcome.value
 
 
@@ -82,19 +85,23 @@ def backoff_seconds(retries: int, base: float) -> float:
 
 
 # --8<-- [start:attempt_delivery]
-async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID, *, final_attempt: bool) -> Outcome:
-    """Load, send and record one attempt. No transaction stays open across the HTTP call."""
+async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[Outcome, int]:
+    """Load, send and record one attempt; return the outcome and the attempts made so far.
+
+    No transaction stays open across the HTTP call.
+    """
     async with task_session(settings) as session:
         deliveries = WebhookDeliveriesTable(session)
         async with session.begin():
             delivery = await deliveries.first_or_default(delivery_id)
             if delivery is None or delivery.status != DeliveryStatus.PENDING:
-                return Outcome.SKIPPED  # unknown, or settled by an earlier run of this same task
+                return Outcome.SKIPPED, 0  # unknown, or settled by an earlier run of this same task
             webhook = await WebhooksTable(session).first_or_default(delivery.webhook_id)
             if webhook is None or not webhook.is_active:
                 delivery.status = DeliveryStatus.SKIPPED  # deleted or paused since the event
                 await deliveries.update_model(delivery)
-                return Outcome.SKIPPED
+                return Outcome.SKIPPED, delivery.attempts
+            final_attempt = delivery.attempts + 1 >= settings.webhook_max_attempts
 
         error, retryable = await post_signed(webhook.target_url, webhook.secret, delivery, settings)
 
@@ -107,8 +114,8 @@ async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID, *, final_
                 delivery.status = DeliveryStatus.FAILED
             await deliveries.update_model(delivery)
     if error is None:
-        return Outcome.DELIVERED
-    return Outcome.RETRY if retryable and not final_attempt else Outcome.FAILED
+        return Outcome.DELIVERED, delivery.attempts
+    return Outcome.RETRY if retryable and not final_attempt else Outcome.FAILED, delivery.attempts
 
 
 async def post_signed(url: str, secret: str, delivery: WebhookDelivery, settings: Settings) -> tuple[str | None, bool]:

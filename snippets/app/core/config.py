@@ -109,10 +109,11 @@ class Settings(BaseSettings):
     """Share of new traces recorded; a caller's sampling decision is kept."""
     # --8<-- [end:observability_settings]
 
-    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+    celery_visibility_timeout_seconds: int = Field(default=7200, ge=1)
     """How long Redis waits for an unacknowledged task before handing it to another worker.
 
-    Longer than the longest task and retry countdown, or a slow task runs twice."""
+    Longer than the longest retry countdown (one hour) plus the longest task, or a task still
+    waiting for its countdown, or still running, runs twice."""
 
     celery_task_time_limit_seconds: int = Field(default=120, ge=1)
     """Hard limit: the worker process running a task longer than this is killed and replaced."""

@@ -45,7 +45,45 @@ async def test_sending_messages_is_limited_per_client(
     responses = [await client.post("/api/v1/messages", json=body | {"client_ref": f"r{i}"}) for i in range(3)]
 
     assert [response.status_code for response in responses] == [201, 201, 429]
-    assert responses[-1].json()["detail"] == "at most 2 requests per 60 s; retry later"
+    assert responses[-1].json()["detail"] == "at most 2 messages per 60 s; retry later"
+
+
+# --8<-- [start:test_batch_costs_its_size]
+async def test_a_batch_costs_one_unit_per_message(
+    client: AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 5)
+
+    def batch(size: int, prefix: str) -> list[dict[str, str]]:
+        return [
+            {"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": f"{prefix}{i}"}
+            for i in range(size)
+        ]
+
+    statuses = [
+        (await client.post("/api/v1/messages/batch", json=batch(3, "a"))).status_code,  # 3 of 5 used
+        (await client.post("/api/v1/messages/batch", json=batch(3, "b"))).status_code,  # 6 > 5: refused whole
+        (await client.post("/api/v1/messages/batch", json=batch(2, "c"))).status_code,  # the refusal cost nothing
+        (await client.post("/api/v1/messages", json=batch(1, "d")[0])).status_code,  # 6 > 5
+    ]
+
+    assert statuses == [201, 429, 201, 429]
+
+
+# --8<-- [end:test_batch_costs_its_size]
+
+
+async def test_a_batch_larger_than_the_limit_is_refused_for_good(
+    client: AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 2)
+    items = [{"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": f"r{i}"} for i in range(3)]
+
+    response = await client.post("/api/v1/messages/batch", json=items)
+
+    assert response.status_code == 422  # not 429: waiting would never help
+    assert response.json()["detail"] == "at most 2 messages per 60 s; send smaller batches"
+    assert "retry-after" not in response.headers
 
 
 async def test_requests_without_a_peer_address_share_one_bucket(redis: Redis, settings: Settings) -> None:
@@ -61,3 +99,20 @@ async def test_requests_without_a_peer_address_share_one_bucket(redis: Redis, se
         await client.get("/ping")
 
     assert await redis.get("rate:anon:unknown") == "1"
+
+
+async def test_every_counter_expires_even_one_left_without_a_ttl(redis: Redis, settings: Settings) -> None:
+    limited = FastAPI()
+    limited.dependency_overrides[get_redis] = lambda: redis
+
+    @limited.get("/ping", dependencies=[Depends(RateLimit("ttl", limit=lambda _: 10, window_seconds=60))])
+    async def ping() -> None:
+        return None
+
+    await redis.set("rate:ttl:127.0.0.1", 3)  # as a crash between INCR and EXPIRE would leave it
+    transport = ASGITransport(app=limited, client=("127.0.0.1", 40000))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        await client.get("/ping")
+
+    assert await redis.get("rate:ttl:127.0.0.1") == "4"
+    assert 0 < await redis.pttl("rate:ttl:127.0.0.1") <= 60_000

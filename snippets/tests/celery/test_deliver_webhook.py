@@ -29,7 +29,14 @@ from app.api.messaging.service import MessagingService
 
 # Task objects are lazy proxies: importing one into a test module lets pytest's collection
 # evaluate it, which configures Celery before the test settings exist. Use names instead.
-from app.celery.tasks import Outcome, attempt_delivery, backoff_seconds, lost_after, post_to_checked_address
+from app.celery.tasks import (
+    RETRY_CAP_SECONDS,
+    Outcome,
+    attempt_delivery,
+    backoff_seconds,
+    lost_after,
+    post_to_checked_address,
+)
 from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
 from app.core.config import Settings
 from app.core.egress import CheckedTarget
@@ -421,6 +428,49 @@ async def test_a_lost_delivery_is_sent_by_the_sweep(
 # --8<-- [end:test_lost_delivery_requeued]
 
 
+# --8<-- [start:test_requeued_delivery_keeps_its_budget]
+async def test_a_requeued_delivery_keeps_the_attempts_it_used(
+    committed_session: AsyncSession,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
+    monkeypatch.setattr(settings, "webhook_max_attempts", 3)
+    webhook_receiver.statuses = [500] * 10
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
+    async with committed_session.begin():  # two attempts made, then its retry task was lost
+        lost = WebhookDelivery(
+            webhook_id=webhook.id,
+            event=webhook.event,
+            payload={},
+            attempts=2,
+            last_error="HTTP 500",
+            created_at=long_ago,
+            updated_at=long_ago,
+        )
+        committed_session.add(lost)
+
+    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK)  # the sweep sends a new task, with no retries counted
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)  # one attempt left, not three more
+    assert len(webhook_receiver.requests) == 1
+
+
+# --8<-- [end:test_requeued_delivery_keeps_its_budget]
+
+
+def test_the_visibility_timeout_outlasts_the_longest_retry_wait_and_run() -> None:
+    """A countdown task waits unacknowledged in a worker; Redis must not hand it on meanwhile."""
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    longest_wait = RETRY_CAP_SECONDS + defaults["celery_task_time_limit_seconds"]
+
+    assert defaults["celery_visibility_timeout_seconds"] > longest_wait
+
+
 def beat_schedule_task(entry: str) -> str:
     """The task a `beat_schedule` entry sends."""
     task: str = celery_app.conf.beat_schedule[entry]["task"]
@@ -480,6 +530,6 @@ async def test_a_task_survives_its_worker_being_killed(
 
 
 async def test_an_unknown_delivery_is_skipped(settings: Settings) -> None:
-    outcome = await attempt_delivery(settings, uuid.uuid4(), final_attempt=False)
+    outcome = await attempt_delivery(settings, uuid.uuid4())
 
-    assert outcome is Outcome.SKIPPED  # e.g. its row was purged; nothing to send
+    assert outcome == (Outcome.SKIPPED, 0)  # e.g. its row was purged; nothing to send

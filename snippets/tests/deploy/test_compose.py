@@ -42,6 +42,29 @@ def test_images_are_pinned_to_a_version(compose: dict[str, Any]) -> None:
             assert re.search(r":\d+\.\d+(\.\d+)?(-[a-z]+)?$", service["image"]), f"{name}: pin {service['image']}"
 
 
+# --8<-- [start:test_redis_image_and_policy]
+# The first release of each Redis line with the fix for CVE-2025-49844 (a use-after-free in Lua
+# scripts, which the rate limiter runs) and the other Lua fixes released with it on 2025-10-03.
+FIRST_FIXED_REDIS = {(6, 2): 20, (7, 2): 11, (7, 4): 6, (8, 0): 4, (8, 2): 2}
+
+
+def test_redis_has_the_lua_fix_and_never_evicts_the_broker(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    pinned = re.fullmatch(r"redis:(\d+)\.(\d+)\.(\d+)(-[a-z]+)?", redis["image"])
+    assert pinned, f"pin an exact Redis release, not {redis['image']}"
+    major, minor, patch = (int(part) for part in pinned.groups()[:3])
+    assert (major, minor) in FIRST_FIXED_REDIS, f"look up the first release of {major}.{minor} fixing CVE-2025-49844"
+    assert patch >= FIRST_FIXED_REDIS[major, minor], f"{redis['image']} predates the fix of CVE-2025-49844"
+
+    program, *arguments = redis["command"]
+    options = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    assert program == "redis-server"
+    assert options["--maxmemory-policy"] == "noeviction"  # it holds the broker's queues
+
+
+# --8<-- [end:test_redis_image_and_policy]
+
+
 def test_ports_listen_on_loopback_only(compose: dict[str, Any]) -> None:
     published = [(name, port) for name, service in compose["services"].items() for port in service.get("ports", [])]
     assert published

@@ -13,6 +13,7 @@ from app.api.pagination import CursorQuery, LimitQuery
 from app.api.problem_details import PROBLEM_RESPONSES
 from app.api.rate_limit import RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.db.redis import RedisDep
 
 # --8<-- [start:messaging_router]
 router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
@@ -26,7 +27,7 @@ CAN_WRITE = Depends(RequireScope("messages:write"))
 
 # --8<-- [start:messaging_points]
 limit_sending = RateLimit(
-    "send-message", limit=lambda settings: settings.message_rate_limit_per_minute, window_seconds=60
+    "send-message", limit=lambda settings: settings.message_rate_limit_per_minute, window_seconds=60, unit="messages"
 )
 
 
@@ -45,16 +46,14 @@ async def create_message(
 
 
 # --8<-- [start:batch_endpoint]
-@router.post(
-    "/batch",
-    status_code=status.HTTP_201_CREATED,
-    dependencies=[CAN_WRITE, Depends(limit_sending)],
-    responses=FORBIDDEN_RESPONSES,
-)
+@router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
     service: MessagingServiceDep,
+    request: Request,
+    redis: RedisDep,
 ) -> list[MessageRead]:
+    await limit_sending.spend(request, redis, cost=len(items))  # a batch of N is N messages
     return await service.create_batch(items)
 
 
