@@ -148,7 +148,8 @@ def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(Path(__file__).parents[1] / "pyproject.toml", project)
-    poetry = str(Path(sys.executable).parent / "poetry")
+    poetry = shutil.which("poetry")
+    assert poetry, "poetry is not on PATH"
     # Poetry's own cache, config and virtualenvs stay in this test's folder.
     environment = {
         **os.environ,
