@@ -139,10 +139,10 @@ def test_every_local_address_names_a_page_that_exists() -> None:
 
 
 def lowest_python() -> str:
-    """The lowest Python the service declares (`requires-python = ">=X.Y"`), the one source."""
+    """The lowest Python the service declares (`requires-python = ">=X.Y,<4"`), the one source."""
     declared = tomllib.loads((ROOT / "snippets" / "pyproject.toml").read_text())["project"]["requires-python"]
-    found = re.fullmatch(r">=(\d+\.\d+)", declared)
-    assert found, f"snippets/pyproject.toml: requires-python should be `>=X.Y`, it is {declared!r}"
+    found = re.fullmatch(r">=(\d+\.\d+)(?:,<\d+)?", declared)
+    assert found, f"snippets/pyproject.toml: requires-python should be `>=X.Y` or `>=X.Y,<N`, it is {declared!r}"
     return found[1]
 
 
@@ -161,11 +161,14 @@ def test_every_statement_of_the_python_version_matches_the_declared_one() -> Non
     container and the service's image all name the Python the service declares."""
     lowest = lowest_python()
     root_config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    service_config = tomllib.loads((ROOT / "snippets" / "pyproject.toml").read_text())
     stated: dict[str, str | None] = {
         ".python-version": (ROOT / ".python-version").read_text().strip(),
         "pyproject.toml requires-python": root_config["project"]["requires-python"].removeprefix(">="),
         "pyproject.toml [tool.mypy] python_version": root_config["tool"]["mypy"]["python_version"],
-        "pyproject.toml [tool.ruff] target-version": dotted(root_config["tool"]["ruff"]["target-version"]),
+        "snippets/pyproject.toml [tool.mypy] python_version": service_config["tool"]["mypy"]["python_version"],
+        # The root's ruff settings extend the service's, target-version included.
+        "snippets/pyproject.toml [tool.ruff] target-version": dotted(service_config["tool"]["ruff"]["target-version"]),
         "docs.yml container": workflow()["jobs"]["build"]["container"].removeprefix("python:").split("-")[0],
     }
     for number, line in enumerate((ROOT / "snippets" / "Dockerfile").read_text().splitlines(), start=1):

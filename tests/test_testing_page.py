@@ -46,7 +46,11 @@ def test_every_fixture_is_shown_and_named_on_the_page() -> None:
 
 
 def test_the_pytest_settings_on_the_page_are_the_real_ones() -> None:
-    [fence] = re.findall(r"```toml\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
+    """The service's settings are included from its pyproject.toml; the root run's are an excerpt of the root's."""
+    fences = re.findall(r"```toml\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
+    [service] = [fence for fence in fences if fence.startswith("--8<--")]
+    [root_run] = [fence for fence in fences if not fence.startswith("--8<--")]
     real = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
-    assert is_subset(tomllib.loads(fence)["tool"], real["tool"])
+    assert service.strip() == '--8<-- "pyproject.toml:pytest_config"'
+    assert is_subset(tomllib.loads(root_run)["tool"], real["tool"])

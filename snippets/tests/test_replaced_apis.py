@@ -148,7 +148,8 @@ def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(Path(__file__).parents[1] / "pyproject.toml", project)
-    poetry = str(Path(sys.executable).parent / "poetry")
+    poetry = shutil.which("poetry")
+    assert poetry, "poetry is not on PATH"
     # Poetry's own cache, config and virtualenvs stay in this test's folder.
     environment = {
         **os.environ,
@@ -168,3 +169,49 @@ def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
     help_text = run("install", "--help").stdout
     assert "--only" in help_text
     assert "--no-dev" not in help_text
+
+
+STRICT_MODE_TESTS = """
+import pytest
+import pytest_asyncio
+
+
+@pytest.fixture
+async def plain() -> int:
+    return 1
+
+
+@pytest_asyncio.fixture
+async def declared() -> int:
+    return 2
+
+
+async def test_unmarked() -> None:
+    pass
+
+
+@pytest.mark.asyncio
+async def test_marked_with_plain_fixture(plain: int) -> None:
+    pass
+
+
+@pytest.mark.asyncio
+async def test_marked_with_declared_fixture(declared: int) -> None:
+    pass
+"""
+
+
+def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(tmp_path: Path) -> None:
+    """In strict mode an async test needs `@pytest.mark.asyncio` and an async fixture `@pytest_asyncio.fixture`."""
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    (tmp_path / "test_strict.py").write_text(STRICT_MODE_TESTS)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "test_strict.py"]
+    output = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60).stdout
+
+    assert "FAILED test_strict.py::test_unmarked" in output
+    assert "async def functions are not natively supported" in output
+    assert "ERROR test_strict.py::test_marked_with_plain_fixture" in output
+    assert "requested an async fixture 'plain', with no plugin or hook that handled it" in output
+    assert "PASSED test_strict.py::test_marked_with_declared_fixture" in output

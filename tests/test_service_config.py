@@ -1,0 +1,67 @@
+"""The service's tool settings (`snippets/pyproject.toml`) and the root's, for the whole-site run, agree.
+
+The service carries its own pytest, coverage, ruff and mypy settings, so a copy of `snippets/`
+runs alone. The root run has settings of its own (both test trees, xdist, the coverage floor);
+where the two must say the same, these tests hold them together. Ruff needs no test: the root
+config extends the service's.
+"""
+
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+ROOT_TOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+SERVICE = tomllib.loads((ROOT / "snippets" / "pyproject.toml").read_text())
+SERVICE_TOOLS = SERVICE["tool"]
+
+# How tests run: the same in both, or a test that passes in one run fails in the other.
+SHARED_PYTEST_KEYS = [
+    "asyncio_mode",
+    "asyncio_default_fixture_loop_scope",
+    "asyncio_default_test_loop_scope",
+    "filterwarnings",
+    "markers",
+]
+
+
+@pytest.mark.parametrize("key", SHARED_PYTEST_KEYS)
+def test_the_service_tests_run_the_same_in_both_runs(key: str) -> None:
+    service, root = SERVICE_TOOLS["pytest"]["ini_options"], ROOT_TOOLS["pytest"]["ini_options"]
+
+    assert service.get(key) == root.get(key), f"[tool.pytest.ini_options] {key}"
+
+
+def test_the_root_run_passes_every_option_the_service_run_does() -> None:
+    service, root = SERVICE_TOOLS["pytest"]["ini_options"], ROOT_TOOLS["pytest"]["ini_options"]
+
+    assert "--strict-markers" in service["addopts"]
+    assert set(service["addopts"]) <= set(root["addopts"])
+
+
+def test_coverage_is_measured_the_same_way() -> None:
+    for key in ("branch", "concurrency"):
+        assert SERVICE_TOOLS["coverage"]["run"][key] == ROOT_TOOLS["coverage"]["run"][key], key
+
+
+def test_mypy_checks_the_service_as_strictly_in_both() -> None:
+    for key in ("strict", "python_version", "plugins", "explicit_package_bases"):
+        assert SERVICE_TOOLS["mypy"][key] == ROOT_TOOLS["mypy"][key], key
+    untyped = {module for override in ROOT_TOOLS["mypy"]["overrides"] for module in override["module"]}
+    [service_untyped] = SERVICE_TOOLS["mypy"]["overrides"]
+    assert set(service_untyped["module"]) <= untyped
+
+
+def test_the_root_lints_with_the_service_rules() -> None:
+    assert ROOT_TOOLS["ruff"]["extend"] == "snippets/pyproject.toml"
+    assert "select" not in ROOT_TOOLS["ruff"].get("lint", {})  # no second rule list to drift
+
+
+@pytest.mark.parametrize("line", SERVICE["dependency-groups"]["dev"])
+def test_the_site_runs_the_service_tests_with_tools_the_service_allows(line: str) -> None:
+    requirement = Requirement(line)
+
+    assert metadata.version(requirement.name) in requirement.specifier, line
