@@ -59,8 +59,8 @@ class JsonCache[ItemT: BaseModel]:
     async def invalidate(self, item_id: object) -> None:
         """Forget the item; call only after the change is committed.
 
-        Never raises: the change is committed, so failing the request would only make the client
-        retry a write that happened. A copy that could not be deleted is served until its TTL ends.
+        A Redis error does not fail the request: the change is committed, and a 500 would only make
+        the client retry a write that happened. A copy that could not be deleted is served until its TTL ends.
         """
         key = self.key(item_id)
         try:

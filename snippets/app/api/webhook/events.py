@@ -29,15 +29,15 @@ class WebhookEvents:
     async def send(delivery_ids: list[uuid.UUID]) -> None:
         """Enqueue after the commit, so a worker never looks for a row that is not there yet.
 
-        Never raises: the change is committed, and each delivery is a `pending` row that the
-        sweep (`requeue_lost_deliveries`) sends when its task never came. `send_task` talks to
-        Redis synchronously; a thread keeps that off the event loop.
+        An unreachable broker does not fail the request: the change is committed, and each delivery
+        is a `pending` row that the sweep (`requeue_lost_deliveries`) sends when its task never
+        came. `send_task` talks to Redis synchronously; a thread keeps that off the event loop.
         """
-        for sent, delivery_id in enumerate(delivery_ids):
+        for index, delivery_id in enumerate(delivery_ids):
             try:
                 await asyncio.to_thread(celery_app.send_task, DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
             except OperationalError as error:  # the broker is unreachable: the rest would fail the same way
-                for left in delivery_ids[sent:]:
+                for left in delivery_ids[index:]:
                     logger.warning(
                         "delivery {delivery_id} not enqueued; the sweep will send it",
                         delivery_id=str(left),
