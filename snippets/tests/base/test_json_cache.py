@@ -51,16 +51,20 @@ async def load_before() -> MessageBefore:
 
 
 @pytest_asyncio.fixture
-async def full_redis(redis: Redis) -> AsyncIterator[Redis]:
-    """The test Redis with `maxmemory` below what it uses: it refuses writes and still answers reads."""
-    await redis.config_set("maxmemory", "1")
-    await redis.config_set("maxmemory-policy", "noeviction")
-    yield redis
-    await redis.config_set("maxmemory", "0")
+async def read_only_redis(redis: Redis, redis_url: str) -> AsyncIterator[Redis]:
+    """A client signed in as a Redis user that may only GET: every write is refused with NOPERM.
+
+    A user of its own, not a server-wide setting, so tests sharing the server are not affected."""
+    user = f"reader-{uuid.uuid4().hex[:8]}"
+    await redis.acl_setuser(user, enabled=True, nopass=True, keys=["*"], commands=["+get"])
+    client = Redis.from_url(redis_url, username=user, decode_responses=True)
+    yield client
+    await client.aclose()
+    await redis.acl_deluser(user)
 
 
-async def test_a_cache_that_refuses_writes_still_answers(full_redis: Redis) -> None:
-    cache = JsonCache(full_redis, MessageAfter, prefix="message", ttl_seconds=60)
+async def test_a_cache_that_refuses_writes_still_answers(read_only_redis: Redis, redis: Redis) -> None:
+    cache = JsonCache(read_only_redis, MessageAfter, prefix="message", ttl_seconds=60)
 
     assert await cache.get_or_load(ITEM_ID, load_after) == await load_after()
-    assert await full_redis.dbsize() == 0  # nothing was stored
+    assert await redis.dbsize() == 0  # nothing was stored
