@@ -10,8 +10,10 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
@@ -21,6 +23,7 @@ from asgi_lifespan import LifespanManager
 from celery.contrib.testing.worker import start_worker
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from loguru import logger
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.backoff import ConstantBackoff
@@ -334,3 +337,30 @@ def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
 
 
 # --8<-- [end:celery_worker]
+
+
+@pytest.fixture
+def unreachable_broker(settings: Settings) -> Callable[[], AbstractContextManager[None]]:
+    """`with unreachable_broker():` tasks are sent to a port nothing listens on, so `send_task` fails
+    as it does when the broker is down; workers keep reading from the test Redis."""
+    assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
+
+    @contextmanager
+    def broker_down() -> Iterator[None]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setitem(celery_app.conf, "broker_write_url", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+            # The pools hold connections to the real broker: set them aside, and back afterwards.
+            patch.setattr(celery_app, "_pool", None)
+            patch.setattr(celery_app.amqp, "_producer_pool", None)
+            yield
+
+    return broker_down
+
+
+@pytest.fixture
+def logged_warnings() -> Iterator[list[dict[str, Any]]]:
+    """The records of the warnings the service logs during the test (Loguru's `record`)."""
+    records: list[dict[str, Any]] = []
+    handler_id = logger.add(lambda message: records.append(dict(message.record)), level="WARNING")
+    yield records
+    logger.remove(handler_id)

@@ -1,16 +1,28 @@
 """The messaging API over HTTP, against the real database."""
 
+import asyncio
+import json
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
+import pytest_asyncio
+from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.api.messaging.service import MessagingService
+from app.core.config import Settings
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
+from app.db.redis import get_redis
+from app.db.webhook_delivery.model import DeliveryStatus
+from app.db.webhook_delivery.table import WebhookDeliveriesTable
 
 MESSAGES = "/api/v1/messages"
 
@@ -266,3 +278,97 @@ async def test_not_found_is_not_cached(client: AsyncClient, redis: Redis) -> Non
     assert (await client.get(f"{MESSAGES}/{uuid.uuid4()}")).status_code == 404
 
     assert await redis.dbsize() == 0
+
+
+@pytest_asyncio.fixture
+async def redis_down(app: FastAPI) -> AsyncIterator[Callable[[bool], None]]:
+    """`redis_down(True)`: the app's next requests get a client on a port nothing listens on."""
+    down = Redis.from_url("redis://127.0.0.1:1/0", decode_responses=True)
+
+    def switch(is_down: bool) -> None:
+        if is_down:
+            app.dependency_overrides[get_redis] = lambda: down
+        else:
+            app.dependency_overrides.pop(get_redis, None)
+
+    yield switch
+    await down.aclose()
+
+
+# --8<-- [start:test_write_with_broker_down]
+async def test_a_write_succeeds_with_the_broker_down(
+    client: AsyncClient,
+    session: AsyncSession,
+    unreachable_broker: Callable[[], AbstractContextManager[None]],
+    logged_warnings: list[dict[str, Any]],
+) -> None:
+    await client.post("/api/v1/webhooks", json={"target_url": "https://hooks.example.com/", "event": "message.created"})
+
+    with unreachable_broker():
+        response = await client.post(MESSAGES, json=new_message())
+
+    assert response.status_code == 201  # committed is committed: the client must not retry into a 409
+    [delivery] = (await WebhookDeliveriesTable(session).all()).items
+    assert delivery.status == DeliveryStatus.PENDING  # committed with the message; the sweep sends it
+    assert [record["extra"]["delivery_id"] for record in logged_warnings] == [str(delivery.id)]
+
+
+# --8<-- [end:test_write_with_broker_down]
+
+
+# --8<-- [start:test_write_with_redis_down]
+async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_its_ttl(
+    client: AsyncClient,
+    redis_down: Callable[[bool], None],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "message_cache_ttl_seconds", 1)
+    created = (await client.post(MESSAGES, json=new_message(body="Original"))).json()
+    url = f"{MESSAGES}/{created['id']}"
+    assert (await client.get(url)).json()["body"] == "Original"  # cached, for one second
+
+    redis_down(True)
+    response = await client.patch(url, json={"body": "Changed"})
+    redis_down(False)
+
+    assert (response.status_code, response.json()["body"]) == (200, "Changed")  # the invalidation failed ...
+    assert (await client.get(url)).json()["body"] == "Original"  # ... so the old copy is served ...
+    await asyncio.sleep(1.1)
+    assert (await client.get(url)).json()["body"] == "Changed"  # ... until its TTL ends
+
+
+# --8<-- [end:test_write_with_redis_down]
+
+
+# --8<-- [start:test_read_with_redis_down]
+async def test_a_get_with_redis_down_answers_from_the_database(
+    client: AsyncClient, redis_down: Callable[[bool], None], logged_warnings: list[dict[str, Any]]
+) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    redis_down(True)
+    response = await client.get(f"{MESSAGES}/{created['id']}")
+
+    assert (response.status_code, response.json()) == (200, created)
+    assert [record["extra"]["error"] for record in logged_warnings] == ["ConnectionError"]
+
+
+# --8<-- [end:test_read_with_redis_down]
+
+
+# --8<-- [start:test_stale_shape_replaced]
+async def test_a_cached_value_that_no_longer_validates_is_replaced(
+    client: AsyncClient, session: AsyncSession, redis: Redis
+) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+    key = MessagingService(session, redis).cache.key(created["id"])
+    await redis.set(key, json.dumps({"id": created["id"], "text": "an older shape"}))
+
+    response = await client.get(f"{MESSAGES}/{created['id']}")
+
+    assert (response.status_code, response.json()) == (200, created)  # a miss, loaded from the database
+    assert json.loads(await redis.get(key) or "null") == created  # and overwritten in the current shape
+
+
+# --8<-- [end:test_stale_shape_replaced]

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 import trustme
 import uvicorn
 from redis.asyncio import Redis
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.messaging.models import MessageCreate, MessageUpdate
@@ -469,6 +471,38 @@ def test_the_visibility_timeout_outlasts_the_longest_retry_wait_and_run() -> Non
     longest_wait = RETRY_CAP_SECONDS + defaults["celery_task_time_limit_seconds"]
 
     assert defaults["celery_visibility_timeout_seconds"] > longest_wait
+
+
+# --8<-- [start:test_failed_enqueue_swept]
+async def test_the_sweep_sends_what_a_failed_enqueue_dropped(
+    committed_session: AsyncSession,
+    redis: Redis,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    unreachable_broker: Callable[[], AbstractContextManager[None]],
+) -> None:
+    await subscribe(committed_session, webhook_receiver.url)
+    with unreachable_broker():
+        await send_message(committed_session, redis)  # committed; the task never reached the broker
+
+    await asyncio.sleep(1)  # a worker that had the task would have run it by now
+    assert webhook_receiver.requests == []
+    long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
+    async with committed_session.begin():  # time passes until the sweep takes it for lost
+        trigger = "webhook_deliveries_set_updated_at"  # it would stamp now() over the old time
+        await committed_session.execute(text(f"ALTER TABLE webhook_deliveries DISABLE TRIGGER {trigger}"))
+        await committed_session.execute(update(WebhookDelivery).values(updated_at=long_ago))
+        await committed_session.execute(text(f"ALTER TABLE webhook_deliveries ENABLE TRIGGER {trigger}"))
+    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+    [(headers, _)] = webhook_receiver.requests
+    assert headers["idempotency-key"] == str(delivery.id)
+
+
+# --8<-- [end:test_failed_enqueue_swept]
 
 
 def beat_schedule_task(entry: str) -> str:

@@ -3,6 +3,8 @@
 import asyncio
 import uuid
 
+from kombu.exceptions import OperationalError
+from loguru import logger
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,10 +29,21 @@ class WebhookEvents:
     async def send(delivery_ids: list[uuid.UUID]) -> None:
         """Enqueue after the commit, so a worker never looks for a row that is not there yet.
 
-        `send_task` talks to Redis synchronously; a thread keeps that off the event loop.
+        An unreachable broker does not fail the request: the change is committed, and each delivery
+        is a `pending` row that the sweep (`requeue_lost_deliveries`) sends when its task never
+        came. `send_task` talks to Redis synchronously; a thread keeps that off the event loop.
         """
-        for delivery_id in delivery_ids:
-            await asyncio.to_thread(celery_app.send_task, DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
+        for index, delivery_id in enumerate(delivery_ids):
+            try:
+                await asyncio.to_thread(celery_app.send_task, DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
+            except OperationalError as error:  # the broker is unreachable: the rest would fail the same way
+                for left in delivery_ids[index:]:
+                    logger.warning(
+                        "delivery {delivery_id} not enqueued; the sweep will send it",
+                        delivery_id=str(left),
+                        error=type(error).__name__,
+                    )
+                return
 
 
 # --8<-- [end:webhook_events]
