@@ -38,6 +38,8 @@ from sqlalchemy import URL, make_url
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = ROOT / "snippets"
 TOKEN_HOURS = 8
+DEFAULT_PORT = 8001
+"""Not 8000, where `mkdocs serve` serves the guide."""
 
 
 def tool(name: str) -> str:
@@ -193,7 +195,9 @@ def serve(port: int, workdir: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8001, help="Uvicorn's port on 127.0.0.1 (default: 8001)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"Uvicorn's port on 127.0.0.1 (default: {DEFAULT_PORT})"
+    )
     parser.add_argument(
         "--workdir", type=Path, help="an existing folder for the servers' data (default: a new temporary one)"
     )

@@ -18,9 +18,11 @@ import time
 from pathlib import Path
 
 import httpx
+from mkdocs.config.defaults import MkDocsConfig
 from redis import Redis
 
 from guidekit.janitor import Process, alive, run_processes
+from scripts.dev_service import DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SERVICE = ROOT / "scripts" / "dev_service.py"
@@ -39,6 +41,16 @@ def _program(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def test_the_pages_call_the_service_on_the_port_it_serves_on() -> None:
+    guide = int(str(MkDocsConfig()["dev_addr"]).rsplit(":", 1)[1])  # where `mkdocs serve` serves the guide
+
+    for page in ("onboarding.md", "tutorial.md"):
+        text = (ROOT / "docs" / page).read_text()
+        ports = {int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)/(?!fastapi-postgres-guide/)", text)}
+        assert ports == {DEFAULT_PORT}, page
+    assert guide != DEFAULT_PORT
 
 
 def test_dev_service_serves_the_api_and_stops_its_servers_on_ctrl_c(tmp_path: Path) -> None:
