@@ -2,6 +2,10 @@
 
 pymdownx.snippets stops the build on a missing file or section but does not say which page
 asked for it. This hook names the page and line, the file, the section, and the fix.
+
+It also stops the build on a page line the extension would drop without a word: it removes
+every line of a page that holds a section marker (`--8<--` followed by `[start:name]`), prose
+and code blocks alike.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ LINE_RANGE = re.compile(r":-?\d*(:-?\d*)?(,-?\d*(:-?\d*)?)*$")
 SECTION_MARKER = re.compile(
     r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<kind>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\]"
 )
+
+# A section marker as pymdownx.snippets finds it in a page line (anywhere in it); `;` escapes it.
+PAGE_SECTION_MARKER = re.compile(
+    r"(?<![;-])-+8<-+[ \t]+\[[ \t]*(start|end)[ \t]*:[ \t]*[a-z][-_0-9a-z]*[ \t]*\]", re.IGNORECASE
+)
+SCISSORS = re.compile(r"(?<![;-])-+8<-+")
+CODE_SPAN = re.compile(r"(`+).+?\1")
+FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)$")
 
 
 def sections_in(text: str) -> dict[str, set[str]]:
@@ -58,6 +70,46 @@ def include_targets(markdown: str) -> list[tuple[int, str]]:
         if match and not match["escape"]:
             targets.append((number, match["target"].strip()))
     return targets
+
+
+def swallowed_lines(markdown: str) -> list[tuple[int, str]]:
+    """Page lines the build would drop or that only look like includes, as `(line number, fix)`.
+
+    A section marker drops its line wherever it is. Outside code blocks and backticks, an
+    unescaped `--8<--` must start an include line: anywhere else it is one word away from a
+    dropped line, or a typo of an include.
+    """
+    problems: list[tuple[int, str]] = []
+    fence = ""
+    in_block = False
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if match := FENCE.match(line):
+            if not fence:
+                fence = match["fence"]
+                continue
+            if match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) and not match["rest"].strip():
+                fence = ""
+                continue
+        if marker := PAGE_SECTION_MARKER.search(line):
+            problems.append(
+                (
+                    number,
+                    f"the snippets extension drops this line: it reads `{marker[0]}` as a section marker. "
+                    "Reword the line, or write `;--8<--` there to show the marker as written.",
+                )
+            )
+        elif BLOCK_MARKER.match(line):
+            in_block = not in_block
+        elif not (fence or in_block or INCLUDE.match(line)) and SCISSORS.search(CODE_SPAN.sub("", line)):
+            problems.append(
+                (
+                    number,
+                    "`--8<--` in a line that is not an include: only a line that starts with "
+                    '`--8<-- "path"` includes, and with a `[start:name]` after it the line is dropped. '
+                    "Reword it, or put it in backticks to show it.",
+                )
+            )
+    return problems
 
 
 def problems_with(target: str, base: Path) -> str | None:
@@ -96,13 +148,14 @@ def snippet_base(config: MkDocsConfig) -> Path:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Fail the build on the first page with a broken include, listing every broken one on it."""
+    """Fail the build on the first page with a broken include or a line the build would drop, listing each."""
     base = snippet_base(config)
     errors = [
         f"docs/{page.file.src_uri}:{number}: {problem}"
         for number, target in include_targets(markdown)
         if (problem := problems_with(target, base)) is not None
     ]
+    errors += [f"docs/{page.file.src_uri}:{number}: {problem}" for number, problem in swallowed_lines(markdown)]
     if errors:
         raise PluginError("Broken snippet include(s):\n" + "\n".join(errors))
     return markdown

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.snippet_includes import include_targets, problems_with
+from hooks.snippet_includes import include_targets, problems_with, swallowed_lines
 from tests.conftest import ROOT, mkdocs_build
 
 SNIPPETS = ROOT / "snippets"
@@ -32,6 +32,45 @@ def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path)
     assert f'docs/index.md:{section_line}: "app/db/database.py:no_such_section"' in log
     assert 'section "no_such_section" is not in' in log
     assert "its sections: engine, session_dependency" in log
+
+
+def test_a_page_line_the_snippets_extension_would_drop_fails_the_build(project_copy: Path) -> None:
+    page = project_copy / "docs" / "index.md"  # the first page built, so the build stops early
+    lines = page.read_text().splitlines()
+    prose = "Sections start at a `# --8<-- [start:name]` comment line."  # read as a marker: dropped
+    page.write_text("\n".join([*lines, "", prose]) + "\n")
+
+    completed = mkdocs_build(project_copy, project_copy / "site")
+
+    log = completed.stdout + completed.stderr
+    assert completed.returncode != 0
+    assert f"docs/index.md:{len(lines) + 2}: the snippets extension drops this line" in log
+    assert "`;--8<--`" in log  # the fix
+
+
+def test_swallowed_lines_are_markers_anywhere_and_bare_scissors_in_prose() -> None:
+    page = "\n".join(
+        [
+            "```python",  # 1
+            '--8<-- "app/main.py:lifespan"',  # an include: fine
+            "# --8<-- [end:lifespan]",  # 3: a marker in a code block vanishes from it too
+            "```",
+            'Prose that mentions --8<-- "app/x.py" inline.',  # 5: not an include, so not what it looks like
+            "Escaped: ;--8<-- [start:name] shows as written.",  # the extension's own opt-out
+            "--8<--",  # a block of includes
+            "app/api/api.py:routers",
+            "--8<--",
+            "~~~~markdown",  # 10
+            "```",
+            "Tell the reader --8<-- here",  # 12: still in the ~~~~ fence, and not a marker: shown as is
+            "```",
+            "~~~~",
+            '    --8<-- "tests/db/test_migrations.py:test_no_transaction_migrations"',  # indented include
+            'In backticks, `--8<-- "app/x.py"` is shown as written.',
+            "But not `# --8<-- [start:name]`, which drops the line all the same.",  # 17
+        ]
+    )
+    assert [number for number, _ in swallowed_lines(page)] == [3, 5, 17]
 
 
 def test_include_targets_finds_one_line_and_block_includes() -> None:

@@ -224,6 +224,7 @@ async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: A
 # --8<-- [end:test_webhook_delete]
 
 
+# --8<-- [start:test_webhook_input_edges]
 @pytest.mark.parametrize(("length", "status"), [(2048, 201), (2049, 422)])
 async def test_target_url_is_at_most_2048_characters(client: AsyncClient, length: int, status: int) -> None:
     prefix = f"https://hooks.example.com/{uuid.uuid4().hex[:8]}/"
@@ -239,3 +240,6 @@ async def test_patch_rejects_fields_it_does_not_know(client: AsyncClient) -> Non
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["body.secret"]
+
+
+# --8<-- [end:test_webhook_input_edges]

@@ -1,5 +1,9 @@
 """`Settings`: one database setting, two URL dialects derived from it."""
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -47,6 +51,40 @@ def test_secrets_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings(_env_file=None)
 
     assert {e["loc"][0] for e in error.value.errors()} == {"database_url", "redis_url", "jwt_secret", "jwt_issuer"}
+
+
+def test_settings_and_dbmate_read_env_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(
+        "DATABASE_URL=postgres://app@127.0.0.1:1/from_env_file?sslmode=disable\n"
+        f"REDIS_URL=redis://r\nJWT_SECRET={'x' * 32}\nJWT_ISSUER=https://auth.test/\n"
+    )
+    (tmp_path / "sub").mkdir()
+    for name in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "JWT_ISSUER"):
+        monkeypatch.delenv(name, raising=False)
+    dbmate = shutil.which("dbmate")
+    assert dbmate
+    migrations = Path(__file__).resolve().parents[2] / "db" / "migrations"
+
+    def dbmate_target() -> str:
+        """The server dbmate tries to reach (none answers on ports 1 and 2)."""
+        command = [dbmate, "--migrations-dir", str(migrations), "status"]
+        return subprocess.run(command, capture_output=True, text=True, check=False).stderr
+
+    monkeypatch.chdir(tmp_path)
+    assert Settings().sqlalchemy_database_url.database == "from_env_file"
+    assert "127.0.0.1:1:" in dbmate_target()
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@127.0.0.1:2/exported?sslmode=disable")
+    assert Settings().sqlalchemy_database_url.database == "exported"  # the environment wins over .env
+    assert "127.0.0.1:2:" in dbmate_target()
+
+    monkeypatch.chdir(tmp_path / "sub")  # not the folder of the .env: neither finds it
+    monkeypatch.delenv("DATABASE_URL")
+    with pytest.raises(ValidationError):
+        Settings()
+    assert "DATABASE_URL" in dbmate_target()
 
 
 # --8<-- [start:test_cors_settings]

@@ -1,0 +1,64 @@
+"""`BaseEntity`'s `server_default`: it maps the migration's defaults, it does not create them."""
+
+import uuid
+from datetime import datetime
+
+import pytest
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from app.db.message.model import Channel, Message
+from app.db.message.table import MessagesTable
+
+
+class SeparateMapping(SQLModel, registry=registry()):
+    """A base whose tables are mapped apart from the service's, so `messages` can be mapped twice."""
+
+
+class MessageWithoutServerDefault(SeparateMapping, table=True):
+    """The `messages` table mapped as the tutorial's entity would be if `BaseEntity` left out `server_default`."""
+
+    __tablename__ = "messages"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    channel: str
+    recipient: str
+    body: str
+    client_ref: str
+    created_at: datetime = Field(default=None, sa_type=DateTime(timezone=True), nullable=False)
+
+
+async def test_the_insert_leaves_the_timestamps_to_the_database_and_returns_them(
+    connection: AsyncConnection, session: AsyncSession
+) -> None:
+    statements: list[str] = []
+
+    def record(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(connection.sync_connection, "before_cursor_execute", record)
+    try:
+        await MessagesTable(session).insert_model(
+            Message(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="entity-1")
+        )
+    finally:
+        event.remove(connection.sync_connection, "before_cursor_execute", record)
+
+    (insert,) = [statement for statement in statements if statement.startswith("INSERT INTO messages")]
+    columns, returning = insert.split("VALUES")[0], insert.split("RETURNING")[1]
+    assert "created_at" not in columns
+    assert "updated_at" not in columns
+    assert "created_at" in returning
+    assert "updated_at" in returning
+
+
+async def test_without_server_default_the_insert_sends_null_and_is_refused(session: AsyncSession) -> None:
+    row = MessageWithoutServerDefault(channel="sms", recipient="+15550100", body="Hi", client_ref="entity-2")
+
+    session.add(row)
+    with pytest.raises(IntegrityError, match='null value in column "created_at"'):
+        await session.flush()
