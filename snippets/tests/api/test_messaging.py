@@ -66,12 +66,31 @@ async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> Non
         "type": "about:blank",
         "title": "Resource conflict",
         "status": 409,
-        "detail": "Key (client_ref)=(order-42) already exists.",
+        "detail": "Another resource already has the same client_ref.",
         "instance": MESSAGES,
+        "errors": [{"field": "client_ref", "message": "already taken"}],
     }
 
 
 # --8<-- [end:test_duplicate_conflict]
+
+
+# --8<-- [start:test_conflict_leaks_nothing]
+async def test_a_409_names_the_field_but_not_the_value_or_postgres_text(client: AsyncClient) -> None:
+    distinctive = f"leak-{uuid.uuid4().hex}"
+    body = new_message(client_ref=distinctive)
+    assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+    response = await client.post(MESSAGES, json=body)
+
+    assert response.status_code == 409
+    text = response.text
+    for leaked in (distinctive, "Key (", "already exists", "messages_client_ref_live_key", "23505"):
+        assert leaked not in text
+    assert [error["field"] for error in response.json()["errors"]] == ["client_ref"]
+
+
+# --8<-- [end:test_conflict_leaks_nothing]
 
 
 # --8<-- [start:test_reuse_after_soft_delete]

@@ -6,7 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL
+from sqlalchemy import URL, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import app.main  # noqa: F401 (imports every table class, so `BaseTable.__subclasses__` sees them all)
+from app.base.base_table import BaseTable
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
 MIGRATIONS = sorted((SCHEMA_FILE.parent / "migrations").glob("*.sql"))
@@ -92,3 +96,30 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
 
 
 # --8<-- [end:test_no_transaction_migrations]
+
+
+# --8<-- [start:test_unique_fields_mapped]
+async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
+    """A 409 names fields only through `unique_fields`; a unique index missing there would name none."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT index.relname, array_agg(attribute.attname ORDER BY key.position)
+            FROM pg_index
+            JOIN pg_class index ON index.oid = pg_index.indexrelid
+            JOIN pg_namespace ON pg_namespace.oid = index.relnamespace AND pg_namespace.nspname = 'public'
+            CROSS JOIN LATERAL unnest(pg_index.indkey) WITH ORDINALITY AS key(attnum, position)
+            JOIN pg_attribute attribute ON attribute.attrelid = pg_index.indrelid AND attribute.attnum = key.attnum
+            WHERE pg_index.indisunique AND NOT pg_index.indisprimary
+            GROUP BY index.relname
+            """
+        )
+    )
+    in_schema = {name: tuple(columns) for name, columns in rows.tuples()}
+    mapped = {name: fields for table in BaseTable.__subclasses__() for name, fields in table.unique_fields.items()}
+
+    assert in_schema  # the query sees the indexes at all
+    assert mapped == in_schema
+
+
+# --8<-- [end:test_unique_fields_mapped]
