@@ -96,6 +96,7 @@ CREATE TABLE public.webhook_deliveries (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    message_id uuid,
     CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT webhook_deliveries_delivered_at_iff_delivered CHECK (((status = 'delivered'::text) = (delivered_at IS NOT NULL))),
     CONSTRAINT webhook_deliveries_event_check CHECK ((event = ANY (ARRAY['message.created'::text, 'message.updated'::text, 'message.deleted'::text]))),
@@ -194,6 +195,13 @@ CREATE INDEX messages_deleted_at_idx ON public.messages USING btree (deleted_at)
 
 
 --
+-- Name: webhook_deliveries_message_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_message_id_idx ON public.webhook_deliveries USING btree (message_id);
+
+
+--
 -- Name: webhook_deliveries_pending_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -258,6 +266,14 @@ ALTER TABLE ONLY public.message_deliveries
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+
+
+--
 -- Name: webhook_deliveries webhook_deliveries_webhook_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -283,4 +299,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126101500'),
     ('20261126101600'),
     ('20261126103000'),
-    ('20261126110000');
+    ('20261126110000'),
+    ('20261204193000'),
+    ('20261204193100'),
+    ('20261204193200');

@@ -1,4 +1,7 @@
-"""Shutdown: the lifespan closes the pool's connections, and a real uvicorn stops cleanly on SIGTERM."""
+"""Shutdown: the lifespan closes the pool's connections, and a real uvicorn stops cleanly on SIGTERM.
+
+The same real server shows what its log holds about a request: no client address.
+"""
 
 import asyncio
 import json
@@ -92,3 +95,22 @@ def test_uvicorn_logs_json_and_shuts_down_cleanly_on_sigterm(server: subprocess.
 
 
 # --8<-- [end:test_sigterm]
+
+
+# --8<-- [start:test_no_client_address]
+def test_the_server_log_holds_no_client_address(server: subprocess.Popen[str]) -> None:
+    started = read_until(server, "Uvicorn running on")
+    address = started[-1]["message"].split()[3]
+    assert httpx.get(f"{address}/livez").status_code == 200  # the client is the peer, 127.0.0.1:PORT
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default, as it trusts the proxy in production.
+    assert httpx.get(f"{address}/livez", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+
+    server.send_signal(signal.SIGTERM)
+    lines = started + read_until(server, "Finished server process")
+
+    access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
+    assert access == ['- - "GET /livez HTTP/1.1" 200'] * 2  # each request still logged, without its client
+    assert "203.0.113.9" not in json.dumps(lines)
+
+
+# --8<-- [end:test_no_client_address]

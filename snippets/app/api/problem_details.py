@@ -69,7 +69,9 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
         (STATUS_BY_ERROR[cls] for cls in type(exc).__mro__ if cls in STATUS_BY_ERROR),
         HTTPStatus.BAD_REQUEST,
     )
-    return problem_response(request, Problem(title=exc.title, status=code, detail=exc.detail))
+    fields = exc.fields if isinstance(exc, ConflictError) else ()
+    errors = [FieldProblem(field=name, message="already taken") for name in fields] or None
+    return problem_response(request, Problem(title=exc.title, status=code, detail=exc.detail, errors=errors))
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

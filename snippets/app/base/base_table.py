@@ -5,7 +5,7 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
@@ -69,6 +69,10 @@ class BaseTable[ModelT: BaseEntity]:
 
     model: type[ModelT]
     """The SQLModel class this table stores; each subclass sets it."""
+
+    unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Unique constraint or index name -> the fields a `409` names. `test_every_unique_index_is_mapped`
+    checks it against the migrated schema."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -214,8 +218,13 @@ class BaseTable[ModelT: BaseEntity]:
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
                 raise
-            # PostgreSQL's own detail names the column and value: "Key (client_ref)=(a-1) already exists."
-            cause = getattr(error.orig, "__cause__", None)
-            raise ConflictError(getattr(cause, "detail", None) or "a unique value is already taken") from error
+            # PostgreSQL's own detail quotes the value ("Key (client_ref)=(a-1) already exists."), which
+            # may be personal data or a secret: the client learns only which fields, from our own map.
+            constraint = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
+            fields = self.unique_fields.get(constraint or "")
+            if fields is None:
+                raise ConflictError("A unique value is already taken.") from error
+            detail = f"Another resource already has the same {' and '.join(fields)}."
+            raise ConflictError(detail, fields=fields) from error
 
     # --8<-- [end:flush_conflict]

@@ -23,5 +23,10 @@ class ConflictError(DomainError):
 
     title = "Resource conflict"
 
+    def __init__(self, detail: str, *, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(detail)
+        self.fields = fields
+        """The input fields whose values are taken; the problem lists them, never their values."""
+
 
 # --8<-- [end:domain_errors]

@@ -91,6 +91,20 @@ class InterceptHandler(logging.Handler):
 # --8<-- [end:intercept_handler]
 
 
+# --8<-- [start:drop_client_address]
+def without_client_address(record: logging.LogRecord) -> bool:
+    """Filter of `uvicorn.access`: log the request line, not who sent it; an IP address is personal data.
+
+    uvicorn logs `'%s - "%s %s HTTP/%s" %d'` with the client's address first; it becomes `-`.
+    """
+    if isinstance(record.args, tuple) and record.args:
+        record.args = ("-", *record.args[1:])
+    return True
+
+
+# --8<-- [end:drop_client_address]
+
+
 # --8<-- [start:configure_logging]
 LOGURU_DEFAULT_HANDLER_ID = 0
 """The text handler on stderr that loguru adds when it is imported (unless `LOGURU_AUTOINIT=0`)."""
@@ -116,6 +130,7 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     # parameters, which are user data. httpx writes every request's full URL at INFO, and a
     # webhook subscriber's URL may carry a token in its query: only its warnings are logged.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").addFilter(without_client_address)  # added once, however often called
 
 
 # --8<-- [end:configure_logging]

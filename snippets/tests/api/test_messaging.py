@@ -5,6 +5,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,11 +13,11 @@ import pytest_asyncio
 from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy import update
+from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.api.messaging.service import MessagingService
+from app.api.messaging.service import MessagingService, purge_deleted_messages
 from app.core.config import Settings
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
@@ -78,12 +79,31 @@ async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> Non
         "type": "about:blank",
         "title": "Resource conflict",
         "status": 409,
-        "detail": "Key (client_ref)=(order-42) already exists.",
+        "detail": "Another resource already has the same client_ref.",
         "instance": MESSAGES,
+        "errors": [{"field": "client_ref", "message": "already taken"}],
     }
 
 
 # --8<-- [end:test_duplicate_conflict]
+
+
+# --8<-- [start:test_conflict_leaks_nothing]
+async def test_a_409_names_the_field_but_not_the_value_or_postgres_text(client: AsyncClient) -> None:
+    distinctive = f"leak-{uuid.uuid4().hex}"
+    body = new_message(client_ref=distinctive)
+    assert (await client.post(MESSAGES, json=body)).status_code == 201
+
+    response = await client.post(MESSAGES, json=body)
+
+    assert response.status_code == 409
+    text = response.text
+    for leaked in (distinctive, "Key (", "already exists", "messages_client_ref_live_key", "23505"):
+        assert leaked not in text
+    assert [error["field"] for error in response.json()["errors"]] == ["client_ref"]
+
+
+# --8<-- [end:test_conflict_leaks_nothing]
 
 
 # --8<-- [start:test_reuse_after_soft_delete]
@@ -372,3 +392,46 @@ async def test_a_cached_value_that_no_longer_validates_is_replaced(
 
 
 # --8<-- [end:test_stale_shape_replaced]
+
+
+# --8<-- [start:test_purge_leaves_no_copy]
+async def rows_holding(session: AsyncSession, value: str) -> dict[str, int]:
+    """Every text and JSON column of every table, searched for `value`: a new table cannot hide a copy."""
+    columns = await session.execute(
+        text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'json', 'jsonb')"
+        )
+    )
+    found = {}
+    for table, column in columns.tuples():
+        query = text(f'SELECT count(*) FROM "{table}" WHERE "{column}"::text LIKE :pattern')  # noqa: S608 (catalog names)
+        found[f"{table}.{column}"] = (await session.execute(query, {"pattern": f"%{value}%"})).scalar_one()
+    return {where: count for where, count in found.items() if count}
+
+
+async def test_purge_leaves_no_copy_of_the_recipient_or_body(client: AsyncClient, session: AsyncSession) -> None:
+    for event in ("message.created", "message.updated"):
+        hook = {"target_url": f"https://hooks.example.com/{uuid.uuid4().hex}", "event": event}
+        assert (await client.post("/api/v1/webhooks", json=hook)).status_code == 201
+    recipient, body, new_body = (f"{kind}-{uuid.uuid4().hex}" for kind in ("to", "body", "edited"))
+    created = (await client.post(MESSAGES, json=new_message(recipient=recipient, body=body))).json()
+    assert (await client.patch(f"{MESSAGES}/{created['id']}", json={"body": new_body})).status_code == 200
+    assert (await client.delete(f"{MESSAGES}/{created['id']}")).status_code == 204
+    # The search sees the copies the events made: the created body lives on only in a delivery.
+    assert set(await rows_holding(session, body)) == {"webhook_deliveries.payload"}
+    await session.execute(
+        update(Message)
+        .where(col(Message.id) == uuid.UUID(created["id"]))
+        .values(deleted_at=func.now() - timedelta(days=40))
+    )
+
+    await session.commit()  # the job starts with no transaction open, as in production
+
+    await purge_deleted_messages(session, older_than=timedelta(days=30))
+
+    for value in (recipient, body, new_body):
+        assert await rows_holding(session, value) == {}
+
+
+# --8<-- [end:test_purge_leaves_no_copy]

@@ -67,8 +67,12 @@ async def test_duplicate_url_and_event_is_a_409_problem(client: AsyncClient) -> 
         "type": "about:blank",
         "title": "Resource conflict",
         "status": 409,
-        "detail": "Key (event, target_url)=(message.created, https://hooks.example.com/orders) already exists.",
+        "detail": "Another resource already has the same event and target_url.",
         "instance": WEBHOOKS,
+        "errors": [
+            {"field": "event", "message": "already taken"},
+            {"field": "target_url", "message": "already taken"},
+        ],
     }
 
 
@@ -201,6 +205,8 @@ async def test_patch_to_a_taken_url_and_event_is_409(client: AsyncClient) -> Non
     response = await client.patch(f"{WEBHOOKS}/{other['id']}", json={"target_url": taken["target_url"]})
 
     assert response.status_code == 409
+    assert taken["target_url"] not in response.text  # a URL can carry a token; a 409 never echoes it
+    assert {error["field"] for error in response.json()["errors"]} == {"event", "target_url"}
 
 
 # --8<-- [end:test_webhook_update]

@@ -42,6 +42,7 @@ from app.celery.tasks import (
 from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
 from app.core.config import Settings
 from app.core.egress import CheckedTarget
+from app.core.errors import ConflictError
 from app.core.webhook_signature import is_valid_signature
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
@@ -343,7 +344,7 @@ async def test_a_rolled_back_change_enqueues_nothing(
     await subscribe(committed_session, webhook_receiver.url)
     duplicate = MessageCreate(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="same")
 
-    with pytest.raises(Exception, match="already exists"):
+    with pytest.raises(ConflictError):
         await MessagingService(committed_session, redis).create_batch([duplicate, duplicate])
 
     assert await redis.llen("celery") == 0  # no task for a delivery row that was never committed

@@ -92,9 +92,11 @@ def test_uvicorn_lines_leave_uvicorn_handlers_for_ours(settings: Settings, strea
     configure_logging(settings, stream)
 
     logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.7:5123", "GET", "/livez", "1.1", 200)
+    logging.getLogger("uvicorn.access").info("a line without arguments")  # left as it is
 
-    [line] = read_lines(stream)
-    assert line["message"] == '10.0.0.7:5123 - "GET /livez HTTP/1.1" 200'
+    line, plain = read_lines(stream)
+    assert line["message"] == '- - "GET /livez HTTP/1.1" 200'  # no client address
+    assert plain["message"] == "a line without arguments"
     assert logging.getLogger("uvicorn.access").handlers == []
 
 

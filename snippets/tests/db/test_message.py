@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.messaging.models import MessageUpdate
 from app.api.messaging.service import purge_deleted_messages
-from app.base.base_table import MAX_PAGE_SIZE, Cursor
+from app.base.base_table import MAX_PAGE_SIZE, BaseTable, Cursor
 from app.core.errors import ConflictError
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
@@ -38,8 +38,25 @@ async def test_insert_model_flushes_and_loads_database_defaults(messages: Messag
 async def test_insert_model_turns_a_unique_violation_into_a_conflict(messages: MessagesTable) -> None:
     await messages.insert_model(message("ref-1"))
 
-    with pytest.raises(ConflictError, match=r"Key \(client_ref\)=\(ref-1\) already exists"):
+    with pytest.raises(ConflictError) as raised:
         await messages.insert_model(message("ref-1"))
+
+    assert raised.value.fields == ("client_ref",)
+    assert "ref-1" not in raised.value.detail
+
+
+async def test_an_unmapped_unique_violation_names_no_field(session: AsyncSession) -> None:
+    class UnmappedMessages(BaseTable[Message]):
+        model = Message  # no `unique_fields`: the conflict cannot say which field
+
+    table = UnmappedMessages(session)
+    await table.insert_model(message("ref-1"))
+
+    with pytest.raises(ConflictError) as raised:
+        await table.insert_model(message("ref-1"))
+
+    assert raised.value.fields == ()
+    assert raised.value.detail == "A unique value is already taken."
 
 
 async def test_other_integrity_errors_are_not_conflicts(messages: MessagesTable) -> None:

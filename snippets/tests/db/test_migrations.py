@@ -1,12 +1,19 @@
 """The migrations: reversible, and in step with the committed `db/schema.sql`."""
 
+import json
 import os
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL
+from sqlalchemy import URL, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+import app.main  # noqa: F401 (imports every table class, so `BaseTable.__subclasses__` sees them all)
+from app.base.base_table import BaseTable
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
 MIGRATIONS = sorted((SCHEMA_FILE.parent / "migrations").glob("*.sql"))
@@ -92,3 +99,69 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
 
 
 # --8<-- [end:test_no_transaction_migrations]
+
+
+# --8<-- [start:test_unique_fields_mapped]
+async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
+    """A 409 names fields only through `unique_fields`; a unique index missing there would name none."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT index.relname, array_agg(attribute.attname ORDER BY key.position)
+            FROM pg_index
+            JOIN pg_class index ON index.oid = pg_index.indexrelid
+            JOIN pg_namespace ON pg_namespace.oid = index.relnamespace AND pg_namespace.nspname = 'public'
+            CROSS JOIN LATERAL unnest(pg_index.indkey) WITH ORDINALITY AS key(attnum, position)
+            JOIN pg_attribute attribute ON attribute.attrelid = pg_index.indrelid AND attribute.attnum = key.attnum
+            WHERE pg_index.indisunique AND NOT pg_index.indisprimary
+            GROUP BY index.relname
+            """
+        )
+    )
+    in_schema = {name: tuple(columns) for name, columns in rows.tuples()}
+    mapped = {name: fields for table in BaseTable.__subclasses__() for name, fields in table.unique_fields.items()}
+
+    assert in_schema  # the query sees the indexes at all
+    assert mapped == in_schema
+
+
+# --8<-- [end:test_unique_fields_mapped]
+
+
+# --8<-- [start:test_backfill_message_id]
+async def test_the_backfill_links_deliveries_and_deletes_those_of_purged_messages(
+    empty_database: URL, dbmate: Callable[..., str]
+) -> None:
+    dbmate(empty_database, "up")
+    dbmate(empty_database, "rollback")  # back to before the backfill, as when it ships
+    renamed = {"socket": "host", "sslmode": "ssl"}  # dbmate's query names, asyncpg's names
+    query = {renamed.get(key, key): value for key, value in empty_database.query.items()}
+    # NullPool: no connection outlives its block, so the database can be dropped even after a failure.
+    engine = create_async_engine(empty_database.set(drivername="postgresql+asyncpg", query=query), poolclass=NullPool)
+    kept, purged, webhook = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO messages VALUES (:id, 'sms', '+15550100', 'Hi', 'r')"), {"id": kept})
+        await connection.execute(
+            text(
+                "INSERT INTO webhooks (id, target_url, event, secret, is_active)"
+                " VALUES (:id, 'https://hooks.example.com', 'message.created', :secret, true)"
+            ),
+            {"id": webhook, "secret": "s" * 32},
+        )
+        for message_id in (kept, purged):  # written by the release before `message_id`
+            await connection.execute(
+                text(
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status)"
+                    " VALUES (gen_random_uuid(), :webhook, 'message.created', :payload, 'failed')"
+                ),
+                {"webhook": webhook, "payload": json.dumps({"id": str(message_id), "recipient": "+15550100"})},
+            )
+
+    dbmate(empty_database, "up")
+
+    async with engine.connect() as connection:
+        left = (await connection.execute(text("SELECT message_id FROM webhook_deliveries"))).scalars().all()
+    assert left == [kept]  # the delivery of the purged message, and its copy of it, are gone
+
+
+# --8<-- [end:test_backfill_message_id]

@@ -35,7 +35,7 @@ class MessagingService:
     async def create(self, data: MessageCreate) -> MessageRead:
         async with self.session.begin():
             message = MessageRead.model_validate(await self.messages.insert_model(Message(**data.model_dump())))
-            pending = await self.events.record(WebhookEvent.MESSAGE_CREATED, message)
+            pending = await self.events.record(WebhookEvent.MESSAGE_CREATED, message.id, message)
         await self.events.send(pending)  # after the commit: the deliveries now exist for the worker
         return message
 
@@ -52,7 +52,7 @@ class MessagingService:
             pending = [
                 delivery_id
                 for message in created
-                for delivery_id in await self.events.record(WebhookEvent.MESSAGE_CREATED, message)
+                for delivery_id in await self.events.record(WebhookEvent.MESSAGE_CREATED, message.id, message)
             ]
         await self.events.send(pending)
         return created
@@ -89,7 +89,7 @@ class MessagingService:
             if message is None:
                 raise NotFoundError(f"message {message_id} does not exist")
             updated = MessageRead.model_validate(message)
-            pending = await self.events.record(WebhookEvent.MESSAGE_UPDATED, updated)
+            pending = await self.events.record(WebhookEvent.MESSAGE_UPDATED, message_id, updated)
         await self.cache.invalidate(message_id)  # after the commit, never inside the transaction
         await self.events.send(pending)
         return updated
@@ -98,7 +98,7 @@ class MessagingService:
         async with self.session.begin():
             if not await self.messages.soft_delete(message_id):
                 raise NotFoundError(f"message {message_id} does not exist")
-            pending = await self.events.record(WebhookEvent.MESSAGE_DELETED, MessageDeleted(id=message_id))
+            pending = await self.events.record(WebhookEvent.MESSAGE_DELETED, message_id, MessageDeleted(id=message_id))
         await self.cache.invalidate(message_id)
         await self.events.send(pending)
 

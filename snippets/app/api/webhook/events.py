@@ -20,9 +20,12 @@ class WebhookEvents:
     def __init__(self, session: AsyncSession) -> None:
         self.deliveries = WebhookDeliveriesTable(session)
 
-    async def record(self, event: WebhookEvent, data: BaseModel) -> list[uuid.UUID]:
-        """One pending delivery per subscriber, committed or rolled back with the change itself."""
-        deliveries = await self.deliveries.fan_out(event, data.model_dump(mode="json"))
+    async def record(self, event: WebhookEvent, message_id: uuid.UUID, data: BaseModel) -> list[uuid.UUID]:
+        """One pending delivery per subscriber, committed or rolled back with the change itself.
+
+        The deliveries point at `message_id`, so they go when the message is purged.
+        """
+        deliveries = await self.deliveries.fan_out(event, message_id, data.model_dump(mode="json"))
         return [delivery.id for delivery in deliveries]
 
     @staticmethod

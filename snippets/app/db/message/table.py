@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Collection
+from typing import ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,6 +17,7 @@ class MessagesTable(BaseTable[Message]):
     """Repository for messages; everything it needs comes from `BaseTable`."""
 
     model = Message
+    unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {"messages_client_ref_live_key": ("client_ref",)}
 
     # --8<-- [end:messages_table]
 

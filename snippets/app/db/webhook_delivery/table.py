@@ -18,14 +18,19 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
 
     model = WebhookDelivery
 
-    async def fan_out(self, event: WebhookEvent, payload: dict[str, Any]) -> list[WebhookDelivery]:
+    async def fan_out(
+        self, event: WebhookEvent, message_id: uuid.UUID, payload: dict[str, Any]
+    ) -> list[WebhookDelivery]:
         """Add one pending delivery per live, active subscription to `event`. Flushes, never commits."""
         subscribers = await self.session.scalars(
             select(Webhook).where(
                 col(Webhook.event) == event, col(Webhook.is_active).is_(True), col(Webhook.deleted_at).is_(None)
             )
         )
-        deliveries = [WebhookDelivery(webhook_id=webhook.id, event=event, payload=payload) for webhook in subscribers]
+        deliveries = [
+            WebhookDelivery(webhook_id=webhook.id, event=event, message_id=message_id, payload=payload)
+            for webhook in subscribers
+        ]
         self.session.add_all(deliveries)
         await self.session.flush()
         return deliveries
