@@ -1,4 +1,4 @@
-"""Isolation levels on real PostgreSQL: what one transaction sees of another's commits."""
+"""Isolation levels and concurrent writes on real PostgreSQL: what one transaction sees of another's commits."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from app.api.messaging.models import MessageUpdate
 from app.db.database import create_session_factory
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
@@ -145,3 +146,28 @@ async def test_only_serializable_stops_two_checks_that_each_pass_before_an_inser
 
 
 # --8<-- [end:test_serializable_write_skew]
+
+
+# --8<-- [start:test_lost_update]
+async def test_update_without_a_version_loses_a_concurrent_change(
+    session_factory: async_sessionmaker[AsyncSession], message_id: uuid.UUID
+) -> None:
+    async with session_factory() as first, session_factory() as second:
+        await first.begin()
+        await second.begin()
+        # Two requests read the same row, then each writes a body built from what it read.
+        read_by_first = await MessagesTable(first).first_or_default(message_id)
+        read_by_second = await MessagesTable(second).first_or_default(message_id)
+        assert read_by_first is not None
+        assert read_by_second is not None
+
+        await MessagesTable(first).update(message_id, MessageUpdate(body=f"{read_by_first.body}, edited by one"))
+        await first.commit()
+        await MessagesTable(second).update(message_id, MessageUpdate(body=f"{read_by_second.body}, edited by two"))
+        await second.commit()  # no error: nothing told the second request that the row had changed
+
+    async with session_factory() as session, session.begin():
+        assert await read_body(session, message_id) == "Before, edited by two"  # the first edit is gone
+
+
+# --8<-- [end:test_lost_update]
