@@ -57,7 +57,7 @@ class Step:
 
 @pytest.fixture
 def dsn(empty_database: URL, dbmate: Callable[..., str]) -> str:
-    """A database migrated by dbmate, with `ROWS` messages in it; a libpq DSN for asyncpg."""
+    """A database migrated by dbmate with the service's migrations, as a libpq DSN for asyncpg."""
     dbmate(empty_database, "up")
     query = dict(empty_database.query)
     if "socket" in query:
@@ -66,7 +66,8 @@ def dsn(empty_database: URL, dbmate: Callable[..., str]) -> str:
 
 
 @pytest_asyncio.fixture
-async def engine_on(dsn: str) -> AsyncIterator[AsyncEngine]:
+async def seeded_engine(dsn: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on that database once `ROWS` messages are committed: the steps need rows to read."""
     engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
     async with engine.begin() as connection:
         await connection.execute(
@@ -98,9 +99,9 @@ def test_the_example_migrations_apply_and_roll_back_with_dbmate(
     assert "recipient text NOT NULL" in rolled_back
 
 
-async def test_the_backfill_job_refuses_an_empty_batch(engine_on: AsyncEngine) -> None:
+async def test_the_backfill_job_refuses_an_empty_batch(seeded_engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
-        await backfill_in_batches(engine_on, BACKFILL, batch_size=0)
+        await backfill_in_batches(seeded_engine, BACKFILL, batch_size=0)
 
 
 async def run_step(dsn: str, name: str, sql: str, insert: str) -> Step:
@@ -139,12 +140,14 @@ VALUES (gen_random_uuid(), 'sms', 'Hi', gen_random_uuid(), '+15550100')"""
 
 
 # --8<-- [start:test_expand_contract_locks]
-async def test_no_expand_contract_step_reads_the_table_while_it_blocks_writes(dsn: str, engine_on: AsyncEngine) -> None:
+async def test_no_expand_contract_step_reads_the_table_while_it_blocks_writes(
+    dsn: str, seeded_engine: AsyncEngine
+) -> None:
     expand, not_null_check, validate, switch, contract = (up_part(migration) for migration in MIGRATIONS)
     steps = [await run_step(dsn, "1. expand", expand, OLD_CODE)]
     batch = BACKFILL.text.replace(":batch_size", str(BACKFILL_BATCH_SIZE))
     steps.append(await run_step(dsn, "2. backfill, one batch", batch, CODE_WRITING_BOTH))
-    assert await backfill_in_batches(engine_on, BACKFILL) == ROWS - BACKFILL_BATCH_SIZE  # the job does the rest
+    assert await backfill_in_batches(seeded_engine, BACKFILL) == ROWS - BACKFILL_BATCH_SIZE  # the rest
     steps.append(await run_step(dsn, "3. NOT NULL check, NOT VALID", not_null_check, CODE_WRITING_BOTH))
     steps.append(await run_step(dsn, "4. validate", validate, CODE_WRITING_BOTH))
     steps.append(await run_step(dsn, "5. switch", switch, CODE_WRITING_BOTH))
@@ -165,7 +168,7 @@ async def test_no_expand_contract_step_reads_the_table_while_it_blocks_writes(ds
 
 # --8<-- [start:test_lock_timeout_bounds_the_queue]
 async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_behind_it_go_on(
-    dsn: str, engine_on: AsyncEngine
+    dsn: str, seeded_engine: AsyncEngine
 ) -> None:
     expand = up_part(MIGRATIONS[0])
     reader, migrator, writer = [await asyncpg.connect(dsn) for _ in range(3)]
