@@ -1,5 +1,6 @@
 """Isolation levels and concurrent writes on real PostgreSQL: what one transaction sees of another's commits."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -171,3 +172,25 @@ async def test_update_without_a_version_loses_a_concurrent_change(
 
 
 # --8<-- [end:test_lost_update]
+
+
+async def test_select_for_update_makes_the_second_edit_wait_for_the_first(
+    session_factory: async_sessionmaker[AsyncSession], message_id: uuid.UUID
+) -> None:
+    locked_read = select(col(Message.body)).where(col(Message.id) == message_id).with_for_update()
+    async with session_factory() as first, session_factory() as second:
+        await first.begin()
+        await second.begin()
+        read_by_first = (await first.execute(locked_read)).scalar_one()
+        read_by_second = asyncio.create_task(second.execute(locked_read))
+        await asyncio.sleep(0.2)
+        assert not read_by_second.done()  # the row lock of the first request holds it back
+
+        await MessagesTable(first).update(message_id, MessageUpdate(body=f"{read_by_first}, edited by one"))
+        await first.commit()
+        body = (await read_by_second).scalar_one()  # now it reads the first edit
+        await MessagesTable(second).update(message_id, MessageUpdate(body=f"{body}, edited by two"))
+        await second.commit()
+
+    async with session_factory() as session, session.begin():
+        assert await read_body(session, message_id) == "Before, edited by one, edited by two"
