@@ -182,11 +182,14 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
                 await migrator.execute(expand)
 
         migration = asyncio.create_task(migrate())
-        await asyncio.sleep(0.5)  # the migration now waits for its ACCESS EXCLUSIVE lock
-        waiting = await writer.fetchval(
-            "SELECT mode FROM pg_locks WHERE pid = $1 AND relation = 'messages'::regclass AND NOT granted",
-            migrator.get_server_pid(),
-        )
+        waiting = None
+        while waiting is None and not migration.done():  # until the migration waits for its lock
+            await asyncio.sleep(0.05)
+            waiting = await writer.fetchval(
+                "SELECT mode FROM pg_locks WHERE pid = $1 AND relation = 'messages'::regclass AND NOT granted",
+                migrator.get_server_pid(),
+            )
+        await writer.execute("SET statement_timeout = '10s'")  # without the migration's lock_timeout: fail, not hang
         started = time.monotonic()
         await writer.execute(OLD_CODE)  # queued behind the migration's request, not behind the reader
         waited = time.monotonic() - started
