@@ -101,6 +101,23 @@ async def test_with_deliveries_skips_soft_deleted_and_caps_the_ids(session: Asyn
         await table.with_deliveries([uuid.uuid4() for _ in range(MAX_PAGE_SIZE + 1)])
 
 
+# --8<-- [start:test_selectinload_soft_deleted_children]
+async def test_with_deliveries_leaves_out_soft_deleted_attempts(session: AsyncSession) -> None:
+    [created] = await messages_with_attempts(session, 1)
+    deliveries = MessageDeliveriesTable(session)
+    failed = await deliveries.first_by(message_id=created.id, outcome=DeliveryOutcome.FAILED)
+    assert failed is not None
+    assert await deliveries.soft_delete(failed.id)
+    session.expunge_all()  # load the collection from the database, not from the identity map
+
+    [loaded] = await MessagesTable(session).with_deliveries([created.id])
+
+    assert [delivery.outcome for delivery in loaded.deliveries] == ["sent"]
+
+
+# --8<-- [end:test_selectinload_soft_deleted_children]
+
+
 # --8<-- [start:test_joinedload_query_count]
 async def test_joinedload_brings_each_failures_message_in_one_query(
     session: AsyncSession, statements: list[str]

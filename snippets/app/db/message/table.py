@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from app.base.base_table import MAX_PAGE_SIZE, BaseTable
 from app.db.message.model import Message
+from app.db.message_delivery.model import MessageDelivery
 
 
 # --8<-- [start:messages_table]
@@ -23,7 +24,7 @@ class MessagesTable(BaseTable[Message]):
 
     # --8<-- [start:messages_with_deliveries]
     async def with_deliveries(self, ids: Collection[uuid.UUID]) -> list[Message]:
-        """Live messages with these ids, each with its `deliveries` loaded: two queries for any number.
+        """Live messages with these ids, each with its live `deliveries` loaded: two queries for any number.
 
         Raises:
             ValueError: more than `MAX_PAGE_SIZE` ids; ask page by page.
@@ -33,7 +34,12 @@ class MessagesTable(BaseTable[Message]):
         statement = (
             select(Message)
             # One-to-many: a second SELECT ... WHERE message_id IN (...) fetches every collection at once.
-            .options(selectinload(Message.deliveries))  # type: ignore[arg-type]
+            # The WHERE on the parents does not reach that second query: it filters out deleted children itself.
+            .options(
+                selectinload(
+                    Message.deliveries.and_(col(MessageDelivery.deleted_at).is_(None))  # type: ignore[attr-defined]
+                )
+            )
             .where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))
             .order_by(col(Message.created_at), col(Message.id))
         )
