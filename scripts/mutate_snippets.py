@@ -203,6 +203,7 @@ def main() -> None:
         "--basetemp", type=Path, required=True, help="a directory of your own; pytest's temporary files go under it"
     )
     args = parser.parse_args()
+    args.basetemp.mkdir(parents=True, exist_ok=True)  # pytest makes the basetemp, not its parents
 
     mutants = [mutant for region in included_regions() for mutant in mutants_of(region)]
     total = len(mutants)
