@@ -100,11 +100,14 @@ async def test_batch_is_all_or_nothing(client: AsyncClient, session: AsyncSessio
 # --8<-- [end:test_transaction_atomic]
 
 
-async def test_batch_creates_every_message(client: AsyncClient) -> None:
-    response = await client.post(f"{MESSAGES}/batch", json=[new_message(), new_message()])
+@pytest.mark.parametrize("size", [1, 2])  # 1: the smallest batch accepted
+async def test_batch_creates_every_message(client: AsyncClient, size: int) -> None:
+    sent = [new_message() for _ in range(size)]
+
+    response = await client.post(f"{MESSAGES}/batch", json=sent)
 
     assert response.status_code == 201
-    assert len(response.json()) == 2
+    assert [item["client_ref"] for item in response.json()] == [item["client_ref"] for item in sent]
 
 
 @pytest.mark.parametrize("size", [0, 101])
