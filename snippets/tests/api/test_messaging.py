@@ -153,6 +153,16 @@ async def test_list_walks_every_page_with_the_cursor(client: AsyncClient) -> Non
 # --8<-- [end:test_pagination]
 
 
+async def test_list_returns_twenty_items_per_page_by_default(client: AsyncClient) -> None:
+    assert (await client.post(f"{MESSAGES}/batch", json=[new_message() for _ in range(21)])).status_code == 201
+
+    first = (await client.get(MESSAGES)).json()
+    assert len(first["items"]) == 20
+    assert first["next_cursor"] is not None
+    rest = (await client.get(MESSAGES, params={"cursor": first["next_cursor"]})).json()
+    assert (len(rest["items"]), rest["next_cursor"]) == (1, None)
+
+
 async def test_list_leaves_out_soft_deleted(client: AsyncClient) -> None:
     kept = (await client.post(MESSAGES, json=new_message())).json()
     gone = (await client.post(MESSAGES, json=new_message())).json()
