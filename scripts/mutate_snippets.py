@@ -1,6 +1,6 @@
 """Mutation check of the code the site shows: break included lines one at a time, run the tests.
 
-    uv run python scripts/mutate_snippets.py [--sample N] [--seed S] [--budget SECONDS]
+    uv run python scripts/mutate_snippets.py --basetemp DIR [--sample N] [--seed S] [--budget SECONDS]
 
 Every Python region a page includes (`--8<-- "file.py:section"`) from the service's code (test
 code shown on pages is left alone: breaking a test only proves that test) is mutated statement by
@@ -9,7 +9,8 @@ swapped, `and`/`or` exchanged. For each mutant only the service tests that ran t
 line are run (found once, up front, from coverage with per-test contexts); lines that ran
 at import time run the whole service suite. A mutant is caught when a test fails or times
 out. The script prints the share caught and lists every survivor with its diff, so tests can
-be strengthened where mutants live. Files are restored after every mutant.
+be strengthened where mutants live. Files are restored after every mutant. Every pytest it starts
+gets `--basetemp` under DIR: without one, pytest makes /tmp/pytest-of-<user> private to this run.
 """
 
 import argparse
@@ -161,10 +162,10 @@ def tests_by_line(data_file: Path) -> dict[tuple[str, int], set[str]]:
     return runs
 
 
-def measure(data_file: Path) -> None:
+def measure(data_file: Path, basetemp: Path) -> None:
     """Run the service tests once with coverage contexts, so each mutant runs only its tests."""
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "snippets/tests",
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={basetemp}", "snippets/tests",
         "--cov=app", "--cov=snippets/tests", "--cov-context=test", "--cov-report=", "--cov-fail-under=0",
     ]  # fmt: skip
     subprocess.run(
@@ -172,13 +173,16 @@ def measure(data_file: Path) -> None:
     )
 
 
-def caught(mutant: Mutant, tests: set[str]) -> bool:
+def caught(mutant: Mutant, tests: set[str], basetemp: Path) -> bool:
     """Apply the mutant, run its tests, restore the file; True when a test failed."""
     original = mutant.path.read_text(encoding="utf-8")
     lines = original.splitlines(keepends=True)
     lines[mutant.line - 1] = mutant.after
     targets = sorted(tests) if tests and "" not in tests else ["snippets/tests"]
-    command = [sys.executable, "-m", "pytest", "--no-cov", "-x", "-q", "-p", "no:cacheprovider", *targets]
+    command = [
+        sys.executable, "-m", "pytest", "--no-cov", "-x", "-q", "-p", "no:cacheprovider", f"--basetemp={basetemp}",
+        *targets,
+    ]  # fmt: skip
     try:
         mutant.path.write_text("".join(lines), encoding="utf-8")
         completed = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=PER_MUTANT_TIMEOUT, check=False)
@@ -195,7 +199,11 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="mutate only N mutants drawn at random (0: all)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random sample")
     parser.add_argument("--budget", type=float, default=1800, help="stop starting new mutants after this many seconds")
+    parser.add_argument(
+        "--basetemp", type=Path, required=True, help="a directory of your own; pytest's temporary files go under it"
+    )
     args = parser.parse_args()
+    args.basetemp.mkdir(parents=True, exist_ok=True)  # pytest makes the basetemp, not its parents
 
     mutants = [mutant for region in included_regions() for mutant in mutants_of(region)]
     total = len(mutants)
@@ -205,7 +213,7 @@ def main() -> None:
     print(f"{total} mutants of included lines; running {len(mutants)}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         data_file = Path(scratch) / ".coverage"
-        measure(data_file)
+        measure(data_file, args.basetemp / "measure")
         runs = tests_by_line(data_file)
     started = time.monotonic()
     results: list[tuple[Mutant, bool]] = []
@@ -217,7 +225,7 @@ def main() -> None:
         if not tests:
             results.append((mutant, False))  # a line no test runs: nothing can catch it
         else:
-            results.append((mutant, caught(mutant, tests)))
+            results.append((mutant, caught(mutant, tests, args.basetemp / "mutant")))
         print(f"{'caught ' if results[-1][1] else 'SURVIVED'}  {mutant.describe()}", flush=True)
     killed = sum(1 for _, was_caught in results if was_caught)
     print(f"\n{killed}/{len(results)} mutants caught ({killed / max(len(results), 1):.1%}), of {total} possible")

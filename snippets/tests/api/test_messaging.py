@@ -132,11 +132,14 @@ async def test_batch_is_all_or_nothing(client: AsyncClient, session: AsyncSessio
 # --8<-- [end:test_transaction_atomic]
 
 
-async def test_batch_creates_every_message(client: AsyncClient) -> None:
-    response = await client.post(f"{MESSAGES}/batch", json=[new_message(), new_message()])
+@pytest.mark.parametrize("size", [1, 2])  # 1: the smallest batch accepted
+async def test_batch_creates_every_message(client: AsyncClient, size: int) -> None:
+    sent = [new_message() for _ in range(size)]
+
+    response = await client.post(f"{MESSAGES}/batch", json=sent)
 
     assert response.status_code == 201
-    assert len(response.json()) == 2
+    assert [item["client_ref"] for item in response.json()] == [item["client_ref"] for item in sent]
 
 
 @pytest.mark.parametrize("size", [0, 101])
@@ -180,6 +183,16 @@ async def test_list_walks_every_page_with_the_cursor(client: AsyncClient) -> Non
 
 
 # --8<-- [end:test_pagination]
+
+
+async def test_list_returns_twenty_items_per_page_by_default(client: AsyncClient) -> None:
+    assert (await client.post(f"{MESSAGES}/batch", json=[new_message() for _ in range(21)])).status_code == 201
+
+    first = (await client.get(MESSAGES)).json()
+    assert len(first["items"]) == 20
+    assert first["next_cursor"] is not None
+    rest = (await client.get(MESSAGES, params={"cursor": first["next_cursor"]})).json()
+    assert (len(rest["items"]), rest["next_cursor"]) == (1, None)
 
 
 async def test_list_leaves_out_soft_deleted(client: AsyncClient) -> None:

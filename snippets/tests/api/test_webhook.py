@@ -39,6 +39,14 @@ async def test_create_returns_201_with_location_and_the_secret_once(client: Asyn
     assert fetched == {key: value for key, value in created.items() if key != "secret"}
 
 
+async def test_a_subscription_can_be_created_paused(client: AsyncClient) -> None:
+    response = await client.post(WEBHOOKS, json=new_webhook(is_active=False))
+
+    assert response.status_code == 201
+    assert response.json()["is_active"] is False
+    assert (await client.get(response.headers["location"])).json()["is_active"] is False
+
+
 async def test_the_secret_is_stored_and_never_listed(client: AsyncClient, session: AsyncSession) -> None:
     created = (await client.post(WEBHOOKS, json=new_webhook())).json()
 

@@ -308,9 +308,13 @@ async def test_a_host_name_is_delivered_to_the_checked_address_with_its_name(
 async def test_the_next_checked_address_is_tried_when_one_refuses_the_connection(
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    """The receiver listens on 127.0.0.1 only, so 127.0.0.2 refuses; the delivery goes on to the next."""
+    """The receiver listens on 127.0.0.1 only, so 127.0.0.2 and .3 refuse; the delivery goes on to the next.
+
+    The accepting address is in the middle: the one after it is never tried, and the last one
+    is not the only one tried.
+    """
     url = webhook_receiver.url.replace("127.0.0.1", "localhost")
-    addresses = [ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")]
+    addresses = [ipaddress.ip_address(address) for address in ("127.0.0.2", "127.0.0.1", "127.0.0.3")]
     response = await post_to_checked_address(
         CheckedTarget(httpx.URL(url), addresses), b"{}", {"Idempotency-Key": "k"}, time_limit_seconds=5
     )
@@ -429,6 +433,30 @@ async def test_a_lost_delivery_is_sent_by_the_sweep(
 
 
 # --8<-- [end:test_lost_delivery_requeued]
+
+
+async def test_the_sweep_returns_how_many_deliveries_it_sent_again(
+    committed_session: AsyncSession, redis: Redis, settings: Settings
+) -> None:
+    """The count is what the worker logs as the task's result; no worker runs here, so the tasks wait in Redis."""
+    webhook = await subscribe(committed_session, "https://hooks.example.com/lost")
+    long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
+    async with committed_session.begin():
+        committed_session.add_all(
+            [
+                WebhookDelivery(
+                    webhook_id=webhook.id, event=webhook.event, payload={}, created_at=long_ago, updated_at=long_ago
+                )
+                for _ in range(2)
+            ]
+            + [WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})]  # not lost yet
+        )
+    sweep = celery_app.tasks[REQUEUE_LOST_DELIVERIES_TASK]
+
+    sent_again = await asyncio.to_thread(sweep)  # the task's own body, outside the event loop it runs
+
+    assert sent_again == 2
+    assert await redis.llen("celery") == 2
 
 
 # --8<-- [start:test_requeued_delivery_keeps_its_budget]
