@@ -194,6 +194,7 @@ def project_copy(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for file in ("mkdocs.yml", "pyproject.toml"):
         shutil.copy(ROOT / file, tmp_path / file)
-    for folder in ("snippets", "diagrams", "vendor"):
+    # The tests too: a page that names a test as its proof is checked against them.
+    for folder in ("snippets", "diagrams", "vendor", "tests"):
         (tmp_path / folder).symlink_to(ROOT / folder, target_is_directory=True)
     return tmp_path

@@ -111,7 +111,8 @@ def held_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, He
         for run in runs.values():
             if run.process.poll() is None:
                 os.killpg(run.process.pid, signal.SIGKILL)
-            run.process.communicate()
+            if run.process.stdout and not run.process.stdout.closed:  # a failed wait has read it already
+                run.process.communicate()
 
 
 class TestAStoppedRun:

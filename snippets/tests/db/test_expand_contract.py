@@ -85,10 +85,21 @@ def test_the_example_migrations_apply_and_roll_back_with_dbmate(
     empty_database: URL, dbmate: Callable[..., str], tmp_path: Path
 ) -> None:
     with_example = ("--migrations-dir", str(EXAMPLE))  # added to the service's own directory
+    examples = {migration.name for migration in MIGRATIONS}
+
+    def applied_examples() -> set[str]:
+        status = dbmate(empty_database, *with_example, "status").splitlines()
+        return {line.split()[1] for line in status if line.startswith("[X]")} & examples
+
     dbmate(empty_database, *with_example, "up")
     dbmate(empty_database, "--schema-file", str(tmp_path / "up.sql"), "dump")
-    for _ in MIGRATIONS:
+    assert applied_examples() == examples
+    # Rollbacks go newest first: the service's own later migrations are undone on the way.
+    for _ in range(len(list((EXAMPLE.parents[1] / "migrations").glob("*.sql"))) + len(examples)):
+        if not applied_examples():
+            break
         dbmate(empty_database, *with_example, "rollback")
+    assert not applied_examples()
     dbmate(empty_database, "--schema-file", str(tmp_path / "down.sql"), "dump")
     migrated, rolled_back = (tmp_path / "up.sql").read_text(), (tmp_path / "down.sql").read_text()
 
