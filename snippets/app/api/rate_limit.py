@@ -14,13 +14,17 @@ from app.db.redis import RedisDep
 # and a crash of the API process cannot leave a counter without its expiry.
 # KEYS[1]: the counter. ARGV: the window in ms, the cost of this request, the limit.
 # A request that does not fit adds nothing, so a refused batch does not use up the window.
+# The TTL is repaired before the limit check, so a full counter left without one still expires.
 COUNT_IN_WINDOW = """
+if redis.call('PTTL', KEYS[1]) == -1 then  -- a counter without a TTL (-1; -2 is no key): repair it first
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
 local count = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[2])
 if count > tonumber(ARGV[3]) then
     return {0, redis.call('PTTL', KEYS[1])}
 end
 redis.call('INCRBY', KEYS[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) < 0 then
+if redis.call('PTTL', KEYS[1]) == -1 then  -- the first request of a window created the counter
     redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return {1, redis.call('PTTL', KEYS[1])}

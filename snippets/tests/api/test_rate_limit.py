@@ -116,3 +116,23 @@ async def test_every_counter_expires_even_one_left_without_a_ttl(redis: Redis, s
 
     assert await redis.get("rate:ttl:127.0.0.1") == "4"
     assert 0 < await redis.pttl("rate:ttl:127.0.0.1") <= 60_000
+
+
+async def test_a_counter_at_the_limit_left_without_a_ttl_still_expires(redis: Redis, settings: Settings) -> None:
+    limited = FastAPI()
+    add_problem_handlers(limited)
+    limited.dependency_overrides[get_redis] = lambda: redis
+
+    @limited.get("/ping", dependencies=[Depends(RateLimit("full", limit=lambda _: 10, window_seconds=60))])
+    async def ping() -> None:
+        return None
+
+    await redis.set("rate:full:127.0.0.1", 10)  # at the limit and without a TTL: refused for good if not repaired
+    transport = ASGITransport(app=limited, client=("127.0.0.1", 40000))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/ping")
+
+    assert response.status_code == 429
+    assert await redis.get("rate:full:127.0.0.1") == "10"  # the refused request counted nothing
+    assert 0 < await redis.pttl("rate:full:127.0.0.1") <= 60_000
+    assert 50 <= int(response.headers["retry-after"]) <= 60
