@@ -17,14 +17,12 @@ from sqlalchemy.pool import NullPool
 
 from app.api.messaging.service import purge_deleted_messages
 from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
-from app.core.config import Settings, get_settings
+from app.core.config import RETRY_CAP_SECONDS, Settings, get_settings
 from app.core.egress import CheckedTarget, ForbiddenTargetError, public_addresses
 from app.core.webhook_signature import sign
 from app.db.webhook.table import WebhooksTable
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
-
-RETRY_CAP_SECONDS = 3600.0
 
 
 # --8<-- [start:task_session]
