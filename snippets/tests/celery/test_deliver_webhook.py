@@ -57,6 +57,8 @@ class WebhookReceiver:
     url: str
     statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
     hang_first: bool = False  # never answer the first request (for killing a worker mid-task)
+    answer_together: int = 0  # answer no request before this many have arrived (overlapping runs)
+    arrived_together: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
     released: threading.Event = field(default_factory=threading.Event)  # ends a hanging answer
@@ -72,6 +74,9 @@ class WebhookReceiver:
         self.requests.append((headers, body))
         if self.hang_first and len(self.requests) == 1:
             await asyncio.to_thread(self.released.wait)  # no answer until the test ends
+        if len(self.requests) >= self.answer_together:
+            self.arrived_together.set()
+        await self.arrived_together.wait()
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
             self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
@@ -460,6 +465,79 @@ async def test_a_requeued_delivery_keeps_the_attempts_it_used(
 
 
 # --8<-- [end:test_requeued_delivery_keeps_its_budget]
+
+
+async def test_a_requeued_delivery_backs_off_from_the_attempts_it_used(
+    committed_session: AsyncSession,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
+    monkeypatch.setattr(settings, "webhook_max_attempts", 6)
+    webhook_receiver.statuses = [500] * 10
+    backoffs: list[int] = []
+
+    def recorded_backoff(retries: int, base: float) -> float:
+        backoffs.append(retries)
+        return backoff_seconds(retries, base)
+
+    monkeypatch.setattr("app.celery.tasks.backoff_seconds", recorded_backoff)
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=3)
+        committed_session.add(delivery)
+
+    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)])  # as the sweep does: no retries counted
+
+    settled = await settled_delivery(committed_session)
+    assert (settled.status, settled.attempts) == (DeliveryStatus.FAILED, 6)
+    assert backoffs == [3, 4]  # the countdowns after attempts 4 and 5, not after Celery's retries 0 and 1
+
+
+# --8<-- [start:test_overlapping_runs_count_every_attempt]
+async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook_receiver.statuses = [500, 500]
+    webhook_receiver.answer_together = 2  # both runs have read the row before either records its attempt
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=2)
+        committed_session.add(delivery)
+
+    # Each run has its own engine and session, as two workers would.
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    outcomes = await asyncio.gather(attempt_delivery(settings, delivery.id), attempt_delivery(settings, delivery.id))
+
+    assert sorted(attempts for _, attempts in outcomes) == [3, 4]
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert stored.attempts == 4
+
+
+# --8<-- [end:test_overlapping_runs_count_every_attempt]
+
+
+async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():  # e.g. WEBHOOK_MAX_ATTEMPTS was lowered while it waited
+        delivery = WebhookDelivery(
+            webhook_id=webhook.id, event=webhook.event, payload={}, attempts=settings.webhook_max_attempts
+        )
+        committed_session.add(delivery)
+
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    outcome = await attempt_delivery(settings, delivery.id)
+
+    assert outcome == (Outcome.FAILED, settings.webhook_max_attempts)
+    stored = await only_delivery(committed_session, settled=True)
+    assert stored is not None
+    assert stored.status == DeliveryStatus.FAILED
+    assert webhook_receiver.requests == []
 
 
 def beat_schedule_task(entry: str) -> str:
