@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     message_cache_ttl_seconds: int = Field(default=300, ge=1)
     """How long a cached message may be served after a missed invalidation."""
 
-    message_rate_limit_per_minute: int = Field(default=60, ge=1)
-    """Messages one client address may create per minute."""
+    message_rate_limit_per_minute: int = Field(default=120, ge=1)
+    """Messages one client address may create per minute; a batch larger than this gets 422.
+
+    The default is above the largest batch (`MAX_PAGE_SIZE`), so a full batch is accepted."""
 
     # --8<-- [end:redis_settings]
 
