@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     """Attempts per delivery, the first included, before it is marked failed."""
 
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
-    """First retry delay; each later one doubles, with full jitter, capped at one hour."""
+    """First retry delay; each later one doubles, with full jitter, capped at `RETRY_CAP_SECONDS`."""
 
     webhook_allowed_private_networks: list[IPvAnyNetwork] = []
     """Non-public networks deliveries may reach anyway, as JSON: `["127.0.0.0/8"]` in tests.
