@@ -547,7 +547,7 @@ def beat_schedule_task(entry: str) -> str:
 
 
 def start_worker_process(log: TextIO) -> subprocess.Popen[bytes]:
-    """`celery worker` as production runs it, in its own process, with this test's environment."""
+    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout."""
     # Redis hands an unacknowledged task to another worker after the visibility timeout. `Settings`
     # refuses one this short, so the configured app is changed here, for this test's workers only.
     script = (
