@@ -54,6 +54,7 @@ async def test_the_client_address_is_taken_from_the_ingress_only(
     assert all(network.is_private for network in networks)  # never "*", never a public range
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", trusted)
     program, *arguments = container["command"]
+    assert "--proxy-headers" in arguments  # uvicorn's default today, stated so a new default cannot drop it
     options = uvicorn_command.make_context(program, arguments).params
     clients: list[str] = []
 

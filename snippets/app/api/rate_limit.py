@@ -6,6 +6,7 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request, status
 from redis.asyncio import Redis
 
+from app.api.problem_details import PROBLEM_JSON, Problem
 from app.core.config import Settings, get_settings
 from app.db.redis import RedisDep
 
@@ -14,18 +15,35 @@ from app.db.redis import RedisDep
 # and a crash of the API process cannot leave a counter without its expiry.
 # KEYS[1]: the counter. ARGV: the window in ms, the cost of this request, the limit.
 # A request that does not fit adds nothing, so a refused batch does not use up the window.
+# The TTL is repaired before the limit check, so a full counter left without one still expires.
 COUNT_IN_WINDOW = """
+if redis.call('PTTL', KEYS[1]) == -1 then  -- a counter without a TTL (-1; -2 is no key): repair it first
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
 local count = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[2])
 if count > tonumber(ARGV[3]) then
     return {0, redis.call('PTTL', KEYS[1])}
 end
 redis.call('INCRBY', KEYS[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) < 0 then
+if redis.call('PTTL', KEYS[1]) == -1 then  -- the first request of a window created the counter
     redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return {1, redis.call('PTTL', KEYS[1])}
 """
 # --8<-- [end:rate_limit_script]
+
+
+# --8<-- [start:rate_limited_responses]
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, object]] = {
+    429: {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {}},
+        "description": "The client address has used up its limit for the current window",
+        "headers": {"Retry-After": {"description": "Seconds until the window resets", "schema": {"type": "integer"}}},
+    },
+}
+"""Passed as `responses=` by each endpoint a `RateLimit` protects."""
+# --8<-- [end:rate_limited_responses]
 
 
 # --8<-- [start:rate_limiter]
@@ -53,7 +71,12 @@ class RateLimit:
         await self.spend(request, redis, cost=1)
 
     async def spend(self, request: Request, redis: Redis, cost: int) -> None:
-        """Count `cost` units for the client, or raise 429 and count nothing."""
+        """Count `cost` units for the client, or raise and count nothing.
+
+        Raises:
+            HTTPException: 429 with `Retry-After` if `cost` does not fit in what is left of the
+                window; 422 if it exceeds the whole limit, since no window would let it through.
+        """
         limit = self.limit(get_settings())
         window = f"at most {limit} {self.unit} per {self.window_ms // 1000} s"
         if cost > limit:  # no window would ever let it through: waiting cannot help

@@ -17,14 +17,12 @@ from sqlalchemy.pool import NullPool
 
 from app.api.messaging.service import purge_deleted_messages
 from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
-from app.core.config import Settings, get_settings
+from app.core.config import RETRY_CAP_SECONDS, Settings, get_settings
 from app.core.egress import CheckedTarget, ForbiddenTargetError, public_addresses
 from app.core.webhook_signature import sign
 from app.db.webhook.table import WebhooksTable
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
-
-RETRY_CAP_SECONDS = 3600.0
 
 
 # --8<-- [start:task_session]
@@ -101,12 +99,16 @@ async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[
                 delivery.status = DeliveryStatus.SKIPPED  # deleted or paused since the event
                 await deliveries.update_model(delivery)
                 return Outcome.SKIPPED, delivery.attempts
-            final_attempt = delivery.attempts + 1 >= settings.webhook_max_attempts
+            if delivery.attempts >= settings.webhook_max_attempts:  # e.g. the maximum was lowered meanwhile
+                delivery.status = DeliveryStatus.FAILED
+                await deliveries.update_model(delivery)
+                return Outcome.FAILED, delivery.attempts
 
         error, retryable = await post_signed(webhook.target_url, webhook.secret, delivery, settings)
 
         async with session.begin():
-            delivery.attempts += 1
+            attempts = await deliveries.count_attempt(delivery.id)  # another run may have counted one meanwhile
+            final_attempt = attempts >= settings.webhook_max_attempts
             delivery.last_error = error
             if error is None:
                 delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, datetime.now(UTC)
@@ -114,8 +116,8 @@ async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[
                 delivery.status = DeliveryStatus.FAILED
             await deliveries.update_model(delivery)
     if error is None:
-        return Outcome.DELIVERED, delivery.attempts
-    return Outcome.RETRY if retryable and not final_attempt else Outcome.FAILED, delivery.attempts
+        return Outcome.DELIVERED, attempts
+    return Outcome.RETRY if retryable and not final_attempt else Outcome.FAILED, attempts
 
 
 async def post_signed(url: str, secret: str, delivery: WebhookDelivery, settings: Settings) -> tuple[str | None, bool]:

@@ -1,9 +1,9 @@
 """Application settings: one typed model, read once from the environment."""
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, StringConstraints
+from pydantic import Field, IPvAnyNetwork, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, make_url
 
@@ -11,6 +11,14 @@ from sqlalchemy import URL, make_url
 Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/*\s]+$")]
 """A browser origin: scheme, host and optional port; no path, no trailing slash, no wildcard."""
 # --8<-- [end:origin_type]
+
+# --8<-- [start:visibility_rule_constants]
+RETRY_CAP_SECONDS = 3600.0
+"""The longest countdown before a webhook retry."""
+
+VISIBILITY_MARGIN_SECONDS = 1800.0
+"""Slack in the visibility timeout for a due retry that waits for a free pool process."""
+# --8<-- [end:visibility_rule_constants]
 
 
 # --8<-- [start:settings]
@@ -60,8 +68,10 @@ class Settings(BaseSettings):
     message_cache_ttl_seconds: int = Field(default=300, ge=1)
     """How long a cached message may be served after a missed invalidation."""
 
-    message_rate_limit_per_minute: int = Field(default=60, ge=1)
-    """Messages one client address may create per minute."""
+    message_rate_limit_per_minute: int = Field(default=120, ge=1)
+    """Messages one client address may create per minute; a batch larger than this gets 422.
+
+    The default is above the largest batch (`MAX_PAGE_SIZE`), so a full batch is accepted."""
 
     # --8<-- [end:redis_settings]
 
@@ -112,8 +122,9 @@ class Settings(BaseSettings):
     celery_visibility_timeout_seconds: int = Field(default=7200, ge=1)
     """How long Redis waits for an unacknowledged task before handing it to another worker.
 
-    Longer than the longest retry countdown (one hour) plus the longest task, or a task still
-    waiting for its countdown, or still running, runs twice."""
+    Longer than `RETRY_CAP_SECONDS` plus `celery_task_time_limit_seconds` plus
+    `VISIBILITY_MARGIN_SECONDS` (checked at start-up), or a task still waiting for its countdown,
+    or for a pool process, or still running, runs twice."""
 
     celery_task_time_limit_seconds: int = Field(default=120, ge=1)
     """Hard limit: the worker process running a task longer than this is killed and replaced."""
@@ -125,7 +136,7 @@ class Settings(BaseSettings):
     """Attempts per delivery, the first included, before it is marked failed."""
 
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
-    """First retry delay; each later one doubles, with full jitter, capped at one hour."""
+    """First retry delay; each later one doubles, with full jitter, capped at `RETRY_CAP_SECONDS`."""
 
     webhook_allowed_private_networks: list[IPvAnyNetwork] = []
     """Non-public networks deliveries may reach anyway, as JSON: `["127.0.0.0/8"]` in tests.
@@ -135,6 +146,21 @@ class Settings(BaseSettings):
 
     purge_soft_deleted_after_days: int = Field(default=30, ge=1)
     """Soft-deleted messages older than this are removed by the nightly beat task."""
+
+    # --8<-- [start:visibility_rule]
+    @model_validator(mode="after")
+    def visibility_timeout_outlasts_a_retry(self) -> Self:
+        """Refuse to start if Redis could hand a waiting or running task to a second worker."""
+        needed = RETRY_CAP_SECONDS + self.celery_task_time_limit_seconds + VISIBILITY_MARGIN_SECONDS
+        if self.celery_visibility_timeout_seconds <= needed:
+            raise ValueError(
+                f"celery_visibility_timeout_seconds ({self.celery_visibility_timeout_seconds}) must exceed "
+                f"RETRY_CAP_SECONDS ({RETRY_CAP_SECONDS:g}) + celery_task_time_limit_seconds "
+                f"({self.celery_task_time_limit_seconds}) + VISIBILITY_MARGIN_SECONDS ({VISIBILITY_MARGIN_SECONDS:g})"
+            )
+        return self
+
+    # --8<-- [end:visibility_rule]
 
     @property
     def sqlalchemy_database_url(self) -> URL:

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from app.api.problem_details import add_problem_handlers
 from app.api.rate_limit import RateLimit
+from app.base.base_table import MAX_PAGE_SIZE
 from app.core.config import Settings
 from app.db.redis import get_redis
 
@@ -116,3 +117,61 @@ async def test_every_counter_expires_even_one_left_without_a_ttl(redis: Redis, s
 
     assert await redis.get("rate:ttl:127.0.0.1") == "4"
     assert 0 < await redis.pttl("rate:ttl:127.0.0.1") <= 60_000
+
+
+async def test_a_counter_at_the_limit_left_without_a_ttl_still_expires(redis: Redis, settings: Settings) -> None:
+    limited = FastAPI()
+    add_problem_handlers(limited)
+    limited.dependency_overrides[get_redis] = lambda: redis
+
+    @limited.get("/ping", dependencies=[Depends(RateLimit("full", limit=lambda _: 10, window_seconds=60))])
+    async def ping() -> None:
+        return None
+
+    await redis.set("rate:full:127.0.0.1", 10)  # at the limit and without a TTL: refused for good if not repaired
+    transport = ASGITransport(app=limited, client=("127.0.0.1", 40000))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/ping")
+
+    assert response.status_code == 429
+    assert await redis.get("rate:full:127.0.0.1") == "10"  # the refused request counted nothing
+    assert 0 < await redis.pttl("rate:full:127.0.0.1") <= 60_000
+    assert 50 <= int(response.headers["retry-after"]) <= 60
+
+
+async def test_a_full_batch_fits_the_default_limit(client: AsyncClient) -> None:
+    items = [
+        {"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": f"r{i}"} for i in range(MAX_PAGE_SIZE)
+    ]
+
+    response = await client.post("/api/v1/messages/batch", json=items)
+
+    assert response.status_code == 201  # the batch maximum OpenAPI states is accepted with the default settings
+
+
+@pytest.mark.parametrize("path", ["/api/v1/messages", "/api/v1/messages/batch"])
+async def test_openapi_documents_429_with_retry_after_on_the_limited_routes(client: AsyncClient, path: str) -> None:
+    openapi = (await client.get("/openapi.json")).json()
+
+    refused = openapi["paths"][path]["post"]["responses"]["429"]
+    assert "application/problem+json" in refused["content"]
+    assert refused["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+
+
+async def test_an_invalid_batch_costs_nothing_and_a_conflicting_one_costs_its_size(
+    client: AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 5)
+    valid = {"channel": "sms", "recipient": "+15550100", "body": "Hi"}
+    invalid_batch = [valid | {"client_ref": f"i{i}", "channel": "pigeon"} for i in range(3)]
+    conflicting_batch = [valid | {"client_ref": "same"} for _ in range(3)]
+
+    statuses = [
+        (await client.post("/api/v1/messages/batch", json=invalid_batch)).status_code,  # refused before spending
+        (await client.post("/api/v1/messages/batch", json=conflicting_batch)).status_code,  # 3 of 5 spent
+        (
+            await client.post("/api/v1/messages/batch", json=[valid | {"client_ref": f"n{i}"} for i in range(3)])
+        ).status_code,
+    ]
+
+    assert statuses == [422, 409, 429]  # the rolled-back batch was charged, the invalid one was not

@@ -32,7 +32,6 @@ from app.api.messaging.service import MessagingService
 # Task objects are lazy proxies: importing one into a test module lets pytest's collection
 # evaluate it, which configures Celery before the test settings exist. Use names instead.
 from app.celery.tasks import (
-    RETRY_CAP_SECONDS,
     Outcome,
     attempt_delivery,
     backoff_seconds,
@@ -61,6 +60,8 @@ class WebhookReceiver:
     url: str
     statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
     hang_first: bool = False  # never answer the first request (for killing a worker mid-task)
+    answer_together: int = 0  # answer no request before this many have arrived (overlapping runs)
+    arrived_together: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
     released: threading.Event = field(default_factory=threading.Event)  # ends a hanging answer
@@ -76,6 +77,9 @@ class WebhookReceiver:
         self.requests.append((headers, body))
         if self.hang_first and len(self.requests) == 1:
             await asyncio.to_thread(self.released.wait)  # no answer until the test ends
+        if len(self.requests) >= self.answer_together:
+            self.arrived_together.set()
+        await self.arrived_together.wait()
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
             self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
@@ -494,12 +498,77 @@ async def test_a_requeued_delivery_keeps_the_attempts_it_used(
 # --8<-- [end:test_requeued_delivery_keeps_its_budget]
 
 
-def test_the_visibility_timeout_outlasts_the_longest_retry_wait_and_run() -> None:
-    """A countdown task waits unacknowledged in a worker; Redis must not hand it on meanwhile."""
-    defaults = {name: field.default for name, field in Settings.model_fields.items()}
-    longest_wait = RETRY_CAP_SECONDS + defaults["celery_task_time_limit_seconds"]
+async def test_a_requeued_delivery_backs_off_from_the_attempts_it_used(
+    committed_session: AsyncSession,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
+    monkeypatch.setattr(settings, "webhook_max_attempts", 6)
+    webhook_receiver.statuses = [500] * 10
+    backoffs: list[int] = []
 
-    assert defaults["celery_visibility_timeout_seconds"] > longest_wait
+    def recorded_backoff(retries: int, base: float) -> float:
+        backoffs.append(retries)
+        return backoff_seconds(retries, base)
+
+    monkeypatch.setattr("app.celery.tasks.backoff_seconds", recorded_backoff)
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=3)
+        committed_session.add(delivery)
+
+    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)])  # as the sweep does: no retries counted
+
+    settled = await settled_delivery(committed_session)
+    assert (settled.status, settled.attempts) == (DeliveryStatus.FAILED, 6)
+    assert backoffs == [3, 4]  # the countdowns after attempts 4 and 5, not after Celery's retries 0 and 1
+
+
+# --8<-- [start:test_overlapping_runs_count_every_attempt]
+async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook_receiver.statuses = [500, 500]
+    webhook_receiver.answer_together = 2  # both runs have read the row before either records its attempt
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=2)
+        committed_session.add(delivery)
+
+    # Each run has its own engine and session, as two workers would.
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    outcomes = await asyncio.gather(attempt_delivery(settings, delivery.id), attempt_delivery(settings, delivery.id))
+
+    assert sorted(attempts for _, attempts in outcomes) == [3, 4]
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert stored.attempts == 4
+
+
+# --8<-- [end:test_overlapping_runs_count_every_attempt]
+
+
+async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():  # e.g. WEBHOOK_MAX_ATTEMPTS was lowered while it waited
+        delivery = WebhookDelivery(
+            webhook_id=webhook.id, event=webhook.event, payload={}, attempts=settings.webhook_max_attempts
+        )
+        committed_session.add(delivery)
+
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    outcome = await attempt_delivery(settings, delivery.id)
+
+    assert outcome == (Outcome.FAILED, settings.webhook_max_attempts)
+    stored = await only_delivery(committed_session, settled=True)
+    assert stored is not None
+    assert stored.status == DeliveryStatus.FAILED
+    assert webhook_receiver.requests == []
 
 
 # --8<-- [start:test_failed_enqueue_swept]
@@ -541,12 +610,17 @@ def beat_schedule_task(entry: str) -> str:
 
 
 def start_worker_process(log: TextIO) -> subprocess.Popen[bytes]:
-    """`celery worker` as production runs it, in its own process, with this test's environment."""
-    command = [sys.executable, "-m", "celery", "--app=app.celery_app", "worker", "--pool=solo"]
-    command += ["--without-mingle", "--without-gossip"]
-    # Redis hands an unacknowledged task to another worker after the visibility timeout.
-    environment = os.environ | {"CELERY_VISIBILITY_TIMEOUT_SECONDS": "2", "LOG_LEVEL": "INFO"}
-    return subprocess.Popen(command, env=environment, cwd=Path(__file__).parents[2], stderr=log)
+    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout."""
+    # Redis hands an unacknowledged task to another worker after the visibility timeout. `Settings`
+    # refuses one this short, so the configured app is changed here, for this test's workers only.
+    script = (
+        "from app.celery_app import celery_app\n"
+        "short = {'visibility_timeout': 2, 'unacked_restore_interval': 2}\n"
+        "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
+        "celery_app.worker_main(['worker', '--pool=solo', '--without-mingle', '--without-gossip'])\n"
+    )
+    environment = os.environ | {"LOG_LEVEL": "INFO"}
+    return subprocess.Popen([sys.executable, "-c", script], env=environment, cwd=Path(__file__).parents[2], stderr=log)
 
 
 @pytest.fixture

@@ -125,3 +125,28 @@ def test_short_jwt_secret_is_rejected_without_echoing_it() -> None:
 
 
 # --8<-- [end:test_auth_settings]
+
+
+# --8<-- [start:test_visibility_timeout_rule]
+@pytest.mark.parametrize(
+    ("visibility_timeout", "time_limit"),
+    [(3600, 120), (7200, 1800)],  # a shorter timeout; a longer task limit with the default timeout
+)
+def test_a_visibility_timeout_shorter_than_a_retry_wait_and_run_is_refused(
+    visibility_timeout: int, time_limit: int
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(
+            database_url="postgres://db/app",
+            redis_url="redis://r",
+            jwt_secret="x" * 32,
+            jwt_issuer="https://auth.test/",
+            celery_visibility_timeout_seconds=visibility_timeout,
+            celery_task_time_limit_seconds=time_limit,
+        )
+
+    assert "celery_visibility_timeout_seconds" in str(error.value)
+    assert "celery_task_time_limit_seconds" in str(error.value)
+
+
+# --8<-- [end:test_visibility_timeout_rule]

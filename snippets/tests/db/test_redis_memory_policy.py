@@ -4,8 +4,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from httpx import AsyncClient
 from redis.asyncio import Redis
-from redis.exceptions import OutOfMemoryError
+from redis.exceptions import OutOfMemoryError, ResponseError
 
 
 @pytest_asyncio.fixture
@@ -49,3 +50,26 @@ async def test_noeviction_refuses_writes_and_keeps_the_queue(full_redis: Redis) 
 
 
 # --8<-- [end:test_memory_policy]
+
+
+async def test_a_full_noeviction_redis_fails_the_rate_limited_posts(full_redis: Redis, client: AsyncClient) -> None:
+    await full_redis.config_set("maxmemory-policy", "noeviction")
+    with pytest.raises(OutOfMemoryError):
+        await fill_with_cache_entries(full_redis)
+
+    body = {"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": "r1"}
+    with pytest.raises(ResponseError, match="OOM command not allowed"):  # in the limiter's script: a 500
+        await client.post("/api/v1/messages", json=body)
+
+
+# --8<-- [start:test_volatile_lru]
+async def test_volatile_lru_evicts_only_keys_with_a_ttl(full_redis: Redis) -> None:
+    await full_redis.config_set("maxmemory-policy", "volatile-lru")
+
+    await fill_with_cache_entries(full_redis)  # no error: older entries make room
+
+    assert await full_redis.llen("celery") == 1  # the queue has no TTL, so it is never a candidate
+    assert await full_redis.exists("message:0:0") == 0  # an early cache entry was evicted
+
+
+# --8<-- [end:test_volatile_lru]

@@ -11,7 +11,7 @@ from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, Me
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
 from app.api.problem_details import PROBLEM_RESPONSES
-from app.api.rate_limit import RateLimit
+from app.api.rate_limit import RATE_LIMITED_RESPONSES, RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.db.redis import RedisDep
 
@@ -35,7 +35,7 @@ limit_sending = RateLimit(
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE, Depends(limit_sending)],
-    responses=FORBIDDEN_RESPONSES,
+    responses=FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
 )
 async def create_message(
     data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
@@ -46,7 +46,12 @@ async def create_message(
 
 
 # --8<-- [start:batch_endpoint]
-@router.post("/batch", status_code=status.HTTP_201_CREATED, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_WRITE],
+    responses=FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+)
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
     service: MessagingServiceDep,

@@ -65,3 +65,21 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
         return list(claimed)
 
     # --8<-- [end:claim_lost]
+
+    # --8<-- [start:count_attempt]
+    async def count_attempt(self, id: uuid.UUID) -> int:
+        """Add one to the delivery's `attempts` in the database and return the new count. Never commits.
+
+        PostgreSQL computes `attempts + 1` under the row lock, so two runs of one delivery that
+        overlap count two attempts; writing back a value read before the HTTP call would count one.
+        """
+        counted = await self.session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == id)
+            .values(attempts=col(WebhookDelivery.attempts) + 1)
+            .returning(col(WebhookDelivery.attempts))
+            .execution_options(synchronize_session=False)  # the caller uses the returned count
+        )
+        return counted.scalar_one()
+
+    # --8<-- [end:count_attempt]
