@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
@@ -334,6 +335,27 @@ async def test_a_write_succeeds_with_the_broker_down(
 
 
 # --8<-- [end:test_write_with_broker_down]
+
+
+async def test_a_write_answers_in_bounded_time_when_the_broker_stalls(
+    client: AsyncClient,
+    session: AsyncSession,
+    stalled_broker: Callable[[], AbstractContextManager[None]],
+    logged_warnings: list[dict[str, Any]],
+) -> None:
+    await client.post("/api/v1/webhooks", json={"target_url": "https://hooks.example.com/", "event": "message.created"})
+
+    with stalled_broker():
+        started = time.monotonic()
+        # Without socket timeouts on the broker connection, send_task waits for an answer forever.
+        response = await asyncio.wait_for(client.post(MESSAGES, json=new_message()), timeout=15)
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 201
+    assert elapsed < 10  # the broker's socket timeouts, not the stalled server, end the wait
+    [delivery] = (await WebhookDeliveriesTable(session).all()).items
+    assert delivery.status == DeliveryStatus.PENDING
+    assert [record["extra"]["delivery_id"] for record in logged_warnings] == [str(delivery.id)]
 
 
 # --8<-- [start:test_write_with_redis_down]
