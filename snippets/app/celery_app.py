@@ -39,7 +39,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # so one waits at most about twice the visibility timeout, not minutes.
             "unacked_restore_throttle": 1,
             "unacked_restore_interval": min(10, settings.celery_visibility_timeout_seconds),
+            # A broker that accepts a connection and never answers would block `send_task`, and the
+            # request that sends it, forever: a stalled Redis raises like an unreachable one.
+            "socket_connect_timeout": settings.redis_timeout_seconds,
+            "socket_timeout": settings.redis_timeout_seconds,
         },
+        # Without one, a sender waits forever for a pooled connection when every one is taken.
+        "broker_pool_acquire_timeout": settings.redis_timeout_seconds,
         "task_acks_late": True,  # ack after the task ran: a crash mid-task means redelivery
         "task_reject_on_worker_lost": True,  # a killed worker's task goes back to the queue
         "worker_prefetch_multiplier": 1,  # with late acks, do not hoard tasks another worker could run

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -361,22 +362,48 @@ def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
 # --8<-- [end:celery_worker]
 
 
+@contextmanager
+def sending_tasks_to(url: str) -> Iterator[None]:
+    """Tasks are sent to `url` inside the block; workers keep reading from the test Redis."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(celery_app.conf, "broker_write_url", url)
+        # The pools hold connections to the real broker: set them aside, and back afterwards.
+        patch.setattr(celery_app, "_pool", None)
+        patch.setattr(celery_app.amqp, "_producer_pool", None)
+        yield
+
+
 @pytest.fixture
 def unreachable_broker(settings: Settings) -> Callable[[], AbstractContextManager[None]]:
     """`with unreachable_broker():` tasks are sent to a port nothing listens on, so `send_task` fails
     as it does when the broker is down; workers keep reading from the test Redis."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
+    return lambda: sending_tasks_to("redis://127.0.0.1:1/0")  # nothing listens on port 1
 
-    @contextmanager
-    def broker_down() -> Iterator[None]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setitem(celery_app.conf, "broker_write_url", "redis://127.0.0.1:1/0")  # nothing listens on port 1
-            # The pools hold connections to the real broker: set them aside, and back afterwards.
-            patch.setattr(celery_app, "_pool", None)
-            patch.setattr(celery_app.amqp, "_producer_pool", None)
-            yield
 
-    return broker_down
+@pytest.fixture
+def stalled_broker(settings: Settings) -> Iterator[Callable[[], AbstractContextManager[None]]]:
+    """`with stalled_broker():` tasks are sent to a server that accepts connections and reads,
+    but never answers: a broker that hangs (paused, swapping, a dead network path) rather than refuses."""
+    assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept_and_stay_silent() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was closed: the test is over
+                return
+            accepted.append(connection)  # read by nobody: the kernel buffers what the client sends
+
+    thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
+    thread.start()
+    yield lambda: sending_tasks_to(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    listener.close()
+    for connection in accepted:  # a client still waiting gets end-of-file, not a hang
+        connection.close()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

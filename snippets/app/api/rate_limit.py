@@ -4,7 +4,9 @@ import math
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request, status
+from loguru import logger
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.api.problem_details import PROBLEM_JSON, Problem
 from app.core.config import Settings, get_settings
@@ -83,7 +85,15 @@ class RateLimit:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"{window}; send smaller batches")
         client = request.client.host if request.client else "unknown"
         key = f"rate:{self.name}:{client}"
-        allowed, ttl_ms = await redis.eval(COUNT_IN_WINDOW, 1, key, self.window_ms, cost, limit)
+        try:
+            allowed, ttl_ms = await redis.eval(COUNT_IN_WINDOW, 1, key, self.window_ms, cost, limit)
+        except RedisError as error:  # nothing was done: a 503 tells the client to retry, a 500 would not
+            logger.error("rate limit {name} unavailable", name=self.name, error=str(error))
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail="rate limit unavailable; retry later",
+                headers={"Retry-After": "1"},
+            ) from error
         if not allowed:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,

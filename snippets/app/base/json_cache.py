@@ -42,7 +42,12 @@ class JsonCache[ItemT: BaseModel]:
         try:
             cached = await self.redis.get(key)
         except RedisError as error:
-            logger.warning("cache read of {key} failed; loading instead", key=key, error=type(error).__name__)
+            logger.warning(
+                "cache read of {key} failed; loading instead",
+                key=key,
+                error_type=type(error).__name__,
+                error=str(error),
+            )
             return await load()  # and no write: it would wait out the same timeout again
         if cached is not None:
             try:
@@ -53,7 +58,7 @@ class JsonCache[ItemT: BaseModel]:
         try:
             await self.redis.set(key, item.model_dump_json(), ex=self.ttl_seconds)
         except RedisError as error:
-            logger.warning("cache write of {key} failed", key=key, error=type(error).__name__)
+            logger.warning("cache write of {key} failed", key=key, error_type=type(error).__name__, error=str(error))
         return item
 
     async def invalidate(self, item_id: object) -> None:
@@ -66,7 +71,9 @@ class JsonCache[ItemT: BaseModel]:
         try:
             await self.redis.delete(key)
         except RedisError as error:
-            logger.warning("cache invalidation of {key} failed", key=key, error=type(error).__name__)
+            logger.warning(
+                "cache invalidation of {key} failed", key=key, error_type=type(error).__name__, error=str(error)
+            )
 
 
 # --8<-- [end:json_cache]

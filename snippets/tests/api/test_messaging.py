@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
@@ -343,32 +344,96 @@ async def test_a_write_succeeds_with_the_broker_down(
     assert response.status_code == 201  # committed is committed: the client must not retry into a 409
     [delivery] = (await WebhookDeliveriesTable(session).all()).items
     assert delivery.status == DeliveryStatus.PENDING  # committed with the message; the sweep sends it
-    assert [record["extra"]["delivery_id"] for record in logged_warnings] == [str(delivery.id)]
+    [record] = logged_warnings  # one error per send, which Sentry reports
+    assert (record["level"].name, record["extra"]["delivery_ids"]) == ("ERROR", [str(delivery.id)])
+    assert "127.0.0.1:1" in record["extra"]["error"]  # the broker's own message, not only a class name
 
 
 # --8<-- [end:test_write_with_broker_down]
 
 
+async def test_a_failed_send_logs_every_delivery_it_did_not_enqueue(
+    client: AsyncClient,
+    session: AsyncSession,
+    unreachable_broker: Callable[[], AbstractContextManager[None]],
+    logged_warnings: list[dict[str, Any]],
+) -> None:
+    for host in ("one", "two"):
+        hook = {"target_url": f"https://{host}.example.com/", "event": "message.created"}
+        assert (await client.post("/api/v1/webhooks", json=hook)).status_code == 201
+
+    with unreachable_broker():
+        assert (await client.post(MESSAGES, json=new_message())).status_code == 201
+
+    deliveries = (await WebhookDeliveriesTable(session).all()).items
+    assert len(deliveries) == 2
+    [record] = logged_warnings  # send stops at the first failure and names both
+    assert sorted(record["extra"]["delivery_ids"]) == sorted(str(delivery.id) for delivery in deliveries)
+    assert record["extra"]["cause"] == "ConnectionError"
+
+
+async def test_a_write_answers_in_bounded_time_when_the_broker_stalls(
+    client: AsyncClient,
+    session: AsyncSession,
+    stalled_broker: Callable[[], AbstractContextManager[None]],
+    logged_warnings: list[dict[str, Any]],
+) -> None:
+    await client.post("/api/v1/webhooks", json={"target_url": "https://hooks.example.com/", "event": "message.created"})
+
+    with stalled_broker():
+        started = time.monotonic()
+        # Without socket timeouts on the broker connection, send_task waits for an answer forever.
+        response = await asyncio.wait_for(client.post(MESSAGES, json=new_message()), timeout=15)
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 201
+    assert elapsed < 10  # the broker's socket timeouts, not the stalled server, end the wait
+    [delivery] = (await WebhookDeliveriesTable(session).all()).items
+    assert delivery.status == DeliveryStatus.PENDING
+    [record] = logged_warnings
+    assert (record["extra"]["delivery_ids"], record["extra"]["cause"]) == ([str(delivery.id)], "TimeoutError")
+
+
 # --8<-- [start:test_write_with_redis_down]
 async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_its_ttl(
     client: AsyncClient,
+    session: AsyncSession,
+    redis: Redis,
     redis_down: Callable[[bool], None],
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
+    logged_warnings: list[dict[str, Any]],
 ) -> None:
-    monkeypatch.setattr(settings, "message_cache_ttl_seconds", 1)
+    monkeypatch.setattr(settings, "message_cache_ttl_seconds", 3)
     created = (await client.post(MESSAGES, json=new_message(body="Original"))).json()
     url = f"{MESSAGES}/{created['id']}"
-    assert (await client.get(url)).json()["body"] == "Original"  # cached, for one second
+    assert (await client.get(url)).json()["body"] == "Original"  # cached, for three seconds
 
     redis_down(True)
     response = await client.patch(url, json={"body": "Changed"})
     redis_down(False)
 
     assert (response.status_code, response.json()["body"]) == (200, "Changed")  # the invalidation failed ...
+    [record] = logged_warnings  # ... and said so, with Redis's own error
+    assert (record["message"][:24], record["extra"]["error_type"]) == ("cache invalidation of me", "ConnectionError")
     assert (await client.get(url)).json()["body"] == "Original"  # ... so the old copy is served ...
-    await asyncio.sleep(1.1)
+    key = MessagingService(session, redis).cache.key(created["id"])
+    await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)  # what is left of the TTL, however slow
     assert (await client.get(url)).json()["body"] == "Changed"  # ... until its TTL ends
+
+
+async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until_its_ttl(
+    client: AsyncClient, redis_down: Callable[[bool], None]
+) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+    url = f"{MESSAGES}/{created['id']}"
+    assert (await client.get(url)).status_code == 200  # cached
+
+    redis_down(True)
+    assert (await client.delete(url)).status_code == 204
+    redis_down(False)
+
+    assert ((response := await client.get(url)).status_code, response.json()) == (200, created)
 
 
 # --8<-- [end:test_write_with_redis_down]
@@ -384,10 +449,20 @@ async def test_a_get_with_redis_down_answers_from_the_database(
     response = await client.get(f"{MESSAGES}/{created['id']}")
 
     assert (response.status_code, response.json()) == (200, created)
-    assert [record["extra"]["error"] for record in logged_warnings] == ["ConnectionError"]
+    assert [record["extra"]["error_type"] for record in logged_warnings] == ["ConnectionError"]
 
 
 # --8<-- [end:test_read_with_redis_down]
+
+
+async def test_a_create_with_redis_down_answers_503_and_creates_nothing(
+    client: AsyncClient, session: AsyncSession, redis_down: Callable[[bool], None]
+) -> None:
+    redis_down(True)
+    response = await client.post(MESSAGES, json=new_message())
+
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")  # the rate limit needs Redis
+    assert (await session.execute(text("select count(*) from messages"))).scalar_one() == 0
 
 
 # --8<-- [start:test_stale_shape_replaced]

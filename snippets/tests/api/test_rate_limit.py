@@ -175,3 +175,22 @@ async def test_an_invalid_batch_costs_nothing_and_a_conflicting_one_costs_its_si
     ]
 
     assert statuses == [422, 409, 429]  # the rolled-back batch was charged, the invalid one was not
+
+
+async def test_with_redis_down_a_limited_request_answers_503_with_retry_after() -> None:
+    limited = FastAPI()
+    add_problem_handlers(limited)
+    down = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    limited.dependency_overrides[get_redis] = lambda: down
+
+    @limited.get("/ping", dependencies=[Depends(RateLimit("ping", limit=lambda _: 10, window_seconds=60))])
+    async def ping() -> dict[str, str]:
+        return {"pong": "ok"}
+
+    async with AsyncClient(transport=ASGITransport(app=limited, raise_app_exceptions=False), base_url="http://t") as c:
+        response = await c.get("/ping")
+    await down.aclose()
+
+    # Not a 500: the request did nothing, and the client may retry it once Redis is back.
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    assert response.headers["content-type"] == "application/problem+json"

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_asyncio
 from pydantic import BaseModel
@@ -52,19 +53,27 @@ async def load_before() -> MessageBefore:
 
 @pytest_asyncio.fixture
 async def read_only_redis(redis: Redis, redis_url: str) -> AsyncIterator[Redis]:
-    """A client signed in as a Redis user that may only GET: every write is refused with NOPERM.
+    """A client signed in as a Redis user that may only GET (and SELECT the test's database): every
+    write is refused with NOPERM.
 
     A user of its own, not a server-wide setting, so tests sharing the server are not affected."""
     user = f"reader-{uuid.uuid4().hex[:8]}"
-    await redis.acl_setuser(user, enabled=True, nopass=True, keys=["*"], commands=["+get"])
+    await redis.acl_setuser(user, enabled=True, nopass=True, keys=["*"], commands=["+get", "+select"])
     client = Redis.from_url(redis_url, username=user, decode_responses=True)
     yield client
     await client.aclose()
     await redis.acl_deluser(user)
 
 
-async def test_a_cache_that_refuses_writes_still_answers(read_only_redis: Redis, redis: Redis) -> None:
+async def test_a_cache_that_refuses_writes_still_answers(
+    read_only_redis: Redis, redis: Redis, logged_warnings: list[dict[str, Any]]
+) -> None:
     cache = JsonCache(read_only_redis, MessageAfter, prefix="message", ttl_seconds=60)
 
     assert await cache.get_or_load(ITEM_ID, load_after) == await load_after()
     assert await redis.dbsize() == 0  # nothing was stored
+    # The read succeeded and the write was refused, not a read that failed before any write.
+    [record] = logged_warnings
+    assert record["message"] == f"cache write of {cache.key(ITEM_ID)} failed"
+    assert record["extra"]["error_type"] == "NoPermissionError"
+    assert "'set' command" in record["extra"]["error"]  # Redis's own words, not only a class name

@@ -38,7 +38,13 @@ from app.celery.tasks import (
     lost_after,
     post_to_checked_address,
 )
-from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
+from app.celery_app import (
+    DELIVER_WEBHOOK_TASK,
+    PURGE_SOFT_DELETED_TASK,
+    REQUEUE_LOST_DELIVERIES_TASK,
+    celery_app,
+    celery_config,
+)
 from app.core.config import Settings
 from app.core.egress import CheckedTarget
 from app.core.errors import ConflictError
@@ -670,3 +676,18 @@ async def test_an_unknown_delivery_is_skipped(settings: Settings) -> None:
     outcome = await attempt_delivery(settings, uuid.uuid4())
 
     assert outcome == (Outcome.SKIPPED, 0)  # e.g. its row was purged; nothing to send
+
+
+def test_a_lost_delivery_waits_about_five_hours_by_default(settings: Settings) -> None:
+    defaults = settings.model_copy(
+        update={
+            name: Settings.model_fields[name].default
+            for name in ("celery_visibility_timeout_seconds", "celery_task_time_limit_seconds")
+        }
+    )
+
+    # 3600 s (the retry cap) + 2 x 7200 s (the visibility timeout) + 120 s (one run), ...
+    assert lost_after(defaults) == timedelta(hours=5, minutes=2)
+    # ... plus up to one sweep interval before the sweep runs and sees it.
+    schedule = celery_config(defaults)["beat_schedule"]["requeue-lost-webhook-deliveries"]["schedule"]
+    assert schedule == timedelta(minutes=10)

@@ -40,12 +40,14 @@ class WebhookEvents:
             try:
                 await asyncio.to_thread(celery_app.send_task, DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
             except OperationalError as error:  # the broker is unreachable: the rest would fail the same way
-                for left in delivery_ids[index:]:
-                    logger.warning(
-                        "delivery {delivery_id} not enqueued; the sweep will send it",
-                        delivery_id=str(left),
-                        error=type(error).__name__,
-                    )
+                # One error per send, with every id left, so Sentry reports it once.
+                logger.error(
+                    "{count} deliveries not enqueued; the sweep will send them",
+                    count=len(delivery_ids) - index,
+                    delivery_ids=[str(left) for left in delivery_ids[index:]],
+                    error=str(error),
+                    cause=type(error.__cause__).__name__,  # kombu wraps the client's error: which one
+                )
                 return
 
 
