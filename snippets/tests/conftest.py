@@ -362,6 +362,7 @@ def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
 # --8<-- [end:celery_worker]
 
 
+# --8<-- [start:failing_dependencies]
 @contextmanager
 def sending_tasks_to(url: str) -> Iterator[None]:
     """Tasks are sent to `url` inside the block; workers keep reading from the test Redis."""
@@ -413,3 +414,6 @@ def logged_warnings() -> Iterator[list[dict[str, Any]]]:
     handler_id = logger.add(lambda message: records.append(dict(message.record)), level="WARNING")
     yield records
     logger.remove(handler_id)
+
+
+# --8<-- [end:failing_dependencies]
