@@ -53,6 +53,17 @@ def test_the_pages_call_the_service_on_the_port_it_serves_on() -> None:
     assert guide != DEFAULT_PORT
 
 
+def test_the_env_example_is_copied_to_one_env_in_the_repository_root() -> None:
+    """The header of `.env.example`, run from the root as the pages run it, makes the root's `.env`."""
+    example = (ROOT / "snippets" / ".env.example").read_text()
+    [(command, source, target)] = re.findall(r"^# (cp (\S+) (\S+))$", example, flags=re.MULTILINE)
+
+    assert (ROOT / source).is_file(), f"{command!r} fails from the repository root"
+    assert target == ".env"
+    for page in ("onboarding.md", "devops/configuration.md"):
+        assert f"{command}\n" in (ROOT / "docs" / page).read_text(), page
+
+
 def test_dev_service_serves_the_api_and_stops_its_servers_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
     # The embedded servers even where the outer run uses configured ones.
