@@ -15,9 +15,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from mkdocs.config.defaults import MkDocsConfig
 from redis import Redis
 
@@ -65,6 +67,44 @@ def test_the_env_example_is_copied_to_one_env_in_the_repository_root() -> None:
 
 
 def test_dev_service_serves_the_api_and_stops_its_servers_on_ctrl_c(tmp_path: Path) -> None:
+    _run_and_stop(tmp_path, signal.SIGINT, _call_the_api)  # SIGINT is what Ctrl-C sends
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+def test_dev_service_stops_its_servers_on_sigterm_and_when_the_terminal_closes(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    _run_and_stop(tmp_path, stop_signal, None)  # SIGHUP is what closing the terminal sends
+
+
+def _call_the_api(http: httpx.Client, printed: dict[str, str]) -> None:
+    # The printed token has each domain's write scope; the tables exist, so dbmate ran.
+    headers = {"Authorization": f"Bearer {printed['TOKEN']}"}
+    body = {"target_url": "https://hooks.example.com/dev-service", "event": "message.created"}
+    created = http.post("/api/v1/webhooks", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    message = {"channel": "email", "recipient": "dev@example.com", "body": "Hi", "client_ref": "dev-1"}
+    assert http.post("/api/v1/messages", json=message, headers=headers).status_code == 201
+    listed = http.get("/api/v1/webhooks", headers=headers)
+    assert [item["target_url"] for item in listed.json()["items"]] == [body["target_url"]]
+    assert http.get("/api/v1/webhooks").status_code == 401
+    # The printed URLs reach the same servers from a second terminal.
+    status = subprocess.run(
+        [str(Path(sys.executable).parent / "dbmate"), "--url", printed["DATABASE_URL"], "status"],
+        cwd=ROOT / "snippets",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Pending: 0" in status.stdout, status.stdout
+    with Redis.from_url(printed["REDIS_URL"]) as redis:
+        assert redis.ping()
+
+
+def _run_and_stop(
+    tmp_path: Path, stop_signal: signal.Signals, exercise: Callable[[httpx.Client, dict[str, str]], None] | None
+) -> None:
+    """Start the command, wait for /readyz, run `exercise`, send `stop_signal`: nothing it started is left."""
     port = _free_port()
     # The embedded servers even where the outer run uses configured ones.
     env = {name: value for name, value in os.environ.items() if name not in {"DATABASE_URL", "REDIS_URL"}}
@@ -113,30 +153,11 @@ def test_dev_service_serves_the_api_and_stops_its_servers_on_ctrl_c(tmp_path: Pa
             read_printed()  # printed before Uvicorn started
             assert {"DATABASE_URL", "REDIS_URL", "TOKEN"} <= printed.keys(), "".join(output)
 
-            # The printed token has each domain's write scope; the tables exist, so dbmate ran.
-            headers = {"Authorization": f"Bearer {printed['TOKEN']}"}
-            body = {"target_url": "https://hooks.example.com/dev-service", "event": "message.created"}
-            created = http.post("/api/v1/webhooks", json=body, headers=headers)
-            assert created.status_code == 201, created.text
-            message = {"channel": "email", "recipient": "dev@example.com", "body": "Hi", "client_ref": "dev-1"}
-            assert http.post("/api/v1/messages", json=message, headers=headers).status_code == 201
-            listed = http.get("/api/v1/webhooks", headers=headers)
-            assert [item["target_url"] for item in listed.json()["items"]] == [body["target_url"]]
-            assert http.get("/api/v1/webhooks").status_code == 401
-            # The printed URLs reach the same servers from a second terminal.
-            status = subprocess.run(
-                [str(Path(sys.executable).parent / "dbmate"), "--url", printed["DATABASE_URL"], "status"],
-                cwd=ROOT / "snippets",
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            assert "Pending: 0" in status.stdout, status.stdout
-            with Redis.from_url(printed["REDIS_URL"]) as redis:
-                assert redis.ping()
+            if exercise:
+                exercise(http, printed)
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            process.send_signal(stop_signal)
         try:
             process.wait(timeout=60)
         finally:
@@ -144,7 +165,8 @@ def test_dev_service_serves_the_api_and_stops_its_servers_on_ctrl_c(tmp_path: Pa
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             reader.join(timeout=10)
-            if process.stdout:
+            # A reader still blocked means a leftover holds the pipe; closing would wait for it.
+            if process.stdout and not reader.is_alive():
                 process.stdout.close()
     read_printed()
     assert process.returncode == 0, "".join(output)
