@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from mkdocs.config.defaults import MkDocsConfig
 from redis import Redis
 
@@ -48,11 +49,21 @@ def _program(pid: int) -> str:
 def test_the_pages_call_the_service_on_the_port_it_serves_on() -> None:
     guide = int(str(MkDocsConfig()["dev_addr"]).rsplit(":", 1)[1])  # where `mkdocs serve` serves the guide
 
-    for page in ("onboarding.md", "tutorial.md"):
+    for page in ("onboarding.md", "tutorial.md", "devops/docker.md"):
         text = (ROOT / "docs" / page).read_text()
         ports = {int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)/(?!fastapi-postgres-guide/)", text)}
         assert ports == {DEFAULT_PORT}, page
     assert guide != DEFAULT_PORT
+
+    # `make run` (shown on the Docker page) and the Compose stack's API take the same host port.
+    makefile = (ROOT / "snippets" / "Makefile").read_text()
+    [run] = re.findall(r"^run:.*\n\t(.*)$", makefile, flags=re.MULTILINE)
+    [help_port] = re.findall(r"^run:.*127\.0\.0\.1:(\d+)$", makefile, flags=re.MULTILINE)
+    assert f"--port {DEFAULT_PORT}" in run
+    assert int(help_port) == DEFAULT_PORT
+    compose = yaml.safe_load((ROOT / "snippets" / "docker-compose.yml").read_text())
+    container_port = int(re.findall(r'"--port", "(\d+)"', (ROOT / "snippets" / "Dockerfile").read_text())[0])
+    assert compose["services"]["api"]["ports"] == [f"127.0.0.1:{DEFAULT_PORT}:{container_port}"]
 
 
 def test_the_env_example_is_copied_to_one_env_in_the_repository_root() -> None:
