@@ -24,15 +24,28 @@ SHARED_PYTEST_KEYS = [
     "asyncio_default_fixture_loop_scope",
     "asyncio_default_test_loop_scope",
     "filterwarnings",
-    "markers",
 ]
+# Set by both, to different values on purpose: each run has its own test folders and options.
+DIFFERING_PYTEST_KEYS = {"testpaths", "addopts"}
+# Set by the root only: the site's tests import the MkDocs hooks and their helpers from the root.
+ROOT_ONLY_PYTEST_KEYS = {"pythonpath"}
 
 
 @pytest.mark.parametrize("key", SHARED_PYTEST_KEYS)
 def test_the_service_tests_run_the_same_in_both_runs(key: str) -> None:
     service, root = SERVICE_TOOLS["pytest"]["ini_options"], ROOT_TOOLS["pytest"]["ini_options"]
 
-    assert service.get(key) == root.get(key), f"[tool.pytest.ini_options] {key}"
+    assert key in service, f"[tool.pytest.ini_options] {key} is unset in the service"
+    assert key in root, f"[tool.pytest.ini_options] {key} is unset in the root"
+    assert service[key] == root[key], f"[tool.pytest.ini_options] {key}"
+
+
+def test_every_other_pytest_setting_is_known_to_differ() -> None:
+    service, root = SERVICE_TOOLS["pytest"]["ini_options"], ROOT_TOOLS["pytest"]["ini_options"]
+
+    assert set(service) - set(root) == set(), "service-only settings"
+    assert set(root) - set(service) == ROOT_ONLY_PYTEST_KEYS, "root-only settings"
+    assert set(service) & set(root) == set(SHARED_PYTEST_KEYS) | DIFFERING_PYTEST_KEYS
 
 
 def test_the_root_run_passes_every_option_the_service_run_does() -> None:
@@ -47,12 +60,21 @@ def test_coverage_is_measured_the_same_way() -> None:
         assert SERVICE_TOOLS["coverage"]["run"][key] == ROOT_TOOLS["coverage"]["run"][key], key
 
 
+def test_both_runs_hold_app_to_the_same_coverage_floor() -> None:
+    floor = SERVICE_TOOLS["coverage"]["report"]["fail_under"]
+
+    assert f"--cov-fail-under={floor}" in SERVICE_TOOLS["pytest"]["ini_options"]["addopts"]
+    assert f"--cov-fail-under={floor}" in ROOT_TOOLS["pytest"]["ini_options"]["addopts"]
+
+
 def test_mypy_checks_the_service_as_strictly_in_both() -> None:
     for key in ("strict", "python_version", "plugins", "explicit_package_bases"):
         assert SERVICE_TOOLS["mypy"][key] == ROOT_TOOLS["mypy"][key], key
     untyped = {module for override in ROOT_TOOLS["mypy"]["overrides"] for module in override["module"]}
     [service_untyped] = SERVICE_TOOLS["mypy"]["overrides"]
     assert set(service_untyped["module"]) <= untyped
+    [root_untyped] = [o for o in ROOT_TOOLS["mypy"]["overrides"] if set(service_untyped["module"]) <= set(o["module"])]
+    assert service_untyped["ignore_missing_imports"] == root_untyped["ignore_missing_imports"]
 
 
 def test_the_root_lints_with_the_service_rules() -> None:
