@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 ROOT_TOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
@@ -87,3 +89,23 @@ def test_the_site_runs_the_service_tests_with_tools_the_service_allows(line: str
     requirement = Requirement(line)
 
     assert metadata.version(requirement.name) in requirement.specifier, line
+
+
+def locked_versions(lock: Path) -> dict[str, Version]:
+    """Each package's version in a lock file; `poetry.lock` and `uv.lock` both list `[[package]]` tables."""
+    packages = tomllib.loads(lock.read_text())["package"]
+    return {canonicalize_name(p["name"]): Version(p["version"]) for p in packages if "version" in p}
+
+
+def test_the_image_lock_and_the_guide_lock_differ_only_by_compatible_releases() -> None:
+    """The image installs `snippets/poetry.lock`; the guide's run tests `uv.lock`. They may drift by patch
+    (or, from 1.0, minor) releases; a new major, or a new minor of a 0.x package, must be tested first."""
+    image, tested = locked_versions(ROOT / "snippets" / "poetry.lock"), locked_versions(ROOT / "uv.lock")
+    breaking = {
+        name: f"{image[name]} in poetry.lock, {tested[name]} in uv.lock"
+        for name in image.keys() & tested.keys()
+        if image[name].release[: 1 if image[name].major else 2]
+        != tested[name].release[: 1 if tested[name].major else 2]
+    }
+
+    assert breaking == {}
