@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 ROOT_TOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
@@ -24,15 +26,28 @@ SHARED_PYTEST_KEYS = [
     "asyncio_default_fixture_loop_scope",
     "asyncio_default_test_loop_scope",
     "filterwarnings",
-    "markers",
 ]
+# Set by both, to different values on purpose: each run has its own test folders and options.
+DIFFERING_PYTEST_KEYS = {"testpaths", "addopts"}
+# Set by the root only: the site's tests import the MkDocs hooks and their helpers from the root.
+ROOT_ONLY_PYTEST_KEYS = {"pythonpath"}
 
 
 @pytest.mark.parametrize("key", SHARED_PYTEST_KEYS)
 def test_the_service_tests_run_the_same_in_both_runs(key: str) -> None:
     service, root = SERVICE_TOOLS["pytest"]["ini_options"], ROOT_TOOLS["pytest"]["ini_options"]
 
-    assert service.get(key) == root.get(key), f"[tool.pytest.ini_options] {key}"
+    assert key in service, f"[tool.pytest.ini_options] {key} is unset in the service"
+    assert key in root, f"[tool.pytest.ini_options] {key} is unset in the root"
+    assert service[key] == root[key], f"[tool.pytest.ini_options] {key}"
+
+
+def test_every_other_pytest_setting_is_known_to_differ() -> None:
+    service, root = SERVICE_TOOLS["pytest"]["ini_options"], ROOT_TOOLS["pytest"]["ini_options"]
+
+    assert set(service) - set(root) == set(), "service-only settings"
+    assert set(root) - set(service) == ROOT_ONLY_PYTEST_KEYS, "root-only settings"
+    assert set(service) & set(root) == set(SHARED_PYTEST_KEYS) | DIFFERING_PYTEST_KEYS
 
 
 def test_the_root_run_passes_every_option_the_service_run_does() -> None:
@@ -47,12 +62,21 @@ def test_coverage_is_measured_the_same_way() -> None:
         assert SERVICE_TOOLS["coverage"]["run"][key] == ROOT_TOOLS["coverage"]["run"][key], key
 
 
+def test_both_runs_hold_app_to_the_same_coverage_floor() -> None:
+    floor = SERVICE_TOOLS["coverage"]["report"]["fail_under"]
+
+    assert f"--cov-fail-under={floor}" in SERVICE_TOOLS["pytest"]["ini_options"]["addopts"]
+    assert f"--cov-fail-under={floor}" in ROOT_TOOLS["pytest"]["ini_options"]["addopts"]
+
+
 def test_mypy_checks_the_service_as_strictly_in_both() -> None:
     for key in ("strict", "python_version", "plugins", "explicit_package_bases"):
         assert SERVICE_TOOLS["mypy"][key] == ROOT_TOOLS["mypy"][key], key
     untyped = {module for override in ROOT_TOOLS["mypy"]["overrides"] for module in override["module"]}
     [service_untyped] = SERVICE_TOOLS["mypy"]["overrides"]
     assert set(service_untyped["module"]) <= untyped
+    [root_untyped] = [o for o in ROOT_TOOLS["mypy"]["overrides"] if set(service_untyped["module"]) <= set(o["module"])]
+    assert service_untyped["ignore_missing_imports"] == root_untyped["ignore_missing_imports"]
 
 
 def test_the_root_lints_with_the_service_rules() -> None:
@@ -65,3 +89,23 @@ def test_the_site_runs_the_service_tests_with_tools_the_service_allows(line: str
     requirement = Requirement(line)
 
     assert metadata.version(requirement.name) in requirement.specifier, line
+
+
+def locked_versions(lock: Path) -> dict[str, Version]:
+    """Each package's version in a lock file; `poetry.lock` and `uv.lock` both list `[[package]]` tables."""
+    packages = tomllib.loads(lock.read_text())["package"]
+    return {canonicalize_name(p["name"]): Version(p["version"]) for p in packages if "version" in p}
+
+
+def test_the_image_lock_and_the_guide_lock_differ_only_by_compatible_releases() -> None:
+    """The image installs `snippets/poetry.lock`; the guide's run tests `uv.lock`. They may drift by patch
+    (or, from 1.0, minor) releases; a new major, or a new minor of a 0.x package, must be tested first."""
+    image, tested = locked_versions(ROOT / "snippets" / "poetry.lock"), locked_versions(ROOT / "uv.lock")
+    breaking = {
+        name: f"{image[name]} in poetry.lock, {tested[name]} in uv.lock"
+        for name in image.keys() & tested.keys()
+        if image[name].release[: 1 if image[name].major else 2]
+        != tested[name].release[: 1 if tested[name].major else 2]
+    }
+
+    assert breaking == {}

@@ -207,11 +207,17 @@ def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(tmp_pat
         "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
     )
     (tmp_path / "test_strict.py").write_text(STRICT_MODE_TESTS)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "test_strict.py"]
-    output = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60).stdout
+    # The inner run gets none of the outer run's options (PYTEST_ADDOPTS) or coverage's hooks.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("PYTEST_", "COV_"))}
+    plugins_off = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:cov"]
+    command = [sys.executable, "-m", "pytest", *plugins_off, "-q", "-rA", "test_strict.py"]
+    completed = subprocess.run(
+        command, cwd=tmp_path, env=environment, capture_output=True, text=True, check=False, timeout=60
+    )
+    output = completed.stdout + completed.stderr
 
-    assert "FAILED test_strict.py::test_unmarked" in output
-    assert "async def functions are not natively supported" in output
-    assert "ERROR test_strict.py::test_marked_with_plain_fixture" in output
-    assert "requested an async fixture 'plain', with no plugin or hook that handled it" in output
-    assert "PASSED test_strict.py::test_marked_with_declared_fixture" in output
+    assert "FAILED test_strict.py::test_unmarked" in output, output
+    assert "async def functions are not natively supported" in output, output
+    assert "ERROR test_strict.py::test_marked_with_plain_fixture" in output, output
+    assert "requested an async fixture 'plain', with no plugin or hook that handled it" in output, output
+    assert "PASSED test_strict.py::test_marked_with_declared_fixture" in output, output
