@@ -204,6 +204,11 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
         started = time.monotonic()
         await writer.execute(OLD_CODE)  # queued behind the migration's request, not behind the reader
         waited = time.monotonic() - started
+        # Asked the moment the insert returns: had it not queued behind the migration, it would
+        # have finished while the migration still waited for its lock.
+        migration_still_waits = await writer.fetchval(
+            "SELECT count(*) > 0 FROM pg_locks WHERE pid = $1 AND NOT granted", migrator.get_server_pid()
+        )
 
         with pytest.raises(asyncpg.LockNotAvailableError):  # lock_timeout = '5s' in the migration
             await migration
@@ -213,7 +218,8 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
             await connection.close()
 
     assert waiting == "AccessExclusiveLock"
-    assert 1 < waited < 5  # queued behind the migration (the reader alone never blocks it), until it gave up
+    assert not migration_still_waits  # the insert went on only once the migration had given up
+    assert 1 < waited < 10  # it waited (the reader alone never blocks it), and less than its statement_timeout
 
 
 # --8<-- [end:test_lock_timeout_bounds_the_queue]
