@@ -156,7 +156,7 @@ async def test_no_expand_contract_step_reads_the_table_while_it_blocks_writes(
 ) -> None:
     expand, not_null_check, validate, switch, contract = (up_part(migration) for migration in MIGRATIONS)
     steps = [await run_step(dsn, "1. expand", expand, OLD_CODE)]
-    batch = BACKFILL.text.replace(":batch_size", str(BACKFILL_BATCH_SIZE))
+    batch = BACKFILL.text.replace(":batch_size", str(BACKFILL_BATCH_SIZE)).replace(":after", "NULL")
     steps.append(await run_step(dsn, "2. backfill, one batch", batch, CODE_WRITING_BOTH))
     assert await backfill_in_batches(seeded_engine, BACKFILL) == ROWS - BACKFILL_BATCH_SIZE  # the rest
     steps.append(await run_step(dsn, "3. NOT NULL check, NOT VALID", not_null_check, CODE_WRITING_BOTH))
@@ -204,6 +204,11 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
         started = time.monotonic()
         await writer.execute(OLD_CODE)  # queued behind the migration's request, not behind the reader
         waited = time.monotonic() - started
+        # Asked the moment the insert returns: had it not queued behind the migration, it would
+        # have finished while the migration still waited for its lock.
+        migration_still_waits = await writer.fetchval(
+            "SELECT count(*) > 0 FROM pg_locks WHERE pid = $1 AND NOT granted", migrator.get_server_pid()
+        )
 
         with pytest.raises(asyncpg.LockNotAvailableError):  # lock_timeout = '5s' in the migration
             await migration
@@ -213,7 +218,61 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
             await connection.close()
 
     assert waiting == "AccessExclusiveLock"
-    assert 1 < waited < 5  # queued behind the migration (the reader alone never blocks it), until it gave up
+    assert not migration_still_waits  # the insert went on only once the migration had given up
+    assert 1 < waited < 10  # it waited (the reader alone never blocks it), and less than its statement_timeout
 
 
 # --8<-- [end:test_lock_timeout_bounds_the_queue]
+
+
+async def expand(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with connection.transaction():
+            await connection.execute(up_part(MIGRATIONS[0]))
+    finally:
+        await connection.close()
+
+
+async def test_the_backfill_fixes_an_address_an_old_replica_left_stale(dsn: str, seeded_engine: AsyncEngine) -> None:
+    await expand(dsn)
+    async with seeded_engine.begin() as connection:
+        # A new replica wrote both columns, then an old one changed only `recipient`.
+        await connection.execute(text("UPDATE messages SET address = '+15550100', recipient = '+15550199'"))
+
+    await backfill_in_batches(seeded_engine, BACKFILL)
+
+    async with seeded_engine.connect() as connection:
+        stale = await connection.scalar(text("SELECT count(*) FROM messages WHERE address IS DISTINCT FROM recipient"))
+    assert stale == 0
+
+
+async def test_the_backfill_ends_when_a_row_cannot_be_fixed(dsn: str, seeded_engine: AsyncEngine) -> None:
+    await expand(dsn)
+    async with seeded_engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE messages ALTER COLUMN recipient DROP NOT NULL"))
+        # `address = recipient` leaves this row's address NULL: `WHERE address IS NULL` picked it forever.
+        await connection.execute(text("UPDATE messages SET recipient = NULL WHERE client_ref = 'old-1'"))
+
+    changed = await asyncio.wait_for(backfill_in_batches(seeded_engine, BACKFILL), timeout=60)
+
+    assert changed == ROWS - 1
+
+
+async def test_the_backfill_commits_each_batch_of_batch_size_rows_on_its_own(
+    dsn: str, seeded_engine: AsyncEngine
+) -> None:
+    await expand(dsn)
+
+    assert await backfill_in_batches(seeded_engine, BACKFILL, batch_size=700) == ROWS
+
+    async with seeded_engine.connect() as connection:
+        # xmin is the transaction that wrote the row's current version: one per committed batch.
+        batches = await connection.scalars(text("SELECT count(*) FROM messages GROUP BY xmin::text ORDER BY 1 DESC"))
+        assert list(batches) == [700] * (ROWS // 700) + [ROWS % 700]
+
+
+def test_every_example_migration_sets_a_lock_timeout_before_its_first_change() -> None:
+    for migration in MIGRATIONS:
+        statements = [line for line in up_part(migration).splitlines() if line and not line.startswith("--")]
+        assert statements[0] == "SET LOCAL lock_timeout = '5s';", migration.name

@@ -105,6 +105,19 @@ async def test_repeatable_read_fails_a_write_to_a_row_changed_since_its_snapshot
 # --8<-- [end:test_repeatable_read_serialization_failure]
 
 
+async def test_repeatable_read_fails_a_row_lock_on_a_row_changed_since_its_snapshot(
+    session_factory: async_sessionmaker[AsyncSession], message_id: uuid.UUID
+) -> None:
+    async with session_factory() as session, session.begin():
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await read_body(session, message_id)  # takes the snapshot
+        await commit_new_body(session_factory, message_id)
+        locked_read = select(Message).where(col(Message.id) == message_id).with_for_update()
+        with pytest.raises(DBAPIError) as raised:
+            await session.execute(locked_read)
+    assert getattr(raised.value.orig, "sqlstate", None) == SERIALIZATION_FAILURE
+
+
 # --8<-- [start:test_serializable_write_skew]
 @pytest.mark.parametrize(
     ("isolation_level", "second_commit_fails"), [("REPEATABLE READ", False), ("SERIALIZABLE", True)]

@@ -8,6 +8,8 @@ ALTER TABLE messages DROP CONSTRAINT messages_address_present;
 ALTER TABLE messages ALTER COLUMN recipient DROP NOT NULL;
 
 -- migrate:down
+-- Local and development rollback only: SET NOT NULL and the validated CHECK read every row under
+-- ACCESS EXCLUSIVE, and SET NOT NULL fails once a row was written without recipient.
 SET LOCAL lock_timeout = '5s';
 ALTER TABLE messages ALTER COLUMN recipient SET NOT NULL;
 ALTER TABLE messages ADD CONSTRAINT messages_address_present CHECK (address IS NOT NULL);
