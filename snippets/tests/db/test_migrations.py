@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 
 import app.main  # noqa: F401 (imports every table class, so `BaseTable.__subclasses__` sees them all)
 from app.base.base_table import BaseTable
+from app.db.webhook_delivery.backfill import link_deliveries_to_messages
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
 MIGRATIONS = sorted((SCHEMA_FILE.parent / "migrations").glob("*.sql"))
@@ -134,18 +135,23 @@ async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
 
 
 # --8<-- [start:test_backfill_message_id]
-async def test_the_backfill_links_deliveries_and_deletes_those_of_purged_messages(
+async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purged_messages(
     empty_database: URL, dbmate: Callable[..., str]
 ) -> None:
     dbmate(empty_database, "up")
-    dbmate(empty_database, "rollback")  # back to before the backfill, as when it ships
+    dbmate(empty_database, "rollback")  # back to before VALIDATE, which ships after the job has run
     renamed = {"socket": "host", "sslmode": "ssl"}  # dbmate's query names, asyncpg's names
     query = {renamed.get(key, key): value for key, value in empty_database.query.items()}
     # NullPool: no connection outlives its block, so the database can be dropped even after a failure.
     engine = create_async_engine(empty_database.set(drivername="postgresql+asyncpg", query=query), poolclass=NullPool)
-    kept, purged, webhook = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    kept, deleted, purged, webhook = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with engine.begin() as connection:
-        await connection.execute(text("INSERT INTO messages VALUES (:id, 'sms', '+15550100', 'Hi', 'r')"), {"id": kept})
+        for message_id in (kept, deleted):
+            await connection.execute(
+                text("INSERT INTO messages VALUES (:id, 'sms', '+15550100', 'Hi', :ref)"),
+                {"id": message_id, "ref": str(message_id)},
+            )
+        await connection.execute(text("UPDATE messages SET deleted_at = now() WHERE id = :id"), {"id": deleted})
         await connection.execute(
             text(
                 "INSERT INTO webhooks (id, target_url, event, secret, is_active)"
@@ -153,20 +159,35 @@ async def test_the_backfill_links_deliveries_and_deletes_those_of_purged_message
             ),
             {"id": webhook, "secret": "s" * 32},
         )
-        for message_id in (kept, purged):  # written by the release before `message_id`
+        # Written as the release before `message_id` wrote them, one still pending.
+        for message_id, status in ((kept, "pending"), (kept, "failed"), (deleted, "failed"), (purged, "failed")):
             await connection.execute(
                 text(
                     "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status)"
-                    " VALUES (gen_random_uuid(), :webhook, 'message.created', :payload, 'failed')"
+                    " VALUES (gen_random_uuid(), :webhook, 'message.created', :payload, :status)"
                 ),
-                {"webhook": webhook, "payload": json.dumps({"id": str(message_id), "recipient": "+15550100"})},
+                {
+                    "webhook": webhook,
+                    "payload": json.dumps({"id": str(message_id), "recipient": "+15550100"}),
+                    "status": status,
+                },
             )
+
+    with pytest.raises(AssertionError, match="run the backfill job first"):
+        dbmate(empty_database, "up")  # the validating migration refuses unlinked rows
+    assert await link_deliveries_to_messages(engine, batch_size=1) == (3, 1)  # one row per transaction
+
+    validated = text("SELECT convalidated FROM pg_constraint WHERE conname = 'webhook_deliveries_message_id_fkey'")
+    async with engine.connect() as connection:
+        left = (await connection.execute(text("SELECT message_id, status FROM webhook_deliveries"))).all()
+        assert (await connection.execute(validated)).scalar_one() is False
+    # Linked: the pending delivery too, and the soft-deleted message's. Gone: the purged message's copy.
+    assert sorted(left) == sorted([(kept, "pending"), (kept, "failed"), (deleted, "failed")])
 
     dbmate(empty_database, "up")
 
     async with engine.connect() as connection:
-        left = (await connection.execute(text("SELECT message_id FROM webhook_deliveries"))).scalars().all()
-    assert left == [kept]  # the delivery of the purged message, and its copy of it, are gone
+        assert (await connection.execute(validated)).scalar_one() is True
 
 
 # --8<-- [end:test_backfill_message_id]
