@@ -76,10 +76,6 @@ class DatabaseErrorKindExporter(SpanExporter):
         """Shut the real exporter down."""
         self._exporter.shutdown()
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Flush the real exporter."""
-        return self._exporter.force_flush(timeout_millis)
-
 
 # --8<-- [end:database_error_kind]
 
