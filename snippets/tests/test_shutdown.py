@@ -49,7 +49,10 @@ async def test_the_lifespan_closes_its_connections_at_shutdown(settings: Setting
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[subprocess.Popen[str]]:
-    """`uvicorn --factory app.main:create_app` in its own process, as the container runs it."""
+    """`uvicorn --factory app.main:create_app` in its own process, as the container runs it.
+
+    Without the image's `--ws none`: WebSocket upgrades are then logged, and the filter is tested.
+    """
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
     command += ["--host", "127.0.0.1", "--port", "0", "--timeout-graceful-shutdown", "5"]
     environment = os.environ | {
@@ -102,15 +105,21 @@ def test_the_server_log_holds_no_client_address(server: subprocess.Popen[str]) -
     started = read_until(server, "Uvicorn running on")
     address = started[-1]["message"].split()[3]
     assert httpx.get(f"{address}/livez").status_code == 200  # the client is the peer, 127.0.0.1:PORT
-    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default, as it trusts the proxy in production.
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (production trusts its proxy's address).
     assert httpx.get(f"{address}/livez", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+    # A WebSocket upgrade is logged on uvicorn.error, not uvicorn.access; no route accepts it.
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "X-Forwarded-For": "203.0.113.9"}
+    upgrade |= {"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"}
+    assert httpx.get(f"{address}/livez", headers=upgrade).status_code == 403
 
     server.send_signal(signal.SIGTERM)
     lines = started + read_until(server, "Finished server process")
 
     access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
     assert access == ['- - "GET /livez HTTP/1.1" 200'] * 2  # each request still logged, without its client
+    assert any('"WebSocket /livez" 403' in line["message"] for line in lines)  # the upgrade was logged
     assert "203.0.113.9" not in json.dumps(lines)
+    assert "127.0.0.1:" not in json.dumps([line for line in lines if "Uvicorn running on" not in line["message"]])
 
 
 # --8<-- [end:test_no_client_address]

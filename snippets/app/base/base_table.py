@@ -220,11 +220,12 @@ class BaseTable[ModelT: BaseEntity]:
                 raise
             # PostgreSQL's own detail quotes the value ("Key (client_ref)=(a-1) already exists."), which
             # may be personal data or a secret: the client learns only which fields, from our own map.
+            # `from None`: a logged traceback of the ConflictError would print the chained error's detail.
             constraint = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
             fields = self.unique_fields.get(constraint or "")
             if fields is None:
-                raise ConflictError("A unique value is already taken.") from error
+                raise ConflictError("A unique value is already taken.", constraint=constraint) from None
             detail = f"Another resource already has the same {' and '.join(fields)}."
-            raise ConflictError(detail, fields=fields) from error
+            raise ConflictError(detail, fields=fields, constraint=constraint) from None
 
     # --8<-- [end:flush_conflict]

@@ -23,10 +23,12 @@ class ConflictError(DomainError):
 
     title = "Resource conflict"
 
-    def __init__(self, detail: str, *, fields: tuple[str, ...] = ()) -> None:
+    def __init__(self, detail: str, *, fields: tuple[str, ...] = (), constraint: str | None = None) -> None:
         super().__init__(detail)
         self.fields = fields
         """The input fields whose values are taken; the problem lists them, never their values."""
+        self.constraint = constraint
+        """The violated index or constraint, for the server's own use; never sent to the client."""
 
 
 # --8<-- [end:domain_errors]

@@ -102,6 +102,13 @@ def without_client_address(record: logging.LogRecord) -> bool:
     return True
 
 
+def without_websocket_client_address(record: logging.LogRecord) -> bool:
+    """Filter of `uvicorn.error`: its WebSocket lines (`'%s - "WebSocket %s" 403'`) name the client first too."""
+    if str(record.msg).startswith('%s - "WebSocket'):
+        return without_client_address(record)
+    return True
+
+
 # --8<-- [end:drop_client_address]
 
 
@@ -131,6 +138,7 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     # webhook subscriber's URL may carry a token in its query: only its warnings are logged.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").addFilter(without_client_address)  # added once, however often called
+    logging.getLogger("uvicorn.error").addFilter(without_websocket_client_address)
 
 
 # --8<-- [end:configure_logging]

@@ -93,10 +93,14 @@ def test_uvicorn_lines_leave_uvicorn_handlers_for_ours(settings: Settings, strea
 
     logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.7:5123", "GET", "/livez", "1.1", 200)
     logging.getLogger("uvicorn.access").info("a line without arguments")  # left as it is
+    logging.getLogger("uvicorn.error").info('%s - "WebSocket %s" %d', "10.0.0.7:5123", "/livez", 403)
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)  # not a WebSocket line
 
-    line, plain = read_lines(stream)
+    line, plain, websocket, started = read_lines(stream)
     assert line["message"] == '- - "GET /livez HTTP/1.1" 200'  # no client address
     assert plain["message"] == "a line without arguments"
+    assert websocket["message"] == '- - "WebSocket /livez" 403'
+    assert started["message"] == "Started server process [42]"
     assert logging.getLogger("uvicorn.access").handlers == []
 
 

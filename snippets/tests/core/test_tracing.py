@@ -23,13 +23,14 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.celery_app import DELIVER_WEBHOOK_TASK, celery_app
 from app.core.config import Settings, get_settings
 from app.core.tracing import (
+    CLIENT_ATTRIBUTES,
     configure_tracing,
     create_tracer_provider,
     instrument_app,
@@ -105,6 +106,65 @@ async def test_a_request_is_a_server_span_with_sql_children(
 
 
 # --8<-- [end:test_span_tree]
+
+
+# --8<-- [start:test_conflict_span]
+async def test_a_409_exports_neither_the_value_nor_the_index_name(
+    app: FastAPI,
+    traced_engine: AsyncEngine,
+    tracer_provider: TracerProvider,
+    span_exporter: InMemorySpanExporter,
+    make_token: Callable[..., str],
+) -> None:
+    """PostgreSQL's error text ("Key (client_ref)=(...) already exists.") stays out of the failed INSERT's span."""
+    taken = f"leak-{uuid.uuid4().hex}"
+    body = {"channel": "email", "recipient": "ada@example.com", "body": "Shipped.", "client_ref": taken}
+    instrument_app(app, tracer_provider)
+
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app)
+        headers = {"Authorization": f"Bearer {make_token()}"}
+        async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+            first = await client.post("/api/v1/messages", json=body)
+            second = await client.post("/api/v1/messages", json=body)
+    tracer_provider.force_flush()
+
+    assert (first.status_code, second.status_code) == (201, 409)
+    spans = span_exporter.get_finished_spans()
+    [failed] = [span for span in spans if span.status.status_code is StatusCode.ERROR]
+    assert str(failed.status.description).startswith("UniqueViolationError")  # the kind of error stays
+    exported = repr([(span.name, span.attributes, span.status.description, span.events) for span in spans])
+    for leaked in (taken, "messages_client_ref_live_key", "Key (", "already exists"):
+        assert leaked not in exported
+
+
+# --8<-- [end:test_conflict_span]
+
+
+# --8<-- [start:test_no_client_address_in_spans]
+async def test_a_server_span_holds_no_client_address(
+    app: FastAPI, tracer_provider: TracerProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    """The ASGI instrumentation records the peer's address and port; the request hook blanks them."""
+    instrument_app(app, tracer_provider)
+    client_address = ("203.0.113.7", 49152)  # a documentation address, as uvicorn would put it in the scope
+
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app, client=client_address)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/api/v1/messages", headers={"X-Forwarded-For": "198.51.100.9"})
+    tracer_provider.force_flush()
+
+    assert response.status_code == 401
+    [server] = [span for span in span_exporter.get_finished_spans() if span.kind is SpanKind.SERVER]
+    attributes = dict(server.attributes or {})
+    assert {key: attributes.get(key) for key in CLIENT_ATTRIBUTES if key in attributes}, "the hook had work to do"
+    recorded = repr(attributes)
+    for leaked in ("203.0.113.7", "49152", "198.51.100.9"):
+        assert leaked not in recorded
+
+
+# --8<-- [end:test_no_client_address_in_spans]
 
 
 class Collector(ThreadingHTTPServer):

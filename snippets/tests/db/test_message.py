@@ -43,6 +43,10 @@ async def test_insert_model_turns_a_unique_violation_into_a_conflict(messages: M
 
     assert raised.value.fields == ("client_ref",)
     assert "ref-1" not in raised.value.detail
+    # Nothing chained: a handler that logs the error's traceback cannot print PostgreSQL's DETAIL.
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__
+    assert raised.value.constraint == "messages_client_ref_live_key"
 
 
 async def test_an_unmapped_unique_violation_names_no_field(session: AsyncSession) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 
 import app.main  # noqa: F401 (imports every table class, so `BaseTable.__subclasses__` sees them all)
 from app.base.base_table import BaseTable
+from app.db.webhook_delivery.backfill import link_deliveries_to_messages
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
 MIGRATIONS = sorted((SCHEMA_FILE.parent / "migrations").glob("*.sql"))
@@ -95,7 +96,7 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
                 statements = [part for part in code.split(";") if part.strip()]
                 assert len(statements) == 1, f"{migration.name} -- migrate:{header}: {len(statements)} statements"
                 checked += 1
-    assert checked >= 2  # the concurrent index of messages.deleted_at, up and down
+    assert checked >= 2  # the test found some: each concurrent index has an up and a down block
 
 
 # --8<-- [end:test_no_transaction_migrations]
@@ -107,19 +108,24 @@ async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
     rows = await session.execute(
         text(
             """
-            SELECT index.relname, array_agg(attribute.attname ORDER BY key.position)
+            SELECT pg_index.indrelid::regclass::text, index.relname,
+                   array_agg(attribute.attname ORDER BY key.position)
             FROM pg_index
             JOIN pg_class index ON index.oid = pg_index.indexrelid
             JOIN pg_namespace ON pg_namespace.oid = index.relnamespace AND pg_namespace.nspname = 'public'
             CROSS JOIN LATERAL unnest(pg_index.indkey) WITH ORDINALITY AS key(attnum, position)
             JOIN pg_attribute attribute ON attribute.attrelid = pg_index.indrelid AND attribute.attnum = key.attnum
             WHERE pg_index.indisunique AND NOT pg_index.indisprimary
-            GROUP BY index.relname
+            GROUP BY pg_index.indrelid, index.relname
             """
         )
     )
-    in_schema = {name: tuple(columns) for name, columns in rows.tuples()}
-    mapped = {name: fields for table in BaseTable.__subclasses__() for name, fields in table.unique_fields.items()}
+    in_schema = {(table, name): tuple(columns) for table, name, columns in rows.tuples()}
+    mapped = {
+        (table.model.__tablename__, name): fields  # each index on the table class of its own table
+        for table in BaseTable.__subclasses__()
+        for name, fields in table.unique_fields.items()
+    }
 
     assert in_schema  # the query sees the indexes at all
     assert mapped == in_schema
@@ -129,18 +135,23 @@ async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
 
 
 # --8<-- [start:test_backfill_message_id]
-async def test_the_backfill_links_deliveries_and_deletes_those_of_purged_messages(
+async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purged_messages(
     empty_database: URL, dbmate: Callable[..., str]
 ) -> None:
     dbmate(empty_database, "up")
-    dbmate(empty_database, "rollback")  # back to before the backfill, as when it ships
+    dbmate(empty_database, "rollback")  # back to before VALIDATE, which ships after the job has run
     renamed = {"socket": "host", "sslmode": "ssl"}  # dbmate's query names, asyncpg's names
     query = {renamed.get(key, key): value for key, value in empty_database.query.items()}
     # NullPool: no connection outlives its block, so the database can be dropped even after a failure.
     engine = create_async_engine(empty_database.set(drivername="postgresql+asyncpg", query=query), poolclass=NullPool)
-    kept, purged, webhook = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    kept, deleted, purged, webhook = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with engine.begin() as connection:
-        await connection.execute(text("INSERT INTO messages VALUES (:id, 'sms', '+15550100', 'Hi', 'r')"), {"id": kept})
+        for message_id in (kept, deleted):
+            await connection.execute(
+                text("INSERT INTO messages VALUES (:id, 'sms', '+15550100', 'Hi', :ref)"),
+                {"id": message_id, "ref": str(message_id)},
+            )
+        await connection.execute(text("UPDATE messages SET deleted_at = now() WHERE id = :id"), {"id": deleted})
         await connection.execute(
             text(
                 "INSERT INTO webhooks (id, target_url, event, secret, is_active)"
@@ -148,20 +159,35 @@ async def test_the_backfill_links_deliveries_and_deletes_those_of_purged_message
             ),
             {"id": webhook, "secret": "s" * 32},
         )
-        for message_id in (kept, purged):  # written by the release before `message_id`
+        # Written as the release before `message_id` wrote them, one still pending.
+        for message_id, status in ((kept, "pending"), (kept, "failed"), (deleted, "failed"), (purged, "failed")):
             await connection.execute(
                 text(
                     "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status)"
-                    " VALUES (gen_random_uuid(), :webhook, 'message.created', :payload, 'failed')"
+                    " VALUES (gen_random_uuid(), :webhook, 'message.created', :payload, :status)"
                 ),
-                {"webhook": webhook, "payload": json.dumps({"id": str(message_id), "recipient": "+15550100"})},
+                {
+                    "webhook": webhook,
+                    "payload": json.dumps({"id": str(message_id), "recipient": "+15550100"}),
+                    "status": status,
+                },
             )
+
+    with pytest.raises(AssertionError, match="run the backfill job first"):
+        dbmate(empty_database, "up")  # the validating migration refuses unlinked rows
+    assert await link_deliveries_to_messages(engine, batch_size=1) == (3, 1)  # one row per transaction
+
+    validated = text("SELECT convalidated FROM pg_constraint WHERE conname = 'webhook_deliveries_message_id_fkey'")
+    async with engine.connect() as connection:
+        left = (await connection.execute(text("SELECT message_id, status FROM webhook_deliveries"))).all()
+        assert (await connection.execute(validated)).scalar_one() is False
+    # Linked: the pending delivery too, and the soft-deleted message's. Gone: the purged message's copy.
+    assert sorted(left) == sorted([(kept, "pending"), (kept, "failed"), (deleted, "failed")])
 
     dbmate(empty_database, "up")
 
     async with engine.connect() as connection:
-        left = (await connection.execute(text("SELECT message_id FROM webhook_deliveries"))).scalars().all()
-    assert left == [kept]  # the delivery of the purged message, and its copy of it, are gone
+        assert (await connection.execute(validated)).scalar_one() is True
 
 
 # --8<-- [end:test_backfill_message_id]

@@ -29,7 +29,7 @@ class WebhookDelivery(BaseEntity, table=True):
     __tablename__ = "webhook_deliveries"
 
     webhook_id: uuid.UUID = Field(foreign_key="webhooks.id")
-    message_id: uuid.UUID | None = Field(default=None, foreign_key="messages.id")
+    message_id: uuid.UUID | None = Field(default=None, foreign_key="messages.id", ondelete="CASCADE")
     """The message the event is about. The payload copies it, so purging the message deletes the
     delivery too (`ON DELETE CASCADE`); `None` only in rows the previous release wrote."""
     event: WebhookEvent = Field(sa_type=Text)
