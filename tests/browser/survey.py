@@ -133,9 +133,14 @@ _COPY_EVERY_BLOCK = """async () => {
       // A block in a collapsed <details> is copied as a reader does it: opened first.
       const collapsed = pre.closest("details:not([open])");
       if (collapsed) collapsed.open = true;
-      await navigator.clipboard.writeText("");
-      button.click();
-      block.copied = await navigator.clipboard.readText();
+      // On a loaded machine a click right after opening a block now and then copies nothing;
+      // a reader clicks again, and so does this, twice at most. Wrong text is never retried.
+      for (let attempt = 0; attempt < 3 && !block.copied; attempt++) {
+        if (attempt) await new Promise((resolve) => setTimeout(resolve, 100));
+        await navigator.clipboard.writeText("");
+        button.click();
+        block.copied = await navigator.clipboard.readText();
+      }
     }
     blocks.push(block);
   }
