@@ -133,10 +133,14 @@ _COPY_EVERY_BLOCK = """async () => {
       // A block in a collapsed <details> is copied as a reader does it: opened first.
       const collapsed = pre.closest("details:not([open])");
       if (collapsed) collapsed.open = true;
-      // On a loaded machine a click right after opening a block now and then copies nothing;
-      // a reader clicks again, and so does this, twice at most. Wrong text is never retried.
+      // Now and then, in a long run, a click copies nothing: copying needs the focus, which the
+      // worker's other tabs may hold. A reader would click again with the page in front, and so
+      // does this, twice at most. Wrong text is never retried.
       for (let attempt = 0; attempt < 3 && !block.copied; attempt++) {
-        if (attempt) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (attempt) {
+          window.focus();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await navigator.clipboard.writeText("");
         button.click();
         block.copied = await navigator.clipboard.readText();
@@ -194,6 +198,7 @@ class Surveyor:
         reader, report = self.reader, PageReport(source)
         # The first page waits for the network to settle: the search index and its worker load then.
         reader.open(source, wait_until="networkidle" if self.visited == 0 else "load")
+        reader.page.bring_to_front()  # copying needs the focus, which another tab of this browser may hold
         report.code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
         axe = reader.page.evaluate(
             _RUN_AXE, {"firstPage": self.visited == 0, "seenStyles": sorted(self.checked_styles)}

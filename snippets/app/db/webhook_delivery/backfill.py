@@ -8,29 +8,41 @@ from app.db.backfill import BACKFILL_BATCH_SIZE, backfill_in_batches
 # --8<-- [start:link_deliveries_to_messages]
 LINK_BATCH = text(
     """
-    UPDATE webhook_deliveries SET message_id = (payload ->> 'id')::uuid
-    WHERE id IN (
-        SELECT delivery.id FROM webhook_deliveries AS delivery
-        WHERE delivery.message_id IS NULL
+    WITH batch AS (
+        SELECT id FROM webhook_deliveries
+        WHERE CAST(:after AS uuid) IS NULL OR id > CAST(:after AS uuid)
+        ORDER BY id LIMIT :batch_size
+    ), linked AS (
+        UPDATE webhook_deliveries AS delivery SET message_id = (delivery.payload ->> 'id')::uuid
+        FROM batch
+        WHERE delivery.id = batch.id
+          AND delivery.message_id IS NULL
           AND EXISTS (SELECT FROM messages WHERE messages.id = (delivery.payload ->> 'id')::uuid)
-        LIMIT :batch_size
+        RETURNING 1
     )
+    SELECT (SELECT max(id::text) FROM batch) AS last_id, (SELECT count(*) FROM linked) AS changed
     """
 )
-"""Up to `batch_size` unlinked deliveries whose message still exists (soft-deleted or not) get its id."""
+"""The next `batch_size` deliveries by key; the unlinked ones whose message exists (deleted or not) get its id."""
 
 DELETE_BATCH = text(
     """
-    DELETE FROM webhook_deliveries
-    WHERE id IN (
-        SELECT delivery.id FROM webhook_deliveries AS delivery
-        WHERE delivery.message_id IS NULL
+    WITH batch AS (
+        SELECT id FROM webhook_deliveries
+        WHERE CAST(:after AS uuid) IS NULL OR id > CAST(:after AS uuid)
+        ORDER BY id LIMIT :batch_size
+    ), deleted AS (
+        DELETE FROM webhook_deliveries AS delivery USING batch
+        WHERE delivery.id = batch.id
+          AND delivery.message_id IS NULL
           AND NOT EXISTS (SELECT FROM messages WHERE messages.id = (delivery.payload ->> 'id')::uuid)
-        LIMIT :batch_size
+        RETURNING 1
     )
+    SELECT (SELECT max(id::text) FROM batch) AS last_id, (SELECT count(*) FROM deleted) AS changed
     """
 )
-"""Up to `batch_size` unlinked deliveries whose message was purged: their payload is its last copy."""
+"""The next `batch_size` deliveries by key; the unlinked ones whose message was purged (their payload is its last
+copy) are deleted."""
 
 
 async def link_deliveries_to_messages(engine: AsyncEngine, *, batch_size: int = BACKFILL_BATCH_SIZE) -> tuple[int, int]:
