@@ -115,12 +115,10 @@ def proofs_markdown() -> str:
         anchor = f" {{ #{source.name} }}" if source.name not in written else ""
         written.add(source.name)
         named_on = ", ".join(f"[{page_title(page)}](../{page})" for page in naming[source.name])
-        body = "\n".join(f"    {line}" if line else "" for line in source.source.splitlines())
         parts.append(
             f"### `{source.name}`{anchor}\n\n"
-            f"Named on {named_on}.\n\n"
-            f'??? quote "`{source.path}`, line {source.line}"\n\n'
-            f"    ```python\n{body}\n    ```\n"
+            f"Named on {named_on}. From `{source.path}`, line {source.line}:\n\n"
+            f"```python\n{source.source}\n```\n"
         )
     return "\n".join(parts)
 

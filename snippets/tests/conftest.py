@@ -394,13 +394,14 @@ def stalled_broker(settings: Settings) -> Iterator[Callable[[], AbstractContextM
         while True:
             try:
                 connection, _ = listener.accept()
-            except OSError:  # the listener was closed: the test is over
+            except OSError:  # the listener was shut down: the test is over
                 return
             accepted.append(connection)  # read by nobody: the kernel buffers what the client sends
 
     thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
     thread.start()
     yield lambda: sending_tasks_to(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); a close alone does not on Linux
     listener.close()
     for connection in accepted:  # a client still waiting gets end-of-file, not a hang
         connection.close()
