@@ -92,6 +92,22 @@ def pages_naming_tests() -> dict[str, list[str]]:
     return naming
 
 
+# What the snippets extension acts on: a section marker anywhere in a line, an include at its start.
+_SNIPPET_LINE = re.compile(r"^(\s*)(;*-+8<-+[ \t])|^(.*?)(;*-+8<-+[ \t]+\[[ \t]*(?:start|end)[ \t]*:)", re.IGNORECASE)
+
+
+def _escape_snippet_syntax(code: str) -> str:
+    """The snippets extension reads this page too: one more `;` before its scissors shows a line as written.
+
+    Unescaped, a test that mentions a section marker would lose that line on the page.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        return f"{match[1]};{match[2]}" if match[2] else f"{match[3]};{match[4]}"
+
+    return "\n".join(_SNIPPET_LINE.sub(escape, line, count=1) for line in code.split("\n"))
+
+
 def page_title(page: str) -> str:
     """A page's title: its first `# ` heading."""
     text = (DOCS / page).read_text(encoding="utf-8")
@@ -118,7 +134,7 @@ def proofs_markdown() -> str:
         parts.append(
             f"### `{source.name}`{anchor}\n\n"
             f"Named on {named_on}. From `{source.path}`, line {source.line}:\n\n"
-            f"```python\n{source.source}\n```\n"
+            f"```python\n{_escape_snippet_syntax(source.source)}\n```\n"
         )
     return "\n".join(parts)
 

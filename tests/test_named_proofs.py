@@ -44,7 +44,11 @@ def test_a_named_test_links_to_its_source_on_the_proofs_page(built_site: BuiltSi
     for name in pages_naming_tests():
         assert proofs.count(f'id="{name}"') == 1, name
     # The source itself, as the page's Markdown copy (llms.txt's) has it: the HTML splits it into tokens.
-    assert "def test_poetry_2_rejects_no_dev(" in (built_site.path / "reference/proofs/index.md").read_text()
+    markdown = (built_site.path / "reference/proofs/index.md").read_text()
+    assert "def test_poetry_2_rejects_no_dev(" in markdown
+    # A test that mentions the snippets syntax keeps those lines, as written, on the page.
+    assert '"Sections start at a `# --8<-- [start:name]` comment line."' in markdown
+    assert 'assert "`;--8<--`" in log' in markdown
 
 
 def test_a_named_test_that_failed_or_was_skipped_fails_the_run() -> None:
