@@ -92,8 +92,11 @@ def pages_naming_tests() -> dict[str, list[str]]:
     return naming
 
 
-# What the snippets extension acts on: a section marker anywhere in a line, an include at its start.
-_SNIPPET_LINE = re.compile(r"^(\s*)(;*-+8<-+[ \t])|^(.*?)(;*-+8<-+[ \t]+\[[ \t]*(?:start|end)[ \t]*:)", re.IGNORECASE)
+# What the snippets extension acts on: a section marker anywhere in a line, an include or a block
+# marker at its start.
+_SNIPPET_LINE = re.compile(
+    r"^([ \t]*)(;*-+8<-+(?:[ \t]|$))|^(.*?)(;*-+8<-+[ \t]+\[[ \t]*(?:start|end)[ \t]*:)", re.IGNORECASE
+)
 
 
 def _escape_snippet_syntax(code: str) -> str:
@@ -141,7 +144,9 @@ def proofs_markdown() -> str:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Fail on a named test that does not exist; on the Proofs page, add every named test."""
-    problems = unknown(named_tests(f"docs/{page.file.src_uri}", markdown))
+    # The file as written: other hooks have already added lines to `markdown`, which would shift them.
+    source = Path(page.file.abs_src_path).read_text(encoding="utf-8") if page.file.abs_src_path else markdown
+    problems = unknown(named_tests(f"docs/{page.file.src_uri}", source))
     if problems:
         raise PluginError("\n".join(problems))
     if page.file.src_uri == PROOFS_PAGE:

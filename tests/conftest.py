@@ -18,6 +18,7 @@ from guidekit.run_limits import limit_seconds
 # (a test path's) and not the guard's own (see tests/fence_guard/run_hooks.py).
 from tests.fence_guard.run_hooks import (  # noqa: F401
     pytest_collection_finish,
+    pytest_configure,
     pytest_runtest_logreport,
     pytest_runtestloop,
     pytest_sessionfinish,

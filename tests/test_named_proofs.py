@@ -14,7 +14,7 @@ from mkdocs.structure.pages import Page
 
 from hooks.proof_links import DOCS, PROOFS_PAGE, named_tests, on_page_markdown, pages_naming_tests, unknown
 from tests.conftest import BuiltSite
-from tests.fence_guard.proofs import unproven
+from tests.fence_guard.proofs import function_name, unproven
 
 
 def test_every_test_a_page_names_exists() -> None:
@@ -30,7 +30,7 @@ def test_every_test_a_page_names_exists() -> None:
 
 def test_a_name_that_is_no_test_stops_the_build_with_its_page_and_line() -> None:
     text = "Proven by `test_poetry_2_rejects_no_dev`.\nAnd by `test_that_nobody_wrote`.\n"
-    page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md")))
+    page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md", abs_src_path=None)))
     with pytest.raises(PluginError, match=r"docs/x\.md:2: `test_that_nobody_wrote` is no test"):
         on_page_markdown(text, page, cast(MkDocsConfig, None), cast(Files, None))
 
@@ -62,3 +62,8 @@ def test_a_named_test_that_failed_or_was_skipped_fails_the_run() -> None:
     assert unproven(naming, outcomes, whole_run=True)[-1] == (
         "`test_d` is named as a proof on x.md but did not run; is it collected (a test_*.py module)?"
     )
+
+
+def test_a_report_is_filed_under_its_function_name_whatever_its_parameters() -> None:
+    assert function_name("snippets/tests/x.py::TestY::test_z[a]") == "test_z"
+    assert function_name("tests/x.py::test_y[tests/a.py::test_b[c]]") == "test_y"  # an id holding `::`

@@ -384,8 +384,8 @@ def unreachable_broker(settings: Settings) -> Callable[[], AbstractContextManage
 
 @pytest.fixture
 def stalled_broker(settings: Settings) -> Iterator[Callable[[], AbstractContextManager[None]]]:
-    """`with stalled_broker():` tasks are sent to a server that accepts connections and reads,
-    but never answers: a broker that hangs (paused, swapping, a dead network path) rather than refuses."""
+    """`with stalled_broker():` tasks are sent to a server that accepts connections and never
+    reads or answers: a broker that hangs (paused, swapping, a dead network path) rather than refuses."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []

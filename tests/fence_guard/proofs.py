@@ -10,15 +10,23 @@ import pytest
 OUTCOMES: dict[str, set[str]] = {}
 
 
-def test_name(nodeid: str) -> str:
+def function_name(nodeid: str) -> str:
     """`snippets/tests/x.py::TestY::test_z[param]` -> `test_z`."""
-    return nodeid.split("::")[-1].split("[")[0]
+    return nodeid.split("[")[0].split("::")[-1]  # a parameter id may hold `::` itself
+
+
+class Recorder:
+    """Registered as a plugin, so it sees every report: a conftest's hooks see only its folder's
+    tests when pytest runs without workers."""
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record(report)
 
 
 def record(report: pytest.TestReport) -> None:
     """Note a report's outcome: a failed setup or teardown fails the test, a skipped setup skips it."""
     if report.when == "call" or report.outcome != "passed":
-        OUTCOMES.setdefault(test_name(report.nodeid), set()).add(report.outcome)
+        OUTCOMES.setdefault(function_name(report.nodeid), set()).add(report.outcome)
 
 
 def unproven(naming: dict[str, list[str]], outcomes: dict[str, set[str]], whole_run: bool) -> list[str]:

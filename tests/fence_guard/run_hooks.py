@@ -85,6 +85,11 @@ def _runs_every_test(config: pytest.Config) -> bool:
         and not config.option.markexpr
         and not config.getoption("page", None)
         and not config.getoption("deselect", None)
+        and not config.getoption("ignore", None)
+        and not config.option.collectonly
+        and not config.getoption("lf", False)
+        and not config.getoption("stepwise", False)
+        and not config.option.maxfail
     )
 
 
@@ -100,9 +105,14 @@ def _check_proofs(config: pytest.Config) -> list[str]:
     return problems
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Note every test's outcome for the proofs (see `proofs.Recorder`)."""
+    if not config.pluginmanager.has_plugin("proof-recorder"):
+        config.pluginmanager.register(proofs.Recorder(), "proof-recorder")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Note each test's outcome for the proofs; add up the time the guard's own tests take."""
-    proofs.record(report)
+    """Add up the time the guard's own tests take (setup, call and teardown)."""
     if report.nodeid.startswith("tests/fence_guard/"):
         part = "self-tests" if "test_bites" in report.nodeid else "fence checks"
         LEDGER.seconds[part] = LEDGER.seconds.get(part, 0.0) + report.duration
