@@ -1,0 +1,120 @@
+"""Why dependencies are `Annotated` aliases and services come from `Depends()`, shown on bare code."""
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from app.db.database import SessionDep, get_session
+
+
+def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(tmp_path: Path) -> None:
+    """Both endpoints are called without their session: mypy objects only where the alias is used."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        textwrap.dedent(
+            """
+            from typing import Annotated
+
+            from fastapi import Depends
+
+
+            class Session: ...
+
+
+            def get_session() -> Session:
+                return Session()
+
+
+            SessionDep = Annotated[Session, Depends(get_session)]
+
+
+            async def with_default(db: Session = Depends(get_session)) -> None: ...
+
+
+            async def with_alias(db: SessionDep) -> None: ...
+
+
+            async def caller() -> None:
+                await with_default()
+                await with_alias()
+            """
+        )
+    )
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")  # not the project's settings: only --strict
+    command = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path / "cache")]
+    completed = subprocess.run(
+        [*command, "--config-file", str(config), str(probe)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=tmp_path,
+    )
+
+    errors = [line.split(": ", 1)[1] for line in completed.stdout.splitlines() if ": error:" in line]
+    assert completed.returncode == 1, completed.stderr  # 1: errors found; 2 would be mypy failing to run
+    assert errors == ['error: Missing positional argument "db" in call to "with_alias"  [call-arg]']
+
+
+class Greeter:
+    """A service with nothing to inject, enough to see which endpoints an override reaches."""
+
+    def greet(self) -> str:
+        return "real"
+
+
+class OverrideGreeter(Greeter):
+    def greet(self) -> str:
+        return "override"
+
+
+async def test_an_override_does_not_reach_a_service_built_by_hand() -> None:
+    bare = FastAPI()
+
+    @bare.get("/injected")
+    async def injected(greeter: Annotated[Greeter, Depends()]) -> str:
+        return greeter.greet()
+
+    @bare.get("/by-hand")
+    async def by_hand() -> str:
+        return Greeter().greet()  # the mistake: FastAPI never sees this dependency
+
+    bare.dependency_overrides[Greeter] = OverrideGreeter
+    async with AsyncClient(transport=ASGITransport(app=bare), base_url="http://test") as client:
+        answers = {path: (await client.get(path)).json() for path in ["/injected", "/by-hand"]}
+
+    assert answers == {"/injected": "override", "/by-hand": "real"}
+
+
+class SessionHolder:
+    """A service's shape: it asks for `SessionDep` in `__init__`."""
+
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+
+
+async def test_one_request_gets_one_session_however_many_ask() -> None:
+    bare = FastAPI()
+    opened: list[object] = []
+
+    async def new_session_each_call() -> AsyncIterator[object]:
+        opened.append(object())
+        yield opened[-1]
+
+    @bare.get("/")
+    async def endpoint(session: SessionDep, service: Annotated[SessionHolder, Depends()]) -> bool:
+        return session is service.session
+
+    bare.dependency_overrides[get_session] = new_session_each_call
+    async with AsyncClient(transport=ASGITransport(app=bare), base_url="http://test") as client:
+        shared = [(await client.get("/")).json() for _ in range(2)]
+
+    assert shared == [True, True]  # the endpoint and the service hold the same session...
+    assert len(opened) == 2  # ...one per request
