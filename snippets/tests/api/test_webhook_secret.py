@@ -1,0 +1,74 @@
+"""The signing secret: why it comes from `secrets`, and why only a model without it is returned."""
+
+import random
+import secrets
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.webhook.models import WebhookRead
+from app.db.webhook.model import Webhook, WebhookEvent
+from app.db.webhook.table import WebhooksTable
+
+
+async def test_an_entity_returned_as_it_is_sends_its_secret(session: AsyncSession) -> None:
+    key = secrets.token_urlsafe(32)
+    stored = await WebhooksTable(session).insert_model(
+        Webhook(target_url="https://hooks.example.com/a", event=WebhookEvent.MESSAGE_CREATED, secret=key)
+    )
+    bare = FastAPI()
+
+    @bare.get("/entity")
+    async def entity() -> Webhook:  # the mistake: the endpoint returns the row itself
+        return stored
+
+    @bare.get("/read")
+    async def read() -> WebhookRead:
+        return WebhookRead.model_validate(stored)
+
+    async with AsyncClient(transport=ASGITransport(app=bare), base_url="http://test") as client:
+        leaked, safe = (await client.get("/entity")).json(), (await client.get("/read")).json()
+
+    assert leaked["secret"] == key
+    assert "secret" not in safe
+    assert safe["id"] == leaked["id"]
+
+
+MASK = 0xFFFFFFFF
+
+
+def undo_right_shift(value: int, shift: int) -> int:
+    """Invert `value ^= value >> shift` (one step of the Mersenne Twister's output tempering)."""
+    result = value
+    for _ in range(32 // shift + 1):
+        result = value ^ (result >> shift)
+    return result
+
+
+def undo_left_shift(value: int, shift: int, mask: int) -> int:
+    """Invert `value ^= (value << shift) & mask`."""
+    result = value
+    for _ in range(32 // shift + 1):
+        result = value ^ ((result << shift) & mask)
+    return result & MASK
+
+
+def untemper(output: int) -> int:
+    """The generator's internal word behind one 32-bit output."""
+    value = undo_right_shift(output, 18)
+    value = undo_left_shift(value, 15, 0xEFC60000)
+    value = undo_left_shift(value, 7, 0x9D2C5680)
+    return undo_right_shift(value, 11)
+
+
+def test_random_gives_away_its_next_secret_after_624_outputs() -> None:
+    """`random` is a Mersenne Twister: 624 of its 32-bit outputs (say, from 78 earlier 256-bit
+    secrets) rebuild its whole state, and with it every secret it makes next. `secrets` has no such state."""
+    generator = random.Random(secrets.randbits(64))  # noqa: S311 (the mistake this test shows); a seed the observer never learns
+    observed = [generator.getrandbits(32) for _ in range(624)]
+
+    copy = random.Random()  # noqa: S311
+    copy.setstate((3, (*map(untemper, observed), 624), None))
+
+    assert copy.randbytes(32) == generator.randbytes(32)  # the next secret, predicted
