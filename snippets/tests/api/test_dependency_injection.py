@@ -9,6 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.database import SessionDep, get_session
 
@@ -118,3 +120,17 @@ async def test_one_request_gets_one_session_however_many_ask() -> None:
 
     assert shared == [True, True]  # the endpoint and the service hold the same session...
     assert len(opened) == 2  # ...one per request
+
+
+async def test_a_write_the_service_commits_in_a_test_stays_invisible_to_other_connections(
+    client: AsyncClient, session: AsyncSession, engine: AsyncEngine
+) -> None:
+    body = {"target_url": "https://hooks.example.com/isolated", "event": "message.created"}
+    created = await client.post("/api/v1/webhooks", json=body)  # the service commits its transaction...
+    assert created.status_code == 201
+    count = text("SELECT count(*) FROM webhooks WHERE id = :id")
+    webhook_id = {"id": created.json()["id"]}
+
+    async with engine.connect() as other:  # ...which releases a savepoint inside the test's transaction,
+        assert await other.scalar(count, webhook_id) == 0  # so another test's connection sees nothing
+    assert await session.scalar(count, webhook_id) == 1  # while this test's own sessions see the row
