@@ -18,8 +18,10 @@ from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.api.messaging.models import MessageUpdate
 from app.api.messaging.service import MessagingService, purge_deleted_messages
 from app.core.config import Settings
+from app.core.errors import NotFoundError
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
 from app.db.redis import get_redis
@@ -523,3 +525,15 @@ async def test_purge_leaves_no_copy_of_the_recipient_or_body(client: AsyncClient
 
 
 # --8<-- [end:test_purge_leaves_no_copy]
+
+
+async def test_the_service_raises_not_found_instead_of_returning_nothing(session: AsyncSession, redis: Redis) -> None:
+    """Called without HTTP, as a task or a script calls it, a missing message is an error, not `None`."""
+    service, missing = MessagingService(session, redis), uuid.uuid4()
+
+    with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
+        await service.get(missing)
+    with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
+        await service.update(missing, MessageUpdate(body="x"))
+    with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
+        await service.delete(missing)
