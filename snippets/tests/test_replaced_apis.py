@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytz
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from pydantic import BaseModel, PydanticDeprecatedSince20
 from starlette.applications import Starlette
 
@@ -221,3 +221,18 @@ def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(tmp_pat
     assert "ERROR test_strict.py::test_marked_with_plain_fixture" in output, output
     assert "requested an async fixture 'plain', with no plugin or hook that handled it" in output, output
     assert "PASSED test_strict.py::test_marked_with_declared_fixture" in output, output
+
+
+async def test_documenting_201_in_responses_leaves_the_endpoint_answering_200() -> None:
+    """`responses=` only documents; the status an endpoint answers comes from `status_code`."""
+    app = FastAPI()
+
+    @app.post("/items", responses={201: {"description": "Created"}})
+    async def create_item() -> dict[str, str]:
+        return {"id": "1"}
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.post("/items")
+
+    assert "201" in app.openapi()["paths"]["/items"]["post"]["responses"]  # the documentation says 201 ...
+    assert response.status_code == 200  # ... and the endpoint answers 200

@@ -224,3 +224,18 @@ async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> N
 
 
 # --8<-- [end:test_wrong_order]
+
+
+async def test_a_wildcard_origin_with_credentials_grants_every_origin_its_cookies() -> None:
+    """`allow_origins=["*"]` with `allow_credentials=True`: Starlette answers any site by name, credentials allowed."""
+    anything = CORSMiddleware(PlainTextResponse("your data"), allow_origins=["*"], allow_credentials=True)
+    hostile = {"Origin": "https://attacker.example", "Cookie": "session=ada"}
+    async with AsyncClient(transport=ASGITransport(app=anything), base_url="http://test") as client:
+        read = await client.get("/", headers=hostile)
+        preflight = await client.options(
+            "/", headers={"Origin": "https://attacker.example", "Access-Control-Request-Method": "DELETE"}
+        )
+
+    for response in (read, preflight):
+        assert response.headers["access-control-allow-origin"] == "https://attacker.example"  # not "*"
+        assert response.headers["access-control-allow-credentials"] == "true"

@@ -3,12 +3,18 @@
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import fastapi
+import fastapi.exceptions
+import pydantic
 import pytest
+import starlette.exceptions
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from loguru import logger
 
+from app.core.config import Settings
 from app.core.errors import DomainError
+from app.main import create_app
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -103,3 +109,20 @@ async def test_an_unexpected_error_is_logged_and_hidden(failing_app: FastAPI, lo
 
 
 # --8<-- [end:test_unexpected_error]
+
+
+def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(settings: Settings) -> None:
+    """`from pydantic import ValidationError` and an own `ValidationError` cannot live in one module."""
+    exported = {
+        name for module in (pydantic, fastapi, fastapi.exceptions, starlette.exceptions) for name in dir(module)
+    }
+    assert "ValidationError" in exported  # Pydantic's, raised by every model that refuses its input
+    create_app()  # imports every router, service and model, so every error class is defined
+    errors, unvisited = set(), [DomainError]
+    while unvisited:
+        subclasses = unvisited.pop().__subclasses__()
+        errors |= {error.__name__ for error in subclasses if error.__module__.startswith("app.")}
+        unvisited += subclasses
+
+    assert {"NotFoundError", "ConflictError"} <= errors  # the walk found the service's errors
+    assert errors & exported == set()

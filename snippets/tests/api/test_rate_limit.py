@@ -6,6 +6,7 @@ import pytest
 from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.problem_details import add_problem_handlers
 from app.api.rate_limit import RateLimit
@@ -194,3 +195,25 @@ async def test_with_redis_down_a_limited_request_answers_503_with_retry_after() 
     # Not a 500: the request did nothing, and the client may retry it once Redis is back.
     assert (response.status_code, response.headers["retry-after"]) == (503, "1")
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("trusted", "statuses"), [("*", [200, 200, 200]), ("10.244.0.0/16", [200, 429, 429])])
+async def test_a_limit_keyed_on_a_trusted_x_forwarded_for_is_bypassed_by_a_new_value(
+    redis: Redis, settings: Settings, trusted: str, statuses: list[int]
+) -> None:
+    """Trusted from anyone, each made-up address gets a fresh bucket; trusted from the proxies only, it does not."""
+    limited = FastAPI()
+    add_problem_handlers(limited)
+    limited.dependency_overrides[get_redis] = lambda: redis
+
+    @limited.get("/ping", dependencies=[Depends(RateLimit("spoof", limit=lambda _: 1, window_seconds=60))])
+    async def ping() -> None:
+        return None
+
+    # What --proxy-headers adds; uvicorn and Starlette spell the same ASGI types differently.
+    behind_uvicorn = ProxyHeadersMiddleware(limited, trusted_hosts=trusted)  # type: ignore[arg-type]
+    transport = ASGITransport(app=behind_uvicorn, client=("198.51.100.20", 40000))  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        responses = [await client.get("/ping", headers={"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(3)]
+
+    assert [response.status_code for response in responses] == statuses

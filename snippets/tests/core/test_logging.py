@@ -166,3 +166,19 @@ def test_the_worker_logs_json_lines_too(stream: io.StringIO, capsys: pytest.Capt
 
 
 # --8<-- [end:test_worker_logging]
+
+
+def test_an_f_string_makes_a_message_per_value_and_escapes_redaction(settings: Settings, stream: io.StringIO) -> None:
+    """Fields keep one message to group on and a key to filter and mask by; an f-string keeps neither."""
+    configure_logging(settings, stream)
+
+    for token in ("t-1f9a", "t-77c2"):
+        logger.info("partner token refreshed", token=token)
+        logger.info(f"partner token refreshed: {token}")
+
+    structured = [line for line in read_lines(stream) if line["extra"]]
+    interpolated = [line for line in read_lines(stream) if not line["extra"]]
+    assert {line["message"] for line in structured} == {"partner token refreshed"}  # one message, two lines
+    assert [line["extra"] for line in structured] == [{"token": "[redacted]"}] * 2
+    assert len({line["message"] for line in interpolated}) == 2  # a new message for every value ...
+    assert "t-1f9a" in interpolated[0]["message"]  # ... and the secret is in it, where no key names it
