@@ -6,10 +6,13 @@ The same real server shows what its log holds about a request: no client address
 import asyncio
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -123,3 +126,35 @@ def test_the_server_log_holds_no_client_address(server: subprocess.Popen[str]) -
 
 
 # --8<-- [end:test_no_client_address]
+
+
+def test_a_server_started_through_a_shell_never_gets_the_sigterm(tmp_path: Path) -> None:
+    """`sh -c "..."` (what a Dockerfile's shell-form `CMD` runs) stays the server's parent and keeps SIGTERM."""
+    received, ready = tmp_path / "received-sigterm", tmp_path / "ready"
+    server = (
+        "import pathlib, signal, time\n"
+        f"signal.signal(signal.SIGTERM, lambda *_: pathlib.Path({str(received)!r}).touch())\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(30)\n"
+    )
+    shell = subprocess.Popen(["/bin/sh", "-c", f"{sys.executable} -c {shlex.quote(server)}"])
+    children = Path(f"/proc/{shell.pid}/task/{shell.pid}/children")
+    child = None
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists():
+            assert time.monotonic() < deadline, "the server never started"
+            time.sleep(0.05)
+        [child] = [int(pid) for pid in children.read_text().split()]  # the shell did not exec the server
+
+        shell.send_signal(signal.SIGTERM)
+        shell.wait(timeout=5)
+        time.sleep(1)  # ample time for a forwarded signal to arrive
+
+        assert not received.exists()  # the server never heard of the shutdown...
+        os.kill(child, 0)  # ...and still runs: only the kubelet's SIGKILL after the grace period ends it
+    finally:
+        shell.kill()
+        shell.wait()
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
