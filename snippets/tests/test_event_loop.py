@@ -2,6 +2,7 @@
 
 import ast
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -36,11 +37,13 @@ async def test_a_synchronous_redis_call_in_async_code_stops_every_other_task(red
         while_awaiting = ticks - before
     finally:
         other.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await other
         blocking.close()
         await non_blocking.aclose()
 
     assert while_blocking == 0  # the other task did not run once in that second
-    assert while_awaiting > 20  # about 100 turns at 10 ms; far fewer on a busy machine
+    assert while_awaiting > 5  # about 100 turns at 10 ms; fewer on a busy machine
 
 
 def synchronous_redis_uses(root: Path) -> list[str]:
