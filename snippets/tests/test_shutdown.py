@@ -4,12 +4,16 @@ The same real server shows what its log holds about a request: no client address
 """
 
 import asyncio
+import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -123,3 +127,36 @@ def test_the_server_log_holds_no_client_address(server: subprocess.Popen[str]) -
 
 
 # --8<-- [end:test_no_client_address]
+
+
+def test_a_server_started_through_a_shell_never_gets_the_sigterm(tmp_path: Path) -> None:
+    """`sh -c "..."` (what a Dockerfile's shell-form `CMD` runs) stays the server's parent and keeps SIGTERM."""
+    received, pid_file = tmp_path / "received-sigterm", tmp_path / "server-pid"
+    server = (
+        "import os, pathlib, signal, time\n"
+        f"signal.signal(signal.SIGTERM, lambda *_: pathlib.Path({str(received)!r}).touch())\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        "time.sleep(30)\n"
+    )
+    shell = subprocess.Popen(["/bin/sh", "-c", f"{sys.executable} -c {shlex.quote(server)}"])
+    child = None
+    try:
+        deadline = time.monotonic() + 10
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.monotonic() < deadline, "the server never started"
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        assert child != shell.pid  # the shell did not exec the server: it stays, as its parent
+
+        shell.send_signal(signal.SIGTERM)
+        shell.wait(timeout=5)
+        time.sleep(1)  # ample time for a forwarded signal to arrive
+
+        assert not received.exists()  # the server never heard of the shutdown...
+        os.kill(child, 0)  # ...and still runs: only the kubelet's SIGKILL after the grace period ends it
+    finally:
+        shell.kill()
+        shell.wait()
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)

@@ -1,5 +1,6 @@
 """`Settings`: one database setting, two URL dialects derived from it."""
 
+import ast
 import shutil
 import subprocess
 from pathlib import Path
@@ -150,3 +151,36 @@ def test_a_visibility_timeout_shorter_than_a_retry_wait_and_run_is_refused(
 
 
 # --8<-- [end:test_visibility_timeout_rule]
+
+
+def environment_readers(root: Path) -> list[str]:
+    """`file:line name` for each read of the environment that bypasses `Settings`."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+                names = [f"os.{node.attr}"]
+            elif isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            found += [
+                f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)} {name}"
+                for name in names
+                if name in {"os.environ", "os.getenv", "os.environb", "os.getenvb"} or name.startswith("dotenv")
+            ]
+    return found
+
+
+def test_no_module_reads_the_environment_but_through_settings(tmp_path: Path) -> None:
+    app = Path(__file__).resolve().parents[2] / "app"
+    planted = tmp_path / "planted.py"
+    planted.write_text("import os\nfrom os import getenv\nfrom dotenv import load_dotenv\nos.environ.get('X')\n")
+
+    assert environment_readers(tmp_path) == [
+        "planted.py:2 os.getenv",
+        "planted.py:3 dotenv.load_dotenv",
+        "planted.py:4 os.environ",
+    ]
+    assert environment_readers(app) == []

@@ -164,3 +164,18 @@ def test_the_worker_and_beat_report_to_sentry(sentry_events: list[dict[str, Any]
         assert client.is_active()
         assert client.get_integration(CeleryIntegration) is not None  # failed tasks become events
         assert (client.options["environment"], client.options["release"]) == ("test", "2026.11.26-3f9c2e1")
+
+
+async def test_an_error_answered_with_a_4xx_sends_no_event(sentry_events: list[dict[str, Any]]) -> None:
+    app = create_app()
+    capture_into(sentry_events)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with LifespanManager(app), AsyncClient(transport=transport, base_url="http://test") as client:
+        statuses = [
+            (await client.get("/api/v1/messages")).status_code,  # no token
+            (await client.get("/no-such-route")).status_code,
+            (await client.delete("/livez")).status_code,
+        ]
+
+    assert statuses == [401, 404, 405]
+    assert sentry_events == []  # the client's mistakes are answers, not our failures
