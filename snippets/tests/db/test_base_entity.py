@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 import pytest
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -62,3 +62,16 @@ async def test_without_server_default_the_insert_sends_null_and_is_refused(sessi
     session.add(row)
     with pytest.raises(IntegrityError, match='null value in column "created_at"'):
         await session.flush()
+
+
+async def test_an_update_in_plain_sql_still_moves_updated_at(session: AsyncSession) -> None:
+    row = await MessagesTable(session).insert_model(
+        Message(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="entity-3")
+    )
+
+    # A fix in psql, a backfill or another service: no ORM, so no Python code runs.
+    moved = await session.execute(
+        text("UPDATE messages SET body = 'Fixed by hand' WHERE id = :id RETURNING updated_at"), {"id": row.id}
+    )
+
+    assert moved.scalar_one() > row.updated_at  # the trigger stamped it
