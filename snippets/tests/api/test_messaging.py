@@ -268,7 +268,12 @@ async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("id", str(uuid.uuid4())), ("created_at", "2000-01-01T00:00:00Z"), ("deleted_at", "2000-01-01T00:00:00Z")],
+    [
+        ("id", "00000000-0000-4000-8000-000000000001"),
+        ("created_at", "2000-01-01T00:00:00Z"),
+        ("deleted_at", "2000-01-01T00:00:00Z"),
+    ],
+    ids=["id", "created_at", "deleted_at"],
 )
 async def test_patch_cannot_set_id_created_at_or_deleted_at(client: AsyncClient, field: str, value: str) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
