@@ -269,6 +269,25 @@ async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", "00000000-0000-4000-8000-000000000001"),
+        ("created_at", "2000-01-01T00:00:00Z"),
+        ("deleted_at", "2000-01-01T00:00:00Z"),
+    ],
+    ids=["id", "created_at", "deleted_at"],
+)
+async def test_patch_cannot_set_id_created_at_or_deleted_at(client: AsyncClient, field: str, value: str) -> None:
+    created = (await client.post(MESSAGES, json=new_message())).json()
+
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Changed", field: value})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == [f"body.{field}"]
+    assert (await client.get(f"{MESSAGES}/{created['id']}")).json() == created  # nothing was written
+
+
 async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: AsyncSession) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
 

@@ -139,3 +139,16 @@ async def test_create_all_builds_tables_without_what_the_migrations_enforce(conn
     assert {"index messages_client_ref_live_key", "trigger messages_set_updated_at"} <= migrated
     assert any(rule.startswith("check ") for rule in migrated)
     assert from_entities == set()
+
+
+async def test_an_update_in_plain_sql_still_moves_updated_at(session: AsyncSession) -> None:
+    row = await MessagesTable(session).insert_model(
+        Message(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="entity-3")
+    )
+
+    # A fix in psql, a backfill or another service: no ORM, so no Python code runs.
+    moved = await session.execute(
+        text("UPDATE messages SET body = 'Fixed by hand' WHERE id = :id RETURNING updated_at"), {"id": row.id}
+    )
+
+    assert moved.scalar_one() > row.updated_at  # the trigger stamped it
