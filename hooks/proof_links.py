@@ -2,6 +2,7 @@
 
 A page names its proof in backticks, `` `test_a_killed_worker_loses_no_task` ``. This hook
 - fails the build when a named test does not exist, with the page, the line and the fix;
+- fails the build when a "Don't" box (or one bullet of a box written as a list) names no test;
 - turns each such name into a link to its entry on the Proofs page (`reference/proofs.md`);
 - fills that page: for each named test, the pages that name it and the test's source.
 
@@ -81,6 +82,54 @@ def unknown(named: list[tuple[str, str]]) -> list[str]:
     ]
 
 
+# `!!! danger "Don't..."` (or a collapsible `???`), at any indentation.
+_DONT_BOX = re.compile(r"""^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)[ \t]+danger[ \t]+"Don't""")
+_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def dont_boxes(text: str) -> list[tuple[int, list[tuple[int, str]]]]:
+    """Each "Don't" box: its line number and its body's numbered lines (blank ones included)."""
+    lines = text.splitlines()
+    boxes = []
+    for number, line in enumerate(lines, start=1):
+        if match := _DONT_BOX.match(line):
+            body = []
+            for later, next_line in enumerate(lines[number:], start=number + 1):
+                if next_line.strip() and _indent(next_line) <= len(match["indent"]):
+                    break
+                body.append((later, next_line))
+            boxes.append((number, body))
+    return boxes
+
+
+def unproven_boxes(page: str, text: str) -> list[str]:
+    """The "Don't" boxes that name no proving test, and in a box written as a list, each bullet that names none."""
+    fix = "name the test that proves it in backticks, e.g. (proven by `test_x`)"
+    problems = []
+    for start, body in dont_boxes(text):
+        content = [(number, line) for number, line in body if line.strip()]
+        if not content:
+            problems.append(f'{page}:{start}: this "Don\'t" box is empty; say what not to do and {fix}')
+            continue
+        top = min(_indent(line) for _, line in content)
+        bullets = [index for index, (_, line) in enumerate(content) if _indent(line) == top and _BULLET.match(line)]
+        if not bullets:
+            if not NAMED_TEST.search("\n".join(line for _, line in content)):
+                problems.append(f'{page}:{start}: this "Don\'t" box names no test; {fix}')
+            continue
+        for first, end in zip(bullets, [*bullets[1:], len(content)], strict=True):
+            if not NAMED_TEST.search("\n".join(line for _, line in content[first:end])):
+                number = content[first][0]
+                problems.append(
+                    f'{page}:{number}: this bullet of the "Don\'t" box at line {start} names no test; {fix}'
+                )
+    return problems
+
+
 def pages_naming_tests() -> dict[str, list[str]]:
     """Each named test, with the pages (`database/soft-delete.md`) that name it, read from `docs/`."""
     naming: dict[str, list[str]] = {}
@@ -143,10 +192,11 @@ def proofs_markdown() -> str:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Fail on a named test that does not exist; on the Proofs page, add every named test."""
+    """Fail on a named test that does not exist or a "Don't" box that names none; fill the Proofs page."""
     # The file as written: other hooks have already added lines to `markdown`, which would shift them.
     source = Path(page.file.abs_src_path).read_text(encoding="utf-8") if page.file.abs_src_path else markdown
-    problems = unknown(named_tests(f"docs/{page.file.src_uri}", source))
+    where = f"docs/{page.file.src_uri}"
+    problems = unknown(named_tests(where, source)) + unproven_boxes(where, source)
     if problems:
         raise PluginError("\n".join(problems))
     if page.file.src_uri == PROOFS_PAGE:

@@ -12,7 +12,16 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from hooks.proof_links import DOCS, PROOFS_PAGE, named_tests, on_page_markdown, pages_naming_tests, unknown
+from hooks.proof_links import (
+    DOCS,
+    PROOFS_PAGE,
+    dont_boxes,
+    named_tests,
+    on_page_markdown,
+    pages_naming_tests,
+    unknown,
+    unproven_boxes,
+)
 from tests.conftest import BuiltSite
 from tests.fence_guard.proofs import function_name, unproven
 
@@ -33,6 +42,39 @@ def test_a_name_that_is_no_test_stops_the_build_with_its_page_and_line() -> None
     page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md", abs_src_path=None)))
     with pytest.raises(PluginError, match=r"docs/x\.md:2: `test_that_nobody_wrote` is no test"):
         on_page_markdown(text, page, cast(MkDocsConfig, None), cast(Files, None))
+
+
+def test_every_dont_box_names_the_test_that_proves_it() -> None:
+    pages = {path.relative_to(DOCS).as_posix(): path.read_text(encoding="utf-8") for path in DOCS.rglob("*.md")}
+    assert sum(len(dont_boxes(text)) for text in pages.values()) >= 60  # the boxes are found at all
+    problems = [problem for page, text in sorted(pages.items()) for problem in unproven_boxes(f"docs/{page}", text)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_dont_box_without_a_proof_stops_the_build_with_its_page_and_line() -> None:
+    text = (
+        "Intro.\n\n"
+        '!!! danger "Don\'t"\n'
+        "    Don't do this.\n\n"
+        "    Not even on Fridays.\n\n"
+        "After the box, `test_poetry_2_rejects_no_dev` proves something else.\n\n"
+        '!!! danger "Don\'t: two things"\n'
+        "    - Don't do a (`test_poetry_2_rejects_no_dev`).\n"
+        "    - Don't do b,\n"
+        "      on two lines.\n"
+        "        1. not a bullet of the box: one level deeper\n"
+    )
+    page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md", abs_src_path=None)))
+    with pytest.raises(PluginError) as stopped:
+        on_page_markdown(text, page, cast(MkDocsConfig, None), cast(Files, None))
+    assert str(stopped.value).splitlines() == [
+        'docs/x.md:3: this "Don\'t" box names no test; name the test that proves it in backticks,'
+        " e.g. (proven by `test_x`)",
+        'docs/x.md:12: this bullet of the "Don\'t" box at line 10 names no test; name the test that proves it'
+        " in backticks, e.g. (proven by `test_x`)",
+    ]
+    proven = text.replace("Not even on Fridays.", "Not even on Fridays (`test_poetry_2_rejects_no_dev`).")
+    assert unproven_boxes("docs/x.md", proven.replace("do b,", "do b (`test_poetry_2_rejects_no_dev`),")) == []
 
 
 def test_a_named_test_links_to_its_source_on_the_proofs_page(built_site: BuiltSite) -> None:

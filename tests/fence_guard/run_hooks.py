@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hooks.proof_links import DOCS as PAGES
-from hooks.proof_links import named_tests, pages_naming_tests
+from hooks.proof_links import dont_boxes, named_tests, pages_naming_tests, unproven_boxes
 from tests.fence_guard import final_checks, proofs
 from tests.fence_guard.fences import all_fences
 from tests.fence_guard.ledger import LEDGER, export_included, merge_included
@@ -99,8 +99,12 @@ def _check_proofs(config: pytest.Config) -> list[str]:
     claims = sum(len(named_tests("", path.read_text(encoding="utf-8"))) for path in PAGES.rglob("*.md"))
     problems = proofs.unproven(naming, proofs.OUTCOMES, whole_run=_runs_every_test(config))
     passed = sum(proofs.OUTCOMES.get(name) == {"passed"} for name in naming)
+    texts = [path.read_text(encoding="utf-8") for path in PAGES.rglob("*.md")]
+    boxes = sum(len(dont_boxes(text)) for text in texts)
+    unproven = sum(len(unproven_boxes("", text)) for text in texts)  # the build stops on any of them
     LEDGER.notes.append(
-        f"proofs: {claims} claims on the pages name {len(naming)} tests; {passed} of them ran and passed in this run"
+        f"proofs: {claims} claims on the pages name {len(naming)} tests; {passed} of them ran and passed in this run;"
+        f' {boxes} "Don\'t" boxes, {unproven} of them (or of their bullets) naming no test'
     )
     return problems
 
