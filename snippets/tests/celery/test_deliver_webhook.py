@@ -23,8 +23,9 @@ import pytest
 import trustme
 import uvicorn
 from redis.asyncio import Redis
-from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from app.api.messaging.models import MessageCreate, MessageUpdate
 from app.api.messaging.service import MessagingService
@@ -71,6 +72,7 @@ class WebhookReceiver:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
     released: threading.Event = field(default_factory=threading.Event)  # ends a hanging answer
+    broken_encoding: bool = False  # answer with a body that is not the gzip its header announces
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
         body = b""
@@ -89,8 +91,9 @@ class WebhookReceiver:
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
             self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+        encoding = [(b"content-encoding", b"gzip")] if self.broken_encoding else []
+        await send({"type": "http.response.start", "status": status, "headers": encoding})
+        await send({"type": "http.response.body", "body": b"not gzip" if self.broken_encoding else b""})
 
 
 @pytest.fixture(scope="session")
@@ -535,18 +538,24 @@ async def test_a_requeued_delivery_backs_off_from_the_attempts_it_used(
 
 # --8<-- [start:test_overlapping_runs_count_every_attempt]
 async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
-    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+    committed_session: AsyncSession, engine: AsyncEngine, webhook_receiver: WebhookReceiver, settings: Settings
 ) -> None:
     webhook_receiver.statuses = [500, 500]
-    webhook_receiver.answer_together = 2  # both runs have read the row before either records its attempt
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
         delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=2)
         committed_session.add(delivery)
-
-    # Each run has its own engine and session, as two workers would.
     committed_session.expunge_all()  # read the row back from the database, not this session's copy
-    outcomes = await asyncio.gather(attempt_delivery(settings, delivery.id), attempt_delivery(settings, delivery.id))
+
+    # Each run has its own engine and session, as two workers would. A third connection locks the
+    # row until both runs have read `attempts` and wait to count theirs.
+    async with engine.connect() as holder, holder.begin():
+        await holder.execute(
+            select(col(WebhookDelivery.id)).where(col(WebhookDelivery.id) == delivery.id).with_for_update()
+        )
+        runs = asyncio.gather(attempt_delivery(settings, delivery.id), attempt_delivery(settings, delivery.id))
+        await eventually(lambda: runs_waiting_for_a_lock(engine, 2), within=10)
+    outcomes = await runs
 
     assert sorted(attempts for _, attempts in outcomes) == [3, 4]
     stored = await only_delivery(committed_session, settled=False)
@@ -555,6 +564,88 @@ async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
 
 
 # --8<-- [end:test_overlapping_runs_count_every_attempt]
+
+
+async def runs_waiting_for_a_lock(engine: AsyncEngine, count: int) -> bool | None:
+    """True once `count` sessions on this database wait for a lock."""
+    async with engine.connect() as connection:  # a new transaction: pg_stat_activity is read once per transaction
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return True if waiting == count else None
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcomes"), [([200, 409], ["skipped", "delivered"]), ([409, 200], ["delivered", "failed"])]
+)
+async def test_a_late_run_does_not_overwrite_a_delivered_outcome(
+    committed_session: AsyncSession,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    statuses: list[int],
+    outcomes: list[str],
+) -> None:
+    """Both runs read the row as pending; the first POST is held until the second run has recorded its answer."""
+    webhook_receiver.statuses = statuses  # the second request is answered first
+    webhook_receiver.hang_first = True
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+
+    first = asyncio.create_task(attempt_delivery(settings, delivery.id))
+    await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=10)
+    second = await attempt_delivery(settings, delivery.id)  # a 409 answers a key the receiver already has
+    webhook_receiver.released.set()
+    late = await first
+
+    assert [late[0].value, second[0].value] == outcomes
+    stored = await only_delivery(committed_session, settled=True)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.last_error) == (DeliveryStatus.DELIVERED, 2, None)
+
+
+async def test_an_answer_httpx_cannot_read_counts_as_a_failed_attempt(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook_receiver.broken_encoding = True  # httpx raises DecodingError, which is not a TransportError
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()
+
+    outcome = await attempt_delivery(settings, delivery.id)
+
+    assert outcome == (Outcome.RETRY, 1)
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.last_error) == (DeliveryStatus.PENDING, 1, "DecodingError")
+
+
+async def test_an_attempt_that_never_returns_is_counted(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    """A run stopped mid-POST (a soft time limit cancels it like this, a hard one or a crash kills it)."""
+    webhook_receiver.hang_first = True
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()
+
+    run = asyncio.create_task(attempt_delivery(settings, delivery.id))
+    await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=10)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert (stored.status, stored.attempts) == (DeliveryStatus.PENDING, 1)  # the sweep's next run has one less
 
 
 async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
@@ -659,7 +750,7 @@ async def test_a_task_survives_its_worker_being_killed(
         first_worker.kill()
         first_worker.wait(timeout=10)
 
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)  # the killed run recorded nothing
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)  # the killed run's attempt counts
     assert [headers["idempotency-key"] for headers, _ in webhook_receiver.requests] == [str(delivery.id)] * 2
     assert len(webhook_receiver.effective) == 1
     # The workers logged JSON (the receivers in app.celery_app). Celery's warning about running as
