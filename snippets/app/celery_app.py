@@ -11,7 +11,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import beat_init, celeryd_init, setup_logging, worker_process_init, worker_process_shutdown
 
-from app.core.config import Settings, get_settings
+from app.core.config import TASK_CLEANUP_SECONDS, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.sentry import configure_sentry
 from app.core.tracing import configure_tracing, instrument_celery
@@ -50,7 +50,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,  # a killed worker's task goes back to the queue
         "worker_prefetch_multiplier": 1,  # with late acks, do not hoard tasks another worker could run
         "task_time_limit": settings.celery_task_time_limit_seconds,
-        "task_soft_time_limit": settings.celery_task_time_limit_seconds - 10,
+        "task_soft_time_limit": settings.celery_task_time_limit_seconds - TASK_CLEANUP_SECONDS,
         "task_serializer": "json",  # never pickle: a message from the broker must not run code
         "accept_content": ["json"],
         "timezone": "UTC",

@@ -706,15 +706,21 @@ def beat_schedule_task(entry: str) -> str:
     return task
 
 
-def start_worker_process(log: TextIO) -> subprocess.Popen[bytes]:
-    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout."""
+def start_worker_process(log: TextIO, pool: str = "solo", time_limit: int | None = None) -> subprocess.Popen[bytes]:
+    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout.
+
+    With `time_limit`, tasks have that hard time limit and no soft one (a solo pool enforces neither).
+    """
     # Redis hands an unacknowledged task to another worker after the visibility timeout. `Settings`
     # refuses one this short, so the configured app is changed here, for this test's workers only.
+    limits = f"celery_app.conf.update(task_time_limit={time_limit}, task_soft_time_limit=None)\n" if time_limit else ""
     script = (
         "from app.celery_app import celery_app\n"
         "short = {'visibility_timeout': 2, 'unacked_restore_interval': 2}\n"
         "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
-        "celery_app.worker_main(['worker', '--pool=solo', '--without-mingle', '--without-gossip'])\n"
+        f"{limits}"
+        f"celery_app.worker_main(['worker', '--pool={pool}', '--concurrency=1', '--without-mingle',"
+        " '--without-gossip'])\n"
     )
     environment = os.environ | {"LOG_LEVEL": "INFO"}
     return subprocess.Popen([sys.executable, "-c", script], env=environment, cwd=Path(__file__).parents[2], stderr=log)
@@ -761,6 +767,35 @@ async def test_a_task_survives_its_worker_being_killed(
 
 
 # --8<-- [end:test_worker_killed]
+
+
+async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeued(
+    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver, worker_log: TextIO
+) -> None:
+    """Celery marks it failed and acknowledges it (`task_acks_on_timeout`); only the sweep sends the delivery again."""
+    webhook_receiver.hang_first = True  # the first POST never gets an answer
+    await subscribe(committed_session, webhook_receiver.url)
+    worker = start_worker_process(worker_log, pool="prefork", time_limit=2)
+    try:
+        await send_message(committed_session, redis)
+        await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
+        await eventually(lambda: asyncio.sleep(0, "killed" if "Hard time limit" in read_log(worker_log) else None), 30)
+        await asyncio.sleep(6)  # three visibility timeouts: an unacknowledged task would have run again
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    assert len(webhook_receiver.requests) == 1
+    assert (await redis.llen("celery"), await redis.hlen("unacked")) == (0, 0)  # acknowledged: gone from Redis
+    delivery = await only_delivery(committed_session, settled=False)
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)  # left to the sweep, attempt counted
+
+
+def read_log(log: TextIO) -> str:
+    """What the worker processes have written to their log so far."""
+    log.flush()
+    return Path(log.name).read_text()
 
 
 async def test_an_unknown_delivery_is_skipped(settings: Settings) -> None:
