@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import beat_init, celeryd_init, setup_logging, worker_process_init, worker_process_shutdown
 
 from app.core.config import TASK_CLEANUP_SECONDS, Settings, get_settings
@@ -57,7 +58,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "purge-soft-deleted-messages": {
                 "task": PURGE_SOFT_DELETED_TASK,
-                "schedule": timedelta(days=1),
+                # A time of day, not `timedelta(days=1)`: an interval counts from beat's start, and
+                # a beat redeployed more often than daily (its state lost) would never run it.
+                "schedule": crontab(hour=3, minute=0),
             },
             "requeue-lost-webhook-deliveries": {
                 "task": REQUEUE_LOST_DELIVERIES_TASK,

@@ -1,6 +1,7 @@
 """Webhook delivery through a real Celery worker, a real Redis and a real HTTPS receiver."""
 
 import asyncio
+import copy
 import ipaddress
 import json
 import os
@@ -22,6 +23,7 @@ import httpx
 import pytest
 import trustme
 import uvicorn
+from celery.beat import ScheduleEntry
 from redis.asyncio import Redis
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -412,6 +414,30 @@ async def test_nightly_purge_removes_long_deleted_messages(
 
 
 # --8<-- [end:test_purge_task]
+
+
+def first_purge_after_beat_starts(started: datetime) -> datetime:
+    """When a beat that starts at `started` with no schedule file (a new container) first sends the purge."""
+    entry = ScheduleEntry(
+        name="purge",
+        app=celery_app,
+        last_run_at=started,
+        **celery_app.conf.beat_schedule["purge-soft-deleted-messages"],
+    )
+    assert entry.schedule is not None
+    schedule = copy.copy(entry.schedule)
+    schedule.nowfun = lambda: started  # type: ignore[attr-defined]  # the stubs misspell it `nowfunc`
+    return started + schedule.remaining_estimate(started)
+
+
+def test_the_purge_runs_at_the_same_time_of_night_whenever_beat_started(settings: Settings) -> None:
+    """Beat keeps its schedule file in its container, so every redeploy starts it without state."""
+    started = [datetime(2026, 12, 1, hour, 17, tzinfo=UTC) for hour in (1, 13)]
+
+    first_runs = [first_purge_after_beat_starts(start) for start in started]
+
+    assert first_runs[0].time() == first_runs[1].time()  # a time of day, not a day after each start
+    assert all(timedelta(0) < run - start <= timedelta(days=1) for run, start in zip(first_runs, started, strict=True))
 
 
 # --8<-- [start:test_lost_delivery_requeued]
