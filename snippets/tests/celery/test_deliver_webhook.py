@@ -732,19 +732,19 @@ def beat_schedule_task(entry: str) -> str:
     return task
 
 
-def start_worker_process(log: TextIO, pool: str = "solo", time_limit: int | None = None) -> subprocess.Popen[bytes]:
+def start_worker_process(log: TextIO, pool: str = "solo", soft_time_limit: bool = True) -> subprocess.Popen[bytes]:
     """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout.
 
-    With `time_limit`, tasks have that hard time limit and no soft one (a solo pool enforces neither).
+    Without `soft_time_limit`, tasks have no soft limit: the pool arms a task's hard limit only
+    once its soft one has fired, so a hard limit shorter than the soft one would never fire.
     """
     # Redis hands an unacknowledged task to another worker after the visibility timeout. `Settings`
     # refuses one this short, so the configured app is changed here, for this test's workers only.
-    limits = f"celery_app.conf.update(task_time_limit={time_limit}, task_soft_time_limit=None)\n" if time_limit else ""
     script = (
         "from app.celery_app import celery_app\n"
         "short = {'visibility_timeout': 2, 'unacked_restore_interval': 2}\n"
         "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
-        f"{limits}"
+        f"celery_app.conf.task_soft_time_limit = celery_app.conf.task_soft_time_limit if {soft_time_limit} else None\n"
         f"celery_app.worker_main(['worker', '--pool={pool}', '--concurrency=1', '--without-mingle',"
         " '--without-gossip'])\n"
     )
@@ -800,10 +800,15 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
 ) -> None:
     """Celery marks it failed and acknowledges it (`task_acks_on_timeout`); only the sweep sends the delivery again."""
     webhook_receiver.hang_first = True  # the first POST never gets an answer
-    await subscribe(committed_session, webhook_receiver.url)
-    worker = start_worker_process(worker_log, pool="prefork", time_limit=2)
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    worker = start_worker_process(worker_log, pool="prefork", soft_time_limit=False)  # solo enforces no limit
     try:
-        await send_message(committed_session, redis)
+        # A 2 s hard limit in the message, which overrides the configured one, and no soft one.
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)], time_limit=2, soft_time_limit=None)
         await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
         await eventually(lambda: asyncio.sleep(0, "killed" if "Hard time limit" in read_log(worker_log) else None), 30)
         await asyncio.sleep(6)  # three visibility timeouts: an unacknowledged task would have run again
@@ -813,9 +818,9 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
 
     assert len(webhook_receiver.requests) == 1
     assert (await redis.llen("celery"), await redis.hlen("unacked")) == (0, 0)  # acknowledged: gone from Redis
-    delivery = await only_delivery(committed_session, settled=False)
-    assert delivery is not None
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)  # left to the sweep, attempt counted
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert (stored.status, stored.attempts) == (DeliveryStatus.PENDING, 1)  # left to the sweep, attempt counted
 
 
 def read_log(log: TextIO) -> str:
