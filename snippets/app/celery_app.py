@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import beat_init, celeryd_init, setup_logging, worker_process_init, worker_process_shutdown
 
-from app.core.config import Settings, get_settings
+from app.core.config import TASK_CLEANUP_SECONDS, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.sentry import configure_sentry
 from app.core.tracing import configure_tracing, instrument_celery
@@ -50,14 +51,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,  # a killed worker's task goes back to the queue
         "worker_prefetch_multiplier": 1,  # with late acks, do not hoard tasks another worker could run
         "task_time_limit": settings.celery_task_time_limit_seconds,
-        "task_soft_time_limit": settings.celery_task_time_limit_seconds - 10,
+        "task_soft_time_limit": settings.celery_task_time_limit_seconds - TASK_CLEANUP_SECONDS,
         "task_serializer": "json",  # never pickle: a message from the broker must not run code
         "accept_content": ["json"],
         "timezone": "UTC",
         "beat_schedule": {
             "purge-soft-deleted-messages": {
                 "task": PURGE_SOFT_DELETED_TASK,
-                "schedule": timedelta(days=1),
+                # A time of day, not `timedelta(days=1)`: an interval counts from beat's start, and
+                # a beat redeployed more often than daily (its state lost) would never run it.
+                "schedule": crontab(hour=3, minute=0),
             },
             "requeue-lost-webhook-deliveries": {
                 "task": REQUEUE_LOST_DELIVERIES_TASK,

@@ -84,7 +84,7 @@ def backoff_seconds(retries: int, base: float) -> float:
 
 # --8<-- [start:attempt_delivery]
 async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[Outcome, int]:
-    """Load, send and record one attempt; return the outcome and the attempts made so far.
+    """Load, count, send and record one attempt; return the outcome and the attempts made so far.
 
     No transaction stays open across the HTTP call.
     """
@@ -99,25 +99,25 @@ async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[
                 delivery.status = DeliveryStatus.SKIPPED  # deleted or paused since the event
                 await deliveries.update_model(delivery)
                 return Outcome.SKIPPED, delivery.attempts
-            if delivery.attempts >= settings.webhook_max_attempts:  # e.g. the maximum was lowered meanwhile
+            # Counted before the POST: a run that never records its answer (killed, stopped by a
+            # time limit) still uses up the budget, so the sweep cannot send it again forever.
+            attempts = await deliveries.count_attempt(delivery.id, settings.webhook_max_attempts)
+            if attempts is None:  # none left, e.g. the maximum was lowered meanwhile
                 delivery.status = DeliveryStatus.FAILED
                 await deliveries.update_model(delivery)
                 return Outcome.FAILED, delivery.attempts
 
         error, retryable = await post_signed(webhook.target_url, webhook.secret, delivery, settings)
+        if error is None:
+            outcome, status = Outcome.DELIVERED, DeliveryStatus.DELIVERED
+        elif retryable and attempts < settings.webhook_max_attempts:
+            outcome, status = Outcome.RETRY, DeliveryStatus.PENDING  # the error is recorded; the row stays pending
+        else:
+            outcome, status = Outcome.FAILED, DeliveryStatus.FAILED
 
         async with session.begin():
-            attempts = await deliveries.count_attempt(delivery.id)  # another run may have counted one meanwhile
-            final_attempt = attempts >= settings.webhook_max_attempts
-            delivery.last_error = error
-            if error is None:
-                delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, datetime.now(UTC)
-            elif final_attempt or not retryable:
-                delivery.status = DeliveryStatus.FAILED
-            await deliveries.update_model(delivery)
-    if error is None:
-        return Outcome.DELIVERED, attempts
-    return Outcome.RETRY if retryable and not final_attempt else Outcome.FAILED, attempts
+            recorded = await deliveries.record_outcome(delivery.id, status, error)
+    return outcome if recorded else Outcome.SKIPPED, attempts  # skipped: another run settled it meanwhile
 
 
 async def post_signed(url: str, secret: str, delivery: WebhookDelivery, settings: Settings) -> tuple[str | None, bool]:
@@ -138,7 +138,7 @@ async def post_signed(url: str, secret: str, delivery: WebhookDelivery, settings
         response = await post_to_checked_address(target, body, headers, settings.webhook_timeout_seconds)
     except ForbiddenTargetError as error:
         return f"refused: {error}", False  # the subscriber must change the URL; retrying cannot help
-    except httpx.TransportError as error:  # timeouts and unresolvable names included
+    except httpx.HTTPError as error:  # timeouts, unresolvable names and unreadable answers included
         return type(error).__name__, True
     if response.is_success:
         return None, False

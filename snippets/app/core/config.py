@@ -20,6 +20,9 @@ VISIBILITY_MARGIN_SECONDS = 1800.0
 """Slack in the visibility timeout for a due retry that waits for a free pool process."""
 # --8<-- [end:visibility_rule_constants]
 
+TASK_CLEANUP_SECONDS = 10
+"""How long before a task's hard time limit its soft limit raises inside it, so it can clean up."""
+
 
 # --8<-- [start:settings]
 class Settings(BaseSettings):
@@ -126,8 +129,10 @@ class Settings(BaseSettings):
     `VISIBILITY_MARGIN_SECONDS` (checked at start-up), or a task still waiting for its countdown,
     or for a pool process, or still running, runs twice."""
 
-    celery_task_time_limit_seconds: int = Field(default=120, ge=1)
-    """Hard limit: the worker process running a task longer than this is killed and replaced."""
+    celery_task_time_limit_seconds: int = Field(default=120, gt=TASK_CLEANUP_SECONDS)
+    """Hard limit: the worker process running a task longer than this is killed and replaced.
+
+    More than `TASK_CLEANUP_SECONDS`, so the soft limit before it is above zero (Celery reads 0 as none)."""
 
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     """How long one webhook POST may take before it counts as failed and is retried."""

@@ -51,9 +51,28 @@ async def public_addresses(url: str, allowed_private: Sequence[IPNetwork] = ()) 
     # An IPv6 link-local answer carries its interface (`fe80::1%eth0`); the address is before `%`.
     addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
     for address in addresses:
-        if not address.is_global and not any(address in network for network in allowed_private):
+        reached = reached_ipv4(address)
+        public = reached.is_global and reached not in NAT64_LOCAL_USE
+        if not public and not any(reached in network for network in allowed_private):
             raise ForbiddenTargetError(f"{target.host} resolves to {address}, which is not a public address")
     return CheckedTarget(target, addresses)
+
+
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # a network's own translator: never public
+
+
+def reached_ipv4(address: IPAddress) -> IPAddress:
+    """The IPv4 host that an IPv4-mapped, NAT64 (`64:ff9b::/96`) or 6to4 address reaches; else the address.
+
+    `is_global` judges such an IPv6 address by its prefix, not by the IPv4 host inside it, so
+    `64:ff9b::a9fe:a9fe` (169.254.169.254 through NAT64) would pass as public.
+    """
+    if isinstance(address, ipaddress.IPv4Address):
+        return address
+    if address in NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return address.ipv4_mapped or address.sixtofour or address
 
 
 # --8<-- [end:public_addresses]

@@ -1,6 +1,7 @@
 """Webhook delivery through a real Celery worker, a real Redis and a real HTTPS receiver."""
 
 import asyncio
+import copy
 import ipaddress
 import json
 import os
@@ -22,9 +23,11 @@ import httpx
 import pytest
 import trustme
 import uvicorn
+from celery.beat import ScheduleEntry
 from redis.asyncio import Redis
-from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from app.api.messaging.models import MessageCreate, MessageUpdate
 from app.api.messaging.service import MessagingService
@@ -71,6 +74,7 @@ class WebhookReceiver:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     effective: dict[str, bytes] = field(default_factory=dict)  # by Idempotency-Key: what took effect
     released: threading.Event = field(default_factory=threading.Event)  # ends a hanging answer
+    broken_encoding: bool = False  # answer with a body that is not the gzip its header announces
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
         body = b""
@@ -89,8 +93,9 @@ class WebhookReceiver:
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
             self.effective.setdefault(headers["idempotency-key"], body)  # a repeat changes nothing
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+        encoding = [(b"content-encoding", b"gzip")] if self.broken_encoding else []
+        await send({"type": "http.response.start", "status": status, "headers": encoding})
+        await send({"type": "http.response.body", "body": b"not gzip" if self.broken_encoding else b""})
 
 
 @pytest.fixture(scope="session")
@@ -411,6 +416,30 @@ async def test_nightly_purge_removes_long_deleted_messages(
 # --8<-- [end:test_purge_task]
 
 
+def first_purge_after_beat_starts(started: datetime) -> datetime:
+    """When a beat that starts at `started` with no schedule file (a new container) first sends the purge."""
+    entry = ScheduleEntry(
+        name="purge",
+        app=celery_app,
+        last_run_at=started,
+        **celery_app.conf.beat_schedule["purge-soft-deleted-messages"],
+    )
+    assert entry.schedule is not None
+    schedule = copy.copy(entry.schedule)
+    schedule.nowfun = lambda: started  # type: ignore[attr-defined]  # the stubs misspell it `nowfunc`
+    return started + schedule.remaining_estimate(started)
+
+
+def test_the_purge_runs_at_the_same_time_of_night_whenever_beat_started(settings: Settings) -> None:
+    """Beat keeps its schedule file in its container, so every redeploy starts it without state."""
+    started = [datetime(2026, 12, 1, hour, 17, tzinfo=UTC) for hour in (1, 13)]
+
+    first_runs = [first_purge_after_beat_starts(start) for start in started]
+
+    assert first_runs[0].time() == first_runs[1].time()  # a time of day, not a day after each start
+    assert all(timedelta(0) < run - start <= timedelta(days=1) for run, start in zip(first_runs, started, strict=True))
+
+
 # --8<-- [start:test_lost_delivery_requeued]
 async def test_a_lost_delivery_is_sent_by_the_sweep(
     committed_session: AsyncSession, celery_worker: None, webhook_receiver: WebhookReceiver, settings: Settings
@@ -535,18 +564,24 @@ async def test_a_requeued_delivery_backs_off_from_the_attempts_it_used(
 
 # --8<-- [start:test_overlapping_runs_count_every_attempt]
 async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
-    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+    committed_session: AsyncSession, engine: AsyncEngine, webhook_receiver: WebhookReceiver, settings: Settings
 ) -> None:
     webhook_receiver.statuses = [500, 500]
-    webhook_receiver.answer_together = 2  # both runs have read the row before either records its attempt
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
         delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=2)
         committed_session.add(delivery)
-
-    # Each run has its own engine and session, as two workers would.
     committed_session.expunge_all()  # read the row back from the database, not this session's copy
-    outcomes = await asyncio.gather(attempt_delivery(settings, delivery.id), attempt_delivery(settings, delivery.id))
+
+    # Each run has its own engine and session, as two workers would. A third connection locks the
+    # row until both runs have read `attempts` and wait to count theirs.
+    async with engine.connect() as holder, holder.begin():
+        await holder.execute(
+            select(col(WebhookDelivery.id)).where(col(WebhookDelivery.id) == delivery.id).with_for_update()
+        )
+        runs = asyncio.gather(attempt_delivery(settings, delivery.id), attempt_delivery(settings, delivery.id))
+        await eventually(lambda: runs_waiting_for_a_lock(engine, 2), within=10)
+    outcomes = await runs
 
     assert sorted(attempts for _, attempts in outcomes) == [3, 4]
     stored = await only_delivery(committed_session, settled=False)
@@ -555,6 +590,88 @@ async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
 
 
 # --8<-- [end:test_overlapping_runs_count_every_attempt]
+
+
+async def runs_waiting_for_a_lock(engine: AsyncEngine, count: int) -> bool | None:
+    """True once `count` sessions on this database wait for a lock."""
+    async with engine.connect() as connection:  # a new transaction: pg_stat_activity is read once per transaction
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return True if waiting == count else None
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcomes"), [([200, 409], ["skipped", "delivered"]), ([409, 200], ["delivered", "failed"])]
+)
+async def test_a_late_run_does_not_overwrite_a_delivered_outcome(
+    committed_session: AsyncSession,
+    webhook_receiver: WebhookReceiver,
+    settings: Settings,
+    statuses: list[int],
+    outcomes: list[str],
+) -> None:
+    """Both runs read the row as pending; the first POST is held until the second run has recorded its answer."""
+    webhook_receiver.statuses = statuses  # the second request is answered first
+    webhook_receiver.hang_first = True
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+
+    first = asyncio.create_task(attempt_delivery(settings, delivery.id))
+    await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=10)
+    second = await attempt_delivery(settings, delivery.id)  # a 409 answers a key the receiver already has
+    webhook_receiver.released.set()
+    late = await first
+
+    assert [late[0].value, second[0].value] == outcomes
+    stored = await only_delivery(committed_session, settled=True)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.last_error) == (DeliveryStatus.DELIVERED, 2, None)
+
+
+async def test_an_answer_httpx_cannot_read_counts_as_a_failed_attempt(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    webhook_receiver.broken_encoding = True  # httpx raises DecodingError, which is not a TransportError
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()
+
+    outcome = await attempt_delivery(settings, delivery.id)
+
+    assert outcome == (Outcome.RETRY, 1)
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.last_error) == (DeliveryStatus.PENDING, 1, "DecodingError")
+
+
+async def test_an_attempt_that_never_returns_is_counted(
+    committed_session: AsyncSession, webhook_receiver: WebhookReceiver, settings: Settings
+) -> None:
+    """A run stopped mid-POST (a soft time limit cancels it like this, a hard one or a crash kills it)."""
+    webhook_receiver.hang_first = True
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()
+
+    run = asyncio.create_task(attempt_delivery(settings, delivery.id))
+    await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=10)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert (stored.status, stored.attempts) == (DeliveryStatus.PENDING, 1)  # the sweep's next run has one less
 
 
 async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
@@ -615,15 +732,21 @@ def beat_schedule_task(entry: str) -> str:
     return task
 
 
-def start_worker_process(log: TextIO) -> subprocess.Popen[bytes]:
-    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout."""
+def start_worker_process(log: TextIO, pool: str = "solo", soft_time_limit: bool = True) -> subprocess.Popen[bytes]:
+    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout.
+
+    Without `soft_time_limit`, tasks have no soft limit: the pool arms a task's hard limit only
+    once its soft one has fired, so a hard limit shorter than the soft one would never fire.
+    """
     # Redis hands an unacknowledged task to another worker after the visibility timeout. `Settings`
     # refuses one this short, so the configured app is changed here, for this test's workers only.
     script = (
         "from app.celery_app import celery_app\n"
         "short = {'visibility_timeout': 2, 'unacked_restore_interval': 2}\n"
         "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
-        "celery_app.worker_main(['worker', '--pool=solo', '--without-mingle', '--without-gossip'])\n"
+        f"celery_app.conf.task_soft_time_limit = celery_app.conf.task_soft_time_limit if {soft_time_limit} else None\n"
+        f"celery_app.worker_main(['worker', '--pool={pool}', '--concurrency=1', '--without-mingle',"
+        " '--without-gossip'])\n"
     )
     environment = os.environ | {"LOG_LEVEL": "INFO"}
     return subprocess.Popen([sys.executable, "-c", script], env=environment, cwd=Path(__file__).parents[2], stderr=log)
@@ -659,7 +782,7 @@ async def test_a_task_survives_its_worker_being_killed(
         first_worker.kill()
         first_worker.wait(timeout=10)
 
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)  # the killed run recorded nothing
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)  # the killed run's attempt counts
     assert [headers["idempotency-key"] for headers, _ in webhook_receiver.requests] == [str(delivery.id)] * 2
     assert len(webhook_receiver.effective) == 1
     # The workers logged JSON (the receivers in app.celery_app). Celery's warning about running as
@@ -670,6 +793,40 @@ async def test_a_task_survives_its_worker_being_killed(
 
 
 # --8<-- [end:test_worker_killed]
+
+
+async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeued(
+    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver, worker_log: TextIO
+) -> None:
+    """Celery marks it failed and acknowledges it (`task_acks_on_timeout`); only the sweep sends the delivery again."""
+    webhook_receiver.hang_first = True  # the first POST never gets an answer
+    webhook = await subscribe(committed_session, webhook_receiver.url)
+    async with committed_session.begin():
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
+        committed_session.add(delivery)
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    worker = start_worker_process(worker_log, pool="prefork", soft_time_limit=False)  # solo enforces no limit
+    try:
+        # A 2 s hard limit in the message, which overrides the configured one, and no soft one.
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)], time_limit=2, soft_time_limit=None)
+        await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
+        await eventually(lambda: asyncio.sleep(0, "killed" if "Hard time limit" in read_log(worker_log) else None), 30)
+        await asyncio.sleep(6)  # three visibility timeouts: an unacknowledged task would have run again
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    assert len(webhook_receiver.requests) == 1
+    assert (await redis.llen("celery"), await redis.hlen("unacked")) == (0, 0)  # acknowledged: gone from Redis
+    stored = await only_delivery(committed_session, settled=False)
+    assert stored is not None
+    assert (stored.status, stored.attempts) == (DeliveryStatus.PENDING, 1)  # left to the sweep, attempt counted
+
+
+def read_log(log: TextIO) -> str:
+    """What the worker processes have written to their log so far."""
+    log.flush()
+    return Path(log.name).read_text()
 
 
 async def test_an_unknown_delivery_is_skipped(settings: Settings) -> None:

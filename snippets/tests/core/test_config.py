@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import Settings
+from app.celery_app import celery_config
+from app.core.config import TASK_CLEANUP_SECONDS, Settings
 
 
 # --8<-- [start:test_database_urls]
@@ -184,3 +185,31 @@ def test_no_module_reads_the_environment_but_through_settings(tmp_path: Path) ->
         "planted.py:4 os.environ",
     ]
     assert environment_readers(app) == []
+
+
+@pytest.mark.parametrize("time_limit", [5, 10])
+def test_a_time_limit_that_leaves_no_soft_limit_is_refused(time_limit: int) -> None:
+    """Celery reads a soft limit of 0 as none at all, and one below 0 is meaningless."""
+    with pytest.raises(ValidationError) as error:
+        Settings(
+            database_url="postgres://db/app",
+            redis_url="redis://r",
+            jwt_secret="x" * 32,
+            jwt_issuer="https://auth.test/",
+            celery_task_time_limit_seconds=time_limit,
+        )
+
+    assert "celery_task_time_limit_seconds" in str(error.value)
+
+
+def test_the_smallest_time_limit_accepted_keeps_a_soft_limit_before_it() -> None:
+    settings = Settings(
+        database_url="postgres://db/app",
+        redis_url="redis://r",
+        jwt_secret="x" * 32,
+        jwt_issuer="https://auth.test/",
+        celery_task_time_limit_seconds=TASK_CLEANUP_SECONDS + 1,
+    )
+
+    config = celery_config(settings)
+    assert 0 < config["task_soft_time_limit"] < config["task_time_limit"]

@@ -20,6 +20,10 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
         ("https://100.64.0.1/", "100.64.0.1"),  # carrier-grade NAT, shared address space
         ("https://[::ffff:127.0.0.1]/", "::ffff:7f00:1"),  # loopback in IPv6 clothing
         ("https://[fe80::1]/", "fe80::1"),  # IPv6 link-local
+        ("https://[64:ff9b::a9fe:a9fe]/", "64:ff9b::a9fe:a9fe"),  # cloud metadata through NAT64
+        ("https://[64:ff9b::a00:5]/", "64:ff9b::a00:5"),  # a private IPv4 host through NAT64
+        ("https://[64:ff9b:1::5db8:d70e]/", "64:ff9b:1::5db8:d70e"),  # a local-use NAT64 prefix: the operator's own
+        ("https://[2002:a00:5::1]/", "2002:a00:5::1"),  # a private IPv4 host through 6to4
     ],
 )
 async def test_a_non_public_address_is_refused(url: str, address: str | None) -> None:
@@ -32,6 +36,13 @@ async def test_a_non_public_address_is_refused(url: str, address: str | None) ->
 async def test_a_public_address_passes_without_a_lookup() -> None:
     checked = await public_addresses("https://93.184.215.14/hooks")
     assert checked.addresses == [ipaddress.ip_address("93.184.215.14")]
+
+
+@pytest.mark.parametrize("address", ["::ffff:93.184.215.14", "64:ff9b::5db8:d70e", "2002:5db8:d70e::1"])
+async def test_a_public_ipv4_host_behind_a_translation_prefix_passes(address: str) -> None:
+    """An IPv6-only network reaches public IPv4 hosts through NAT64; only internal ones are refused."""
+    checked = await public_addresses(f"https://[{address}]/hooks")
+    assert checked.addresses == [ipaddress.ip_address(address)]
 
 
 async def test_an_allowed_network_lets_only_its_own_addresses_through() -> None:

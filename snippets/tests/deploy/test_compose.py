@@ -96,6 +96,17 @@ def test_exactly_one_beat(compose: dict[str, Any]) -> None:
     assert compose["services"]["beat"]["deploy"]["replicas"] == 1
 
 
+def test_a_stopping_worker_may_finish_its_longest_task(compose: dict[str, Any]) -> None:
+    """Compose kills a container its grace period after `SIGTERM`; a task still running then is cut off."""
+    worker = compose["services"]["worker"]
+    settings = Settings.model_validate({key.lower(): value for key, value in worker["environment"].items()})
+    duration = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", worker["stop_grace_period"])
+    assert duration is not None
+    hours, minutes, seconds = duration.groups()
+    grace = 3600 * int(hours or 0) + 60 * int(minutes or 0) + int(seconds or 0)  # `config` writes Go durations: 2m30s
+    assert grace > settings.celery_task_time_limit_seconds
+
+
 APP_SERVICES = ("api", "worker", "beat")
 
 

@@ -67,19 +67,42 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
     # --8<-- [end:claim_lost]
 
     # --8<-- [start:count_attempt]
-    async def count_attempt(self, id: uuid.UUID) -> int:
-        """Add one to the delivery's `attempts` in the database and return the new count. Never commits.
+    async def count_attempt(self, id: uuid.UUID, max_attempts: int) -> int | None:
+        """Add one to the delivery's `attempts` and return the new count; None if none is left. Never commits.
 
-        PostgreSQL computes `attempts + 1` under the row lock, so two runs of one delivery that
-        overlap count two attempts; writing back a value read before the HTTP call would count one.
+        PostgreSQL computes `attempts + 1` and checks the budget under the row lock, so two runs
+        of one delivery that overlap count two attempts and never exceed `max_attempts`; writing
+        back a value read earlier would count one.
         """
         counted = await self.session.execute(
             update(WebhookDelivery)
-            .where(col(WebhookDelivery.id) == id)
+            .where(col(WebhookDelivery.id) == id, col(WebhookDelivery.attempts) < max_attempts)
             .values(attempts=col(WebhookDelivery.attempts) + 1)
             .returning(col(WebhookDelivery.attempts))
             .execution_options(synchronize_session=False)  # the caller uses the returned count
         )
-        return counted.scalar_one()
+        return counted.scalar_one_or_none()
 
     # --8<-- [end:count_attempt]
+
+    # --8<-- [start:record_outcome]
+    async def record_outcome(self, id: uuid.UUID, status: DeliveryStatus, last_error: str | None) -> bool:
+        """Write an attempt's outcome unless another run of the delivery settled it first. Never commits.
+
+        An error only changes a pending delivery. A 2xx means the receiver has the event, so it
+        replaces another run's `failed` or `skipped`, never an earlier `delivered`. Returns
+        whether the row was written.
+        """
+        delivered = status == DeliveryStatus.DELIVERED
+        current = col(WebhookDelivery.status)
+        still_open = current != DeliveryStatus.DELIVERED if delivered else current == DeliveryStatus.PENDING
+        written = await self.session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == id, still_open)
+            .values(status=status, last_error=last_error, delivered_at=func.now() if delivered else None)
+            .returning(col(WebhookDelivery.id))
+            .execution_options(synchronize_session=False)
+        )
+        return written.first() is not None
+
+    # --8<-- [end:record_outcome]
