@@ -4,19 +4,29 @@ The build side is `hooks/proof_links.py`; the run side is `tests/fence_guard/run
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
+import markdown
 import pytest
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from hooks.proof_links import DOCS, PROOFS_PAGE, named_tests, on_page_markdown, pages_naming_tests, unknown
+from hooks.proof_links import (
+    DOCS,
+    PROOFS_PAGE,
+    fenced_python,
+    named_tests,
+    on_page_markdown,
+    pages_naming_tests,
+    unknown,
+)
 from tests.conftest import BuiltSite
 from tests.fence_guard.proofs import function_name, unproven
 
@@ -89,6 +99,14 @@ def test_a_run_in_which_a_named_test_failed_or_was_skipped_exits_non_zero(
         assert f"FAILED: `{name}` is named as a proof on " in run.stdout
         assert f" but {said} in this run" in run.stdout
         assert f"1 {outcome}" in run.stdout  # a skip alone would exit 0: the proof check fails the run
+
+
+def test_a_test_source_holding_a_fence_stays_in_one_code_block() -> None:
+    source = 'def test_x() -> None:\n    page = """\n```python\nx = 1\n```\n"""\n    assert page'
+    html = markdown.markdown(fenced_python(source), extensions=["pymdownx.superfences"])
+
+    code = re.sub(r"<[^>]+>", "", html.split("</code>")[0])
+    assert "    assert page" in code, html  # the last line is still inside the block
 
 
 def test_a_report_is_filed_under_its_function_name_whatever_its_parameters() -> None:
