@@ -166,6 +166,12 @@ def page_title(page: str) -> str:
     return next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), page)
 
 
+def fenced_python(code: str) -> str:
+    """`code` in a Python fence longer than any run of backticks in it, so no line of it ends the block."""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", code)), default=0))
+    return f"{fence}python\n{code}\n{fence}"
+
+
 def proofs_markdown() -> str:
     """The generated part of the Proofs page: one entry per named test, by test module."""
     naming = pages_naming_tests()
@@ -186,7 +192,7 @@ def proofs_markdown() -> str:
         parts.append(
             f"### `{source.name}`{anchor}\n\n"
             f"Named on {named_on}. From `{source.path}`, line {source.line}:\n\n"
-            f"```python\n{_escape_snippet_syntax(source.source)}\n```\n"
+            f"{fenced_python(_escape_snippet_syntax(source.source))}\n"
         )
     return "\n".join(parts)
 

@@ -3,9 +3,15 @@
 The build side is `hooks/proof_links.py`; the run side is `tests/fence_guard/run_hooks.py`.
 """
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
+import markdown
 import pytest
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -16,6 +22,7 @@ from hooks.proof_links import (
     DOCS,
     PROOFS_PAGE,
     dont_boxes,
+    fenced_python,
     named_tests,
     on_page_markdown,
     pages_naming_tests,
@@ -104,6 +111,37 @@ def test_a_named_test_that_failed_or_was_skipped_fails_the_run() -> None:
     assert unproven(naming, outcomes, whole_run=True)[-1] == (
         "`test_d` is named as a proof on x.md but did not run; is it collected (a test_*.py module)?"
     )
+
+
+@pytest.mark.parametrize(("outcome", "workers"), [(None, "0"), ("skipped", "0"), ("failed", "0"), ("skipped", "1")])
+def test_a_run_in_which_a_named_test_failed_or_was_skipped_exits_non_zero(
+    outcome: str | None, workers: str, tmp_path: Path
+) -> None:
+    """A real pytest run of one named test, which passes, or which a plugin skips or fails."""
+    named = "tests/test_named_proofs.py::test_a_name_that_is_no_test_stops_the_build_with_its_page_and_line"
+    env = os.environ | {"FORCE_TEST": named if outcome else "", "FORCE_OUTCOME": outcome or ""}
+    command = [sys.executable, "-m", "pytest", "-p", "tests.fence_guard.outcome_plugin", "-n", workers]
+    command += ["--no-cov", "-p", "no:cacheprovider", "-q", f"--basetemp={tmp_path / 'run'}", named]
+    run = subprocess.run(command, cwd=DOCS.parent, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    name = named.split("::")[1]
+    if outcome is None:
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "is named as a proof" not in run.stdout
+    else:
+        assert run.returncode == 1, run.stdout + run.stderr
+        said = "was skipped" if outcome == "skipped" else "failed"
+        assert f"FAILED: `{name}` is named as a proof on " in run.stdout
+        assert f" but {said} in this run" in run.stdout
+        assert f"1 {outcome}" in run.stdout  # a skip alone would exit 0: the proof check fails the run
+
+
+def test_a_test_source_holding_a_fence_stays_in_one_code_block() -> None:
+    source = 'def test_x() -> None:\n    page = """\n```python\nx = 1\n```\n"""\n    assert page'
+    html = markdown.markdown(fenced_python(source), extensions=["pymdownx.superfences"])
+
+    code = re.sub(r"<[^>]+>", "", html.split("</code>")[0])
+    assert "    assert page" in code, html  # the last line is still inside the block
 
 
 def test_a_report_is_filed_under_its_function_name_whatever_its_parameters() -> None:

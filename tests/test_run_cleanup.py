@@ -60,7 +60,7 @@ def _program(pid: int) -> str:
 def start_held_run(folder: Path, time_limit: int | None = None) -> HeldRun:
     """Start a run of two real tests in a session of its own; the second one hangs."""
     # Embedded servers always, even where the outer run uses configured ones (or its fixtures set them).
-    env = {name: value for name, value in os.environ.items() if name not in {"TEST_DATABASE_URL", "REDIS_URL"}}
+    env = {name: value for name, value in os.environ.items() if name not in {"TEST_DATABASE_URL", "TEST_REDIS_URL"}}
     env |= {"HANG_TEST": HANGS, "HANG_FIXTURES": "browser", "HANG_READY": str(folder / "ready"), "CI": "true"}
     if time_limit:
         env[LIMIT_VARIABLE] = str(time_limit)

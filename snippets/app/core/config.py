@@ -146,8 +146,9 @@ class Settings(BaseSettings):
     webhook_allowed_private_networks: list[IPvAnyNetwork] = []
     """Non-public networks deliveries may reach anyway, as JSON: `["127.0.0.0/8"]` in tests.
 
-    Empty in production: a subscription to a loopback, private or link-local address (a cloud
-    metadata endpoint) is refused, however its host name resolves."""
+    Empty in production: a delivery to a loopback, private or link-local address (a cloud
+    metadata endpoint) is refused, however its host name resolves. The subscription itself is
+    accepted: the address is checked when a delivery is attempted."""
 
     purge_soft_deleted_after_days: int = Field(default=30, ge=1)
     """Soft-deleted messages older than this are removed by the nightly beat task."""

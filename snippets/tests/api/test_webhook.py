@@ -247,6 +247,31 @@ async def test_target_url_is_at_most_2048_characters(client: AsyncClient, length
     assert response.status_code == status
 
 
+def url_stored_as(length: int) -> str:
+    """A new URL that the API stores with `length` characters: each "é" becomes "%C3%A9", six characters."""
+    prefix = f"https://hooks.example.com/{uuid.uuid4().hex[:8]}/"
+    escaped, plain = divmod(length - len(prefix), 6)
+    return prefix + "é" * escaped + "a" * plain
+
+
+@pytest.mark.parametrize(("length", "status"), [(2048, 201), (2049, 422)])
+async def test_the_url_limit_counts_the_stored_percent_encoded_url(
+    client: AsyncClient, session: AsyncSession, length: int, status: int
+) -> None:
+    created = await client.post(WEBHOOKS, json=new_webhook(target_url=url_stored_as(length)))
+    existing = (await client.post(WEBHOOKS, json=new_webhook())).json()
+    patched = await client.patch(f"{WEBHOOKS}/{existing['id']}", json={"target_url": url_stored_as(length)})
+
+    assert (created.status_code, patched.status_code) == ((201, 200) if status == 201 else (422, 422))
+    for response in (created, patched):
+        if status == 422:
+            assert [error["field"] for error in response.json()["errors"]] == ["body.target_url"]
+        else:
+            stored = await WebhooksTable(session).first_or_default(uuid.UUID(response.json()["id"]))
+            assert stored is not None
+            assert len(stored.target_url) == length
+
+
 async def test_patch_rejects_fields_it_does_not_know(client: AsyncClient) -> None:
     created = (await client.post(WEBHOOKS, json=new_webhook())).json()
 

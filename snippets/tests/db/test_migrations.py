@@ -1,7 +1,9 @@
 """The migrations: reversible, and in step with the committed `db/schema.sql`."""
 
+import importlib
 import json
 import os
+import pkgutil
 import re
 import uuid
 from collections.abc import Callable
@@ -13,9 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import app.main  # noqa: F401 (imports every table class, so `BaseTable.__subclasses__` sees them all)
+import app.db
 from app.base.base_table import BaseTable
 from app.db.webhook_delivery.backfill import link_deliveries_to_messages
+
+# Every table class, so `BaseTable.__subclasses__` sees them all. Not through `app.main`: it reaches
+# a table only through the routes that use it, and the tutorial writes the table before its routes.
+for module in pkgutil.walk_packages(app.db.__path__, "app.db."):
+    importlib.import_module(module.name)
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
 MIGRATIONS = sorted((SCHEMA_FILE.parent / "migrations").glob("*.sql"))
