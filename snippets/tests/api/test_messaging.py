@@ -67,6 +67,18 @@ async def test_create_rejects_invalid_body_naming_each_field(client: AsyncClient
     assert {error["field"] for error in problem["errors"]} == {"body.channel", "body.body", "body.extra"}
 
 
+@pytest.mark.parametrize("field", ["recipient", "body"])
+async def test_a_nul_character_is_a_422_not_a_500(client: AsyncClient, field: str) -> None:
+    # PostgreSQL `text` cannot store U+0000: without the model's rule the INSERT fails with a 500.
+    created = await client.post(MESSAGES, json=new_message(**{field: "a\u0000b"}))
+    existing = (await client.post(MESSAGES, json=new_message())).json()
+    patched = await client.patch(f"{MESSAGES}/{existing['id']}", json={field: "a\u0000b"})
+
+    for response in (created, patched):
+        assert response.status_code == 422
+        assert [error["field"] for error in response.json()["errors"]] == [f"body.{field}"]
+
+
 # --8<-- [start:test_duplicate_conflict]
 async def test_duplicate_client_ref_is_a_409_problem(client: AsyncClient) -> None:
     body = new_message(client_ref="order-42")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer, UrlConstraints, field_validator
 
+from app.base.base_entity import TEXT_WITHOUT_NUL
 from app.db.webhook.model import WebhookEvent
 
 # Parsed and normalised as a URL (`HTTPS://Example.com` becomes `https://example.com/`), dumped as text.
@@ -15,7 +16,7 @@ TargetUrl = Annotated[
     UrlConstraints(allowed_schemes=["https"], max_length=2048),
     PlainSerializer(str, return_type=str),
 ]
-Description = Annotated[str, Field(min_length=1, max_length=500)]
+Description = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_WITHOUT_NUL)]
 
 
 class WebhookCreate(BaseModel):
