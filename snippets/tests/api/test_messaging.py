@@ -1,6 +1,7 @@
 """The messaging API over HTTP, against the real database."""
 
 import asyncio
+import base64
 import json
 import time
 import uuid
@@ -227,7 +228,22 @@ async def test_list_limit_is_capped(client: AsyncClient, params: dict[str, int],
     assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "bm90LWEtY3Vyc29y"])
+def forged_cursor(created_at: str) -> str:
+    """A cursor in the format this API writes, holding a `created_at` it never wrote."""
+    return base64.urlsafe_b64encode(f"{created_at}|{uuid.UUID(int=1)}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "bm90LWEtY3Vyc29y",
+        forged_cursor("0001-01-01T00:00:00+14:00"),  # before year 1 in UTC: the driver cannot bind it
+        forged_cursor("9999-12-31T23:59:59-14:00"),  # after year 9999 in UTC
+        forged_cursor("2026-01-02T03:04:05"),  # no offset: which instant it means depends on the server
+    ],
+    ids=["not-base64", "no-separator", "before-year-1", "after-year-9999", "no-offset"],
+)
 async def test_list_rejects_a_forged_cursor(client: AsyncClient, cursor: str) -> None:
     response = await client.get(MESSAGES, params={"cursor": cursor})
 
