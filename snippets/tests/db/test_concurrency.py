@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -129,3 +129,13 @@ async def test_one_session_shared_by_concurrent_tasks_fails(
 
 
 # --8<-- [end:test_shared_session_fails]
+
+
+async def test_a_warm_shared_session_queues_the_tasks_on_one_transaction_without_an_error(
+    committing_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with committing_factory() as shared:
+        await shared.execute(select(1))  # the session now holds its connection
+        results = await asyncio.gather(*(shared.execute(select(func.txid_current())) for _ in range(3)))
+
+    assert len({result.scalar_one() for result in results}) == 1  # no error, and one transaction for all three
