@@ -9,6 +9,9 @@ from httpx import ASGITransport, AsyncClient
 from loguru import logger
 
 from app.core.errors import DomainError
+from app.db.database import SessionDep
+from app.db.message import model as message_model
+from app.db.message.table import MessagesTable
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -103,3 +106,23 @@ async def test_an_unexpected_error_is_logged_and_hidden(failing_app: FastAPI, lo
 
 
 # --8<-- [end:test_unexpected_error]
+
+
+async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
+    app: FastAPI, anonymous_client: AsyncClient, log_records: list["Record"]
+) -> None:
+    async def break_a_check(session: SessionDep) -> None:
+        async with session.begin():  # the model would refuse an empty body; a script's row would not
+            await MessagesTable(session).insert_model(
+                message_model.Message(channel=message_model.Channel.SMS, recipient="+1", body="", client_ref="check")
+            )
+
+    app.add_api_route("/break-a-check", break_a_check)
+
+    response = await anonymous_client.get("/break-a-check")
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    [record] = log_records
+    assert "messages_body_check" in str(record["exception"])
+    assert "Failing row contains" in str(record["exception"])  # PostgreSQL quotes the row: personal data
