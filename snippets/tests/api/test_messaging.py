@@ -451,8 +451,14 @@ async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_it
 
 
 async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until_its_ttl(
-    client: AsyncClient, redis_down: Callable[[bool], None]
+    client: AsyncClient,
+    session: AsyncSession,
+    redis: Redis,
+    redis_down: Callable[[bool], None],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(settings, "message_cache_ttl_seconds", 3)
     created = (await client.post(MESSAGES, json=new_message())).json()
     url = f"{MESSAGES}/{created['id']}"
     assert (await client.get(url)).status_code == 200  # cached
@@ -462,6 +468,9 @@ async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until
     redis_down(False)
 
     assert ((response := await client.get(url)).status_code, response.json()) == (200, created)
+    key = MessagingService(session, redis).cache.key(created["id"])
+    await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)
+    assert (await client.get(url)).status_code == 404  # the deleted message's copy ends with its TTL
 
 
 # --8<-- [end:test_write_with_redis_down]
