@@ -7,6 +7,10 @@ from typing import Any, ClassVar
 from sqlalchemy import DateTime, FetchedValue, func
 from sqlmodel import Field, SQLModel
 
+TEXT_WITHOUT_NUL = r"^[^\x00]*$"
+"""What a PostgreSQL `text` column can store: any string without U+0000. A request model that checks it
+answers 422 for a NUL character; the INSERT would fail with a `DBAPIError` and a 500."""
+
 
 # --8<-- [start:base_entity]
 class BaseEntity(SQLModel):

@@ -43,8 +43,12 @@ class Cursor:
         """Parse a token from a client; raise `ValueError` for anything else."""
         try:
             created_at, _, id_ = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
-            return cls(created_at=datetime.fromisoformat(created_at), id=uuid.UUID(id_))
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            moment = datetime.fromisoformat(created_at)
+            if moment.tzinfo is None:  # this API writes an offset; without one the instant is unknown
+                raise ValueError("no UTC offset")
+            # In UTC here: a time that leaves years 1-9999 there is an `OverflowError` now, not in the driver.
+            return cls(created_at=moment.astimezone(UTC), id=uuid.UUID(id_))
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
             raise ValueError("not a cursor returned by this API") from error
 
 

@@ -12,6 +12,9 @@ Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/*\s]+$")]
 """A browser origin: scheme, host and optional port; no path, no trailing slash, no wildcard."""
 # --8<-- [end:origin_type]
 
+HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+"""The shortest key RFC 7518 allows for each algorithm `jwt_algorithms` accepts: the hash's length."""
+
 # --8<-- [start:visibility_rule_constants]
 RETRY_CAP_SECONDS = 3600.0
 """The longest countdown before a webhook retry."""
@@ -90,6 +93,14 @@ class Settings(BaseSettings):
 
     jwt_audience: str = "reference-service"
     """The `aud` every token must carry: this service's name at the issuer."""
+
+    @model_validator(mode="after")
+    def jwt_secret_fits_every_algorithm(self) -> Self:
+        """RFC 7518 section 3.2: an HMAC key is at least as long as the hash, 48 bytes for HS384, 64 for HS512."""
+        needed = max(HMAC_KEY_BYTES[algorithm] for algorithm in self.jwt_algorithms)
+        if len(self.jwt_secret.get_secret_value().encode()) < needed:
+            raise ValueError(f"jwt_secret must have at least {needed} bytes for {', '.join(self.jwt_algorithms)}")
+        return self
 
     # --8<-- [end:auth_settings]
 

@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import UTC
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
 
@@ -24,17 +24,25 @@ SECRET_KEY_PARTS = ("authorization", "cookie", "password", "secret", "token", "a
 REDACTED = "[redacted]"
 
 
-def redacted(fields: Mapping[str, object]) -> dict[str, object]:
-    """A copy of `fields` with every secret value masked, in nested mappings too."""
+def redacted(fields: Mapping[Any, object]) -> dict[str, object]:
+    """A copy of `fields` with every secret value masked, in nested mappings and lists too.
+
+    Keys become strings: a log call with `{1: 5}` must not raise, and JSON keys are strings anyway.
+    """
     masked: dict[str, object] = {}
     for key, value in fields.items():
-        if any(part in key.lower() for part in SECRET_KEY_PARTS):
-            masked[key] = REDACTED
-        elif isinstance(value, Mapping):
-            masked[key] = redacted(value)
-        else:
-            masked[key] = value
+        name = str(key)
+        masked[name] = REDACTED if any(part in name.lower() for part in SECRET_KEY_PARTS) else redacted_value(value)
     return masked
+
+
+def redacted_value(value: object) -> object:
+    """`value` with the secrets inside it masked: mappings, lists and tuples are walked."""
+    if isinstance(value, Mapping):
+        return redacted(value)
+    if isinstance(value, list | tuple):
+        return [redacted_value(item) for item in value]
+    return value
 
 
 def redact_secrets(record: "Record") -> None:

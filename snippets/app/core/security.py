@@ -12,7 +12,7 @@ CLOCK_SKEW = timedelta(seconds=10)
 """How far the issuer's clock may run ahead of ours; minutes here would extend every token's life."""
 
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
-"""PyJWT checks `exp`, `iss` and `aud` only when present; requiring them makes the checks unconditional."""
+"""PyJWT checks `exp` only when present (`iss`, `aud` once an issuer, audience is passed); all four are required."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The messaging API over HTTP, against the real database."""
 
 import asyncio
+import base64
 import json
 import time
 import uuid
@@ -68,6 +69,18 @@ async def test_create_rejects_invalid_body_naming_each_field(client: AsyncClient
     assert problem["status"] == 422
     assert problem["instance"] == MESSAGES
     assert {error["field"] for error in problem["errors"]} == {"body.channel", "body.body", "body.extra"}
+
+
+@pytest.mark.parametrize("field", ["recipient", "body"])
+async def test_a_nul_character_is_a_422_not_a_500(client: AsyncClient, field: str) -> None:
+    # PostgreSQL `text` cannot store U+0000: without the model's rule the INSERT fails with a 500.
+    created = await client.post(MESSAGES, json=new_message(**{field: "a\u0000b"}))
+    existing = (await client.post(MESSAGES, json=new_message())).json()
+    patched = await client.patch(f"{MESSAGES}/{existing['id']}", json={field: "a\u0000b"})
+
+    for response in (created, patched):
+        assert response.status_code == 422
+        assert [error["field"] for error in response.json()["errors"]] == [f"body.{field}"]
 
 
 # --8<-- [start:test_duplicate_conflict]
@@ -218,7 +231,22 @@ async def test_list_limit_is_capped(client: AsyncClient, params: dict[str, int],
     assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "bm90LWEtY3Vyc29y"])
+def forged_cursor(created_at: str) -> str:
+    """A cursor in the format this API writes, holding a `created_at` it never wrote."""
+    return base64.urlsafe_b64encode(f"{created_at}|{uuid.UUID(int=1)}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "bm90LWEtY3Vyc29y",
+        forged_cursor("0001-01-01T00:00:00+14:00"),  # before year 1 in UTC: the driver cannot bind it
+        forged_cursor("9999-12-31T23:59:59-14:00"),  # after year 9999 in UTC
+        forged_cursor("2026-01-02T03:04:05"),  # no offset: which instant it means depends on the server
+    ],
+    ids=["not-base64", "no-separator", "before-year-1", "after-year-9999", "no-offset"],
+)
 async def test_list_rejects_a_forged_cursor(client: AsyncClient, cursor: str) -> None:
     response = await client.get(MESSAGES, params={"cursor": cursor})
 
@@ -445,8 +473,14 @@ async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_it
 
 
 async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until_its_ttl(
-    client: AsyncClient, redis_down: Callable[[bool], None]
+    client: AsyncClient,
+    session: AsyncSession,
+    redis: Redis,
+    redis_down: Callable[[bool], None],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(settings, "message_cache_ttl_seconds", 3)
     created = (await client.post(MESSAGES, json=new_message())).json()
     url = f"{MESSAGES}/{created['id']}"
     assert (await client.get(url)).status_code == 200  # cached
@@ -456,6 +490,9 @@ async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until
     redis_down(False)
 
     assert ((response := await client.get(url)).status_code, response.json()) == (200, created)
+    key = MessagingService(session, redis).cache.key(created["id"])
+    await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)
+    assert (await client.get(url)).status_code == 404  # the deleted message's copy ends with its TTL
 
 
 # --8<-- [end:test_write_with_redis_down]

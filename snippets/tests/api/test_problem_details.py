@@ -14,6 +14,9 @@ from loguru import logger
 
 from app.core.config import Settings
 from app.core.errors import DomainError
+from app.db.database import SessionDep
+from app.db.message import model as message_model
+from app.db.message.table import MessagesTable
 from app.main import create_app
 
 if TYPE_CHECKING:
@@ -126,3 +129,23 @@ def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(settings: Se
 
     assert {"NotFoundError", "ConflictError"} <= errors  # the walk found the service's errors
     assert errors & exported == set()
+
+
+async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
+    app: FastAPI, anonymous_client: AsyncClient, log_records: list["Record"]
+) -> None:
+    async def break_a_check(session: SessionDep) -> None:
+        async with session.begin():  # the model would refuse an empty body; a script's row would not
+            await MessagesTable(session).insert_model(
+                message_model.Message(channel=message_model.Channel.SMS, recipient="+1", body="", client_ref="check")
+            )
+
+    app.add_api_route("/break-a-check", break_a_check)
+
+    response = await anonymous_client.get("/break-a-check")
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    [record] = log_records
+    assert "messages_body_check" in str(record["exception"])
+    assert "Failing row contains" in str(record["exception"])  # PostgreSQL quotes the row: personal data

@@ -178,6 +178,18 @@ async def test_an_invalid_batch_costs_nothing_and_a_conflicting_one_costs_its_si
     assert statuses == [422, 409, 429]  # the rolled-back batch was charged, the invalid one was not
 
 
+async def test_an_invalid_single_message_is_charged_before_validation(
+    client: AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 2)
+    valid = {"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": "single"}
+
+    statuses = [(await client.post("/api/v1/messages", json=valid | {"channel": "pigeon"})).status_code for _ in "ab"]
+    statuses.append((await client.post("/api/v1/messages", json=valid)).status_code)
+
+    assert statuses == [422, 422, 429]  # the dependency spent a unit on each invalid request
+
+
 async def test_with_redis_down_a_limited_request_answers_503_with_retry_after() -> None:
     limited = FastAPI()
     add_problem_handlers(limited)

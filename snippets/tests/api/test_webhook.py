@@ -39,6 +39,13 @@ async def test_create_returns_201_with_location_and_the_secret_once(client: Asyn
     assert fetched == {key: value for key, value in created.items() if key != "secret"}
 
 
+async def test_a_nul_character_in_the_description_is_a_422_not_a_500(client: AsyncClient) -> None:
+    response = await client.post(WEBHOOKS, json=new_webhook(description="a\u0000b"))
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["body.description"]
+
+
 async def test_a_subscription_can_be_created_paused(client: AsyncClient) -> None:
     response = await client.post(WEBHOOKS, json=new_webhook(is_active=False))
 

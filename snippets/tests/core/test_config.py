@@ -129,6 +129,25 @@ def test_short_jwt_secret_is_rejected_without_echoing_it() -> None:
 # --8<-- [end:test_auth_settings]
 
 
+@pytest.mark.parametrize(("algorithm", "needed"), [("HS384", 48), ("HS512", 64)])
+def test_a_jwt_secret_shorter_than_its_hash_is_rejected(algorithm: str, needed: int) -> None:
+    def settings(secret: str) -> Settings:
+        return Settings(
+            database_url="postgres://db/app",
+            redis_url="redis://r",
+            jwt_secret=secret,
+            jwt_issuer="https://a/",
+            jwt_algorithms=["HS256", algorithm],
+        )
+
+    with pytest.raises(ValidationError) as error:
+        settings("s" * (needed - 1))  # RFC 7518 section 3.2: the key is at least as long as the hash
+
+    assert f"jwt_secret must have at least {needed} bytes" in str(error.value)
+    assert "s" * (needed - 1) not in str(error.value)
+    assert settings("s" * needed).jwt_algorithms == ["HS256", algorithm]
+
+
 # --8<-- [start:test_visibility_timeout_rule]
 @pytest.mark.parametrize(
     ("visibility_timeout", "time_limit"),

@@ -87,6 +87,16 @@ def test_secrets_are_masked_at_any_depth(settings: Settings, stream: io.StringIO
 # --8<-- [end:test_redaction]
 
 
+def test_secrets_inside_lists_are_masked_and_any_key_can_be_logged(settings: Settings, stream: io.StringIO) -> None:
+    configure_logging(settings, stream)
+
+    logger.info("sent", items=[{"token": "t-1"}, ({"password": "p-2"},)], counts={1: 5})  # an int key raised
+
+    [line] = read_lines(stream)
+    assert line["extra"] == {"items": [{"token": "[redacted]"}, [{"password": "[redacted]"}]], "counts": {"1": 5}}
+    assert "t-1" not in stream.getvalue()
+
+
 def test_uvicorn_lines_leave_uvicorn_handlers_for_ours(settings: Settings, stream: io.StringIO) -> None:
     logging.config.dictConfig(LOGGING_CONFIG)  # what uvicorn does before it calls the app factory
     configure_logging(settings, stream)

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.api.messaging.models import MessageCreate, MessageRead
 from app.api.messaging.service import MessagingService
+from app.base.base_table import Cursor
 from app.core.errors import ConflictError
 from app.db.concurrency import run_in_sessions
 from app.db.database import create_session_factory
@@ -129,3 +130,31 @@ async def test_one_session_shared_by_concurrent_tasks_fails(
 
 
 # --8<-- [end:test_shared_session_fails]
+
+
+async def test_a_warm_shared_session_queues_the_tasks_on_one_transaction_without_an_error(
+    committing_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with committing_factory() as shared:
+        await shared.execute(select(1))  # the session now holds its connection
+        results = await asyncio.gather(*(shared.execute(select(func.txid_current())) for _ in range(3)))
+
+    assert len({result.scalar_one() for result in results}) == 1  # no error, and one transaction for all three
+
+
+async def test_a_row_committed_late_with_an_older_created_at_is_behind_a_cursor(
+    committing_factory: async_sessionmaker[AsyncSession], ref_prefix: str
+) -> None:
+    async with committing_factory() as slow, committing_factory() as fast, committing_factory() as reader:
+        async with slow.begin():  # `created_at` is `now()`: this transaction's start, not its commit
+            late = await MessagesTable(slow).insert_model(Message(**message(f"{ref_prefix}slow").model_dump()))
+            async with fast.begin():
+                early = await MessagesTable(fast).insert_model(Message(**message(f"{ref_prefix}fast").model_dump()))
+            cursor = Cursor(early.created_at, early.id)  # a client has read up to the row committed first
+        assert late.created_at < early.created_at
+
+        after_cursor = await MessagesTable(reader).all_by(after=cursor, client_ref=late.client_ref)
+        from_start = await MessagesTable(reader).all_by(client_ref=late.client_ref)
+
+    assert after_cursor.items == []  # committed, but the client paging on from its cursor never sees it
+    assert [row.id for row in from_start.items] == [late.id]

@@ -158,6 +158,15 @@ async def test_soft_delete_of_a_missing_row_returns_false(messages: MessagesTabl
     assert not await messages.soft_delete(uuid.uuid4())
 
 
+async def test_rows_of_one_transaction_share_created_at_and_are_ordered_by_id(messages: MessagesTable) -> None:
+    inserted = [await messages.insert_model(message(f"same-transaction-{index}")) for index in range(5)]
+
+    page = await messages.all_by()
+
+    assert len({row.created_at for row in inserted}) == 1  # `now()` is the transaction's start time
+    assert [row.id for row in page.items] == sorted(row.id for row in inserted)  # not the insertion order
+
+
 def test_cursor_round_trip_and_rejection() -> None:
     cursor = Cursor(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) + timedelta(microseconds=7), uuid.uuid4())
 

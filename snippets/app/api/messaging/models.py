@@ -6,11 +6,13 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.base.base_entity import TEXT_WITHOUT_NUL
 from app.db.message.model import Channel
 
 # --8<-- [start:message_create_model]
-Recipient = Annotated[str, Field(min_length=1, max_length=320)]
-Body = Annotated[str, Field(min_length=1, max_length=4000)]
+# `TEXT_WITHOUT_NUL`: PostgreSQL `text` cannot store U+0000, so a NUL is a 422 here, not a 500 at the INSERT.
+Recipient = Annotated[str, Field(min_length=1, max_length=320, pattern=TEXT_WITHOUT_NUL)]
+Body = Annotated[str, Field(min_length=1, max_length=4000, pattern=TEXT_WITHOUT_NUL)]
 
 
 class MessageCreate(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.base.base_entity import TEXT_WITHOUT_NUL
 from app.db.webhook.model import WebhookEvent
 
 TARGET_URL_MAX_LENGTH = 2048
@@ -35,7 +36,7 @@ TargetUrl = Annotated[
     AfterValidator(normalised_length_within_limit),
     PlainSerializer(str, return_type=str),
 ]
-Description = Annotated[str, Field(min_length=1, max_length=500)]
+Description = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_WITHOUT_NUL)]
 
 
 class WebhookCreate(BaseModel):
