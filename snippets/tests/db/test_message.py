@@ -131,6 +131,19 @@ async def test_update_of_a_missing_row_returns_none(messages: MessagesTable) -> 
     assert await messages.update(uuid.uuid4(), MessageUpdate(body="x")) is None
 
 
+async def test_update_with_nothing_set_writes_nothing_and_still_skips_deleted_rows(messages: MessagesTable) -> None:
+    live = await messages.insert_model(message("ref-1"))
+    deleted = await messages.insert_model(message("ref-2"))
+    await messages.soft_delete(deleted.id)
+    nothing = MessageUpdate.model_construct()  # the API answers such a body with a 422; other callers may send it
+
+    unchanged = await messages.update(live.id, nothing)
+
+    assert unchanged is not None
+    assert unchanged.updated_at == unchanged.created_at  # no UPDATE ran, so the trigger did not either
+    assert await messages.update(deleted.id, nothing) is None
+
+
 async def test_update_model_flushes_changes(messages: MessagesTable, session: AsyncSession) -> None:
     inserted = await messages.insert_model(message("ref-1"))
     inserted.body = "Edited in place"
