@@ -297,12 +297,15 @@ async def committing_client(
 
 
 async def wait_until_blocked(session: AsyncSession, count: int) -> None:
-    """Wait until `count` other backends of this database are waiting for a lock."""
+    """Wait until `count` other backends of this database wait for a lock in an `UPDATE messages`."""
     blocked = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages %'"
     )
-    for _ in range(100):
-        if (await session.execute(blocked)).scalar_one() == count:
+    for _ in range(300):
+        waiting = (await session.execute(blocked)).scalar_one()
+        await session.rollback()  # pg_stat_activity is read once per transaction: a new one sees changes
+        if waiting == count:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{count} requests never waited for the row lock")
@@ -318,10 +321,11 @@ async def test_two_concurrent_deletes_answer_204_once_and_send_one_event(
         # Another transaction locks the row, so both requests get as far as their UPDATE and wait there.
         await gate.execute(select(col(Message.id)).where(col(Message.id) == created["id"]).with_for_update())
         deletes = [asyncio.create_task(committing_client.delete(f"{MESSAGES}/{created['id']}")) for _ in range(2)]
-        await wait_until_blocked(committed_session, 2)
-        await committed_session.rollback()
-        await gate.rollback()  # both go on; the second UPDATE finds the row already deleted
-        responses = await asyncio.gather(*deletes)
+        try:
+            await wait_until_blocked(committed_session, 2)
+        finally:
+            await gate.rollback()  # both go on; the second UPDATE finds the row already deleted
+            responses = await asyncio.gather(*deletes)
 
     assert sorted(response.status_code for response in responses) == [204, 404]
     events = select(func.count()).where(
@@ -339,10 +343,11 @@ async def test_a_patch_waiting_for_a_delete_is_a_404_and_changes_nothing(
         await deleting.begin()
         assert await MessagesTable(deleting).soft_delete(message_id)  # not committed yet: the row stays locked
         patch = asyncio.create_task(committing_client.patch(f"{MESSAGES}/{message_id}", json={"body": "Too late"}))
-        await wait_until_blocked(committed_session, 1)
-        await committed_session.rollback()
-        await deleting.commit()
-        response = await patch
+        try:
+            await wait_until_blocked(committed_session, 1)
+        finally:
+            await deleting.commit()
+            response = await patch
 
     assert response.status_code == 404
     row = await MessagesTable(committed_session).first_or_default(message_id, include_deleted=True)
