@@ -3,12 +3,14 @@
 import base64
 import binascii
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -145,13 +147,25 @@ class BaseTable[ModelT: BaseEntity]:
         return model
 
     async def update(self, id: uuid.UUID, data: BaseModel) -> ModelT | None:
-        """Apply the fields the client sent (`exclude_unset`) to a live row; `None` if there is none."""
-        model = await self.first_or_default(id)
-        if model is None:
-            return None
-        for field, value in data.model_dump(exclude_unset=True).items():
-            setattr(model, field, value)
-        return await self.update_model(model)
+        """Apply the fields the client sent (`exclude_unset`) to a live row; `None` if there is none.
+
+        Raises:
+            ConflictError: a unique constraint rejected the change.
+        """
+        values = data.model_dump(exclude_unset=True)
+        if not values:
+            return await self.first_or_default(id)
+        # One statement checks and writes: a row deleted while this one waited for its lock is not
+        # changed, because PostgreSQL re-checks the whole WHERE clause on the row it then finds.
+        statement = (
+            update(self.model)
+            .where(*self._live_row(id))
+            .values(**values)
+            .returning(self.model)
+            .execution_options(populate_existing=True)
+        )
+        with self._unique_violation_as_conflict():
+            return (await self.session.execute(statement)).scalars().first()
 
     async def update_model(self, model: ModelT) -> ModelT:
         """Flush changes made to a loaded row; the trigger refreshes `updated_at`."""
@@ -170,12 +184,13 @@ class BaseTable[ModelT: BaseEntity]:
 
     async def soft_delete(self, id: uuid.UUID) -> bool:
         """Mark a live row deleted; reads stop returning it. Return whether one was live."""
-        model = await self.first_or_default(id)
-        if model is None:
-            return False
-        model.deleted_at = datetime.now(UTC)
-        await self.update_model(model)
-        return True
+        statement = (
+            update(self.model)
+            .where(*self._live_row(id))
+            .values(deleted_at=datetime.now(UTC))
+            .returning(col(self.model.id))
+        )
+        return (await self.session.execute(statement)).first() is not None
 
     # --8<-- [end:base_table_writes]
 
@@ -212,13 +227,21 @@ class BaseTable[ModelT: BaseEntity]:
             conditions.append(col(self.model.deleted_at).is_(None))
         return conditions
 
+    def _live_row(self, id: uuid.UUID) -> list[ColumnElement[bool]]:
+        return [col(self.model.id) == id, col(self.model.deleted_at).is_(None)]
+
     def _sort_key(self) -> tuple[Any, Any]:
         return col(self.model.created_at), col(self.model.id)
 
     # --8<-- [start:flush_conflict]
     async def _flush(self) -> None:
-        try:
+        with self._unique_violation_as_conflict():
             await self.session.flush()
+
+    @contextmanager
+    def _unique_violation_as_conflict(self) -> Iterator[None]:
+        try:
+            yield
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
                 raise

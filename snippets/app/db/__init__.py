@@ -6,5 +6,7 @@ Importing it registers every entity, so relationships declared by class name
 
 from app.db.message.model import Message
 from app.db.message_delivery.model import MessageDelivery
+from app.db.webhook.model import Webhook
+from app.db.webhook_delivery.model import WebhookDelivery
 
-__all__ = ["Message", "MessageDelivery"]
+__all__ = ["Message", "MessageDelivery", "Webhook", "WebhookDelivery"]

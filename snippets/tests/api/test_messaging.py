@@ -12,23 +12,26 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy import func, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from app.api.messaging.models import MessageCreate, MessageUpdate
 from app.api.messaging.service import MessagingService, purge_deleted_messages
 from app.core.config import Settings
 from app.core.errors import NotFoundError
+from app.db.database import create_session_factory
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
 from app.db.redis import get_redis
-from app.db.webhook_delivery.model import DeliveryStatus
+from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
+from app.main import create_app
 
 MESSAGES = "/api/v1/messages"
 
@@ -328,6 +331,78 @@ async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: A
     row = await MessagesTable(session).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
     assert row is not None
     assert row.deleted_at is not None
+
+
+@pytest_asyncio.fixture
+async def committing_client(
+    committed_session: AsyncSession, make_token: Callable[..., str]
+) -> AsyncIterator[AsyncClient]:
+    """The app with its production sessions: each request has its own connection and commits for
+    real, so two requests can race. `committed_session` empties the tables afterwards."""
+    async with LifespanManager(create_app()) as manager:
+        transport = ASGITransport(app=manager.app)
+        headers = {"Authorization": f"Bearer {make_token()}"}
+        async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+            yield client
+
+
+async def wait_until_blocked(session: AsyncSession, count: int) -> None:
+    """Wait until `count` other backends of this database wait for a lock in an `UPDATE messages`."""
+    blocked = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages %'"
+    )
+    for _ in range(300):
+        waiting = (await session.execute(blocked)).scalar_one()
+        await session.rollback()  # pg_stat_activity is read once per transaction: a new one sees changes
+        if waiting == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} requests never waited for the row lock")
+
+
+async def test_two_concurrent_deletes_answer_204_once_and_send_one_event(
+    committing_client: AsyncClient, committed_session: AsyncSession, engine: AsyncEngine
+) -> None:
+    hook = {"target_url": f"https://hooks.example.com/{uuid.uuid4().hex}", "event": "message.deleted"}
+    assert (await committing_client.post("/api/v1/webhooks", json=hook)).status_code == 201
+    created = (await committing_client.post(MESSAGES, json=new_message())).json()
+    async with engine.connect() as gate:
+        # Another transaction locks the row, so both requests get as far as their UPDATE and wait there.
+        await gate.execute(select(col(Message.id)).where(col(Message.id) == created["id"]).with_for_update())
+        deletes = [asyncio.create_task(committing_client.delete(f"{MESSAGES}/{created['id']}")) for _ in range(2)]
+        try:
+            await wait_until_blocked(committed_session, 2)
+        finally:
+            await gate.rollback()  # both go on; the second UPDATE finds the row already deleted
+            responses = await asyncio.gather(*deletes)
+
+    assert sorted(response.status_code for response in responses) == [204, 404]
+    events = select(func.count()).where(
+        col(WebhookDelivery.message_id) == created["id"], col(WebhookDelivery.event) == "message.deleted"
+    )
+    assert (await committed_session.execute(events)).scalar_one() == 1
+
+
+async def test_a_patch_waiting_for_a_delete_is_a_404_and_changes_nothing(
+    committing_client: AsyncClient, committed_session: AsyncSession, engine: AsyncEngine
+) -> None:
+    created = (await committing_client.post(MESSAGES, json=new_message(body="Kept"))).json()
+    message_id = uuid.UUID(created["id"])
+    async with create_session_factory(engine)() as deleting:
+        await deleting.begin()
+        assert await MessagesTable(deleting).soft_delete(message_id)  # not committed yet: the row stays locked
+        patch = asyncio.create_task(committing_client.patch(f"{MESSAGES}/{message_id}", json={"body": "Too late"}))
+        try:
+            await wait_until_blocked(committed_session, 1)
+        finally:
+            await deleting.commit()
+            response = await patch
+
+    assert response.status_code == 404
+    row = await MessagesTable(committed_session).first_or_default(message_id, include_deleted=True)
+    assert row is not None
+    assert (row.body, row.deleted_at is not None) == ("Kept", True)
 
 
 async def test_unknown_route_and_wrong_method_are_problems(client: AsyncClient) -> None:

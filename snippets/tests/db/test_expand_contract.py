@@ -250,13 +250,25 @@ async def test_the_backfill_fixes_an_address_an_old_replica_left_stale(dsn: str,
 async def test_the_backfill_ends_when_a_row_cannot_be_fixed(dsn: str, seeded_engine: AsyncEngine) -> None:
     await expand(dsn)
     async with seeded_engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE messages ALTER COLUMN recipient DROP NOT NULL"))
-        # `address = recipient` leaves this row's address NULL: `WHERE address IS NULL` picked it forever.
-        await connection.execute(text("UPDATE messages SET recipient = NULL WHERE client_ref = 'old-1'"))
+        # A trigger puts this row's address back on every write: the batch's condition keeps choosing
+        # it, and a job that ran until a pass changed nothing would never end.
+        await connection.execute(
+            text("""CREATE FUNCTION keep_address_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN NEW.address := NULL; RETURN NEW; END $$""")
+        )
+        await connection.execute(
+            text("""CREATE TRIGGER keep_address_stale BEFORE UPDATE ON messages FOR EACH ROW
+                    WHEN (NEW.client_ref = 'old-1') EXECUTE FUNCTION keep_address_stale()""")
+        )
 
     changed = await asyncio.wait_for(backfill_in_batches(seeded_engine, BACKFILL), timeout=60)
 
-    assert changed == ROWS - 1
+    assert changed == ROWS  # every row written once, the one that cannot be fixed too
+    async with seeded_engine.connect() as connection:
+        stale = await connection.scalars(
+            text("SELECT client_ref FROM messages WHERE address IS DISTINCT FROM recipient")
+        )
+        assert list(stale) == ["old-1"]
 
 
 async def test_the_backfill_commits_each_batch_of_batch_size_rows_on_its_own(

@@ -1,10 +1,13 @@
 """`BaseTable` through `MessagesTable`: every method, against the real schema."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from app.api.messaging.models import MessageUpdate
 from app.api.messaging.service import purge_deleted_messages
@@ -131,6 +134,19 @@ async def test_update_of_a_missing_row_returns_none(messages: MessagesTable) -> 
     assert await messages.update(uuid.uuid4(), MessageUpdate(body="x")) is None
 
 
+async def test_update_with_nothing_set_writes_nothing_and_still_skips_deleted_rows(messages: MessagesTable) -> None:
+    live = await messages.insert_model(message("ref-1"))
+    deleted = await messages.insert_model(message("ref-2"))
+    await messages.soft_delete(deleted.id)
+    nothing = MessageUpdate.model_construct()  # the API answers such a body with a 422; other callers may send it
+
+    unchanged = await messages.update(live.id, nothing)
+
+    assert unchanged is not None
+    assert unchanged.updated_at == unchanged.created_at  # no UPDATE ran, so the trigger did not either
+    assert await messages.update(deleted.id, nothing) is None
+
+
 async def test_update_model_flushes_changes(messages: MessagesTable, session: AsyncSession) -> None:
     inserted = await messages.insert_model(message("ref-1"))
     inserted.body = "Edited in place"
@@ -205,14 +221,38 @@ async def test_purge_rejects_an_empty_batch(messages: MessagesTable) -> None:
         await messages.purge_deleted(before=datetime.now(UTC), batch_size=0)
 
 
+async def wait_for_a_blocked(connection: AsyncConnection, statement: str) -> None:
+    """Wait until another backend waits for a lock in `statement`; a new transaction per look."""
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :start")
+    for _ in range(300):
+        found = await connection.scalar(waiting, {"start": f"{statement}%"})
+        await connection.rollback()
+        if found:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {statement} waited for a lock")
+
+
 # --8<-- [start:test_purge_deleted_messages]
-async def test_purge_job_commits_batch_after_batch(messages: MessagesTable, session: AsyncSession) -> None:
-    for index in range(5):
-        await soft_deleted_days_ago(messages, f"old-{index}", days=40)
-    await session.commit()  # the job starts with no transaction open, as in production
+async def test_purge_job_commits_batch_after_batch(committed_session: AsyncSession, engine: AsyncEngine) -> None:
+    messages = MessagesTable(committed_session)
+    rows = [await soft_deleted_days_ago(messages, f"old-{index}", days=40 - index) for index in range(5)]
+    await committed_session.commit()  # the job starts with no transaction open, as in production
+    ids = [row.id for row in rows]
+    async with engine.connect() as holder, engine.connect() as observer:
+        # Another transaction locks the most recently deleted row: the job stops at its last batch.
+        await holder.execute(select(col(Message.id)).where(col(Message.id) == ids[-1]).with_for_update())
+        job = asyncio.create_task(
+            purge_deleted_messages(committed_session, older_than=timedelta(days=30), batch_size=2)
+        )
+        try:
+            await wait_for_a_blocked(observer, "DELETE FROM messages")
+            left = await observer.scalar(select(func.count()).where(col(Message.id).in_(ids)))
+        finally:
+            await holder.rollback()
+            purged = await job
 
-    purged = await purge_deleted_messages(session, older_than=timedelta(days=30), batch_size=2)
-
+    assert left == 1  # a second connection saw the first two batches committed while the job ran
     assert purged == 5
     assert await messages.all_count(include_deleted=True) == 0
 

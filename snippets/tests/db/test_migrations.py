@@ -7,6 +7,7 @@ import pkgutil
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,13 @@ def test_every_migration_rolls_back_and_reapplies(
 
 
 # --8<-- [end:test_up_down_up]
+
+
+def test_no_migration_is_dated_in_the_future() -> None:
+    """`dbmate new` names a file by the UTC time it was made. A later date sorts it after files made
+    before that time, so databases that have it apply them in another order than new ones."""
+    now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    assert [migration.name for migration in MIGRATIONS if migration.name[:14] > now] == []
 
 
 # --8<-- [start:test_no_transaction_migrations]
