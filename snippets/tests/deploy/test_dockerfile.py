@@ -82,6 +82,21 @@ def test_runtime_runs_as_a_user_in_exec_form(instructions: tuple[dockerfile.Comm
     assert cmd.value[:3] == ("uvicorn", "app.main:create_app", "--factory")
 
 
+def test_the_runtime_user_cannot_write_the_code_or_the_virtualenv(
+    instructions: tuple[dockerfile.Command, ...],
+) -> None:
+    """What a `COPY` brings in belongs to root unless it says `--chown`: `app` can read and run it, not change it."""
+    runtime = stage(instructions, "runtime")
+    [user] = [c.value[0] for c in runtime if c.cmd == "USER"]
+    copies = [c for c in runtime if c.cmd == "COPY"]
+    changes_owner = [c.original for c in runtime if c.cmd == "RUN" and ("chown" in c.value[0] or "chmod" in c.value[0])]
+
+    assert {c.value[-1] for c in copies} == {"./.venv", "./app", "./db"}
+    assert [c.original for c in copies if any(f.startswith(("--chown", "--chmod")) for f in c.flags)] == []
+    assert changes_owner == []
+    assert user == "app"
+
+
 def test_healthcheck_probes_a_real_liveness_route(
     instructions: tuple[dockerfile.Command, ...],
     settings: Settings,  # create_app() reads them
