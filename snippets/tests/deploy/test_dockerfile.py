@@ -36,8 +36,13 @@ def stage(instructions: tuple[dockerfile.Command, ...], name: str) -> list[docke
 def test_two_stages_on_the_python_the_tests_run(instructions: tuple[dockerfile.Command, ...]) -> None:
     bases = [c.value[0] for c in instructions if c.cmd == "FROM"]
     assert len(bases) == 2
-    tested = f"python:{sys.version_info.major}.{sys.version_info.minor}-"
-    assert all(base.startswith(tested) for base in bases), bases
+    assert len(set(bases)) == 1, "the virtualenv runs on the Python it was built with"
+    # A full version: `python:3.12-slim` moves with every patch release and rebuild.
+    pinned = re.fullmatch(r"python:(\d+)\.(\d+)\.(\d+)-slim-\w+", bases[0])
+    assert pinned, f"pin a full Python version, not {bases[0]}"
+    major, minor, patch = (int(part) for part in pinned.groups())
+    assert (major, minor) == sys.version_info[:2]
+    assert patch >= sys.version_info.micro, "the image runs no older Python than the tests"
 
 
 def test_dependencies_come_from_poetry_2_main_group_only(instructions: tuple[dockerfile.Command, ...]) -> None:
