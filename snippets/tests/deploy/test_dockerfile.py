@@ -102,6 +102,15 @@ def test_the_runtime_user_cannot_write_the_code_or_the_virtualenv(
     assert user == "app"
 
 
+def test_no_env_file_reaches_the_image(instructions: tuple[dockerfile.Command, ...]) -> None:
+    """A `.env` would fill every setting the deployment leaves unset: the image must not hold one."""
+    ignored = (SERVICE_ROOT / ".dockerignore").read_text().split()
+    sources = [source for c in instructions if c.cmd == "COPY" for source in c.value[:-1]]
+
+    assert ".env" in ignored  # not even sent to the builder
+    assert not [source for source in sources if source in {".", "./"} or ".env" in source]
+
+
 def test_healthcheck_probes_a_real_liveness_route(
     instructions: tuple[dockerfile.Command, ...],
     settings: Settings,  # create_app() reads them
