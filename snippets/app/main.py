@@ -14,7 +14,13 @@ from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.sentry import configure_sentry
-from app.core.tracing import configure_tracing, instrument_app, instrument_engine, instrument_redis
+from app.core.tracing import (
+    configure_tracing,
+    instrument_app,
+    instrument_celery,
+    instrument_engine,
+    instrument_redis,
+)
 from app.db.database import create_engine, create_session_factory
 from app.db.redis import create_redis
 
@@ -35,11 +41,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     instrument_engine(engine, app.state.tracer_provider)
     redis = create_redis(settings)
     instrument_redis(redis, app.state.tracer_provider)
+    instrument_celery(app.state.tracer_provider)  # the tasks it enqueues carry the request's trace
     try:
         yield {"session_factory": create_session_factory(engine), "redis": redis}
     finally:
         await redis.aclose()
         await engine.dispose()
+        if app.state.tracer_provider is not None:
+            # Export the last batch now: uvicorn ends by re-raising SIGTERM, which skips `atexit`.
+            app.state.tracer_provider.shutdown()
 
 
 # --8<-- [end:lifespan]

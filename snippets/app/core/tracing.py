@@ -152,12 +152,16 @@ def instrument_redis(client: Redis, tracer_provider: TracerProvider | None) -> N
     RedisInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
 
 
-def instrument_celery(tracer_provider: TracerProvider) -> None:
-    """Spans for publishing and running tasks, linked to the request that enqueued them.
+def instrument_celery(tracer_provider: TracerProvider | None) -> None:
+    """Spans for publishing and running tasks, linked to the request that enqueued them; does
+    nothing while tracing is off.
 
-    Call it in each worker process (`worker_process_init`), after the pool forks, with the provider
-    `configure_tracing` returned there.
+    Call it in every process that sends or runs tasks: the API's lifespan, and each worker process
+    (`worker_process_init`, after the pool forks) with the provider `configure_tracing` returned there.
+    The trace context travels in the task message's headers, which only a traced sender writes.
     """
+    if tracer_provider is None:
+        return
     CeleryInstrumentor().instrument(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]  # untyped package
 
 

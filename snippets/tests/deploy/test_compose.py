@@ -1,15 +1,20 @@
 """`docker-compose.yml`: valid by the Compose specification, and as the DevOps guide describes it."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from celery.contrib.testing.worker import start_worker
+from redis.asyncio import Redis
 
+from app.celery_app import celery_app
 from app.core.config import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +78,32 @@ def test_ports_listen_on_loopback_only(compose: dict[str, Any]) -> None:
 
 def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("postgres", "redis", "worker"):
+    for name in ("postgres", "redis"):
         assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    assert services["worker"]["healthcheck"]["test"][0] == "CMD-SHELL"  # a shell, for $HOSTNAME
     assert services["beat"]["healthcheck"]["disable"] is True  # said so in a comment, on purpose
+
+
+def test_the_worker_healthcheck_asks_only_its_own_worker(
+    compose: dict[str, Any],
+    settings: Settings,  # in the environment, for the worker and the check
+    redis: Redis,  # emptied: no worker of an earlier test is registered
+) -> None:
+    """With a live worker on the broker, the check passes in its container and fails in any other.
+
+    The default node name is `celery@` and the container's hostname; Docker sets `HOSTNAME`.
+    """
+    kind, *command = compose["services"]["worker"]["healthcheck"]["test"]
+    if kind == "CMD-SHELL":  # as Docker runs it: `sh -c`, where $$ (Compose's escape) is one $
+        command = ["sh", "-c", command[0].replace("$$", "$")]
+    environment = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def check_in(hostname: str) -> int:
+        return subprocess.run(command, env=environment | {"HOSTNAME": hostname}, check=False).returncode
+
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, hostname="celery@alive-worker"):
+        assert check_in("alive-worker") == 0
+        assert check_in("hung-worker") != 0  # its own worker does not answer; another one's reply does not count
 
 
 def test_migrations_run_once_before_the_app(compose: dict[str, Any]) -> None:

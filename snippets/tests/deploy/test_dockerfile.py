@@ -36,8 +36,13 @@ def stage(instructions: tuple[dockerfile.Command, ...], name: str) -> list[docke
 def test_two_stages_on_the_python_the_tests_run(instructions: tuple[dockerfile.Command, ...]) -> None:
     bases = [c.value[0] for c in instructions if c.cmd == "FROM"]
     assert len(bases) == 2
-    tested = f"python:{sys.version_info.major}.{sys.version_info.minor}-"
-    assert all(base.startswith(tested) for base in bases), bases
+    assert len(set(bases)) == 1, "the virtualenv runs on the Python it was built with"
+    # A full version: `python:3.12-slim` moves with every patch release and rebuild.
+    pinned = re.fullmatch(r"python:(\d+)\.(\d+)\.(\d+)-slim-\w+", bases[0])
+    assert pinned, f"pin a full Python version, not {bases[0]}"
+    major, minor, patch = (int(part) for part in pinned.groups())
+    assert (major, minor) == sys.version_info[:2]
+    assert patch >= sys.version_info.micro, "the image runs no older Python than the tests"
 
 
 def test_dependencies_come_from_poetry_2_main_group_only(instructions: tuple[dockerfile.Command, ...]) -> None:
@@ -80,6 +85,30 @@ def test_runtime_runs_as_a_user_in_exec_form(instructions: tuple[dockerfile.Comm
     assert users[-1] not in {"root", "0"}
     assert cmd.json, "CMD must be exec form so uvicorn gets SIGTERM"
     assert cmd.value[:3] == ("uvicorn", "app.main:create_app", "--factory")
+
+
+def test_the_runtime_user_cannot_write_the_code_or_the_virtualenv(
+    instructions: tuple[dockerfile.Command, ...],
+) -> None:
+    """What a `COPY` brings in belongs to root unless it says `--chown`: `app` can read and run it, not change it."""
+    runtime = stage(instructions, "runtime")
+    [user] = [c.value[0] for c in runtime if c.cmd == "USER"]
+    copies = [c for c in runtime if c.cmd == "COPY"]
+    changes_owner = [c.original for c in runtime if c.cmd == "RUN" and ("chown" in c.value[0] or "chmod" in c.value[0])]
+
+    assert {c.value[-1] for c in copies} == {"./.venv", "./app", "./db"}
+    assert [c.original for c in copies if any(f.startswith(("--chown", "--chmod")) for f in c.flags)] == []
+    assert changes_owner == []
+    assert user == "app"
+
+
+def test_no_env_file_reaches_the_image(instructions: tuple[dockerfile.Command, ...]) -> None:
+    """A `.env` would fill every setting the deployment leaves unset: the image must not hold one."""
+    ignored = (SERVICE_ROOT / ".dockerignore").read_text().split()
+    sources = [source for c in instructions if c.cmd == "COPY" for source in c.value[:-1]]
+
+    assert ".env" in ignored  # not even sent to the builder
+    assert not [source for source in sources if source in {".", "./"} or ".env" in source]
 
 
 def test_healthcheck_probes_a_real_liveness_route(
