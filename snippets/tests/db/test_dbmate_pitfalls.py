@@ -10,6 +10,7 @@ from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+
 def dbmate_in(migrations: Path, database: URL, *args: str) -> subprocess.CompletedProcess[str]:
     """Run dbmate on `database` with its own migrations directory."""
     executable = shutil.which("dbmate")
