@@ -17,11 +17,10 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from app.api.messaging.models import MessageCreate, MessageUpdate
+from app.api.messaging.models import MessageUpdate
 from app.api.messaging.service import MessagingService, purge_deleted_messages
 from app.core.config import Settings
 from app.core.errors import NotFoundError
@@ -669,25 +668,3 @@ async def test_the_service_raises_not_found_instead_of_returning_nothing(session
         await service.update(missing, MessageUpdate(body="x"))
     with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
         await service.delete(missing)
-
-
-class CommittingMessagesTable(MessagesTable):
-    """The mistake the Transactions page warns about: a repository method that commits."""
-
-    async def insert_model(self, model: Message) -> Message:
-        inserted = await super().insert_model(model)
-        await self.session.commit()
-        return inserted
-
-
-async def test_a_committing_repository_keeps_the_first_message_of_a_failed_batch(
-    session: AsyncSession, redis: Redis
-) -> None:
-    service = MessagingService(session, redis)
-    service.messages = CommittingMessagesTable(session)
-    good, duplicate = (MessageCreate.model_validate(new_message(client_ref="batch-2")) for _ in range(2))
-
-    with pytest.raises(InvalidRequestError, match="Can't operate on closed transaction inside context manager"):
-        await service.create_batch([good, duplicate])
-
-    assert await MessagesTable(session).all_count(client_ref="batch-2") == 1  # the "transaction" was never one

@@ -1,6 +1,8 @@
 """The middleware stack: what every answer carries, and proof that the layers are in the right order."""
 
 import re
+import uuid
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
@@ -13,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.middleware.request_id import RequestIdMiddleware
 from app.api.middleware.security_headers import API_CSP, DOCS_CSP, SecurityHeadersMiddleware
+from app.core.config import Settings
 
 ALLOWED_ORIGIN = "https://app.test"  # the settings fixture allows exactly this origin
 
@@ -79,13 +82,34 @@ def test_layers_from_the_outside_in(app: FastAPI) -> None:
     ]
 
 
-async def test_401_to_an_allowed_origin_keeps_its_cors_headers(anonymous_client: AsyncClient) -> None:
-    # The token check runs in the route, inside CORS, so its 401 passes out through CORS.
-    response = await anonymous_client.get("/api/v1/messages", headers={"Origin": ALLOWED_ORIGIN})
+async def test_every_error_to_an_allowed_origin_keeps_its_cors_headers(
+    failing_app: FastAPI,
+    anonymous_client: AsyncClient,
+    make_token: Callable[..., str],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The token check, the rate limit and the handlers all answer inside CORS, so their errors pass out through it.
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 1)
+    origin = {"Origin": ALLOWED_ORIGIN}
+    signed_in = origin | {"Authorization": f"Bearer {make_token()}"}
+    read_only = origin | {"Authorization": f"Bearer {make_token(scope='messages:read')}"}
+    body = {"channel": "sms", "recipient": "+15550100", "body": "Hi"}
 
-    assert response.status_code == 401
-    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
-    assert "X-Request-ID" in response.headers["access-control-expose-headers"]
+    answers = {
+        401: await anonymous_client.get("/api/v1/messages", headers=origin),
+        403: await anonymous_client.post("/api/v1/messages", headers=read_only, json=body | {"client_ref": "r0"}),
+        404: await anonymous_client.get(f"/api/v1/messages/{uuid.uuid4()}", headers=signed_in),
+        422: await anonymous_client.get("/api/v1/messages", headers=signed_in, params={"limit": 0}),
+        500: await anonymous_client.get("/fail", headers=origin),
+    }
+    await anonymous_client.post("/api/v1/messages", headers=signed_in, json=body | {"client_ref": "r1"})
+    answers[429] = await anonymous_client.post("/api/v1/messages", headers=signed_in, json=body | {"client_ref": "r2"})
+
+    assert {status: answer.status_code for status, answer in answers.items()} == {status: status for status in answers}
+    for answer in answers.values():
+        assert answer.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+        assert "X-Request-ID" in answer.headers["access-control-expose-headers"]
 
 
 async def test_500_to_an_allowed_origin_keeps_its_cors_headers(

@@ -1,11 +1,16 @@
 """What goes wrong when a `table=True` entity is used as a request body or a `response_model`."""
 
+import secrets
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.message.model import Channel, Message
+from app.api.webhook.models import WebhookRead
+from app.db.message.model import Message
+from app.db.webhook.model import Webhook, WebhookEvent
+from app.db.webhook.table import WebhooksTable
 
 
 async def post(app: FastAPI, body: dict[str, Any]) -> dict[str, Any]:
@@ -33,13 +38,25 @@ async def test_a_table_class_as_request_body_accepts_anything_and_lets_the_clien
     assert received == {"channel": "'fax'", "id": chosen_id, "deleted_at": deleted_at}  # not validated, not a Channel
 
 
-async def test_a_table_class_as_response_model_exposes_every_column() -> None:
+async def test_a_table_class_as_response_model_exposes_every_column(session: AsyncSession) -> None:
+    key = secrets.token_urlsafe(32)
+    stored = await WebhooksTable(session).insert_model(
+        Webhook(target_url="https://hooks.example.com/a", event=WebhookEvent.MESSAGE_CREATED, secret=key)
+    )
     app = FastAPI()
 
-    @app.post("/")
-    async def create() -> Message:  # the return annotation makes `Message` the response model
-        return Message(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="c")
+    @app.get("/entity")
+    async def entity() -> Webhook:  # the mistake: the return annotation makes the row's class the response model
+        return stored
 
-    answered = await post(app, {})
+    @app.get("/read")
+    async def read() -> WebhookRead:
+        return WebhookRead.model_validate(stored)
 
-    assert {"deleted_at", "created_at", "updated_at"} <= answered.keys()
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        leaked, safe = (await client.get("/entity")).json(), (await client.get("/read")).json()
+
+    assert leaked.keys() == {column.name for column in Webhook.__table__.columns}  # type: ignore[attr-defined]
+    assert leaked["secret"] == key
+    assert {"secret", "deleted_at"}.isdisjoint(safe)
+    assert safe["id"] == leaked["id"]

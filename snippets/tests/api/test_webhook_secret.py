@@ -1,39 +1,7 @@
-"""The signing secret: why it comes from `secrets`, and why only a model without it is returned."""
+"""The signing secret: why it comes from `secrets`, not `random`."""
 
 import random
 import secrets
-
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.api.webhook.models import WebhookRead
-from app.db.webhook.model import Webhook, WebhookEvent
-from app.db.webhook.table import WebhooksTable
-
-
-async def test_an_entity_returned_as_it_is_sends_its_secret(session: AsyncSession) -> None:
-    key = secrets.token_urlsafe(32)
-    stored = await WebhooksTable(session).insert_model(
-        Webhook(target_url="https://hooks.example.com/a", event=WebhookEvent.MESSAGE_CREATED, secret=key)
-    )
-    bare = FastAPI()
-
-    @bare.get("/entity")
-    async def entity() -> Webhook:  # the mistake: the endpoint returns the row itself
-        return stored
-
-    @bare.get("/read")
-    async def read() -> WebhookRead:
-        return WebhookRead.model_validate(stored)
-
-    async with AsyncClient(transport=ASGITransport(app=bare), base_url="http://test") as client:
-        leaked, safe = (await client.get("/entity")).json(), (await client.get("/read")).json()
-
-    assert leaked["secret"] == key
-    assert "secret" not in safe
-    assert safe["id"] == leaked["id"]
-
 
 MASK = 0xFFFFFFFF
 

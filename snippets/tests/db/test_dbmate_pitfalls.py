@@ -10,8 +10,6 @@ from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "migrations"
-
 
 def dbmate_in(migrations: Path, database: URL, *args: str) -> subprocess.CompletedProcess[str]:
     """Run dbmate on `database` with its own migrations directory."""
@@ -49,15 +47,6 @@ async def test_a_second_hand_numbered_file_with_a_taken_number_is_silently_skipp
             assert await connection.scalar(text("SELECT to_regclass('sizes')")) is None  # yet it never ran
     finally:
         await engine.dispose()
-
-
-def test_every_migration_has_the_timestamp_name_of_dbmate_new() -> None:
-    names = sorted(path.name for path in MIGRATIONS.glob("*.sql"))
-    versions = [name.partition("_")[0] for name in names]
-
-    assert names
-    assert [name for name in names if not re.fullmatch(r"\d{14}_[a-z0-9_]+\.sql", name)] == []
-    assert len(set(versions)) == len(versions)
 
 
 def engine_for(database: URL) -> AsyncEngine:

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
-from sqlmodel import SQLModel
 
 import app.db
 from app.base.base_table import BaseTable
@@ -207,28 +206,3 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
 
 
 # --8<-- [end:test_backfill_message_id]
-
-
-async def test_create_all_leaves_out_the_checks_the_migrations_make(database_url: URL, empty_database: URL) -> None:
-    """`SQLModel.metadata.create_all()` builds tables from the models, which do not hold the schema's rules."""
-    checks = text("SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace")
-    renamed = {"socket": "host", "sslmode": "ssl"}  # dbmate's query names, asyncpg's names
-    migrated, created_from_models = (
-        create_async_engine(
-            url.set(drivername="postgresql+asyncpg", query={renamed.get(k, k): v for k, v in url.query.items()}),
-            poolclass=NullPool,
-        )
-        for url in (database_url, empty_database)
-    )
-    try:
-        async with created_from_models.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.create_all)
-            created = set((await connection.scalars(checks)).all())
-        async with migrated.connect() as connection:
-            expected = set((await connection.scalars(checks)).all())
-    finally:
-        await migrated.dispose()
-        await created_from_models.dispose()
-
-    assert {"messages_channel_check", "messages_body_check"} <= expected
-    assert created == set()  # a test database made this way accepts rows production refuses
