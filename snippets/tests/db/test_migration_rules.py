@@ -8,6 +8,7 @@ from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
 
 import app.main  # noqa: F401 (imports every entity, so the metadata holds every table)
 from app.db.message.model import Channel, Message
@@ -67,3 +68,21 @@ async def test_the_deployed_code_keeps_inserting_after_an_expand(migrated: Async
 
     async with migrated.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM messages")) == 1
+
+
+async def test_tables_from_create_all_accept_what_the_migrated_ones_refuse(empty_database: URL) -> None:
+    engine = engine_for(empty_database)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.create_all)
+
+        # The migrated schema refuses both: a second live `client_ref` (409) and an empty body (CHECK).
+        await insert_as_the_deployed_code(engine, ref="same")
+        await insert_as_the_deployed_code(engine, ref="same", body="")
+
+        async with engine.connect() as connection:
+            triggers = await connection.scalar(text("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"))
+            assert await connection.scalar(text("SELECT count(*) FROM messages WHERE client_ref = 'same'")) == 2
+        assert triggers == 0  # nor would `updated_at` move on an update
+    finally:
+        await engine.dispose()
