@@ -694,6 +694,36 @@ async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
     assert webhook_receiver.requests == []
 
 
+@pytest.mark.parametrize("paused", [False, True], ids=["out_of_attempts", "paused"])
+async def test_a_run_with_nothing_to_send_does_not_overwrite_a_delivery_made_meanwhile(
+    committed_session: AsyncSession, engine: AsyncEngine, settings: Settings, paused: bool
+) -> None:
+    """The run reads the row as pending; another run's `delivered` commits before it writes `failed`/`skipped`."""
+    webhook = await subscribe(committed_session, "https://receiver.invalid/")  # nothing is sent
+    async with committed_session.begin():
+        webhook.is_active = not paused
+        attempts = 0 if paused else settings.webhook_max_attempts  # the other run counted the last attempt
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=attempts)
+        committed_session.add(delivery)
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+
+    # The other run records its 2xx and holds the row lock until this run waits to write.
+    async with engine.connect() as other, other.begin():
+        await other.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == delivery.id)
+            .values(status=DeliveryStatus.DELIVERED, delivered_at=datetime.now(UTC))
+        )
+        run = asyncio.create_task(attempt_delivery(settings, delivery.id))
+        await eventually(lambda: runs_waiting_for_a_lock(engine, 1), within=10)
+    outcome = await run
+
+    assert outcome == (Outcome.SKIPPED, attempts)
+    stored = await only_delivery(committed_session, settled=True)
+    assert stored is not None
+    assert stored.status == DeliveryStatus.DELIVERED
+
+
 # --8<-- [start:test_failed_enqueue_swept]
 async def test_the_sweep_sends_what_a_failed_enqueue_dropped(
     committed_session: AsyncSession,
