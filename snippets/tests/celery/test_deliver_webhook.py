@@ -762,8 +762,10 @@ def beat_schedule_task(entry: str) -> str:
     return task
 
 
-def start_worker_process(log: TextIO, pool: str = "solo", soft_time_limit: bool = True) -> subprocess.Popen[bytes]:
-    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout.
+def start_worker_process(
+    log: TextIO, pool: str = "solo", soft_time_limit: bool = True, visibility_timeout: int = 2
+) -> subprocess.Popen[bytes]:
+    """A `celery worker` in its own process, configured as in production but for a short visibility timeout.
 
     Without `soft_time_limit`, tasks have no soft limit: the pool arms a task's hard limit only
     once its soft one has fired, so a hard limit shorter than the soft one would never fire.
@@ -772,7 +774,7 @@ def start_worker_process(log: TextIO, pool: str = "solo", soft_time_limit: bool 
     # refuses one this short, so the configured app is changed here, for this test's workers only.
     script = (
         "from app.celery_app import celery_app\n"
-        "short = {'visibility_timeout': 2, 'unacked_restore_interval': 2}\n"
+        f"short = {{'visibility_timeout': {visibility_timeout}, 'unacked_restore_interval': 2}}\n"
         "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
         f"celery_app.conf.task_soft_time_limit = celery_app.conf.task_soft_time_limit if {soft_time_limit} else None\n"
         f"celery_app.worker_main(['worker', '--pool={pool}', '--concurrency=1', '--without-mingle',"
@@ -826,22 +828,35 @@ async def test_a_task_survives_its_worker_being_killed(
 
 
 async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeued(
-    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver, worker_log: TextIO
+    committed_session: AsyncSession,
+    redis: Redis,
+    webhook_receiver: WebhookReceiver,
+    worker_log: TextIO,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Celery marks it failed and acknowledges it (`task_acks_on_timeout`); only the sweep sends the delivery again."""
+    """Celery marks it failed and acknowledges it (`task_acks_on_failure_or_timeout`); only the sweep sends it again."""
     webhook_receiver.hang_first = True  # the first POST never gets an answer
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
         delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
         committed_session.add(delivery)
     committed_session.expunge_all()  # read the row back from the database, not this session's copy
-    worker = start_worker_process(worker_log, pool="prefork", soft_time_limit=False)  # solo enforces no limit
+    # The POST's own timeout must not end the run first: that would be a failed attempt and a retry.
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "60")
+    # Longer than the hard limit: Redis would otherwise hand the still-running task on before the kill.
+    visibility_timeout = 30
+    worker = start_worker_process(
+        worker_log, pool="prefork", soft_time_limit=False, visibility_timeout=visibility_timeout
+    )
     try:
-        # A 2 s hard limit in the message, which overrides the configured one, and no soft one.
-        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)], time_limit=2, soft_time_limit=None)
+        # A 15 s hard limit in the message, which overrides the configured one, and no soft one. It
+        # leaves a loaded machine time to start the run and send the POST before the kill.
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)], time_limit=15, soft_time_limit=None)
         await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
+        posted = time.monotonic()  # the worker took the task before this
         await eventually(lambda: asyncio.sleep(0, "killed" if "Hard time limit" in read_log(worker_log) else None), 30)
-        await asyncio.sleep(6)  # three visibility timeouts: an unacknowledged task would have run again
+        # Past the visibility timeout and the restore interval: an unacknowledged task would have run again.
+        await asyncio.sleep(posted + visibility_timeout + 8 - time.monotonic())
     finally:
         worker.terminate()
         worker.wait(timeout=30)
