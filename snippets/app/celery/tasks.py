@@ -95,17 +95,16 @@ async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[
             if delivery is None or delivery.status != DeliveryStatus.PENDING:
                 return Outcome.SKIPPED, 0  # unknown, or settled by an earlier run of this same task
             webhook = await WebhooksTable(session).first_or_default(delivery.webhook_id)
-            if webhook is None or not webhook.is_active:
-                delivery.status = DeliveryStatus.SKIPPED  # deleted or paused since the event
-                await deliveries.update_model(delivery)
+            if webhook is None or not webhook.is_active:  # deleted or paused since the event
+                await deliveries.record_outcome(delivery.id, DeliveryStatus.SKIPPED, delivery.last_error)
                 return Outcome.SKIPPED, delivery.attempts
             # Counted before the POST: a run that never records its answer (killed, stopped by a
             # time limit) still uses up the budget, so the sweep cannot send it again forever.
             attempts = await deliveries.count_attempt(delivery.id, settings.webhook_max_attempts)
             if attempts is None:  # none left, e.g. the maximum was lowered meanwhile
-                delivery.status = DeliveryStatus.FAILED
-                await deliveries.update_model(delivery)
-                return Outcome.FAILED, delivery.attempts
+                # Guarded like any outcome: another run may have delivered it since the read above.
+                failed = await deliveries.record_outcome(delivery.id, DeliveryStatus.FAILED, delivery.last_error)
+                return Outcome.FAILED if failed else Outcome.SKIPPED, delivery.attempts
 
         error, retryable = await post_signed(webhook.target_url, webhook.secret, delivery, settings)
         if error is None:

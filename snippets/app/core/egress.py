@@ -52,7 +52,7 @@ async def public_addresses(url: str, allowed_private: Sequence[IPNetwork] = ()) 
     addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
     for address in addresses:
         reached = reached_ipv4(address)
-        public = reached.is_global and reached not in NAT64_LOCAL_USE
+        public = reached.is_global and reached not in NAT64_LOCAL_USE and reached not in IPV4_COMPATIBLE
         if not public and not any(reached in network for network in allowed_private):
             raise ForbiddenTargetError(f"{target.host} resolves to {address}, which is not a public address")
     return CheckedTarget(target, addresses)
@@ -60,6 +60,7 @@ async def public_addresses(url: str, allowed_private: Sequence[IPNetwork] = ()) 
 
 NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # a network's own translator: never public
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated (RFC 4291), yet `is_global` passes `::a9fe:a9fe`
 
 
 def reached_ipv4(address: IPAddress) -> IPAddress:

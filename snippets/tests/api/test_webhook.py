@@ -7,6 +7,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.webhook.models import TARGET_URL_MAX_LENGTH
 from app.db.webhook.table import WebhooksTable
 
 WEBHOOKS = "/api/v1/webhooks"
@@ -289,3 +290,12 @@ async def test_patch_rejects_fields_it_does_not_know(client: AsyncClient) -> Non
 
 
 # --8<-- [end:test_webhook_input_edges]
+
+
+async def test_the_published_schema_states_the_url_limit_the_api_enforces(client: AsyncClient) -> None:
+    """A client generated from /openapi.json must refuse what the API refuses, not allow HttpUrl's own 2083."""
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    created = schemas["WebhookCreate"]["properties"]["target_url"]
+    updated = [part for part in schemas["WebhookUpdate"]["properties"]["target_url"]["anyOf"] if "maxLength" in part]
+
+    assert [created["maxLength"]] + [part["maxLength"] for part in updated] == [TARGET_URL_MAX_LENGTH] * 2

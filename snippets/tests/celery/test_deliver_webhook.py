@@ -694,6 +694,36 @@ async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
     assert webhook_receiver.requests == []
 
 
+@pytest.mark.parametrize("paused", [False, True], ids=["out_of_attempts", "paused"])
+async def test_a_run_with_nothing_to_send_does_not_overwrite_a_delivery_made_meanwhile(
+    committed_session: AsyncSession, engine: AsyncEngine, settings: Settings, paused: bool
+) -> None:
+    """The run reads the row as pending; another run's `delivered` commits before it writes `failed`/`skipped`."""
+    webhook = await subscribe(committed_session, "https://receiver.invalid/")  # nothing is sent
+    async with committed_session.begin():
+        webhook.is_active = not paused
+        attempts = 0 if paused else settings.webhook_max_attempts  # the other run counted the last attempt
+        delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={}, attempts=attempts)
+        committed_session.add(delivery)
+    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+
+    # The other run records its 2xx and holds the row lock until this run waits to write.
+    async with engine.connect() as other, other.begin():
+        await other.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == delivery.id)
+            .values(status=DeliveryStatus.DELIVERED, delivered_at=datetime.now(UTC))
+        )
+        run = asyncio.create_task(attempt_delivery(settings, delivery.id))
+        await eventually(lambda: runs_waiting_for_a_lock(engine, 1), within=10)
+    outcome = await run
+
+    assert outcome == (Outcome.SKIPPED, attempts)
+    stored = await only_delivery(committed_session, settled=True)
+    assert stored is not None
+    assert stored.status == DeliveryStatus.DELIVERED
+
+
 # --8<-- [start:test_failed_enqueue_swept]
 async def test_the_sweep_sends_what_a_failed_enqueue_dropped(
     committed_session: AsyncSession,
@@ -732,8 +762,10 @@ def beat_schedule_task(entry: str) -> str:
     return task
 
 
-def start_worker_process(log: TextIO, pool: str = "solo", soft_time_limit: bool = True) -> subprocess.Popen[bytes]:
-    """A `celery worker` in its own process, configured as in production but for a 2 s visibility timeout.
+def start_worker_process(
+    log: TextIO, pool: str = "solo", soft_time_limit: bool = True, visibility_timeout: int = 2
+) -> subprocess.Popen[bytes]:
+    """A `celery worker` in its own process, configured as in production but for a short visibility timeout.
 
     Without `soft_time_limit`, tasks have no soft limit: the pool arms a task's hard limit only
     once its soft one has fired, so a hard limit shorter than the soft one would never fire.
@@ -742,7 +774,7 @@ def start_worker_process(log: TextIO, pool: str = "solo", soft_time_limit: bool 
     # refuses one this short, so the configured app is changed here, for this test's workers only.
     script = (
         "from app.celery_app import celery_app\n"
-        "short = {'visibility_timeout': 2, 'unacked_restore_interval': 2}\n"
+        f"short = {{'visibility_timeout': {visibility_timeout}, 'unacked_restore_interval': 2}}\n"
         "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
         f"celery_app.conf.task_soft_time_limit = celery_app.conf.task_soft_time_limit if {soft_time_limit} else None\n"
         f"celery_app.worker_main(['worker', '--pool={pool}', '--concurrency=1', '--without-mingle',"
@@ -796,22 +828,35 @@ async def test_a_task_survives_its_worker_being_killed(
 
 
 async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeued(
-    committed_session: AsyncSession, redis: Redis, webhook_receiver: WebhookReceiver, worker_log: TextIO
+    committed_session: AsyncSession,
+    redis: Redis,
+    webhook_receiver: WebhookReceiver,
+    worker_log: TextIO,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Celery marks it failed and acknowledges it (`task_acks_on_timeout`); only the sweep sends the delivery again."""
+    """Celery marks it failed and acknowledges it (`task_acks_on_failure_or_timeout`); only the sweep sends it again."""
     webhook_receiver.hang_first = True  # the first POST never gets an answer
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
         delivery = WebhookDelivery(webhook_id=webhook.id, event=webhook.event, payload={})
         committed_session.add(delivery)
     committed_session.expunge_all()  # read the row back from the database, not this session's copy
-    worker = start_worker_process(worker_log, pool="prefork", soft_time_limit=False)  # solo enforces no limit
+    # The POST's own timeout must not end the run first: that would be a failed attempt and a retry.
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "60")
+    # Longer than the hard limit: Redis would otherwise hand the still-running task on before the kill.
+    visibility_timeout = 30
+    worker = start_worker_process(
+        worker_log, pool="prefork", soft_time_limit=False, visibility_timeout=visibility_timeout
+    )
     try:
-        # A 2 s hard limit in the message, which overrides the configured one, and no soft one.
-        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)], time_limit=2, soft_time_limit=None)
+        # A 15 s hard limit in the message, which overrides the configured one, and no soft one. It
+        # leaves a loaded machine time to start the run and send the POST before the kill.
+        celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)], time_limit=15, soft_time_limit=None)
         await eventually(lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=90)
+        posted = time.monotonic()  # the worker took the task before this
         await eventually(lambda: asyncio.sleep(0, "killed" if "Hard time limit" in read_log(worker_log) else None), 30)
-        await asyncio.sleep(6)  # three visibility timeouts: an unacknowledged task would have run again
+        # Past the visibility timeout and the restore interval: an unacknowledged task would have run again.
+        await asyncio.sleep(posted + visibility_timeout + 8 - time.monotonic())
     finally:
         worker.terminate()
         worker.wait(timeout=30)

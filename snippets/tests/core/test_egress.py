@@ -24,6 +24,7 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
         ("https://[64:ff9b::a00:5]/", "64:ff9b::a00:5"),  # a private IPv4 host through NAT64
         ("https://[64:ff9b:1::5db8:d70e]/", "64:ff9b:1::5db8:d70e"),  # a local-use NAT64 prefix: the operator's own
         ("https://[2002:a00:5::1]/", "2002:a00:5::1"),  # a private IPv4 host through 6to4
+        ("https://[::169.254.169.254]/", "::a9fe:a9fe"),  # cloud metadata, IPv4-compatible (deprecated) form
     ],
 )
 async def test_a_non_public_address_is_refused(url: str, address: str | None) -> None:

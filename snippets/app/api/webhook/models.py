@@ -32,7 +32,7 @@ def normalised_length_within_limit(url: HttpUrl) -> HttpUrl:
 # Parsed and normalised as a URL (`HTTPS://Example.com` becomes `https://example.com/`), dumped as text.
 TargetUrl = Annotated[
     HttpUrl,
-    UrlConstraints(allowed_schemes=["https"]),
+    UrlConstraints(allowed_schemes=["https"], max_length=TARGET_URL_MAX_LENGTH),  # also the published maxLength
     AfterValidator(normalised_length_within_limit),
     PlainSerializer(str, return_type=str),
 ]
