@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,14 +32,22 @@ async def backend_is_alive(engine: AsyncEngine, pid: int) -> bool:
     return bool(found)
 
 
+async def redis_is_connected(redis: Redis, client_id: int) -> bool:
+    return any(int(client["id"]) == client_id for client in await redis.client_list())
+
+
 # --8<-- [start:test_lifespan_disposes_engine]
-async def test_the_lifespan_closes_its_connections_at_shutdown(settings: Settings, engine: AsyncEngine) -> None:
+async def test_the_lifespan_closes_its_connections_at_shutdown(
+    settings: Settings, engine: AsyncEngine, redis: Redis
+) -> None:
     app = create_app()
     async with lifespan(app) as state:
         async with state["session_factory"]() as session:
             pid = await session.scalar(text("SELECT pg_backend_pid()"))  # the pooled connection's server process
         assert pid is not None
         assert await backend_is_alive(engine, pid)  # the session is closed; the pool keeps its connection...
+        redis_client = await state["redis"].client_id()  # the Redis pool's connection, as the server knows it
+        assert await redis_is_connected(redis, redis_client)
 
     # ...until the lifespan ends: `engine.dispose()` closes it, and the server process goes away.
     for _ in range(50):
@@ -46,6 +55,7 @@ async def test_the_lifespan_closes_its_connections_at_shutdown(settings: Setting
         if not await backend_is_alive(engine, pid):
             break
     assert not await backend_is_alive(engine, pid)
+    assert not await redis_is_connected(redis, redis_client)  # `redis.aclose()` hung up too
 
 
 # --8<-- [end:test_lifespan_disposes_engine]
@@ -130,7 +140,12 @@ def test_the_server_log_holds_no_client_address(server: subprocess.Popen[str]) -
 
 
 def test_a_server_started_through_a_shell_never_gets_the_sigterm(tmp_path: Path) -> None:
-    """`sh -c "..."` (what a Dockerfile's shell-form `CMD` runs) stays the server's parent and keeps SIGTERM."""
+    """`sh -c "..."` (what a Dockerfile's shell-form `CMD` runs) stays the server's parent and keeps SIGTERM.
+
+    This holds where `/bin/sh` is dash (Debian and Ubuntu, the service's image included): dash forks
+    the command. bash (`/bin/sh` on macOS, Fedora, RHEL) execs a lone `-c` command,
+    so there the server is the shell's process and this test fails at its first assertion.
+    """
     received, pid_file = tmp_path / "received-sigterm", tmp_path / "server-pid"
     server = (
         "import os, pathlib, signal, time\n"

@@ -256,6 +256,7 @@ async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> N
 
     app.add_api_route("/fail", fail)
     app.add_exception_handler(Exception, problem)  # Starlette runs it in ServerErrorMiddleware, outermost
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://test") as client:
@@ -263,6 +264,7 @@ async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> N
 
     assert response.status_code == 500
     assert "access-control-allow-origin" not in response.headers  # why create_app handles 500s innermost
+    assert "content-security-policy" not in response.headers  # nor did the security headers reach it
 
 
 # --8<-- [end:test_wrong_order]
