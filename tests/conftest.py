@@ -1,12 +1,14 @@
 """Fixtures for the tests of the site itself: one strict build per session, shared by every test."""
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +87,10 @@ def serve(site_dir: Path) -> tuple[subprocess.Popen[str], str]:
     return server, f"http://{LOCAL_HOST}:{port[1]}/"
 
 
-# One build for a whole pytest-xdist run: the controller starts it as the run begins, while the
-# workers start on the service tests, and serves it for the whole run; each worker waits for it.
+# One build for a whole pytest-xdist run, started by the controller and served by it for the whole
+# run; each worker waits for it. The controller cannot see which tests need the site (its workers
+# collect them), so a worker that collected one asks for it (`wanted`), and the controller starts
+# the build when that worker's collection is reported: a run without such a test builds nothing.
 SHARED_SITE = "shared-site"
 _shared_site_key = pytest.StashKey[tuple[subprocess.Popen[str], subprocess.Popen[bytes]]]()
 
@@ -108,59 +112,94 @@ def _runs_service_tests(config: pytest.Config) -> bool:
     return _runs_tests_in(config, ROOT / "snippets" / "tests") and not config.getoption("page", None)
 
 
+def _shared_folder(config: pytest.Config) -> Path | None:
+    """The controller's folder for the shared build, in the controller or a worker; None in a run without workers."""
+    basetemp: Path = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    if hasattr(config, "workerinput"):
+        folder = basetemp.parent / SHARED_SITE
+        return folder if folder.is_dir() else None
+    return basetemp / SHARED_SITE if config.getoption("numprocesses", None) else None
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In pytest-xdist's controller, when the run has site tests: build the site in the background."""
+    """In pytest-xdist's controller, when the run has site tests: make the shared build's folder."""
     config = session.config
-    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None) or not _runs_site_tests(config):
+    if hasattr(config, "workerinput") or not _runs_site_tests(config) or not (folder := _shared_folder(config)):
         return
-    folder = config._tmp_path_factory.getbasetemp() / SHARED_SITE  # type: ignore[attr-defined]
-    (folder / "site").mkdir(parents=True)
-    server, url = serve(folder / "site")
-    (folder / "url").write_text(url)
-    env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": url}
+    folder.mkdir(parents=True)
     # The stack page states the PostgreSQL version this run's tests record (.cache/tested-with.json),
     # so when the run has database tests the build waits for that record (60 s at most) to be
-    # newer than the run. The shell writes the exit code once the build is over; workers wait for it.
+    # newer than the run.
     (folder / "started").touch()
     stamp = time.time() - 2  # `sh`'s `-nt` may compare whole seconds
     os.utime(folder / "started", (stamp, stamp))
+
+
+@pytest.hookimpl(wrapper=True)  # after every selection (`--page`, `-k`)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Generator[None, None, None]:
+    """In a pytest-xdist worker that collected a test of the built site: ask the controller for it."""
+    yield
+    folder = _shared_folder(config)
+    wanted = any("built_site" in getattr(item, "fixturenames", ()) for item in items)
+    if folder and hasattr(config, "workerinput") and wanted:
+        (folder / "wanted").touch()
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """In the controller, once a worker that wants the site has collected: build and serve it in the background."""
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    folder = _shared_folder(config)
+    if not folder or not (folder / "wanted").exists() or config.stash.get(_shared_site_key, None):
+        return
+    (folder / "site").mkdir()
+    server, url = serve(folder / "site")
+    env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": url}
     wait = 600 if _runs_service_tests(config) else 0
+    # The shell writes the exit code once the build is over; workers wait for it. A session of its
+    # own, so that stopping it stops MkDocs too.
     script = (
         'i=0; while [ "$i" -lt "$6" ] && [ ! "$4" -nt "$5" ]; do sleep 0.1; i=$((i+1)); done; '
         '"$0" build --strict --site-dir "$1" > "$2" 2>&1; echo $? > "$3.tmp" && mv "$3.tmp" "$3"'
     )
     arguments = [str(folder / name) for name in ("site", "log", "exit-code")]
     arguments += [str(TESTED_WITH), str(folder / "started"), str(wait)]
-    build = subprocess.Popen(["sh", "-c", script, MKDOCS, *arguments], cwd=ROOT, env=env)
+    build = subprocess.Popen(["sh", "-c", script, MKDOCS, *arguments], cwd=ROOT, env=env, start_new_session=True)
+    (folder / "url").write_text(url)
     config.stash[_shared_site_key] = (server, build)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the shared build's server (and the build, if the run ended first)."""
+    """Stop the shared build's server, and the build (its whole process group) if the run ended first."""
     if started := config.stash.get(_shared_site_key, None):
         server, build = started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGTERM)
+        server.terminate()
         for process in (build, server):
-            process.terminate()
             process.communicate(timeout=10)
 
 
-def _shared_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, int, str] | None:
+def _shared_build(config: pytest.Config) -> tuple[Path, str, int, str] | None:
     """The controller's build, once it is done, in a pytest-xdist worker; None without one."""
-    folder = tmp_path_factory.getbasetemp().parent / SHARED_SITE
-    if not (folder / "url").is_file():
+    folder = _shared_folder(config)
+    if not folder or not hasattr(config, "workerinput"):
         return None
     patience = limit_seconds() - 10  # inside the test's own time limit, so the build log is shown
     deadline = time.monotonic() + patience
     while not (folder / "exit-code").is_file():
         if time.monotonic() > deadline:
-            pytest.fail(f"the shared site build did not finish in {patience:g} s:\n{(folder / 'log').read_text()}")
+            log = folder / "log"
+            pytest.fail(
+                f"the shared site build did not finish in {patience:g} s:\n{log.read_text() if log.exists() else ''}"
+            )
         time.sleep(0.1)
     code = int((folder / "exit-code").read_text())
     return folder / "site", (folder / "url").read_text(), code, (folder / "log").read_text()
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
+def built_site(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[BuiltSite]:
     """The real site, built once per run with `--strict` and served over HTTP on 127.0.0.1.
 
     The server takes its port first so the site is built for its own address (`SITE_URL`), as
@@ -169,7 +208,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
     workers (see `pytest_sessionstart`); a run without workers builds it here.
     The file tests read the folder; the browser tests read the same build through the server.
     """
-    if shared := _shared_build(tmp_path_factory):
+    if shared := _shared_build(pytestconfig):
         site_dir, url, code, log = shared
         if code != 0:
             pytest.fail(f"`mkdocs build --strict` failed; run `uv run mkdocs build` and fix:\n{log}")

@@ -3,11 +3,14 @@
 The build side is `hooks/proof_links.py`; the run side is `tests/fence_guard/run_hooks.py`.
 """
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import PIPE
 from types import SimpleNamespace
 from typing import cast
 
@@ -29,7 +32,7 @@ from hooks.proof_links import (
     unknown,
     unproven_boxes,
 )
-from tests.conftest import BuiltSite
+from tests.conftest import SHARED_SITE, BuiltSite
 from tests.fence_guard.proofs import function_name, unproven
 
 
@@ -122,18 +125,29 @@ def test_a_run_in_which_a_named_test_failed_or_was_skipped_exits_non_zero(
     env = os.environ | {"FORCE_TEST": named if outcome else "", "FORCE_OUTCOME": outcome or ""}
     command = [sys.executable, "-m", "pytest", "-p", "tests.fence_guard.outcome_plugin", "-n", workers]
     command += ["--no-cov", "-p", "no:cacheprovider", "-q", f"--basetemp={tmp_path / 'run'}", named]
-    run = subprocess.run(command, cwd=DOCS.parent, env=env, capture_output=True, text=True, timeout=120, check=False)
+    # A session of its own: whatever the run starts (its worker, a build) is stopped with it.
+    with subprocess.Popen(
+        command, cwd=DOCS.parent, env=env, stdout=PIPE, stderr=PIPE, text=True, start_new_session=True
+    ) as run:
+        try:
+            stdout, stderr = run.communicate(timeout=120)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)
+    run_output = stdout + stderr
 
     name = named.split("::")[1]
+    # The named test needs no built site: a run with workers builds none for it.
+    assert not (tmp_path / "run" / SHARED_SITE / "site").exists(), "the run built the site for nothing"
     if outcome is None:
-        assert run.returncode == 0, run.stdout + run.stderr
-        assert "is named as a proof" not in run.stdout
+        assert run.returncode == 0, run_output
+        assert "is named as a proof" not in stdout
     else:
-        assert run.returncode == 1, run.stdout + run.stderr
+        assert run.returncode == 1, run_output
         said = "was skipped" if outcome == "skipped" else "failed"
-        assert f"FAILED: `{name}` is named as a proof on " in run.stdout
-        assert f" but {said} in this run" in run.stdout
-        assert f"1 {outcome}" in run.stdout  # a skip alone would exit 0: the proof check fails the run
+        assert f"FAILED: `{name}` is named as a proof on " in stdout
+        assert f" but {said} in this run" in stdout
+        assert f"1 {outcome}" in stdout  # a skip alone would exit 0: the proof check fails the run
 
 
 def test_a_test_source_holding_a_fence_stays_in_one_code_block() -> None:

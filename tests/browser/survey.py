@@ -112,10 +112,18 @@ _RUN_AXE = """async ({ firstPage, seenStyles }) => {
   };
 }"""
 
-# Clicks every copy button (opening a collapsed block first) and reads the clipboard; next to
-# it, the code as shown, read from the rendered block independently of the theme's copy logic:
-# minus prompts, output lines and annotation markers.
-_COPY_EVERY_BLOCK = """async () => {
+# Clicks the copy buttons from block `start` on (opening a collapsed block first) and reads the
+# clipboard; next to it, the code as shown, read from the rendered block independently of the
+# theme's copy logic: minus prompts, output lines and annotation markers.
+# The theme copies with `document.execCommand("copy")`, which Chromium allows only while the
+# page has a user activation, as a reader's click gives it. Playwright runs each `evaluate` as
+# a user gesture, and that activation lasts 5 s: one evaluate for every block of a long page
+# (the Proofs page) outlives it, and from then on every click copies nothing. So one evaluate
+# copies for at most COPY_BUDGET_MS and returns; the next starts where it stopped, with a fresh
+# activation. A copy that still found the activation gone is done again in the next one.
+COPY_BUDGET_MS = 2000
+_COPY_BLOCKS = """async ({ start, budget }) => {
+  const began = performance.now();
   const shown = (code) => {
     const clone = code.cloneNode(true);
     clone.querySelectorAll(".gp, .md-annotation").forEach((element) => element.remove());
@@ -124,8 +132,10 @@ _COPY_EVERY_BLOCK = """async () => {
     });
     return clone.textContent.trimEnd();
   };
+  const pres = [...document.querySelectorAll(".md-content .highlight > pre")];
   const blocks = [];
-  for (const pre of document.querySelectorAll(".md-content .highlight > pre")) {
+  for (const pre of pres.slice(start)) {
+    if (blocks.length && performance.now() - began > budget) break;
     const button = pre.querySelector("button[data-clipboard-target]");
     const code = pre.querySelector(":scope > code");
     const block = { language: pre.parentElement.className, shown: shown(code), copied: null };
@@ -133,22 +143,29 @@ _COPY_EVERY_BLOCK = """async () => {
       // A block in a collapsed <details> is copied as a reader does it: opened first.
       const collapsed = pre.closest("details:not([open])");
       if (collapsed) collapsed.open = true;
-      // Now and then, in a long run, a click copies nothing: copying needs the focus, which the
-      // worker's other tabs may hold. A reader would click again with the page in front, and so
-      // does this, twice at most. Wrong text is never retried.
-      for (let attempt = 0; attempt < 3 && !block.copied; attempt++) {
-        if (attempt) {
-          window.focus();
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        await navigator.clipboard.writeText("");
-        button.click();
-        block.copied = await navigator.clipboard.readText();
-      }
+      await navigator.clipboard.writeText("");
+      button.click();
+      block.copied = await navigator.clipboard.readText();
+      if (!block.copied && !navigator.userActivation.isActive && blocks.length) break;
     }
     blocks.push(block);
   }
-  return blocks;
+  return { blocks, total: pres.length };
+}"""
+# The theme's table of contents follows the page's scroll with a delay (250 ms, then a smooth
+# scroll of its own), so the sidebars go back to their top only once they have stopped moving.
+_BACK_TO_TOP = """async () => {
+  const sidebars = [...document.querySelectorAll(".md-sidebar__scrollwrap")];
+  const atTop = () => window.scrollY === 0 && sidebars.every((sidebar) => sidebar.scrollTop === 0);
+  if (atTop()) return true;
+  document.activeElement?.blur();
+  window.scrollTo(0, 0);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (atTop()) return true;
+    sidebars.forEach((sidebar) => { sidebar.scrollTop = 0; });
+  }
+  return atTop();
 }"""
 # Horizontal overflow of the page, and code blocks wider than their box that do not scroll.
 _LAYOUT = """() => ({
@@ -193,13 +210,31 @@ class Surveyor:
     checked_styles: set[str] = field(default_factory=set)
     visited: int = 0
 
+    def copy_every_block(self) -> list[CodeBlock]:
+        """Every code block of the open page, with what its copy button copied (see `_COPY_BLOCKS`)."""
+        blocks: list[CodeBlock] = []
+        while True:
+            batch = self.reader.page.evaluate(_COPY_BLOCKS, {"start": len(blocks), "budget": COPY_BUDGET_MS})
+            blocks += [CodeBlock(**block) for block in batch["blocks"]]
+            if len(blocks) >= batch["total"]:
+                break
+        # The theme focuses each button it copied from, which scrolls the page, and the table of
+        # contents with it, down to the last one: both go back to their top, as loaded, for the
+        # checks that follow.
+        assert self.reader.page.evaluate(_BACK_TO_TOP), "the page did not go back to its top after copying"
+        return blocks
+
     def survey(self, source: str) -> PageReport:
         """Load one page and report on it."""
         reader, report = self.reader, PageReport(source)
-        # The first page waits for the network to settle: the search index and its worker load then.
-        reader.open(source, wait_until="networkidle" if self.visited == 0 else "load")
+        reader.open(source)
+        if self.visited == 0:
+            # The first page also waits for the network to settle: the search index and its worker
+            # load then. Only after `load`: a long page is still being parsed, its code blocks
+            # without their copy buttons, when the network has been idle for 500 ms.
+            reader.page.wait_for_load_state("networkidle")
         reader.page.bring_to_front()  # copying needs the focus, which another tab of this browser may hold
-        report.code_blocks = [CodeBlock(**block) for block in reader.page.evaluate(_COPY_EVERY_BLOCK)]
+        report.code_blocks = self.copy_every_block()
         axe = reader.page.evaluate(
             _RUN_AXE, {"firstPage": self.visited == 0, "seenStyles": sorted(self.checked_styles)}
         )
