@@ -98,6 +98,22 @@ async def test_an_unmapped_domain_error_is_a_400(failing_app: FastAPI, client: A
     }
 
 
+async def test_a_domain_error_without_a_title_of_its_own_answers_with_the_general_one(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    class UntitledError(DomainError):
+        """A domain error that names no title."""
+
+    async def untitled() -> None:
+        raise UntitledError("something the client can fix")
+
+    app.add_api_route("/untitled", untitled)
+
+    response = await client.get("/untitled")
+
+    assert (response.status_code, response.json()["title"]) == (400, "Request could not be processed")
+
+
 # --8<-- [start:test_unexpected_error]
 async def test_an_unexpected_error_is_logged_and_hidden(failing_app: FastAPI, log_records: list["Record"]) -> None:
     transport = ASGITransport(app=failing_app, raise_app_exceptions=False)  # answer as a server would
