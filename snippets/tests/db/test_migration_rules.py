@@ -45,9 +45,10 @@ async def insert_as_the_deployed_code(engine: AsyncEngine, ref: str = "deployed-
         ("ALTER TABLE messages RENAME COLUMN recipient TO address", 'column "recipient" of relation "messages"'),
         ("ALTER TABLE messages DROP COLUMN body", 'column "body" of relation "messages"'),
         ("ALTER TABLE messages RENAME TO notes", 'relation "messages" does not exist'),
+        ("DROP TABLE messages CASCADE", 'relation "messages" does not exist'),
         ("ALTER TABLE messages ADD COLUMN priority integer NOT NULL", 'null value in column "priority"'),
     ],
-    ids=["rename", "drop", "table rename", "not null without default"],
+    ids=["rename", "drop", "table rename", "table drop", "not null without default"],
 )
 async def test_the_deployed_code_fails_after_a_rename_a_drop_or_a_not_null_column_without_default(
     migrated: AsyncEngine, change: str, error: str
