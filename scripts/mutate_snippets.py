@@ -18,11 +18,13 @@ import ast
 import io
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +94,9 @@ def mutants_of(region: Region) -> list[Mutant]:
     def add(number: int, kind: str, after: str) -> None:
         before = lines[number - 1]
         if number in shown and number not in docstrings and after != before and (number, kind) not in found:
-            found[(number, kind)] = Mutant(region.path, number, kind, before, after)
+            mutated = "".join(lines[: number - 1]) + after + "".join(lines[number:])
+            if compiles_cleanly(mutated):
+                found[(number, kind)] = Mutant(region.path, number, kind, before, after)
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare | ast.BoolOp) and node.lineno == node.end_lineno:
@@ -125,15 +129,38 @@ def mutants_of(region: Region) -> list[Mutant]:
 
 
 def _flip_first_operator(line: str, start: int, end: int) -> str:
-    """Flip the first comparison or boolean operator between columns `start` and `end`."""
+    """Flip the first comparison or boolean operator between columns `start` and `end`.
+
+    `not in` and `is not` are two tokens each: they flip back to `in` and `is`.
+    """
     try:
-        for token in tokenize.generate_tokens(io.StringIO(line).readline):
-            inside = start <= token.start[1] and token.end[1] <= end
-            if inside and token.string in FLIPPED_OPERATORS and token.type in {tokenize.OP, tokenize.NAME}:
-                return line[: token.start[1]] + FLIPPED_OPERATORS[token.string] + line[token.end[1] :]
+        tokens = [
+            token
+            for token in tokenize.generate_tokens(io.StringIO(line).readline)
+            if start <= token.start[1] and token.end[1] <= end and token.type in {tokenize.OP, tokenize.NAME}
+        ]
     except tokenize.TokenError:
-        pass  # the line is part of a longer statement; the tokens before the break were searched
+        return line  # the line is part of a longer statement
+    for token, following in zip(tokens, [*tokens[1:], None], strict=True):
+        if token.string == "not" and following is not None and following.string == "in":
+            return line[: token.start[1]] + "in" + line[following.end[1] :]
+        if token.string == "is" and following is not None and following.string == "not":
+            return line[: token.start[1]] + "is" + line[following.end[1] :]
+        if token.string in FLIPPED_OPERATORS:
+            return line[: token.start[1]] + FLIPPED_OPERATORS[token.string] + line[token.end[1] :]
     return line
+
+
+def compiles_cleanly(source: str) -> bool:
+    """A mutant that is no valid Python, or that Python warns about (`x is 0`), would be caught by
+    the compiler, not by a test: such mutants are not made."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            compile(source, "<mutant>", "exec")
+        except (SyntaxError, SyntaxWarning):
+            return False
+    return True
 
 
 def _changed_constant(text: str, value: object) -> str:
@@ -205,6 +232,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.basetemp.mkdir(parents=True, exist_ok=True)  # pytest makes the basetemp, not its parents
+    # A kill (`timeout`, CI) unwinds like Ctrl-C, so the mutated file is restored.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     mutants = [mutant for region in included_regions() for mutant in mutants_of(region)]
     total = len(mutants)
