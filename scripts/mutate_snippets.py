@@ -18,11 +18,13 @@ import ast
 import io
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +42,8 @@ FLIPPED_OPERATORS = {
     "is": "is not", "in": "not in", "and": "or", "or": "and",
 }  # fmt: skip
 STATUS_SWAPS = {"200": "201", "201": "200", "204": "200", "404": "400", "409": "400", "422": "400", "503": "500"}
-PER_MUTANT_TIMEOUT = 120
+# Generous, so a slow shared machine does not pass for a caught mutant; timeouts are counted apart.
+PER_MUTANT_TIMEOUT = 300
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,17 @@ def mutants_of(region: Region) -> list[Mutant]:
     def add(number: int, kind: str, after: str) -> None:
         before = lines[number - 1]
         if number in shown and number not in docstrings and after != before and (number, kind) not in found:
-            found[(number, kind)] = Mutant(region.path, number, kind, before, after)
+            mutated = "".join(lines[: number - 1]) + after + "".join(lines[number:])
+            if compiles_cleanly(mutated):
+                found[(number, kind)] = Mutant(region.path, number, kind, before, after)
 
+    # Annotations are mypy's to check; a test cannot notice `-> 0` in place of `-> None`.
+    annotations = {
+        id(inner) for node in ast.walk(tree) for annotation in _annotations_of(node) for inner in ast.walk(annotation)
+    }
     for node in ast.walk(tree):
+        if id(node) in annotations:
+            continue
         if isinstance(node, ast.Compare | ast.BoolOp) and node.lineno == node.end_lineno:
             add(
                 node.lineno,
@@ -123,16 +134,48 @@ def mutants_of(region: Region) -> list[Mutant]:
     return sorted(found.values(), key=lambda mutant: (str(mutant.path), mutant.line, mutant.kind))
 
 
+def _annotations_of(node: ast.AST) -> list[ast.expr]:
+    """The type annotations a node holds itself (a function's return and arguments, a variable's)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [node.returns] if node.returns else []
+    if isinstance(node, ast.arg | ast.AnnAssign):
+        return [node.annotation] if node.annotation else []
+    return []
+
+
 def _flip_first_operator(line: str, start: int, end: int) -> str:
-    """Flip the first comparison or boolean operator between columns `start` and `end`."""
+    """Flip the first comparison or boolean operator between columns `start` and `end`.
+
+    `not in` and `is not` are two tokens each: they flip back to `in` and `is`.
+    """
     try:
-        for token in tokenize.generate_tokens(io.StringIO(line).readline):
-            inside = start <= token.start[1] and token.end[1] <= end
-            if inside and token.string in FLIPPED_OPERATORS and token.type in {tokenize.OP, tokenize.NAME}:
-                return line[: token.start[1]] + FLIPPED_OPERATORS[token.string] + line[token.end[1] :]
+        tokens = [
+            token
+            for token in tokenize.generate_tokens(io.StringIO(line).readline)
+            if start <= token.start[1] and token.end[1] <= end and token.type in {tokenize.OP, tokenize.NAME}
+        ]
     except tokenize.TokenError:
-        pass  # the line is part of a longer statement; the tokens before the break were searched
+        return line  # the line is part of a longer statement
+    for token, following in zip(tokens, [*tokens[1:], None], strict=True):
+        if token.string == "not" and following is not None and following.string == "in":
+            return line[: token.start[1]] + "in" + line[following.end[1] :]
+        if token.string == "is" and following is not None and following.string == "not":
+            return line[: token.start[1]] + "is" + line[following.end[1] :]
+        if token.string in FLIPPED_OPERATORS:
+            return line[: token.start[1]] + FLIPPED_OPERATORS[token.string] + line[token.end[1] :]
     return line
+
+
+def compiles_cleanly(source: str) -> bool:
+    """A mutant that is no valid Python, or that Python warns about (`x is 0`), would be caught by
+    the compiler, not by a test: such mutants are not made."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            compile(source, "<mutant>", "exec")
+        except (SyntaxError, SyntaxWarning):
+            return False
+    return True
 
 
 def _changed_constant(text: str, value: object) -> str:
@@ -173,8 +216,8 @@ def measure(data_file: Path, basetemp: Path) -> None:
     )
 
 
-def caught(mutant: Mutant, tests: set[str], basetemp: Path) -> bool:
-    """Apply the mutant, run its tests, restore the file; True when a test failed."""
+def caught(mutant: Mutant, tests: set[str], basetemp: Path) -> str:
+    """Apply the mutant, run its tests, restore the file: "failed", "timed out" or "passed"."""
     original = mutant.path.read_text(encoding="utf-8")
     lines = original.splitlines(keepends=True)
     lines[mutant.line - 1] = mutant.after
@@ -187,10 +230,10 @@ def caught(mutant: Mutant, tests: set[str], basetemp: Path) -> bool:
         mutant.path.write_text("".join(lines), encoding="utf-8")
         completed = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=PER_MUTANT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        return True
+        return "timed out"
     finally:
         mutant.path.write_text(original, encoding="utf-8")
-    return completed.returncode != 0
+    return "failed" if completed.returncode != 0 else "passed"
 
 
 def main() -> None:
@@ -204,8 +247,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.basetemp.mkdir(parents=True, exist_ok=True)  # pytest makes the basetemp, not its parents
+    # A kill (`timeout`, CI) unwinds like Ctrl-C, so the mutated file is restored.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
-    mutants = [mutant for region in included_regions() for mutant in mutants_of(region)]
+    # Two pages may include overlapping regions of one file: each mutant counts once.
+    mutants = sorted(
+        {mutant for region in included_regions() for mutant in mutants_of(region)},
+        key=lambda m: (str(m.path), m.line, m.kind),
+    )
     total = len(mutants)
     if args.sample and args.sample < total:
         sampler = random.Random(args.seed)  # noqa: S311  # a reproducible sample, not a secret
@@ -216,21 +265,24 @@ def main() -> None:
         measure(data_file, args.basetemp / "measure")
         runs = tests_by_line(data_file)
     started = time.monotonic()
-    results: list[tuple[Mutant, bool]] = []
+    results: list[tuple[Mutant, str]] = []
     for mutant in mutants:
         if time.monotonic() - started > args.budget:
             print(f"time budget of {args.budget:.0f} s spent; stopping", flush=True)
             break
         tests = runs.get((str(mutant.path.resolve()), mutant.line), set())
-        if not tests:
-            results.append((mutant, False))  # a line no test runs: nothing can catch it
-        else:
-            results.append((mutant, caught(mutant, tests, args.basetemp / "mutant")))
-        print(f"{'caught ' if results[-1][1] else 'SURVIVED'}  {mutant.describe()}", flush=True)
-    killed = sum(1 for _, was_caught in results if was_caught)
-    print(f"\n{killed}/{len(results)} mutants caught ({killed / max(len(results), 1):.1%}), of {total} possible")
-    for mutant, was_caught in results:
-        if not was_caught:
+        # A line no test runs: nothing can catch it.
+        outcome = caught(mutant, tests, args.basetemp / "mutant") if tests else "passed"
+        results.append((mutant, outcome))
+        print(f"{'SURVIVED' if outcome == 'passed' else 'caught  '}  ({outcome})  {mutant.describe()}", flush=True)
+    killed = sum(1 for _, outcome in results if outcome != "passed")
+    timed_out = sum(1 for _, outcome in results if outcome == "timed out")
+    print(
+        f"\n{killed}/{len(results)} mutants caught ({killed / max(len(results), 1):.1%}), of {total} possible;"
+        f" {timed_out} of them by a timeout of {PER_MUTANT_TIMEOUT} s, seed {args.seed}"
+    )
+    for mutant, outcome in results:
+        if outcome == "passed":
             print(f"survivor: {mutant.describe()}")
 
 
