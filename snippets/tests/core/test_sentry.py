@@ -179,3 +179,11 @@ async def test_an_error_answered_with_a_4xx_sends_no_event(sentry_events: list[d
 
     assert statuses == [401, 404, 405]
     assert sentry_events == []  # the client's mistakes are answers, not our failures
+
+
+def test_sentry_traces_nothing_by_default_because_traces_go_to_otlp(sentry_events: list[dict[str, Any]]) -> None:
+    create_app()  # initialises Sentry from the environment, as in production
+
+    options = sentry_sdk.get_client().options
+    assert sentry_sdk.get_client().is_active()
+    assert options["traces_sample_rate"] == 0  # a transaction is never sampled: OTLP has the traces
