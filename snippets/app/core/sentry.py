@@ -34,7 +34,8 @@ def configure_sentry(settings: Settings) -> None:
         environment=settings.environment,
         release=settings.release,
         sample_rate=settings.sentry_sample_rate,
-        traces_sample_rate=settings.sentry_traces_sample_rate,
+        # 0 still turns tracing on (an incoming sampled `sentry-trace` header would be followed); None turns it off.
+        traces_sample_rate=settings.sentry_traces_sample_rate or None,
         # What Sentry may collect (this option replaced `send_default_pii`): nothing personal.
         data_collection={
             "user_info": False,  # no user id, e-mail or IP address
