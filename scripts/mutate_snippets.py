@@ -241,6 +241,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=0, help="mutate only N mutants drawn at random (0: all)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random sample")
+    parser.add_argument(
+        "--from-end", action="store_true", help="run the sample last mutant first (a second process can share a sample)"
+    )
     parser.add_argument("--budget", type=float, default=1800, help="stop starting new mutants after this many seconds")
     parser.add_argument(
         "--basetemp", type=Path, required=True, help="a directory of your own; pytest's temporary files go under it"
@@ -259,6 +262,8 @@ def main() -> None:
     if args.sample and args.sample < total:
         sampler = random.Random(args.seed)  # noqa: S311  # a reproducible sample, not a secret
         mutants = sorted(sampler.sample(mutants, args.sample), key=lambda m: (str(m.path), m.line))
+    if args.from_end:
+        mutants.reverse()
     print(f"{total} mutants of included lines; running {len(mutants)}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         data_file = Path(scratch) / ".coverage"
