@@ -1,5 +1,6 @@
 """Every error leaves the API as an RFC 9457 problem document, from the central handlers."""
 
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -188,3 +189,9 @@ async def test_openapi_documents_every_domain_route_s_errors_as_problems(client:
             content = responses.get(code, {}).get("content", {})
             assert PROBLEM_JSON in content, (name, code)
             assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, (name, code)
+
+
+async def test_a_missing_resource_is_a_404_problem_with_its_own_title(client: AsyncClient) -> None:
+    response = await client.get(f"{MESSAGES}/{uuid.uuid4()}")
+
+    assert (response.status_code, response.json()["title"]) == (404, "Resource not found")
