@@ -23,11 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from hooks.snippet_includes import SECTION_MARKER, include_targets, split_target
+from guidekit.markdown.includes import SECTION_MARKER, include_targets, split_target
+from guidekit.paths import DOCS, ROOT, SNIPPETS
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
-SNIPPETS = ROOT / "snippets"
 SERVICE_TESTS = "snippets/tests/"
 SITE_TESTS = ("tests/fence_guard/test_guard.py", "tests/browser/test_pages.py", "tests/browser/test_links.py")
 LINK_CRAWL = "tests/browser/test_links.py::test_every_internal_link_and_anchor_resolves"

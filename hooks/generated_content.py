@@ -30,8 +30,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[1]
-SNIPPETS = ROOT / "snippets"
+from guidekit.paths import ROOT, SNIPPETS
+
 TESTED_WITH = ROOT / ".cache" / "tested-with.json"
 BASE_TABLE_SOURCE = SNIPPETS / "app" / "base" / "base_table.py"
 LAYER_RULES_SOURCE = SNIPPETS / "tests" / "test_layer_rules.py"

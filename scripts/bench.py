@@ -25,7 +25,8 @@ from pathlib import Path
 
 from sqlalchemy import URL, make_url
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 MIGRATIONS_DIR = ROOT / "snippets" / "db" / "migrations"
 
 

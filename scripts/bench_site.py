@@ -35,12 +35,11 @@ from typing import BinaryIO
 
 from playwright.sync_api import Browser, Request, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the browser tests' helpers and queries are measured as they run
-
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
-from tests.browser.site import nav_pages, page_url_path, search  # noqa: E402
-from tests.browser.test_search import QUERIES  # noqa: E402
+from guidekit.markdown.nav import nav_pages, page_url_path
+from guidekit.paths import ROOT
+from guidekit.site.browser import search
+from guidekit.site.chromium import CHROMIUM_ARGS, chromium_executable
+from guidekit.site.search_queries import QUERIES
 
 KB = 1024
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map"}

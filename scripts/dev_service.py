@@ -35,7 +35,8 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import URL, make_url
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 SERVICE = ROOT / "snippets"
 TOKEN_HOURS = 8
 DEFAULT_PORT = 8001

@@ -30,12 +30,9 @@ from pathlib import Path
 
 from coverage.data import CoverageData
 
-ROOT = Path(__file__).resolve().parents[1]
-SNIPPETS = ROOT / "snippets"
-sys.path.insert(0, str(ROOT))
-
-from tests.fence_guard.fences import all_fences  # noqa: E402  # the guard's own parser
-from tests.fence_guard.includes import Region, include_targets, resolve  # noqa: E402
+from guidekit.markdown.fences import all_fences  # the guard's own parser
+from guidekit.markdown.includes import Region, fence_includes, resolve
+from guidekit.paths import ROOT, SNIPPETS
 
 FLIPPED_OPERATORS = {
     "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",
@@ -66,7 +63,7 @@ def included_regions() -> list[Region]:
     """Every Python region that a page includes."""
     regions: dict[tuple[Path, int], Region] = {}
     for fence in all_fences(ROOT / "docs"):
-        targets = include_targets(fence.body)
+        targets = fence_includes(fence.body)
         if fence.language == "python" and targets:
             for target in targets:
                 region = resolve(target, [SNIPPETS])

@@ -8,41 +8,12 @@ Chromium (`apt-get install -y --no-install-recommends chromium`, or `$CHROMIUM`)
 """
 
 import sys
-from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the hook owns the names and settings; this script only draws
-
-from hooks.diagrams import DRAWINGS, Diagram, mermaid_bundle, render_settings, site_diagrams  # noqa: E402
-from tests.browser.conftest import CHROMIUM_ARGS, NO_BROWSER, chromium_executable  # noqa: E402
-
-# Drawn in a page that sets the theme's text font, so labels are measured in the font readers see.
-# The theme's variable, as Material defines it without a web font (`font: false` in mkdocs.yml).
-DRAWING_PAGE = """<!doctype html><html><head><style>
-:root { --md-text-font-family: -apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif; }
-</style></head><body></body></html>"""
-
-DRAW = """async ({settings, diagrams}) => {
-  mermaid.initialize(settings);
-  const drawings = [];
-  for (const {id, source} of diagrams) {
-    const {svg} = await mermaid.render(id, source);
-    drawings.push(svg);
-  }
-  return drawings;
-}"""
-
-
-def draw(tab: Page, diagrams: list[Diagram]) -> list[str]:
-    """The SVG of each diagram, drawn by the vendored mermaid in a Chromium tab."""
-    tab.set_content(DRAWING_PAGE)
-    tab.add_script_tag(path=str(mermaid_bundle()))
-    wanted = [{"id": f"diagram-{diagram.key}", "source": diagram.source} for diagram in diagrams]
-    drawings: list[str] = tab.evaluate(DRAW, {"settings": render_settings(), "diagrams": wanted})
-    # One line: the hook puts the SVG into Markdown as a raw HTML block, which a blank line would end.
-    return [" ".join(svg.split("\n")) for svg in drawings]
+from guidekit.diagrams import DRAWINGS, draw, site_diagrams
+from guidekit.paths import ROOT
+from guidekit.site.chromium import CHROMIUM_ARGS, NO_BROWSER, chromium_executable
 
 
 def main() -> int:

@@ -1,9 +1,9 @@
 """The method table on the BaseTable page is the code's own signatures and docstrings, checked on every run."""
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 BASE_TABLE = ROOT / "snippets" / "app" / "base" / "base_table.py"
 PAGE = ROOT / "docs" / "database" / "base-table.md"
 HEADER = "| Method | Returns | What it does |\n| --- | --- | --- |"

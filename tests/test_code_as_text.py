@@ -7,17 +7,15 @@ the one of the error patterns (a long one, mostly code), converted with the site
 extensions and settings.
 """
 
-from pathlib import Path
-
 import markdown
 import pytest
 from material.plugins.search.plugin import Parser
 from mkdocs_llmstxt._internal.plugin import _generate_page_markdown
 
+from guidekit.markdown.nav import site_config as mkdocs_config
+from guidekit.paths import ROOT
 from hooks.code_as_text_for_parsers import code_as_text
-from tests.browser.site import mkdocs_config
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "patterns" / "errors.md"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
 
 
 @pytest.mark.parametrize(

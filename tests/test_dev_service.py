@@ -25,9 +25,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from redis import Redis
 
 from guidekit.janitor import Process, alive, run_processes
+from guidekit.paths import ROOT
 from scripts.dev_service import DEFAULT_PORT
 
-ROOT = Path(__file__).resolve().parents[1]
 DEV_SERVICE = ROOT / "scripts" / "dev_service.py"
 START_SECONDS = 90  # PostgreSQL's first start, dbmate and Uvicorn; about 10 s on a loaded machine
 

@@ -9,8 +9,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from hooks.diagrams import DRAWINGS, RENDER_COMMAND, diagrams_in, on_page_markdown, site_diagrams
-from tests.conftest import ROOT
+from guidekit.diagrams import DRAWINGS, RENDER_COMMAND, diagrams_in, site_diagrams
+from guidekit.paths import ROOT
+from hooks.diagrams import on_page_markdown
 
 
 def render_page_markdown(markdown: str, src_uri: str = "guide/new.md") -> str:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.conftest import mkdocs_build
+from guidekit.site.build import mkdocs_build
 
 
 def test_broken_page_and_anchor_links_fail_the_build(project_copy: Path) -> None:

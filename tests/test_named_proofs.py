@@ -21,19 +21,20 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from hooks.proof_links import (
-    DOCS,
+from guidekit.paths import DOCS
+from guidekit.proofs import (
     PROOFS_PAGE,
     dont_boxes,
     fenced_python,
+    function_name,
     named_tests,
-    on_page_markdown,
     pages_naming_tests,
     unknown,
+    unproven,
     unproven_boxes,
 )
-from tests.conftest import SHARED_SITE, BuiltSite
-from tests.fence_guard.proofs import function_name, unproven
+from guidekit.site.build import SHARED_SITE, BuiltSite
+from hooks.proof_links import on_page_markdown
 
 
 def test_every_test_a_page_names_exists() -> None:

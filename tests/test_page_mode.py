@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from guidekit.page_mode import DOCS, LINK_CRAWL, select
-from hooks.snippet_includes import include_targets, split_target
-
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.markdown.includes import include_targets, split_target
+from guidekit.page_mode import LINK_CRAWL, select
+from guidekit.paths import DOCS, ROOT
 
 
 def test_a_page_selects_its_fences_its_browser_check_the_links_and_the_tests_behind_its_includes() -> None:

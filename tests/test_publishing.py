@@ -5,13 +5,13 @@ The commands are read from the README's code blocks, never typed here a second t
 
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 WORKFLOW = ROOT / ".github" / "workflows" / "docs.yml"
 MAIN = "refs/heads/main"
 _FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from guidekit.janitor import Process, alive, run_processes
+from guidekit.paths import ROOT
 from guidekit.run_limits import LIMIT_VARIABLE
 
-ROOT = Path(__file__).resolve().parents[1]
 # A test that starts PostgreSQL and Redis, then one that starts Chromium (the `browser` fixture) and hangs.
 SERVICES = "snippets/tests/api/test_rate_limit.py::test_concurrent_requests_let_exactly_the_limit_through"
 HANGS = "tests/browser/test_search.py::test_queries_name_pages_of_the_nav"

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from guidekit.paths import ROOT
 from guidekit.pytest_plugin import BROWSER_TESTS, scheduling_unit
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def collected(basetemp: Path, *paths: str) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BuiltSite
+from guidekit.site.build import BuiltSite
 
 HARNESS = Path(__file__).with_name("search_harness.js")
 

@@ -15,7 +15,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 ROOT_TOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
 SERVICE = tomllib.loads((ROOT / "snippets" / "pyproject.toml").read_text())
 SERVICE_TOOLS = SERVICE["tool"]

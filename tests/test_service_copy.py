@@ -27,7 +27,8 @@ import pytest
 from packaging.utils import canonicalize_name
 from sqlalchemy import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 # The settings without a default; any value will do, since /livez touches neither server.
 SETTINGS = {
     "DATABASE_URL": "postgres://app:app@127.0.0.1:9/app",

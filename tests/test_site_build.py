@@ -7,10 +7,11 @@ from importlib import metadata
 from pathlib import Path
 
 from app.base.base_table import BaseTable
-from hooks.diagrams import site_diagrams
+from guidekit.diagrams import site_diagrams
+from guidekit.markdown.nav import sections_from
+from guidekit.paths import ROOT
+from guidekit.site.build import BuiltSite
 from hooks.generated_content import TESTED_WITH, snippet_files
-from hooks.llms_sections import sections_from
-from tests.conftest import ROOT, BuiltSite
 
 
 def text_of(html: str) -> str:

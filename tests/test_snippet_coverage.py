@@ -1,30 +1,18 @@
 """Every page is in the nav, and every file and section of the reference service is on some page."""
 
 import ast
-from pathlib import Path
 
-import yaml
-from mkdocs.utils.yaml import get_yaml_loader
-
+from guidekit.markdown.includes import include_targets, sections_in, split_target
+from guidekit.markdown.nav import nav_pages
+from guidekit.paths import DOCS, SNIPPETS
 from hooks.generated_content import snippet_files
-from hooks.llms_sections import pages_in
-from hooks.snippet_includes import include_targets, sections_in, split_target
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
-SNIPPETS = ROOT / "snippets"
 # Files that must be shown on some page, whole or by a section.
 SHOWN_FOLDERS = ("app/", "db/migrations/")
 
 
 def doc_pages() -> list[str]:
     return sorted(path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md"))
-
-
-def nav_pages() -> list[str]:
-    # MkDocs' own loader: our file has !!python tags and reads site_url from !ENV.
-    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=get_yaml_loader())  # noqa: S506 (our own file)
-    return pages_in(config["nav"])
 
 
 def included() -> set[str]:

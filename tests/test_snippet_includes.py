@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from hooks.snippet_includes import include_targets, problems_with, swallowed_lines
-from tests.conftest import ROOT, mkdocs_build
-
-SNIPPETS = ROOT / "snippets"
+from guidekit.markdown.includes import include_targets, problems_with, swallowed_lines
+from guidekit.paths import SNIPPETS
+from guidekit.site.build import mkdocs_build
 
 
 def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path) -> None:

@@ -3,9 +3,9 @@
 import ast
 import re
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from guidekit.paths import ROOT
+
 CONFTEST = ROOT / "snippets" / "tests" / "conftest.py"
 PAGE = ROOT / "docs" / "devops" / "testing.md"
 INCLUDE = re.compile(r'--8<-- "tests/conftest\.py:(\w+)"')

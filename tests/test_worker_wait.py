@@ -6,10 +6,10 @@ import sys
 import time
 from pathlib import Path
 
+from guidekit.paths import ROOT
 from guidekit.pytest_plugin import WorkerReportWait
 from guidekit.run_limits import LIMIT_VARIABLE
 
-ROOT = Path(__file__).resolve().parents[1]
 LIMIT_SECONDS = 4
 
 

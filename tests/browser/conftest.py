@@ -4,42 +4,17 @@ Outside CI a missing Chromium skips the browser tests, and the run's summary say
 `CI=true` it fails them, so a CI machine without a browser cannot pass by skipping.
 """
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from _pytest.terminal import TerminalReporter
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from tests.browser.site import Reader, nav_pages, watch
-from tests.browser.survey import AXE_SCRIPT, PHONE, PageReport, Surveyor
-from tests.conftest import BuiltSite
-
-# A headless Chromium that must not phone home: this machine has no network but the registries.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-NO_BROWSER = "no Chromium found: install it with `apt-get install -y --no-install-recommends chromium`"
-
-
-def chromium_executable() -> Path | None:
-    """Debian's Chromium (or `$CHROMIUM`): Playwright's own browser download cannot work here."""
-    configured = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    return Path(configured) if configured and Path(configured).exists() else None
-
-
-def in_ci() -> bool:
-    """CI sets `CI=true`; there a missing browser is a failure, never a skip."""
-    return os.environ.get("CI", "").lower() == "true"
+from guidekit.markdown.nav import nav_pages
+from guidekit.site.browser import Reader, watch
+from guidekit.site.build import BuiltSite
+from guidekit.site.chromium import CHROMIUM_ARGS, NO_BROWSER, chromium_executable, in_ci
+from guidekit.site.survey import AXE_SCRIPT, PHONE, PageReport, Surveyor
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:

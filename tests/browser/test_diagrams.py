@@ -4,9 +4,9 @@ import re
 
 from playwright.sync_api import Browser
 
-from hooks.diagrams import site_diagrams
-from scripts.render_diagrams import draw
-from tests.browser.site import Reader, page_url_path
+from guidekit.diagrams import draw, site_diagrams
+from guidekit.markdown.nav import page_url_path
+from guidekit.site.browser import Reader
 
 
 def shape(svg: str) -> tuple[list[str], list[str]]:

@@ -10,8 +10,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from tests.browser.site import page_url_path
-from tests.conftest import BuiltSite
+from guidekit.markdown.nav import page_url_path
+from guidekit.site.build import BuiltSite
 
 # Any host works as a stand-in: links are resolved as a browser would, then looked up on disk.
 BASE = "http://site.invalid/"

@@ -1,6 +1,7 @@
 """A phone-sized screen: the navigation drawer opens (page layout is checked per page in test_pages.py)."""
 
-from tests.browser.site import Reader, nav_pages
+from guidekit.markdown.nav import nav_pages
+from guidekit.site.browser import Reader
 
 _DRAWER_LEFT = "document.querySelector('.md-sidebar--primary').getBoundingClientRect().left"
 

@@ -5,7 +5,7 @@ Each page is visited once (see survey.py); each test here checks one concern on 
 
 import re
 
-from tests.browser.survey import PageReport
+from guidekit.site.survey import PageReport
 
 _ANNOTATION_MARKER = re.compile(r"#\s*\(\d+\)!?\s*$", re.MULTILINE)
 _PROMPT = re.compile(r"^\$ ", re.MULTILINE)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.site import nav_pages, page_url_path
+from guidekit.markdown.nav import nav_pages, page_url_path
 
 _SCHEME = "document.body.getAttribute('data-md-color-scheme')"
 # Relative luminance of the page background (0 black .. 1 white), as WCAG defines it.

@@ -7,66 +7,10 @@ The test prints hit@1 and hit@3 over all queries.
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.site import nav_pages, page_url_path, search
+from guidekit.markdown.nav import nav_pages, page_url_path
+from guidekit.site.browser import search
+from guidekit.site.search_queries import QUERIES
 
-# (query, the page that defines the pattern): identifiers as engineers paste them, and phrases.
-QUERIES: list[tuple[str, str]] = [
-    ("first_or_default", "database/base-table.md"),
-    ("SessionDep", "database/pooling.md"),
-    ("soft delete", "database/soft-delete.md"),
-    ("problem details", "patterns/errors.md"),
-    ("dbmate new", "database/dbmate.md"),
-    ("keyset pagination", "patterns/pagination.md"),
-    ("middleware order", "architecture/app-factory.md"),
-    ("lifespan", "architecture/app-factory.md"),
-    ("expire_on_commit", "database/pooling.md"),
-    ("pool_pre_ping", "database/pooling.md"),
-    ("selectinload", "database/eager-loading.md"),
-    ("N+1", "database/eager-loading.md"),
-    ("timestamptz", "database/timestamps.md"),
-    ("set_updated_at", "database/timestamps.md"),
-    ("uuid primary key", "database/uuid-keys.md"),
-    ("CREATE INDEX CONCURRENTLY", "database/migration-rules.md"),
-    ("expand and contract", "database/migration-rules.md"),
-    ("lock_timeout", "database/migration-rules.md"),
-    ("sa_type", "database/sqlmodel.md"),
-    ("field_validator", "patterns/validation.md"),
-    ("exclude_unset", "patterns/repositories.md"),
-    ("asyncio.gather", "patterns/async.md"),
-    ("TaskGroup", "patterns/async.md"),
-    ("HTTPBearer", "patterns/auth.md"),
-    ("PyJWT", "patterns/auth.md"),
-    ("Content-Security-Policy", "patterns/security-headers.md"),
-    ("CORS", "patterns/security-headers.md"),
-    ("request id", "patterns/security-headers.md"),
-    ("DomainError", "patterns/errors.md"),
-    ("application/problem+json", "patterns/errors.md"),
-    ("status_code=201", "patterns/endpoints.md"),
-    ("envelope", "patterns/request-response-models.md"),
-    ("BaseEntity", "database/sqlmodel.md"),
-    (".env.example", "devops/configuration.md"),
-    ("docker compose", "devops/docker.md"),
-    ("structured logging", "patterns/logging.md"),
-    ("add a domain", "tutorial.md"),
-    ("schema drift", "database/dbmate.md"),
-    ("partial unique index", "database/soft-delete.md"),
-    ("create_app", "architecture/app-factory.md"),
-    ("join_transaction_mode", "devops/testing.md"),
-    ("ASGITransport", "devops/testing.md"),
-    ("BaseTable", "database/base-table.md"),
-    ("atomic batch", "patterns/transactions.md"),
-    ("acks_late", "devops/celery.md"),
-    ("new project checklist", "devops/new-project-checklist.md"),
-    ("rate limiting", "patterns/rate-limiting.md"),
-    ("TTLCache", "patterns/caching.md"),
-    ("readiness probe", "devops/health.md"),
-    ("OpenTelemetry", "devops/observability.md"),
-    ("Sentry", "devops/observability.md"),
-    ("layer rules", "architecture/layer-rules.md"),
-    ("folder structure", "architecture/folder-structure.md"),
-    ("dependency injection", "architecture/dependency-injection.md"),
-    ("cheat sheet", "cheatsheet.md"),
-]
 MIN_QUERIES = 25
 
 

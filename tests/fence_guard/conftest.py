@@ -22,13 +22,12 @@ from sqlalchemy import URL
 
 from app.core.config import get_settings
 from app.main import create_app
-from tests.fence_guard.check_config import parse_dotenv
-from tests.fence_guard.check_shell import HELP_CACHE
+from guidekit.guard.check_config import parse_dotenv
+from guidekit.guard.check_shell import HELP_CACHE
+from guidekit.paths import SNIPPETS
 
 SERVICE_CONFTEST = Path(__file__).resolve().parents[2] / "snippets" / "tests" / "conftest.py"
 ROOT = SERVICE_CONFTEST.parents[2]
-SNIPPETS = ROOT / "snippets"
-DOCS = ROOT / "docs"
 
 
 def _load_service_conftest() -> ModuleType:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fence_guard import check_coverage
-from tests.fence_guard.fences import parse_page
-from tests.fence_guard.includes import resolve
-from tests.fence_guard.pages import SNIPPETS, guard_page, only_error
+from guidekit.guard import check_coverage
+from guidekit.guard.pages import guard_page, only_error
+from guidekit.markdown.fences import parse_page
+from guidekit.markdown.includes import resolve
+from guidekit.paths import SNIPPETS
 
 GOOD_PAGE = """
 # Every kind, correct
@@ -176,8 +177,9 @@ def test_unformatted_example(request: pytest.FixtureRequest, tmp_path: Path) -> 
 def test_unknown_snippet_section(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     error = only_error('```python\n--8<-- "app/main.py:no_such_section"\n```\n', request, tmp_path)
     assert error == (
-        'page.md:1: "app/main.py:no_such_section": app/main.py has no section `no_such_section` '
-        "(no [start:no_such_section]/[end:no_such_section])"
+        'page.md:1: "app/main.py:no_such_section": section "no_such_section" is not in app/main.py '
+        "(its sections: create_app, lifespan). Fix the name, or wrap the code in "
+        "`--8<-- [start:no_such_section]` ... `--8<-- [end:no_such_section]`."
     )
 
 

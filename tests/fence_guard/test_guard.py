@@ -4,18 +4,14 @@ See `fence_guard/__init__.py` for the kinds, the checkers and the markers. Two c
 the whole run and happen after the last test (`final_checks`, called from the conftest).
 """
 
-from pathlib import Path
-
 import pytest
 
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence, all_fences
-from tests.fence_guard.guard import Context, check
-from tests.fence_guard.ledger import INCLUDED, LEDGER
+from guidekit.guard.errors import FenceError
+from guidekit.guard.guard import Context, check
+from guidekit.guard.ledger import INCLUDED, LEDGER
+from guidekit.markdown.fences import Fence, all_fences
+from guidekit.paths import DOCS, ROOT, SNIPPETS
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
-SNIPPETS = ROOT / "snippets"
 FENCES = all_fences(DOCS)
 
 
@@ -37,7 +33,7 @@ def guard_one(fence: Fence, request: pytest.FixtureRequest) -> None:
 
 
 def _kind(fence: Fence) -> str:
-    from tests.fence_guard.guard import classify
+    from guidekit.guard.guard import classify
 
     return classify(fence)
 

@@ -1,4 +1,4 @@
-"""What the browser tests share: the nav read from mkdocs.yml, page URLs, and a reader's records."""
+"""A reader in Chromium: one tab that records its traffic and console, and the search box as a reader types."""
 
 import math
 from collections.abc import Iterator
@@ -7,47 +7,11 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-import yaml
-from mkdocs.utils.yaml import get_yaml_loader
 from playwright.sync_api import ConsoleMessage, Page, Request
 
-ROOT = Path(__file__).resolve().parents[2]
+from guidekit.markdown.nav import page_url_path
+
 LOCAL_HOST = "127.0.0.1"
-
-
-def _nav_files(entries: object) -> Iterator[str]:
-    """The Markdown files a `nav:` tree names, in reading order; external links are not pages."""
-    if isinstance(entries, str):
-        if not urlsplit(entries).scheme:
-            yield entries
-    elif isinstance(entries, list):
-        for entry in entries:
-            yield from _nav_files(entry)
-    elif isinstance(entries, dict):
-        for value in entries.values():
-            yield from _nav_files(value)
-
-
-def mkdocs_config() -> dict[str, object]:
-    """mkdocs.yml as plain data."""
-    # MkDocs' own loader: the file has !!python tags and reads site_url from !ENV.
-    config: dict[str, object] = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=get_yaml_loader())  # noqa: S506
-    return config
-
-
-def nav_pages() -> list[str]:
-    """Every page of the nav as a source path (`database/soft-delete.md`), read from mkdocs.yml."""
-    pages = list(_nav_files(mkdocs_config()["nav"]))
-    assert pages, "mkdocs.yml has no nav: the browser tests walk the nav"
-    return pages
-
-
-def page_url_path(source: str) -> str:
-    """The URL path MkDocs gives a page with directory URLs: `a/b.md` -> `a/b/`, `a/index.md` -> `a/`."""
-    stem = source.removesuffix(".md")
-    if stem == "index" or stem.endswith("/index"):
-        return stem.removesuffix("index")
-    return f"{stem}/"
 
 
 @dataclass

@@ -9,19 +9,16 @@ pytest-cov has combined their coverage data.
 
 import time
 from collections.abc import Generator
-from pathlib import Path
 
 import pytest
 
-from hooks.proof_links import DOCS as PAGES
-from hooks.proof_links import dont_boxes, named_tests, pages_naming_tests, unproven_boxes
-from tests.fence_guard import final_checks, proofs
-from tests.fence_guard.fences import all_fences
-from tests.fence_guard.ledger import LEDGER, export_included, merge_included
-
-ROOT = Path(__file__).resolve().parents[2]
-SNIPPETS = ROOT / "snippets"
-DOCS = ROOT / "docs"
+from guidekit import proofs
+from guidekit.guard import final_checks
+from guidekit.guard.ledger import LEDGER, export_included, merge_included
+from guidekit.markdown.fences import all_fences
+from guidekit.paths import DOCS, ROOT, SNIPPETS
+from guidekit.paths import DOCS as PAGES
+from guidekit.proofs import dont_boxes, named_tests, pages_naming_tests, unproven_boxes
 
 _collected_key = pytest.StashKey[bool]()
 

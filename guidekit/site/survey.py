@@ -12,7 +12,7 @@ from importlib.resources import files
 
 from playwright.sync_api import ViewportSize
 
-from tests.browser.site import Reader
+from guidekit.site.browser import Reader
 
 AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text()
 SERIOUS_IMPACTS = {"serious", "critical"}

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tests.fence_guard.includes import Region
+from guidekit.markdown.includes import Region
 
 Status = Literal["verified", "opted out", "failed", "pending"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from coverage.data import CoverageData
 from coverage.parser import PythonParser
 
-from tests.fence_guard.includes import Region
+from guidekit.markdown.includes import Region
 
 
 @dataclass(frozen=True)

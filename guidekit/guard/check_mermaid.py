@@ -9,10 +9,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from hooks.diagrams import mermaid_bundle
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
-from tests.fence_guard.tools import tool_path
+from guidekit.diagrams import mermaid_bundle
+from guidekit.guard.errors import FenceError
+from guidekit.guard.tools import tool_path
+from guidekit.markdown.fences import Fence
 
 DIAGRAM_TYPES = (
     "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "stateDiagram-v2",

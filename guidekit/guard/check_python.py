@@ -16,9 +16,9 @@ from typing import Any
 
 from pytest_examples import CodeExample, EvalExample
 
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
-from tests.fence_guard.tools import require_tool
+from guidekit.guard.errors import FenceError
+from guidekit.guard.tools import require_tool
+from guidekit.markdown.fences import Fence
 
 OUTPUT_LINE = re.compile(r"^\s*#> ", re.MULTILINE)
 

@@ -18,9 +18,9 @@ from pydantic_settings import BaseSettings
 from sqlmodel import SQLModel
 
 import app
-from tests.fence_guard.check_config import is_subset
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
+from guidekit.guard.check_config import is_subset
+from guidekit.guard.errors import FenceError
+from guidekit.markdown.fences import Fence
 
 
 @cache

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from pytest_examples import EvalExample
 from sqlalchemy import URL
 
-from tests.fence_guard import check_config, check_json, check_mermaid, check_python, check_shell, check_sql, check_tree
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
-from tests.fence_guard.includes import IncludeError, Region, has_include, include_targets, resolve
+from guidekit.guard import check_config, check_json, check_mermaid, check_python, check_shell, check_sql, check_tree
+from guidekit.guard.errors import FenceError
+from guidekit.markdown.fences import Fence
+from guidekit.markdown.includes import IncludeError, Region, fence_includes, has_include, resolve
 
 CONFIG_KINDS = {"yaml", "toml", "json", "ini", "dotenv", "dockerfile", "http"}
 HOW_TO_FIX = (
@@ -53,7 +53,7 @@ class Verdict:
 def classify(fence: Fence) -> str:
     """The kind of a fence, which picks its checker."""
     language = fence.language
-    if include_targets(fence.body) is not None:
+    if fence_includes(fence.body) is not None:
         return "python-include" if language == "python" else "include"
     if "output" in fence.markers:
         return "output"
@@ -73,7 +73,7 @@ def check(fence: Fence, context: Context) -> Verdict:
         if not fence.markers["skip"].strip():
             raise FenceError(f"{fence.where}: `<!-- guard: skip -->` needs a reason after `skip`")
         return Verdict(kind, "opted out", fence.markers["skip"])
-    if has_include(fence.body) and include_targets(fence.body) is None:
+    if has_include(fence.body) and fence_includes(fence.body) is None:
         raise FenceError(f"{fence.where}: a fence mixes `--8<--` includes with inline lines; split it in two")
     if kind == "unclassified":
         raise FenceError(
@@ -90,7 +90,7 @@ def check(fence: Fence, context: Context) -> Verdict:
 
 
 def _check_include(fence: Fence, kind: str, context: Context) -> Verdict:
-    targets = include_targets(fence.body) or []
+    targets = fence_includes(fence.body) or []
     try:
         regions = tuple(resolve(target, context.bases) for target in targets)
     except IncludeError as error:

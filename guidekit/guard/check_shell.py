@@ -19,10 +19,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from tests.fence_guard import check_json
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
-from tests.fence_guard.tools import tool_path
+from guidekit.guard import check_json
+from guidekit.guard.errors import FenceError
+from guidekit.guard.tools import tool_path
+from guidekit.markdown.fences import Fence
 
 SHELL_BUILTINS = {"cd", "export", "source", ".", "set", "unset", "alias", "true", "false", "exit", "wait"}
 HELP_ARGS: dict[str, tuple[str, ...]] = {"git": ("-h",), "curl": ("--help", "all")}

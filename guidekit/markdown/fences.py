@@ -48,6 +48,10 @@ class Fence:
     """Guard markers written above the fence: `skip`, `raises`, `output`, ..."""
     output: "Fence | None" = None
     """The fence right after this one when it is marked as this one's output."""
+    end: int = 0
+    """The 1-based line of the closing fence (the page's last line when the fence is never closed)."""
+    indent: str = ""
+    """The whitespace before the opening fence (inside an admonition, a tab, a list item)."""
 
     @property
     def language(self) -> str:
@@ -85,7 +89,15 @@ def parse_page(text: str, page: Path) -> list[Fence]:
         while end < len(lines) and not closing.match(lines[end]):
             end += 1
         body = "\n".join(_dedent(line, indent) for line in lines[index + 1 : end])
-        fence = Fence(page, index + 1, opening["info"], body + "\n" if body else "", _markers_above(lines, index))
+        fence = Fence(
+            page,
+            index + 1,
+            opening["info"],
+            body + "\n" if body else "",
+            _markers_above(lines, index),
+            end=min(end + 1, len(lines)),
+            indent=opening["indent"],
+        )
         if "output" in fence.markers and fences:
             fences[-1].output = fence
         fences.append(fence)

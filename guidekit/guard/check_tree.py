@@ -7,8 +7,8 @@ are ignored, `...` stands for entries left out, and `{domain}` matches any folde
 import re
 from pathlib import Path
 
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
+from guidekit.guard.errors import FenceError
+from guidekit.markdown.fences import Fence
 
 GLYPHS = re.compile(r"^(?P<prefix>(?:[│|] {2,3}| {4}|[ \t])*)(?:[├└]──|[|`]--)\s*(?P<name>.*)$")
 

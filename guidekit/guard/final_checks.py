@@ -11,8 +11,8 @@ from pathlib import Path
 
 from coverage.data import CoverageData
 
-from tests.fence_guard import check_coverage
-from tests.fence_guard.ledger import INCLUDED, LEDGER
+from guidekit.guard import check_coverage
+from guidekit.guard.ledger import INCLUDED, LEDGER
 
 MINIMUM_VERIFIED_SHARE = 0.97
 

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from app.core.config import Settings
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
+from guidekit.guard.errors import FenceError
+from guidekit.markdown.fences import Fence
 
 DOCKER_INSTRUCTIONS = {
     "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",

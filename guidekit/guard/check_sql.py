@@ -10,9 +10,9 @@ import subprocess
 
 from sqlalchemy import URL
 
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import Fence
-from tests.fence_guard.tools import require_tool
+from guidekit.guard.errors import FenceError
+from guidekit.guard.tools import require_tool
+from guidekit.markdown.fences import Fence
 
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\b", re.IGNORECASE | re.MULTILINE)
 

@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fence_guard.errors import FenceError
-from tests.fence_guard.fences import parse_page
-from tests.fence_guard.guard import Context, Verdict, check
-
-ROOT = Path(__file__).resolve().parents[2]
-SNIPPETS = ROOT / "snippets"
+from guidekit.guard.errors import FenceError
+from guidekit.guard.guard import Context, Verdict, check
+from guidekit.markdown.fences import parse_page
+from guidekit.paths import ROOT, SNIPPETS
 
 
 @dataclass

@@ -1,0 +1,18 @@
+"""Where the project's parts are: the one place that knows the repository's layout."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository root (where `mkdocs.yml` is)."""
+DOCS = ROOT / "docs"
+"""The pages."""
+SNIPPETS = ROOT / "snippets"
+"""The reference service; include paths start here (pymdownx.snippets' `base_path`)."""
+SERVICE_TESTS = SNIPPETS / "tests"
+"""The service's tests."""
+SITE_TESTS = ROOT / "tests"
+"""The site's tests."""
+MKDOCS_YML = ROOT / "mkdocs.yml"
+"""The site's configuration, read by both builders."""
+CACHE = ROOT / ".cache"
+"""What runs record for the build (never committed)."""
