@@ -8,10 +8,10 @@ from pathlib import Path
 
 from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
+from guidekit.generated import TESTED_WITH, snippet_files
 from guidekit.markdown.nav import sections_from
 from guidekit.paths import ROOT
 from guidekit.site.build import BuiltSite
-from hooks.generated_content import TESTED_WITH, snippet_files
 
 
 def text_of(html: str) -> str:

@@ -2,10 +2,10 @@
 
 import ast
 
+from guidekit.generated import snippet_files
 from guidekit.markdown.includes import include_targets, sections_in, split_target
 from guidekit.markdown.nav import nav_pages
 from guidekit.paths import DOCS, SNIPPETS
-from hooks.generated_content import snippet_files
 
 # Files that must be shown on some page, whole or by a section.
 SHOWN_FOLDERS = ("app/", "db/migrations/")
