@@ -5,21 +5,22 @@ The commands are read from the README's code blocks, never typed here a second t
 
 import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from guidekit.markdown.fences import parse_page
 from guidekit.paths import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "docs.yml"
 MAIN = "refs/heads/main"
-_FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def readme_commands() -> list[str]:
     """Every command line in the README's code blocks (a `$ ` prompt, if shown, removed)."""
-    blocks = _FENCE.findall((ROOT / "README.md").read_text())
+    blocks = [fence.body for fence in parse_page((ROOT / "README.md").read_text(), Path("README.md"))]
     return [line.strip().removeprefix("$ ") for block in blocks for line in block.splitlines() if line.strip()]
 
 

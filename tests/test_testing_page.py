@@ -1,14 +1,16 @@
 """The testing page covers every fixture of the service's conftest, and its pytest settings are the real ones."""
 
 import ast
-import re
 import tomllib
+from pathlib import Path
 
-from guidekit.paths import ROOT
+from guidekit.guard.check_config import is_subset
+from guidekit.markdown.fences import parse_page
+from guidekit.markdown.includes import fence_includes, include_targets, resolve, split_target
+from guidekit.paths import DOCS, ROOT, SNIPPETS
 
-CONFTEST = ROOT / "snippets" / "tests" / "conftest.py"
-PAGE = ROOT / "docs" / "devops" / "testing.md"
-INCLUDE = re.compile(r'--8<-- "tests/conftest\.py:(\w+)"')
+CONFTEST = SNIPPETS / "tests" / "conftest.py"
+PAGE = DOCS / "devops" / "testing.md"
 
 
 def fixtures() -> dict[str, int]:
@@ -22,22 +24,15 @@ def fixtures() -> dict[str, int]:
     return found
 
 
-def section_lines(name: str) -> range:
-    """The lines of the conftest between the markers of one section."""
-    lines = CONFTEST.read_text().splitlines()
-    start = lines.index(f"# --8<-- [start:{name}]")
-    return range(start + 1, lines.index(f"# --8<-- [end:{name}]") + 1)
-
-
-def is_subset(part: object, whole: object) -> bool:
-    if isinstance(part, dict):
-        return isinstance(whole, dict) and all(key in whole and is_subset(part[key], whole[key]) for key in part)
-    return bool(part == whole)
-
-
 def test_every_fixture_is_shown_and_named_on_the_page() -> None:
     page = PAGE.read_text()
-    shown = [line for name in INCLUDE.findall(page) for line in section_lines(name)]
+    conftest = CONFTEST.relative_to(SNIPPETS).as_posix()
+    shown = [
+        line
+        for _, target in include_targets(page)
+        if split_target(target)[0] == conftest
+        for line in resolve(target, [SNIPPETS]).lines
+    ]
 
     assert {"postgres_server", "session", "client"} <= fixtures().keys()
     for name, line in fixtures().items():
@@ -47,10 +42,10 @@ def test_every_fixture_is_shown_and_named_on_the_page() -> None:
 
 def test_the_pytest_settings_on_the_page_are_the_real_ones() -> None:
     """The service's settings are included from its pyproject.toml; the root run's are an excerpt of the root's."""
-    fences = re.findall(r"```toml\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
-    [service] = [fence for fence in fences if fence.startswith("--8<--")]
-    [root_run] = [fence for fence in fences if not fence.startswith("--8<--")]
+    fences = [fence for fence in parse_page(PAGE.read_text(), Path(PAGE.name)) if fence.language == "toml"]
+    [service] = [fence for fence in fences if fence_includes(fence.body)]
+    [root_run] = [fence for fence in fences if not fence_includes(fence.body)]
     real = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
-    assert service.strip() == '--8<-- "pyproject.toml:pytest_config"'
-    assert is_subset(tomllib.loads(root_run)["tool"], real["tool"])
+    assert fence_includes(service.body) == ["pyproject.toml:pytest_config"]
+    assert is_subset(tomllib.loads(root_run.body)["tool"], real["tool"])

@@ -105,6 +105,11 @@ def fence_includes(body: str) -> list[str] | None:
     return [match["target"].strip() for match in matches if match]
 
 
+def unexpanded_includes(text: str) -> list[str]:
+    """Lines of a rendered code block that the snippets extension should have replaced with a file."""
+    return [line for line in text.splitlines() if INCLUDE.match(line) or BLOCK_MARKER.match(line)]
+
+
 def has_include(body: str) -> bool:
     """Whether any line of a fence is an include line."""
     return bool(include_targets(body))

@@ -5,12 +5,11 @@ Each page is visited once (see survey.py); each test here checks one concern on 
 
 import re
 
+from guidekit.markdown.includes import unexpanded_includes
 from guidekit.site.survey import PageReport
 
 _ANNOTATION_MARKER = re.compile(r"#\s*\(\d+\)!?\s*$", re.MULTILINE)
 _PROMPT = re.compile(r"^\$ ", re.MULTILINE)
-# A line the snippets extension would have taken for an include (code that mentions the syntax is fine).
-_INCLUDE_LINE = re.compile(r"^\s*-+8<-+", re.MULTILINE)
 
 
 def test_page_loads_cleanly(nav_page: str, page_report: PageReport) -> None:
@@ -34,7 +33,7 @@ def test_copy_button_copies_exactly_the_code_shown(nav_page: str, page_report: P
         assert block.copied is not None, f"{where}: no copy button"
         assert block.copied == block.shown, f"{where}: copied text differs from the code shown"
         assert block.copied.strip(), f"{where}: copied nothing"
-        assert not _INCLUDE_LINE.search(block.copied), f"{where}: an include line reached the page"
+        assert not unexpanded_includes(block.copied), f"{where}: an include line reached the page"
         assert not _ANNOTATION_MARKER.search(block.copied), f"{where}: an annotation marker was copied"
         if "language-console" in block.language:
             assert not _PROMPT.search(block.copied), f"{where}: a shell prompt was copied"
