@@ -22,12 +22,9 @@ from guidekit.guard.run_hooks import (  # noqa: F401
     pytest_terminal_summary,
     pytest_testnodedown,
 )
-from guidekit.paths import ROOT
+from guidekit.paths import ROOT, TESTED_WITH
 from guidekit.run_limits import limit_seconds
 from guidekit.site.build import MKDOCS, SHARED_SITE, BuiltSite, mkdocs_build, serve
-
-TESTED_WITH = ROOT / ".cache" / "tested-with.json"  # written by the service's tests
-
 
 # One build for a whole pytest-xdist run, started by the controller and served by it for the whole
 # run; each worker waits for it. The controller cannot see which tests need the site (its workers
@@ -68,7 +65,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or not _runs_site_tests(config) or not (folder := _shared_folder(config)):
         return
     folder.mkdir(parents=True)
-    # The stack page states the PostgreSQL version this run's tests record (.cache/tested-with.json),
+    # The stack page states the PostgreSQL version this run's tests record (`guidekit.tested_with`),
     # so when the run has database tests the build waits for that record (60 s at most) to be
     # newer than the run.
     (folder / "started").touch()

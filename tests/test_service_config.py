@@ -28,10 +28,11 @@ SHARED_PYTEST_KEYS = [
     "asyncio_default_test_loop_scope",
     "filterwarnings",
 ]
-# Set by both, to different values on purpose: each run has its own test folders and options.
-DIFFERING_PYTEST_KEYS = {"testpaths", "addopts"}
-# Set by the root only: the site's tests import the MkDocs hooks and their helpers from the root.
-ROOT_ONLY_PYTEST_KEYS = {"pythonpath"}
+# Set by both, to different values on purpose: each run has its own test folders and options, and its
+# own folder on the path (the service's, for its servers plugin `tests.servers`; the root, for the site's
+# tests to import the hooks and scripts they test; the root run finds `snippets/` through the editable install).
+DIFFERING_PYTEST_KEYS = {"testpaths", "addopts", "pythonpath"}
+ROOT_ONLY_PYTEST_KEYS: set[str] = set()
 
 
 @pytest.mark.parametrize("key", SHARED_PYTEST_KEYS)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
-from guidekit.generated import TESTED_WITH, snippet_files
+from guidekit.generated import snippet_files
 from guidekit.markdown.nav import sections_from
-from guidekit.paths import ROOT
+from guidekit.paths import ROOT, TESTED_WITH
 from guidekit.site.build import BuiltSite
 
 

@@ -1,4 +1,4 @@
-"""The testing page covers every fixture of the service's conftest, and its pytest settings are the real ones."""
+"""The testing page covers every fixture of the service (conftest and servers plugin), and shows the real settings."""
 
 import ast
 import tomllib
@@ -9,34 +9,33 @@ from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import fence_includes, include_targets, resolve, split_target
 from guidekit.paths import DOCS, ROOT, SNIPPETS
 
-CONFTEST = SNIPPETS / "tests" / "conftest.py"
+FIXTURE_MODULES = (SNIPPETS / "tests" / "conftest.py", SNIPPETS / "tests" / "servers.py")
 PAGE = DOCS / "devops" / "testing.md"
 
 
-def fixtures() -> dict[str, int]:
-    """Each fixture of the conftest, with the line of its `def`."""
+def fixtures() -> dict[str, tuple[str, int]]:
+    """Each fixture of the service's conftest and servers plugin, with its module and the line of its `def`."""
     found = {}
-    for node in ast.parse(CONFTEST.read_text()).body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            decorators = [ast.unparse(decorator) for decorator in node.decorator_list]
-            if any(".fixture" in decorator for decorator in decorators):
-                found[node.name] = node.lineno
+    for module in FIXTURE_MODULES:
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                decorators = [ast.unparse(decorator) for decorator in node.decorator_list]
+                if any(".fixture" in decorator for decorator in decorators):
+                    found[node.name] = (module.relative_to(SNIPPETS).as_posix(), node.lineno)
     return found
 
 
 def test_every_fixture_is_shown_and_named_on_the_page() -> None:
     page = PAGE.read_text()
-    conftest = CONFTEST.relative_to(SNIPPETS).as_posix()
-    shown = [
-        line
+    shown = {
+        (split_target(target)[0], line)
         for _, target in include_targets(page)
-        if split_target(target)[0] == conftest
         for line in resolve(target, [SNIPPETS]).lines
-    ]
+    }
 
     assert {"postgres_server", "session", "client"} <= fixtures().keys()
-    for name, line in fixtures().items():
-        assert line in shown, f"fixture {name} is in no section of conftest.py that {PAGE.name} includes"
+    for name, (module, line) in fixtures().items():
+        assert (module, line) in shown, f"fixture {name} is in no section of {module} that {PAGE.name} includes"
         assert f"`{name}`" in page, f"{PAGE.name} never names the fixture `{name}`"
 
 

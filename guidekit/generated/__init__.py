@@ -4,7 +4,7 @@ Facts that would go stale when typed by hand (versions, method lists, the folder
 written by this hook at build time:
 
 - `stack-versions`: the constraints in both `pyproject.toml` files, the installed versions,
-  and the PostgreSQL version the last test run used (`.cache/tested-with.json`).
+  and the PostgreSQL version the last test run used (`.record/tested-with.json`, written by `guidekit.tested_with`).
 - `base-table-methods`: the public methods of `BaseTable`, read from its source.
 - `layer-rules`: the import rules that `snippets/tests/test_layer_rules.py` enforces.
 - `folder-tree [PATH ...]`: the files under `snippets/` (or the given sub-folders), with each
@@ -26,9 +26,8 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from guidekit.paths import ROOT, SNIPPETS
+from guidekit.paths import ROOT, SNIPPETS, TESTED_WITH
 
-TESTED_WITH = ROOT / ".cache" / "tested-with.json"
 BASE_TABLE_SOURCE = SNIPPETS / "app" / "base" / "base_table.py"
 LAYER_RULES_SOURCE = SNIPPETS / "tests" / "test_layer_rules.py"
 MERMAID_VENDOR = ROOT / "vendor"

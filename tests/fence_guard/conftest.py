@@ -1,20 +1,14 @@
-"""Fixtures and hooks of the fence guard.
+"""Fixtures of the fence guard.
 
-The SQL checker needs the same migrated PostgreSQL the service tests use. Rather than copy
-the service's fixtures, this conftest loads `snippets/tests/conftest.py` as a module and
-re-exports its `postgres_server` and `database_url` fixtures, so the guard gets a server
-and a database migrated by the real dbmate through the very code the testing page shows.
-(pytest scopes conftest fixtures to their directory, and `pytest_plugins` is only allowed
-in the root conftest, hence the re-export.)
+The SQL checker needs the same migrated PostgreSQL the service tests use: the service's
+`database_url` fixture, which reaches this folder through the servers plugin the root `conftest.py`
+registers (`snippets/tests/servers.py`), migrated by the real dbmate through the very code the
+testing page shows.
 
 The guard's run-wide hooks (merging what pytest-xdist workers found, the final checks, the
-summary) are in `run_hooks.py`: they must run in xdist's controller, which loads only the
+summary) are in `guidekit/guard/run_hooks.py`: they must run in xdist's controller, which loads only the
 conftests of the test paths, so `tests/conftest.py` carries them.
 """
-
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from fastapi import FastAPI
@@ -25,23 +19,6 @@ from app.main import create_app
 from guidekit.guard.check_config import parse_dotenv
 from guidekit.guard.check_shell import HELP_CACHE
 from guidekit.paths import SNIPPETS
-
-SERVICE_CONFTEST = Path(__file__).resolve().parents[2] / "snippets" / "tests" / "conftest.py"
-ROOT = SERVICE_CONFTEST.parents[2]
-
-
-def _load_service_conftest() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fence_guard_service_conftest", SERVICE_CONFTEST)
-    assert spec is not None, f"cannot load {SERVICE_CONFTEST}"
-    assert spec.loader is not None, f"cannot load {SERVICE_CONFTEST}"
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_service = _load_service_conftest()
-postgres_server = _service.postgres_server
-database_url = _service.database_url
 
 
 @pytest.fixture(scope="session")
