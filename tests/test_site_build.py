@@ -8,7 +8,8 @@ from pathlib import Path
 
 from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
-from guidekit.generated import TESTED_WITH, snippet_files
+from guidekit.generated.folder_tree import snippet_files
+from guidekit.generated.stack_versions import TESTED_WITH
 from guidekit.markdown.nav import sections_from
 from guidekit.paths import ROOT
 from guidekit.site.build import BuiltSite
