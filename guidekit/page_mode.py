@@ -10,7 +10,7 @@ It runs what stands behind that page and nothing else:
   (`app/api/messaging/` -> `tests/api/test_messaging.py`). Whole modules, because a test can
   reach shown code indirectly (over HTTP, through a fixture, a Celery task);
 - the browser checks of the page (`tests/browser/test_pages.py`) and, in the link crawl
-  (`tests/browser/test_links.py`), the page's own links and the anchors they name.
+  (`tests/test_link_validation.py`), the page's own links and the anchors they name.
 
 No coverage floor: a part of the suite cannot reach 100%, so the full run keeps that promise.
 """
@@ -27,8 +27,8 @@ from guidekit.markdown.includes import SECTION_MARKER, include_targets, split_ta
 from guidekit.paths import DOCS, ROOT, SNIPPETS
 
 SERVICE_TESTS = "snippets/tests/"
-SITE_TESTS = ("tests/fence_guard/test_guard.py", "tests/browser/test_pages.py", "tests/browser/test_links.py")
-LINK_CRAWL = "tests/browser/test_links.py::test_every_internal_link_and_anchor_resolves"
+SITE_TESTS = ("tests/fence_guard/test_guard.py", "tests/browser/test_pages.py", "tests/test_link_validation.py")
+LINK_CRAWL = "tests/test_link_validation.py::test_every_internal_link_and_anchor_resolves"
 # What a shown piece of code defines at its top level: functions and classes (fixtures are functions).
 _DEFINED = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.MULTILINE)
 

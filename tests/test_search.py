@@ -7,22 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from guidekit.markdown.nav import page_url_path
 from guidekit.site.build import BuiltSite
+from guidekit.site.search_queries import QUERIES
 
 HARNESS = Path(__file__).with_name("search_harness.js")
 
-# Names people paste into the search box. `expire_on_commit` and `create_savepoint` are the cases a
-# separator that splits on `_` gets wrong: every page with "commit" or "create" outranks the real one.
-QUERIES = [
-    "SessionDep",
-    "MessagingServiceDep",
-    "first_or_default",
-    "soft_delete",
-    "join_transaction_mode",
-    "create_savepoint",
-    "expire_on_commit",
-    "LAYER_RULES",
-]
+# Identifiers with `_`: the names a separator that splits on `_` would break into common words.
+SNAKE_CASE = [query for query, _ in QUERIES if query.isidentifier() and "_" in query]
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +24,9 @@ def search(built_site: BuiltSite) -> dict[str, list[str]]:
     assert node, "Node.js runs Material's search worker here; install the `nodejs` Debian package"
     worker = next((built_site.path / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
     index = built_site.path / "search" / "search_index.json"
+    queries = [query for query, _ in QUERIES]
     completed = subprocess.run(
-        [node, str(HARNESS), str(worker), str(index), *QUERIES], capture_output=True, text=True, check=True
+        [node, str(HARNESS), str(worker), str(index), *queries], capture_output=True, text=True, check=True
     )
     results: dict[str, list[str]] = json.loads(completed.stdout)
     return {query: [location.partition("#")[0] for location in found] for query, found in results.items()}
@@ -49,7 +42,14 @@ def page_texts(built_site: BuiltSite) -> dict[str, str]:
     return texts
 
 
-@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize(("query", "expected"), QUERIES)
+def test_query_finds_the_page_that_defines_it(search: dict[str, list[str]], query: str, expected: str) -> None:
+    """The same promise as tests/browser/test_search.py, from the search worker alone."""
+    wanted = page_url_path(expected)
+    assert wanted in search[query][:3], f"searching {query!r}: {expected} is not in the first 3 of {search[query][:5]}"
+
+
+@pytest.mark.parametrize("query", SNAKE_CASE)
 def test_query_leads_to_a_page_that_uses_the_name(
     search: dict[str, list[str]], page_texts: dict[str, str], query: str
 ) -> None:

@@ -1,14 +1,17 @@
 """The strict build succeeds, and what it generates is complete and stays on this host."""
 
+import ast
+import inspect
 import json
 import re
 from html import unescape
 from importlib import metadata
 from pathlib import Path
 
+import app.base.base_table as base_table_module
 from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
-from guidekit.generated import snippet_files
+from guidekit.generated.folder_tree import snippet_files
 from guidekit.markdown.nav import sections_from
 from guidekit.paths import ROOT, TESTED_WITH
 from guidekit.site.build import BuiltSite
@@ -84,12 +87,41 @@ def test_llms_txt_has_one_section_per_nav_entry(built_site: BuiltSite) -> None:
     assert (built_site.path / "llms-full.txt").stat().st_size > 10_000
 
 
-def test_cheatsheet_lists_every_base_table_method(built_site: BuiltSite) -> None:
+def method_rows(html: str) -> list[tuple[str, str, str]]:
+    """The (method, returns, what it does) text of each row of the table under the page's Methods heading."""
+    table = re.search(r"<table>(.*?)</table>", html.split('id="methods"', 1)[1], flags=re.DOTALL)
+    assert table, "no table under the Methods heading"
+    cells = r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*</tr>"
+    return [
+        (text_of(call), text_of(returns), text_of(summary))
+        for call, returns, summary in re.findall(cells, table[1], flags=re.DOTALL)
+    ]
+
+
+def test_base_table_page_lists_every_method_as_the_class_declares_it(built_site: BuiltSite) -> None:
     """The table is generated from the source; check it against the class as Python sees it."""
-    public = [name for name, value in vars(BaseTable).items() if callable(value) and not name.startswith("_")]
-    page = text_of(built_site.page("cheatsheet"))
-    listed = re.findall(r"await (\w+)\(", page)
-    assert listed == public
+    public = {name: value for name, value in vars(BaseTable).items() if callable(value) and not name.startswith("_")}
+    rows = method_rows(built_site.page("database/base-table"))
+    assert [re.search(r"(\w+)\(", call)[1] for call, _, _ in rows] == list(public)  # type: ignore[index]
+    [model_t] = BaseTable.__type_params__  # `class BaseTable[ModelT: BaseEntity]`: not a module name
+    namespace = {**vars(base_table_module), "ModelT": model_t}
+    for (call, returns, summary), function in zip(rows, public.values(), strict=True):
+        awaited = call.startswith("await ")
+        assert awaited == inspect.iscoroutinefunction(function), call
+        shown = ast.parse(f"def {call.removeprefix('await ')}: pass").body[0]
+        assert isinstance(shown, ast.FunctionDef)
+        declared = list(inspect.signature(function).parameters.values())[1:]  # without self
+        shown_parameters = [
+            *((arg, inspect.Parameter.POSITIONAL_OR_KEYWORD) for arg in shown.args.args),
+            *((arg, inspect.Parameter.KEYWORD_ONLY) for arg in shown.args.kwonlyargs),
+            *((arg, inspect.Parameter.VAR_KEYWORD) for arg in [shown.args.kwarg] if arg),
+        ]
+        assert [(arg.arg, kind) for arg, kind in shown_parameters] == [(p.name, p.kind) for p in declared], call
+        defaults = [*shown.args.defaults, *(d for d in shown.args.kw_defaults if d)]
+        shown_defaults = [eval(ast.unparse(default), namespace) for default in defaults]  # noqa: S307 (our page)
+        assert shown_defaults == [p.default for p in declared if p.default is not inspect.Parameter.empty], call
+        assert eval(returns, namespace) == inspect.signature(function).return_annotation, call  # noqa: S307
+        assert summary == (inspect.getdoc(function) or "").splitlines()[0].replace("`", ""), call
 
 
 def test_folder_tree_matches_the_snippets_folder(built_site: BuiltSite) -> None:

@@ -2,7 +2,7 @@
 
 import ast
 
-from guidekit.generated import snippet_files
+from guidekit.generated.folder_tree import snippet_files
 from guidekit.markdown.includes import include_targets, sections_in, split_target
 from guidekit.markdown.nav import nav_pages
 from guidekit.paths import DOCS, SNIPPETS

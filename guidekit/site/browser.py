@@ -1,9 +1,7 @@
 """A reader in Chromium: one tab that records its traffic and console, and the search box as a reader types."""
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 

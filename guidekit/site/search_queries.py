@@ -1,9 +1,17 @@
-"""The queries the site's search must answer, each with the page that defines what it names."""
+"""The queries the site's search must answer, each with the page that defines what it names.
+
+Read by tests/test_search.py (Material's search worker under Node), tests/browser/test_search.py
+(the search box in Chromium) and scripts/bench_site.py (search latency).
+"""
 
 # (query, the page that defines the pattern): identifiers as engineers paste them, and phrases.
+# `expire_on_commit` and `create_savepoint` are the cases a separator that splits on `_` gets wrong:
+# every page with "commit" or "create" would outrank the real one.
 QUERIES: list[tuple[str, str]] = [
     ("first_or_default", "database/base-table.md"),
     ("SessionDep", "database/pooling.md"),
+    ("MessagingServiceDep", "patterns/services.md"),
+    ("soft_delete", "database/soft-delete.md"),
     ("soft delete", "database/soft-delete.md"),
     ("problem details", "patterns/errors.md"),
     ("dbmate new", "database/dbmate.md"),
@@ -43,6 +51,7 @@ QUERIES: list[tuple[str, str]] = [
     ("partial unique index", "database/soft-delete.md"),
     ("create_app", "architecture/app-factory.md"),
     ("join_transaction_mode", "devops/testing.md"),
+    ("create_savepoint", "devops/testing.md"),
     ("ASGITransport", "devops/testing.md"),
     ("BaseTable", "database/base-table.md"),
     ("atomic batch", "patterns/transactions.md"),
@@ -54,6 +63,7 @@ QUERIES: list[tuple[str, str]] = [
     ("OpenTelemetry", "devops/observability.md"),
     ("Sentry", "devops/observability.md"),
     ("layer rules", "architecture/layer-rules.md"),
+    ("LAYER_RULES", "architecture/layer-rules.md"),
     ("folder structure", "architecture/folder-structure.md"),
     ("dependency injection", "architecture/dependency-injection.md"),
     ("cheat sheet", "cheatsheet.md"),

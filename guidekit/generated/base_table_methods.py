@@ -1,0 +1,49 @@
+"""`base-table-methods`: the public methods of `BaseTable`, with signatures and one-line docstrings, from its source."""
+
+import ast
+
+from guidekit.generated.tables import table
+from guidekit.paths import SNIPPETS
+
+BASE_TABLE_SOURCE = SNIPPETS / "app" / "base" / "base_table.py"
+
+
+def signature(node: ast.AsyncFunctionDef | ast.FunctionDef) -> str:
+    """The parameters after `self`, written as in the source, PEP 8 spacing around defaults."""
+    args = node.args
+    positional = args.posonlyargs + args.args
+    first_default = len(positional) - len(args.defaults)
+    parts: list[str] = []
+
+    def one(arg: ast.arg, default: ast.expr | None) -> str:
+        text = arg.arg + (f": {ast.unparse(arg.annotation)}" if arg.annotation else "")
+        if default is not None:
+            text += f" = {ast.unparse(default)}" if arg.annotation else f"={ast.unparse(default)}"
+        return text
+
+    for index, arg in enumerate(positional):
+        parts.append(one(arg, args.defaults[index - first_default] if index >= first_default else None))
+    if args.vararg:
+        parts.append("*" + one(args.vararg, None))
+    elif args.kwonlyargs:
+        parts.append("*")
+    parts += [one(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+    if args.kwarg:
+        parts.append("**" + one(args.kwarg, None))
+    return ", ".join(part for part in parts if part not in {"self", "cls"})
+
+
+def generate(args: list[str]) -> str:
+    """The method table of `BaseTable`: call, return type and the first line of each docstring."""
+    module = ast.parse(BASE_TABLE_SOURCE.read_text(encoding="utf-8"))
+    cls = next(node for node in module.body if isinstance(node, ast.ClassDef) and node.name == "BaseTable")
+    rows = []
+    for node in cls.body:
+        if not isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        arguments = signature(node)
+        returns = ast.unparse(node.returns) if node.returns else "None"
+        summary = (ast.get_docstring(node) or "").partition("\n")[0]
+        call = f"`{'await ' if isinstance(node, ast.AsyncFunctionDef) else ''}{node.name}({arguments})`"
+        rows.append((call, f"`{returns}`", summary))
+    return table(rows, ("Method", "Returns", "What it does"))

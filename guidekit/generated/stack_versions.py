@@ -1,0 +1,78 @@
+"""`stack-versions`: the constraints in both `pyproject.toml` files, the installed versions, and the
+PostgreSQL version the last test run used (`.record/tested-with.json`, by `guidekit.tested_with`)."""
+
+import json
+import platform
+import tomllib
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from guidekit.generated.tables import table
+from guidekit.paths import ROOT, SNIPPETS, TESTED_WITH
+
+MERMAID_VENDOR = ROOT / "vendor"
+
+
+def requirement_rows(pyproject: Path, groups: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+    """`(package, constraint, installed)` for each requirement a pyproject declares."""
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    declared = list(data["project"]["dependencies"])
+    for group in groups:
+        declared += data.get("dependency-groups", {}).get(group, [])
+    rows = []
+    for line in declared:
+        requirement = Requirement(line)
+        if not requirement.specifier:
+            continue  # a path dependency (the reference service itself) has no version to state
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            installed = "not installed"
+        # The constraint as written (`>=0.34,<1`), not re-ordered by `packaging`.
+        constraint = line.split("]")[-1] if "[" in line else line[len(requirement.name) :]
+        rows.append((requirement.name, constraint.strip(), installed))
+    return rows
+
+
+def tested_postgresql() -> str:
+    """The server version the last test session recorded, or a clear note that there is none."""
+    if not TESTED_WITH.is_file():
+        return "**not recorded**: run `uv run pytest`, then build the site again"
+    recorded = json.loads(TESTED_WITH.read_text(encoding="utf-8"))
+    return f"{recorded['postgresql']} (tests of {recorded['recorded_at']})"
+
+
+def mermaid_version() -> str:
+    """The version of the vendored mermaid bundle, from its folder name."""
+    folders = sorted(path.name for path in MERMAID_VENDOR.glob("mermaid-*") if path.is_dir())
+    return folders[-1].removeprefix("mermaid-") if folders else "not vendored"
+
+
+def generate(args: list[str]) -> str:
+    """The version tables of the stack page."""
+    header = ("Package", "Constraint", "Tested with")
+    service = [
+        (f"`{name}`", f"`{spec}`", version) for name, spec, version in requirement_rows(SNIPPETS / "pyproject.toml")
+    ]
+    tooling = [
+        (f"`{name}`", f"`{spec}`", version)
+        for name, spec, version in requirement_rows(ROOT / "pyproject.toml", groups=["dev"])
+    ]
+    python_constraint = tomllib.loads((SNIPPETS / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "requires-python"
+    ]
+    platform_rows = [
+        ("Python", f"`{python_constraint}`", platform.python_version()),
+        ("PostgreSQL", "15 or newer", tested_postgresql()),
+        ("mermaid (vendored; draws the diagrams ahead of time)", "11.x", mermaid_version()),
+    ]
+    return "\n\n".join(
+        [
+            "### Platform\n\n" + table(platform_rows, header),
+            "### Service runtime\n\nFrom `snippets/pyproject.toml`.\n\n" + table(service, header),
+            "### Site and test tooling\n\nFrom the root `pyproject.toml`.\n\n" + table(tooling, header),
+        ]
+    )
