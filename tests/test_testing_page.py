@@ -4,6 +4,7 @@ import ast
 import re
 import tomllib
 
+from guidekit.guard.shared import is_subset
 from guidekit.paths import ROOT
 
 CONFTEST = ROOT / "snippets" / "tests" / "conftest.py"
@@ -27,12 +28,6 @@ def section_lines(name: str) -> range:
     lines = CONFTEST.read_text().splitlines()
     start = lines.index(f"# --8<-- [start:{name}]")
     return range(start + 1, lines.index(f"# --8<-- [end:{name}]") + 1)
-
-
-def is_subset(part: object, whole: object) -> bool:
-    if isinstance(part, dict):
-        return isinstance(whole, dict) and all(key in whole and is_subset(part[key], whole[key]) for key in part)
-    return bool(part == whole)
 
 
 def test_every_fixture_is_shown_and_named_on_the_page() -> None:
