@@ -63,9 +63,15 @@ def check(shown: Shown, context: Context) -> str:
 
 @cache
 def ruff_settings(directory: Path) -> dict[str, str]:
-    """The settings ruff resolves for the files of a directory (`ruff check --show-settings`), as text."""
+    """The settings ruff resolves for a file in `directory` (`ruff check --show-settings`), as text.
+
+    ruff shows the settings of an existing file only; any file of the directory (or, when it holds
+    none, of the nearest folder above that does) has the same, since ruff resolves them by folder.
+    """
+    folders = (folder for folder in (directory, *directory.parents) if folder.is_dir())
+    probe = next(min(files) for folder in folders if (files := [path for path in folder.iterdir() if path.is_file()]))
     completed = subprocess.run(
-        [require_tool("ruff"), "check", "--show-settings", str(directory)],
+        [require_tool("ruff"), "check", "--show-settings", str(probe)],
         capture_output=True,
         text=True,
         check=True,

@@ -155,6 +155,16 @@ def test_example_is_linted_with_the_projects_target_version(request: pytest.Fixt
     assert outcome.verdict.detail == "ran; output checked"
 
 
+def test_printed_output_is_wrapped_at_the_projects_line_length(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """113 characters fit the project's 120 (pyproject.toml); at ruff's default 88 the output would wrap."""
+    numbers = list(range(30))
+    page = f"```python\nprint(list(range(30)))\n#> {numbers}\n```\n"
+    [outcome] = guard_page(page, request, tmp_path)
+    assert outcome.error is None
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "ran; output checked"
+
+
 def test_unformatted_example(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     error = only_error("```python\nnumbers = [1,2]\n```\n", request, tmp_path)
     assert "not formatted as `ruff format` would write it" in error
