@@ -21,14 +21,9 @@ class Context:
     root: Path
     docs: Path
     snippets: Path
+    """Where include paths are looked up (`pymdownx.snippets`' `base_path`)."""
     fixture: Callable[[str], Any]
     """`request.getfixturevalue`: the database, the service and pytest-examples on demand."""
-    include_bases: list[Path] = field(default_factory=list)
-
-    @property
-    def bases(self) -> list[Path]:
-        """Where include paths are looked up, as `pymdownx.snippets`' `base_path` says."""
-        return self.include_bases or [self.snippets]
 
 
 @dataclass(frozen=True)

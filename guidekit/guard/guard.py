@@ -72,6 +72,6 @@ def check(fence: Fence, context: Context) -> Verdict:
 def _regions(fence: Fence, context: Context) -> tuple[Region, ...]:
     """The regions an include fence shows (none for inline code); a missing file or section fails here."""
     try:
-        return tuple(resolve(target, context.bases) for target in fence_includes(fence.body) or [])
+        return tuple(resolve(target, [context.snippets]) for target in fence_includes(fence.body) or [])
     except IncludeError as error:
         raise FenceError(f"{fence.where}: {error}") from None
