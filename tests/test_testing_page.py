@@ -4,7 +4,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-from guidekit.guard.check_config import is_subset
+from guidekit.guard.shared import is_subset
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import fence_includes, include_targets, resolve, split_target
 from guidekit.paths import DOCS, ROOT, SNIPPETS

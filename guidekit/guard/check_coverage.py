@@ -8,6 +8,9 @@ subprocesses (`.coverage.*` files) is merged in. For each included region it tak
 statements coverage's own parser finds in those lines (lines excluded by a pragma too) and reports any that never ran.
 A partial run (`--no-cov`, or without the service tests) skips this check with a reason,
 because its data cannot prove anything.
+
+During the run, this checker's verdict on an included Python fence is `pending`: the region
+exists, and `final_checks` settles it after the last test.
 """
 
 from collections.abc import Iterable
@@ -18,6 +21,7 @@ from pathlib import Path
 from coverage.data import CoverageData
 from coverage.parser import PythonParser
 
+from guidekit.guard.checker import Checker, Context, Shown
 from guidekit.markdown.includes import Region
 
 
@@ -77,3 +81,11 @@ def missed(region: Region, executed: dict[str, set[int]]) -> Missed | None:
     shown = statements(region.path) & set(region.lines)
     never = sorted(shown - executed.get(str(region.path.resolve()), set()))
     return Missed(region, tuple(never)) if never else None
+
+
+def check(_shown: Shown, _context: Context) -> str:
+    """The included file and section exist (the guard resolved them); whether they ran is known at the end."""
+    return "file and section exist; waiting for the run's coverage"
+
+
+CHECKER = Checker(frozenset({"python-include"}), check, status="pending")

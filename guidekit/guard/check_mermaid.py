@@ -10,9 +10,8 @@ import subprocess
 from pathlib import Path
 
 from guidekit.diagrams import mermaid_bundle
-from guidekit.guard.errors import FenceError
+from guidekit.guard.checker import Checker, Context, FenceError, Shown
 from guidekit.guard.tools import tool_path
-from guidekit.markdown.fences import Fence
 
 DIAGRAM_TYPES = (
     "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "stateDiagram-v2",
@@ -29,21 +28,21 @@ BLOCK_OPENERS = {
 PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
-def check_mermaid(fence: Fence) -> str:
-    """Check one Mermaid diagram's syntax as far as a line-based parser can."""
-    lines = [line.strip() for line in fence.body.splitlines()]
+def check(shown: Shown, _context: Context) -> str:
+    """Check one Mermaid diagram's syntax line by line, then parse it with the site's Mermaid."""
+    lines = [line.strip() for line in shown.text.splitlines()]
     statements = [(number, line) for number, line in enumerate(lines, 1) if line and not line.startswith("%%")]
     if not statements:
-        raise FenceError(f"{fence.where}: an empty mermaid block")
+        raise FenceError(f"{shown.where}: an empty mermaid block")
     header = statements[0][1].split()
     kind = header[0]
     if kind not in DIAGRAM_TYPES:
-        raise FenceError(f"{fence.where}: `{kind}` is not a Mermaid diagram type ({', '.join(DIAGRAM_TYPES[:6])}, ...)")
+        raise FenceError(f"{shown.where}: `{kind}` is not a Mermaid diagram type ({', '.join(DIAGRAM_TYPES[:6])}, ...)")
     if kind in {"flowchart", "graph"} and len(header) > 1 and header[1] not in DIRECTIONS:
-        raise FenceError(f"{fence.where}: `{header[1]}` is not a flowchart direction ({', '.join(sorted(DIRECTIONS))})")
+        raise FenceError(f"{shown.where}: `{header[1]}` is not a flowchart direction ({', '.join(sorted(DIRECTIONS))})")
     depth = 0
     for number, line in statements[1:]:
-        where = f"{fence.page.as_posix()}:{fence.line + number}"
+        where = shown.at(number)
         if kind in {"flowchart", "graph"}:
             _check_balanced(line, where)
         elif line.count('"') % 2:
@@ -56,25 +55,25 @@ def check_mermaid(fence: Fence) -> str:
             if depth < 0:
                 raise FenceError(f"{where}: `end` closes no block")
     if depth:
-        raise FenceError(f"{fence.where}: {depth} block(s) opened and never closed with `end`")
-    return _parse_with_mermaid(fence, kind)
+        raise FenceError(f"{shown.where}: {depth} block(s) opened and never closed with `end`")
+    return _parse_with_mermaid(shown, kind)
 
 
-def _parse_with_mermaid(fence: Fence, kind: str) -> str:
+def _parse_with_mermaid(shown: Shown, kind: str) -> str:
     node = tool_path("node")
     if node is None:
         return f"{kind}: line-based syntax check (no Node to parse with)"
     bundle = mermaid_bundle()
     completed = subprocess.run(
         [node, str(Path(__file__).with_name("mermaid_parse.js")), str(bundle)],
-        input=fence.body,
+        input=shown.text,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
     if completed.returncode != 0:
-        raise FenceError(f"{fence.where}: Mermaid cannot parse this diagram:\n{completed.stdout}{completed.stderr}")
+        raise FenceError(f"{shown.where}: Mermaid cannot parse this diagram:\n{completed.stdout}{completed.stderr}")
     return f"parsed by mermaid {bundle.parent.name.removeprefix('mermaid-')} as {completed.stdout.strip()}"
 
 
@@ -91,3 +90,6 @@ def _check_balanced(line: str, where: str) -> None:
             raise FenceError(f"{where}: unbalanced `{char}` in `{line}`")
     if stack:
         raise FenceError(f"{where}: unbalanced brackets, `{stack[-1]}` missing in `{line}`")
+
+
+CHECKER = Checker(frozenset({"mermaid"}), check)

@@ -19,10 +19,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from guidekit.guard import check_json
-from guidekit.guard.errors import FenceError
+from guidekit.guard.checker import Checker, Context, FenceError, Shown
+from guidekit.guard.shared import check_request
 from guidekit.guard.tools import tool_path
-from guidekit.markdown.fences import Fence
 
 SHELL_BUILTINS = {"cd", "export", "source", ".", "set", "unset", "alias", "true", "false", "exit", "wait"}
 HELP_ARGS: dict[str, tuple[str, ...]] = {"git": ("-h",), "curl": ("--help", "all")}
@@ -43,10 +42,10 @@ class Help:
     text: str
 
 
-def commands_of(fence: Fence) -> list[str]:
+def commands_of(shown: Shown) -> list[str]:
     """The commands a reader copies: `$ ` prompts stripped, output and comments dropped."""
-    lines = fence.body.splitlines()
-    if fence.language == "console" or any(line.startswith("$ ") for line in lines):
+    lines = shown.text.splitlines()
+    if shown.language == "console" or any(line.startswith("$ ") for line in lines):
         lines = [line[2:] for line in lines if line.startswith("$ ")]
     joined = "\n".join(lines).replace("\\\n", " ")
     return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
@@ -181,21 +180,22 @@ def _check_flag(word: str, helps: list[str], path: tuple[str, ...], where: str) 
     )
 
 
-def check_shell(fence: Fence, root: Path, service: Callable[[], FastAPI]) -> str:
+def check(shown: Shown, context: Context) -> str:
     """Check every command of a bash or console fence: tool help, paths, and curl calls to the service."""
-    commands = commands_of(fence)
+    commands = commands_of(shown)
     if not commands:
-        raise FenceError(f"{fence.where}: a {fence.language} block with no command in it")
-    bases = [root, root / "snippets"]
+        raise FenceError(f"{shown.where}: a {shown.language} block with no command in it")
+    root = context.root
+    bases = [root, context.snippets]
     checked = []
     for command in commands:
         for words in split_simple_commands(command):
-            checked.append(check_words(words, fence.where))
+            checked.append(check_words(words, shown.where))
             if words[0] == "cd" and len(words) > 1:
                 bases.insert(0, next((base / words[1] for base in bases if (base / words[1]).is_dir()), root))
-            check_paths(_unwrapped(words), fence.where, bases)
+            check_paths(_unwrapped(words), shown.where, bases)
             if _unwrapped(words)[0] == "curl":
-                checked.append(check_curl(_unwrapped(words), fence.where, service))
+                checked.append(check_curl(_unwrapped(words), shown.where, lambda: context.fixture("guard_service")))
     return "commands checked against --help: " + ", ".join(dict.fromkeys(checked))
 
 
@@ -221,7 +221,7 @@ def check_curl(words: list[str], where: str, service: Callable[[], FastAPI]) -> 
     body = next((words[i + 1] for i, word in enumerate(words[:-1]) if word in data_flags), None)
     method = (method or ("POST" if body else "GET")).upper()
     path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else "/"
-    request = Fence(
-        Path(where.rsplit(":", 1)[0]), int(where.rsplit(":", 1)[1]), "http", f"{method} {path}\n\n{body or ''}"
-    )
-    return "curl: " + check_json.check_http(request, service())
+    return "curl: " + check_request(method, path, body, where, service())
+
+
+CHECKER = Checker(frozenset({"shell"}), check)

@@ -1,8 +1,8 @@
 """SQL: run with `psql` against the migrated test database, inside a rolled-back transaction.
 
-A block followed by an output block (`<!-- guard: output -->`) has psql's printed result
-compared with it. A migration shown inline (`-- migrate:up` / `-- migrate:down`) runs
-its up part, then its down part, so both directions are proven.
+A migration shown inline (`-- migrate:up` / `-- migrate:down`) runs its up part, then its
+down part, so both directions are proven. Included migrations and schema (files under
+`snippets/db/`) are applied by dbmate in the service tests, so they are not run again here.
 """
 
 import re
@@ -10,9 +10,8 @@ import subprocess
 
 from sqlalchemy import URL
 
-from guidekit.guard.errors import FenceError
+from guidekit.guard.checker import Checker, Context, FenceError, Shown
 from guidekit.guard.tools import require_tool
-from guidekit.markdown.fences import Fence
 
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\b", re.IGNORECASE | re.MULTILINE)
 
@@ -29,8 +28,8 @@ def psql_conninfo(database_url: URL) -> str:
     return " ".join(f"{key}='{value}'" for key, value in parts.items() if value)
 
 
-def run_sql(sql: str, database_url: URL) -> str:
-    """Run SQL in one transaction that is rolled back; returns what psql printed."""
+def run_sql(sql: str, database_url: URL) -> None:
+    """Run SQL in one transaction that is rolled back; raises RuntimeError with psql's message when it fails."""
     script = f"BEGIN;\n{sql.rstrip()}\n;\nROLLBACK;\n"
     completed = subprocess.run(
         [require_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-P", "pager=off", psql_conninfo(database_url)],
@@ -42,31 +41,24 @@ def run_sql(sql: str, database_url: URL) -> str:
     )
     if completed.returncode != 0:
         raise RuntimeError(completed.stderr.strip() or completed.stdout.strip())
-    return completed.stdout
 
 
-def check_sql(fence: Fence, database_url: URL) -> str:
-    """Run a SQL fence against the migrated schema; compare its result when one is shown."""
-    sql = fence.body
-    if TRANSACTION_CONTROL.search(sql):
+def check(shown: Shown, context: Context) -> str:
+    """Run a SQL fence against the migrated schema (included migrations are the service tests' to apply)."""
+    if shown.region and shown.region.path.resolve().is_relative_to((context.snippets / "db").resolve()):
+        return "migrations and schema, applied and checked by the service tests"
+    if TRANSACTION_CONTROL.search(shown.text):
         raise FenceError(
-            f"{fence.where}: sql block controls its own transaction; the guard wraps each block in one "
+            f"{shown.where}: sql block controls its own transaction; the guard wraps each block in one "
             "that it rolls back, so show the statements without BEGIN/COMMIT"
         )
-    up, marker, down = sql.partition("-- migrate:down")
+    up, marker, down = shown.text.partition("-- migrate:down")
+    database_url: URL = context.fixture("guard_database_url")
     try:
-        printed = run_sql(up + ("\n" + down if marker else ""), database_url)
+        run_sql(up + ("\n" + down if marker else ""), database_url)
     except RuntimeError as error:
-        raise FenceError(f"{fence.where}: this SQL fails against the migrated test database:\n{error}") from None
-    if fence.output is not None:
-        if _normalized(printed) != _normalized(fence.output.body):
-            raise FenceError(
-                f"{fence.output.where}: the result shown differs from what PostgreSQL returns:\n"
-                f"--- shown\n{fence.output.body}--- returned\n{printed}"
-            )
-        return "ran; result checked"
+        raise FenceError(f"{shown.where}: this SQL fails against the migrated test database:\n{error}") from None
     return "ran in a rolled-back transaction"
 
 
-def _normalized(text: str) -> list[str]:
-    return [line.rstrip() for line in text.strip("\n").splitlines()]
+CHECKER = Checker(frozenset({"sql", "sql-include"}), check)

@@ -3,11 +3,9 @@
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from guidekit.guard.checker import Status
 from guidekit.markdown.includes import Region
-
-Status = Literal["verified", "opted out", "failed", "pending"]
 
 
 @dataclass
@@ -48,15 +46,15 @@ class Ledger:
         if not self.entries:
             return list(self.notes)
         totals = self.totals()
-        lines = [f"{'kind':<16}{'found':>7}{'verified':>10}{'opted out':>11}{'failed':>8}{'pending':>9}"]
+        lines = [f"{'kind':<20}{'found':>7}{'verified':>10}{'opted out':>11}{'failed':>8}{'pending':>9}"]
         for kind, counter in totals.items():
             lines.append(
-                f"{kind:<16}{counter['found']:>7}{counter['verified']:>10}{counter['opted out']:>11}"
+                f"{kind:<20}{counter['found']:>7}{counter['verified']:>10}{counter['opted out']:>11}"
                 f"{counter['failed']:>8}{counter['pending']:>9}"
             )
         everything = sum(totals.values(), Counter())
         lines.append(
-            f"{'all':<16}{everything['found']:>7}{everything['verified']:>10}{everything['opted out']:>11}"
+            f"{'all':<20}{everything['found']:>7}{everything['verified']:>10}{everything['opted out']:>11}"
             f"{everything['failed']:>8}{everything['pending']:>9}"
         )
         lines.append(f"verified: {self.verified_share():.1%} of {everything['found']} fences")

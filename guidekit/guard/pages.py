@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from guidekit.guard.errors import FenceError
-from guidekit.guard.guard import Context, Verdict, check
+from guidekit.guard.checker import Context, FenceError
+from guidekit.guard.guard import Verdict, check
 from guidekit.markdown.fences import parse_page
 from guidekit.paths import ROOT, SNIPPETS
 
@@ -30,8 +30,6 @@ def guard_page(
     context = Context(root=ROOT, docs=docs, snippets=snippets, fixture=request.getfixturevalue)
     outcomes = []
     for fence in parse_page(markdown, Path("page.md")):
-        if "output" in fence.markers:
-            continue  # checked together with the block above it
         try:
             outcomes.append(Outcome(fence.where, check(fence, context), None))
         except FenceError as error:

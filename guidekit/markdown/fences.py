@@ -45,9 +45,7 @@ class Fence:
     body: str
     """The content with the fence's own indentation removed."""
     markers: dict[str, str] = field(default_factory=dict)
-    """Guard markers written above the fence: `skip`, `raises`, `output`, ..."""
-    output: "Fence | None" = None
-    """The fence right after this one when it is marked as this one's output."""
+    """Guard markers written above the fence: `skip <reason>`, `raises <Exception>`."""
     end: int = 0
     """The 1-based line of the closing fence (the page's last line when the fence is never closed)."""
     indent: str = ""
@@ -73,7 +71,7 @@ class Fence:
 
 
 def parse_page(text: str, page: Path) -> list[Fence]:
-    """Every fence of one page, in order; a fence marked `output` hangs off the one before it."""
+    """Every fence of one page, in order."""
     lines = text.splitlines()
     fences: list[Fence] = []
     index = 0
@@ -98,8 +96,6 @@ def parse_page(text: str, page: Path) -> list[Fence]:
             end=min(end + 1, len(lines)),
             indent=opening["indent"],
         )
-        if "output" in fence.markers and fences:
-            fences[-1].output = fence
         fences.append(fence)
         index = end + 1
     return fences

@@ -11,12 +11,12 @@ conftests of the test paths, so `tests/conftest.py` carries them.
 """
 
 import pytest
+from dotenv import dotenv_values
 from fastapi import FastAPI
 from sqlalchemy import URL
 
 from app.core.config import get_settings
 from app.main import create_app
-from guidekit.guard.check_config import parse_dotenv
 from guidekit.guard.check_shell import HELP_CACHE
 from guidekit.paths import SNIPPETS
 
@@ -33,10 +33,9 @@ def guard_service() -> FastAPI:
 
     It is configured with the documented local values of `.env.example`.
     """
-    example = (SNIPPETS / ".env.example").read_text(encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in parse_dotenv(example, ".env.example").items():
-            patch.setenv(name, value)
+        for name, value in dotenv_values(SNIPPETS / ".env.example").items():
+            patch.setenv(name, value or "")
         get_settings.cache_clear()
         service = create_app()
         get_settings.cache_clear()

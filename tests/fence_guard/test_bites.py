@@ -16,7 +16,6 @@ from guidekit.guard import check_coverage
 from guidekit.guard.pages import guard_page, only_error
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import resolve
-from guidekit.paths import SNIPPETS
 
 GOOD_PAGE = """
 # Every kind, correct
@@ -35,15 +34,6 @@ GOOD_PAGE = """
     SELECT count(*) AS messages FROM messages;
     ~~~
 
-    <!-- guard: output -->
-
-    ```text
-     messages
-    ----------
-            0
-    (1 row)
-    ```
-
 <!-- guard: raises ValueError -->
 
 ```python
@@ -52,6 +42,13 @@ int("not a number")
 
 ```python
 --8<-- "app/core/config.py:settings"
+```
+
+```python
+type Point = tuple[float, float]
+origin: Point = (0.0, 0.0)
+print(origin)
+#> (0.0, 0.0)
 ```
 
 ```bash
@@ -63,11 +60,6 @@ dbmate --url "$DATABASE_URL" status
 $ uv run ruff check snippets
 All checks passed!
 $ docker compose --file snippets/docker-compose.yml up --detach postgres
-```
-
-```dotenv
-LOG_LEVEL=INFO
-DATABASE_URL=postgres://app:secret@127.0.0.1:5432/app?sslmode=disable
 ```
 
 ```toml
@@ -82,21 +74,6 @@ strict: true
 
 ```json
 {"title": "Not Found", "status": 404, "detail": "No message 42", "instance": "/api/v1/messages/42"}
-```
-
-```http
-GET /api/v1/messages?limit=10 HTTP/1.1
-```
-
-```text
-snippets/
-├── app/
-│   ├── api/
-│   │   └── {domain}/
-│   │       └── points.py
-│   └── main.py   # create_app()
-└── db/
-    └── migrations/
 ```
 
 ```mermaid
@@ -118,8 +95,8 @@ def test_correct_page_of_every_kind_passes(request: pytest.FixtureRequest, tmp_p
     assert errors == []
     kinds = [outcome.verdict.kind for outcome in outcomes if outcome.verdict]
     assert kinds == [
-        "python", "sql", "python", "python-include", "shell", "shell", "dotenv", "toml", "yaml", "json", "http",
-        "tree", "mermaid", "python",
+        "python", "sql", "python", "python-include", "python", "shell", "shell", "toml", "yaml", "json", "mermaid",
+        "python",
     ]  # fmt: skip
     statuses = [outcome.verdict.status for outcome in outcomes if outcome.verdict]
     assert statuses[3] == "pending"  # the include waits for the run's coverage
@@ -129,15 +106,15 @@ def test_correct_page_of_every_kind_passes(request: pytest.FixtureRequest, tmp_p
 
 def test_fences_are_found_at_any_depth_with_either_fence_character() -> None:
     fences = parse_page(GOOD_PAGE, Path("page.md"))
-    assert [(fence.line, fence.language) for fence in fences[:3]] == [(6, "python"), (14, "sql"), (20, "text")]
+    assert [(fence.line, fence.language) for fence in fences[:3]] == [(6, "python"), (14, "sql"), (20, "python")]
     assert fences[0].body == "total = sum([1, 2, 3])\nprint(total)\n#> 6\n"
-    assert fences[1].output is fences[2]
+    assert fences[2].markers == {"raises": "ValueError"}
 
 
 def test_broken_inline_example(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     error = only_error("```python\nvalue = undefined_name + 1\n```\n", request, tmp_path)
-    assert "page.md:1" in error
-    assert "F821" in error  # undefined name: ruff says so before the example even runs
+    assert error.startswith("page.md:1: ruff finds problems in this example")
+    assert "page.md:2:9: F821" in error  # undefined name, on the page's line: ruff says so before the example runs
 
 
 def test_example_that_fails_when_run(request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -167,6 +144,25 @@ def test_declared_exception_not_raised(request: pytest.FixtureRequest, tmp_path:
     page = '<!-- guard: raises ValueError -->\n```python\nnumber = int("42")\n```\n'
     error = only_error(page, request, tmp_path)
     assert "says this raises ValueError, but it ran without an error" in error
+
+
+def test_example_is_linted_with_the_projects_target_version(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The project targets Python 3.12 (pyproject.toml): a `type` statement is valid there, not in 3.10."""
+    page = "```python\ntype Point = tuple[float, float]\nprint(Point.__value__)\n#> tuple[float, float]\n```\n"
+    [outcome] = guard_page(page, request, tmp_path)
+    assert outcome.error is None
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "ran; output checked"
+
+
+def test_printed_output_is_wrapped_at_the_projects_line_length(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """113 characters fit the project's 120 (pyproject.toml); at ruff's default 88 the output would wrap."""
+    numbers = list(range(30))
+    page = f"```python\nprint(list(range(30)))\n#> {numbers}\n```\n"
+    [outcome] = guard_page(page, request, tmp_path)
+    assert outcome.error is None
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "ran; output checked"
 
 
 def test_unformatted_example(request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -229,9 +225,16 @@ def test_sql_against_a_column_the_schema_lacks(request: pytest.FixtureRequest, t
     assert 'column "subject" does not exist' in error
 
 
-def test_sql_result_that_differs(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    page = "```sql\nSELECT 1 + 1 AS two;\n```\n\n<!-- guard: output -->\n\n```text\n two\n-----\n   3\n(1 row)\n```\n"
-    assert "page.md:7: the result shown differs" in only_error(page, request, tmp_path)
+def test_included_sql_runs_unless_dbmate_applies_it(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    snippets = tmp_path / "snippets"
+    (snippets / "db" / "migrations").mkdir(parents=True)
+    (snippets / "db" / "migrations" / "1_broken.sql").write_text("SELEC 1;\n")
+    (snippets / "report.sql").write_text("SELEC 1;\n")
+    [outcome] = guard_page('```sql\n--8<-- "db/migrations/1_broken.sql"\n```\n', request, tmp_path, snippets)
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "migrations and schema, applied and checked by the service tests"
+    error = only_error('```sql\n--8<-- "report.sql"\n```\n', request, tmp_path, snippets)
+    assert error.startswith("page.md:1: this SQL fails against the migrated test database")
 
 
 def test_unknown_cli_flag(request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -244,32 +247,13 @@ def test_unknown_subcommand_flag(request: pytest.FixtureRequest, tmp_path: Path)
     assert "`dbmate new` has no flag `--force`" in error
 
 
-def test_env_example_key_that_settings_lacks(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    page = '```dotenv title=".env.example"\nDATABASE_URL=postgres://db/app\nSECRET_KEY=change-me\n```\n'
-    error = only_error(page, request, tmp_path)
-    assert error.startswith("page.md:1: SECRET_KEY is not a field of app.core.config.Settings")
-
-
-def test_complete_env_example_passes(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    real = (SNIPPETS / ".env.example").read_text(encoding="utf-8")
-    (outcome,) = guard_page(f'```dotenv title=".env.example"\n{real}```\n', request, tmp_path)
-    assert outcome.error is None
-    assert outcome.verdict is not None
-    assert outcome.verdict.detail == "keys are Settings fields, all of them; values validate"
-
-
-def test_env_example_that_misses_a_setting(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    page = '```dotenv title=".env.example"\nDATABASE_URL=postgres://db/app\n```\n'
-    assert ".env.example lacks" in only_error(page, request, tmp_path)
-
-
 def test_unclassified_fence(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     error = only_error("```brainfuck\n+++.\n```\n", request, tmp_path)
     assert error.startswith("page.md:1: no checker verifies a fence of language `brainfuck`")
     assert "<!-- guard: skip <reason> -->" in error
 
 
-def test_plain_text_that_is_no_tree(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_plain_text_fence(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     assert "language `text`" in only_error("```text\nsome words\n```\n", request, tmp_path)
 
 
@@ -278,18 +262,14 @@ def test_opt_out_without_reason(request: pytest.FixtureRequest, tmp_path: Path) 
     assert "needs a reason" in error
 
 
-def test_tree_entry_that_does_not_exist(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    page = "```text\nsnippets/\n└── app/\n    └── repositories.py\n```\n"
-    assert "snippets/app/repositories.py" in only_error(page, request, tmp_path)
-
-
 def test_json_the_service_never_produces(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     page = '```json\n{"success": true, "data": {}, "error": null}\n```\n'
     assert "matches no request or response model" in only_error(page, request, tmp_path)
 
 
-def test_http_route_the_service_lacks(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    assert "no route /api/v1/users" in only_error("```http\nGET /api/v1/users HTTP/1.1\n```\n", request, tmp_path)
+def test_curl_to_a_route_the_service_lacks(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = "```bash\ncurl http://127.0.0.1:8000/api/v1/users\n```\n"
+    assert only_error(page, request, tmp_path) == "page.md:1: the service has no route /api/v1/users"
 
 
 def test_config_that_is_not_in_the_real_file(request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -297,6 +277,55 @@ def test_config_that_is_not_in_the_real_file(request: pytest.FixtureRequest, tmp
     assert "not an excerpt" in only_error(page, request, tmp_path)
     shortened = '```toml\n[tool.pytest.ini_options]\ntestpaths = ["snippets/tests"]\n```\n'
     assert "not an excerpt" in only_error(shortened, request, tmp_path)  # lists are shown whole
+
+
+def test_yaml_that_differs_from_the_file_it_shows(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    page = "```yaml\nsite_name: Another Guide\n```\n"
+    assert only_error(page, request, tmp_path) == ("page.md:1: this YAML differs from mkdocs.yml; copy the real lines")
+
+
+def test_included_file_that_no_test_reads(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    snippets = tmp_path / "snippets"
+    (snippets / "tests").mkdir(parents=True)
+    (snippets / "Makefile").write_text("test:\n\tpytest\n")
+    error = only_error('```makefile\n--8<-- "Makefile"\n```\n', request, tmp_path, snippets)
+    assert error.startswith("page.md:1: no test under snippets/tests reads Makefile")
+    (snippets / "tests" / "test_make.py").write_text('MAKEFILE = "Makefile"\n')
+    [outcome] = guard_page('```makefile\n--8<-- "Makefile"\n```\n', request, tmp_path, snippets)
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "the file's section exists; Makefile is tested by tests/test_make.py"
+
+
+def test_included_compose_service_without_a_healthcheck(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    snippets = tmp_path / "snippets"
+    (snippets / "tests").mkdir(parents=True)
+    (snippets / "tests" / "test_compose.py").write_text('COMPOSE = "docker-compose.yml"\n')
+    (snippets / "docker-compose.yml").write_text(
+        "services:\n"
+        "  # --8<-- [start:worker]\n"
+        "  worker:\n"
+        "    image: app\n"
+        "  # --8<-- [end:worker]\n"
+        "  migrate:\n"
+        "    image: app\n"
+        '    restart: "no"\n'
+    )
+    page = '```yaml\n--8<-- "docker-compose.yml:worker"\n```\n'
+    assert only_error(page, request, tmp_path, snippets) == (
+        "page.md:1: compose services without a healthcheck: worker"
+    )
+
+
+def test_included_files_that_do_not_parse(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    snippets = tmp_path / "snippets"
+    (snippets / "tests").mkdir(parents=True)
+    (snippets / "tests" / "test_files.py").write_text('FILES = ["Dockerfile", "pyproject.toml"]\n')
+    (snippets / "Dockerfile").write_text("FORM python:3.12-slim\n")
+    (snippets / "pyproject.toml").write_text('[project]\nname = "app\n')
+    dockerfile = only_error('```dockerfile\n--8<-- "Dockerfile"\n```\n', request, tmp_path, snippets)
+    assert dockerfile == "page.md:1: `FORM` is not a Dockerfile instruction"
+    toml = only_error('```toml\n--8<-- "pyproject.toml"\n```\n', request, tmp_path, snippets)
+    assert toml.startswith("page.md:1: pyproject.toml is not valid TOML")
 
 
 def test_mermaid_syntax_error(request: pytest.FixtureRequest, tmp_path: Path) -> None:
