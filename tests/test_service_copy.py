@@ -27,7 +27,8 @@ import pytest
 from packaging.utils import canonicalize_name
 from sqlalchemy import make_url
 
-from guidekit.paths import ROOT
+from guidekit.generated.folder_tree import snippet_files
+from guidekit.paths import SNIPPETS
 
 # The settings without a default; any value will do, since /livez touches neither server.
 SETTINGS = {
@@ -84,17 +85,10 @@ def copy_environment(folder: Path) -> dict[str, str]:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Copy:
     """The copy, with the image's install done: `--only main`, without and then with the project."""
     folder = tmp_path_factory.mktemp("copy")
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "snippets"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.split("\0")):
-        target = folder / "service" / Path(name).relative_to("snippets")
+    for path in snippet_files():  # what git would clone: tracked, or new and not ignored
+        target = folder / "service" / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
+        shutil.copy2(SNIPPETS / path, target)
     copy = Copy(folder / "service", copy_environment(folder))
     # Python's own venv, on the interpreter these tests run; Poetry installs into `.venv` when it exists.
     copy.run(sys.executable, "-m", "venv", "--without-pip", ".venv")
