@@ -71,6 +71,21 @@ async def test_a_retried_post_with_the_same_idempotency_key_gets_the_first_respo
 # --8<-- [end:test_retry_same_key]
 
 
+async def test_a_retried_batch_with_the_same_key_gets_the_first_response_and_creates_nothing(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    batch, key = [new_message(), new_message()], str(uuid.uuid4())
+
+    first = await client.post(f"{MESSAGES}/batch", json=batch, headers=with_key(key))
+    retry = await client.post(f"{MESSAGES}/batch", json=batch, headers=with_key(key))
+    single = await client.post(MESSAGES, json=batch[0], headers=with_key(key))
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert [await messages_with_ref(session, item["client_ref"]) for item in batch] == [1, 1]
+    assert single.status_code == 422  # the key was used for another operation
+
+
 # --8<-- [start:test_key_reused]
 async def test_the_same_key_with_another_body_is_a_422_problem(client: AsyncClient, session: AsyncSession) -> None:
     key = str(uuid.uuid4())

@@ -62,9 +62,10 @@ async def create_messages(
     service: MessagingServiceDep,
     request: Request,
     redis: RedisDep,
+    idempotency: IdempotencyKeyDep,
 ) -> list[MessageRead]:
     await limit_sending.spend(request, redis, cost=len(items))  # a batch of N is N messages
-    return await service.create_batch(items)
+    return await service.create_batch(items, idempotency)
 
 
 # --8<-- [end:batch_endpoint]

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends
+from pydantic import JsonValue, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.idempotency import IdempotencyKeys, IdempotentRequest
@@ -21,6 +22,9 @@ from app.db.message.table import MessagesTable
 from app.db.redis import RedisDep
 from app.db.webhook.model import WebhookEvent
 
+MESSAGE_LIST = TypeAdapter(list[MessageRead])
+"""Reads and writes a batch's response to replay."""
+
 
 # --8<-- [start:messaging_service]
 class MessagingService:
@@ -35,15 +39,14 @@ class MessagingService:
             redis, MessageRead, prefix="message", ttl_seconds=get_settings().message_cache_ttl_seconds
         )
 
+    # --8<-- [start:idempotent_create]
     async def create(self, data: MessageCreate, idempotency: IdempotentRequest | None = None) -> MessageRead:
         """With an `Idempotency-Key`, a retry gets the first response back and creates nothing."""
         async with self.session.begin():
-            # --8<-- [start:idempotent_create]
             if idempotency is not None:
                 first = await self.idempotency.replay(idempotency, "messages.create", data.model_dump(mode="json"))
                 if first is not None:
                     return MessageRead.model_validate(first.response)
-            # --8<-- [end:idempotent_create]
             message = MessageRead.model_validate(await self.messages.insert_model(Message(**data.model_dump())))
             pending = await self.events.record(WebhookEvent.MESSAGE_CREATED, message.id, message)
             if idempotency is not None:
@@ -51,12 +54,20 @@ class MessagingService:
         await self.events.send(pending)  # after the commit: the deliveries now exist for the worker
         return message
 
+    # --8<-- [end:idempotent_create]
     # --8<-- [end:messaging_service]
 
     # --8<-- [start:messaging_service_batch]
-    async def create_batch(self, items: list[MessageCreate]) -> list[MessageRead]:
+    async def create_batch(
+        self, items: list[MessageCreate], idempotency: IdempotentRequest | None = None
+    ) -> list[MessageRead]:
         """All or nothing: if one insert fails, the whole transaction rolls back."""
         async with self.session.begin():
+            if idempotency is not None:
+                payload: JsonValue = [item.model_dump(mode="json") for item in items]
+                first = await self.idempotency.replay(idempotency, "messages.create_batch", payload)
+                if first is not None:
+                    return MESSAGE_LIST.validate_python(first.response)
             created = [
                 MessageRead.model_validate(await self.messages.insert_model(Message(**item.model_dump())))
                 for item in items
@@ -66,6 +77,8 @@ class MessagingService:
                 for message in created
                 for delivery_id in await self.events.record(WebhookEvent.MESSAGE_CREATED, message.id, message)
             ]
+            if idempotency is not None:
+                await self.idempotency.save(idempotency, MESSAGE_LIST.dump_python(created, mode="json"))
         await self.events.send(pending)
         return created
 
