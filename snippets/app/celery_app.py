@@ -23,6 +23,7 @@ celery_app = Celery("reference_service", include=["app.celery.tasks"])
 DELIVER_WEBHOOK_TASK = "webhook.deliver"
 PURGE_SOFT_DELETED_TASK = "maintenance.purge_soft_deleted_messages"
 REQUEUE_LOST_DELIVERIES_TASK = "webhook.requeue_lost"
+PURGE_IDEMPOTENCY_KEYS_TASK = "maintenance.purge_expired_idempotency_keys"
 
 
 # --8<-- [start:celery_config]
@@ -65,6 +66,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "requeue-lost-webhook-deliveries": {
                 "task": REQUEUE_LOST_DELIVERIES_TASK,
                 "schedule": timedelta(minutes=10),
+            },
+            "purge-expired-idempotency-keys": {
+                "task": PURGE_IDEMPOTENCY_KEYS_TASK,
+                "schedule": crontab(minute=30),  # hourly: a key outlives its expiry by an hour at most
             },
         },
     }

@@ -34,6 +34,21 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.idempotency_keys (
+    principal text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    response jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT idempotency_keys_key_check CHECK (((char_length(key) >= 1) AND (char_length(key) <= 255)))
+);
+
+
+--
 -- Name: message_deliveries; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -127,6 +142,14 @@ CREATE TABLE public.webhooks (
 
 
 --
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (principal, key);
+
+
+--
 -- Name: message_deliveries message_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -164,6 +187,13 @@ ALTER TABLE ONLY public.webhook_deliveries
 
 ALTER TABLE ONLY public.webhooks
     ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: idempotency_keys_expires_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX idempotency_keys_expires_at_idx ON public.idempotency_keys USING btree (expires_at);
 
 
 --
@@ -302,4 +332,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126110000'),
     ('20261204193000'),
     ('20261204193100'),
-    ('20261204203941');
+    ('20261204203941'),
+    ('20261205003000');

@@ -10,7 +10,7 @@ from loguru import logger
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import ConflictError, DomainError, NotFoundError
+from app.core.errors import ConflictError, DomainError, IdempotencyKeyReusedError, NotFoundError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -48,6 +48,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
+    IdempotencyKeyReusedError: HTTPStatus(422),  # the IETF draft's status for a key reused with another body
 }
 
 

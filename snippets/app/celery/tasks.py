@@ -15,8 +15,14 @@ from celery import Task
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.api.messaging.service import purge_deleted_messages
-from app.celery_app import DELIVER_WEBHOOK_TASK, PURGE_SOFT_DELETED_TASK, REQUEUE_LOST_DELIVERIES_TASK, celery_app
+from app.api.messaging.service import purge_deleted_messages, purge_expired_idempotency_keys
+from app.celery_app import (
+    DELIVER_WEBHOOK_TASK,
+    PURGE_IDEMPOTENCY_KEYS_TASK,
+    PURGE_SOFT_DELETED_TASK,
+    REQUEUE_LOST_DELIVERIES_TASK,
+    celery_app,
+)
 from app.core.config import RETRY_CAP_SECONDS, Settings, get_settings
 from app.core.egress import CheckedTarget, ForbiddenTargetError, public_addresses
 from app.core.webhook_signature import sign
@@ -178,6 +184,22 @@ def purge_soft_deleted_messages() -> int:
 
 
 # --8<-- [end:purge_task]
+
+
+# --8<-- [start:purge_idempotency_keys_task]
+@celery_app.task(name=PURGE_IDEMPOTENCY_KEYS_TASK)
+def purge_idempotency_keys() -> int:
+    """Hourly (see `beat_schedule`): remove the idempotency keys past their expiry."""
+    settings = get_settings()
+
+    async def purge() -> int:
+        async with task_session(settings) as session:
+            return await purge_expired_idempotency_keys(session)
+
+    return asyncio.run(purge())
+
+
+# --8<-- [end:purge_idempotency_keys_task]
 
 
 # --8<-- [start:requeue_lost_task]

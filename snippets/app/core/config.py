@@ -164,6 +164,14 @@ class Settings(BaseSettings):
     purge_soft_deleted_after_days: int = Field(default=30, ge=1)
     """Soft-deleted messages older than this are removed by the nightly beat task."""
 
+    # --8<-- [start:idempotency_settings]
+    idempotency_key_ttl_hours: int = Field(default=24, ge=1)
+    """How long a client may retry a POST with the same `Idempotency-Key` and get the first response back."""
+
+    idempotency_wait_seconds: float = Field(default=2.0, gt=0)
+    """How long a request waits for another one with the same key to finish before answering 409."""
+    # --8<-- [end:idempotency_settings]
+
     # --8<-- [start:visibility_rule]
     @model_validator(mode="after")
     def visibility_timeout_outlasts_a_retry(self) -> Self:

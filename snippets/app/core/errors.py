@@ -32,3 +32,21 @@ class ConflictError(DomainError):
 
 
 # --8<-- [end:domain_errors]
+
+
+# --8<-- [start:idempotency_errors]
+
+
+class IdempotencyKeyInFlightError(ConflictError):
+    """A request with the same `Idempotency-Key` is still being processed."""
+
+    title = "Request in progress"
+
+
+class IdempotencyKeyReusedError(DomainError):
+    """An `Idempotency-Key` came back with another request: a client bug, never a retry."""
+
+    title = "Idempotency key reused"
+
+
+# --8<-- [end:idempotency_errors]

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
+from app.api.idempotency import IdempotencyKeyDep
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
@@ -38,9 +39,13 @@ limit_sending = RateLimit(
     responses=FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
 )
 async def create_message(
-    data: MessageCreate, service: MessagingServiceDep, request: Request, response: Response
+    data: MessageCreate,
+    service: MessagingServiceDep,
+    request: Request,
+    response: Response,
+    idempotency: IdempotencyKeyDep,
 ) -> MessageRead:
-    message = await service.create(data)
+    message = await service.create(data, idempotency)
     response.headers["Location"] = request.app.url_path_for("get_message", message_id=str(message.id))
     return message
 
@@ -57,9 +62,10 @@ async def create_messages(
     service: MessagingServiceDep,
     request: Request,
     redis: RedisDep,
+    idempotency: IdempotencyKeyDep,
 ) -> list[MessageRead]:
     await limit_sending.spend(request, redis, cost=len(items))  # a batch of N is N messages
-    return await service.create_batch(items)
+    return await service.create_batch(items, idempotency)
 
 
 # --8<-- [end:batch_endpoint]

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends
+from pydantic import JsonValue, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.idempotency import IdempotencyKeys, IdempotentRequest
 from app.api.messaging.models import MessageCreate, MessageDeleted, MessagePage, MessageRead, MessageUpdate
 from app.api.webhook.events import WebhookEvents
 from app.base.base_table import PURGE_BATCH_SIZE, Cursor
@@ -14,10 +16,14 @@ from app.base.json_cache import JsonCache
 from app.core.config import get_settings
 from app.core.errors import NotFoundError
 from app.db.database import SessionDep
+from app.db.idempotency_key.table import IdempotencyKeysTable
 from app.db.message.model import Message
 from app.db.message.table import MessagesTable
 from app.db.redis import RedisDep
 from app.db.webhook.model import WebhookEvent
+
+MESSAGE_LIST = TypeAdapter(list[MessageRead])
+"""Reads and writes a batch's response to replay."""
 
 
 # --8<-- [start:messaging_service]
@@ -28,23 +34,40 @@ class MessagingService:
         self.session = session
         self.messages = MessagesTable(session)
         self.events = WebhookEvents(session)
+        self.idempotency = IdempotencyKeys(session)
         self.cache = JsonCache(
             redis, MessageRead, prefix="message", ttl_seconds=get_settings().message_cache_ttl_seconds
         )
 
-    async def create(self, data: MessageCreate) -> MessageRead:
+    # --8<-- [start:idempotent_create]
+    async def create(self, data: MessageCreate, idempotency: IdempotentRequest | None = None) -> MessageRead:
+        """With an `Idempotency-Key`, a retry gets the first response back and creates nothing."""
         async with self.session.begin():
+            if idempotency is not None:
+                first = await self.idempotency.replay(idempotency, "messages.create", data.model_dump(mode="json"))
+                if first is not None:
+                    return MessageRead.model_validate(first.response)
             message = MessageRead.model_validate(await self.messages.insert_model(Message(**data.model_dump())))
             pending = await self.events.record(WebhookEvent.MESSAGE_CREATED, message.id, message)
+            if idempotency is not None:
+                await self.idempotency.save(idempotency, message.model_dump(mode="json"))  # commits with the row
         await self.events.send(pending)  # after the commit: the deliveries now exist for the worker
         return message
 
+    # --8<-- [end:idempotent_create]
     # --8<-- [end:messaging_service]
 
     # --8<-- [start:messaging_service_batch]
-    async def create_batch(self, items: list[MessageCreate]) -> list[MessageRead]:
+    async def create_batch(
+        self, items: list[MessageCreate], idempotency: IdempotentRequest | None = None
+    ) -> list[MessageRead]:
         """All or nothing: if one insert fails, the whole transaction rolls back."""
         async with self.session.begin():
+            if idempotency is not None:
+                payload: JsonValue = [item.model_dump(mode="json") for item in items]
+                first = await self.idempotency.replay(idempotency, "messages.create_batch", payload)
+                if first is not None:
+                    return MESSAGE_LIST.validate_python(first.response)
             created = [
                 MessageRead.model_validate(await self.messages.insert_model(Message(**item.model_dump())))
                 for item in items
@@ -54,6 +77,8 @@ class MessagingService:
                 for message in created
                 for delivery_id in await self.events.record(WebhookEvent.MESSAGE_CREATED, message.id, message)
             ]
+            if idempotency is not None:
+                await self.idempotency.save(idempotency, MESSAGE_LIST.dump_python(created, mode="json"))
         await self.events.send(pending)
         return created
 
@@ -131,3 +156,23 @@ async def purge_deleted_messages(
 
 
 # --8<-- [end:purge_deleted_messages]
+
+
+# --8<-- [start:purge_expired_idempotency_keys]
+async def purge_expired_idempotency_keys(session: AsyncSession, *, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Remove the idempotency keys past their `expires_at`, one short transaction per batch.
+
+    A scheduled job calls this; until it runs, an expired key still answers its retries.
+    """
+    keys = IdempotencyKeysTable(session)
+    now = datetime.now(UTC)
+    purged = 0
+    while True:
+        async with session.begin():
+            batch = await keys.purge_expired(before=now, batch_size=batch_size)
+        purged += batch
+        if batch < batch_size:
+            return purged
+
+
+# --8<-- [end:purge_expired_idempotency_keys]
