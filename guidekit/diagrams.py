@@ -85,7 +85,7 @@ def diagrams_in(markdown: str) -> list[Diagram]:
     return [
         Diagram(fence.line, fence.indent, fence.body.strip() + "\n", fence.line, fence.end)
         for fence in parse_page(markdown, Path("page.md"))
-        if fence.language == "mermaid" and fence.info.strip() == "mermaid"
+        if fence.language == "mermaid" and fence.closed  # an unclosed fence is text, as Markdown shows it
     ]
 
 

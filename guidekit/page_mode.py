@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from guidekit.markdown.includes import SECTION_MARKER, include_targets, split_target
+from guidekit.markdown.includes import include_targets, resolve, split_target
 from guidekit.paths import DOCS, ROOT, SNIPPETS
 
 SERVICE_TESTS = "snippets/tests/"
@@ -70,19 +70,16 @@ def select(page: str) -> PageSelection:
     tests = {test.relative_to(ROOT).as_posix(): test for test in (SNIPPETS / "tests").rglob("test_*.py")}
     chosen: set[str] = set()
     for _, target in include_targets(path.read_text(encoding="utf-8")):
-        file, section = split_target(target)  # line-number includes are refused by the fence guard
+        file, _ = split_target(target)  # line-number includes are refused by the fence guard
         shown = SNIPPETS / file
         if not file.endswith(".py") or not shown.is_file():
             continue
         if f"snippets/{file}" in tests:
             chosen.add(f"snippets/{file}")
-        elif shown.name == "conftest.py":
-            fixtures = _with_dependents(shown, _defined_names(shown.read_text(encoding="utf-8"), section))
-            chosen.update(
-                test_path
-                for test_path, test in tests.items()
-                if shown.parent in test.parents and _used_names(test) & fixtures
-            )
+        elif file.startswith("tests/"):  # the conftest or the servers plugin: the fixtures the page shows
+            shown_names = set(_DEFINED.findall(resolve(target, [SNIPPETS]).text))
+            fixtures = _with_dependents(_fixture_modules(), shown_names)
+            chosen.update(test_path for test_path, test in tests.items() if _used_names(test) & fixtures)
         elif file.startswith("app/"):
             module = _module_of(file)
             package = module.rpartition(".")[0] if shown.name != "__init__.py" else module
@@ -98,24 +95,19 @@ def select(page: str) -> PageSelection:
     return PageSelection(source, frozenset(chosen))
 
 
-def _defined_names(text: str, section: str | None) -> set[str]:
-    """The functions and classes a file, or one section of it, defines (a shown fixture's name)."""
-    if section is not None:
-        lines, inside = [], False
-        for line in text.splitlines():
-            marker = SECTION_MARKER.search(line)
-            if marker and marker["name"] == section:
-                inside = marker["kind"] == "start"
-            elif inside:
-                lines.append(line)
-        text = "\n".join(lines)
-    return set(_DEFINED.findall(text))
+def _fixture_modules() -> list[Path]:
+    """The service's modules of fixtures: its conftest and the plugins it registers (every non-test module)."""
+    return sorted(path for path in (SNIPPETS / "tests").rglob("*.py") if not path.name.startswith("test_"))
 
 
-def _with_dependents(conftest: Path, fixtures: set[str]) -> set[str]:
-    """The shown fixtures and every fixture of the same conftest that uses one, at any depth."""
-    tree = ast.parse(conftest.read_text(encoding="utf-8"))
-    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+def _with_dependents(modules: list[Path], fixtures: set[str]) -> set[str]:
+    """The shown fixtures and every fixture of those modules that uses one, at any depth."""
+    functions = [
+        node
+        for module in modules
+        for node in ast.parse(module.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
     found = set(fixtures)
     while True:
         more = {

@@ -7,7 +7,7 @@ A page names its proof in backticks, `` `test_a_killed_worker_loses_no_task` ``.
 - fills that page: for each named test, the pages that name it and the test's source.
 
 The test run checks the other half: every named test ran and passed
-(`tests/fence_guard/run_hooks.py`).
+(`guidekit/guard/run_hooks.py`).
 """
 
 from __future__ import annotations

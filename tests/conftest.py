@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 # The fence guard's run-wide hooks, here because pytest-xdist's controller loads this conftest
-# (a test path's) and not the guard's own (see tests/fence_guard/run_hooks.py).
+# (a test path's) and not the guard's own (see guidekit/guard/run_hooks.py).
 from guidekit.guard.run_hooks import (  # noqa: F401
     pytest_collection_finish,
     pytest_configure,

@@ -83,3 +83,10 @@ def test_an_edited_diagram_needs_a_new_drawing() -> None:
     (changed,) = diagrams_in(f"```mermaid\n{edited}```\n")
     assert changed.key != diagram.key
     assert not changed.drawing.is_file()
+
+
+def test_an_unclosed_mermaid_fence_is_text_and_a_titled_one_is_a_diagram() -> None:
+    """As Markdown shows them: a fence never closed is no diagram; one with attributes still is."""
+    assert diagrams_in("intro\n\n```mermaid\ngraph TD\nA-->B\n\nmore text\n") == []
+    (titled,) = diagrams_in('```mermaid title="Flow"\ngraph TD\nA-->B\n```\n')
+    assert titled.source == "graph TD\nA-->B\n"

@@ -1,6 +1,6 @@
 """A test a page names as the proof of a claim exists, links to its source, and passed in the run.
 
-The build side is `hooks/proof_links.py`; the run side is `tests/fence_guard/run_hooks.py`.
+The build side is `hooks/proof_links.py`; the run side is `guidekit/guard/run_hooks.py`.
 """
 
 import contextlib

@@ -71,3 +71,8 @@ def test_a_shown_api_package_selects_its_mirrored_test_module() -> None:
 def test_a_fixture_shown_from_a_conftest_selects_the_tests_using_it_through_other_fixtures() -> None:
     # devops/testing.md shows `settings`; `client` depends on it, and test_auth.py asks for `client`.
     assert "snippets/tests/api/test_auth.py" in select("docs/devops/testing.md").service_modules
+
+
+def test_a_fixture_shown_from_the_servers_plugin_selects_the_tests_using_it() -> None:
+    # devops/redis.md shows `redis_url` from tests/servers.py; test_event_loop.py asks for it by name.
+    assert "snippets/tests/test_event_loop.py" in select("docs/devops/redis.md").service_modules

@@ -22,10 +22,14 @@ MAY_IMPORT: dict[str, set[str]] = {
     "guidekit": {"guidekit", "app"},  # the guard reads the service's models and OpenAPI document
     "hooks": {"guidekit"},
     "scripts": {"guidekit", "app"},  # dev_service.py runs the service itself
-    "conftest.py": {"guidekit"},
-    "tests": {"guidekit", "hooks", "scripts", "app"},  # never `tests` itself: fixtures come from conftests
-    "snippets": {"app"},  # the service stands alone
+    "conftest.py": {"guidekit", "tests"},  # registers the service's servers plugin, `tests.servers`
+    "tests": {"guidekit", "hooks", "scripts", "app", "tests"},  # `tests.servers`: the service's plugin, by name
+    "snippets/app": {"app"},  # the service stands alone
+    "snippets/tests": {"app", "tests"},  # its own tests and their plugin; nothing of the site's
 }
+# The one `tests` module the site may name: the service's servers plugin (registered by name, never loaded
+# from a path). Any other `tests.*` import in the site is an import of another test module.
+SERVICE_PLUGIN = "tests.servers"
 
 
 @dataclass(frozen=True)
@@ -38,21 +42,27 @@ class Import:
 
 
 def imports_in(path: Path, text: str) -> list[Import]:
-    """The repository-owned modules a file imports (relative imports are counted as its own folder)."""
+    """The repository-owned modules a file imports, plugins it registers by name included."""
     found = []
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = [node.module or ""] if node.level == 0 else [layer_of(path)]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "pytest_plugins" for target in node.targets
+        ):
+            names = [str(item.value) for item in ast.walk(node.value) if isinstance(item, ast.Constant)]
         else:
             continue
-        found += [Import(path.as_posix(), node.lineno, name.split(".")[0]) for name in names]
-    return [found_import for found_import in found if found_import.module in OWN]
+        found += [Import(path.as_posix(), node.lineno, str(name)) for name in names]
+    return [found_import for found_import in found if found_import.module.split(".")[0] in OWN]
 
 
 def layer_of(path: Path) -> str:
-    """The layer a file belongs to: its top-level folder, or `conftest.py` at the root."""
+    """The layer a file belongs to: its top-level folder (two levels in `snippets/`), or the root conftest."""
+    if path.parts[0] == "snippets":
+        return "/".join(path.parts[:2])
     return path.parts[0] if len(path.parts) > 1 else path.name
 
 
@@ -62,7 +72,11 @@ def violations(files: dict[Path, str]) -> list[str]:
     for path, text in files.items():
         allowed = MAY_IMPORT[layer_of(path)]
         for found in imports_in(path, text):
-            if found.module not in allowed:
+            top = found.module.split(".")[0]
+            site_imports_a_test = (
+                top == "tests" and found.module != SERVICE_PLUGIN and layer_of(path) != "snippets/tests"
+            )
+            if top not in allowed or site_imports_a_test:
                 problems.append(
                     f"{found.path}:{found.line}: {layer_of(path)} imports {found.module}; "
                     f"it may import only {', '.join(sorted(allowed))} (move shared code into guidekit)"
@@ -72,14 +86,9 @@ def violations(files: dict[Path, str]) -> list[str]:
 
 def repository_files() -> dict[Path, str]:
     """Every Python file of the site's folders and the service, by path from the root."""
-    folders = [ROOT / name for name in ("guidekit", "hooks", "scripts", "tests")] + [ROOT / "snippets" / "app"]
+    folders = [ROOT / name for name in ("guidekit", "hooks", "scripts", "tests", "snippets/app", "snippets/tests")]
     paths = [path for folder in folders for path in folder.rglob("*.py")] + [ROOT / "conftest.py"]
-    files = {}
-    for path in paths:
-        relative = path.relative_to(ROOT)
-        key = Path("snippets", *relative.parts[1:]) if relative.parts[0] == "snippets" else relative
-        files[key] = path.read_text(encoding="utf-8")
-    return files
+    return {path.relative_to(ROOT): path.read_text(encoding="utf-8") for path in paths}
 
 
 def test_no_folder_imports_one_it_must_not() -> None:
@@ -96,7 +105,10 @@ def test_no_folder_imports_one_it_must_not() -> None:
         ("scripts/render_diagrams.py", "from hooks.diagrams import on_page_markdown\n"),
         ("tests/test_x.py", "from tests.conftest import ROOT\n"),
         ("snippets/app/main.py", "from guidekit.paths import ROOT\n"),
+        ("snippets/tests/conftest.py", "from guidekit.paths import ROOT\n"),
+        ("snippets/tests/conftest.py", 'pytest_plugins = ["guidekit.tested_with"]\n'),
         ("conftest.py", "import hooks.proof_links\n"),
+        ("conftest.py", 'pytest_plugins = ["tests.conftest"]\n'),
     ],
 )
 def test_a_planted_import_across_layers_is_reported(path: str, text: str) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from guidekit.markdown.includes import include_targets, problems_with, swallowed_lines
+from guidekit.markdown.includes import fence_includes, include_targets, problems_with, resolve, swallowed_lines
 from guidekit.paths import SNIPPETS
 from guidekit.site.build import mkdocs_build
 
@@ -121,3 +121,23 @@ def test_a_section_without_its_end_marker_is_reported(tmp_path: Path) -> None:
     problem = problems_with("half.py:opened", tmp_path)
     assert problem is not None
     assert "has no `[end:opened]` marker" in problem
+
+
+def test_the_grammar_reads_section_markers_as_the_extension_does(tmp_path: Path) -> None:
+    """Only a lower-case, unescaped marker opens a section; an escaped one is shown, one `;` shorter."""
+    (tmp_path / "upper.py").write_text("a\n# --8<-- [START:foo]\nb\n# --8<-- [END:foo]\n")
+    (tmp_path / "escaped.py").write_text("a\n# ;--8<-- [start:bar]\nb\n")
+
+    assert 'section "foo" is not in upper.py' in (problems_with("upper.py:foo", tmp_path) or "")
+    assert resolve("escaped.py", [tmp_path]).text == "a\n# --8<-- [start:bar]\nb\n"
+    assert problems_with("escaped.py:bar", tmp_path) is not None
+
+
+def test_a_marker_on_the_last_line_of_an_unclosed_fence_is_reported() -> None:
+    page = "text\n```python\nx = 1\n# --8<-- [start:foo]\n"
+    assert [number for number, _ in swallowed_lines(page)] == [4]
+
+
+def test_a_fence_of_block_includes_is_a_fence_of_includes() -> None:
+    assert fence_includes("--8<--\napp/main.py\napp/db/database.py\n--8<--\n") == ["app/main.py", "app/db/database.py"]
+    assert fence_includes('--8<-- "app/main.py"\nprint(1)\n') is None

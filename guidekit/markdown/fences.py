@@ -49,6 +49,8 @@ class Fence:
     end: int = 0
     """The 1-based line of the closing fence (the page's last line when the fence is never closed)."""
     indent: str = ""
+    closed: bool = True
+    """False for a fence never closed: Markdown then shows it as text, not as a code block."""
     """The whitespace before the opening fence (inside an admonition, a tab, a list item)."""
 
     @property
@@ -95,6 +97,7 @@ def parse_page(text: str, page: Path) -> list[Fence]:
             _markers_above(lines, index),
             end=min(end + 1, len(lines)),
             indent=opening["indent"],
+            closed=end < len(lines),
         )
         fences.append(fence)
         index = end + 1

@@ -25,8 +25,12 @@ INCLUDE = re.compile(r"""^[ \t]*(?P<escape>;*)-{1,}8<-{1,}[ \t]+(?P<quote>["'])(
 BLOCK_MARKER = re.compile(r"^[ \t]*-{1,}8<-{1,}\r?$")
 LINE_RANGE = re.compile(r":-?\d*(:-?\d*)?(,-?\d*(:-?\d*)?)*$")
 SECTION_NAME = r"[a-z][-_0-9a-z]*"
+# A section marker in an included file. Like the extension, it is recognised in any case (such a line is
+# never shown), but only a lower-case `start`/`end` opens or closes a section; `;` before it escapes it:
+# the line is shown, one `;` shorter.
 SECTION_MARKER = re.compile(
-    rf"-{{1,}}8<-{{1,}}[ \t]+\[[ \t]*(?P<kind>start|end)[ \t]*:[ \t]*(?P<name>{SECTION_NAME})[ \t]*\]",
+    r"(?<![;-])(?P<escape>;*)-{1,}8<-{1,}[ \t]+"
+    rf"\[[ \t]*(?P<kind>start|end)[ \t]*:[ \t]*(?P<name>{SECTION_NAME})[ \t]*\]",
     re.IGNORECASE,
 )
 # A section marker as the extension finds it in a page line (anywhere in it); `;` escapes it.
@@ -65,7 +69,8 @@ def sections_in(text: str) -> dict[str, set[str]]:
     """Map each section name in a file to the marker kinds found for it (`start`, `end`)."""
     found: dict[str, set[str]] = {}
     for match in SECTION_MARKER.finditer(text):
-        found.setdefault(match["name"], set()).add(match["kind"].lower())
+        if not match["escape"] and match["kind"] in {"start", "end"}:
+            found.setdefault(match["name"], set()).add(match["kind"])
     return found
 
 
@@ -97,12 +102,14 @@ def include_targets(markdown: str) -> list[tuple[int, str]]:
 
 
 def fence_includes(body: str) -> list[str] | None:
-    """The targets of a fence made only of one-line includes; None when it holds anything else."""
-    lines = [line for line in body.splitlines() if line.strip()]
-    matches = [INCLUDE.match(line) for line in lines]
-    if not lines or not all(match and not match["escape"] for match in matches):
-        return None
-    return [match["target"].strip() for match in matches if match]
+    """The targets of a fence made only of includes (either form); None when it holds anything else."""
+    in_block = False
+    for line in body.splitlines():
+        if BLOCK_MARKER.match(line):
+            in_block = not in_block
+        elif line.strip() and not in_block and not ((match := INCLUDE.match(line)) and not match["escape"]):
+            return None
+    return [target for _, target in include_targets(body)] or None
 
 
 def unexpanded_includes(text: str) -> list[str]:
@@ -126,8 +133,8 @@ def swallowed_lines(markdown: str) -> list[tuple[int, str]]:
     fence_edges: set[int] = set()
     in_fence: set[int] = set()
     for fence in parse_page(markdown, Path("page.md")):
-        fence_edges |= {fence.line, fence.end}
-        in_fence |= set(range(fence.line + 1, fence.end))
+        fence_edges |= {fence.line, fence.end} if fence.closed else {fence.line}
+        in_fence |= set(range(fence.line + 1, fence.end + (0 if fence.closed else 1)))
     problems: list[tuple[int, str]] = []
     in_block = False
     for number, line in enumerate(markdown.splitlines(), start=1):
@@ -181,8 +188,8 @@ def resolve(target: str, bases: list[Path]) -> Region:
         raise IncludeError(f'"{target}": no file {path_text} under {where}. Fix the path; it is relative to {where}.')
     source = path.read_text(encoding="utf-8").splitlines()
     if section is None:
-        numbers = [n for n, line in enumerate(source, 1) if not SECTION_MARKER.search(line)]
-        return Region(path, None, tuple(numbers), "\n".join(source[n - 1] for n in numbers) + "\n")
+        numbers = [n for n, line in enumerate(source, 1) if not _is_hidden_marker(line)]
+        return Region(path, None, tuple(numbers), "".join(_shown(source[n - 1]) + "\n" for n in numbers))
     found = sections_in("\n".join(source))
     kinds = found.get(section, set())
     if not kinds:
@@ -202,14 +209,28 @@ def resolve(target: str, bases: list[Path]) -> Region:
         n
         for start, end in zip(starts, ends, strict=False)
         for n in range(start + 1, end)
-        if not SECTION_MARKER.search(source[n - 1])
+        if not _is_hidden_marker(source[n - 1])
     ]
-    return Region(path, section, tuple(numbers), "\n".join(source[n - 1] for n in numbers) + "\n")
+    return Region(path, section, tuple(numbers), "".join(_shown(source[n - 1]) + "\n" for n in numbers))
 
 
 def _is_mark(line: str, kind: str, name: str) -> bool:
     mark = SECTION_MARKER.search(line)
-    return bool(mark and mark["kind"].lower() == kind and mark["name"] == name)
+    return bool(mark and not mark["escape"] and mark["kind"] == kind and mark["name"] == name)
+
+
+def _is_hidden_marker(line: str) -> bool:
+    """A section marker line the extension leaves out of what it shows (any unescaped marker)."""
+    mark = SECTION_MARKER.search(line)
+    return bool(mark and not mark["escape"])
+
+
+def _shown(line: str) -> str:
+    """A line as the extension shows it: an escaped marker loses one `;`."""
+    mark = SECTION_MARKER.search(line)
+    if mark and mark["escape"]:
+        return line[: mark.start()] + line[mark.start() + 1 :]
+    return line
 
 
 def escape_snippet_syntax(code: str) -> str:
