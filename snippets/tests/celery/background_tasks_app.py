@@ -12,12 +12,12 @@ from app.main import create_app
 
 app = create_app()
 
-JOB_SECONDS = 1.0
+JOB_SECONDS = 2.0
 
 
 # --8<-- [start:background_tasks_route]
 def write_report(path: str) -> None:
-    """The job: a second of work, then its result on disk."""
+    """The job: two seconds of work, then its result on disk."""
     time.sleep(JOB_SECONDS)
     Path(path).write_text("written")
 
