@@ -6,64 +6,28 @@ The two sites are compared page by page, each page's article normalised as the b
 templates require (`article`); a difference the site accepts for now is NAMED below with why,
 and the test checks that each one is still a difference, so the list cannot go stale.
 
-Build times: the test prints both (run it with `-s`); `scripts/bench_site.py --zensical` measures them.
+Build times: the test prints both (run it with `-s`); `scripts/bench_site.py` measures them.
 """
 
 import difflib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
 from guidekit.diagrams import site_diagrams
-from guidekit.paths import CACHE, ROOT
+from guidekit.paths import ROOT
 from guidekit.site.build import BuiltSite
-
-ZENSICAL = Path(sys.executable).parent / "zensical"
-CONFIG = ROOT / "zensical.yml"
-"""`INHERIT: mkdocs.yml` plus a `site_dir`: Zensical writes only inside the project, and has no --site-dir."""
-SITE = ROOT / "site-zensical"
-"""Git-ignored."""
+from guidekit.site.zensical import CONFIG, SITE, zensical_build
 
 MKDOCS_ONLY_HOOKS = {
     "hooks/code_as_text_for_parsers.py": "speed only: mkdocs-llmstxt and search parse code as text",
     "hooks/restore_highlighted_code.py": "speed only: puts the highlighting back after them",
 }
 """The hooks left in mkdocs.yml: they change no content, and Zensical runs no hooks."""
-
-
-def zensical_build(site_url: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Build the site with Zensical from an empty cache, for `site_url` (as the MkDocs build was);
-    what it printed and the wall time.
-
-    `zensical build --clean` deletes all of `.cache/`, where `tested-with.json` still lives (the
-    stack page reads it; its move out of `.cache/` is another part of issue 12). Deleting it
-    here would change the stack page and race the tests that read it, so Zensical's own cache
-    entries are emptied instead, which is what `--clean` does for its cache. Once the file has
-    moved, this becomes `--clean`.
-    """
-    if CACHE.is_dir():
-        for entry in CACHE.iterdir():
-            if not entry.name.startswith("tested-with"):
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    shutil.rmtree(SITE, ignore_errors=True)
-    started = time.monotonic()
-    completed = subprocess.run(
-        [ZENSICAL, "build", "-f", str(CONFIG)],
-        cwd=ROOT,
-        env=os.environ | {"SITE_URL": site_url},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return completed, time.monotonic() - started
 
 
 _ARTICLE = re.compile(r'<article class="md-content__inner md-typeset">(.*?)</article>', re.DOTALL)
@@ -148,7 +112,7 @@ def pages(site: Path) -> set[str]:
 
 def test_zensical_builds_the_same_site_as_mkdocs(built_site: BuiltSite) -> None:
     """One test, so one build: pytest-xdist would run two tests' builds at once, in one folder and one cache."""
-    completed, seconds = zensical_build(built_site.url)
+    completed, seconds = zensical_build(site_url=built_site.url)
     log = completed.stdout + completed.stderr
     # Zensical prints "No issues found" even when a page fails: the exit code is the verdict.
     assert completed.returncode == 0, f"`zensical build -f zensical.yml` failed:\n{log}"
@@ -227,3 +191,17 @@ def test_the_hooks_left_are_the_listed_ones_and_zensical_runs_the_extensions() -
     extensions = {path.stem for path in (ROOT / "guidekit" / "extensions").glob("*.py")} - {"__init__", "page"}
     for name in extensions:
         assert f"  - guidekit.extensions.{name}\n" in mkdocs_yml, f"guidekit.extensions.{name} is not in mkdocs.yml"
+
+
+def test_an_extension_error_fails_the_zensical_build_naming_page_and_line(project_copy: Path) -> None:
+    """Zensical stops on what stops MkDocs: here a name that is no test (the extensions' tests cover the rest)."""
+    shutil.copy(CONFIG, project_copy / CONFIG.name)
+    page = project_copy / "docs" / "onboarding.md"
+    lines = page.read_text(encoding="utf-8").splitlines()
+    page.write_text("\n".join([*lines, "", "Proven by `test_that_nobody_wrote`."]) + "\n", encoding="utf-8")
+
+    completed, _ = zensical_build(project_copy)
+
+    log = completed.stdout + completed.stderr
+    assert completed.returncode != 0, log
+    assert f"docs/onboarding.md:{len(lines) + 2}: `test_that_nobody_wrote` is no test" in log
