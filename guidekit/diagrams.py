@@ -149,5 +149,5 @@ def draw(tab: "Page", diagrams: list[Diagram]) -> list[str]:
     tab.add_script_tag(path=str(mermaid_bundle()))
     wanted = [{"id": f"diagram-{diagram.key}", "source": diagram.source} for diagram in diagrams]
     drawings: list[str] = tab.evaluate(DRAW, {"settings": render_settings(), "diagrams": wanted})
-    # One line: the hook puts the SVG into Markdown as a raw HTML block, which a blank line would end.
+    # One line: the build puts the SVG into Markdown as a raw HTML block, which a blank line would end.
     return [" ".join(svg.split("\n")) for svg in drawings]

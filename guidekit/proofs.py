@@ -1,6 +1,6 @@
 """Proof links: a page names, in backticks, the test that proves a claim (`test_a_killed_worker_loses_no_task`).
 
-The build's half (`hooks/proof_links.py` calls it): a named test must exist (`unknown`); a "Don't"
+The build's half (`guidekit.extensions.proofs` calls it): a named test must exist (`unknown`); a "Don't"
 box, or each bullet of a box written as a list, must name one (`unproven_boxes`); the Proofs page
 lists every named test with its source (`proofs_markdown`). The run's half: every named test ran
 and passed (`unproven`, fed by `Recorder`, checked by `guidekit.guard.run_hooks` after the last test).

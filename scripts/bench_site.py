@@ -3,6 +3,7 @@
     uv run python scripts/bench_site.py [--runs N] [--pytest-runs N]
 
 - a cold `mkdocs build --strict` (new process, empty output folder); target under 10 s;
+- a cold `zensical build` of the same site (empty cache), for comparison (no target);
 - the heaviest page's first load in a new browser (empty cache): every byte transferred for
   HTML, CSS, JS, fonts, images and the search index, served gzip-compressed as GitHub Pages
   serves it (and uncompressed, for reference); target at most 400 KB;
@@ -40,6 +41,7 @@ from guidekit.paths import ROOT
 from guidekit.site.browser import search
 from guidekit.site.chromium import CHROMIUM_ARGS, chromium_executable
 from guidekit.site.search_queries import QUERIES
+from guidekit.site.zensical import zensical_build
 
 KB = 1024
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map"}
@@ -178,6 +180,8 @@ def main() -> None:
             f"cold mkdocs build --strict: {median_build:.1f} s median of {len(builds)} (target < 10 s: "
             f"{verdict(median_build, 10)})"
         )
+        zensical = statistics.median(zensical_build()[1] for _ in range(arguments.runs))
+        print(f"cold zensical build: {zensical:.1f} s median of {arguments.runs}")
 
         index = Path(scratch) / "cold-0" / "search" / "search_index.json"
         raw = index.stat().st_size

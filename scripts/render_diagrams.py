@@ -1,4 +1,4 @@
-"""Draw every ```mermaid diagram of the docs as an SVG in `diagrams/`, for hooks/diagrams.py to show.
+"""Draw every ```mermaid diagram of the docs as an SVG in `diagrams/`, for guidekit/extensions/diagrams.py to show.
 
     uv run python scripts/render_diagrams.py
 

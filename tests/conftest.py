@@ -6,10 +6,14 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
+from markdown import Markdown
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import _RelativePathTreeprocessor
 
 # The fence guard's run-wide hooks, here because pytest-xdist's controller loads this conftest
 # (a test path's) and not the guard's own (see guidekit/guard/run_hooks.py).
@@ -22,7 +26,8 @@ from guidekit.guard.run_hooks import (  # noqa: F401
     pytest_terminal_summary,
     pytest_testnodedown,
 )
-from guidekit.paths import ROOT, TESTED_WITH
+from guidekit.markdown.nav import site_config
+from guidekit.paths import ROOT, SNIPPETS, TESTED_WITH
 from guidekit.run_limits import limit_seconds
 from guidekit.site.build import MKDOCS, SHARED_SITE, BuiltSite, mkdocs_build, serve
 
@@ -176,3 +181,29 @@ def project_copy(tmp_path: Path) -> Path:
     for folder in ("snippets", "diagrams", "vendor", "tests"):
         (tmp_path / folder).symlink_to(ROOT / folder, target_is_directory=True)
     return tmp_path
+
+
+@pytest.fixture
+def page_markdown(tmp_path: Path) -> Callable[[str, str], Markdown]:
+    """`(text, src_uri)` -> the Markdown instance MkDocs would convert a page at `docs/{src_uri}` with.
+
+    The page is written to a folder of its own, since the site's extensions read the page as written;
+    the instance has the extensions of `mkdocs.yml` and the `relpath` treeprocessor MkDocs adds.
+    """
+
+    def make(text: str, src_uri: str = "guide/new.md") -> Markdown:
+        (tmp_path / "docs" / src_uri).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "docs" / src_uri).write_text(text, encoding="utf-8")
+        names: list[str] = []
+        options: dict[str, dict[str, object]] = {}
+        for entry in site_config()["markdown_extensions"]:
+            name, given = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
+            names.append(name)
+            options[name] = dict(given or {})
+        options["pymdownx.snippets"]["base_path"] = [str(SNIPPETS)]  # not the working directory's
+        md = Markdown(extensions=names, extension_configs=options)
+        page = File(src_uri, str(tmp_path / "docs"), str(tmp_path / "site"), use_directory_urls=True)
+        md.treeprocessors.register(_RelativePathTreeprocessor(page, Files([page]), MkDocsConfig()), "relpath", 0)
+        return md
+
+    return make

@@ -1,24 +1,28 @@
-"""Diagrams are drawn ahead of time (hooks/diagrams.py): each has its drawing, and a missing one stops the build."""
+"""Diagrams are drawn ahead of time (`guidekit.extensions.diagrams`): each has its drawing, and a
+missing one stops the build."""
 
 import re
 import textwrap
+from collections.abc import Callable
 
 import pytest
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
-from mkdocs.structure.pages import Page
+from markdown import Markdown
 
 from guidekit.diagrams import DRAWINGS, RENDER_COMMAND, diagrams_in, site_diagrams
-from guidekit.paths import ROOT
-from hooks.diagrams import on_page_markdown
+from guidekit.extensions.page import PageError
+
+PageMarkdown = Callable[[str, str], Markdown]
 
 
-def render_page_markdown(markdown: str, src_uri: str = "guide/new.md") -> str:
-    """Run the hook on some Markdown as MkDocs does for a page at `docs/{src_uri}`."""
-    page_file = File(src_uri, str(ROOT / "docs"), str(ROOT / "site"), use_directory_urls=True)
-    page_file.content_string = markdown  # the page as written, which the hook counts lines in
-    return on_page_markdown(markdown, Page(None, page_file, MkDocsConfig()), MkDocsConfig(), Files([page_file]))
+@pytest.fixture
+def render_page_markdown(page_markdown: PageMarkdown) -> Callable[[str], str]:
+    """What the diagrams extension hands on for a page at `docs/guide/new.md` written as `markdown`."""
+
+    def render(markdown: str) -> str:
+        md = page_markdown(markdown, "guide/new.md")
+        return "\n".join(md.preprocessors["guidekit_diagrams"].run(markdown.split("\n")))
+
+    return render
 
 
 def test_the_site_has_diagrams() -> None:
@@ -43,7 +47,7 @@ def test_every_diagram_names_and_describes_itself_for_screen_readers() -> None:
         assert re.search(r'<svg [^>]*aria-describedby="chart-desc-', svg), f"{where}: the drawing has no description"
 
 
-def test_a_page_shows_the_drawing_then_the_source() -> None:
+def test_a_page_shows_the_drawing_then_the_source(render_page_markdown: Callable[[str], str]) -> None:
     where, diagram = site_diagrams()[0]
     markdown = f"# A page\n\n```mermaid\n{diagram.source}```\n\nAfter.\n"
     shown = render_page_markdown(markdown)
@@ -59,7 +63,7 @@ def test_a_page_shows_the_drawing_then_the_source() -> None:
     assert shown.endswith("\n\nAfter.\n")
 
 
-def test_a_diagram_inside_an_admonition_keeps_its_indentation() -> None:
+def test_a_diagram_inside_an_admonition_keeps_its_indentation(render_page_markdown: Callable[[str], str]) -> None:
     _, diagram = site_diagrams()[0]
     markdown = '!!! note "Layers"\n\n    ```mermaid\n' + textwrap.indent(diagram.source, "    ") + "    ```\n"
     assert [found.key for found in diagrams_in(markdown)] == [diagram.key]
@@ -68,10 +72,10 @@ def test_a_diagram_inside_an_admonition_keeps_its_indentation() -> None:
     assert '\n    ??? abstract "Source of this diagram (Mermaid)"\n' in shown
 
 
-def test_a_diagram_without_a_drawing_fails_the_build_with_page_line_and_command() -> None:
+def test_a_diagram_without_a_drawing_fails_the_build_with_page_line_and_command(page_markdown: PageMarkdown) -> None:
     markdown = "# A page\n\nText.\n\n```mermaid\nflowchart LR\n    a --> b\n```\n"
-    with pytest.raises(PluginError) as failure:
-        render_page_markdown(markdown)
+    with pytest.raises(PageError) as failure:
+        page_markdown(markdown, "guide/new.md").convert(markdown)
     assert "docs/guide/new.md:5" in str(failure.value)
     assert RENDER_COMMAND in str(failure.value)
 
@@ -90,3 +94,11 @@ def test_an_unclosed_mermaid_fence_is_text_and_a_titled_one_is_a_diagram() -> No
     assert diagrams_in("intro\n\n```mermaid\ngraph TD\nA-->B\n\nmore text\n") == []
     (titled,) = diagrams_in('```mermaid title="Flow"\ngraph TD\nA-->B\n```\n')
     assert titled.source == "graph TD\nA-->B\n"
+
+
+def test_the_build_shows_the_drawing_and_the_source_below_it(page_markdown: PageMarkdown) -> None:
+    _, diagram = site_diagrams()[0]
+    markdown = f"# A page\n\n```mermaid\n{diagram.source}```\n"
+    html = page_markdown(markdown, "guide/new.md").convert(markdown)
+    assert f'<div class="diagram" data-diagram="{diagram.key}"' in html
+    assert '<details class="abstract">\n<summary>Source of this diagram (Mermaid)</summary>' in html

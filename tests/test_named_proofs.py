@@ -1,6 +1,6 @@
 """A test a page names as the proof of a claim exists, links to its source, and passed in the run.
 
-The build side is `hooks/proof_links.py`; the run side is `guidekit/guard/run_hooks.py`.
+The build side is `guidekit.extensions.proofs`; the run side is `guidekit/guard/run_hooks.py`.
 """
 
 import contextlib
@@ -9,18 +9,14 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from subprocess import PIPE
-from types import SimpleNamespace
-from typing import cast
 
 import markdown
 import pytest
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import Files
-from mkdocs.structure.pages import Page
 
+from guidekit.extensions.page import PageError
 from guidekit.paths import DOCS
 from guidekit.proofs import (
     PROOFS_PAGE,
@@ -34,7 +30,8 @@ from guidekit.proofs import (
     unproven_boxes,
 )
 from guidekit.site.build import SHARED_SITE, BuiltSite
-from hooks.proof_links import on_page_markdown
+
+PageMarkdown = Callable[[str, str], markdown.Markdown]
 
 
 def test_every_test_a_page_names_exists() -> None:
@@ -48,11 +45,10 @@ def test_every_test_a_page_names_exists() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_a_name_that_is_no_test_stops_the_build_with_its_page_and_line() -> None:
+def test_a_name_that_is_no_test_stops_the_build_with_its_page_and_line(page_markdown: PageMarkdown) -> None:
     text = "Proven by `test_poetry_2_rejects_no_dev`.\nAnd by `test_that_nobody_wrote`.\n"
-    page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md", abs_src_path=None)))
-    with pytest.raises(PluginError, match=r"docs/x\.md:2: `test_that_nobody_wrote` is no test"):
-        on_page_markdown(text, page, cast(MkDocsConfig, None), cast(Files, None))
+    with pytest.raises(PageError, match=r"docs/x\.md:2: `test_that_nobody_wrote` is no test"):
+        page_markdown(text, "x.md").convert(text)
 
 
 def test_every_dont_box_names_the_test_that_proves_it() -> None:
@@ -62,7 +58,7 @@ def test_every_dont_box_names_the_test_that_proves_it() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_a_dont_box_without_a_proof_stops_the_build_with_its_page_and_line() -> None:
+def test_a_dont_box_without_a_proof_stops_the_build_with_its_page_and_line(page_markdown: PageMarkdown) -> None:
     text = (
         "Intro.\n\n"
         '!!! danger "Don\'t"\n'
@@ -75,9 +71,8 @@ def test_a_dont_box_without_a_proof_stops_the_build_with_its_page_and_line() -> 
         "      on two lines.\n"
         "        1. not a bullet of the box: one level deeper\n"
     )
-    page = cast(Page, SimpleNamespace(file=SimpleNamespace(src_uri="x.md", abs_src_path=None)))
-    with pytest.raises(PluginError) as stopped:
-        on_page_markdown(text, page, cast(MkDocsConfig, None), cast(Files, None))
+    with pytest.raises(PageError) as stopped:
+        page_markdown(text, "x.md").convert(text)
     assert str(stopped.value).splitlines() == [
         'docs/x.md:3: this "Don\'t" box names no test; name the test that proves it in backticks,'
         " e.g. (proven by `test_x`)",

@@ -11,8 +11,11 @@ from guidekit.paths import MKDOCS_YML
 
 def site_config() -> dict[str, Any]:
     """`mkdocs.yml` as plain data."""
-    # MkDocs' own loader: the file has !!python tags and reads site_url from !ENV.
-    config: dict[str, Any] = yaml.load(MKDOCS_YML.read_text(encoding="utf-8"), Loader=get_yaml_loader())  # noqa: S506
+    # MkDocs' own loader: the file reads site_url from !ENV.
+    loader = get_yaml_loader()
+    # A value the file computes while it loads (llms.txt's sections, from this very file) reads as None.
+    loader.add_multi_constructor("tag:yaml.org,2002:python/object/apply:", lambda *_: None)
+    config: dict[str, Any] = yaml.load(MKDOCS_YML.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return config
 
 
