@@ -97,10 +97,11 @@ def limited() -> Iterator[tuple[str, int]]:
 
 
 def test_limit_concurrency_counts_idle_connections_and_answers_plain_503(limited: tuple[str, int]) -> None:
-    with socket.create_connection(limited, timeout=10) as idle, socket.create_connection(limited, timeout=10) as other:
+    with socket.create_connection(limited, timeout=10) as idle:
         assert get(idle) == b"HTTP/1.1 200 OK"  # now idle, kept alive
-        other.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-        answer = other.recv(4096)
+        with socket.create_connection(limited, timeout=10) as other:
+            other.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            answer = other.recv(4096)
 
     assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")  # no request is running anywhere
     assert b"content-type: text/plain" in answer  # uvicorn's own answer: no problem document, no Retry-After
