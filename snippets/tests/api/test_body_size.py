@@ -14,6 +14,7 @@ from httpx import ASGITransport, AsyncClient
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import PlainTextResponse, Response
 
+from app.api.middleware.stack import add_middleware_stack
 from app.api.problem_details import PROBLEM_JSON, add_problem_handlers
 from app.core.config import Settings
 from app.main import create_app
@@ -116,9 +117,10 @@ async def test_the_largest_valid_batch_fits_under_the_body_limit(client: AsyncCl
 
 
 # --8<-- [start:test_fastapi_max_body_size]
-async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_plain_text() -> None:
+async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_plain_text(settings: Settings) -> None:
     app = FastAPI(max_body_size=CHUNK)
     add_problem_handlers(app)
+    add_middleware_stack(app, settings)
 
     async def upload(request: Request) -> None:
         await request.body()
@@ -128,7 +130,8 @@ async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_p
         response = await client.post("/upload", content=b"x" * (CHUNK + 1))
 
     assert response.status_code == 413
-    assert response.headers["content-type"] == "text/plain; charset=utf-8"  # not a problem, outside every middleware
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"  # not a problem document
+    assert "x-request-id" not in response.headers  # answered outside the service's middleware
 
 
 # --8<-- [end:test_fastapi_max_body_size]

@@ -8,10 +8,12 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.config import Settings
 from app.db.database import create_engine
+
+SERVER_TIMEOUTS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 
 
 @pytest_asyncio.fixture
@@ -28,12 +30,18 @@ async def short_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 # --8<-- [start:test_server_timeouts]
+async def test_postgresql_sets_no_timeout_by_default(settings: Settings) -> None:
+    bare = create_async_engine(settings.sqlalchemy_database_url)  # no server_settings
+    async with bare.connect() as connection:
+        shown = [await connection.scalar(text(f"SHOW {name}")) for name in SERVER_TIMEOUTS]
+    await bare.dispose()
+
+    assert shown == ["0", "0", "0"]  # 0 is "no limit": a statement may wait or run forever
+
+
 async def test_every_connection_carries_the_configured_timeouts(short_engine: AsyncEngine) -> None:
     async with short_engine.connect() as connection:
-        shown = {
-            name: await connection.scalar(text(f"SHOW {name}"))
-            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
-        }
+        shown = {name: await connection.scalar(text(f"SHOW {name}")) for name in SERVER_TIMEOUTS}
 
     assert shown == {
         "statement_timeout": "300ms",
