@@ -61,6 +61,13 @@ async def test_a_slow_query_is_cancelled_by_the_server(short_engine: AsyncEngine
     assert time.monotonic() - started < 3  # cancelled at 0.3 s, not after 10
 
 
+def test_the_default_lock_timeout_is_shorter_than_the_statement_timeout() -> None:
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+
+    # A lock wait then ends as 55P03, which says what happened, rather than as a generic 57014.
+    assert defaults["database_lock_timeout_seconds"] < defaults["database_statement_timeout_seconds"]
+
+
 async def test_a_lock_wait_over_lock_timeout_is_cancelled(short_engine: AsyncEngine, engine: AsyncEngine) -> None:
     async with engine.connect() as holder:  # a second connection, on the default engine
         await holder.execute(text("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE"))  # held until its rollback
