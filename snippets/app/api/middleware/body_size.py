@@ -57,10 +57,9 @@ class BodySizeLimitMiddleware:
             # the first chunk past the limit. Nothing here keeps the chunks.
             nonlocal received
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise ContentTooLarge(self.max_body_bytes)
+            received += len(message.get("body", b""))  # an `http.disconnect` has no body: it adds nothing
+            if received > self.max_body_bytes:
+                raise ContentTooLarge(self.max_body_bytes)
             return message
 
         await self.app(scope, receive_within_limit, send)
