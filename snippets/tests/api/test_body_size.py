@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from app.api.middleware.stack import add_middleware_stack
 from app.api.problem_details import PROBLEM_JSON, add_problem_handlers
+from app.base.base_table import MAX_PAGE_SIZE
 from app.core.config import Settings
 from app.main import create_app
 
@@ -107,7 +108,7 @@ async def test_the_largest_valid_batch_fits_under_the_body_limit(client: AsyncCl
     wide = "\N{GRINNING FACE}"  # 4 bytes in UTF-8, 1 character for max_length
     batch = [
         {"channel": "email", "recipient": wide * 320, "body": wide * 4000, "client_ref": f"{n:0>100}"}
-        for n in range(100)
+        for n in range(MAX_PAGE_SIZE)  # the most a batch may hold
     ]
 
     response = await client.post("/api/v1/messages/batch", json=batch)
