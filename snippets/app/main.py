@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.api import root_router
+from app.api.database_errors import add_database_error_handlers
 from app.api.middleware.stack import add_middleware_stack
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
@@ -63,6 +64,7 @@ def create_app() -> FastAPI:
     configure_sentry(settings)
     app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
     add_problem_handlers(app)
+    add_database_error_handlers(app)  # a statement PostgreSQL cancelled at a time limit is a 503
     add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place
     app.include_router(root_router)
     app.state.tracer_provider = configure_tracing(settings)  # None while tracing is off

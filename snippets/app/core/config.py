@@ -58,6 +58,23 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     """How long a request waits for a free connection before failing."""
 
+    # --8<-- [start:limit_settings]
+    max_request_body_bytes: int = Field(default=2_097_152, ge=1)
+    """The largest request body accepted; a larger one is answered 413 before it is read whole.
+
+    2 MiB holds the largest valid batch of messages, even in 4-byte UTF-8 characters."""
+
+    database_statement_timeout_seconds: float = Field(default=10.0, ge=0.001)
+    """PostgreSQL cancels a statement of the service's that runs longer (`statement_timeout`, SQLSTATE 57014)."""
+
+    database_lock_timeout_seconds: float = Field(default=3.0, ge=0.001)
+    """PostgreSQL cancels a statement that waits longer for a lock (`lock_timeout`, SQLSTATE 55P03)."""
+
+    database_idle_in_transaction_timeout_seconds: float = Field(default=30.0, ge=0.001)
+    """PostgreSQL ends a session idle this long inside an open transaction (`idle_in_transaction_session_timeout`)."""
+
+    # --8<-- [end:limit_settings]
+
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     """How long `/readyz` waits for each dependency before answering 503."""
 

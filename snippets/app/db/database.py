@@ -18,7 +18,25 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
         pool_pre_ping=True,  # a connection the server closed is replaced, not handed out
+        connect_args={"server_settings": server_timeouts(settings)},
     )
+
+
+# --8<-- [start:server_timeouts]
+def server_timeouts(settings: Settings) -> dict[str, str]:
+    """PostgreSQL's own limits for every connection of the engine, sent when the connection opens.
+
+    In milliseconds, PostgreSQL's unit when a value has none. The server enforces them itself: a
+    statement stuck behind a lock or on a bad plan is cancelled, and its connection freed, whatever the client does.
+    """
+    return {
+        "statement_timeout": f"{settings.database_statement_timeout_seconds * 1000:.0f}",
+        "lock_timeout": f"{settings.database_lock_timeout_seconds * 1000:.0f}",
+        "idle_in_transaction_session_timeout": f"{settings.database_idle_in_transaction_timeout_seconds * 1000:.0f}",
+    }
+
+
+# --8<-- [end:server_timeouts]
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -13,6 +13,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.middleware.body_size import BodySizeLimitMiddleware
 from app.api.middleware.request_id import RequestIdMiddleware
 from app.api.middleware.security_headers import API_CSP, DOCS_CSP, SecurityHeadersMiddleware
 from app.core.config import Settings
@@ -78,6 +79,7 @@ def test_layers_from_the_outside_in(app: FastAPI) -> None:
         RequestIdMiddleware,
         SecurityHeadersMiddleware,
         CORSMiddleware,
+        BodySizeLimitMiddleware,
         ServerErrorMiddleware,
     ]
 

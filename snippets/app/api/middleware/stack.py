@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 
+from app.api.middleware.body_size import BodySizeLimitMiddleware, ContentTooLarge, content_too_large_handler
 from app.api.middleware.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from app.api.middleware.security_headers import SecurityHeadersMiddleware
 from app.api.problem_details import unexpected_error_handler
@@ -16,6 +17,9 @@ def add_middleware_stack(app: FastAPI, settings: Settings) -> None:
     # 4. Innermost: an unhandled exception becomes the 500 problem here, so the layers below add their
     #    headers to it too. The exception is re-raised, so the server and Sentry still see it.
     app.add_middleware(ServerErrorMiddleware, handler=unexpected_error_handler)
+    # 4a. An oversized body is refused before the app reads it; the headers of the layers below reach the 413.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    app.add_exception_handler(ContentTooLarge, content_too_large_handler)  # the limit passed while reading
     # 3. CORS headers on every answer to an allowed origin, 401 and 500 included; preflights end here.
     app.add_middleware(
         CORSMiddleware,
