@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.api.api import root_router
 from app.api.database_errors import add_database_error_handlers
 from app.api.middleware.stack import add_middleware_stack
+from app.api.openapi import ServiceAPI, operation_id
 from app.api.problem_details import add_problem_handlers
 from app.core.config import get_settings
 from app.core.logging import configure_logging
@@ -62,7 +63,13 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
     configure_sentry(settings)
-    app = FastAPI(title="Reference service", version="1.0.0", lifespan=lifespan, redoc_url=None)
+    app = ServiceAPI(  # FastAPI, with problems filed under application/problem+json in the OpenAPI document
+        title="Reference service",
+        version="1.0.0",
+        lifespan=lifespan,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,  # `messaging-create_message`: stable client method names
+    )
     add_problem_handlers(app)
     add_database_error_handlers(app)  # a statement PostgreSQL cancelled at a time limit is a 503
     add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place

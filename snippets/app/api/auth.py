@@ -6,7 +6,7 @@ import jwt
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.problem_details import PROBLEM_JSON, Problem
+from app.api.problem_details import Problem
 from app.core.config import get_settings
 from app.core.security import Principal, verify_access_token
 
@@ -69,7 +69,7 @@ class RequireScope:
 # --8<-- [start:auth_responses]
 def problem_response_doc(description: str) -> dict[str, object]:
     """One OpenAPI response entry whose body is a problem document."""
-    return {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+    return {"model": Problem, "description": description}  # filed under application/problem+json by `ServiceAPI`
 
 
 UNAUTHORIZED_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -34,11 +34,13 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(code).phrase}
-    for code in (404, 409, 422)
-}
-"""Documents the problem responses in OpenAPI; routers pass it as `responses=`."""
+def problem_responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """`responses=problem_responses(404, 409)`: each status in OpenAPI, its body a `Problem`.
+
+    A route lists every error it can send; documenting one more is one more number here.
+    `ServiceAPI` (`app/api/openapi.py`) files the schema under `application/problem+json`.
+    """
+    return {code: {"model": Problem, "description": HTTPStatus(code).phrase} for code in codes}
 
 
 # --8<-- [end:problem_model]

@@ -8,7 +8,7 @@ from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.api.problem_details import PROBLEM_JSON, Problem
+from app.api.problem_details import Problem
 from app.core.config import Settings, get_settings
 from app.db.redis import RedisDep
 
@@ -39,9 +39,13 @@ return {1, redis.call('PTTL', KEYS[1])}
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, object]] = {
     429: {
         "model": Problem,
-        "content": {PROBLEM_JSON: {}},
         "description": "The client address has used up its limit for the current window",
         "headers": {"Retry-After": {"description": "Seconds until the window resets", "schema": {"type": "integer"}}},
+    },
+    503: {
+        "model": Problem,
+        "description": "Redis, which counts the requests, is unavailable",
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
     },
 }
 """Passed as `responses=` by each endpoint a `RateLimit` protects."""

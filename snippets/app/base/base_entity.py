@@ -7,9 +7,15 @@ from typing import Any, ClassVar
 from sqlalchemy import DateTime, FetchedValue, func
 from sqlmodel import Field, SQLModel
 
-TEXT_WITHOUT_NUL = r"^[^\x00]*$"
-"""What a PostgreSQL `text` column can store: any string without U+0000. A request model that checks it
-answers 422 for a NUL character; the INSERT would fail with a `DBAPIError` and a 500."""
+STRIPPED = r"\t-\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""What `str.strip()` strips, spelt out: `\\s` means less in the Rust engine that checks Pydantic's patterns."""
+TEXT_NOT_BLANK = rf"^[{STRIPPED}]*[^{STRIPPED}\x00][^\x00]*$"
+"""Text a PostgreSQL `text` column can store (no U+0000) that is more than whitespace.
+
+A request model that checks it answers 422 for a NUL character, where the INSERT would fail with
+a `DBAPIError` and a 500; and for `" "`, which stripping would leave empty. Strip after this check
+(`AfterValidator(str.strip)`), not before (`str_strip_whitespace`): the published `maxLength`
+then holds for what the client sends, as the document says."""
 
 
 # --8<-- [start:base_entity]

@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from loguru import logger
 
-from app.api.problem_details import PROBLEM_JSON
 from app.core.config import Settings
 from app.core.errors import DomainError
 from app.db.database import SessionDep
@@ -167,28 +166,6 @@ async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
     [record] = log_records
     assert "messages_body_check" in str(record["exception"])
     assert "Failing row contains" in str(record["exception"])  # PostgreSQL quotes the row: personal data
-
-
-async def test_openapi_documents_every_domain_route_s_errors_as_problems(client: AsyncClient) -> None:
-    """`PROBLEM_RESPONSES`: a generated client learns the 404, 409 and 422 bodies of every route that may send them.
-
-    FastAPI files the model's schema under the route's own media type (`application/json`) and lists
-    `application/problem+json`, the type the handlers send, beside it without a schema.
-    """
-    openapi = (await client.get("/openapi.json")).json()
-    operations = {
-        f"{method.upper()} {path}": operation["responses"]
-        for path, methods in openapi["paths"].items()
-        if path.startswith(("/api/v1/messages", "/api/v1/webhooks"))
-        for method, operation in methods.items()
-    }
-
-    assert len(operations) >= 10  # both routers' routes were found
-    for name, responses in operations.items():
-        for code in ("404", "409", "422"):
-            content = responses.get(code, {}).get("content", {})
-            assert PROBLEM_JSON in content, (name, code)
-            assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, (name, code)
 
 
 async def test_a_missing_resource_is_a_404_problem_with_its_own_title(client: AsyncClient) -> None:

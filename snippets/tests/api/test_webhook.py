@@ -296,6 +296,6 @@ async def test_the_published_schema_states_the_url_limit_the_api_enforces(client
     """A client generated from /openapi.json must refuse what the API refuses, not allow HttpUrl's own 2083."""
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     created = schemas["WebhookCreate"]["properties"]["target_url"]
-    updated = [part for part in schemas["WebhookUpdate"]["properties"]["target_url"]["anyOf"] if "maxLength" in part]
+    updated = schemas["WebhookUpdate"]["properties"]["target_url"]  # no `null` offered: `partial_update_schema`
 
-    assert [created["maxLength"]] + [part["maxLength"] for part in updated] == [TARGET_URL_MAX_LENGTH] * 2
+    assert [created["maxLength"], updated["maxLength"]] == [TARGET_URL_MAX_LENGTH] * 2

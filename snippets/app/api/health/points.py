@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.api.problem_details import Problem, problem_response
+from app.api.problem_details import Problem, problem_response, problem_responses
 from app.core.config import get_settings
 from app.db.database import SessionDep
 from app.db.redis import RedisDep
@@ -27,7 +27,7 @@ async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=problem_responses(503))
 async def readyz(request: Request, session: SessionDep, redis: RedisDep) -> dict[str, str] | JSONResponse:
     """Ready for traffic: PostgreSQL and Redis each answer within the timeout, else 503."""
     # Probes are not traced (`PROBE_URLS`), and neither are their checks: outside a request's

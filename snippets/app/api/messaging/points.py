@@ -11,13 +11,13 @@ from app.api.idempotency import IdempotencyKeyDep
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
-from app.api.problem_details import PROBLEM_RESPONSES
+from app.api.problem_details import problem_responses
 from app.api.rate_limit import RATE_LIMITED_RESPONSES, RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.db.redis import RedisDep
 
 # --8<-- [start:messaging_router]
-router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/messages", tags=["messaging"], responses=problem_responses(422))  # all take input
 # --8<-- [end:messaging_router]
 
 # --8<-- [start:write_scope]
@@ -36,7 +36,7 @@ limit_sending = RateLimit(
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE, Depends(limit_sending)],
-    responses=FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+    responses=problem_responses(400, 409) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
 )
 async def create_message(
     data: MessageCreate,
@@ -55,7 +55,7 @@ async def create_message(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE],
-    responses=FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+    responses=problem_responses(400, 409) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
 )
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
@@ -71,7 +71,7 @@ async def create_messages(
 # --8<-- [end:batch_endpoint]
 
 
-@router.get("/{message_id}")
+@router.get("/{message_id}", responses=problem_responses(404))
 async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
     return await service.get(message_id)
 
@@ -89,13 +89,16 @@ async def list_messages(
 # --8<-- [end:list_endpoint]
 
 
-@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
+@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=problem_responses(400, 404) | FORBIDDEN_RESPONSES)
 async def update_message(message_id: uuid.UUID, data: MessageUpdate, service: MessagingServiceDep) -> MessageRead:
     return await service.update(message_id, data)
 
 
 @router.delete(
-    "/{message_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES
+    "/{message_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[CAN_WRITE],
+    responses=problem_responses(404) | FORBIDDEN_RESPONSES,
 )
 async def delete_message(message_id: uuid.UUID, service: MessagingServiceDep) -> None:
     await service.delete(message_id)

@@ -16,7 +16,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.base.base_entity import TEXT_WITHOUT_NUL
+from app.api.openapi import partial_update_schema
+from app.base.base_entity import TEXT_NOT_BLANK
 from app.db.webhook.model import WebhookEvent
 
 TARGET_URL_MAX_LENGTH = 2048
@@ -36,13 +37,13 @@ TargetUrl = Annotated[
     AfterValidator(normalised_length_within_limit),
     PlainSerializer(str, return_type=str),
 ]
-Description = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_WITHOUT_NUL)]
+Description = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
 
 
 class WebhookCreate(BaseModel):
     """What a client sends to subscribe to an event. The signing secret is not among it: the server makes it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     target_url: TargetUrl
     event: WebhookEvent
@@ -53,7 +54,10 @@ class WebhookCreate(BaseModel):
 class WebhookUpdate(BaseModel):
     """A partial update: only the fields sent are changed; `description: null` clears the description."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # The document must not offer the `null` that `reject_null` refuses.
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=partial_update_schema("target_url", "event", "is_active", at_least_one=False)
+    )
 
     target_url: TargetUrl | None = None
     event: WebhookEvent | None = None

@@ -7,18 +7,23 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
 from app.api.pagination import CursorQuery, LimitQuery
-from app.api.problem_details import PROBLEM_RESPONSES
+from app.api.problem_details import problem_responses
 from app.api.webhook.models import WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
 from app.api.webhook.service import WebhookServiceDep
 from app.base.base_table import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=problem_responses(422))  # all take input
 
 CAN_SUBSCRIBE = Depends(RequireScope("webhooks:write"))
 """A subscription pushes data to another host long after the token that made it expired: a write."""
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CAN_SUBSCRIBE], responses=FORBIDDEN_RESPONSES)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CAN_SUBSCRIBE],
+    responses=problem_responses(400, 409) | FORBIDDEN_RESPONSES,
+)
 async def create_webhook(
     data: WebhookCreate, service: WebhookServiceDep, request: Request, response: Response
 ) -> WebhookCreated:
@@ -27,7 +32,7 @@ async def create_webhook(
     return webhook
 
 
-@router.get("/{webhook_id}")
+@router.get("/{webhook_id}", responses=problem_responses(404))
 async def get_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> WebhookRead:
     return await service.get(webhook_id)
 
@@ -41,7 +46,9 @@ async def list_webhooks(
     return await service.list(limit, cursor)
 
 
-@router.patch("/{webhook_id}", dependencies=[CAN_SUBSCRIBE], responses=FORBIDDEN_RESPONSES)
+@router.patch(
+    "/{webhook_id}", dependencies=[CAN_SUBSCRIBE], responses=problem_responses(400, 404, 409) | FORBIDDEN_RESPONSES
+)
 async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, service: WebhookServiceDep) -> WebhookRead:
     return await service.update(webhook_id, data)
 
@@ -50,7 +57,7 @@ async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, service: We
     "/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[CAN_SUBSCRIBE],
-    responses=FORBIDDEN_RESPONSES,
+    responses=problem_responses(404) | FORBIDDEN_RESPONSES,
 )
 async def delete_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> None:
     await service.delete(webhook_id)

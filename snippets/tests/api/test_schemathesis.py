@@ -1,0 +1,107 @@
+"""Schemathesis, a client nobody here wrote, fuzzes the running service from its own OpenAPI document."""
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis.strategies import SearchStrategy
+from redis.asyncio import Redis
+from schemathesis import GenerationMode
+from schemathesis.checks import CheckFunction
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.config import Settings
+
+EXAMPLES_PER_OPERATION = 15
+"""Cases generated per operation: enough to find what is below, few enough to run in seconds."""
+
+
+# --8<-- [start:running_service]
+@pytest_asyncio.fixture
+async def running_service(
+    settings: Settings, redis: Redis, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """The app as production runs it: uvicorn, `--factory`, its own pools, on a free loopback port.
+
+    Its writes are committed, so the tables it may fill are emptied afterwards.
+    """
+    # Random batches would spend the message limit in a few cases and leave only 429s to test.
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 1_000_000)
+    config = uvicorn.Config("app.main:create_app", factory=True, host="127.0.0.1", port=0, log_config=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+        await asyncio.sleep(0.01)
+    [socket] = server.servers[0].sockets
+    port = socket.getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"))
+
+
+# --8<-- [end:running_service]
+
+
+# --8<-- [start:test_schemathesis]
+def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
+    running_service: str, make_token: Callable[..., str]
+) -> None:
+    """Valid and invalid cases: no 5xx; status code, content type, headers and body as the document says."""
+    schema = schemathesis.openapi.from_url(f"{running_service}/openapi.json")
+    # Allowed: an unknown query parameter is ignored, as FastAPI does and OpenAPI permits; Schemathesis
+    # would count every `?utm_source=...` answered with a 200 as a failure.
+    schema.config.generation.update(allow_extra_parameters=False)
+    signed_in = {"Authorization": f"Bearer {make_token()}"}  # so the cases reach past the 401
+    statuses: Counter[int] = Counter()
+
+    def fuzz(strategy: SearchStrategy[schemathesis.Case[Any]]) -> None:
+        @given(case=strategy)
+        @hypothesis_settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            derandomize=True,  # the same cases on every run: a failure here is a regression, not luck
+            database=None,  # no .hypothesis/ folder, no replay of earlier runs' failures
+            deadline=None,  # a slow first request (pool start-up) is not a failure
+            phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failure is reported as is
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+        def run(case: schemathesis.Case[Any]) -> None:
+            # Allowed: a `cursor` is opaque, so no schema can tell a string this API issued from any
+            # other; a string it did not issue is a 422 by design (`test_list_rejects_a_forged_cursor`).
+            opaque: list[CheckFunction] = [positive_data_acceptance] if "cursor" in (case.query or {}) else []
+            response = case.call_and_validate(headers=signed_in, excluded_checks=opaque, timeout=10)
+            statuses[response.status_code] += 1
+
+        run()
+
+    started = time.monotonic()
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # the document loads: every operation is well formed
+        operation = result.ok()
+        fuzz(operation.as_strategy(GenerationMode.POSITIVE))  # valid input: accepted, or refused as documented
+        if operation.path_parameters or operation.query or operation.body:  # /livez takes no input to spoil
+            fuzz(operation.as_strategy(GenerationMode.NEGATIVE))  # invalid input: refused, as documented
+
+    cases = statuses.total()
+    assert cases >= 2 * 11 * EXAMPLES_PER_OPERATION // 2  # every operation ran (some give fewer distinct cases)
+    assert {200, 201, 404, 409, 422} <= set(statuses)  # the cases got past the token and the validation
+    print(f"schemathesis: {cases} cases in {time.monotonic() - started:.1f} s: {sorted(statuses.items())}")
+
+
+# --8<-- [end:test_schemathesis]
