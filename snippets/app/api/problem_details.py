@@ -10,7 +10,14 @@ from loguru import logger
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import ConflictError, DomainError, NotFoundError
+from app.core.errors import (
+    ConflictError,
+    ContentionError,
+    DomainError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -48,6 +55,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
+    PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
+    PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
+    ContentionError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -154,7 +154,8 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
     empty_database: URL, dbmate: Callable[..., str]
 ) -> None:
     dbmate(empty_database, "up")
-    dbmate(empty_database, "rollback")  # back to before VALIDATE, which ships after the job has run
+    for _ in [path for path in MIGRATIONS if path.name >= "20261204203941"]:
+        dbmate(empty_database, "rollback")  # back to before VALIDATE, which ships after the job has run
     renamed = {"socket": "host", "sslmode": "ssl"}  # dbmate's query names, asyncpg's names
     query = {renamed.get(key, key): value for key, value in empty_database.query.items()}
     # NullPool: no connection outlives its block, so the database can be dropped even after a failure.

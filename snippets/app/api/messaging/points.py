@@ -10,6 +10,7 @@ from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
+from app.api.preconditions import ETAG_HEADER, VERSIONED_UPDATE_RESPONSES, IfMatchVersions, etag
 from app.api.problem_details import PROBLEM_RESPONSES
 from app.api.rate_limit import RATE_LIMITED_RESPONSES, RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -65,9 +66,15 @@ async def create_messages(
 # --8<-- [end:batch_endpoint]
 
 
-@router.get("/{message_id}")
-async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
-    return await service.get(message_id)
+# --8<-- [start:get_with_etag]
+@router.get("/{message_id}", responses={200: {"headers": ETAG_HEADER}})
+async def get_message(message_id: uuid.UUID, service: MessagingServiceDep, response: Response) -> MessageRead:
+    message = await service.get(message_id)
+    response.headers["ETag"] = etag(message.version)
+    return message
+
+
+# --8<-- [end:get_with_etag]
 
 
 # --8<-- [start:list_endpoint]
@@ -83,9 +90,21 @@ async def list_messages(
 # --8<-- [end:list_endpoint]
 
 
-@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES)
-async def update_message(message_id: uuid.UUID, data: MessageUpdate, service: MessagingServiceDep) -> MessageRead:
-    return await service.update(message_id, data)
+# --8<-- [start:patch_with_if_match]
+@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=FORBIDDEN_RESPONSES | VERSIONED_UPDATE_RESPONSES)
+async def update_message(
+    message_id: uuid.UUID,
+    data: MessageUpdate,
+    versions: IfMatchVersions,
+    service: MessagingServiceDep,
+    response: Response,
+) -> MessageRead:
+    message = await service.update(message_id, data, versions=versions)
+    response.headers["ETag"] = etag(message.version)
+    return message
+
+
+# --8<-- [end:patch_with_if_match]
 
 
 @router.delete(
