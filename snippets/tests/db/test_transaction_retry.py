@@ -1,5 +1,6 @@
-"""`retry_transaction` on real PostgreSQL: serialization failures (`40001`) and deadlocks (`40P01`)
-made by two connections, retried as whole transactions; and why retrying one statement is not enough."""
+"""Two connections on real PostgreSQL: serialization failures (`40001`) and deadlocks (`40P01`) retried
+by `retry_transaction` as whole transactions, why retrying one statement is not enough, and why the
+version check of optimistic locking belongs in the `UPDATE`."""
 
 import asyncio
 import uuid
