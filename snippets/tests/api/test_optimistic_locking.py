@@ -213,3 +213,21 @@ async def test_a_contention_error_is_a_503_problem(app: FastAPI, client: AsyncCl
 
     assert (response.status_code, response.json()["title"]) == (503, "Service busy")
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_browser_on_an_allowed_origin_may_send_if_match_and_read_the_etag(client: AsyncClient) -> None:
+    origin = "https://app.test"  # the settings fixture allows exactly this origin
+    url = await create_message(client)
+    preflight = await client.options(
+        url,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "authorization, content-type, if-match",
+        },
+    )
+    read = await client.get(url, headers={"Origin": origin})
+
+    assert preflight.status_code == 200  # without If-Match in `allow_headers`, 400: the browser sends no PATCH
+    assert "If-Match" in preflight.headers["access-control-allow-headers"]
+    assert "ETag" in read.headers["access-control-expose-headers"]  # else a script cannot read it
