@@ -79,6 +79,7 @@ CREATE TABLE public.messages (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    version integer DEFAULT 1 NOT NULL,
     CONSTRAINT messages_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 4000))),
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'sms'::text]))),
     CONSTRAINT messages_client_ref_check CHECK (((char_length(client_ref) >= 1) AND (char_length(client_ref) <= 100))),
@@ -333,4 +334,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204193000'),
     ('20261204193100'),
     ('20261204203941'),
+    ('20261205000000'),
     ('20261205003000');

@@ -10,7 +10,15 @@ from loguru import logger
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import ConflictError, DomainError, IdempotencyKeyReusedError, NotFoundError
+from app.core.errors import (
+    ConflictError,
+    ContentionError,
+    DomainError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -51,6 +59,9 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
     IdempotencyKeyReusedError: HTTPStatus(422),  # the IETF draft's status for a key reused with another body
+    PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
+    PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
+    ContentionError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -50,3 +50,25 @@ class IdempotencyKeyReusedError(DomainError):
 
 
 # --8<-- [end:idempotency_errors]
+
+
+# --8<-- [start:concurrency_errors]
+class PreconditionFailedError(DomainError):
+    """The client's `If-Match` names a version the resource no longer has: its copy is stale."""
+
+    title = "Precondition failed"
+
+
+class PreconditionRequiredError(DomainError):
+    """An update came without `If-Match`, so it cannot be checked against the version the client read."""
+
+    title = "Precondition required"
+
+
+class ContentionError(DomainError):
+    """A transaction still failed with a serialization failure or a deadlock after its last retry."""
+
+    title = "Service busy"
+
+
+# --8<-- [end:concurrency_errors]

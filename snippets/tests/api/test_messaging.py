@@ -33,6 +33,7 @@ from app.db.webhook_delivery.table import WebhookDeliveriesTable
 from app.main import create_app
 
 MESSAGES = "/api/v1/messages"
+ANY_VERSION = {"If-Match": "*"}  # these tests are not about concurrent edits: change whatever version is stored
 
 
 def new_message(**overrides: object) -> dict[str, object]:
@@ -78,7 +79,7 @@ async def test_a_nul_character_is_a_422_not_a_500(client: AsyncClient, field: st
     # PostgreSQL `text` cannot store U+0000: without the model's rule the INSERT fails with a 500.
     created = await client.post(MESSAGES, json=new_message(**{field: "a\u0000b"}))
     existing = (await client.post(MESSAGES, json=new_message())).json()
-    patched = await client.patch(f"{MESSAGES}/{existing['id']}", json={field: "a\u0000b"})
+    patched = await client.patch(f"{MESSAGES}/{existing['id']}", json={field: "a\u0000b"}, headers=ANY_VERSION)
 
     for response in (created, patched):
         assert response.status_code == 422
@@ -259,7 +260,7 @@ async def test_list_rejects_a_forged_cursor(client: AsyncClient, cursor: str) ->
 async def test_patch_changes_only_the_fields_sent(client: AsyncClient) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
 
-    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Changed"})
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Changed"}, headers=ANY_VERSION)
 
     assert response.status_code == 200
     updated = response.json()
@@ -271,7 +272,7 @@ async def test_patch_changes_only_the_fields_sent(client: AsyncClient) -> None:
 async def test_patch_rejects_null_for_a_required_field(client: AsyncClient) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
 
-    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"recipient": None})
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"recipient": None}, headers=ANY_VERSION)
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.recipient"
@@ -281,7 +282,7 @@ async def test_patch_rejects_null_for_a_required_field(client: AsyncClient) -> N
 async def test_patch_with_nothing_to_change_is_422(client: AsyncClient) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
 
-    response = await client.patch(f"{MESSAGES}/{created['id']}", json={})
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={}, headers=ANY_VERSION)
 
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "body", "message": "Value error, send at least one field to change"}]
@@ -294,7 +295,7 @@ async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
     await client.delete(f"{MESSAGES}/{created['id']}")
 
-    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Too late"})
+    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Too late"}, headers=ANY_VERSION)
 
     assert response.status_code == 404
 
@@ -311,7 +312,9 @@ async def test_patch_of_soft_deleted_is_404(client: AsyncClient) -> None:
 async def test_patch_cannot_set_id_created_at_or_deleted_at(client: AsyncClient, field: str, value: str) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
 
-    response = await client.patch(f"{MESSAGES}/{created['id']}", json={"body": "Changed", field: value})
+    response = await client.patch(
+        f"{MESSAGES}/{created['id']}", json={"body": "Changed", field: value}, headers=ANY_VERSION
+    )
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == [f"body.{field}"]
@@ -391,7 +394,9 @@ async def test_a_patch_waiting_for_a_delete_is_a_404_and_changes_nothing(
     async with create_session_factory(engine)() as deleting:
         await deleting.begin()
         assert await MessagesTable(deleting).soft_delete(message_id)  # not committed yet: the row stays locked
-        patch = asyncio.create_task(committing_client.patch(f"{MESSAGES}/{message_id}", json={"body": "Too late"}))
+        patch = asyncio.create_task(
+            committing_client.patch(f"{MESSAGES}/{message_id}", json={"body": "Too late"}, headers=ANY_VERSION)
+        )
         try:
             await wait_until_blocked(committed_session, 1)
         finally:
@@ -425,7 +430,7 @@ async def test_get_is_cached_until_a_write_invalidates_it(client: AsyncClient, s
     assert (await client.get(url)).json()["body"] == "Original"
 
     # A change through the service invalidates the entry after its commit.
-    await client.patch(url, json={"recipient": "grace@example.com"})
+    await client.patch(url, json={"recipient": "grace@example.com"}, headers=ANY_VERSION)
     assert (await client.get(url)).json()["body"] == "Sneaky"
 
 
@@ -534,7 +539,7 @@ async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_it
     assert (await client.get(url)).json()["body"] == "Original"  # cached, for three seconds
 
     redis_down(True)
-    response = await client.patch(url, json={"body": "Changed"})
+    response = await client.patch(url, json={"body": "Changed"}, headers=ANY_VERSION)
     redis_down(False)
 
     assert (response.status_code, response.json()["body"]) == (200, "Changed")  # the invalidation failed ...
@@ -637,7 +642,9 @@ async def test_purge_leaves_no_copy_of_the_recipient_or_body(client: AsyncClient
         assert (await client.post("/api/v1/webhooks", json=hook)).status_code == 201
     recipient, body, new_body = (f"{kind}-{uuid.uuid4().hex}" for kind in ("to", "body", "edited"))
     created = (await client.post(MESSAGES, json=new_message(recipient=recipient, body=body))).json()
-    assert (await client.patch(f"{MESSAGES}/{created['id']}", json={"body": new_body})).status_code == 200
+    assert (
+        await client.patch(f"{MESSAGES}/{created['id']}", json={"body": new_body}, headers=ANY_VERSION)
+    ).status_code == 200
     assert (await client.delete(f"{MESSAGES}/{created['id']}")).status_code == 204
     # The search sees the copies the events made: the created body lives on only in a delivery.
     assert set(await rows_holding(session, body)) == {"webhook_deliveries.payload"}
@@ -665,6 +672,6 @@ async def test_the_service_raises_not_found_instead_of_returning_nothing(session
     with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
         await service.get(missing)
     with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
-        await service.update(missing, MessageUpdate(body="x"))
+        await service.update(missing, MessageUpdate(body="x"), versions=None)
     with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
         await service.delete(missing)

@@ -75,6 +75,8 @@ class MessageRead(BaseModel):
     recipient: str
     body: str
     client_ref: str
+    version: int
+    """Incremented by every change; the `ETag` header carries it too."""
     created_at: datetime
     updated_at: datetime
 

@@ -11,6 +11,7 @@ from app.api.idempotency import IdempotencyKeyDep
 from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
+from app.api.preconditions import ETAG_HEADER, IfMatchVersions, etag
 from app.api.problem_details import problem_responses
 from app.api.rate_limit import RATE_LIMITED_RESPONSES, RateLimit
 from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -71,9 +72,15 @@ async def create_messages(
 # --8<-- [end:batch_endpoint]
 
 
-@router.get("/{message_id}", responses=problem_responses(404))
-async def get_message(message_id: uuid.UUID, service: MessagingServiceDep) -> MessageRead:
-    return await service.get(message_id)
+# --8<-- [start:get_with_etag]
+@router.get("/{message_id}", responses=problem_responses(404) | {200: {"headers": ETAG_HEADER}})
+async def get_message(message_id: uuid.UUID, service: MessagingServiceDep, response: Response) -> MessageRead:
+    message = await service.get(message_id)
+    response.headers["ETag"] = etag(message.version)
+    return message
+
+
+# --8<-- [end:get_with_etag]
 
 
 # --8<-- [start:list_endpoint]
@@ -89,9 +96,25 @@ async def list_messages(
 # --8<-- [end:list_endpoint]
 
 
-@router.patch("/{message_id}", dependencies=[CAN_WRITE], responses=problem_responses(400, 404) | FORBIDDEN_RESPONSES)
-async def update_message(message_id: uuid.UUID, data: MessageUpdate, service: MessagingServiceDep) -> MessageRead:
-    return await service.update(message_id, data)
+# --8<-- [start:patch_with_if_match]
+@router.patch(
+    "/{message_id}",
+    dependencies=[CAN_WRITE],
+    responses=problem_responses(400, 404, 412, 428, 503) | FORBIDDEN_RESPONSES | {200: {"headers": ETAG_HEADER}},
+)
+async def update_message(
+    message_id: uuid.UUID,
+    data: MessageUpdate,
+    versions: IfMatchVersions,
+    service: MessagingServiceDep,
+    response: Response,
+) -> MessageRead:
+    message = await service.update(message_id, data, versions=versions)
+    response.headers["ETag"] = etag(message.version)
+    return message
+
+
+# --8<-- [end:patch_with_if_match]
 
 
 @router.delete(

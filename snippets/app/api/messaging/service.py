@@ -15,6 +15,7 @@ from app.base.base_table import PURGE_BATCH_SIZE, Cursor
 from app.base.json_cache import JsonCache
 from app.core.config import get_settings
 from app.core.errors import NotFoundError
+from app.db.concurrency import retry_transaction
 from app.db.database import SessionDep
 from app.db.idempotency_key.table import IdempotencyKeysTable
 from app.db.message.model import Message
@@ -108,13 +109,20 @@ class MessagingService:
 
     # --8<-- [start:messaging_service_writes]
     # --8<-- [start:messaging_service_update_delete]
-    async def update(self, message_id: uuid.UUID, data: MessageUpdate) -> MessageRead:
-        async with self.session.begin():
-            message = await self.messages.update(message_id, data)
-            if message is None:
-                raise NotFoundError(f"message {message_id} does not exist")
+    async def update(
+        self, message_id: uuid.UUID, data: MessageUpdate, *, versions: frozenset[int] | None
+    ) -> MessageRead:
+        """Change a message if its version is one of `versions` (any, if `None`), as `If-Match` asks."""
+
+        # --8<-- [start:retry_the_whole_transaction]
+        async def attempt() -> tuple[MessageRead, list[uuid.UUID]]:
+            message = await self.messages.update_at_version(message_id, data, versions=versions)
             updated = MessageRead.model_validate(message)
-            pending = await self.events.record(WebhookEvent.MESSAGE_UPDATED, message_id, updated)
+            return updated, await self.events.record(WebhookEvent.MESSAGE_UPDATED, message_id, updated)
+
+        # A deadlock aborts the whole transaction: the retry runs all of it again, not the failed statement.
+        updated, pending = await retry_transaction(self.session, attempt)
+        # --8<-- [end:retry_the_whole_transaction]
         await self.cache.invalidate(message_id)  # after the commit, never inside the transaction
         await self.events.send(pending)
         return updated

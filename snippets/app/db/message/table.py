@@ -4,11 +4,13 @@ import uuid
 from collections.abc import Collection
 from typing import ClassVar
 
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import col
 
 from app.base.base_table import MAX_PAGE_SIZE, BaseTable
+from app.core.errors import NotFoundError, PreconditionFailedError
 from app.db.message.model import Message
 from app.db.message_delivery.model import MessageDelivery
 
@@ -46,3 +48,36 @@ class MessagesTable(BaseTable[Message]):
         return list((await self.session.execute(statement)).scalars())
 
     # --8<-- [end:messages_with_deliveries]
+
+    # --8<-- [start:update_at_version]
+    async def update_at_version(self, id: uuid.UUID, data: BaseModel, *, versions: Collection[int] | None) -> Message:
+        """Apply the fields sent to a live row whose `version` is one of `versions` (any, if `None`),
+        and increment its `version`.
+
+        One statement checks and writes, so no other update can slip in between a read and this write.
+
+        Raises:
+            NotFoundError: no live row has this id.
+            PreconditionFailedError: the row has another version: the caller's copy is stale.
+            ConflictError: a unique constraint rejected the change.
+        """
+        conditions = self._live_row(id)
+        if versions is not None:
+            conditions.append(col(Message.version).in_(versions))
+        statement = (
+            update(Message)
+            .where(*conditions)
+            .values(**data.model_dump(exclude_unset=True), version=col(Message.version) + 1)
+            .returning(Message)
+            .execution_options(populate_existing=True)
+        )
+        with self._unique_violation_as_conflict():
+            updated = (await self.session.execute(statement)).scalars().first()
+        if updated is not None:
+            return updated
+        # Nothing matched: tell a missing row from a stale version. Read after the write, not before it.
+        if await self.first_or_default(id) is None:
+            raise NotFoundError(f"message {id} does not exist")
+        raise PreconditionFailedError(f"message {id} has changed since the version in If-Match; read it again")
+
+    # --8<-- [end:update_at_version]
