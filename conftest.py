@@ -1,7 +1,10 @@
-"""Hooks for every test run of this repository (see `guidekit/pytest_plugin.py`)."""
+"""Plugins of every test run of this repository.
+
+`guidekit.pytest_plugin` (time limits, the janitor, `--page`, the run order) is loaded earlier, by
+`-p` in pyproject.toml's addopts, so that `--page` is known when the command line is first read.
+"""
 
 pytest_plugins = [
-    "guidekit.pytest_plugin",
     # The service's PostgreSQL and Redis fixtures, which the fence guard's SQL checks use too
     # (`snippets/tests/servers.py`; `snippets/` is on the path: the service is installed editable).
     "tests.servers",

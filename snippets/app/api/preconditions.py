@@ -2,12 +2,10 @@
 back in `If-Match`."""
 
 import re
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import Depends, Header
 
-from app.api.problem_details import PROBLEM_JSON, Problem
 from app.core.errors import PreconditionRequiredError
 
 # --8<-- [start:etag_if_match]
@@ -42,16 +40,5 @@ ETAG_HEADER = {
     "ETag": {"description": "The version of the resource; send it back in `If-Match`.", "schema": {"type": "string"}}
 }
 
-VERSIONED_UPDATE_RESPONSES: dict[int | str, dict[str, object]] = {
-    HTTPStatus.OK.value: {"headers": ETAG_HEADER},
-    **{
-        code.value: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": code.phrase}
-        for code in (
-            HTTPStatus.PRECONDITION_FAILED,  # `If-Match` names another version
-            HTTPStatus.PRECONDITION_REQUIRED,  # no `If-Match`
-            HTTPStatus.SERVICE_UNAVAILABLE,  # still deadlocked or not serializable after the last retry
-        )
-    },
-}
 """Documents an update that takes `If-Match` in OpenAPI."""
 # --8<-- [end:etag_if_match]

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from app.api.auth import RequireScope, get_current_principal
 from app.api.messaging.models import MessageCreate, MessageUpdate
+from app.api.preconditions import if_match_versions
 from app.api.problem_details import PROBLEM_JSON
 from app.api.rate_limit import RateLimit
 from app.api.webhook.models import WebhookCreate, WebhookUpdate
@@ -142,6 +143,9 @@ def statuses_the_route_can_send(route: Any) -> set[int]:  # noqa: ANN401 (FastAP
         derived.add(422)
     if route.dependant.body_params:
         derived.add(400)  # FastAPI's answer to a body that is not UTF-8: it cannot even try to parse it
+        derived.add(413)  # the body size limit (a middleware) refuses a body over it before the route runs
+    if if_match_versions in calls:
+        derived |= {412, 428}  # a stale `If-Match`, or none
     body = {name for param in route.dependant.body_params for name in body_fields(param.field_info.annotation)}
     if body & unique_columns():
         derived.add(409)
@@ -169,16 +173,25 @@ def test_every_route_documents_every_error_it_can_send(settings: Settings) -> No
 ERRORS_BY_OPERATION = {
     "health-livez": set(),
     "health-readyz": {503},
-    "messaging-create_message": {400, 401, 403, 409, 422, 429, 503},
-    "messaging-create_messages": {400, 401, 403, 409, 422, 429, 503},  # its limit is spent in the endpoint
+    "messaging-create_message": {400, 401, 403, 409, 413, 422, 429, 503},
+    "messaging-create_messages": {400, 401, 403, 409, 413, 422, 429, 503},  # its limit is spent in the endpoint
     "messaging-list_messages": {401, 422},
     "messaging-get_message": {401, 404, 422},
-    "messaging-update_message": {400, 401, 403, 404, 422},  # client_ref, the unique column, cannot change
+    "messaging-update_message": {
+        400,
+        401,
+        403,
+        404,
+        412,
+        413,
+        422,
+        428,
+    },  # client_ref, the unique column, cannot change
     "messaging-delete_message": {401, 403, 404, 422},
-    "webhook-create_webhook": {400, 401, 403, 409, 422},
+    "webhook-create_webhook": {400, 401, 403, 409, 413, 422},
     "webhook-list_webhooks": {401, 422},
     "webhook-get_webhook": {401, 404, 422},
-    "webhook-update_webhook": {400, 401, 403, 404, 409, 422},
+    "webhook-update_webhook": {400, 401, 403, 404, 409, 413, 422},
     "webhook-delete_webhook": {401, 403, 404, 422},
 }
 """What the rules derive today, written out; the test below sends each pair for real."""
@@ -222,9 +235,13 @@ async def send(
     """One request to the operation: a valid body unless `body` is given, a new id in the path unless `row_id` is."""
     method, template = ROUTE_OF[operation_id]
     path = re.sub(r"\{\w+\}", row_id or str(uuid.uuid4()), template)
+    if operation_id == "messaging-update_message":  # any version, so the update gets past its 428
+        headers = {"If-Match": "*"} | (headers or {})
     json = VALID_BODY.get(operation_id) if body is None else body
     if content is not None:
-        return await client.request(method, path, content=content, headers={"Content-Type": "application/json"})
+        return await client.request(
+            method, path, content=content, headers={"Content-Type": "application/json"} | (headers or {})
+        )
     return await client.request(
         method, path, json=json if method in {"POST", "PATCH"} else None, headers=headers, params=params
     )
@@ -248,6 +265,18 @@ async def provoke(
             return await send(client, operation_id, headers={"Authorization": f"Bearer {make_token(scope='')}"})
         case 404:
             return await send(client, operation_id)
+        case 412:
+            created = await client.post("/api/v1/messages", json=MESSAGE | {"client_ref": "contract-412"})
+            stale = {"If-Match": '"999"'}  # a version this message never had
+            return await send(client, operation_id, row_id=created.json()["id"], headers=stale)
+        case 413:
+            return await send(client, operation_id, content=b" " * (settings.max_request_body_bytes + 1))
+        case 428:
+            created = await client.post("/api/v1/messages", json=MESSAGE | {"client_ref": "contract-428"})
+            method, template = ROUTE_OF[operation_id]
+            return await client.request(
+                method, template.replace("{message_id}", created.json()["id"]), json={"body": "x"}
+            )
         case 409 if operation_id == "webhook-update_webhook":
             taken = await client.post("/api/v1/webhooks", json=WEBHOOK)
             other = await client.post("/api/v1/webhooks", json=WEBHOOK | {"target_url": "https://hooks.example.com/b"})

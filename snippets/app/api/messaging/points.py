@@ -37,7 +37,7 @@ limit_sending = RateLimit(
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE, Depends(limit_sending)],
-    responses=problem_responses(400, 409) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+    responses=problem_responses(400, 409, 413) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
 )
 async def create_message(
     data: MessageCreate,
@@ -56,7 +56,7 @@ async def create_message(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE],
-    responses=problem_responses(400, 409) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+    responses=problem_responses(400, 409, 413) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
 )
 async def create_messages(
     items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
@@ -100,7 +100,7 @@ async def list_messages(
 @router.patch(
     "/{message_id}",
     dependencies=[CAN_WRITE],
-    responses=problem_responses(400, 404, 412, 428, 503) | FORBIDDEN_RESPONSES | {200: {"headers": ETAG_HEADER}},
+    responses=problem_responses(400, 404, 412, 413, 428, 503) | FORBIDDEN_RESPONSES | {200: {"headers": ETAG_HEADER}},
 )
 async def update_message(
     message_id: uuid.UUID,

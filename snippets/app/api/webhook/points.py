@@ -22,7 +22,7 @@ CAN_SUBSCRIBE = Depends(RequireScope("webhooks:write"))
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_SUBSCRIBE],
-    responses=problem_responses(400, 409) | FORBIDDEN_RESPONSES,
+    responses=problem_responses(400, 409, 413) | FORBIDDEN_RESPONSES,
 )
 async def create_webhook(
     data: WebhookCreate, service: WebhookServiceDep, request: Request, response: Response
@@ -47,7 +47,7 @@ async def list_webhooks(
 
 
 @router.patch(
-    "/{webhook_id}", dependencies=[CAN_SUBSCRIBE], responses=problem_responses(400, 404, 409) | FORBIDDEN_RESPONSES
+    "/{webhook_id}", dependencies=[CAN_SUBSCRIBE], responses=problem_responses(400, 404, 409, 413) | FORBIDDEN_RESPONSES
 )
 async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, service: WebhookServiceDep) -> WebhookRead:
     return await service.update(webhook_id, data)
