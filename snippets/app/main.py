@@ -13,8 +13,10 @@ from app.api.database_errors import add_database_error_handlers
 from app.api.middleware.stack import add_middleware_stack
 from app.api.openapi import ServiceAPI, operation_id
 from app.api.problem_details import add_problem_handlers
+from app.celery_app import celery_app
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.core.metrics import add_request_metrics, configure_metrics, observe_database_pool, observe_queue_depth
 from app.core.sentry import configure_sentry
 from app.core.tracing import (
     configure_tracing,
@@ -44,6 +46,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     redis = create_redis(settings)
     instrument_redis(redis, app.state.tracer_provider)
     instrument_celery(app.state.tracer_provider)  # the tasks it enqueues carry the request's trace
+    observe_database_pool(engine, app.state.meter_provider)
+    observe_queue_depth(settings, celery_app.conf.task_default_queue, app.state.meter_provider)
     try:
         yield {"session_factory": create_session_factory(engine), "redis": redis}
     finally:
@@ -52,6 +56,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         if app.state.tracer_provider is not None:
             # Export the last batch now: uvicorn ends by re-raising SIGTERM, which skips `atexit`.
             app.state.tracer_provider.shutdown()
+        if app.state.meter_provider is not None:
+            app.state.meter_provider.shutdown()  # the same for the metrics: one last collection, exported
 
 
 # --8<-- [end:lifespan]
@@ -76,6 +82,8 @@ def create_app() -> FastAPI:
     app.include_router(root_router)
     app.state.tracer_provider = configure_tracing(settings)  # None while tracing is off
     instrument_app(app, app.state.tracer_provider)
+    app.state.meter_provider = configure_metrics(settings)  # None while metrics are off
+    add_request_metrics(app, app.state.meter_provider)
     return app
 
 

@@ -144,10 +144,13 @@ class Settings(BaseSettings):
     """Share of requests Sentry traces; 0 because traces go to OpenTelemetry."""
 
     otel_exporter_otlp_endpoint: str | None = None
-    """OTLP/HTTP collector base URL, e.g. `http://otel-collector:4318`; without it, tracing stays off."""
+    """OTLP/HTTP collector base URL, e.g. `http://otel-collector:4318`; without it, traces and metrics stay off."""
 
     otel_traces_sample_rate: float = Field(default=1.0, ge=0, le=1)
     """Share of new traces recorded; a caller's sampling decision is kept."""
+
+    otel_metric_export_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often the metrics are collected and sent to the OTLP endpoint."""
     # --8<-- [end:observability_settings]
 
     celery_visibility_timeout_seconds: int = Field(default=7200, ge=1)

@@ -10,6 +10,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
+from opentelemetry import trace
 
 from app.core.config import Settings
 
@@ -53,6 +54,21 @@ def redact_secrets(record: "Record") -> None:
 # --8<-- [end:redact_secrets]
 
 
+# --8<-- [start:trace_ids]
+def current_trace_ids() -> dict[str, str]:
+    """The current span's `trace_id` and `span_id` in hex, as OpenTelemetry and Sentry show them.
+
+    Empty outside a span: at start-up, in a probe, or everywhere while tracing is off.
+    """
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": trace.format_trace_id(context.trace_id), "span_id": trace.format_span_id(context.span_id)}
+
+
+# --8<-- [end:trace_ids]
+
+
 # --8<-- [start:json_format]
 def json_format(record: "Record") -> str:
     """Render one record as one line of JSON: fields a log pipeline can index without parsing text."""
@@ -63,6 +79,8 @@ def json_format(record: "Record") -> str:
         "logger": record["name"],
         "function": record["function"],
         "line": record["line"],
+        # The span this line was written in, read now: sinks run in the caller's thread and context.
+        **current_trace_ids(),
         "extra": record["extra"],  # bound fields and the request id, e.g. {"request_id": "..."}
     }
     if record["exception"] is not None:

@@ -7,6 +7,7 @@ from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.integrations.loguru import LoguruIntegration
+from sentry_sdk.integrations.otlp import OTLPIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from app.core.config import Settings
@@ -54,6 +55,9 @@ def configure_sentry(settings: Settings) -> None:
             FastApiIntegration(transaction_style="url"),
             LoguruIntegration(event_format=message_only, breadcrumb_format=message_only),
             CeleryIntegration(),  # in the worker: failed tasks, tagged with the task's name
+            # An event takes its trace_id and span_id from the current OpenTelemetry span, so it joins
+            # the trace and the log lines. Spans and propagation stay OpenTelemetry's (app.core.tracing).
+            OTLPIntegration(setup_otlp_traces_exporter=False, setup_propagator=False),
             # Stdlib records already reach Sentry through loguru; capturing them here too would double them.
             LoggingIntegration(level=None, event_level=None),
         ],

@@ -81,15 +81,20 @@ class DatabaseErrorKindExporter(SpanExporter):
 
 
 # --8<-- [start:tracer_provider]
-def create_tracer_provider(settings: Settings, exporter: SpanExporter) -> TracerProvider:
-    """Spans tagged with who sent them, sampled per new trace, exported in batches off the request path."""
-    resource = Resource.create(
+def service_resource(settings: Settings) -> Resource:
+    """Who sends a span or a metric: the same three attributes on both, so they can be joined."""
+    return Resource.create(
         {
             "service.name": settings.service_name,
             "service.version": settings.release,
             "deployment.environment.name": settings.environment,
         }
     )
+
+
+def create_tracer_provider(settings: Settings, exporter: SpanExporter) -> TracerProvider:
+    """Spans tagged with who sent them, sampled per new trace, exported in batches off the request path."""
+    resource = service_resource(settings)
     # A trace that started upstream keeps the caller's decision; new traces are sampled by ratio.
     sampler = ParentBased(TraceIdRatioBased(settings.otel_traces_sample_rate))
     provider = TracerProvider(resource=resource, sampler=sampler)

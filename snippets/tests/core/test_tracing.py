@@ -11,7 +11,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,6 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -45,6 +43,7 @@ from app.core.tracing import (
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from app.main import create_app
+from tests.core.otlp_collector import OtlpCollector, running_collector
 
 
 @pytest.fixture
@@ -171,48 +170,15 @@ async def test_a_server_span_holds_no_client_address(
 # --8<-- [end:test_no_client_address_in_spans]
 
 
-class Collector(ThreadingHTTPServer):
-    """An OTLP/HTTP receiver on 127.0.0.1 that keeps every export request it gets."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), CollectorHandler)
-        self.exports: list[tuple[str, str, ExportTraceServiceRequest]] = []
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-class CollectorHandler(BaseHTTPRequestHandler):
-    server: Collector
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        export = ExportTraceServiceRequest.FromString(body)
-        self.server.exports.append((self.path, self.headers["Content-Type"], export))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:  # the stdlib's signature
-        """Quiet: the test reads what arrived, not a log of it."""
+@pytest.fixture
+def collector() -> Iterator[OtlpCollector]:
+    """An OTLP/HTTP receiver on 127.0.0.1 (traces and metrics), for this test only."""
+    with running_collector() as server:
+        yield server
 
 
 @pytest.fixture
-def collector() -> Iterator[Collector]:
-    server = Collector()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture
-def otlp_settings(settings: Settings, collector: Collector, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def otlp_settings(settings: Settings, collector: OtlpCollector, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """The test settings plus an OTLP endpoint, as the deployment would set it."""
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     get_settings.cache_clear()
@@ -223,7 +189,7 @@ def otlp_settings(settings: Settings, collector: Collector, monkeypatch: pytest.
 
 
 async def test_the_app_exports_its_traces_over_otlp(
-    otlp_settings: Settings, collector: Collector, make_token: Callable[..., str]
+    otlp_settings: Settings, collector: OtlpCollector, make_token: Callable[..., str]
 ) -> None:
     app = create_app()  # production wiring: no overrides, the lifespan's engine serves the request
     tracer_provider = app.state.tracer_provider
@@ -238,10 +204,8 @@ async def test_the_app_exports_its_traces_over_otlp(
     tracer_provider.shutdown()  # flushes the batch, as the process does when it exits
 
     assert (probe.status_code, missing.status_code) == (200, 404)
-    assert {(path, content_type) for path, content_type, _ in collector.exports} == {
-        ("/v1/traces", "application/x-protobuf")
-    }
-    batches = [batch for _, _, export in collector.exports for batch in export.resource_spans]
+    assert collector.content_types == {"application/x-protobuf"}
+    batches = [batch for export in collector.traces for batch in export.resource_spans]
     for batch in batches:
         resource = {item.key: item.value.string_value for item in batch.resource.attributes}
         assert resource["service.name"] == "reference-service"
@@ -263,7 +227,7 @@ async def test_the_app_exports_its_traces_over_otlp(
 
 
 async def test_probes_leave_no_trace(
-    otlp_settings: Settings, collector: Collector, make_token: Callable[..., str]
+    otlp_settings: Settings, collector: OtlpCollector, make_token: Callable[..., str]
 ) -> None:
     app = create_app()
     tracer_provider = app.state.tracer_provider
@@ -282,7 +246,7 @@ async def test_probes_leave_no_trace(
     assert (ready.status_code, live.status_code, missing.status_code) == (200, 200, 404)
     spans = [
         span
-        for _, _, export in collector.exports
+        for export in collector.traces
         for batch in export.resource_spans
         for scope in batch.scope_spans
         for span in scope.spans
@@ -316,7 +280,7 @@ async def test_a_task_the_api_enqueues_carries_the_requests_trace(
 
 
 def test_the_last_spans_are_exported_when_uvicorn_stops_on_sigterm(
-    otlp_settings: Settings, collector: Collector, make_token: Callable[..., str]
+    otlp_settings: Settings, collector: OtlpCollector, make_token: Callable[..., str]
 ) -> None:
     """uvicorn ends by re-raising SIGTERM, which skips `atexit`: the lifespan must flush the batch."""
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1"]
@@ -338,7 +302,7 @@ def test_the_last_spans_are_exported_when_uvicorn_stops_on_sigterm(
     assert missing.status_code == 404
     names = {
         span.name
-        for _, _, export in collector.exports
+        for export in collector.traces
         for batch in export.resource_spans
         for scope in batch.scope_spans
         for span in scope.spans
@@ -409,7 +373,7 @@ def test_celery_tasks_are_spans(tracer_provider: TracerProvider, span_exporter: 
 
 
 @pytest.fixture
-def traced_worker(settings: Settings, collector: Collector, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def traced_worker(settings: Settings, collector: OtlpCollector, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """An OTLP endpoint in the environment before the worker starts: its pool then turns tracing on."""
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     get_settings.cache_clear()
@@ -422,7 +386,7 @@ def traced_worker(settings: Settings, collector: Collector, monkeypatch: pytest.
 def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
     traced_worker: None,
     celery_worker: None,  # its solo pool sends `worker_process_init`, as each prefork child does
-    collector: Collector,
+    collector: OtlpCollector,
     tracer_provider: TracerProvider,
 ) -> None:
     run_span_ended = threading.Event()
@@ -440,7 +404,7 @@ def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
 
     spans = {
         span.name: span
-        for _, _, export in collector.exports
+        for export in collector.traces
         for batch in export.resource_spans
         for scope in batch.scope_spans
         for span in scope.spans
