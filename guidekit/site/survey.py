@@ -125,10 +125,11 @@ _RUN_AXE = """async ({ firstPage, seenStyles }) => {
 # the article has a role fit for it (focus-order-semantics: a scrolling region is a named
 # `region`). Whether a region scrolls depends on the width, so this runs at the desktop's and at
 # the phone's (`phase`), after the layout has settled: two frames, so resize observers have run.
-# The theme's search overlay (closed) and dialog are left out: their markup is the theme's.
-_KEYBOARD_REACH = """async (phase) => {
+# As for the other rules, the first page checks the whole document (the theme's search overlay,
+# closed, and dialog aside: their markup is the theme's) and the others their article.
+_KEYBOARD_REACH = """async ({ phase, firstPage }) => {
   await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-  const scope = { exclude: [".md-dialog", ".md-search"] };
+  const scope = firstPage ? { exclude: [".md-dialog", ".md-search"] } : { include: [".md-content"] };
   const rules = { type: "rule", values: ["scrollable-region-focusable", "focus-order-semantics"] };
   const { violations } = await axe.run(scope, { resultTypes: ["violations"], runOnly: rules });
   return violations.flatMap((violation) => violation.nodes.map((node) =>
@@ -260,9 +261,8 @@ class Surveyor:
             reader.page.wait_for_load_state("networkidle")
         reader.page.bring_to_front()  # copying needs the focus, which another tab of this browser may hold
         report.code_blocks = self.copy_every_block()
-        axe = reader.page.evaluate(
-            _RUN_AXE, {"firstPage": self.visited == 0, "seenStyles": sorted(self.checked_styles)}
-        )
+        first_page = self.visited == 0
+        axe = reader.page.evaluate(_RUN_AXE, {"firstPage": first_page, "seenStyles": sorted(self.checked_styles)})
         self.visited += 1
         self.checked_styles.update(axe["checkedStyles"])
         report.contrast_checked = (axe["contrastChecked"], axe["textElements"])
@@ -272,10 +272,14 @@ class Surveyor:
             for violation in axe["violations"]
             if violation["impact"] in SERIOUS_IMPACTS
         ]
-        report.keyboard_unreachable = reader.page.evaluate(_KEYBOARD_REACH, "desktop")
+        report.keyboard_unreachable = reader.page.evaluate(
+            _KEYBOARD_REACH, {"phase": "desktop", "firstPage": first_page}
+        )
         desktop = reader.page.viewport_size
         reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
-        report.keyboard_unreachable += reader.page.evaluate(_KEYBOARD_REACH, "phone")
+        report.keyboard_unreachable += reader.page.evaluate(
+            _KEYBOARD_REACH, {"phase": "phone", "firstPage": first_page}
+        )
         layout = reader.page.evaluate(_LAYOUT)
         report.phone_overflow_px = layout["overflow"]
         report.phone_unscrollable_code = layout["unscrollableCode"]
