@@ -32,10 +32,12 @@ def test_code_blocks_scroll_by_keyboard_on_a_touch_screen_after_instant_navigati
     page = phone.page
     phone.open("index.md", wait_until="networkidle")  # instant navigation reads the sitemap first
     assert not page.evaluate("matchMedia('(hover)').matches"), "the phone tab has a mouse: not the case to test"
-    page.evaluate("window.__samePage = true")
+    page.evaluate("window.__samePage = true; document.querySelector('.md-content').dataset.leftPage = ''")
     page.evaluate("document.querySelector('a[href$=\"devops/celery/\"]').click()")
     page.wait_for_url("**/devops/celery/")
-    page.wait_for_selector(".md-content pre > code")
+    # The new article is in, and two frames have passed: size and attribute observers have run.
+    page.wait_for_function("!document.querySelector('[data-left-page]') && !!document.querySelector('.md-content pre')")
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     assert page.evaluate("window.__samePage === true"), "the link reloaded the page: no instant navigation"
     blocks = page.evaluate(_CODE_THAT_SCROLLS)
     assert blocks, "no code block scrolls sideways on a phone: nothing to test"
