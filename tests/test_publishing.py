@@ -7,12 +7,15 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from guidekit.markdown.fences import parse_page
+from guidekit.markdown.nav import nav_pages, page_url_path
 from guidekit.paths import ROOT
+from guidekit.site.build import BuiltSite
 
 WORKFLOW = ROOT / ".github" / "workflows" / "docs.yml"
 MAIN = "refs/heads/main"
@@ -118,8 +121,58 @@ def default_site_url() -> str:
 
 
 def test_readme_says_where_the_site_lives() -> None:
-    """The README names the hosted address, the same one mkdocs.yml publishes under."""
-    assert default_site_url() in (ROOT / "README.md").read_text()
+    """The README names the local address a build without `SITE_URL` is for, and where the published one comes from."""
+    readme = (ROOT / "README.md").read_text()
+    assert default_site_url() in readme
+    assert "`base_url`" in readme, "the README should say the published address is Pages' `base_url`"
+    assert "SITE_URL" in readme, "the README should say how to build for another address"
+
+
+# The host the site once shipped with, in every page's canonical link, before anyone had set it.
+PLACEHOLDER_HOST = "example-org"
+
+
+def _step(job: dict[str, Any], action: str) -> dict[str, Any]:
+    """The one step of a job that uses `action`."""
+    found: list[dict[str, Any]] = [step for step in job["steps"] if step.get("uses", "").split("@")[0] == action]
+    assert len(found) == 1, f"the build job should use {action} once, it does {len(found)} times"
+    return found[0]
+
+
+def test_the_published_address_is_the_one_github_pages_reports() -> None:
+    """The uploaded build has `SITE_URL` from Pages' own `base_url`, read before it whenever it is uploaded."""
+    build = workflow()["jobs"]["build"]
+    steps: list[dict[str, Any]] = build["steps"]
+    configure, upload = _step(build, "actions/configure-pages"), _step(build, "actions/upload-pages-artifact")
+    command = readme_command("uv run mkdocs build")
+    building = next(step for step in steps if command in step.get("run", "").splitlines())
+    assert configure["if"] == upload["if"], "the Pages address must be read whenever the build is uploaded"
+    assert steps.index(configure) < steps.index(building) < steps.index(upload)
+    site_url = str(building.get("env", {}).get("SITE_URL", ""))
+    # Without SITE_URL the build would take mkdocs.yml's default, an address of this machine.
+    assert f"steps.{configure['id']}.outputs.base_url" in site_url, f"SITE_URL is not Pages' address: {site_url!r}"
+    assert not re.search(r"://|\.github\.io|\.(com|org|io|net)\b", site_url), f"SITE_URL types an address: {site_url!r}"
+
+
+def test_no_build_can_carry_the_placeholder_host() -> None:
+    """A build without `SITE_URL` is for this machine (`mkdocs serve`), never for a made-up public host."""
+    assert urlsplit(default_site_url()).hostname in {"127.0.0.1", "localhost"}, default_site_url()
+    for source in (ROOT / "mkdocs.yml", WORKFLOW, ROOT / "README.md"):
+        assert PLACEHOLDER_HOST not in source.read_text(), f"{source.relative_to(ROOT)} names {PLACEHOLDER_HOST}"
+
+
+def test_every_page_is_canonical_at_the_address_the_site_was_built_for(built_site: BuiltSite) -> None:
+    """Each page's canonical link is its own address under `SITE_URL`; nothing in the build names the placeholder."""
+    for source in nav_pages():
+        html = built_site.page(page_url_path(source))
+        canonical = re.findall(r'<link rel="canonical" href="([^"]*)"', html)
+        assert canonical == [built_site.url + page_url_path(source)], f"{source}: canonical link {canonical}"
+    carriers = [
+        str(path.relative_to(built_site.path))
+        for path in sorted(built_site.path.rglob("*"))
+        if path.suffix in {".html", ".xml", ".json", ".js"} and PLACEHOLDER_HOST in path.read_text(errors="replace")
+    ]
+    assert not carriers, f"the build names {PLACEHOLDER_HOST}: {carriers}"
 
 
 def test_every_local_address_names_a_page_that_exists() -> None:

@@ -4,7 +4,11 @@ Loading a page and running axe-core on it dominate the browser tests' time, so e
 visited once, by the first of its tests that runs, and the others read the same report (the
 page's tests run in one pytest-xdist worker: `SameParameterScheduling`). On each page: axe-core in the
 light scheme (every WCAG A/AA rule), colour contrast again in the dark scheme, every copy
-button, and the layout at a phone's width.
+button, keyboard reach at the desktop's and the phone's width, and the layout at a phone's width.
+
+The tab has a touch screen and no mouse (`(hover)` does not match), as a phone or a tablet has:
+the theme makes a scrolling code block focusable only where `(hover)` matches, so a tab with a
+mouse would hide what a keyboard on a touch device meets.
 """
 
 from dataclasses import dataclass, field
@@ -83,7 +87,11 @@ _RUN_AXE = """async ({ firstPage, seenStyles }) => {
   const fresh = texts.filter((element, index) => !known.has(lightKeys[index]) || !known.has(darkKeys[index]));
   const scope = firstPage ? { exclude: [".md-dialog"] } : { include: [".md-content"] };
   const wcag = { resultTypes: ["violations"], runOnly: { type: "tag", values: WCAG } };
-  const withoutContrast = { ...wcag, rules: { "color-contrast": { enabled: false } } };
+  // Keyboard reach is checked by `_KEYBOARD_REACH`, at both widths.
+  const withoutContrast = {
+    ...wcag,
+    rules: { "color-contrast": { enabled: false }, "scrollable-region-focusable": { enabled: false } },
+  };
   const contrast = { resultTypes: ["violations"], runOnly: { type: "rule", values: ["color-contrast"] } };
   const tagged = (schemeName, violations) => violations.map((violation) => ({ ...violation, scheme: schemeName }));
   const results = tagged("light", (await axe.run(scope, withoutContrast)).violations);
@@ -110,6 +118,22 @@ _RUN_AXE = """async ({ firstPage, seenStyles }) => {
       })),
     })),
   };
+}"""
+
+# Keyboard reach, by rule name (not by tag, so a change of axe-core's tags cannot drop it): every
+# region that scrolls takes the focus (scrollable-region-focusable), and what takes the focus in
+# the article has a role fit for it (focus-order-semantics: a scrolling region is a named
+# `region`). Whether a region scrolls depends on the width, so this runs at the desktop's and at
+# the phone's (`phase`), after the layout has settled: two frames, so resize observers have run.
+# As for the other rules, the first page checks the whole document (the theme's search overlay,
+# closed, and dialog aside: their markup is the theme's) and the others their article.
+_KEYBOARD_REACH = """async ({ phase, firstPage }) => {
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const scope = firstPage ? { exclude: [".md-dialog", ".md-search"] } : { include: [".md-content"] };
+  const rules = { type: "rule", values: ["scrollable-region-focusable", "focus-order-semantics"] };
+  const { violations } = await axe.run(scope, { resultTypes: ["violations"], runOnly: rules });
+  return violations.flatMap((violation) => violation.nodes.map((node) =>
+    `${violation.id} (${phase}): ${JSON.stringify(node.target)}: ${node.html.slice(0, 80)}`));
 }"""
 
 # Clicks the copy buttons from block `start` on (opening a collapsed block first) and reads the
@@ -198,6 +222,8 @@ class PageReport:
     code_blocks: list[CodeBlock] = field(default_factory=list)
     phone_overflow_px: int = 0
     phone_unscrollable_code: list[str] = field(default_factory=list)
+    keyboard_unreachable: list[str] = field(default_factory=list)
+    """Scrolling regions a keyboard cannot reach, or focusable ones without a fit role, at either width."""
     contrast_checked: tuple[int, int] = (0, 0)
     """Text elements whose contrast was measured on this page, of all its text elements."""
 
@@ -235,9 +261,8 @@ class Surveyor:
             reader.page.wait_for_load_state("networkidle")
         reader.page.bring_to_front()  # copying needs the focus, which another tab of this browser may hold
         report.code_blocks = self.copy_every_block()
-        axe = reader.page.evaluate(
-            _RUN_AXE, {"firstPage": self.visited == 0, "seenStyles": sorted(self.checked_styles)}
-        )
+        first_page = self.visited == 0
+        axe = reader.page.evaluate(_RUN_AXE, {"firstPage": first_page, "seenStyles": sorted(self.checked_styles)})
         self.visited += 1
         self.checked_styles.update(axe["checkedStyles"])
         report.contrast_checked = (axe["contrastChecked"], axe["textElements"])
@@ -247,8 +272,14 @@ class Surveyor:
             for violation in axe["violations"]
             if violation["impact"] in SERIOUS_IMPACTS
         ]
+        report.keyboard_unreachable = reader.page.evaluate(
+            _KEYBOARD_REACH, {"phase": "desktop", "firstPage": first_page}
+        )
         desktop = reader.page.viewport_size
         reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
+        report.keyboard_unreachable += reader.page.evaluate(
+            _KEYBOARD_REACH, {"phase": "phone", "firstPage": first_page}
+        )
         layout = reader.page.evaluate(_LAYOUT)
         report.phone_overflow_px = layout["overflow"]
         report.phone_unscrollable_code = layout["unscrollableCode"]

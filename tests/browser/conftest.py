@@ -71,8 +71,8 @@ def _tab(context: BrowserContext, base_url: str) -> Reader:
 
 @pytest.fixture(scope="session")
 def surveyor(browser: Browser, site_url: str) -> Iterator[Surveyor]:
-    """A desktop tab (1280x800) with axe-core preloaded and a clipboard the tests may read."""
-    context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
+    """A desktop tab (1280x800, a touch screen: see survey.py) with axe-core and a clipboard the tests may read."""
+    context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800}, has_touch=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
     context.add_init_script(AXE_SCRIPT)
     yield Surveyor(_tab(context, site_url))

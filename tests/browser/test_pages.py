@@ -26,6 +26,12 @@ def test_page_has_no_serious_accessibility_violation(nav_page: str, page_report:
     assert not violations, f"{nav_page}:\n" + "\n".join(violations)
 
 
+def test_every_scrollable_region_is_reachable_by_keyboard(nav_page: str, page_report: PageReport) -> None:
+    """Code blocks, tables and diagrams that scroll take the focus, as named regions, on a desktop and a phone."""
+    unreachable = page_report.keyboard_unreachable
+    assert not unreachable, f"{nav_page}: {len(unreachable)} problems:\n" + "\n".join(unreachable)
+
+
 def test_copy_button_copies_exactly_the_code_shown(nav_page: str, page_report: PageReport) -> None:
     """Every code block has a copy button that copies its code: no prompt, output, annotation or include line."""
     for number, block in enumerate(page_report.code_blocks, start=1):

@@ -27,3 +27,76 @@ document$.subscribe(function () {
     }
   });
 });
+
+// Regions that scroll (code blocks, table wrappers, diagrams) must take the keyboard's
+// focus, or a keyboard reader cannot scroll them (axe-core: scrollable-region-focusable). The
+// theme makes a code block focusable only where `(hover)` matches, so on a touch screen it
+// never is, and it takes the `tabindex` away again whenever the block's width changes: a
+// mutation observer puts it back. A focusable region gets the role and name a screen reader
+// announces on focus (axe-core's focus-order-semantics: a focusable element that scrolls wants
+// a landmark role); one that stops scrolling loses all three.
+// Whether a region scrolls follows the width (phone or desktop, a <details> opened, a tab
+// switched), so each region is watched for size changes; both watchers are renewed on every
+// page view (instant navigation too).
+var scrollableRegions = (function () {
+  var resized = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { reach(entry.target); });
+  });
+  var touched = new MutationObserver(function (records) {
+    records.forEach(function (record) { reach(record.target); });
+  });
+  var names = new WeakMap();
+
+  function scrolls(region) {
+    return region.scrollWidth > region.clientWidth || region.scrollHeight > region.clientHeight;
+  }
+
+  function reach(region) {
+    var focusable = scrolls(region);
+    if (focusable && region.getAttribute("tabindex") !== "0") {
+      region.setAttribute("tabindex", "0");
+    } else if (!focusable && region.hasAttribute("tabindex")) {
+      region.removeAttribute("tabindex");
+    }
+    if (focusable && !region.hasAttribute("aria-label")) {
+      region.setAttribute("role", "region");
+      region.setAttribute("aria-label", names.get(region));
+    } else if (!focusable && region.getAttribute("aria-label") === names.get(region)) {
+      region.removeAttribute("role");
+      region.removeAttribute("aria-label");
+    }
+  }
+
+  function named(selector, name) {
+    return Array.prototype.map.call(document.querySelectorAll(selector), function (region, index) {
+      names.set(region, name(region, index + 1));
+      return region;
+    });
+  }
+
+  return function () {
+    resized.disconnect();
+    touched.disconnect();
+    var regions = [].concat(
+      named(".md-content pre > code", function (code, number) {
+        var block = code.closest(".highlight");
+        var language = block && /(?:^| )language-(\S+)/.exec(block.className);
+        return "Code block " + number + (language ? " (" + language[1] + ")" : "");
+      }),
+      named(".md-content .md-typeset__scrollwrap", function (wrapper, number) {
+        var caption = wrapper.querySelector("caption");
+        return "Table " + number + (caption ? ": " + caption.textContent.trim() : "");
+      }),
+      named(".md-content .diagram", function (diagram, number) {
+        var title = diagram.querySelector("svg > title");
+        return "Diagram " + number + (title ? ": " + title.textContent.trim() : "");
+      })
+    );
+    regions.forEach(function (region) {
+      reach(region);
+      resized.observe(region);
+      touched.observe(region, { attributes: true, attributeFilter: ["tabindex"] });
+    });
+  };
+})();
+document$.subscribe(scrollableRegions);
