@@ -64,6 +64,7 @@ CREATE TABLE public.messages (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    owner text,
     CONSTRAINT messages_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 4000))),
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'sms'::text]))),
     CONSTRAINT messages_client_ref_check CHECK (((char_length(client_ref) >= 1) AND (char_length(client_ref) <= 100))),
@@ -119,6 +120,7 @@ CREATE TABLE public.webhooks (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    owner text,
     CONSTRAINT webhooks_description_check CHECK (((char_length(description) >= 1) AND (char_length(description) <= 500))),
     CONSTRAINT webhooks_event_check CHECK ((event = ANY (ARRAY['message.created'::text, 'message.updated'::text, 'message.deleted'::text]))),
     CONSTRAINT webhooks_secret_check CHECK ((char_length(secret) >= 32)),
@@ -302,4 +304,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126110000'),
     ('20261204193000'),
     ('20261204193100'),
-    ('20261204203941');
+    ('20261204203941'),
+    ('20261205012500');

@@ -45,6 +45,7 @@ from app.core.tracing import (
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from app.main import create_app
+from tests.principals import OWNER
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ async def test_a_request_is_a_server_span_with_sql_children(
 ) -> None:
     secret_body = "Your one-time code is 481516"
     message = Message(channel=Channel.SMS, recipient="+15550100", body=secret_body, client_ref="otp-1")
-    await MessagesTable(session).insert_model(message)
+    await MessagesTable(session, OWNER).insert_model(message)
     tracer_provider.force_flush()
     span_exporter.clear()  # only the request's spans from here on
     instrument_app(app, tracer_provider)
