@@ -150,3 +150,16 @@ async def test_a_message_is_delivered_only_to_its_owners_webhooks(
 
 
 # --8<-- [end:test_webhook_of_another_principal]
+
+
+async def test_a_client_ref_is_unique_across_owners_so_a_409_tells_another_that_it_is_taken(
+    client: AsyncClient, make_token: Callable[..., str]
+) -> None:
+    """The gap left open: the unique index on `client_ref` spans every owner, not one."""
+    body = new_message()
+    assert (await client.post("/api/v1/messages", json=body)).status_code == 201
+    as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}"}
+
+    response = await client.post("/api/v1/messages", json=body, headers=as_other)
+
+    assert response.status_code == 409
