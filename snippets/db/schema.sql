@@ -80,6 +80,7 @@ CREATE TABLE public.messages (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
     version integer DEFAULT 1 NOT NULL,
+    owner text,
     CONSTRAINT messages_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 4000))),
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'sms'::text]))),
     CONSTRAINT messages_client_ref_check CHECK (((char_length(client_ref) >= 1) AND (char_length(client_ref) <= 100))),
@@ -135,6 +136,7 @@ CREATE TABLE public.webhooks (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    owner text,
     CONSTRAINT webhooks_description_check CHECK (((char_length(description) >= 1) AND (char_length(description) <= 500))),
     CONSTRAINT webhooks_event_check CHECK ((event = ANY (ARRAY['message.created'::text, 'message.updated'::text, 'message.deleted'::text]))),
     CONSTRAINT webhooks_secret_check CHECK ((char_length(secret) >= 32)),
@@ -335,4 +337,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204193100'),
     ('20261204203941'),
     ('20261205000000'),
-    ('20261205003000');
+    ('20261205003000'),
+    ('20261205012500');

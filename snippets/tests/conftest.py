@@ -23,6 +23,7 @@ from app.celery_app import celery_app
 from app.core.config import Settings, get_settings
 from app.db.database import create_engine, get_session
 from app.main import create_app
+from tests.principals import OWNER
 
 # The PostgreSQL and Redis fixtures (`postgres_server`, `database_url`, `redis_url`, ...), as a plugin.
 pytest_plugins = ["tests.servers"]
@@ -93,7 +94,7 @@ def make_token(settings: Settings) -> Callable[..., str]:
     def make(**claims: object) -> str:
         now = datetime.now(UTC)
         payload = {
-            "sub": "user-1",
+            "sub": OWNER,
             "scope": "messages:write webhooks:write",
             "iss": settings.jwt_issuer,
             "aud": settings.jwt_audience,

@@ -238,3 +238,67 @@ def test_every_migration_is_named_by_dbmate_new() -> None:
     assert names
     assert hand_named(names) == []
     assert hand_named([*names, "002_webhooks.sql"]) == ["002_webhooks.sql"]
+
+
+# --8<-- [start:ownership_rules]
+def every_owner_in_a_request(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
+    """`EVERY_OWNER` in a class (a service and what it builds) or an endpoint: a request that reads every
+    principal's rows. Module-level functions, the jobs a worker runs for no principal, may use it."""
+    scopes: list[ast.AST] = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    found = {
+        node
+        for scope in [*scopes, *endpoints(tree)]
+        for node in ast.walk(scope)
+        if (isinstance(node, ast.Name) and node.id == "EVERY_OWNER")
+        or (isinstance(node, ast.Attribute) and node.attr == "EVERY_OWNER")
+    }
+    return sorted(found, key=lambda node: (node.lineno, node.col_offset))
+
+
+REQUESTS_ACT_FOR_THEIR_OWNER = Rule(files=lambda root: root.glob("api/**/*.py"), breaks=every_owner_in_a_request)
+
+SQL_BUILDERS = {"select", "insert", "update", "delete", "text"}
+
+
+def sql_outside_the_tables(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
+    """An import of a statement builder: a query written here would skip the owner filter of the tables."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or (node.module or "").split(".")[0] not in {"sqlalchemy", "sqlmodel"}:
+            continue
+        if any(alias.name in SQL_BUILDERS for alias in node.names):
+            yield node
+
+
+def domain_modules(root: Path) -> Iterable[Path]:
+    """Every module of each `api/` package that has a service (the health probes have none)."""
+    return [path for service in root.glob("api/*/service.py") for path in service.parent.glob("*.py")]
+
+
+QUERIES_ONLY_IN_TABLES = Rule(files=domain_modules, breaks=sql_outside_the_tables)
+
+
+def test_no_request_reaches_the_rows_of_every_owner(tmp_path: Path) -> None:
+    """A service builds its tables with the caller's owner; `EVERY_OWNER` stays in jobs."""
+    planted = (
+        "class OrderService:\n"
+        "    def __init__(self, session, owner):\n"
+        "        self.orders = OrdersTable(session, EVERY_OWNER)\n"
+        "@router.get('/orders')\n"
+        "async def list_orders(session):\n"
+        "    return await OrdersTable(session, owned_table.EVERY_OWNER).all()\n"
+        "async def purge_orders(session):\n"
+        "    await OrdersTable(session, EVERY_OWNER).purge_deleted(before=now())\n"
+    )
+    reported = [f"app/api/shop/service.py:{line}" for line in (3, 6)]
+    check(REQUESTS_ACT_FOR_THEIR_OWNER, tmp_path, {"api/shop/service.py": planted}, reported)
+
+
+def test_services_and_endpoints_write_no_sql(tmp_path: Path) -> None:
+    """Queries live in the table classes, which add `owner = :owner` (and `deleted_at IS NULL`) to each."""
+    planted = "from sqlalchemy.ext.asyncio import AsyncSession\nfrom sqlmodel import col, select\n"
+    files = {"api/shop/service.py": planted, "api/shop/points.py": "from sqlalchemy import text\n"}
+    reported = ["app/api/shop/points.py:1", "app/api/shop/service.py:2"]
+    check(QUERIES_ONLY_IN_TABLES, tmp_path, files, reported)
+
+
+# --8<-- [end:ownership_rules]

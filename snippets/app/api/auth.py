@@ -45,6 +45,17 @@ CurrentPrincipalDep = Annotated[Principal, Depends(get_current_principal)]
 # --8<-- [end:bearer_dependency]
 
 
+# --8<-- [start:owner_dependency]
+async def get_owner(principal: CurrentPrincipalDep) -> str:
+    """Whose rows this request may reach: the token's subject. A tenant claim would be read here."""
+    return principal.subject
+
+
+OwnerDep = Annotated[str, Depends(get_owner)]
+"""Services take it and build their tables with it; see `OwnedTable`."""
+# --8<-- [end:owner_dependency]
+
+
 # --8<-- [start:require_scope]
 class RequireScope:
     """A dependency that lets the request through only if the token grants `scope`."""

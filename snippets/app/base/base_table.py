@@ -208,7 +208,7 @@ class BaseTable[ModelT: BaseEntity]:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         oldest = (
             select(col(self.model.id))
-            .where(col(self.model.deleted_at) < before)
+            .where(col(self.model.deleted_at) < before, *self._scope())
             .order_by(col(self.model.deleted_at))
             .limit(batch_size)
         )
@@ -217,18 +217,26 @@ class BaseTable[ModelT: BaseEntity]:
 
     # --8<-- [end:purge_deleted]
 
+    # --8<-- [start:table_scope]
     def _conditions(self, filters: dict[str, object], include_deleted: bool) -> list[ColumnElement[bool]]:
         columns = self.model.__table__.columns  # type: ignore[attr-defined]
         unknown = sorted(set(filters) - set(columns.keys()))
         if unknown:
             raise ValueError(f"{self.model.__name__} has no column(s) {', '.join(unknown)}")
         conditions: list[ColumnElement[bool]] = [columns[name] == value for name, value in filters.items()]
+        conditions += self._scope()
         if not include_deleted:
             conditions.append(col(self.model.deleted_at).is_(None))
         return conditions
 
     def _live_row(self, id: uuid.UUID) -> list[ColumnElement[bool]]:
-        return [col(self.model.id) == id, col(self.model.deleted_at).is_(None)]
+        return [col(self.model.id) == id, col(self.model.deleted_at).is_(None), *self._scope()]
+
+    def _scope(self) -> list[ColumnElement[bool]]:
+        """Conditions every query of this table adds: none here; `OwnedTable` adds the owner's."""
+        return []
+
+    # --8<-- [end:table_scope]
 
     def _sort_key(self) -> tuple[Any, Any]:
         return col(self.model.created_at), col(self.model.id)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.api.messaging.service import purge_deleted_messages, purge_expired_idempotency_keys
+from app.base.owned_table import EVERY_OWNER
 from app.celery_app import (
     DELIVER_WEBHOOK_TASK,
     PURGE_IDEMPOTENCY_KEYS_TASK,
@@ -100,7 +101,7 @@ async def attempt_delivery(settings: Settings, delivery_id: uuid.UUID) -> tuple[
             delivery = await deliveries.first_or_default(delivery_id)
             if delivery is None or delivery.status != DeliveryStatus.PENDING:
                 return Outcome.SKIPPED, 0  # unknown, or settled by an earlier run of this same task
-            webhook = await WebhooksTable(session).first_or_default(delivery.webhook_id)
+            webhook = await WebhooksTable(session, EVERY_OWNER).first_or_default(delivery.webhook_id)
             if webhook is None or not webhook.is_active:  # deleted or paused since the event
                 await deliveries.record_outcome(delivery.id, DeliveryStatus.SKIPPED, delivery.last_error)
                 return Outcome.SKIPPED, delivery.attempts

@@ -31,6 +31,7 @@ from app.db.redis import get_redis
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
 from app.main import create_app
+from tests.principals import OWNER
 
 MESSAGES = "/api/v1/messages"
 ANY_VERSION = {"If-Match": "*"}  # these tests are not about concurrent edits: change whatever version is stored
@@ -146,7 +147,7 @@ async def test_batch_is_all_or_nothing(client: AsyncClient, session: AsyncSessio
 
     assert response.status_code == 409
     # The first insert succeeded inside the service's transaction, then was rolled back with it.
-    assert await MessagesTable(session).all_count(client_ref="batch-1") == 0
+    assert await MessagesTable(session, OWNER).all_count(client_ref="batch-1") == 0
 
 
 # --8<-- [end:test_transaction_atomic]
@@ -330,7 +331,7 @@ async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: A
     assert (first.status_code, first.content) == (204, b"")
     assert second.status_code == 404
     assert (await client.get(f"{MESSAGES}/{created['id']}")).status_code == 404
-    row = await MessagesTable(session).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
+    row = await MessagesTable(session, OWNER).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
     assert row is not None
     assert row.deleted_at is not None
 
@@ -393,7 +394,7 @@ async def test_a_patch_waiting_for_a_delete_is_a_404_and_changes_nothing(
     message_id = uuid.UUID(created["id"])
     async with create_session_factory(engine)() as deleting:
         await deleting.begin()
-        assert await MessagesTable(deleting).soft_delete(message_id)  # not committed yet: the row stays locked
+        assert await MessagesTable(deleting, OWNER).soft_delete(message_id)  # not committed yet: the row stays locked
         patch = asyncio.create_task(
             committing_client.patch(f"{MESSAGES}/{message_id}", json={"body": "Too late"}, headers=ANY_VERSION)
         )
@@ -404,7 +405,7 @@ async def test_a_patch_waiting_for_a_delete_is_a_404_and_changes_nothing(
             response = await patch
 
     assert response.status_code == 404
-    row = await MessagesTable(committed_session).first_or_default(message_id, include_deleted=True)
+    row = await MessagesTable(committed_session, OWNER).first_or_default(message_id, include_deleted=True)
     assert row is not None
     assert (row.body, row.deleted_at is not None) == ("Kept", True)
 
@@ -546,7 +547,7 @@ async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_it
     [record] = logged_warnings  # ... and said so, with Redis's own error
     assert (record["message"][:24], record["extra"]["error_type"]) == ("cache invalidation of me", "ConnectionError")
     assert (await client.get(url)).json()["body"] == "Original"  # ... so the old copy is served ...
-    key = MessagingService(session, redis).cache.key(created["id"])
+    key = MessagingService(session, redis, OWNER).cache.key(created["id"])
     await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)  # what is left of the TTL, however slow
     assert (await client.get(url)).json()["body"] == "Changed"  # ... until its TTL ends
 
@@ -569,7 +570,7 @@ async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until
     redis_down(False)
 
     assert ((response := await client.get(url)).status_code, response.json()) == (200, created)
-    key = MessagingService(session, redis).cache.key(created["id"])
+    key = MessagingService(session, redis, OWNER).cache.key(created["id"])
     await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)
     assert (await client.get(url)).status_code == 404  # the deleted message's copy ends with its TTL
 
@@ -608,7 +609,7 @@ async def test_a_cached_value_that_no_longer_validates_is_replaced(
     client: AsyncClient, session: AsyncSession, redis: Redis
 ) -> None:
     created = (await client.post(MESSAGES, json=new_message())).json()
-    key = MessagingService(session, redis).cache.key(created["id"])
+    key = MessagingService(session, redis, OWNER).cache.key(created["id"])
     await redis.set(key, json.dumps({"id": created["id"], "text": "an older shape"}))
 
     response = await client.get(f"{MESSAGES}/{created['id']}")
@@ -667,7 +668,7 @@ async def test_purge_leaves_no_copy_of_the_recipient_or_body(client: AsyncClient
 
 async def test_the_service_raises_not_found_instead_of_returning_nothing(session: AsyncSession, redis: Redis) -> None:
     """Called without HTTP, as a task or a script calls it, a missing message is an error, not `None`."""
-    service, missing = MessagingService(session, redis), uuid.uuid4()
+    service, missing = MessagingService(session, redis, OWNER), uuid.uuid4()
 
     with pytest.raises(NotFoundError, match=f"message {missing} does not exist"):
         await service.get(missing)

@@ -19,6 +19,7 @@ from app.db.database import SessionDep
 from app.db.message import model as message_model
 from app.db.message.table import MessagesTable
 from app.main import create_app
+from tests.principals import OWNER
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -153,7 +154,7 @@ async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
 ) -> None:
     async def break_a_check(session: SessionDep) -> None:
         async with session.begin():  # the model would refuse an empty body; a script's row would not
-            await MessagesTable(session).insert_model(
+            await MessagesTable(session, OWNER).insert_model(
                 message_model.Message(channel=message_model.Channel.SMS, recipient="+1", body="", client_ref="check")
             )
 

@@ -11,6 +11,7 @@ from app.api.webhook.models import WebhookRead
 from app.db.message.model import Message
 from app.db.webhook.model import Webhook, WebhookEvent
 from app.db.webhook.table import WebhooksTable
+from tests.principals import OWNER
 
 
 async def post(app: FastAPI, body: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +41,7 @@ async def test_a_table_class_as_request_body_accepts_anything_and_lets_the_clien
 
 async def test_a_table_class_as_response_model_exposes_every_column(session: AsyncSession) -> None:
     key = secrets.token_urlsafe(32)
-    stored = await WebhooksTable(session).insert_model(
+    stored = await WebhooksTable(session, OWNER).insert_model(
         Webhook(target_url="https://hooks.example.com/a", event=WebhookEvent.MESSAGE_CREATED, secret=key)
     )
     app = FastAPI()

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.webhook.models import TARGET_URL_MAX_LENGTH
 from app.db.webhook.table import WebhooksTable
+from tests.principals import OWNER
 
 WEBHOOKS = "/api/v1/webhooks"
 
@@ -61,7 +62,7 @@ async def test_the_secret_is_stored_and_never_listed(client: AsyncClient, sessio
     page = (await client.get(WEBHOOKS)).json()
 
     assert [set(item) for item in page["items"]] == [set(created) - {"secret"}]
-    stored = await WebhooksTable(session).first_or_default(uuid.UUID(created["id"]))
+    stored = await WebhooksTable(session, OWNER).first_or_default(uuid.UUID(created["id"]))
     assert stored is not None
     assert stored.secret == created["secret"]  # delivery will sign with it
     assert created["secret"] not in repr(stored)
@@ -238,7 +239,7 @@ async def test_delete_is_soft_and_not_repeatable(client: AsyncClient, session: A
     assert (first.status_code, first.content) == (204, b"")
     assert second.status_code == 404
     assert (await client.get(f"{WEBHOOKS}/{created['id']}")).status_code == 404
-    row = await WebhooksTable(session).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
+    row = await WebhooksTable(session, OWNER).first_or_default(uuid.UUID(created["id"]), include_deleted=True)
     assert row is not None
     assert row.deleted_at is not None
 
@@ -275,7 +276,7 @@ async def test_the_url_limit_counts_the_stored_percent_encoded_url(
         if status == 422:
             assert [error["field"] for error in response.json()["errors"]] == ["body.target_url"]
         else:
-            stored = await WebhooksTable(session).first_or_default(uuid.UUID(response.json()["id"]))
+            stored = await WebhooksTable(session, OWNER).first_or_default(uuid.UUID(response.json()["id"]))
             assert stored is not None
             assert len(stored.target_url) == length
 

@@ -6,12 +6,13 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.webhook.table import WebhooksTable
+from tests.principals import OWNER
 
 WEBHOOKS = "/api/v1/webhooks"
 
 
 async def stored_description(session: AsyncSession, webhook_id: str) -> str | None:
-    stored = await WebhooksTable(session).first_or_default(uuid.UUID(webhook_id))
+    stored = await WebhooksTable(session, OWNER).first_or_default(uuid.UUID(webhook_id))
     assert stored is not None
     return stored.description
 

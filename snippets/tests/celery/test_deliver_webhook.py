@@ -31,6 +31,7 @@ from sqlmodel import col
 
 from app.api.messaging.models import MessageCreate, MessageUpdate
 from app.api.messaging.service import MessagingService
+from app.base.owned_table import EVERY_OWNER
 
 # Task objects are lazy proxies: importing one into a test module lets pytest's collection
 # evaluate it, which configures Celery before the test settings exist. Use names instead.
@@ -57,6 +58,7 @@ from app.db.message.table import MessagesTable
 from app.db.webhook.model import Webhook, WebhookEvent
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
+from tests.principals import OWNER
 
 SECRET = "s" * 43
 
@@ -143,14 +145,14 @@ def webhook_receiver(tls_ca_file: tuple[trustme.CA, Path], tmp_path: Path) -> It
 
 async def subscribe(session: AsyncSession, url: str, event: WebhookEvent = WebhookEvent.MESSAGE_CREATED) -> Webhook:
     async with session.begin():
-        webhook = Webhook(target_url=url, event=event, secret=SECRET, is_active=True)
+        webhook = Webhook(target_url=url, event=event, secret=SECRET, is_active=True, owner=OWNER)
         session.add(webhook)
     return webhook
 
 
 async def send_message(session: AsyncSession, redis: Redis) -> None:
     data = MessageCreate(channel=Channel.EMAIL, recipient="ada@example.com", body="Hello", client_ref="ref-1")
-    await MessagingService(session, redis).create(data)
+    await MessagingService(session, redis, OWNER).create(data)
 
 
 async def settled_delivery(session: AsyncSession, within: float = 15) -> WebhookDelivery:
@@ -364,7 +366,7 @@ async def test_a_rolled_back_change_enqueues_nothing(
     duplicate = MessageCreate(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="same")
 
     with pytest.raises(ConflictError):
-        await MessagingService(committed_session, redis).create_batch([duplicate, duplicate])
+        await MessagingService(committed_session, redis, OWNER).create_batch([duplicate, duplicate])
 
     assert await redis.llen("celery") == 0  # no task for a delivery row that was never committed
     assert await only_delivery(committed_session, settled=False) is None
@@ -373,7 +375,7 @@ async def test_a_rolled_back_change_enqueues_nothing(
 async def test_updates_and_deletes_enqueue_their_events(committed_session: AsyncSession, redis: Redis) -> None:
     for event in (WebhookEvent.MESSAGE_UPDATED, WebhookEvent.MESSAGE_DELETED):
         await subscribe(committed_session, f"https://hooks.example.com/{event.value}", event)
-    service = MessagingService(committed_session, redis)
+    service = MessagingService(committed_session, redis, OWNER)
     created = await service.create(MessageCreate(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref="e"))
 
     await service.update(created.id, MessageUpdate(body="Hello"), versions=None)
@@ -405,8 +407,9 @@ async def test_nightly_purge_removes_long_deleted_messages(
 
     async def remaining() -> list[str] | None:
         async with committed_session.begin():
-            refs = [row.client_ref for row in (await MessagesTable(committed_session).all(limit=10)).items]
-            total = await MessagesTable(committed_session).all_count(include_deleted=True)
+            messages = MessagesTable(committed_session, EVERY_OWNER)  # the purge acts for every owner
+            refs = [row.client_ref for row in (await messages.all(limit=10)).items]
+            total = await messages.all_count(include_deleted=True)
         return refs if total == 1 else None
 
     assert await eventually(remaining, within=30) == ["new"]

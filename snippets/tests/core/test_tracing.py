@@ -44,6 +44,7 @@ from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from app.main import create_app
 from tests.core.otlp_collector import OtlpCollector, running_collector
+from tests.principals import OWNER
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ async def test_a_request_is_a_server_span_with_sql_children(
 ) -> None:
     secret_body = "Your one-time code is 481516"
     message = Message(channel=Channel.SMS, recipient="+15550100", body=secret_body, client_ref="otp-1")
-    await MessagesTable(session).insert_model(message)
+    await MessagesTable(session, OWNER).insert_model(message)
     tracer_provider.force_flush()
     span_exporter.clear()  # only the request's spans from here on
     instrument_app(app, tracer_provider)

@@ -20,6 +20,7 @@ from app.db.concurrency import run_in_sessions
 from app.db.database import create_session_factory
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
+from tests.principals import OWNER
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def create_message(redis: Redis) -> CreateMessage:
     """One task's work: a service on the session `run_in_sessions` hands it."""
 
     async def create(session: AsyncSession, data: MessageCreate) -> MessageRead:
-        return await MessagingService(session, redis).create(data)
+        return await MessagingService(session, redis, OWNER).create(data)
 
     return create
 
@@ -64,7 +65,7 @@ async def test_each_task_commits_on_its_own_session(
 
     assert [row.client_ref for row in created] == [item.client_ref for item in items]  # item order kept
     async with committing_factory() as session:  # a new session sees what the tasks committed
-        stored = [await MessagesTable(session).first_or_default(row.id) for row in created]
+        stored = [await MessagesTable(session, OWNER).first_or_default(row.id) for row in created]
     assert all(row is not None for row in stored)
 
 
@@ -106,7 +107,7 @@ async def test_a_failed_task_rolls_back_alone_and_raises_a_group(
 
     assert raised.group_contains(ConflictError)
     async with committing_factory() as session:  # the other task's transaction committed
-        assert await MessagesTable(session).all_count(client_ref=duplicate) == 1
+        assert await MessagesTable(session, OWNER).all_count(client_ref=duplicate) == 1
 
 
 async def test_max_concurrency_must_be_positive(
@@ -147,14 +148,16 @@ async def test_a_row_committed_late_with_an_older_created_at_is_behind_a_cursor(
 ) -> None:
     async with committing_factory() as slow, committing_factory() as fast, committing_factory() as reader:
         async with slow.begin():  # `created_at` is `now()`: this transaction's start, not its commit
-            late = await MessagesTable(slow).insert_model(Message(**message(f"{ref_prefix}slow").model_dump()))
+            late = await MessagesTable(slow, OWNER).insert_model(Message(**message(f"{ref_prefix}slow").model_dump()))
             async with fast.begin():
-                early = await MessagesTable(fast).insert_model(Message(**message(f"{ref_prefix}fast").model_dump()))
+                early = await MessagesTable(fast, OWNER).insert_model(
+                    Message(**message(f"{ref_prefix}fast").model_dump())
+                )
             cursor = Cursor(early.created_at, early.id)  # a client has read up to the row committed first
         assert late.created_at < early.created_at
 
-        after_cursor = await MessagesTable(reader).all_by(after=cursor, client_ref=late.client_ref)
-        from_start = await MessagesTable(reader).all_by(client_ref=late.client_ref)
+        after_cursor = await MessagesTable(reader, OWNER).all_by(after=cursor, client_ref=late.client_ref)
+        from_start = await MessagesTable(reader, OWNER).all_by(client_ref=late.client_ref)
 
     assert after_cursor.items == []  # committed, but the client paging on from its cursor never sees it
     assert [row.id for row in from_start.items] == [late.id]

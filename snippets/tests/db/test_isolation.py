@@ -15,6 +15,7 @@ from app.api.messaging.models import MessageUpdate
 from app.db.database import create_session_factory
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
+from tests.principals import OWNER
 
 SERIALIZATION_FAILURE = "40001"
 
@@ -29,7 +30,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def message_id(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[uuid.UUID]:
     """A committed message with the body "Before"; deleted afterwards."""
     async with session_factory() as session, session.begin():
-        message = await MessagesTable(session).insert_model(
+        message = await MessagesTable(session, OWNER).insert_model(
             Message(channel=Channel.SMS, recipient="+15550100", body="Before", client_ref=f"iso-{uuid.uuid4()}")
         )
     yield message.id
@@ -134,7 +135,7 @@ async def test_only_serializable_stops_two_checks_that_each_pass_before_an_inser
 
     async def insert(session: AsyncSession, index: int) -> None:
         message = Message(channel=Channel.SMS, recipient="+15550100", body="Hi", client_ref=f"{group}{index}")
-        await MessagesTable(session).insert_model(message)
+        await MessagesTable(session, OWNER).insert_model(message)
 
     try:
         async with session_factory() as first, session_factory() as second:
@@ -170,14 +171,16 @@ async def test_update_without_a_version_loses_a_concurrent_change(
         await first.begin()
         await second.begin()
         # Two requests read the same row, then each writes a body built from what it read.
-        read_by_first = await MessagesTable(first).first_or_default(message_id)
-        read_by_second = await MessagesTable(second).first_or_default(message_id)
+        read_by_first = await MessagesTable(first, OWNER).first_or_default(message_id)
+        read_by_second = await MessagesTable(second, OWNER).first_or_default(message_id)
         assert read_by_first is not None
         assert read_by_second is not None
 
-        await MessagesTable(first).update(message_id, MessageUpdate(body=f"{read_by_first.body}, edited by one"))
+        await MessagesTable(first, OWNER).update(message_id, MessageUpdate(body=f"{read_by_first.body}, edited by one"))
         await first.commit()
-        await MessagesTable(second).update(message_id, MessageUpdate(body=f"{read_by_second.body}, edited by two"))
+        await MessagesTable(second, OWNER).update(
+            message_id, MessageUpdate(body=f"{read_by_second.body}, edited by two")
+        )
         await second.commit()  # no error: nothing told the second request that the row had changed
 
     async with session_factory() as session, session.begin():
@@ -199,10 +202,10 @@ async def test_select_for_update_makes_the_second_edit_wait_for_the_first(
         await asyncio.sleep(0.2)
         assert not read_by_second.done()  # the row lock of the first request holds it back
 
-        await MessagesTable(first).update(message_id, MessageUpdate(body=f"{read_by_first}, edited by one"))
+        await MessagesTable(first, OWNER).update(message_id, MessageUpdate(body=f"{read_by_first}, edited by one"))
         await first.commit()
         body = (await read_by_second).scalar_one()  # now it reads the first edit
-        await MessagesTable(second).update(message_id, MessageUpdate(body=f"{body}, edited by two"))
+        await MessagesTable(second, OWNER).update(message_id, MessageUpdate(body=f"{body}, edited by two"))
         await second.commit()
 
     async with session_factory() as session, session.begin():

@@ -11,11 +11,12 @@ from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from app.db.message_delivery.model import DeliveryOutcome, MessageDelivery
 from app.db.message_delivery.table import MessageDeliveriesTable
+from tests.principals import OWNER
 
 
 async def two_messages_with_two_attempts_each(session: AsyncSession) -> None:
     """Two messages (`joined-0`, `joined-1`), each with a failed and a successful attempt."""
-    messages, deliveries = MessagesTable(session), MessageDeliveriesTable(session)
+    messages, deliveries = MessagesTable(session, OWNER), MessageDeliveriesTable(session)
     for index in range(2):
         message = await messages.insert_model(
             Message(channel=Channel.EMAIL, recipient="ada@example.com", body="Hi", client_ref=f"joined-{index}")

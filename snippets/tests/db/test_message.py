@@ -15,11 +15,12 @@ from app.base.base_table import MAX_PAGE_SIZE, BaseTable, Cursor
 from app.core.errors import ConflictError
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
+from tests.principals import OWNER
 
 
 @pytest.fixture
 def messages(session: AsyncSession) -> MessagesTable:
-    return MessagesTable(session)
+    return MessagesTable(session, OWNER)
 
 
 def message(ref: str, body: str = "Hello") -> Message:
@@ -235,7 +236,7 @@ async def wait_for_a_blocked(connection: AsyncConnection, statement: str) -> Non
 
 # --8<-- [start:test_purge_deleted_messages]
 async def test_purge_job_commits_batch_after_batch(committed_session: AsyncSession, engine: AsyncEngine) -> None:
-    messages = MessagesTable(committed_session)
+    messages = MessagesTable(committed_session, OWNER)
     rows = [await soft_deleted_days_ago(messages, f"old-{index}", days=40 - index) for index in range(5)]
     await committed_session.commit()  # the job starts with no transaction open, as in production
     ids = [row.id for row in rows]

@@ -15,6 +15,7 @@ from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from app.db.message_delivery.model import DeliveryOutcome, MessageDelivery
 from app.db.message_delivery.table import MessageDeliveriesTable
+from tests.principals import OWNER
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def statements(connection: AsyncConnection) -> Iterator[list[str]]:
 
 async def messages_with_attempts(session: AsyncSession, count: int) -> list[Message]:
     """`count` messages, each with a failed attempt followed by a successful one."""
-    table, deliveries = MessagesTable(session), MessageDeliveriesTable(session)
+    table, deliveries = MessagesTable(session, OWNER), MessageDeliveriesTable(session)
     created = []
     for index in range(count):
         message = await table.insert_model(
@@ -50,7 +51,7 @@ async def messages_with_attempts(session: AsyncSession, count: int) -> list[Mess
 # --8<-- [start:test_lazy_load_raises]
 async def test_a_relationship_never_loads_on_access(session: AsyncSession) -> None:
     [created] = await messages_with_attempts(session, 1)
-    message = await MessagesTable(session).first_or_default(created.id)
+    message = await MessagesTable(session, OWNER).first_or_default(created.id)
     assert message is not None
 
     with pytest.raises(InvalidRequestError, match=r"'Message.deliveries' is not available due to lazy='raise'"):
@@ -81,7 +82,7 @@ async def test_selectinload_needs_two_queries_for_any_number_of_messages(
     created = await messages_with_attempts(session, 5)
     statements.clear()
 
-    loaded = await MessagesTable(session).with_deliveries([message.id for message in created])
+    loaded = await MessagesTable(session, OWNER).with_deliveries([message.id for message in created])
 
     assert len(statements) == 2  # the messages, then every delivery WHERE message_id IN (...)
     assert {message.id for message in loaded} == {message.id for message in created}
@@ -93,7 +94,7 @@ async def test_selectinload_needs_two_queries_for_any_number_of_messages(
 
 async def test_with_deliveries_skips_soft_deleted_and_caps_the_ids(session: AsyncSession) -> None:
     live, deleted = await messages_with_attempts(session, 2)
-    table = MessagesTable(session)
+    table = MessagesTable(session, OWNER)
     await table.soft_delete(deleted.id)
 
     assert [message.id for message in await table.with_deliveries([live.id, deleted.id])] == [live.id]
@@ -110,7 +111,7 @@ async def test_with_deliveries_leaves_out_soft_deleted_attempts(session: AsyncSe
     assert await deliveries.soft_delete(failed.id)
     session.expunge_all()  # load the collection from the database, not from the identity map
 
-    [loaded] = await MessagesTable(session).with_deliveries([created.id])
+    [loaded] = await MessagesTable(session, OWNER).with_deliveries([created.id])
 
     assert [delivery.outcome for delivery in loaded.deliveries] == ["sent"]
 
@@ -123,7 +124,7 @@ async def test_joinedload_brings_each_failures_message_in_one_query(
     session: AsyncSession, statements: list[str]
 ) -> None:
     live, deleted = await messages_with_attempts(session, 2)
-    await MessagesTable(session).soft_delete(deleted.id)
+    await MessagesTable(session, OWNER).soft_delete(deleted.id)
     statements.clear()
 
     failures = await MessageDeliveriesTable(session).latest_failures()
@@ -144,7 +145,7 @@ async def test_latest_failures_rejects_an_unbounded_limit(session: AsyncSession,
 async def test_deleting_a_message_cascades_to_its_deliveries(session: AsyncSession) -> None:
     [created] = await messages_with_attempts(session, 1)
 
-    assert await MessagesTable(session).delete(created.id)  # passive_deletes: nothing is loaded first
+    assert await MessagesTable(session, OWNER).delete(created.id)  # passive_deletes: nothing is loaded first
 
     assert await MessageDeliveriesTable(session).all_count(include_deleted=True) == 0
 

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 import app.main  # noqa: F401 (imports every entity, so the metadata holds every table)
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
+from tests.principals import OWNER
 
 
 def engine_for(database: URL) -> AsyncEngine:
@@ -34,7 +35,7 @@ async def migrated(empty_database: URL, dbmate: Callable[..., str]) -> AsyncIter
 async def insert_as_the_deployed_code(engine: AsyncEngine, ref: str = "deployed-1", body: str = "Hi") -> None:
     """Insert one message with the service's own entity and table class, and commit."""
     async with AsyncSession(engine) as session, session.begin():
-        await MessagesTable(session).insert_model(
+        await MessagesTable(session, OWNER).insert_model(
             Message(channel=Channel.SMS, recipient="+15550100", body=body, client_ref=ref)
         )
 

@@ -5,6 +5,7 @@ from sqlmodel import col, select
 
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
+from tests.principals import OWNER
 
 
 async def insert_three_and_delete_the_first(messages: MessagesTable) -> Message:
@@ -18,7 +19,7 @@ async def insert_three_and_delete_the_first(messages: MessagesTable) -> Message:
 
 
 async def test_a_query_that_leaves_out_the_filter_returns_soft_deleted_rows(session: AsyncSession) -> None:
-    messages = MessagesTable(session)
+    messages = MessagesTable(session, OWNER)
     gone = await insert_three_and_delete_the_first(messages)
 
     written_by_hand = (await session.execute(select(Message).where(col(Message.id) == gone.id))).scalars()
@@ -28,7 +29,7 @@ async def test_a_query_that_leaves_out_the_filter_returns_soft_deleted_rows(sess
 
 
 async def test_a_page_filtered_in_python_after_loading_comes_back_short(session: AsyncSession) -> None:
-    messages = MessagesTable(session)
+    messages = MessagesTable(session, OWNER)
     await insert_three_and_delete_the_first(messages)
 
     loaded = await messages.all_by(limit=2, include_deleted=True)

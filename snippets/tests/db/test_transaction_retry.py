@@ -19,6 +19,7 @@ from app.db.concurrency import backoff_seconds, retry_transaction
 from app.db.database import create_session_factory
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
+from tests.principals import OWNER
 
 SERIALIZATION_FAILURE, DEADLOCK_DETECTED, IN_FAILED_TRANSACTION = "40001", "40P01", "25P02"
 
@@ -34,7 +35,7 @@ async def message_ids(session_factory: async_sessionmaker[AsyncSession]) -> Asyn
     """Two committed messages with the body "Start"; deleted afterwards."""
     async with session_factory() as session, session.begin():
         messages = [
-            await MessagesTable(session).insert_model(
+            await MessagesTable(session, OWNER).insert_model(
                 Message(channel=Channel.SMS, recipient="+15550100", body="Start", client_ref=f"retry-{uuid.uuid4()}")
             )
             for _ in range(2)
@@ -244,12 +245,12 @@ async def test_a_read_then_write_version_check_lets_both_writers_through(
         await two.begin()
         # Both compare the version they were sent with the stored one, in Python: both see 1.
         for session in (one, two):
-            stored = await MessagesTable(session).first_or_default(message_id)
+            stored = await MessagesTable(session, OWNER).first_or_default(message_id)
             assert stored is not None
             assert stored.version == 1
-        await MessagesTable(one).update(message_id, MessageUpdate(body="From one"))
+        await MessagesTable(one, OWNER).update(message_id, MessageUpdate(body="From one"))
         await one.commit()
-        await MessagesTable(two).update(message_id, MessageUpdate(body="From two"))
+        await MessagesTable(two, OWNER).update(message_id, MessageUpdate(body="From two"))
         await two.commit()  # no error: the check ran before the other's commit
 
     assert await committed_body(session_factory, message_id) == "From two"  # "From one" is lost
@@ -262,9 +263,9 @@ async def test_the_version_check_in_the_update_lets_only_the_first_writer_throug
     async with session_factory() as one, session_factory() as two:
         await one.begin()
         await two.begin()
-        await MessagesTable(one).update_at_version(message_id, MessageUpdate(body="From one"), versions={1})
+        await MessagesTable(one, OWNER).update_at_version(message_id, MessageUpdate(body="From one"), versions={1})
         waiting = asyncio.create_task(
-            MessagesTable(two).update_at_version(message_id, MessageUpdate(body="From two"), versions={1})
+            MessagesTable(two, OWNER).update_at_version(message_id, MessageUpdate(body="From two"), versions={1})
         )
         await asyncio.sleep(0.2)
         assert not waiting.done()  # the row lock of the first UPDATE holds the second back

@@ -11,11 +11,12 @@ from app.api.webhook.models import WebhookUpdate
 from app.core.errors import ConflictError
 from app.db.webhook.model import Webhook, WebhookEvent
 from app.db.webhook.table import WebhooksTable
+from tests.principals import OWNER
 
 
 @pytest.fixture
 def webhooks(session: AsyncSession) -> WebhooksTable:
-    return WebhooksTable(session)
+    return WebhooksTable(session, OWNER)
 
 
 def webhook(event: WebhookEvent = WebhookEvent.MESSAGE_CREATED) -> Webhook:

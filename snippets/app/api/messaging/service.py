@@ -8,11 +8,13 @@ from fastapi import Depends
 from pydantic import JsonValue, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.auth import OwnerDep
 from app.api.idempotency import IdempotencyKeys, IdempotentRequest
 from app.api.messaging.models import MessageCreate, MessageDeleted, MessagePage, MessageRead, MessageUpdate
 from app.api.webhook.events import WebhookEvents
 from app.base.base_table import PURGE_BATCH_SIZE, Cursor
 from app.base.json_cache import JsonCache
+from app.base.owned_table import EVERY_OWNER
 from app.core.config import get_settings
 from app.core.errors import NotFoundError
 from app.db.concurrency import retry_transaction
@@ -31,14 +33,18 @@ MESSAGE_LIST = TypeAdapter(list[MessageRead])
 class MessagingService:
     """Creates, reads, changes and deletes messages. It owns the transaction; tables only flush."""
 
-    def __init__(self, session: SessionDep, redis: RedisDep) -> None:
+    # --8<-- [start:service_owner]
+    def __init__(self, session: SessionDep, redis: RedisDep, owner: OwnerDep) -> None:
         self.session = session
-        self.messages = MessagesTable(session)
-        self.events = WebhookEvents(session)
+        self.messages = MessagesTable(session, owner)  # every query of it adds `owner = :owner`
+        self.events = WebhookEvents(session, owner)
         self.idempotency = IdempotencyKeys(session)
+        # The owner is part of the key: a message cached for its owner is never served to another.
         self.cache = JsonCache(
-            redis, MessageRead, prefix="message", ttl_seconds=get_settings().message_cache_ttl_seconds
+            redis, MessageRead, prefix=f"message:{owner}", ttl_seconds=get_settings().message_cache_ttl_seconds
         )
+
+    # --8<-- [end:service_owner]
 
     # --8<-- [start:idempotent_create]
     async def create(self, data: MessageCreate, idempotency: IdempotentRequest | None = None) -> MessageRead:
@@ -153,7 +159,7 @@ async def purge_deleted_messages(
     A scheduled job calls this; the grace period leaves time to undo a deletion.
     """
     cutoff = datetime.now(UTC) - older_than
-    messages = MessagesTable(session)
+    messages = MessagesTable(session, EVERY_OWNER)  # a job for no principal: every owner's rows
     purged = 0
     while True:
         async with session.begin():

@@ -17,15 +17,16 @@ from app.db.webhook_delivery.table import WebhookDeliveriesTable
 class WebhookEvents:
     """Call `record` inside the transaction that makes the change, and `send` after it commits."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, owner: str) -> None:
         self.deliveries = WebhookDeliveriesTable(session)
+        self.owner = owner  # the message's owner: only that principal's subscriptions hear of it
 
     async def record(self, event: WebhookEvent, message_id: uuid.UUID, data: BaseModel) -> list[uuid.UUID]:
         """One pending delivery per subscriber, committed or rolled back with the change itself.
 
         The deliveries point at `message_id`, so they go when the message is purged.
         """
-        deliveries = await self.deliveries.fan_out(event, message_id, data.model_dump(mode="json"))
+        deliveries = await self.deliveries.fan_out(event, message_id, data.model_dump(mode="json"), self.owner)
         return [delivery.id for delivery in deliveries]
 
     @staticmethod

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from app.api.auth import OwnerDep
 from app.api.webhook.models import WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
 from app.base.base_table import Cursor
 from app.core.errors import NotFoundError
@@ -21,9 +22,9 @@ SECRET_BYTES = 32
 class WebhookService:
     """Manages webhook subscriptions. It owns the transaction; the table only flushes."""
 
-    def __init__(self, session: SessionDep) -> None:
+    def __init__(self, session: SessionDep, owner: OwnerDep) -> None:
         self.session = session
-        self.webhooks = WebhooksTable(session)
+        self.webhooks = WebhooksTable(session, owner)  # every query of it adds `owner = :owner`
 
     async def create(self, data: WebhookCreate) -> WebhookCreated:
         secret = secrets.token_urlsafe(SECRET_BYTES)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Text
 from sqlmodel import Field, Relationship
 
-from app.base.base_entity import BaseEntity
+from app.base.owned_table import OwnedEntity
 
 if TYPE_CHECKING:
     from app.db.message_delivery.model import MessageDelivery
@@ -20,7 +20,7 @@ class Channel(StrEnum):
     SMS = "sms"
 
 
-class Message(BaseEntity, table=True):
+class Message(OwnedEntity, table=True):
     """One outgoing message. Columns and constraints come from `db/migrations`, not from this class."""
 
     __tablename__ = "messages"

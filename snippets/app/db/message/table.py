@@ -9,15 +9,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import col
 
-from app.base.base_table import MAX_PAGE_SIZE, BaseTable
+from app.base.base_table import MAX_PAGE_SIZE
+from app.base.owned_table import OwnedTable
 from app.core.errors import NotFoundError, PreconditionFailedError
 from app.db.message.model import Message
 from app.db.message_delivery.model import MessageDelivery
 
 
 # --8<-- [start:messages_table]
-class MessagesTable(BaseTable[Message]):
-    """Repository for messages; everything it needs comes from `BaseTable`."""
+class MessagesTable(OwnedTable[Message]):
+    """Repository for one owner's messages; everything it needs comes from `OwnedTable` and `BaseTable`."""
 
     model = Message
     unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {"messages_client_ref_live_key": ("client_ref",)}
@@ -42,7 +43,7 @@ class MessagesTable(BaseTable[Message]):
                     Message.deliveries.and_(col(MessageDelivery.deleted_at).is_(None))  # type: ignore[attr-defined]
                 )
             )
-            .where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))
+            .where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None), *self._scope())
             .order_by(col(Message.created_at), col(Message.id))
         )
         return list((await self.session.execute(statement)).scalars())

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.base.base_entity import BaseEntity
+from app.base.owned_table import OwnedEntity
 
 
 class WebhookEvent(StrEnum):
@@ -17,7 +17,7 @@ class WebhookEvent(StrEnum):
     MESSAGE_DELETED = "message.deleted"
 
 
-class Webhook(BaseEntity, table=True):
+class Webhook(OwnedEntity, table=True):
     """A subscription: POST each `event` to `target_url`, signed with `secret`."""
 
     __tablename__ = "webhooks"

@@ -3,12 +3,12 @@
 
 from typing import ClassVar
 
-from app.base.base_table import BaseTable
+from app.base.owned_table import OwnedTable
 from app.db.webhook.model import Webhook
 
 
-class WebhooksTable(BaseTable[Webhook]):
-    """Repository for webhook subscriptions; everything it needs comes from `BaseTable`."""
+class WebhooksTable(OwnedTable[Webhook]):
+    """Repository for one owner's webhook subscriptions; everything it needs comes from `OwnedTable`."""
 
     model = Webhook
     unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {

@@ -19,12 +19,15 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
     model = WebhookDelivery
 
     async def fan_out(
-        self, event: WebhookEvent, message_id: uuid.UUID, payload: dict[str, Any]
+        self, event: WebhookEvent, message_id: uuid.UUID, payload: dict[str, Any], owner: str
     ) -> list[WebhookDelivery]:
-        """Add one pending delivery per live, active subscription to `event`. Flushes, never commits."""
+        """Add one pending delivery per live, active subscription of `owner` to `event`. Flushes, never commits."""
         subscribers = await self.session.scalars(
             select(Webhook).where(
-                col(Webhook.event) == event, col(Webhook.is_active).is_(True), col(Webhook.deleted_at).is_(None)
+                col(Webhook.event) == event,
+                col(Webhook.is_active).is_(True),
+                col(Webhook.deleted_at).is_(None),
+                col(Webhook.owner) == owner,  # another principal's subscription never sees this message
             )
         )
         deliveries = [
