@@ -85,6 +85,21 @@ async def test_a_retried_batch_with_the_same_key_gets_the_first_response_and_cre
     assert single.status_code == 422  # the key was used for another operation
 
 
+async def test_a_retried_batch_is_not_charged_again_by_the_rate_limit(
+    client: AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 3)
+    batch, key = [new_message(), new_message()], str(uuid.uuid4())
+
+    first = await client.post(f"{MESSAGES}/batch", json=batch, headers=with_key(key))
+    retry = await client.post(f"{MESSAGES}/batch", json=batch, headers=with_key(key))  # 2 more would not fit
+    fits, refused = [(await client.post(MESSAGES, json=new_message())).status_code for _ in range(2)]
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert (fits, refused) == (201, 429)  # the batch cost 2 of the 3, once
+
+
 # --8<-- [start:test_key_reused]
 async def test_the_same_key_with_another_body_is_a_422_problem(client: AsyncClient, session: AsyncSession) -> None:
     key = str(uuid.uuid4())
