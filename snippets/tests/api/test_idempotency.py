@@ -2,10 +2,17 @@
 on the real database, with requests that race on their own connections."""
 
 import asyncio
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
@@ -26,6 +33,7 @@ from app.db.message.model import Message
 from app.main import create_app
 
 MESSAGES = "/api/v1/messages"
+SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def new_message(**overrides: object) -> dict[str, object]:
@@ -254,16 +262,49 @@ async def test_two_racing_posts_with_one_key_create_one_row_and_get_the_same_res
 # --8<-- [end:test_race]
 
 
-async def test_a_retry_after_a_restart_gets_the_first_response(
-    committing_app: FastAPI, make_token: Callable[..., str], committed_session: AsyncSession
-) -> None:
-    body, key, token = new_message(), str(uuid.uuid4()), make_token()
-    async with new_client(committing_app, token) as client:
-        first = await client.post(MESSAGES, json=body, headers=with_key(key))
+@contextmanager
+def api_process() -> Iterator[str]:
+    """The service served by uvicorn in a process of its own, as in production; its base URL.
 
-    # A new process: its own app, engine and pool; nothing of the first one's memory.
-    async with LifespanManager(create_app()) as restarted, new_client(restarted.app, token) as client:  # type: ignore[arg-type]
-        retry = await client.post(MESSAGES, json=body, headers=with_key(key))
+    It reads the test settings from the environment, as the `settings` fixture left it.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=SERVICE_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/livez", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the API process did not start"
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def test_a_retry_after_a_restart_gets_the_first_response(
+    settings: Settings, make_token: Callable[..., str], engine: AsyncEngine, committed_session: AsyncSession
+) -> None:
+    body, key = new_message(), str(uuid.uuid4())
+    headers = with_key(key) | {"Authorization": f"Bearer {make_token()}"}
+    try:
+        # Two interpreters one after the other: nothing in the first one's memory reaches the second.
+        with api_process() as base_url:
+            async with httpx.AsyncClient(base_url=base_url, headers=headers) as client:
+                first = await client.post(MESSAGES, json=body)
+        with api_process() as base_url:
+            async with httpx.AsyncClient(base_url=base_url, headers=headers) as client:
+                retry = await client.post(MESSAGES, json=body)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("TRUNCATE idempotency_keys"))
 
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.json() == first.json()
