@@ -19,8 +19,8 @@ from asgi_lifespan import LifespanManager
 from celery.schedules import crontab
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -190,6 +190,40 @@ async def test_the_claim_restores_the_lock_timeout_for_the_work_that_follows(ses
 
     assert await IdempotencyKeysTable(session).claim(row, wait_seconds=0.2) is None
     assert (await session.execute(text("SHOW lock_timeout"))).scalar_one() == "7s"
+
+
+async def test_an_expired_key_starts_a_new_request(client: AsyncClient, session: AsyncSession) -> None:
+    key = str(uuid.uuid4())
+    first = await client.post(MESSAGES, json=new_message(), headers=with_key(key))
+    expire = update(IdempotencyKey).where(col(IdempotencyKey.key) == key)
+    await session.execute(expire.values(expires_at=func.now() - timedelta(seconds=1)))  # the purge has not run
+
+    again = await client.post(MESSAGES, json=new_message(), headers=with_key(key))  # another body: no 422 now
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] != first.json()["id"]
+
+
+async def test_the_key_a_claim_found_stays_locked_until_its_transaction_ends(engine: AsyncEngine) -> None:
+    principal = f"lock-{uuid.uuid4().hex[:8]}"
+
+    def key_row() -> IdempotencyKey:
+        return IdempotencyKey(
+            principal=principal, key="k", fingerprint="f", expires_at=datetime.now(UTC) + timedelta(hours=1)
+        )
+
+    async with AsyncSession(engine) as setup, setup.begin():
+        setup.add(key_row())
+    try:
+        async with AsyncSession(engine) as claiming, claiming.begin():
+            assert await IdempotencyKeysTable(claiming).claim(key_row(), wait_seconds=1) is not None
+            async with engine.connect() as purge:  # nothing, the purge included, removes it under the claim
+                await purge.execute(text("SET lock_timeout = '200ms'"))
+                with pytest.raises(DBAPIError, match="lock timeout"):
+                    await purge.execute(delete(IdempotencyKey).where(col(IdempotencyKey.principal) == principal))
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(delete(IdempotencyKey).where(col(IdempotencyKey.principal) == principal))
 
 
 async def test_an_error_other_than_a_lock_wait_is_not_taken_for_a_request_in_flight(session: AsyncSession) -> None:

@@ -173,7 +173,7 @@ async def purge_deleted_messages(
 async def purge_expired_idempotency_keys(session: AsyncSession, *, batch_size: int = PURGE_BATCH_SIZE) -> int:
     """Remove the idempotency keys past their `expires_at`, one short transaction per batch.
 
-    A scheduled job calls this; until it runs, an expired key still answers its retries.
+    A scheduled job calls this to free the space: an expired key already starts a new request.
     """
     keys = IdempotencyKeysTable(session)
     now = datetime.now(UTC)
