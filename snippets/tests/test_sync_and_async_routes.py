@@ -95,7 +95,7 @@ async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
 
 async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(client: httpx.AsyncClient) -> None:
     limiter = anyio.to_thread.current_default_thread_limiter()  # the loop the in-process app runs on
-    holders = [object() for _ in range(limiter.total_tokens)]
+    holders = [object() for _ in range(int(limiter.total_tokens))]
     for holder in holders:  # as 40 blocking calls in flight would
         await limiter.acquire_on_behalf_of(holder)
     try:
