@@ -93,6 +93,21 @@ async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
 # --8<-- [end:test_thread_pool_limit]
 
 
+async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(client: httpx.AsyncClient) -> None:
+    limiter = anyio.to_thread.current_default_thread_limiter()  # the loop the in-process app runs on
+    holders = [object() for _ in range(int(limiter.total_tokens))]
+    for holder in holders:  # as 40 blocking calls in flight would
+        await limiter.acquire_on_behalf_of(holder)
+    try:
+        listing = asyncio.create_task(client.get("/api/v1/messages"))
+        await asyncio.sleep(0.5)
+        assert not listing.done()  # `MessagingService` is a class dependency: FastAPI builds it in a thread
+    finally:
+        for holder in holders:
+            limiter.release_on_behalf_of(holder)
+    assert (await listing).status_code == 200
+
+
 # --8<-- [start:set_thread_pool_size]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:

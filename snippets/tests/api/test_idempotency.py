@@ -2,18 +2,25 @@
 on the real database, with requests that race on their own connections."""
 
 import asyncio
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from celery.schedules import crontab
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -26,6 +33,7 @@ from app.db.message.model import Message
 from app.main import create_app
 
 MESSAGES = "/api/v1/messages"
+SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def new_message(**overrides: object) -> dict[str, object]:
@@ -83,6 +91,21 @@ async def test_a_retried_batch_with_the_same_key_gets_the_first_response_and_cre
     assert retry.json() == first.json()
     assert [await messages_with_ref(session, item["client_ref"]) for item in batch] == [1, 1]
     assert single.status_code == 422  # the key was used for another operation
+
+
+async def test_a_retried_batch_is_not_charged_again_by_the_rate_limit(
+    client: AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "message_rate_limit_per_minute", 3)
+    batch, key = [new_message(), new_message()], str(uuid.uuid4())
+
+    first = await client.post(f"{MESSAGES}/batch", json=batch, headers=with_key(key))
+    retry = await client.post(f"{MESSAGES}/batch", json=batch, headers=with_key(key))  # 2 more would not fit
+    fits, refused = [(await client.post(MESSAGES, json=new_message())).status_code for _ in range(2)]
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert (fits, refused) == (201, 429)  # the batch cost 2 of the 3, once
 
 
 # --8<-- [start:test_key_reused]
@@ -169,6 +192,40 @@ async def test_the_claim_restores_the_lock_timeout_for_the_work_that_follows(ses
     assert (await session.execute(text("SHOW lock_timeout"))).scalar_one() == "7s"
 
 
+async def test_an_expired_key_starts_a_new_request(client: AsyncClient, session: AsyncSession) -> None:
+    key = str(uuid.uuid4())
+    first = await client.post(MESSAGES, json=new_message(), headers=with_key(key))
+    expire = update(IdempotencyKey).where(col(IdempotencyKey.key) == key)
+    await session.execute(expire.values(expires_at=func.now() - timedelta(seconds=1)))  # the purge has not run
+
+    again = await client.post(MESSAGES, json=new_message(), headers=with_key(key))  # another body: no 422 now
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] != first.json()["id"]
+
+
+async def test_the_key_a_claim_found_stays_locked_until_its_transaction_ends(engine: AsyncEngine) -> None:
+    principal = f"lock-{uuid.uuid4().hex[:8]}"
+
+    def key_row() -> IdempotencyKey:
+        return IdempotencyKey(
+            principal=principal, key="k", fingerprint="f", expires_at=datetime.now(UTC) + timedelta(hours=1)
+        )
+
+    async with AsyncSession(engine) as setup, setup.begin():
+        setup.add(key_row())
+    try:
+        async with AsyncSession(engine) as claiming, claiming.begin():
+            assert await IdempotencyKeysTable(claiming).claim(key_row(), wait_seconds=1) is not None
+            async with engine.connect() as purge:  # nothing, the purge included, removes it under the claim
+                await purge.execute(text("SET lock_timeout = '200ms'"))
+                with pytest.raises(DBAPIError, match="lock timeout"):
+                    await purge.execute(delete(IdempotencyKey).where(col(IdempotencyKey.principal) == principal))
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(delete(IdempotencyKey).where(col(IdempotencyKey.principal) == principal))
+
+
 async def test_an_error_other_than_a_lock_wait_is_not_taken_for_a_request_in_flight(session: AsyncSession) -> None:
     too_long = IdempotencyKey(
         principal="user-1", key="k" * 256, fingerprint="f", expires_at=datetime.now(UTC) + timedelta(hours=1)
@@ -239,16 +296,49 @@ async def test_two_racing_posts_with_one_key_create_one_row_and_get_the_same_res
 # --8<-- [end:test_race]
 
 
-async def test_a_retry_after_a_restart_gets_the_first_response(
-    committing_app: FastAPI, make_token: Callable[..., str], committed_session: AsyncSession
-) -> None:
-    body, key, token = new_message(), str(uuid.uuid4()), make_token()
-    async with new_client(committing_app, token) as client:
-        first = await client.post(MESSAGES, json=body, headers=with_key(key))
+@contextmanager
+def api_process() -> Iterator[str]:
+    """The service served by uvicorn in a process of its own, as in production; its base URL.
 
-    # A new process: its own app, engine and pool; nothing of the first one's memory.
-    async with LifespanManager(create_app()) as restarted, new_client(restarted.app, token) as client:  # type: ignore[arg-type]
-        retry = await client.post(MESSAGES, json=body, headers=with_key(key))
+    It reads the test settings from the environment, as the `settings` fixture left it.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=SERVICE_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/livez", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the API process did not start"
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def test_a_retry_after_a_restart_gets_the_first_response(
+    settings: Settings, make_token: Callable[..., str], engine: AsyncEngine, committed_session: AsyncSession
+) -> None:
+    body, key = new_message(), str(uuid.uuid4())
+    headers = with_key(key) | {"Authorization": f"Bearer {make_token()}"}
+    try:
+        # Two interpreters one after the other: nothing in the first one's memory reaches the second.
+        with api_process() as base_url:
+            async with httpx.AsyncClient(base_url=base_url, headers=headers) as client:
+                first = await client.post(MESSAGES, json=body)
+        with api_process() as base_url:
+            async with httpx.AsyncClient(base_url=base_url, headers=headers) as client:
+                retry = await client.post(MESSAGES, json=body)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("TRUNCATE idempotency_keys"))
 
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.json() == first.json()

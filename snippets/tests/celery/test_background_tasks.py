@@ -82,9 +82,14 @@ def api_process(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[byte
 
     It reads the test settings from the environment, as the `settings` fixture left it.
     """
+    yield from serve_api()
+
+
+def serve_api(*options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start the API process with these uvicorn options; yield its URL and process, kill it afterwards."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.celery.background_tasks_app:app", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "tests.celery.background_tasks_app:app", "--port", str(port), *options],
         cwd=SERVICE_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -179,3 +184,17 @@ async def test_a_graceful_stop_waits_for_a_running_background_task(
     await asyncio.to_thread(server.wait, 30)
 
     assert report.exists()  # uvicorn finished the request, background job included, before it exited
+
+
+async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_timeout(
+    settings: Settings, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.txt"
+    for base_url, server in serve_api("--timeout-graceful-shutdown", "1"):  # shorter than the job's two seconds
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            assert (await client.post("/reports", params={"path": str(report)})).status_code == 202
+        server.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(server.wait, 30)
+    await asyncio.sleep(2)  # past the moment the job would have written its report
+
+    assert not report.exists()  # uvicorn gave up on the request at the timeout and exited without it

@@ -67,7 +67,32 @@ def test_the_targets_lint_check_formatting_type_check_strictly_test_and_audit() 
     assert "--cov-fail-under=100" in pyproject()["tool"]["pytest"]["ini_options"]["addopts"]
     audit = make_dry_run("audit")
     assert "pip-audit --strict" in audit, "a package pip-audit could not check must fail the audit"
-    assert "poetry show" in audit, "the audit reads the locked versions"
+    assert "poetry.lock" in audit, "the audit reads the locked versions"
+
+
+def audited_requirements(tmp_path: Path, lock_file: Path) -> subprocess.CompletedProcess[str]:
+    """Run `make audit` with a stand-in for pip-audit that keeps the requirements it was handed."""
+    stand_in = f"sh -c 'cat > {tmp_path / 'requirements.txt'}' pip-audit"  # pip-audit's own options land in $@
+    command = ["make", "-s", "audit", f"PIP_AUDIT={stand_in}", f"LOCK_FILE={lock_file}"]
+    return subprocess.run(command, cwd=SERVICE_ROOT, capture_output=True, text=True, check=False)
+
+
+def test_the_audit_hands_pip_audit_every_package_the_lock_pins_windows_only_ones_included(tmp_path: Path) -> None:
+    lock = SERVICE_ROOT / "poetry.lock"
+    pinned = {f"{package['name']}=={package['version']}" for package in tomllib.loads(lock.read_text())["package"]}
+
+    assert audited_requirements(tmp_path, lock).returncode == 0
+    assert set((tmp_path / "requirements.txt").read_text().split()) == pinned
+    assert any(name.startswith("colorama==") for name in pinned)  # `sys_platform == "win32"` only
+
+
+@pytest.mark.parametrize("lock", ["missing.lock", "empty.lock"])
+def test_the_audit_fails_when_it_has_no_package_list(tmp_path: Path, lock: str) -> None:
+    (tmp_path / "empty.lock").write_text("[metadata]\n")
+
+    audit = audited_requirements(tmp_path, tmp_path / lock)
+
+    assert audit.returncode != 0  # not pip-audit's "No known vulnerabilities found" on an empty list
 
 
 def test_the_tests_run_on_the_compose_files_postgresql_and_redis() -> None:

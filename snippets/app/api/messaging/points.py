@@ -1,6 +1,7 @@
 """HTTP endpoints of messaging: parse, delegate to the service, shape the response."""
 
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -65,8 +66,10 @@ async def create_messages(
     redis: RedisDep,
     idempotency: IdempotencyKeyDep,
 ) -> list[MessageRead]:
-    await limit_sending.spend(request, redis, cost=len(items))  # a batch of N is N messages
-    return await service.create_batch(items, idempotency)
+    # A batch of N is N messages, charged once the service knows it is not a retry to replay.
+    return await service.create_batch(
+        items, idempotency, charge=partial(limit_sending.spend, request, redis, len(items))
+    )
 
 
 # --8<-- [end:batch_endpoint]

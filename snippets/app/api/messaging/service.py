@@ -1,6 +1,7 @@
 """Business logic of messaging: each public method is one transaction."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -66,15 +67,25 @@ class MessagingService:
 
     # --8<-- [start:messaging_service_batch]
     async def create_batch(
-        self, items: list[MessageCreate], idempotency: IdempotentRequest | None = None
+        self,
+        items: list[MessageCreate],
+        idempotency: IdempotentRequest | None = None,
+        *,
+        charge: Callable[[], Awaitable[None]] | None = None,
     ) -> list[MessageRead]:
-        """All or nothing: if one insert fails, the whole transaction rolls back."""
+        """All or nothing: if one insert fails, the whole transaction rolls back.
+
+        `charge` (the rate limit) is called only when the batch is new work: a retry that gets the
+        first response back costs nothing, and a refused charge rolls the claimed key back.
+        """
         async with self.session.begin():
             if idempotency is not None:
                 payload: JsonValue = [item.model_dump(mode="json") for item in items]
                 first = await self.idempotency.replay(idempotency, "messages.create_batch", payload)
                 if first is not None:
                     return MESSAGE_LIST.validate_python(first.response)
+            if charge is not None:
+                await charge()
             created = [
                 MessageRead.model_validate(await self.messages.insert_model(Message(**item.model_dump())))
                 for item in items
@@ -176,7 +187,7 @@ async def purge_deleted_messages(
 async def purge_expired_idempotency_keys(session: AsyncSession, *, batch_size: int = PURGE_BATCH_SIZE) -> int:
     """Remove the idempotency keys past their `expires_at`, one short transaction per batch.
 
-    A scheduled job calls this; until it runs, an expired key still answers its retries.
+    A scheduled job calls this to free the space: an expired key already starts a new request.
     """
     keys = IdempotencyKeysTable(session)
     now = datetime.now(UTC)

@@ -29,7 +29,7 @@ class IdempotencyKey(SQLModel, table=True):
         nullable=False,
     )
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
-    """From then on the purge may remove the key, and the same key starts a new request."""
+    """From then on the same key starts a new request, and the purge may remove the row."""
 
 
 # --8<-- [end:idempotency_key_entity]

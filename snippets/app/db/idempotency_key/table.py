@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import JsonValue
-from sqlalchemy import delete, select, text, tuple_, update
+from sqlalchemy import delete, func, null, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,11 +27,13 @@ class IdempotencyKeysTable:
         self.session = session
 
     async def claim(self, row: IdempotencyKey, *, wait_seconds: float) -> IdempotencyKey | None:
-        """Insert the key and return `None`; if a committed row holds it already, return that row.
+        """Insert the key and return `None`; if a committed, unexpired row holds it, return that row.
 
         The primary key does the locking: while another transaction holds the same key
         uncommitted, the INSERT waits for it to end, then inserts (it rolled back) or finds its row
         (it committed). Never a check, then an insert: two requests would both pass the check.
+        An expired row is taken over as if it were absent. A row found is locked until this
+        transaction ends, so the purge cannot remove it before the SELECT below reads it.
 
         Raises:
             IdempotencyKeyInFlightError: the other transaction still runs after `wait_seconds`.
@@ -41,7 +43,16 @@ class IdempotencyKeysTable:
         statement = (
             insert(IdempotencyKey)
             .values(principal=row.principal, key=row.key, fingerprint=row.fingerprint, expires_at=row.expires_at)
-            .on_conflict_do_nothing(index_elements=["principal", "key"])
+            .on_conflict_do_update(
+                index_elements=["principal", "key"],
+                set_={
+                    "fingerprint": row.fingerprint,
+                    "response": null(),
+                    "created_at": func.now(),
+                    "expires_at": row.expires_at,
+                },
+                where=col(IdempotencyKey.expires_at) <= func.now(),  # other rows: no update, but locked
+            )
             .returning(col(IdempotencyKey.key))
         )
         try:
@@ -63,6 +74,13 @@ class IdempotencyKeysTable:
         statement = update(IdempotencyKey).where(*self._key(principal, key)).values(response=response)
         await self.session.execute(statement)
 
+    async def _set_lock_timeout(self, value: str) -> None:
+        # `true`: local to the transaction, like SET LOCAL, and it takes a bound parameter.
+        await self.session.execute(text("SELECT set_config('lock_timeout', :value, true)"), {"value": value})
+
+    def _key(self, principal: str, key: str) -> tuple[Any, Any]:
+        return col(IdempotencyKey.principal) == principal, col(IdempotencyKey.key) == key
+
     # --8<-- [end:idempotency_keys_table]
 
     # --8<-- [start:purge_expired_keys]
@@ -82,10 +100,3 @@ class IdempotencyKeysTable:
         return len((await self.session.execute(statement)).all())
 
     # --8<-- [end:purge_expired_keys]
-
-    async def _set_lock_timeout(self, value: str) -> None:
-        # `true`: local to the transaction, like SET LOCAL, and it takes a bound parameter.
-        await self.session.execute(text("SELECT set_config('lock_timeout', :value, true)"), {"value": value})
-
-    def _key(self, principal: str, key: str) -> tuple[Any, Any]:
-        return col(IdempotencyKey.principal) == principal, col(IdempotencyKey.key) == key
