@@ -26,6 +26,7 @@ from app.base.base_table import BaseTable
 from app.core.config import Settings
 from app.db.redis import get_redis
 from app.main import create_app
+from tests.subclasses import subclasses
 
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
@@ -114,9 +115,7 @@ def body_fields(annotation: object) -> set[str]:
 
 def unique_columns() -> set[str]:
     """Columns of a unique index: a write that sets one can be a 409 (`BaseTable.unique_fields`)."""
-    return {
-        field for table in BaseTable.__subclasses__() for fields in table.unique_fields.values() for field in fields
-    }
+    return {field for table in subclasses(BaseTable) for fields in table.unique_fields.values() for field in fields}
 
 
 def spends_a_rate_limit(endpoint: Callable[..., object]) -> bool:

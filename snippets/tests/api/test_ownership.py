@@ -79,7 +79,7 @@ async def test_another_principal_cannot_reach_an_object_and_gets_the_404_of_a_mi
     collection = "/".join(path.split("/")[:4])  # /api/v1/messages
     mine = (await client.post(collection, json=NEW_OWNED_OBJECT[collection]())).json()["id"]
     before = (await client.get(f"{collection}/{mine}")).json()  # read once: a cache now holds it
-    as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}"}
+    as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}", "If-Match": "*"}  # any version
     body = REQUEST_BODY.get((method, path), lambda: None)()
 
     if "{" in path:  # one object: the owner's id answers as an id that never existed

@@ -23,6 +23,7 @@ from app.core.config import Settings
 from app.db.webhook.model import Webhook, WebhookEvent
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
+from tests.principals import OWNER
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,7 +145,13 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
     base_url, server = api_process
     async with committed_session.begin():
         committed_session.add(
-            Webhook(target_url=receiver.url, event=WebhookEvent.MESSAGE_CREATED, secret="s" * 43, is_active=True)
+            Webhook(
+                target_url=receiver.url,
+                event=WebhookEvent.MESSAGE_CREATED,
+                secret="s" * 43,
+                is_active=True,
+                owner=OWNER,  # a message goes to its owner's webhooks only
+            )
         )
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
     message = {"channel": "email", "recipient": "ada@example.com", "body": "Hello", "client_ref": "ref-1"}

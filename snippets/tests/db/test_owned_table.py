@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.messaging.models import MessageUpdate
 from app.base.owned_table import EVERY_OWNER
+from app.core.errors import NotFoundError
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from tests.principals import OTHER_OWNER, OWNER
@@ -25,6 +26,14 @@ def state(row: Message | None) -> tuple[object, ...]:
 
 # --8<-- [start:test_owned_table]
 # Each public method of the table, called by another owner on the owner's row; each must find nothing.
+async def _missing(call: Awaitable[Message]) -> Message | None:
+    """None where the method answers a missing row with `NotFoundError` (the 404 a route sends)."""
+    try:
+        return await call
+    except NotFoundError:
+        return None
+
+
 ANOTHER_OWNERS_CALLS: dict[str, Callable[[MessagesTable, Message], Awaitable[object]]] = {
     "first_or_default": lambda table, row: table.first_or_default(row.id, include_deleted=True),
     "first_by": lambda table, row: table.first_by(client_ref=row.client_ref, include_deleted=True),
@@ -32,6 +41,9 @@ ANOTHER_OWNERS_CALLS: dict[str, Callable[[MessagesTable, Message], Awaitable[obj
     "all_by": lambda table, row: table.all_by(include_deleted=True),
     "all_count": lambda table, row: table.all_count(include_deleted=True),
     "update": lambda table, row: table.update(row.id, MessageUpdate(body="Changed")),
+    "update_at_version": lambda table, row: _missing(
+        table.update_at_version(row.id, MessageUpdate(body="x"), versions=None)
+    ),
     "soft_delete": lambda table, row: table.soft_delete(row.id),
     "delete": lambda table, row: table.delete(row.id),
     "purge_deleted": lambda table, row: table.purge_deleted(before=datetime.now(UTC) + timedelta(days=1)),
