@@ -19,7 +19,8 @@ from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.db.redis import RedisDep
 
 # --8<-- [start:messaging_router]
-router = APIRouter(prefix="/messages", tags=["messaging"], responses=problem_responses(422))  # all take input
+# Every route takes input (422) and queries PostgreSQL (503: a statement or lock timeout, `app/api/database_errors.py`).
+router = APIRouter(prefix="/messages", tags=["messaging"], responses=problem_responses(422, 503))
 # --8<-- [end:messaging_router]
 
 # --8<-- [start:write_scope]

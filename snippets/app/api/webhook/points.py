@@ -12,7 +12,8 @@ from app.api.webhook.models import WebhookCreate, WebhookCreated, WebhookPage, W
 from app.api.webhook.service import WebhookServiceDep
 from app.base.base_table import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=problem_responses(422))  # all take input
+# Every route takes input (422) and queries PostgreSQL (503: a statement or lock timeout, `app/api/database_errors.py`).
+router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=problem_responses(422, 503))
 
 CAN_SUBSCRIBE = Depends(RequireScope("webhooks:write"))
 """A subscription pushes data to another host long after the token that made it expired: a write."""
