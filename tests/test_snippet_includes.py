@@ -30,7 +30,7 @@ def test_missing_file_and_section_fail_the_build_naming_both(project_copy: Path)
     assert f'docs/index.md:{file_line}: "app/no_such_module.py": no file' in log
     assert f'docs/index.md:{section_line}: "app/db/database.py:no_such_section"' in log
     assert 'section "no_such_section" is not in' in log
-    assert "its sections: engine, session_dependency" in log
+    assert "its sections: engine, server_timeouts, session_dependency" in log
 
 
 def test_a_page_line_the_snippets_extension_would_drop_fails_the_build(project_copy: Path) -> None:

@@ -153,9 +153,11 @@ async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_i
     body = CountingBody(chunks=64)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
         response = await client.post("/upload", content=body)
+        small = await client.post("/upload", content=b"x")  # under the limit: on to the app (no such route)
 
     assert response.status_code == 413
     assert body.pulled == 64  # all 4 MiB were read into memory to refuse 256 KiB + 1
+    assert small.status_code == 404
 
 
 # --8<-- [end:test_measuring_middleware]

@@ -261,12 +261,14 @@ async def wait_for_lock_waits(engine: AsyncEngine, count: int) -> None:
         "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)"
         " WHERE NOT granted AND datname = current_database()"
     )
+    seen = -1
     for _ in range(300):
         async with engine.connect() as connection:
-            if (await connection.execute(waiting)).scalar_one() == count:
-                return
+            seen = (await connection.execute(waiting)).scalar_one()
+        if seen == count:
+            break
         await asyncio.sleep(0.02)
-    raise AssertionError(f"{count} requests never waited for a lock")
+    assert seen == count, f"{count} requests never waited for a lock"
 
 
 # --8<-- [end:racing_fixtures]
@@ -426,13 +428,14 @@ async def test_the_hourly_task_purges_expired_keys(engine: AsyncEngine, settings
 
     celery_app.send_task(PURGE_IDEMPOTENCY_KEYS_TASK)  # run by the worker; the outcome is in the table
 
+    left = -1
     for _ in range(300):
         async with AsyncSession(engine) as session:
-            if await stored_keys(session, principal) == 0:
-                break
+            left = await stored_keys(session, principal)
+        if left == 0:
+            break
         await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the task never removed the expired key")
+    assert left == 0, "the task never removed the expired key"
     entry = celery_config(settings)["beat_schedule"]["purge-expired-idempotency-keys"]
     assert (entry["task"], entry["schedule"]) == (PURGE_IDEMPOTENCY_KEYS_TASK, crontab(minute=30))  # hourly
 

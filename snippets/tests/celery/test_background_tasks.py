@@ -205,3 +205,18 @@ async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_ti
     await asyncio.sleep(2)  # past the moment the job would have written its report
 
     assert not report.exists()  # uvicorn gave up on the request at the timeout and exited without it
+
+
+async def test_a_background_task_runs_after_the_response_in_the_same_process(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """In process (the route and its job measured by coverage): the 202 first, then the job's file."""
+    from tests.celery import background_tasks_app
+
+    report = tmp_path / "report.txt"
+    transport = httpx.ASGITransport(app=background_tasks_app.app)  # returns once the app, job included, is done
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/reports", params={"path": str(report)})
+
+    assert response.status_code == 202
+    assert report.read_text() == "written"
