@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 from guidekit.diagrams import site_diagrams
 from guidekit.markdown.fences import parse_page
 from guidekit.paths import ROOT
-from guidekit.site.build import BuiltSite
+from guidekit.site.build import BuiltSite, mkdocs_build
 from guidekit.site.zensical import CONFIG, SITE, zensical_build
 
 MKDOCS_ONLY_HOOKS = {
@@ -206,3 +206,30 @@ def test_an_extension_error_fails_the_zensical_build_naming_page_and_line(projec
     log = completed.stdout + completed.stderr
     assert completed.returncode != 0, log
     assert f"docs/onboarding.md:{len(lines) + 2}: `test_that_nobody_wrote` is no test" in log
+
+
+def test_both_builders_of_a_copied_project_read_the_copys_pages_nav_and_pyproject(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The extensions read the project being built, not the checkout guidekit is installed from."""
+    shutil.copy(CONFIG, project_copy / CONFIG.name)
+    page = project_copy / "docs" / "onboarding.md"
+    named = "test_a_test_source_holding_a_fence_stays_in_one_code_block"  # named on no page of the checkout
+    page.write_text(page.read_text(encoding="utf-8") + f"\nProven by `{named}`.\n", encoding="utf-8")
+    mkdocs_yml = project_copy / "mkdocs.yml"
+    nav = mkdocs_yml.read_text(encoding="utf-8").replace("  - Get started:\n", "  - Start in the copy:\n")
+    mkdocs_yml.write_text(nav, encoding="utf-8")
+    pyproject = project_copy / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace('"pytest>=9.0",', '"pytest>=9.0,<99",'), encoding="utf-8"
+    )
+
+    completed = mkdocs_build(project_copy, tmp_path / "site")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    zensical, _ = zensical_build(project_copy)
+    assert zensical.returncode == 0, zensical.stdout + zensical.stderr
+    for site in (tmp_path / "site", project_copy / SITE.name):
+        proofs = (site / "reference/proofs/index.html").read_text(encoding="utf-8")
+        assert f'id="{named}"' in proofs, site
+        assert "## Start in the copy" in (site / "llms.txt").read_text(encoding="utf-8"), site
+        assert "<code>&gt;=9.0,&lt;99</code>" in (site / "stack/index.html").read_text(encoding="utf-8"), site

@@ -19,7 +19,7 @@ class GeneratedContent(Preprocessor):
         if page is None:
             return lines
         try:
-            return render("\n".join(lines), page.where).split("\n")
+            return render("\n".join(lines), page.where, page.root).split("\n")
         except GeneratedContentError as error:
             raise PageError(str(error)) from error
 
