@@ -34,11 +34,12 @@ class GeneratedContentError(Exception):
     """A marker the build cannot fill: unknown, or its generator failed; the message names the page and line."""
 
 
-def render(markdown: str, page_path: str, root: Path) -> str:
+def render(markdown: str, page_path: str, root: Path, lines_before: int = 0) -> str:
     """Replace every marker line of a page of the project at `root`; an unknown or failing marker names
-    the page and line."""
+    the page and line (counting `lines_before`, the front matter the builder stripped)."""
     lines = markdown.split("\n")
-    for number, line in enumerate(lines, start=1):
+    for index, line in enumerate(lines):
+        number = lines_before + index + 1
         match = MARKER.match(line.strip())
         if match is None:
             continue
@@ -49,7 +50,7 @@ def render(markdown: str, page_path: str, root: Path) -> str:
                 f"{page_path}:{number}: unknown generated block {match['name']!r}; known: {known}"
             )
         try:
-            lines[number - 1] = generator(match["args"].split(), root)
+            lines[index] = generator(match["args"].split(), root)
         except (ValueError, OSError) as error:
             raise GeneratedContentError(
                 f"{page_path}:{number}: generated block {match['name']!r} failed: {error}"
