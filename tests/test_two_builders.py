@@ -250,3 +250,19 @@ def test_both_builders_of_a_copied_project_read_the_copys_pages_nav_and_pyprojec
         assert f'id="{named}"' in proofs, site
         assert "## Start in the copy" in (site / "llms.txt").read_text(encoding="utf-8"), site
         assert "<code>&gt;=9.0,&lt;99</code>" in (site / "stack/index.html").read_text(encoding="utf-8"), site
+
+
+def test_a_page_error_stops_the_mkdocs_build_with_its_message_and_no_traceback(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    page = project_copy / "docs" / "onboarding.md"
+    lines = page.read_text(encoding="utf-8").splitlines()
+    page.write_text("\n".join([*lines, "", "Proven by `test_that_nobody_wrote`."]) + "\n", encoding="utf-8")
+
+    completed = mkdocs_build(project_copy, tmp_path / "site")
+
+    log = completed.stdout + completed.stderr
+    assert completed.returncode != 0, log
+    assert f"docs/onboarding.md:{len(lines) + 2}: `test_that_nobody_wrote` is no test" in log
+    assert "Aborted with a BuildError!" in log
+    assert "Traceback" not in log, log

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, NamedTuple
 
 from markdown import Markdown
+from mkdocs.exceptions import BuildError
 
 from guidekit.markdown.nav import page_url_path
 
@@ -86,5 +87,8 @@ def page_written(md: Markdown) -> PageInfo | None:
     return None if converting_a_docstring(md) else current_page(md)
 
 
-class PageError(Exception):
-    """A page the site cannot be built from; the message names the page, the line and the fix."""
+class PageError(BuildError):
+    """A page the site cannot be built from; the message names the page, the line and the fix.
+
+    MkDocs' `BuildError`, so MkDocs stops with the message alone; Zensical stops on any exception.
+    """
