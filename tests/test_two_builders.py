@@ -199,7 +199,8 @@ def each_named_difference_is_still_a_difference(built_site: BuiltSite, zensical_
     assert not gone, f"no longer a difference, drop it from NAMED_DIFFERENCES: {gone}"
 
 
-def test_the_hooks_left_are_the_listed_ones_and_zensical_runs_the_extensions() -> None:
+def test_the_hooks_left_are_the_listed_ones_and_mkdocs_yml_lists_the_extensions() -> None:
+    """Text only: that Zensical runs the extensions is `test_zensical_builds_the_same_site_as_mkdocs`'s part."""
     config = CONFIG.read_text(encoding="utf-8")
     assert "INHERIT: mkdocs.yml" in config
     mkdocs_yml = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
