@@ -3,12 +3,36 @@
 The nav is the one list of pages; typing it again under `llmstxt: sections:` would drift. Neither
 builder runs code between reading `mkdocs.yml` and handing the plugin its config (Zensical runs no
 hooks), so `mkdocs.yml` computes the sections while it loads: both builders read it with PyYAML's
-full loader, which calls `!!python/object/apply:guidekit.llms.sections_from_nav []`.
+`yaml.Loader` (the unsafe one; FullLoader and SafeLoader refuse the tag), which calls
+`!!python/object/apply:guidekit.llms.sections_from_nav []`.
 """
 
+import io
+import sys
+from pathlib import Path
+from types import FrameType
+
+import yaml
+
 from guidekit.markdown.nav import sections_from, site_config
+from guidekit.paths import MKDOCS_YML
+
+
+def loading_file() -> Path:
+    """The YAML file being loaded, found up the call stack: the name of the PyYAML loader's stream
+    (MkDocs hands it the open file), or else the open file a caller holds (Zensical reads it first);
+    this checkout's `mkdocs.yml` when the YAML came from a string."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        for value in frame.f_locals.values():
+            if isinstance(value, yaml.reader.Reader | io.IOBase):
+                name = getattr(value, "name", "")
+                if isinstance(name, str) and Path(name).is_file():
+                    return Path(name)
+        frame = frame.f_back
+    return MKDOCS_YML  # read from a string (a test reading the config): this checkout's
 
 
 def sections_from_nav() -> dict[str, list[str]]:
-    """`{title: [pages]}` for each top-level entry of `mkdocs.yml`'s nav."""
-    return sections_from(site_config()["nav"])
+    """`{title: [pages]}` for each top-level entry of the nav of the `mkdocs.yml` being loaded (a copy's, too)."""
+    return sections_from(site_config(loading_file())["nav"])

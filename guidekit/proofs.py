@@ -10,6 +10,7 @@ import ast
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -117,20 +118,20 @@ def unproven_boxes(page: str, text: str) -> list[str]:
     return problems
 
 
-def pages_naming_tests() -> dict[str, list[str]]:
-    """Each named test, with the pages (`database/soft-delete.md`) that name it, read from `docs/`."""
+def pages_naming_tests(docs: Path = DOCS) -> dict[str, list[str]]:
+    """Each named test, with the pages (`database/soft-delete.md`) that name it, read from `docs`."""
     naming: dict[str, list[str]] = {}
-    for path in sorted(DOCS.rglob("*.md")):
-        page = path.relative_to(DOCS).as_posix()
+    for path in sorted(docs.rglob("*.md")):
+        page = path.relative_to(docs).as_posix()
         for _, name in named_tests(page, path.read_text(encoding="utf-8")):
             if page not in naming.setdefault(name, []):
                 naming[name].append(page)
     return naming
 
 
-def page_title(page: str) -> str:
+def page_title(page: str, docs: Path = DOCS) -> str:
     """A page's title: its first `# ` heading."""
-    text = (DOCS / page).read_text(encoding="utf-8")
+    text = (docs / page).read_text(encoding="utf-8")
     return next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), page)
 
 
@@ -140,9 +141,9 @@ def fenced_python(code: str) -> str:
     return f"{fence}python\n{code}\n{fence}"
 
 
-def proofs_markdown() -> str:
-    """The generated part of the Proofs page: one entry per named test, by test module."""
-    naming = pages_naming_tests()
+def proofs_markdown(docs: Path = DOCS) -> str:
+    """The generated part of the Proofs page, from the pages in `docs`: one entry per named test, by test module."""
+    naming = pages_naming_tests(docs)
     entries = sorted(
         (source for name in naming if name in defined_tests() for source in defined_tests()[name]),
         key=lambda source: (source.path, source.line),
@@ -156,7 +157,7 @@ def proofs_markdown() -> str:
             parts.append(f"## `{module}`\n")
         anchor = f" {{ #{source.name} }}" if source.name not in written else ""
         written.add(source.name)
-        named_on = ", ".join(f"[{page_title(page)}](../{page})" for page in naming[source.name])
+        named_on = ", ".join(f"[{page_title(page, docs)}](../{page})" for page in naming[source.name])
         parts.append(
             f"### `{source.name}`{anchor}\n\n"
             f"Named on {named_on}. From `{source.path}`, line {source.line}:\n\n"

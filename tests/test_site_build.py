@@ -4,13 +4,18 @@ import ast
 import inspect
 import json
 import re
+from collections.abc import Callable
 from html import unescape
 from importlib import metadata
 from pathlib import Path
 
+import markdown
+import pytest
+
 import app.base.base_table as base_table_module
 from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
+from guidekit.extensions.page import PageError
 from guidekit.generated.folder_tree import snippet_files
 from guidekit.markdown.nav import sections_from
 from guidekit.paths import ROOT, TESTED_WITH
@@ -172,3 +177,13 @@ def test_reference_pages_render_the_docstrings(built_site: BuiltSite) -> None:
 def test_generated_markers_are_all_replaced(built_site: BuiltSite) -> None:
     leftovers = [str(page) for page in Path(built_site.path).rglob("*.html") if "<!-- generated:" in page.read_text()]
     assert leftovers == []
+
+
+def test_an_unknown_generated_block_names_its_line_in_the_page_as_written(
+    page_markdown: Callable[[str, str], markdown.Markdown],
+) -> None:
+    """Line numbers count the front matter, which both builders strip before converting."""
+    body = "# Title\n\n<!-- generated: no-such-block -->\n"
+    page = page_markdown("---\ntitle: x\n---\n\n" + body, "x.md")
+    with pytest.raises(PageError, match=r"docs/x\.md:7: unknown generated block 'no-such-block'"):
+        page.convert(body)

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 from guidekit.diagrams import site_diagrams
 from guidekit.markdown.fences import parse_page
 from guidekit.paths import ROOT
-from guidekit.site.build import BuiltSite
+from guidekit.site.build import BuiltSite, mkdocs_build
 from guidekit.site.zensical import CONFIG, SITE, zensical_build
 
 MKDOCS_ONLY_HOOKS = {
@@ -98,9 +98,11 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
     ),
     "llms-full.txt and each page's index.md are other Markdown": Difference(
         "Zensical turns the HTML into Markdown its own way (`[t](<url>)`, GFM callouts, unpadded "
-        "tables); the test compares their code blocks, which are the same",
+        "tables); the test compares the same files' code blocks, which are the same",
+        # Still Zensical's way: its links in angle brackets, which MkDocs' llms-full.txt never writes.
         lambda mkdocs, zensical: (
-            (mkdocs.path / "llms-full.txt").read_bytes() != (zensical / "llms-full.txt").read_bytes()
+            "](<" in (zensical / "llms-full.txt").read_text(encoding="utf-8")
+            and "](<" not in (mkdocs.path / "llms-full.txt").read_text(encoding="utf-8")
         ),
     ),
 }
@@ -163,13 +165,28 @@ def _code_blocks(markdown: str) -> list[str]:
     return [f"{fence.info}\n{fence.body}" for fence in parse_page(unquoted, Path("llms-full.txt"))]
 
 
+def markdown_files(site: Path) -> set[str]:
+    """Every Markdown file of a built site: `llms-full.txt` is not one, each page's `index.md` is."""
+    return {path.relative_to(site).as_posix() for path in site.rglob("*.md")}
+
+
 def same_llms_txt_and_code_for_llms(built_site: BuiltSite, zensical_site: Path) -> None:
-    """llms.txt lists the same sections and pages; llms-full.txt holds the same code blocks."""
+    """llms.txt lists the same sections and pages; llms-full.txt and each page's index.md hold the same code blocks."""
     assert _llms_txt(zensical_site) == _llms_txt(built_site.path)
     assert sum(line.startswith("## ") for line in _llms_txt(zensical_site)) >= 5, "one section per nav entry"
     ours, theirs = (_code_blocks((site / "llms-full.txt").read_text()) for site in (built_site.path, zensical_site))
     assert len(ours) > 500
     assert ours == theirs
+    files = markdown_files(built_site.path)
+    assert files == markdown_files(zensical_site), "a page's index.md is in one site only"
+    each_page = {page.removesuffix(".html") + ".md" for page in pages(built_site.path) - {"404.html"}}
+    assert files == each_page, "each page (404.html aside) has its index.md"
+    differ = [
+        file
+        for file in sorted(files)
+        if _code_blocks((built_site.path / file).read_text()) != _code_blocks((zensical_site / file).read_text())
+    ]
+    assert not differ, f"these index.md files hold other code blocks: {differ}"
 
 
 def each_named_difference_is_still_a_difference(built_site: BuiltSite, zensical_site: Path) -> None:
@@ -182,7 +199,8 @@ def each_named_difference_is_still_a_difference(built_site: BuiltSite, zensical_
     assert not gone, f"no longer a difference, drop it from NAMED_DIFFERENCES: {gone}"
 
 
-def test_the_hooks_left_are_the_listed_ones_and_zensical_runs_the_extensions() -> None:
+def test_the_hooks_left_are_the_listed_ones_and_mkdocs_yml_lists_the_extensions() -> None:
+    """Text only: that Zensical runs the extensions is `test_zensical_builds_the_same_site_as_mkdocs`'s part."""
     config = CONFIG.read_text(encoding="utf-8")
     assert "INHERIT: mkdocs.yml" in config
     mkdocs_yml = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
@@ -206,3 +224,46 @@ def test_an_extension_error_fails_the_zensical_build_naming_page_and_line(projec
     log = completed.stdout + completed.stderr
     assert completed.returncode != 0, log
     assert f"docs/onboarding.md:{len(lines) + 2}: `test_that_nobody_wrote` is no test" in log
+
+
+def test_both_builders_of_a_copied_project_read_the_copys_pages_nav_and_pyproject(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The extensions read the project being built, not the checkout guidekit is installed from."""
+    shutil.copy(CONFIG, project_copy / CONFIG.name)
+    page = project_copy / "docs" / "onboarding.md"
+    named = "test_a_test_source_holding_a_fence_stays_in_one_code_block"  # named on no page of the checkout
+    page.write_text(page.read_text(encoding="utf-8") + f"\nProven by `{named}`.\n", encoding="utf-8")
+    mkdocs_yml = project_copy / "mkdocs.yml"
+    nav = mkdocs_yml.read_text(encoding="utf-8").replace("  - Get started:\n", "  - Start in the copy:\n")
+    mkdocs_yml.write_text(nav, encoding="utf-8")
+    pyproject = project_copy / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace('"pytest>=9.0",', '"pytest>=9.0,<99",'), encoding="utf-8"
+    )
+
+    completed = mkdocs_build(project_copy, tmp_path / "site")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    zensical, _ = zensical_build(project_copy)
+    assert zensical.returncode == 0, zensical.stdout + zensical.stderr
+    for site in (tmp_path / "site", project_copy / SITE.name):
+        proofs = (site / "reference/proofs/index.html").read_text(encoding="utf-8")
+        assert f'id="{named}"' in proofs, site
+        assert "## Start in the copy" in (site / "llms.txt").read_text(encoding="utf-8"), site
+        assert "<code>&gt;=9.0,&lt;99</code>" in (site / "stack/index.html").read_text(encoding="utf-8"), site
+
+
+def test_a_page_error_stops_the_mkdocs_build_with_its_message_and_no_traceback(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    page = project_copy / "docs" / "onboarding.md"
+    lines = page.read_text(encoding="utf-8").splitlines()
+    page.write_text("\n".join([*lines, "", "Proven by `test_that_nobody_wrote`."]) + "\n", encoding="utf-8")
+
+    completed = mkdocs_build(project_copy, tmp_path / "site")
+
+    log = completed.stdout + completed.stderr
+    assert completed.returncode != 0, log
+    assert f"docs/onboarding.md:{len(lines) + 2}: `test_that_nobody_wrote` is no test" in log
+    assert "Aborted with a BuildError!" in log
+    assert "Traceback" not in log, log

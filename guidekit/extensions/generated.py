@@ -18,8 +18,11 @@ class GeneratedContent(Preprocessor):
         page = page_written(self.md)
         if page is None:
             return lines
+        markdown, written = "\n".join(lines), page.written()
+        # The builders strip the front matter: count the lines before what is left, so numbers are the file's.
+        before = written[: len(written) - len(markdown)].count("\n") if written.endswith(markdown) else 0
         try:
-            return render("\n".join(lines), page.where).split("\n")
+            return render(markdown, page.where, page.root, before).split("\n")
         except GeneratedContentError as error:
             raise PageError(str(error)) from error
 

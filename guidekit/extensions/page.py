@@ -7,10 +7,11 @@ so call these from a processor's `run()`, not from `extendMarkdown()`.
 """
 
 import posixpath
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, NamedTuple
 
 from markdown import Markdown
+from mkdocs.exceptions import BuildError
 
 from guidekit.markdown.nav import page_url_path
 
@@ -25,11 +26,18 @@ class PageInfo(NamedTuple):
     source: Path
     """The file as written, for line numbers: both builders strip the front matter before converting."""
     builder: Literal["mkdocs", "zensical"]
+    root: Path
+    """The project being built (where its config file is): what the extensions read, not `guidekit.paths.ROOT`."""
 
     @property
     def where(self) -> str:
         """How an error names the page: `docs/database/soft-delete.md`."""
         return f"docs/{self.src_path}"
+
+    @property
+    def docs(self) -> Path:
+        """The folder of the pages being built (`source` without `src_path`)."""
+        return self.source.parents[len(PurePosixPath(self.src_path).parts) - 1]
 
     def written(self) -> str:
         """The page as written, front matter included, so line numbers are the file's."""
@@ -51,13 +59,17 @@ def current_page(md: Markdown) -> PageInfo | None:
     """The page `md` is converting, or None outside a site build (plain `markdown.markdown()`)."""
     if "relpath" in md.treeprocessors:  # MkDocs (mkdocstrings copies it to its docstring Markdown)
         relpath: Any = md.treeprocessors["relpath"]  # mkdocs.structure.pages._RelativePathTreeprocessor
-        file = relpath.file
+        file, config = relpath.file, relpath.config
+        if file.abs_src_path is None:  # a page a plugin makes in memory has no file to read
+            return None
+        root = Path(config.config_file_path).parent
         # MkDocs gives the home page "./", Zensical "".
-        return PageInfo(file.src_uri, "" if file.url == "./" else file.url, Path(file.abs_src_path), "mkdocs")
+        return PageInfo(file.src_uri, "" if file.url == "./" else file.url, Path(file.abs_src_path), "mkdocs", root)
     if "rendering_context" in md.preprocessors:  # Zensical: zensical/extensions/context.py
         context: Any = md.preprocessors["rendering_context"]
         page, config = context.page, context.config
-        return PageInfo(page.path, page.url, Path(config["root_dir"], config["docs_dir"], page.path), "zensical")
+        root = Path(config["root_dir"])
+        return PageInfo(page.path, page.url, Path(root, config["docs_dir"], page.path), "zensical", root)
     return None
 
 
@@ -75,5 +87,8 @@ def page_written(md: Markdown) -> PageInfo | None:
     return None if converting_a_docstring(md) else current_page(md)
 
 
-class PageError(Exception):
-    """A page the site cannot be built from; the message names the page, the line and the fix."""
+class PageError(BuildError):
+    """A page the site cannot be built from; the message names the page, the line and the fix.
+
+    MkDocs' `BuildError`, so MkDocs stops with the message alone; Zensical stops on any exception.
+    """

@@ -36,7 +36,7 @@ class ProofsCheck(Preprocessor):
         if problems:
             raise PageError("\n".join(problems))
         if page.src_path == PROOFS_PAGE:
-            return [*lines, "", *proofs_markdown().split("\n")]
+            return [*lines, "", *proofs_markdown(page.docs).split("\n")]
         return lines
 
 

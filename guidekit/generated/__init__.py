@@ -14,13 +14,15 @@ written at build time, one generator per module, looked up by name in `GENERATOR
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from guidekit.generated import base_table_methods, folder_tree, layer_rules, stack_versions
 
 MARKER = re.compile(r"^<!-- generated: (?P<name>[a-z-]+)(?P<args>(?: [^ ]+)*) -->$")
 
-# A generator takes the marker's arguments and returns the Markdown that replaces the marker line.
-GENERATORS: dict[str, Callable[[list[str]], str]] = {
+# A generator takes the marker's arguments and the root of the project being built (whose files it
+# reads), and returns the Markdown that replaces the marker line.
+GENERATORS: dict[str, Callable[[list[str], Path], str]] = {
     "layer-rules": layer_rules.generate,
     "stack-versions": stack_versions.generate,
     "base-table-methods": base_table_methods.generate,
@@ -32,10 +34,12 @@ class GeneratedContentError(Exception):
     """A marker the build cannot fill: unknown, or its generator failed; the message names the page and line."""
 
 
-def render(markdown: str, page_path: str) -> str:
-    """Replace every marker line of a page; an unknown or failing marker names the page and line."""
+def render(markdown: str, page_path: str, root: Path, lines_before: int = 0) -> str:
+    """Replace every marker line of a page of the project at `root`; an unknown or failing marker names
+    the page and line (counting `lines_before`, the front matter the builder stripped)."""
     lines = markdown.split("\n")
-    for number, line in enumerate(lines, start=1):
+    for index, line in enumerate(lines):
+        number = lines_before + index + 1
         match = MARKER.match(line.strip())
         if match is None:
             continue
@@ -46,7 +50,7 @@ def render(markdown: str, page_path: str) -> str:
                 f"{page_path}:{number}: unknown generated block {match['name']!r}; known: {known}"
             )
         try:
-            lines[number - 1] = generator(match["args"].split())
+            lines[index] = generator(match["args"].split(), root)
         except (ValueError, OSError) as error:
             raise GeneratedContentError(
                 f"{page_path}:{number}: generated block {match['name']!r} failed: {error}"

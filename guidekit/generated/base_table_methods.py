@@ -1,11 +1,12 @@
 """`base-table-methods`: the public methods of `BaseTable`, with signatures and one-line docstrings, from its source."""
 
 import ast
+from pathlib import Path
 
 from guidekit.generated.tables import table
-from guidekit.paths import SNIPPETS
 
-BASE_TABLE_SOURCE = SNIPPETS / "app" / "base" / "base_table.py"
+BASE_TABLE_SOURCE = Path("snippets", "app", "base", "base_table.py")
+"""Relative to the project's root."""
 
 
 def signature(node: ast.AsyncFunctionDef | ast.FunctionDef) -> str:
@@ -33,9 +34,9 @@ def signature(node: ast.AsyncFunctionDef | ast.FunctionDef) -> str:
     return ", ".join(part for part in parts if part not in {"self", "cls"})
 
 
-def generate(args: list[str]) -> str:
+def generate(args: list[str], root: Path) -> str:
     """The method table of `BaseTable`: call, return type and the first line of each docstring."""
-    module = ast.parse(BASE_TABLE_SOURCE.read_text(encoding="utf-8"))
+    module = ast.parse((root / BASE_TABLE_SOURCE).read_text(encoding="utf-8"))
     cls = next(node for node in module.body if isinstance(node, ast.ClassDef) and node.name == "BaseTable")
     rows = []
     for node in cls.body:

@@ -78,6 +78,7 @@ def folder_tree(roots: Iterable[str]) -> str:
     return f"```text\nsnippets/\n{body}\n```"
 
 
-def generate(args: list[str]) -> str:
-    """The tree of the sub-folders the marker names, or of all of `snippets/`."""
+def generate(args: list[str], root: Path) -> str:
+    """The tree of the sub-folders the marker names, or of all of `snippets/` (the checkout's: a copied
+    project links it)."""
     return folder_tree(args)

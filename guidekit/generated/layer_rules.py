@@ -1,16 +1,17 @@
 """`layer-rules`: the import rules `snippets/tests/test_layer_rules.py` enforces, read from its `LAYER_RULES`."""
 
 import ast
+from pathlib import Path
 
 from guidekit.generated.tables import table
-from guidekit.paths import SNIPPETS
 
-LAYER_RULES_SOURCE = SNIPPETS / "tests" / "test_layer_rules.py"
+LAYER_RULES_SOURCE = Path("snippets", "tests", "test_layer_rules.py")
+"""Relative to the project's root."""
 
 
-def generate(args: list[str]) -> str:
+def generate(args: list[str], root: Path) -> str:
     """The rules as a table: what each says, the modules it applies to, the imports they may not make."""
-    module = ast.parse(LAYER_RULES_SOURCE.read_text(encoding="utf-8"))
+    module = ast.parse((root / LAYER_RULES_SOURCE).read_text(encoding="utf-8"))
     assignment = next(
         node
         for node in module.body

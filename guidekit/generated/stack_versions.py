@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from guidekit.generated.tables import table
-from guidekit.paths import ROOT, SNIPPETS, TESTED_WITH
+from guidekit.paths import ROOT, TESTED_WITH
 
 MERMAID_VENDOR = ROOT / "vendor"
 
@@ -51,17 +51,18 @@ def mermaid_version() -> str:
     return folders[-1].removeprefix("mermaid-") if folders else "not vendored"
 
 
-def generate(args: list[str]) -> str:
-    """The version tables of the stack page."""
+def generate(args: list[str], root: Path) -> str:
+    """The version tables of the stack page, from the `pyproject.toml` files of the project at `root`."""
     header = ("Package", "Constraint", "Tested with")
     service = [
-        (f"`{name}`", f"`{spec}`", version) for name, spec, version in requirement_rows(SNIPPETS / "pyproject.toml")
+        (f"`{name}`", f"`{spec}`", version)
+        for name, spec, version in requirement_rows(root / "snippets" / "pyproject.toml")
     ]
     tooling = [
         (f"`{name}`", f"`{spec}`", version)
-        for name, spec, version in requirement_rows(ROOT / "pyproject.toml", groups=["dev"])
+        for name, spec, version in requirement_rows(root / "pyproject.toml", groups=["dev"])
     ]
-    python_constraint = tomllib.loads((SNIPPETS / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+    python_constraint = tomllib.loads((root / "snippets" / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "requires-python"
     ]
     platform_rows = [

@@ -1,5 +1,6 @@
 """The site's configuration and its nav: the one reader of `mkdocs.yml` and the one walker of `nav:`."""
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -9,13 +10,13 @@ from mkdocs.utils.yaml import get_yaml_loader
 from guidekit.paths import MKDOCS_YML
 
 
-def site_config() -> dict[str, Any]:
-    """`mkdocs.yml` as plain data."""
+def site_config(path: Path = MKDOCS_YML) -> dict[str, Any]:
+    """`mkdocs.yml` (this checkout's, or the one at `path`) as plain data."""
     # MkDocs' own loader: the file reads site_url from !ENV.
     loader = get_yaml_loader()
     # A value the file computes while it loads (llms.txt's sections, from this very file) reads as None.
     loader.add_multi_constructor("tag:yaml.org,2002:python/object/apply:", lambda *_: None)
-    config: dict[str, Any] = yaml.load(MKDOCS_YML.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    config: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return config
 
 
