@@ -67,4 +67,20 @@ QUERIES: list[tuple[str, str]] = [
     ("folder structure", "architecture/folder-structure.md"),
     ("dependency injection", "architecture/dependency-injection.md"),
     ("cheat sheet", "cheatsheet.md"),
+    # The names of the patterns a production review asks for first (issue 13): each finds its section.
+    ("If-Match", "patterns/concurrency.md"),
+    ("412 Precondition Failed", "patterns/concurrency.md"),
+    # ("FOR UPDATE" ranks the page 5th: a two-word SQL keyword splits into common words; issue 14.)
+    ("SKIP LOCKED", "patterns/concurrency.md"),
+    ("40001", "patterns/concurrency.md"),
+    ("Idempotency-Key", "patterns/idempotency.md"),
+    ("statement_timeout", "patterns/limits.md"),
+    ("413", "patterns/limits.md"),
+    ("BackgroundTasks", "patterns/async.md"),
+    ("object level authorization", "patterns/auth.md"),
+    ("BOLA", "patterns/auth.md"),
+    ("OTLP", "devops/observability.md"),
+    ("trace_id", "devops/observability.md"),
+    ("operation ids", "patterns/openapi-contract.md"),
+    ("Schemathesis", "patterns/openapi-contract.md"),
 ]
