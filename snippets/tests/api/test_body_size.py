@@ -184,7 +184,7 @@ def served_app(settings: Settings) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def post_chunks_until_answered(url: str, chunks: int) -> tuple[bytes, int]:
+def post_chunks_until_answered(url: str, chunks: int, request_line: str = "POST /upload") -> tuple[bytes, int]:
     """POST `chunks` chunks of `CHUNK` bytes with chunked transfer coding, as a client streaming a file would.
 
     Before each chunk it looks for an answer and stops sending once one arrives (httpx sends the
@@ -192,7 +192,7 @@ def post_chunks_until_answered(url: str, chunks: int) -> tuple[bytes, int]:
     """
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(f"POST /upload HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(f"{request_line} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
         sent = 0
         while sent < chunks and not select.select([connection], [], [], 0)[0]:
             try:
@@ -213,3 +213,19 @@ def test_uvicorn_stops_a_chunked_upload_past_the_limit(served_app: str, settings
     assert headers["content-type"] == PROBLEM_JSON
     assert headers["connection"] == "close"
     assert sent < 1024 // 4  # answered while the client was still sending: the rest never left it
+
+
+def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_body_ends(served_app: str) -> None:
+    host, port = served_app.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=2) as connection:
+        # /livez reads no body, so no chunk is ever counted: the body could go on for ever.
+        connection.sendall(f"GET /livez HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):  # a socket timeout here: uvicorn kept reading the body
+            answer += chunk
+
+    status_line, *header_lines = answer.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    assert status_line.startswith("HTTP/1.1 200 ")  # the route's own answer
+    assert headers["connection"] == "close"  # and then uvicorn closed instead of reading the rest
