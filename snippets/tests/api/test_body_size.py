@@ -96,12 +96,27 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
 async def test_a_body_at_the_limit_reaches_the_endpoint(
     client: AsyncClient, uploads: list[int], settings: Settings, chunked: bool
 ) -> None:
-    content = CountingBody(chunks=settings.max_request_body_bytes // CHUNK) if chunked else b"x" * CHUNK
+    limit = settings.max_request_body_bytes
+    content = CountingBody(chunks=limit // CHUNK) if chunked else b"x" * limit  # Content-Length: the limit
 
     response = await client.post("/upload", content=content)
 
     assert response.status_code == 200
-    assert uploads == [settings.max_request_body_bytes if chunked else CHUNK]
+    assert uploads == [limit]
+
+
+async def test_a_chunked_body_one_byte_over_the_limit_is_refused(
+    client: AsyncClient, uploads: list[int], settings: Settings
+) -> None:
+    async def one_byte_over() -> AsyncIterator[bytes]:
+        for _ in range(settings.max_request_body_bytes // CHUNK):
+            yield b"x" * CHUNK
+        yield b"x"
+
+    response = await client.post("/upload", content=one_byte_over())
+
+    assert_content_too_large(response, settings.max_request_body_bytes)
+    assert uploads == []
 
 
 async def test_the_largest_valid_batch_fits_under_the_body_limit(client: AsyncClient, settings: Settings) -> None:
