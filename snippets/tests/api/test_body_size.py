@@ -68,13 +68,16 @@ async def test_a_declared_oversized_body_is_refused_before_a_byte_is_read(
     client: AsyncClient, uploads: list[int], settings: Settings
 ) -> None:
     body = CountingBody(chunks=64)
-    declared = {"Content-Length": str(settings.max_request_body_bytes + 1)}
+    declared = {"Content-Length": str(settings.max_request_body_bytes + 1), "Origin": "https://app.test"}
 
     response = await client.post("/upload", content=body, headers=declared)
 
     assert_content_too_large(response, settings.max_request_body_bytes)
     assert body.pulled == 0  # refused on the header alone
     assert uploads == []  # the endpoint never ran
+    # CORS (the settings fixture allows this origin) and the security headers sit outside the limit.
+    assert response.headers["access-control-allow-origin"] == "https://app.test"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
