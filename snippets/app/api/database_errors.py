@@ -14,7 +14,7 @@ CANCELLED_AT_A_LIMIT = {"57014": "statement_timeout", "55P03": "lock_timeout"}
 """SQLSTATEs of a statement the server cancelled (query_canceled, lock_not_available), by the setting that did it."""
 
 RETRY_AFTER_SECONDS = 1
-"""What the 503 tells a client to wait: the lock or the load that caused it is usually gone by then."""
+"""What the 503 tells a client to wait: a lock is usually released by then; a query slow on its own stays slow."""
 
 
 async def database_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -25,7 +25,8 @@ async def database_timeout_handler(request: Request, exc: Exception) -> JSONResp
     """
     assert isinstance(exc, DBAPIError)
     limit = CANCELLED_AT_A_LIMIT.get(getattr(exc.orig, "sqlstate", None) or "")
-    if limit is None:
+    # 57014 is also pg_cancel_backend's "canceling statement due to user request": only the message tells them apart.
+    if limit is None or (limit == "statement_timeout" and "statement timeout" not in str(exc.orig)):
         raise exc  # not a timeout: the 500 handler logs it and answers
     logger.warning("database statement cancelled by {limit} on {path}", limit=limit, path=request.url.path)
     problem = Problem(

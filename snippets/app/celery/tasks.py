@@ -27,6 +27,7 @@ from app.celery_app import (
 from app.core.config import RETRY_CAP_SECONDS, Settings, get_settings
 from app.core.egress import CheckedTarget, ForbiddenTargetError, public_addresses
 from app.core.webhook_signature import sign
+from app.db.database import server_timeouts
 from app.db.webhook.table import WebhooksTable
 from app.db.webhook_delivery.model import DeliveryStatus, WebhookDelivery
 from app.db.webhook_delivery.table import WebhookDeliveriesTable
@@ -39,9 +40,14 @@ async def task_session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
     asyncpg connections belong to the loop that opened them; `asyncio.run` makes a new loop for
     every task, so a pooled connection from an earlier run would fail here ("attached to a
-    different loop"). `NullPool` also closes each connection as soon as a transaction ends.
+    different loop"). `NullPool` also closes each connection as soon as a transaction ends. The
+    server's timeouts are the API's: Celery's time limits stop this process, not its statement.
     """
-    engine = create_async_engine(settings.sqlalchemy_database_url, poolclass=NullPool)
+    engine = create_async_engine(
+        settings.sqlalchemy_database_url,
+        poolclass=NullPool,
+        connect_args={"server_settings": server_timeouts(settings)},
+    )
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
             yield session

@@ -207,6 +207,16 @@ class Settings(BaseSettings):
 
     # --8<-- [end:visibility_rule]
 
+    @model_validator(mode="after")
+    def idempotency_wait_ends_before_the_statement_timeout(self) -> Self:
+        """Refuse a wait that `statement_timeout` would cut short: the waiting INSERT would be a 503, not a 409."""
+        if self.idempotency_wait_seconds >= self.database_statement_timeout_seconds:
+            raise ValueError(
+                f"idempotency_wait_seconds ({self.idempotency_wait_seconds:g}) must be shorter than "
+                f"database_statement_timeout_seconds ({self.database_statement_timeout_seconds:g})"
+            )
+        return self
+
     @property
     def sqlalchemy_database_url(self) -> URL:
         """The same database as an asyncpg URL for SQLAlchemy.

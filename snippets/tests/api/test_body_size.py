@@ -68,13 +68,16 @@ async def test_a_declared_oversized_body_is_refused_before_a_byte_is_read(
     client: AsyncClient, uploads: list[int], settings: Settings
 ) -> None:
     body = CountingBody(chunks=64)
-    declared = {"Content-Length": str(settings.max_request_body_bytes + 1)}
+    declared = {"Content-Length": str(settings.max_request_body_bytes + 1), "Origin": "https://app.test"}
 
     response = await client.post("/upload", content=body, headers=declared)
 
     assert_content_too_large(response, settings.max_request_body_bytes)
     assert body.pulled == 0  # refused on the header alone
     assert uploads == []  # the endpoint never ran
+    # CORS (the settings fixture allows this origin) and the security headers sit outside the limit.
+    assert response.headers["access-control-allow-origin"] == "https://app.test"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
@@ -96,12 +99,27 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
 async def test_a_body_at_the_limit_reaches_the_endpoint(
     client: AsyncClient, uploads: list[int], settings: Settings, chunked: bool
 ) -> None:
-    content = CountingBody(chunks=settings.max_request_body_bytes // CHUNK) if chunked else b"x" * CHUNK
+    limit = settings.max_request_body_bytes
+    content = CountingBody(chunks=limit // CHUNK) if chunked else b"x" * limit  # Content-Length: the limit
 
     response = await client.post("/upload", content=content)
 
     assert response.status_code == 200
-    assert uploads == [settings.max_request_body_bytes if chunked else CHUNK]
+    assert uploads == [limit]
+
+
+async def test_a_chunked_body_one_byte_over_the_limit_is_refused(
+    client: AsyncClient, uploads: list[int], settings: Settings
+) -> None:
+    async def one_byte_over() -> AsyncIterator[bytes]:
+        for _ in range(settings.max_request_body_bytes // CHUNK):
+            yield b"x" * CHUNK
+        yield b"x"
+
+    response = await client.post("/upload", content=one_byte_over())
+
+    assert_content_too_large(response, settings.max_request_body_bytes)
+    assert uploads == []
 
 
 async def test_the_largest_valid_batch_fits_under_the_body_limit(client: AsyncClient, settings: Settings) -> None:
@@ -186,7 +204,7 @@ def served_app(settings: Settings) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def post_chunks_until_answered(url: str, chunks: int) -> tuple[bytes, int]:
+def post_chunks_until_answered(url: str, chunks: int, request_line: str = "POST /upload") -> tuple[bytes, int]:
     """POST `chunks` chunks of `CHUNK` bytes with chunked transfer coding, as a client streaming a file would.
 
     Before each chunk it looks for an answer and stops sending once one arrives (httpx sends the
@@ -194,7 +212,7 @@ def post_chunks_until_answered(url: str, chunks: int) -> tuple[bytes, int]:
     """
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(f"POST /upload HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(f"{request_line} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
         sent = 0
         while sent < chunks and not select.select([connection], [], [], 0)[0]:
             try:
@@ -215,3 +233,19 @@ def test_uvicorn_stops_a_chunked_upload_past_the_limit(served_app: str, settings
     assert headers["content-type"] == PROBLEM_JSON
     assert headers["connection"] == "close"
     assert sent < 1024 // 4  # answered while the client was still sending: the rest never left it
+
+
+def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_body_ends(served_app: str) -> None:
+    host, port = served_app.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=2) as connection:
+        # /livez reads no body, so no chunk is ever counted: the body could go on for ever.
+        connection.sendall(f"GET /livez HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):  # a socket timeout here: uvicorn kept reading the body
+            answer += chunk
+
+    status_line, *header_lines = answer.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    assert status_line.startswith("HTTP/1.1 200 ")  # the route's own answer
+    assert headers["connection"] == "close"  # and then uvicorn closed instead of reading the rest

@@ -1,5 +1,6 @@
 """A statement PostgreSQL cancelled at a time limit comes back as a 503 problem with Retry-After."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -98,4 +99,28 @@ async def test_another_database_error_is_still_a_500(client_with_limits: AsyncCl
 
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM_JSON
+    assert "retry-after" not in response.headers
+
+
+@pytest.mark.parametrize("client_with_limits", [(LONG, LONG)], indirect=True)
+async def test_a_statement_an_operator_cancelled_is_a_500_not_a_timeout(
+    client_with_limits: AsyncClient, engine: AsyncEngine
+) -> None:
+    async with engine.connect() as holder:
+        await holder.execute(text("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE"))
+        request = asyncio.create_task(client_with_limits.get(MESSAGES))
+        async with engine.connect() as operator:
+            waiting: list[int] = []
+            while not waiting:  # the request's backend, queued behind the lock
+                await asyncio.sleep(0.05)
+                found = await operator.execute(
+                    text("SELECT pid FROM pg_locks WHERE relation = 'messages'::regclass AND NOT granted")
+                )
+                waiting = list(found.scalars())
+            # What an operator runs from pg_stat_activity; PostgreSQL raises 57014 "due to user request".
+            await operator.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": waiting[0]})
+        response = await request
+        await holder.rollback()
+
+    assert response.status_code == 500  # not "retry in 1 s": the same query would be cancelled again
     assert "retry-after" not in response.headers

@@ -232,3 +232,18 @@ def test_the_smallest_time_limit_accepted_keeps_a_soft_limit_before_it() -> None
 
     config = celery_config(settings)
     assert 0 < config["task_soft_time_limit"] < config["task_time_limit"]
+
+
+def test_an_idempotency_wait_as_long_as_the_statement_timeout_is_refused() -> None:
+    """The wait is a lock wait inside one INSERT: at statement_timeout it would end as a 503 instead."""
+    with pytest.raises(ValidationError) as error:
+        Settings(
+            database_url="postgres://db/app",
+            redis_url="redis://r",
+            jwt_secret="x" * 32,
+            jwt_issuer="https://auth.test/",
+            idempotency_wait_seconds=10.0,
+            database_statement_timeout_seconds=10.0,
+        )
+
+    assert "idempotency_wait_seconds" in str(error.value)

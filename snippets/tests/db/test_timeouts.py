@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app.celery.tasks import task_session
 from app.core.config import Settings
 from app.db.database import create_engine
 
@@ -96,3 +97,20 @@ async def test_a_transaction_left_idle_is_ended_by_the_server(short_engine: Asyn
 
 
 # --8<-- [end:test_server_timeouts]
+
+
+async def test_a_task_session_carries_the_configured_timeouts(settings: Settings) -> None:
+    limits = {
+        "database_statement_timeout_seconds": 0.3,
+        "database_lock_timeout_seconds": 0.25,
+        "database_idle_in_transaction_timeout_seconds": 0.5,
+    }
+    async with task_session(settings.model_copy(update=limits)) as session:
+        shown = {name: await session.scalar(text(f"SHOW {name}")) for name in SERVER_TIMEOUTS}
+
+    # Celery's time limits stop the worker process; these stop the statement it left on the server.
+    assert shown == {
+        "statement_timeout": "300ms",
+        "lock_timeout": "250ms",
+        "idle_in_transaction_session_timeout": "500ms",
+    }

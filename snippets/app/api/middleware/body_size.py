@@ -1,8 +1,8 @@
-"""Refuse a request body over the size limit with 413, before the body is read whole."""
+"""Refuse a request body over the size limit with 413, before the body is read whole; close on a body left unread."""
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,24 +45,36 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             # The app never runs and no byte of the body is read.
             await content_too_large(Request(scope), self.max_body_bytes)(scope, receive, send)
             return
         received = 0
+        body_may_go_on = "transfer-encoding" in headers  # chunked: only the last chunk says where it ends
 
         async def receive_within_limit() -> Message:
             # Counts each chunk as the app pulls it, so a chunked body (no Content-Length) stops at
             # the first chunk past the limit. Nothing here keeps the chunks.
-            nonlocal received
+            nonlocal received, body_may_go_on
             message = await receive()
             received += len(message.get("body", b""))  # an `http.disconnect` has no body: it adds nothing
             if received > self.max_body_bytes:
                 raise ContentTooLarge(self.max_body_bytes)
+            body_may_go_on = body_may_go_on and message.get("more_body", False)
             return message
 
-        await self.app(scope, receive_within_limit, send)
+        async def send_closing_an_unread_body(message: Message) -> None:
+            # A route that reads no body (a GET, a 404) answers before the chunks end. The server
+            # would then read and discard them for as long as the client sends: close instead.
+            if message["type"] == "http.response.start" and body_may_go_on:
+                answer_headers = MutableHeaders(raw=list(message.get("headers", [])))
+                answer_headers["connection"] = "close"
+                message = {**message, "headers": answer_headers.raw}
+            await send(message)
+
+        await self.app(scope, receive_within_limit, send_closing_an_unread_body)
 
 
 # --8<-- [end:body_size_limit]
