@@ -54,7 +54,9 @@ async def running_service(
     server.should_exit = True
     thread.join(timeout=10)
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages, idempotency_keys"))
+        await connection.execute(
+            text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages, idempotency_keys")
+        )
 
 
 # --8<-- [end:running_service]
