@@ -102,13 +102,18 @@ async def test_if_match_accepts_star_and_lists_of_strong_etags(client: AsyncClie
     assert (await client.get(url)).json()["body"] == ("Changed" if status == 200 else "Draft")
 
 
-async def test_a_missing_message_is_404_whatever_the_if_match(client: AsyncClient) -> None:
+@pytest.mark.parametrize("if_match", ['"1"', "*", 'W/"1"', '"7", "1"'])
+async def test_a_missing_message_is_404_whatever_the_if_match(client: AsyncClient, if_match: str) -> None:
     url = await create_message(client)
     assert (await client.delete(url)).status_code == 204
+    unknown = f"{MESSAGES}/{uuid.uuid4()}"
 
-    response = await client.patch(url, json={"body": "Too late"}, headers={"If-Match": '"1"'})
+    deleted = await client.patch(url, json={"body": "Too late"}, headers={"If-Match": if_match})
+    never_made = await client.patch(unknown, json={"body": "Too late"}, headers={"If-Match": if_match})
+    without = await client.patch(unknown, json={"body": "Too late"})
 
-    assert response.status_code == 404  # not 412: no version of it can match
+    assert (deleted.status_code, never_made.status_code) == (404, 404)  # not 412: no version of it can match
+    assert without.status_code == 428  # the If-Match check runs before the row is looked up
 
 
 async def test_the_version_is_in_the_body_and_grows_with_each_update(client: AsyncClient) -> None:
