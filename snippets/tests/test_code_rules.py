@@ -258,14 +258,31 @@ def every_owner_in_a_request(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
 REQUESTS_ACT_FOR_THEIR_OWNER = Rule(files=lambda root: root.glob("api/**/*.py"), breaks=every_owner_in_a_request)
 
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text"}
+SQL_PACKAGES = {"sqlalchemy", "sqlmodel"}
+SESSION_QUERIES = {"get", "get_one", "execute", "scalar", "scalars", "stream", "stream_scalars", "merge"}
+
+
+def runs_a_query_on_a_session(node: ast.AST) -> bool:
+    """`session.get(...)`, `self.session.execute(...)` and the like: a query that no table builds."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    owner = node.func.value
+    named_session = (isinstance(owner, ast.Name) and owner.id == "session") or (
+        isinstance(owner, ast.Attribute) and owner.attr == "session"
+    )
+    return named_session and node.func.attr in SESSION_QUERIES
 
 
 def sql_outside_the_tables(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
-    """An import of a statement builder: a query written here would skip the owner filter of the tables."""
+    """A statement builder imported, `sqlalchemy`/`sqlmodel` imported whole, or a query run on a session
+    named `session`: a query written here would skip the owner filter of the tables."""
     for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom) or (node.module or "").split(".")[0] not in {"sqlalchemy", "sqlmodel"}:
-            continue
-        if any(alias.name in SQL_BUILDERS for alias in node.names):
+        if isinstance(node, ast.Import) and any(alias.name.split(".")[0] in SQL_PACKAGES for alias in node.names):
+            yield node
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in SQL_PACKAGES:
+            if any(alias.name in SQL_BUILDERS for alias in node.names):
+                yield node
+        elif runs_a_query_on_a_session(node):
             yield node
 
 
@@ -295,9 +312,17 @@ def test_no_request_reaches_the_rows_of_every_owner(tmp_path: Path) -> None:
 
 def test_services_and_endpoints_write_no_sql(tmp_path: Path) -> None:
     """Queries live in the table classes, which add `owner = :owner` (and `deleted_at IS NULL`) to each."""
-    planted = "from sqlalchemy.ext.asyncio import AsyncSession\nfrom sqlmodel import col, select\n"
+    planted = (
+        "from sqlalchemy.ext.asyncio import AsyncSession\n"
+        "from sqlmodel import col, select\n"
+        "import sqlalchemy as sa\n"
+        "async def find(self, order_id):\n"
+        "    return await self.session.get(Order, order_id)\n"
+        "async def count(session):\n"
+        "    return await session.scalar(sa.func.count())\n"
+    )
     files = {"api/shop/service.py": planted, "api/shop/points.py": "from sqlalchemy import text\n"}
-    reported = ["app/api/shop/points.py:1", "app/api/shop/service.py:2"]
+    reported = ["app/api/shop/points.py:1", *(f"app/api/shop/service.py:{line}" for line in (2, 3, 5, 7))]
     check(QUERIES_ONLY_IN_TABLES, tmp_path, files, reported)
 
 

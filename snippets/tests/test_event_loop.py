@@ -70,7 +70,7 @@ def test_the_service_uses_only_the_asyncio_redis_client(tmp_path: Path) -> None:
     assert synchronous_redis_uses(tmp_path) == ["planted.py:2 redis.Redis", "planted.py:3 redis.Redis"]
     # The one synchronous client: the queue gauge, read in the metrics exporter's own thread, where no
     # event loop runs (app/core/metrics.py); everything that runs on the event loop uses `redis.asyncio`.
-    assert synchronous_redis_uses(SERVICE_ROOT / "app") == ["core/metrics.py:13 redis.Redis"]
+    assert synchronous_redis_uses(SERVICE_ROOT / "app") == ["core/metrics.py:14 redis.Redis"]
 
 
 BLOCKING_CALLS = """\

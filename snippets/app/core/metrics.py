@@ -6,11 +6,13 @@ from collections.abc import Iterable
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from loguru import logger
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -163,12 +165,17 @@ def observe_queue_depth(settings: Settings, queue: str, meter_provider: MeterPro
         return
 
     def waiting_tasks(_: CallbackOptions) -> Iterable[Observation]:
-        with Redis.from_url(
-            settings.redis_url.get_secret_value(),
-            socket_timeout=settings.redis_timeout_seconds,
-            socket_connect_timeout=settings.redis_timeout_seconds,
-        ) as client:
-            return [Observation(client.llen(queue), {"messaging.destination.name": queue})]
+        try:
+            with Redis.from_url(
+                settings.redis_url.get_secret_value(),
+                socket_timeout=settings.redis_timeout_seconds,
+                socket_connect_timeout=settings.redis_timeout_seconds,
+            ) as client:
+                return [Observation(client.llen(queue), {"messaging.destination.name": queue})]
+        except RedisError as error:
+            # Left to the SDK, this is an ERROR log line, so a Sentry event per export interval and process.
+            logger.warning("queue depth not read: {error}", error=type(error).__name__)
+            return []
 
     meter_provider.get_meter("app.celery").create_observable_gauge(
         "messaging.queue.depth",

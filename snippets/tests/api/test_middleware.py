@@ -144,6 +144,21 @@ async def test_preflight_needs_no_token_and_gets_every_header(anonymous_client: 
 # --8<-- [end:test_middleware_order]
 
 
+async def test_a_browser_may_send_an_idempotency_key_and_read_retry_after(client: AsyncClient) -> None:
+    preflight = await client.options(
+        "/api/v1/messages",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    read = await client.get("/api/v1/messages", headers={"Origin": ALLOWED_ORIGIN})
+
+    assert preflight.status_code == 200  # else 400: the browser never sends the POST
+    assert "Retry-After" in read.headers["access-control-expose-headers"]  # of a 429 or a 503
+
+
 # --8<-- [start:test_other_origins]
 async def test_other_origins_get_no_cors_grant(client: AsyncClient) -> None:
     response = await client.get("/api/v1/messages", headers={"Origin": "https://evil.test"})

@@ -54,6 +54,21 @@ async def test_two_clients_read_the_same_etag_and_the_second_update_is_412_and_n
 # --8<-- [end:test_stale_etag_is_412]
 
 
+async def test_a_412_drops_the_cached_copy_so_the_next_get_has_the_current_etag(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    url = await create_message(client)
+    assert (await client.get(url)).headers["ETag"] == '"1"'  # now cached
+    # A write whose invalidation never reached the cache (or lost the cache-aside race).
+    await session.execute(text("UPDATE messages SET version = 2 WHERE id = :id"), {"id": url.rsplit("/", 1)[1]})
+
+    refused = await client.patch(url, json={"body": "Edited"}, headers={"If-Match": '"1"'})
+    again = await client.get(url)
+
+    assert refused.status_code == 412
+    assert again.headers["ETag"] == '"2"'  # not the stale copy, which would be 412 again until its TTL
+
+
 # --8<-- [start:test_missing_if_match_is_428]
 async def test_an_update_without_if_match_is_428_and_changes_nothing(client: AsyncClient) -> None:
     url = await create_message(client, body="Kept")
@@ -87,13 +102,18 @@ async def test_if_match_accepts_star_and_lists_of_strong_etags(client: AsyncClie
     assert (await client.get(url)).json()["body"] == ("Changed" if status == 200 else "Draft")
 
 
-async def test_a_missing_message_is_404_whatever_the_if_match(client: AsyncClient) -> None:
+@pytest.mark.parametrize("if_match", ['"1"', "*", 'W/"1"', '"7", "1"'])
+async def test_a_missing_message_is_404_whatever_the_if_match(client: AsyncClient, if_match: str) -> None:
     url = await create_message(client)
     assert (await client.delete(url)).status_code == 204
+    unknown = f"{MESSAGES}/{uuid.uuid4()}"
 
-    response = await client.patch(url, json={"body": "Too late"}, headers={"If-Match": '"1"'})
+    deleted = await client.patch(url, json={"body": "Too late"}, headers={"If-Match": if_match})
+    never_made = await client.patch(unknown, json={"body": "Too late"}, headers={"If-Match": if_match})
+    without = await client.patch(unknown, json={"body": "Too late"})
 
-    assert response.status_code == 404  # not 412: no version of it can match
+    assert (deleted.status_code, never_made.status_code) == (404, 404)  # not 412: no version of it can match
+    assert without.status_code == 428  # the If-Match check runs before the row is looked up
 
 
 async def test_the_version_is_in_the_body_and_grows_with_each_update(client: AsyncClient) -> None:

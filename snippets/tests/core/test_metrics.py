@@ -1,7 +1,9 @@
 """Metrics: request duration and errors by route template, the pool and the queue, received by a real OTLP collector."""
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -10,6 +12,7 @@ from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExp
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from app.celery_app import DELIVER_WEBHOOK_TASK, celery_app
@@ -163,6 +166,30 @@ async def test_the_queue_gauge_is_the_length_of_the_celery_list_in_redis(
 
 
 # --8<-- [end:test_queue_gauge]
+
+
+async def test_a_redis_outage_leaves_a_gap_in_the_queue_gauge_and_logs_a_warning_not_an_error(
+    settings: Settings,
+    meter_provider: MeterProvider,
+    collector: OtlpCollector,
+    caplog: pytest.LogCaptureFixture,
+    logged_warnings: list[dict[str, Any]],
+) -> None:
+    down = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:1/0")})  # nothing listens
+    engine = create_engine(settings)
+    observe_database_pool(engine, meter_provider)
+    observe_queue_depth(down, "celery", meter_provider)
+    try:
+        meter_provider.force_flush()
+    finally:
+        await engine.dispose()
+
+    exported = collector.last_metrics()
+    assert "db.client.connection.count" in exported  # the other metrics are still exported
+    assert "messaging.queue.depth" not in exported
+    # An ERROR would reach Sentry as an event, once per export interval and per process.
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert [record["level"].name for record in logged_warnings] == ["WARNING"]
 
 
 def test_without_an_endpoint_metrics_stay_off(settings: Settings) -> None:

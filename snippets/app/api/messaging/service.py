@@ -17,7 +17,7 @@ from app.base.base_table import PURGE_BATCH_SIZE, Cursor
 from app.base.json_cache import JsonCache
 from app.base.owned_table import EVERY_OWNER
 from app.core.config import get_settings
-from app.core.errors import NotFoundError
+from app.core.errors import NotFoundError, PreconditionFailedError
 from app.db.concurrency import retry_transaction
 from app.db.database import SessionDep
 from app.db.idempotency_key.table import IdempotencyKeysTable
@@ -138,7 +138,12 @@ class MessagingService:
             return updated, await self.events.record(WebhookEvent.MESSAGE_UPDATED, message_id, updated)
 
         # A deadlock aborts the whole transaction: the retry runs all of it again, not the failed statement.
-        updated, pending = await retry_transaction(self.session, attempt)
+        try:
+            updated, pending = await retry_transaction(self.session, attempt)
+        except PreconditionFailedError:
+            # The client's ETag may have come from a stale cached copy: drop it, so its next GET reads the row.
+            await self.cache.invalidate(message_id)
+            raise
         # --8<-- [end:retry_the_whole_transaction]
         await self.cache.invalidate(message_id)  # after the commit, never inside the transaction
         await self.events.send(pending)

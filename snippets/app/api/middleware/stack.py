@@ -25,8 +25,8 @@ def add_middleware_stack(app: FastAPI, settings: Settings) -> None:
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", REQUEST_ID_HEADER],
-        expose_headers=["Location", "ETag", REQUEST_ID_HEADER],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", REQUEST_ID_HEADER],
+        expose_headers=["Location", "ETag", "Retry-After", REQUEST_ID_HEADER],
         allow_credentials=False,  # bearer tokens travel in a header, never in cookies
     )
     # 2. Security headers on everything below, preflight answers included.
