@@ -9,14 +9,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-from opentelemetry.instrumentation.celery import CeleryInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from app.celery_app import DELIVER_WEBHOOK_TASK, celery_app
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.core.metrics import (
     DURATION_BUCKETS_SECONDS,
     KNOWN_METHODS,
@@ -27,24 +25,7 @@ from app.core.metrics import (
 )
 from app.db.database import create_engine
 from app.main import create_app
-from tests.core.otlp_collector import OtlpCollector, attributes, running_collector
-
-
-@pytest.fixture
-def collector() -> Iterator[OtlpCollector]:
-    with running_collector() as server:
-        yield server
-
-
-@pytest.fixture
-def otlp_settings(settings: Settings, collector: OtlpCollector, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The test settings plus an OTLP endpoint, as the deployment would set it."""
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-    SQLAlchemyInstrumentor().uninstrument()  # the lifespan instrumented its engine
-    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing
+from tests.core.otlp_collector import OtlpCollector, attributes
 
 
 @pytest.fixture

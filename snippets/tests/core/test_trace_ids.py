@@ -23,7 +23,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.tracing import create_tracer_provider, instrument_celery
 from app.main import create_app
-from tests.core.otlp_collector import OtlpCollector, running_collector
+from tests.core.otlp_collector import OtlpCollector
 
 
 class KeepingTransport(Transport):
@@ -35,12 +35,6 @@ class KeepingTransport(Transport):
 
     def capture_envelope(self, envelope: Envelope) -> None:
         self.events += [item.payload.json for item in envelope.items if item.type == "event" and item.payload.json]
-
-
-@pytest.fixture
-def collector() -> Iterator[OtlpCollector]:
-    with running_collector() as server:
-        yield server
 
 
 @pytest.fixture

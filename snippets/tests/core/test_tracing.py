@@ -43,7 +43,7 @@ from app.core.tracing import (
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from app.main import create_app
-from tests.core.otlp_collector import OtlpCollector, running_collector
+from tests.core.otlp_collector import OtlpCollector
 from tests.principals import OWNER
 
 
@@ -169,24 +169,6 @@ async def test_a_server_span_holds_no_client_address(
 
 
 # --8<-- [end:test_no_client_address_in_spans]
-
-
-@pytest.fixture
-def collector() -> Iterator[OtlpCollector]:
-    """An OTLP/HTTP receiver on 127.0.0.1 (traces and metrics), for this test only."""
-    with running_collector() as server:
-        yield server
-
-
-@pytest.fixture
-def otlp_settings(settings: Settings, collector: OtlpCollector, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The test settings plus an OTLP endpoint, as the deployment would set it."""
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-    SQLAlchemyInstrumentor().uninstrument()  # the lifespan instrumented its engine
-    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing
 
 
 async def test_the_app_exports_its_traces_over_otlp(
