@@ -58,6 +58,11 @@ def test_generated_queries_find_their_page(
     results = worker_results(built_site, [query.query for query in generated.queries])
     scores = score(((query.query, query.pages) for query in generated.queries), results)
     report(scores, "generated search", capsys)
+    with capsys.disabled():
+        counts = ", ".join(f"{source} {count}" for source, count in generated.counts().items())
+        print(
+            f"  from: {counts}; dropped {len(generated.dropped)} (`python -m guidekit.site.search_generated` says why)"
+        )
     hit_at_1, hit_at_3 = scores.hit_at(1), scores.hit_at(3)
     off_the_podium = [miss for miss in scores.misses if "rank 2" not in miss and "rank 3" not in miss]
     assert hit_at_3 == 1, f"{scores.summary('generated search')}; not in the first 3:\n" + "\n".join(off_the_podium)

@@ -60,7 +60,8 @@ def planted(tmp_path: Path) -> QuerySet:
         '### `first_widget` in detail { #first }\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
         "```markdown\n## Not a heading: inside a fence\n```\n\n"
         "!!! danger \"Don't\"\n    - Don't call `WidgetStore()` twice (`test_one_store`).\n"
-        "    - Don't keep widgets in a global, ever (`test_no_global`).\n\nCall `store.first_widget()` once.\n"
+        "    - Don't keep widgets in a global, ever (`test_no_global`).\n"
+        "    - Don't compare widgets with `==` (`test_no_equality`).\n\nCall `store.first_widget()` once.\n"
     )
     (docs / "helpers.md").write_text(
         '# The shared_helper page\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
@@ -115,6 +116,11 @@ def test_each_bullet_of_a_dont_box_gives_its_subject(planted: QuerySet) -> None:
     assert found(planted, "keep widgets in a global") == GeneratedQuery(
         "keep widgets in a global", ("widgets.md",), "dont"
     )
+
+
+def test_a_query_without_a_word_is_dropped(planted: QuerySet) -> None:
+    assert "==" not in {item.query for item in planted.queries}
+    assert ("==", "dont") in {(item.query, item.source) for item in planted.dropped}
 
 
 def test_a_decisions_name_expects_the_linked_page_that_shows_it(planted: QuerySet) -> None:

@@ -31,8 +31,9 @@ Sources, and how the expected page of each is derived (never typed):
   page's tables; the expected pages are the pages the row's "Shown in" cell links to that show the
   name (in their text or in the code they include).
 
-Dropped: a code name no nav page shows, a route whose decorator no page shows, and a Decisions
-name that none of its row's pages shows; each is reported with its reason. One query string
+Dropped: a code name no nav page shows, a route whose decorator no page shows, a Decisions
+name that none of its row's pages shows, and a query with no letter or digit (`==`: the search
+indexes words, so no ranking can find it); each is reported with its reason. One query string
 from several sources (or several pages of one source) is one query: its accepted pages are the
 union, its source the first in the order above.
 """
@@ -67,6 +68,7 @@ _REFERENCE = re.compile(r"^:::[ \t]+(?P<object>[\w.]+)[ \t]*$")
 _DONT_TITLE = re.compile(r"""danger[ \t]+"Don't:?[ \t]*(?P<subject>[^"]*)\"""")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]+")
 _MARKDOWN_LINK_TARGET = re.compile(r"\]\((?P<target>[^)#\s]*)(?:#[^)\s]*)?\)")
+_WORD = re.compile(r"[^\W_]")
 _ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
@@ -405,7 +407,9 @@ def generate(
 
     merged: dict[str, GeneratedQuery] = {}
     for query, expected, source in found:
-        if query in merged:
+        if not _WORD.search(query):
+            dropped.append(Dropped(query, source, "no letter or digit: the search indexes words"))
+        elif query in merged:
             known = merged[query]
             merged[query] = GeneratedQuery(query, tuple(dict.fromkeys([*known.pages, *expected])), known.source)
         else:
