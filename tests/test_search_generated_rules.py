@@ -59,6 +59,7 @@ def planted(tmp_path: Path) -> QuerySet:
         '# Widgets\n\n## Storing widgets\n\n```python\n--8<-- "app/widgets.py:widgets"\n```\n\n'
         '### `first_widget` in detail { #first }\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
         "```markdown\n## Not a heading: inside a fence\n```\n\n"
+        "## `planted_timeout_seconds` and _its_ unit\n\n"
         "!!! danger \"Don't\"\n    - Don't call `WidgetStore()` twice (`test_one_store`).\n"
         "    - Don't keep widgets in a global, ever (`test_no_global`).\n"
         "    - Don't compare widgets with `==` (`test_no_equality`).\n\nCall `store.first_widget()` once.\n"
@@ -78,7 +79,9 @@ def planted(tmp_path: Path) -> QuerySet:
 
 
 def found(queries: QuerySet, query: str) -> GeneratedQuery:
-    return next(item for item in queries.queries if item.query == query)
+    match = next((item for item in queries.queries if item.query == query), None)
+    assert match, f"{query!r} is no generated query; the queries are {[item.query for item in queries.queries]}"
+    return match
 
 
 def test_a_code_name_expects_the_page_that_includes_its_definition(planted: QuerySet) -> None:
@@ -108,6 +111,8 @@ def test_a_heading_expects_its_page_as_plain_text(planted: QuerySet) -> None:
     assert found(planted, "Storing widgets") == GeneratedQuery("Storing widgets", ("widgets.md",), "heading")
     # Backticks and the `{ #id }` go; the same words as a code name make one query, the code's.
     assert found(planted, "first_widget in detail").pages == ("widgets.md",)
+    # Underscores inside a code span are the name's, not emphasis.
+    assert found(planted, "planted_timeout_seconds and its unit").pages == ("widgets.md",)
     assert "Not a heading: inside a fence" not in {item.query for item in planted.queries}
 
 

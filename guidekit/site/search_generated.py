@@ -39,6 +39,7 @@ union, its source the first in the order above.
 """
 
 import ast
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -63,7 +64,7 @@ _HEADING = re.compile(r"^(?P<level>#{1,3})[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
 _ATTRIBUTES = re.compile(r"[ \t]*\{[^}]*\}[ \t]*$")
 _LINK = re.compile(r"!?\[(?P<text>[^\]]*)\]\([^)]*\)")
 _CODE_SPAN = re.compile(r"(`+)(?P<code>.+?)\1")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?P<text>\S(?:.*?\S)?)\1")
+_EMPHASIS = re.compile(r"(\*\*|\*|(?<!\w)__|(?<!\w)_)(?P<text>\S(?:.*?\S)?)\1(?!\w)")
 _REFERENCE = re.compile(r"^:::[ \t]+(?P<object>[\w.]+)[ \t]*$")
 _DONT_TITLE = re.compile(r"""danger[ \t]+"Don't:?[ \t]*(?P<subject>[^"]*)\"""")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]+")
@@ -132,11 +133,14 @@ class Page:
 
 def plain(markdown: str) -> str:
     """Inline Markdown as the reader sees it: no backticks, link targets, emphasis or `{ #id }`."""
-    text = _ATTRIBUTES.sub("", markdown)
-    text = _LINK.sub(lambda match: match["text"], text)
-    text = _CODE_SPAN.sub(lambda match: match["code"].strip(), text)
-    text = _EMPHASIS.sub(lambda match: match["text"], text)
-    return " ".join(text.split())
+    text = _LINK.sub(lambda match: match["text"], _ATTRIBUTES.sub("", markdown))
+    # Emphasis only outside code spans: `a_b_c` keeps its underscores.
+    parts = []
+    for prose, code in itertools.zip_longest(_CODE_SPAN.split(text)[::3], _CODE_SPAN.split(text)[2::3]):
+        parts.append(_EMPHASIS.sub(lambda match: match["text"], prose))
+        if code is not None:
+            parts.append(code.strip())
+    return " ".join("".join(parts).split())
 
 
 def headings(text: str, levels: tuple[int, ...] = (2, 3)) -> list[str]:
