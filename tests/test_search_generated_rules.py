@@ -135,3 +135,12 @@ def test_a_decisions_name_expects_the_linked_page_that_shows_it(planted: QuerySe
     dropped = {(item.query, item.source) for item in planted.dropped}
     assert ("make_widgets()", "decision") in dropped
     assert ("missing_name", "decision") in dropped
+
+
+def test_a_route_expects_the_pages_that_show_its_decorator() -> None:
+    """On this checkout: the app's paths, read from its OpenAPI document, each with its endpoint's page."""
+    routes = {item.query: item for item in generate(nav=["devops/health.md", "patterns/endpoints.md"]).queries}
+    assert routes["/livez"] == GeneratedQuery("/livez", ("devops/health.md",), "route")
+    # A decorator with an empty path (`@router.post("")`) answers at its router's prefix.
+    assert routes["/api/v1/messages"].pages == ("patterns/endpoints.md",)
+    assert routes["/api/v1/messages"].source == "route"
