@@ -37,6 +37,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from importlib import metadata
@@ -47,13 +48,16 @@ from packaging.utils import canonicalize_name
 
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import include_targets, split_target
+from guidekit.paths import ROOT, TESTED_WITH
 
-RECORD = Path(".record") / "tested-with.json"
-"""The record, relative to the project's root (`guidekit.paths.TESTED_WITH` in this checkout)."""
+RECORD = TESTED_WITH.relative_to(ROOT)
+"""The record, relative to the root of the project that is tested or built (`.record/tested-with.json`)."""
 
 # A page "touches the database" when it shows SQL or a migration, or code importing one of these
 # (the service's database layer is `app.db`; `app.base` holds its base table and session).
 DATABASE_MODULES = ("sqlalchemy", "sqlmodel", "asyncpg", "psycopg", "psycopg2", "app.db", "app.base")
+
+MKDOCSTRINGS_DIRECTIVE = re.compile(r"^:::[ \t]+([\w.]+)", re.MULTILINE)
 
 Record = dict[str, Any]
 
@@ -92,9 +96,25 @@ def included_files(page_text: str) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+def documented_files(page_text: str, root: Path) -> list[str]:
+    """The modules whose docstrings a page renders with mkdocstrings (`::: app.core.config.Settings`),
+    as files from the root: the longest prefix of the dotted name that is a module under `snippets/`."""
+    files = []
+    for name in MKDOCSTRINGS_DIRECTIVE.findall(page_text):
+        parts = name.split(".")
+        for length in range(len(parts), 0, -1):
+            path = "snippets/" + "/".join(parts[:length])
+            module = next((f for f in (f"{path}.py", f"{path}/__init__.py") if (root / f).is_file()), None)
+            if module:
+                files.append(module)
+                break
+    return files
+
+
 def page_files(page: str, root: Path) -> list[str]:
-    """A page (`docs/x.md`) and the files it includes: what its stamp vouches for."""
-    return [page, *included_files((root / page).read_text(encoding="utf-8"))]
+    """A page (`docs/x.md`), the files it includes and the modules it documents: what its stamp vouches for."""
+    text = (root / page).read_text(encoding="utf-8")
+    return list(dict.fromkeys([page, *included_files(text), *documented_files(text, root)]))
 
 
 def digest(path: Path) -> str:

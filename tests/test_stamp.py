@@ -35,7 +35,7 @@ def make_project(root: Path) -> Path:
 
 def plant(root: Path, outcome: str = "passed") -> None:
     """A record as a run that started at STARTED would leave it, seeing the project's files as they are now."""
-    pages = ["docs/code.md", "docs/prose.md"]
+    pages = sorted(page.relative_to(root).as_posix() for page in (root / "docs").glob("*.md"))
     run = Run(STARTED, "all", pages, run_record.fingerprint(pages, root), {"fastapi": "0.1.2", "sqlalchemy": "2.0.1"})
 
     def change(recorded: run_record.Record) -> None:
@@ -167,3 +167,11 @@ def test_a_namespace_package_counts_only_the_distribution_holding_the_imported_m
     """`opentelemetry` is installed by a dozen distributions; `from opentelemetry import trace` uses one."""
     modules = run_record.imported_modules("from opentelemetry import trace\nimport opentelemetry.sdk.trace\n")
     assert run_record.distributions(modules, make_project(tmp_path)) == {"opentelemetry-api", "opentelemetry-sdk"}
+
+
+def test_a_page_rendering_docstrings_vouches_for_the_documented_module(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "docs" / "reference.md").write_text("# Reference\n\n::: app.shown.QUERY\n", encoding="utf-8")
+    plant(root)
+    assert run_record.page_files("docs/reference.md", root) == ["docs/reference.md", "snippets/app/shown.py"]
+    assert stamp_text("docs/reference.md", root).startswith("Verified 2026-12-01 with fastapi 0.1.2")
