@@ -15,14 +15,16 @@ One JSON file, git-ignored, written by the site's test runs (`guidekit.tested_wi
       "finished_at": "2026-12-05T03:44:10Z",
       "postgresql": "18.4",                  // null when no test of the run used the database
       "packages": {"fastapi": "0.137.2"},    // every distribution the snippets import, as installed
-      "files": {"docs/database/soft-delete.md": "<sha256>", "snippets/app/base/base_table.py": "<sha256>"}
+      "files": {"docs/database/soft-delete.md": "<sha256>", "snippets/app/base/base_table.py": "<sha256>"},
+      "imports": {"snippets/app/base/base_table.py": ["sqlalchemy", "sqlmodel"]}  // each Python file's
     }
   },
   "pages": {"docs/database/soft-delete.md": "2026-12-05T03:40:00.123456Z"}  // each page's last run
 }
 ```
 
-`files` is the code as it was when the run started: every page and every file a page includes.
+`files` is the code as it was when the run started: every page and every file a page includes (or
+documents with mkdocstrings); `imports` what those of them that are Python import, by distribution.
 A run enters `runs` only when it ends (`pytest_sessionfinish`), passed or not; a run killed before
 it ends writes nothing, and the stamps then speak of the run before it, about the code that run saw.
 
@@ -180,6 +182,12 @@ def distributions(modules: set[str], root: Path) -> set[str]:
 def installed_versions(names: set[str]) -> dict[str, str]:
     """`{distribution: installed version}`."""
     return {name: metadata.version(name) for name in sorted(names)}
+
+
+def imports_by_file(files: list[str], root: Path) -> dict[str, list[str]]:
+    """`{file: [distributions it imports]}` for the Python files among `files`: the run records it,
+    so a build needs no scan of the installed distributions (seconds) for a page that is unchanged."""
+    return {file: sorted(snippet_distributions([file], root)) for file in files if file.endswith(".py")}
 
 
 def snippet_distributions(files: list[str], root: Path) -> set[str]:

@@ -33,6 +33,7 @@ class Run:
     pages: list[str]
     files: dict[str, str]
     packages: dict[str, str]
+    imports: dict[str, list[str]]
 
 
 _run_key = pytest.StashKey[Run]()
@@ -78,7 +79,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     name, pages = scope
     root = config.rootpath  # where pyproject.toml is: this checkout for the site's runs
-    config.stash[_run_key] = Run(now(), name, pages, run_record.fingerprint(pages, root), snippet_packages(root))
+    files = run_record.fingerprint(pages, root)
+    imports = run_record.imports_by_file(list(files), root)
+    config.stash[_run_key] = Run(now(), name, pages, files, snippet_packages(root), imports)
 
 
 def outcome_of(exitstatus: int) -> str:
@@ -99,6 +102,7 @@ def enter(recorded: run_record.Record, run: Run, outcome: str) -> None:
         "postgresql": postgresql,
         "packages": run.packages,
         "files": run.files,
+        "imports": run.imports,
     }
     pages = recorded.setdefault("pages", {})
     pages.update(dict.fromkeys(run.pages, run.started_at))

@@ -36,7 +36,9 @@ def make_project(root: Path) -> Path:
 def plant(root: Path, outcome: str = "passed") -> None:
     """A record as a run that started at STARTED would leave it, seeing the project's files as they are now."""
     pages = sorted(page.relative_to(root).as_posix() for page in (root / "docs").glob("*.md"))
-    run = Run(STARTED, "all", pages, run_record.fingerprint(pages, root), {"fastapi": "0.1.2", "sqlalchemy": "2.0.1"})
+    files = run_record.fingerprint(pages, root)
+    packages = {"fastapi": "0.1.2", "sqlalchemy": "2.0.1"}
+    run = Run(STARTED, "all", pages, files, packages, run_record.imports_by_file(list(files), root))
 
     def change(recorded: run_record.Record) -> None:
         recorded.update(postgresql="18.4", recorded_at=STARTED[:10], postgresql_at="2026-12-01T10:00:05.000000Z")

@@ -28,9 +28,9 @@ def stamp_text(page: str, root: Path) -> str:
     if recorded is None:
         return "Not verified: no test run is recorded (run `uv run pytest`, then build the site again)."
     started = recorded.get("pages", {}).get(page)
-    if started is None:
+    run = recorded.get("runs", {}).get(started)
+    if started is None or run is None:
         return "Not verified: no recorded test run covered this page."
-    run = recorded["runs"][started]
     if run["outcome"] != "passed":
         ended = "was interrupted" if run["outcome"] == "interrupted" else "failed"
         return f"Not verified: the last test run of this page {ended}."
@@ -41,7 +41,8 @@ def stamp_text(page: str, root: Path) -> str:
     day = started[:10]
     if len(files) == 1:
         return f"Verified {day}: no service code on this page; its fences and links passed."
-    imported = sorted(run_record.snippet_distributions(files, root))
+    # The run's own reading of the files' imports: the files are the same (no file changed).
+    imported = sorted({name for file in files for name in run.get("imports", {}).get(file, [])})
     versions = [f"{name} {run['packages'].get(name, '(version not recorded)')}" for name in imported]
     if run_record.touches_database(files, root):
         versions.append(f"PostgreSQL {run['postgresql'] or '(not recorded by that run)'}")
