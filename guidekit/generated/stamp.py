@@ -2,7 +2,8 @@
 
 The rules, for a page `docs/x.md` of the project at `root`:
 
-- its files are the page itself and every file it includes (`--8<--`);
+- its files are the page itself, every file it includes (`--8<--`) and every module whose
+  docstrings it renders (`::: app.x.Y`);
 - no record: "Not verified: no test run is recorded";
 - no run in the record covered the page: "Not verified: no recorded test run covered this page";
 - its last run did not pass: "Not verified: the last test run of this page failed" (or "was
@@ -10,8 +11,8 @@ The rules, for a page `docs/x.md` of the project at `root`:
 - a file of the page differs from what that run saw (or was not in it): "Not verified since this
   page's code changed", naming the first such file;
 - otherwise "Verified <date of the run's start, UTC> with <package> <version>, ..." where the
-  packages are the distributions the included Python files import (the service's own modules and
-  the standard library aside), at the versions the run recorded, "and PostgreSQL <version>" when
+  packages are the distributions the page's Python files import (the service's own modules and
+  the standard library aside), as the run read them and at the versions it recorded, "and PostgreSQL <version>" when
   the page's code touches the database (`run_record.touches_database`). A page that includes no
   file says what the run checked instead: "Verified <date>: no service code on this page; its
   fences and links passed".
