@@ -10,4 +10,6 @@ pytest_plugins = [
     "tests.servers",
     # The site records the PostgreSQL version the run used, for the Stack page.
     "guidekit.tested_with",
+    # A run that verifies pages (the whole suite, or `--page`) enters the record with its outcome.
+    "guidekit.verification",
 ]

@@ -1,4 +1,4 @@
-"""llms.txt's sections: one per top-level nav entry, pages in nav order.
+"""llms.txt's sections: one per top-level nav entry, pages in nav order, each with its "verified" stamp.
 
 The nav is the one list of pages; typing it again under `llmstxt: sections:` would drift. Neither
 builder runs code between reading `mkdocs.yml` and handing the plugin its config (Zensical runs no
@@ -14,6 +14,7 @@ from types import FrameType
 
 import yaml
 
+from guidekit.generated.stamp import stamp_text
 from guidekit.markdown.nav import sections_from, site_config
 from guidekit.paths import MKDOCS_YML
 
@@ -33,6 +34,12 @@ def loading_file() -> Path:
     return MKDOCS_YML  # read from a string (a test reading the config): this checkout's
 
 
-def sections_from_nav() -> dict[str, list[str]]:
-    """`{title: [pages]}` for each top-level entry of the nav of the `mkdocs.yml` being loaded (a copy's, too)."""
-    return sections_from(site_config(loading_file())["nav"])
+def sections_from_nav() -> dict[str, list[dict[str, str]]]:
+    """`{title: [{page: its stamp}]}` for each top-level entry of the nav of the `mkdocs.yml` being
+    loaded (a copy's, too): both builders write the description after the page's link in llms.txt."""
+    config_file = loading_file()
+    root = config_file.parent
+    return {
+        title: [{page: stamp_text(f"docs/{page}", root)} for page in pages]
+        for title, pages in sections_from(site_config(config_file)["nav"]).items()
+    }

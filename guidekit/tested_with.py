@@ -3,21 +3,21 @@
 A pytest plugin of the site's runs (the root `conftest.py` registers it; the service's own runs
 never load it, so the service writes nothing outside `snippets/`). In the first test of a worker
 that uses the migrated database anyway, it asks that server for its version and records it in
-`TESTED_WITH`, which the Stack page states (`guidekit.generated`). The record is written whole,
-then renamed: parallel workers and a build reading it never see half a file.
+`.record/tested-with.json`, which the Stack page states (`guidekit.generated`). The record is
+changed under a lock and written whole, then renamed (`guidekit.run_record`): parallel workers and
+a build reading it never see half a file, and the pages' runs in it stay.
 """
 
-import json
-import os
 import subprocess
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import URL
 
+from guidekit import run_record
 from guidekit.guard.check_sql import psql_conninfo
 from guidekit.guard.tools import require_tool
-from guidekit.paths import TESTED_WITH
+from guidekit.paths import ROOT
 
 
 def server_version(database_url: URL) -> str:
@@ -34,12 +34,14 @@ def server_version(database_url: URL) -> str:
 
 
 def write_record(version: str) -> None:
-    """Record the version and today's date, atomically."""
-    recorded = {"postgresql": version, "recorded_at": datetime.now(UTC).date().isoformat()}
-    TESTED_WITH.parent.mkdir(exist_ok=True)
-    partial = TESTED_WITH.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
-    partial.replace(TESTED_WITH)
+    """Record the version, today's date and the moment, keeping the rest of the record (`guidekit.run_record`)."""
+    moment = datetime.now(UTC)
+    seen = {
+        "postgresql": version,
+        "recorded_at": moment.date().isoformat(),
+        "postgresql_at": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+    run_record.update(ROOT, lambda recorded: recorded.update(seen))
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,8 @@ def tested_postgresql() -> str:
     if not TESTED_WITH.is_file():
         return "**not recorded**: run `uv run pytest`, then build the site again"
     recorded = json.loads(TESTED_WITH.read_text(encoding="utf-8"))
+    if "postgresql" not in recorded:  # only runs that used no database (`guidekit.run_record`)
+        return "**not recorded**: run `uv run pytest`, then build the site again"
     return f"{recorded['postgresql']} (tests of {recorded['recorded_at']})"
 
 

@@ -1,0 +1,119 @@
+"""A pytest plugin of the site's runs: a run that verifies pages enters the record, passed or not.
+
+Two kinds of run verify pages: the whole suite (no paths, no `-k`, `-m`, `--lf`, `--deselect`,
+`--sw`, `--co`) verifies every page; `--page docs/x.md` verifies that page (guidekit/page_mode.py
+picks what stands behind it). Any other run (one file, one test) verifies no page and leaves the
+pages' entries alone.
+
+In the controller (the only process of a run without pytest-xdist), at the session's start: the
+fingerprint of the pages in scope and of every file they include, and the versions of the
+distributions the snippets import. At its end, once: the run with its outcome (`passed` only when
+pytest's exit status is 0), and each page in scope pointing at it. A failed or interrupted run is
+written as one, so a page's stamp then says it is not verified; the format is in `guidekit.run_record`.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from guidekit import run_record
+
+# Options that run less than the whole suite (their `dest`); a run with any of them set verifies no page.
+NARROWING = ("keyword", "markexpr", "lf", "deselect", "stepwise", "collectonly", "ignore", "ignore_glob")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run that verifies pages, as it was at its start."""
+
+    started_at: str
+    scope: str
+    pages: list[str]
+    files: dict[str, str]
+    packages: dict[str, str]
+    imports: dict[str, list[str]]
+
+
+_run_key = pytest.StashKey[Run]()
+
+
+def now() -> str:
+    """The moment, in UTC, to the microsecond: `2026-12-05T03:40:00.123456Z`."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def all_pages(root: Path) -> list[str]:
+    """Every page of the project at `root`, as paths from the root: `docs/database/soft-delete.md`."""
+    return sorted(page.relative_to(root).as_posix() for page in (root / "docs").rglob("*.md"))
+
+
+def scope_of(config: pytest.Config) -> tuple[str, list[str]] | None:
+    """What a run verifies when it passes: `("all", every page)`, `(page, [page])` for `--page`, or None."""
+    if any(config.getoption(name, None) for name in NARROWING):
+        return None
+    if page := config.getoption("page", None):
+        source = f"docs/{page.removeprefix('docs/')}"
+        return source, [source]
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return "all", all_pages(config.rootpath)
+    return None
+
+
+def snippet_packages(root: Path) -> dict[str, str]:
+    """The installed version of every distribution a Python file of the reference service imports."""
+    snippets = root / "snippets"
+    files = [
+        path.relative_to(root).as_posix()
+        for path in snippets.rglob("*.py")
+        if not {".venv", "__pycache__"} & set(path.relative_to(snippets).parts)
+    ]
+    return run_record.installed_versions(run_record.snippet_distributions(files, root))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In the controller of a run that verifies pages: take the fingerprint before any test runs."""
+    config = session.config
+    if hasattr(config, "workerinput") or (scope := scope_of(config)) is None:
+        return
+    name, pages = scope
+    root = config.rootpath  # where pyproject.toml is: this checkout for the site's runs
+    files = run_record.fingerprint(pages, root)
+    imports = run_record.imports_by_file(list(files), root)
+    config.stash[_run_key] = Run(now(), name, pages, files, snippet_packages(root), imports)
+
+
+def outcome_of(exitstatus: int) -> str:
+    """`passed` for exit status 0 only."""
+    if exitstatus == pytest.ExitCode.OK:
+        return "passed"
+    return "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "failed"
+
+
+def enter(recorded: run_record.Record, run: Run, outcome: str) -> None:
+    """Put a finished run in the record: the run, its pages pointing at it; runs no page points at go."""
+    postgresql = recorded.get("postgresql") if recorded.get("postgresql_at", "") >= run.started_at else None
+    runs = recorded.setdefault("runs", {})
+    runs[run.started_at] = {
+        "scope": run.scope,
+        "outcome": outcome,
+        "finished_at": now(),
+        "postgresql": postgresql,
+        "packages": run.packages,
+        "files": run.files,
+        "imports": run.imports,
+    }
+    pages = recorded.setdefault("pages", {})
+    pages.update(dict.fromkeys(run.pages, run.started_at))
+    recorded["runs"] = {started: entry for started, entry in runs.items() if started in pages.values()}
+
+
+@pytest.hookimpl(trylast=True)  # after every other plugin (pytest-cov's floor) has settled the exit status
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In the controller of a run that verifies pages: enter the run, with its outcome."""
+    run = session.config.stash.get(_run_key, None)
+    if run is None:
+        return
+    outcome = outcome_of(int(session.exitstatus))
+    run_record.update(session.config.rootpath, lambda recorded: enter(recorded, run, outcome))
