@@ -23,6 +23,7 @@ naming what to install or set, and records nothing.
 """
 
 import argparse
+import fcntl
 import importlib.util
 import json
 import os
@@ -187,12 +188,16 @@ def server_user() -> str | None:
         with suppress(KeyError):
             pwd.getpwnam(name)
             return name
-    # The user the wheel creates on first use; another process may create it at the same moment.
-    subprocess.run(["useradd", "--system", "pgserver"], capture_output=True, check=False)
-    try:
-        pwd.getpwnam("pgserver")
-    except KeyError:
-        raise MatrixError("as root, the server must run as another user: create one with `useradd pgserver`") from None
+    # The user the wheel creates on first use, under the lock the service's `postgres_server`
+    # fixture takes for that (`first_start_on_this_machine`): two `useradd`s at once, and one fails.
+    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with suppress(KeyError):
+            pwd.getpwnam("pgserver")
+            return "pgserver"
+        completed = subprocess.run(["useradd", "pgserver"], capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise MatrixError(f"as root, the server runs as pgserver; `useradd pgserver` failed: {completed.stderr}")
     return "pgserver"
 
 
@@ -352,4 +357,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{result.skipped} skipped) in {result.seconds:.0f} s"
         )
     print(f"recorded in {options.record}")
-    return 0 if all(result.result == "passed" for result in results) else 1
+    passed = all(result.result == "passed" for result in results)
+    if passed and not options.workdir:
+        shutil.rmtree(workdir)  # the stopped servers' data; kept after a failure, with the logs
+    elif not passed:
+        print(f"server logs and pytest's files: {workdir}")
+    return 0 if passed else 1
