@@ -325,6 +325,16 @@ def record_result(record: Path, result: Result) -> None:
         partial.unlink(missing_ok=True)
 
 
+def merge(record: Path, folder: Path) -> list[Result]:
+    """Put every major of every `postgres-matrix.json` under `folder` (one per CI job) into `record`."""
+    results = [
+        Result(**run) for path in sorted(folder.rglob(POSTGRES_MATRIX.name)) for run in read_matrix(path).values()
+    ]
+    for result in results:
+        record_result(record, result)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the matrix; 0 when every major passed, 1 when one failed, 2 on bad input."""
     arguments = sys.argv[1:] if argv is None else argv
@@ -337,7 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("majors", nargs="*", type=int, help="default: every major that installs here")
     parser.add_argument("--record", type=Path, default=POSTGRES_MATRIX, help="default: %(default)s")
     parser.add_argument("--workdir", type=Path, help="servers' data and pytest's temp; default: a new temp dir")
+    parser.add_argument("--merge", type=Path, metavar="DIR", help="run nothing: merge the records under DIR")
     options = parser.parse_args(own)
+    if options.merge:
+        merged = merge(options.record, options.merge)
+        print(f"merged {', '.join(result.version for result in merged) or 'no result'} into {options.record}")
+        return 0
     url = os.environ.get(URL_VARIABLE)
     majors = options.majors or [major for major, source in SOURCES.items() if source.bin_dir]
     try:

@@ -169,3 +169,30 @@ def test_the_workflow_runs_the_matrix_command_on_15_to_18_with_each_server_from_
 def test_the_page_gives_the_command_the_workflow_runs() -> None:
     page = (ROOT / "docs" / "stack.md").read_text()
     assert f"{postgres_matrix.COMMAND} 15 16 18" in page
+
+
+def test_the_records_of_the_ci_jobs_merge_into_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each CI job uploads its own record; the site's build merges them before it builds."""
+    for version in ("15.18", "17.7"):
+        postgres_matrix.record_result(tmp_path / "jobs" / version / "postgres-matrix.json", entry("passed", version))
+    postgres_matrix.record_result(tmp_path / "jobs" / "16" / "postgres-matrix.json", entry("failed", "16.14"))
+    record = tmp_path / "matrix.json"
+    status, _ = run(["--merge", str(tmp_path / "jobs"), "--record", str(record)], capsys)
+    assert status == 0
+    majors = json.loads(record.read_text())["majors"]
+    assert {major: run["result"] for major, run in majors.items()} == {"15": "passed", "16": "failed", "17": "passed"}
+
+
+def test_the_site_is_built_with_the_matrix_of_the_same_push() -> None:
+    """The docs workflow runs the matrix first and merges its records before building the page that states them."""
+    docs = yaml.safe_load((ROOT / ".github" / "workflows" / "docs.yml").read_text())
+    assert docs["jobs"]["postgres"]["uses"] == "./.github/workflows/postgres.yml"
+    build = docs["jobs"]["build"]
+    assert "postgres" in build["needs"]
+    lines = [line.strip() for step in build["steps"] if "run" in step for line in step["run"].splitlines()]
+    merge = [index for index, line in enumerate(lines) if line.startswith(f"{postgres_matrix.COMMAND} --merge ")]
+    built = [index for index, line in enumerate(lines) if line.startswith("uv run mkdocs build")]
+    assert merge, "the build job does not merge the matrix's records"
+    assert built
+    assert merge[0] < built[0]
+    assert "workflow_call" in yaml.safe_load(WORKFLOW.read_text())[True], "postgres.yml runs when docs.yml calls it"
