@@ -19,7 +19,8 @@ alone): per major, the server's version, the date, passed or failed, the counts 
 Each major's entry is written when its run ends: the whole file, then renamed over the old one. A
 run that fails, or that ran no test at all, is recorded as failed. Bad input (an unknown major, a
 missing server, a URL of another major) stops the command before any test runs, with a message
-naming what to install or set, and records nothing.
+naming what to install or set, and records nothing. `--merge DIR` runs nothing: it puts the
+records of CI's jobs (one per major, downloaded under DIR) into one, before the site is built.
 """
 
 import argparse
