@@ -17,3 +17,5 @@ MKDOCS_YML = ROOT / "mkdocs.yml"
 TESTED_WITH = ROOT / ".record" / "tested-with.json"
 """What the last run was tested with (git-ignored; outside `.cache/`, Zensical's cache, which
 `zensical build --clean` empties: record nothing there)."""
+POSTGRES_MATRIX = ROOT / ".record" / "postgres-matrix.json"
+"""Which PostgreSQL majors the database tests passed on, and when (`scripts/postgres_matrix.py`)."""

@@ -1,5 +1,7 @@
-"""`stack-versions`: the constraints in both `pyproject.toml` files, the installed versions, and the
-PostgreSQL version the last test run used (`.record/tested-with.json`, by `guidekit.tested_with`)."""
+"""`stack-versions`: the constraints in both `pyproject.toml` files, the installed versions, the
+PostgreSQL version the last test run used (`.record/tested-with.json`, by `guidekit.tested_with`),
+and the PostgreSQL majors the database tests passed on (`.record/postgres-matrix.json`, by
+`scripts/postgres_matrix.py`)."""
 
 import json
 import platform
@@ -11,7 +13,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from guidekit.generated.tables import table
-from guidekit.paths import ROOT, TESTED_WITH
+from guidekit.paths import POSTGRES_MATRIX, ROOT, TESTED_WITH
+from guidekit.postgres_matrix import COMMAND, SOURCES, read_matrix
 
 MERMAID_VENDOR = ROOT / "vendor"
 
@@ -47,6 +50,26 @@ def tested_postgresql() -> str:
     return f"{recorded['postgresql']} (tests of {recorded['recorded_at']})"
 
 
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def postgres_row(record: Path = POSTGRES_MATRIX) -> tuple[str, str, str]:
+    """The PostgreSQL row: the supported majors, and the versions the matrix's last runs passed and failed on."""
+    supported = f"{min(SOURCES)} to {max(SOURCES)}"
+    majors = read_matrix(record)
+    if not majors:
+        matrix = f"**no matrix recorded**: run `{COMMAND}`, then build the site again"
+    else:
+        parts = []
+        for outcome in ("passed", "failed"):
+            runs = [f"{run['version']} ({run['date']})" for run in majors.values() if run["result"] == outcome]
+            if runs:
+                parts.append(f"database tests {outcome} on {_listed(runs)}")
+        matrix = "; ".join(parts)
+    return ("PostgreSQL", supported, f"{matrix}; the full run: {tested_postgresql()}")
+
+
 def mermaid_version() -> str:
     """The version of the vendored mermaid bundle, from its folder name."""
     folders = sorted(path.name for path in MERMAID_VENDOR.glob("mermaid-*") if path.is_dir())
@@ -69,7 +92,7 @@ def generate(args: list[str], root: Path) -> str:
     ]
     platform_rows = [
         ("Python", f"`{python_constraint}`", platform.python_version()),
-        ("PostgreSQL", "15 or newer", tested_postgresql()),
+        postgres_row(),
         ("mermaid (vendored; draws the diagrams ahead of time)", "11.x", mermaid_version()),
     ]
     return "\n\n".join(
