@@ -17,7 +17,7 @@ import pytest
 
 from guidekit.markdown.nav import site_config
 from guidekit.site.build import BuiltSite
-from guidekit.site.search_index import PARTS_FIELD, add_parts, parts_of, tokens
+from guidekit.site.search_index import DEFINES_FIELD, PARTS_FIELD, TITLE_BOOST, defined_names, parts_of, refine, tokens
 
 HARNESS = Path(__file__).with_name("search_harness.js")
 WORKER = next((Path(material.__file__).parent / "templates/assets/javascripts/workers").glob("search.*.min.js"))
@@ -83,14 +83,14 @@ PAGES = [
 def test_a_whole_name_finds_the_section_that_writes_it_before_pages_full_of_its_parts(tmp_path: Path) -> None:
     """Split into `secret` + `str`, the query would rank the logging page first: "secrets" in its
     heading, `str` in its text."""
-    found = ranked(add_parts(planted(PAGES)), ["SecretStr", "application/problem+json"], tmp_path)
+    found = ranked(refine(planted(PAGES)), ["SecretStr", "application/problem+json"], tmp_path)
     assert found["SecretStr"][0] == "settings/", found
     assert found["application/problem+json"][0] == "errors/", found
 
 
 def test_a_part_alone_still_finds_the_section_that_writes_only_the_whole_name(tmp_path: Path) -> None:
     """The parts field: without it, `problem` and `str` miss the pages that write them only inside a name."""
-    found = ranked(add_parts(planted(PAGES)), ["secret", "problem", "str", "json"], tmp_path)
+    found = ranked(refine(planted(PAGES)), ["secret", "problem", "str", "json"], tmp_path)
     assert "settings/" in found["secret"], found
     assert found["problem"] == ["errors/"], found
     assert "settings/" in found["str"], found
@@ -106,23 +106,70 @@ def test_the_parts_of_a_name_are_its_names_and_camel_case_words() -> None:
     assert parts_of("expire_on_commit") == []  # `_` names stay whole, as before: `commit` is no part
 
 
+def test_a_definition_is_a_name_at_the_start_of_a_line_of_code() -> None:
+    code = "class Settings(Base):\n    url: str = 'x'\n\nDep = Annotated[X]\nasync def get(r):\n    y = 1\n"
+    code += "if a == b:\n    pass\n"
+    assert defined_names(f"<p>class Prose</p><pre><code>{code}</code></pre>") == ["settings", "dep", "get"]
+
+
 def test_a_page_title_outranks_the_same_word_in_table_cells_elsewhere(tmp_path: Path) -> None:
-    """Material's title boost (1000, kept by `add_parts`) against a table that writes the word five times."""
+    """Titles weigh `TITLE_BOOST` times body text: still more than a table that writes the word five times."""
     cells = "".join("<tr><td>idempotency</td><td>a key per request</td></tr>" for _ in range(5))
     docs = [
         {"location": "decisions/", "title": "Decisions", "text": f"<table>{cells}</table>"},
         {"location": "idempotency/", "title": "Idempotency", "text": "<p>A retried request does its work once.</p>"},
     ]
-    found = ranked(add_parts(planted(docs)), ["idempotency", "Idempotency key"], tmp_path)
-    assert found["idempotency"][0] == "idempotency/", found
-    assert found["Idempotency key"][0] == "idempotency/", found
+    found = ranked(refine(planted(docs)), ["idempotency"], tmp_path)
+    assert found["idempotency"] == ["idempotency/", "decisions/"], found
+
+
+def test_a_rare_word_in_the_text_outranks_a_common_word_in_a_heading(tmp_path: Path) -> None:
+    """With Material's title boost of 1000, "CSP header" led to the section headed by another header."""
+    docs = [
+        {"location": "keys/", "title": "Keys", "text": "<p>A key per request.</p>"},
+        {"location": "keys/#the-key-header", "title": "The key header", "text": "<p>Send it on every POST.</p>"},
+        {"location": "policies/", "title": "Browser policies", "text": "<p>What the browser obeys.</p>"},
+        {
+            "location": "policies/#content-security-policy",
+            "title": "Content security policy",
+            "text": "<p>The CSP header lists where scripts may come from; CSP blocks inline scripts.</p>",
+        },
+        *(
+            {"location": f"page-{n}/", "title": f"Page {n}", "text": "<p>Another header is sent here.</p>"}
+            for n in range(4)
+        ),
+    ]
+    found = ranked(refine(planted(docs)), ["CSP header"], tmp_path)
+    assert found["CSP header"][0] == "policies/", found
+
+
+def test_the_section_that_defines_a_name_outranks_a_page_that_uses_it(tmp_path: Path) -> None:
+    """The `defines` field: without it, the page that only uses the name in its opening code ranks first
+    (Material favours a page's opening over its sections)."""
+    docs = [
+        {"location": "models/", "title": "Models", "text": "<p>What the client sends.</p>"},
+        {
+            "location": "models/#in-and-out",
+            "title": "In and out",
+            "text": "<pre><code>class MessageCreate(BaseModel):\n    body: str\n</code></pre>",
+        },
+        {
+            "location": "endpoints/",
+            "title": "Endpoints",
+            "text": "<pre><code>async def create(body: MessageCreate) -&gt; None: ...\n</code></pre>",
+        },
+    ]
+    found = ranked(refine(planted(docs)), ["MessageCreate"], tmp_path)
+    assert found["MessageCreate"] == ["models/", "endpoints/"], found
 
 
 def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(built_site: BuiltSite) -> None:
-    """hooks/search_parts.py ran after Material's search plugin wrote the index."""
+    """hooks/search_index.py refined the index after Material's search plugin wrote it."""
     index = json.loads((built_site.path / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert index["config"]["separator"] == separator()
     assert index["config"]["fields"][PARTS_FIELD] == {"boost": 1.0}
+    assert index["config"]["fields"]["title"] == {"boost": TITLE_BOOST}
+    assert any(DEFINES_FIELD in doc for doc in index["docs"])
     with_parts = [doc for doc in index["docs"] if PARTS_FIELD in doc]
     assert len(with_parts) > len(index["docs"]) / 4, "most sections write a CamelCase or a/b name"
 

@@ -27,7 +27,7 @@ from guidekit.site.zensical import CONFIG, SITE, zensical_build
 MKDOCS_ONLY_HOOKS = {
     "hooks/code_as_text_for_parsers.py": "speed only: mkdocs-llmstxt and search parse code as text",
     "hooks/restore_highlighted_code.py": "speed only: puts the highlighting back after them",
-    "hooks/search_parts.py": "Material's search index only: see the named difference on name parts",
+    "hooks/search_index.py": "Material's search index only: see the named difference on name parts",
 }
 """The hooks left in mkdocs.yml: they change no page, and Zensical runs no hooks."""
 
@@ -98,7 +98,7 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
         ),
     ),
     "Zensical's search index has no name parts": Difference(
-        "hooks/search_parts.py adds a `parts` field to Material's index (guidekit/site/search_index.py); "
+        "hooks/search_index.py adds a `parts` field to Material's index (guidekit/site/search_index.py); "
         "Zensical runs no hooks, and its search worker (0.0.73) reads fixed fields from `search.json` "
         "(title, text, path, tags), so a field added there would go unread. Both builders get mkdocs.yml's "
         "separator, which keeps names whole; a part written only inside a name (`problem` in "

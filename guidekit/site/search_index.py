@@ -1,4 +1,4 @@
-"""The search index knows each identifier whole and in its parts.
+"""The search index knows each identifier whole and in its parts, and titles weigh less than 1000 texts.
 
 Material's search worker splits indexed text and the typed query with the same `separator`
 (mkdocs.yml), so one separator cannot do both: if it splits `SecretStr`, the query `SecretStr`
@@ -12,8 +12,11 @@ a query for a part ranks pages about as it did when the parts were in the text (
 section, and not at all where the section also writes it as a word); the whole name is a rare
 token, so a query for it goes to the sections that write it.
 
+`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there) and gives
+each section a `defines` field: the names its code defines (`DEFINES_BOOST`).
+
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
-Material's search plugin wrote the index (hooks/search_parts.py); Zensical writes its own index
+Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
 for its own search (tests/test_two_builders.py names the difference).
 """
 
@@ -28,12 +31,34 @@ PARTS_FIELD = "parts"
 PARTS_BOOST = 1.0
 """The parts weigh what body text weighs (Material's `text` field has boost 1)."""
 
+DEFINES_FIELD = "defines"
+"""The field of the index that holds the names a section's code defines at its top level."""
+
+DEFINES_BOOST = 3.0
+"""A section whose code defines a name (`class X`, `def x`, `X = ...` at the start of a line)
+weighs the name three times body text, so a query for the name ranks the sections that define it
+above the many that only use it (an endpoint's code writes `MessageCreate` as often as the models
+page that defines it), and below a heading that names it."""
+
+TITLE_BOOST = 10.0
+"""A heading's or page title's words weigh ten times body text. Material's 1000 let a common word
+in a heading outrank the rare word the query is about in body text: "CSP header" led to the page
+with a heading on some other header, not to the one that explains CSP. Ten still puts a page whose
+title is the word above a page that writes it in several table cells (tests/test_search_index.py)."""
+
 # Where a name splits into the names it is made of: `/`, `+` and `@` (`application/problem+json`
 # -> application, problem, json; `@field_validator` -> field_validator); and where a CamelCase
 # name splits into words, before each capital that starts a lower-case run (`TaskGroup` -> Task,
 # Group; `HTTPBearer` -> HTTP, Bearer), the rule the separator itself used before it kept names whole.
 _NAME_BOUNDARY = re.compile(r"[/@+]+")
 _WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
+# A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
+# `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
+# or a class field (indented) does not.
+_DEFINITION = re.compile(
+    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]+)?=(?!=)", re.ASCII | re.MULTILINE
+)
+_CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
 
@@ -55,6 +80,30 @@ def parts_of(token: str) -> list[str]:
     return list(parts)
 
 
+def refine(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with its titles weighed `TITLE_BOOST`, the parts of its names and what its code defines."""
+    index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
+    return add_definitions(add_parts(index))
+
+
+def defined_names(html: str) -> list[str]:
+    """The names the code blocks of a section's HTML define, lower-cased as the index holds them."""
+    names: dict[str, None] = {}
+    for block in _CODE.findall(html):
+        for match in _DEFINITION.finditer(_TAG.sub("", block)):
+            names[(match[1] or match[2]).lower()] = None
+    return list(names)
+
+
+def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with a `defines` field on each section whose code defines a name."""
+    for doc in index["docs"]:
+        if names := defined_names(doc.get("text", "")):
+            doc[DEFINES_FIELD] = " ".join(names)
+    index["config"]["fields"][DEFINES_FIELD] = {"boost": DEFINES_BOOST}
+    return index
+
+
 def add_parts(index: dict[str, Any]) -> dict[str, Any]:
     """The index with a `parts` field on each section that writes a name with parts."""
     config = index["config"]
@@ -71,7 +120,7 @@ def add_parts(index: dict[str, Any]) -> dict[str, Any]:
     return index
 
 
-def add_parts_to_file(path: Path) -> None:
-    """Rewrite a built `search_index.json` with the parts field, as compact as Material writes it."""
-    index = add_parts(json.loads(path.read_text(encoding="utf-8")))
+def refine_file(path: Path) -> None:
+    """Rewrite a built `search_index.json` refined, as compact as Material writes it."""
+    index = refine(json.loads(path.read_text(encoding="utf-8")))
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
