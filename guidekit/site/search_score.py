@@ -1,0 +1,41 @@
+"""How well search answered a set of queries: hit@1, hit@3 and every miss, in one printed format.
+
+Shared by the Node and the Chromium search tests, so both print the same figures.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from guidekit.markdown.nav import page_url_path
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The rank of each query's first accepted page (None: not among the results)."""
+
+    ranks: dict[str, int | None]
+    misses: list[str]
+    """Each query not answered on the first try: the query, what was expected, the first five results."""
+
+    def hit_at(self, k: int) -> float:
+        """The share of queries whose accepted page is among the first k results."""
+        return sum(rank is not None and rank <= k for rank in self.ranks.values()) / max(len(self.ranks), 1)
+
+    def summary(self, name: str) -> str:
+        """`{name}: N queries, hit@1 X%, hit@3 Y%`."""
+        return f"{name}: {len(self.ranks)} queries, hit@1 {self.hit_at(1):.0%}, hit@3 {self.hit_at(3):.0%}"
+
+
+def score(expected: Iterable[tuple[str, tuple[str, ...]]], results: Mapping[str, list[str]]) -> Scores:
+    """Rank each query's accepted pages (source paths) in its results (URL paths, best first)."""
+    ranks: dict[str, int | None] = {}
+    misses: list[str] = []
+    for query, pages in expected:
+        shown = results[query]
+        wanted = {page_url_path(page) for page in pages}
+        rank = next((index for index, found in enumerate(shown, start=1) if found in wanted), None)
+        ranks[query] = rank
+        if rank != 1:
+            where = "not found" if rank is None else f"rank {rank}"
+            misses.append(f"{query!r}: expected {' or '.join(pages)} ({where}), got {shown[:5]}")
+    return Scores(ranks, misses)

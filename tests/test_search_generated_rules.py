@@ -1,0 +1,146 @@
+"""How `guidekit.site.search_generated` derives each query's expected page, on planted code and pages."""
+
+from pathlib import Path
+
+import pytest
+
+from guidekit.site.search_generated import GeneratedQuery, QuerySet, generate
+
+SERVICE = '''\
+"""A planted module."""
+
+# --8<-- [start:widgets]
+class WidgetStore:
+    """Keeps widgets."""
+
+    def first_widget(self) -> None:
+        """The first one."""
+
+    def _hidden(self) -> None:
+        """Private: never a query."""
+# --8<-- [end:widgets]
+
+
+# --8<-- [start:helpers]
+def shared_helper() -> None:
+    """Shown on two pages."""
+
+
+# --8<-- [end:helpers]
+
+
+def nobody_shows_me() -> None:
+    """Defined, but no page includes it."""
+
+
+# --8<-- [start:head]
+LIMIT = 3
+# --8<-- [end:head]
+'''
+
+CONFIG = '''\
+class Settings:
+    """Planted settings."""
+
+    planted_timeout_seconds: float = 1.0
+'''
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> QuerySet:
+    """A service of two modules and four pages; generated without routes (no real app here)."""
+    app = tmp_path / "snippets" / "app"
+    app.mkdir(parents=True)
+    (app / "widgets.py").write_text(SERVICE)
+    (app / "config.py").write_text(CONFIG)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "widgets.md").write_text(
+        '# Widgets\n\n## Storing widgets\n\n```python\n--8<-- "app/widgets.py:widgets"\n```\n\n'
+        '### `first_widget` in detail { #first }\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
+        "```markdown\n## Not a heading: inside a fence\n```\n\n"
+        "## `planted_timeout_seconds` and _its_ unit\n\n"
+        "!!! danger \"Don't\"\n    - Don't call `WidgetStore()` twice (`test_one_store`).\n"
+        "    - Don't keep widgets in a global, ever (`test_no_global`).\n"
+        "    - Don't compare widgets with `==` (`test_no_equality`).\n\nCall `store.first_widget()` once.\n"
+    )
+    (docs / "helpers.md").write_text(
+        '# The shared_helper page\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
+        '```python\n--8<-- "app/widgets.py:head"\n```\n'
+    )
+    (docs / "settings.md").write_text("# Settings\n\n::: app.config.Settings\n")
+    (docs / "decisions.md").write_text(
+        "# Decisions\n\n| Old way | New way | Why | Shown in |\n| --- | --- | --- | --- |\n"
+        "| `make_widgets()` | `WidgetStore`, `store.first_widget()` and `missing_name` | One store. "
+        "| [Widgets](widgets.md#storing-widgets) |\n"
+    )
+    nav = ["widgets.md", "helpers.md", "settings.md", "decisions.md"]
+    return generate(docs=docs, snippets=tmp_path / "snippets", nav=nav, routes=False)
+
+
+def found(queries: QuerySet, query: str) -> GeneratedQuery:
+    match = next((item for item in queries.queries if item.query == query), None)
+    assert match, f"{query!r} is no generated query; the queries are {[item.query for item in queries.queries]}"
+    return match
+
+
+def test_a_code_name_expects_the_page_that_includes_its_definition(planted: QuerySet) -> None:
+    assert found(planted, "WidgetStore").pages == ("widgets.md",)
+    assert found(planted, "first_widget").pages == ("widgets.md",)
+    assert found(planted, "LIMIT").pages == ("helpers.md",)
+
+
+def test_a_name_shown_on_two_pages_expects_the_one_whose_title_names_it(planted: QuerySet) -> None:
+    assert found(planted, "shared_helper").pages == ("helpers.md",)
+
+
+def test_a_settings_field_expects_the_page_that_renders_the_class(planted: QuerySet) -> None:
+    assert found(planted, "planted_timeout_seconds") == GeneratedQuery(
+        "planted_timeout_seconds", ("settings.md",), "code"
+    )
+
+
+def test_a_name_no_page_shows_is_dropped(planted: QuerySet) -> None:
+    queries = {item.query for item in planted.queries}
+    assert "nobody_shows_me" not in queries
+    assert "_hidden" not in queries
+    assert ("nobody_shows_me", "code") in {(item.query, item.source) for item in planted.dropped}
+
+
+def test_a_heading_expects_its_page_as_plain_text(planted: QuerySet) -> None:
+    assert found(planted, "Storing widgets") == GeneratedQuery("Storing widgets", ("widgets.md",), "heading")
+    # Backticks and the `{ #id }` go; the same words as a code name make one query, the code's.
+    assert found(planted, "first_widget in detail").pages == ("widgets.md",)
+    # Underscores inside a code span are the name's, not emphasis.
+    assert found(planted, "planted_timeout_seconds and its unit").pages == ("widgets.md",)
+    assert "Not a heading: inside a fence" not in {item.query for item in planted.queries}
+
+
+def test_each_bullet_of_a_dont_box_gives_its_subject(planted: QuerySet) -> None:
+    assert found(planted, "WidgetStore()") == GeneratedQuery("WidgetStore()", ("widgets.md",), "dont")
+    assert found(planted, "keep widgets in a global") == GeneratedQuery(
+        "keep widgets in a global", ("widgets.md",), "dont"
+    )
+
+
+def test_a_query_without_a_word_is_dropped(planted: QuerySet) -> None:
+    assert "==" not in {item.query for item in planted.queries}
+    assert ("==", "dont") in {(item.query, item.source) for item in planted.dropped}
+
+
+def test_a_decisions_name_expects_the_linked_page_that_shows_it(planted: QuerySet) -> None:
+    # Already a code query: the decision adds no page it does not have.
+    assert found(planted, "WidgetStore").pages == ("widgets.md",)
+    assert found(planted, "store.first_widget()") == GeneratedQuery("store.first_widget()", ("widgets.md",), "decision")
+    dropped = {(item.query, item.source) for item in planted.dropped}
+    assert ("make_widgets()", "decision") in dropped
+    assert ("missing_name", "decision") in dropped
+
+
+def test_a_route_expects_the_pages_that_show_its_decorator() -> None:
+    """On this checkout: the app's paths, read from its OpenAPI document, each with its endpoint's page."""
+    routes = {item.query: item for item in generate(nav=["devops/health.md", "patterns/endpoints.md"]).queries}
+    assert routes["/livez"] == GeneratedQuery("/livez", ("devops/health.md",), "route")
+    # A decorator with an empty path (`@router.post("")`) answers at its router's prefix.
+    assert routes["/api/v1/messages"].pages == ("patterns/endpoints.md",)
+    assert routes["/api/v1/messages"].source == "route"
