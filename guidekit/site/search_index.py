@@ -15,6 +15,12 @@ token, so a query for it goes to the sections that write it.
 `refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there) and gives
 each section a `defines` field: the names its code defines (`DEFINES_BOOST`).
 
+What the index cannot change is how the worker reads a query (Material 9.8.2): it appends `*` to
+every term and so skips the stop-word filter, and `a*` or `the*` then match hundreds of words (a
+heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` as a field and
+splits on `-` before the separator applies (`transaction:false`, `frame-ancestors`); `FOR UPDATE`
+is `update*` alone. Those need a change to the worker, not to the index.
+
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
 Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
 for its own search (tests/test_two_builders.py names the difference).
