@@ -6,11 +6,13 @@ own queries are printed in the same format (tests/browser/test_search.py asserts
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from guidekit.site.browser import search
 from guidekit.site.search_generated import GeneratedQuery, generate
@@ -64,17 +66,23 @@ class Answers:
     seconds: float = 0.0
 
 
-def run_in_chromium(browser: Browser, site_url: str, queries: list[str], answers: Answers) -> None:
-    """Type each query into one tab's search box and record the result pages (source-relative URL paths)."""
-    started = time.monotonic()
+@contextmanager
+def search_tab(browser: Browser, site_url: str) -> Iterator[Page]:
+    """A tab on the site's home page with its search open and answering (the first query typed for real)."""
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     try:
         page.goto(site_url, wait_until="networkidle")  # the search index is loaded and indexed
         search(page, site_url, "search")  # typed with the keyboard: the search is open and answers
-        found: dict[str, list[str] | None] = page.evaluate(_TYPE_EACH, [queries, PATIENCE_MS])
+        yield page
     finally:
         context.close()
+
+
+def run_in_chromium(page: Page, site_url: str, queries: list[str], answers: Answers) -> None:
+    """Put each query into the tab's search box and record the result pages (source-relative URL paths)."""
+    started = time.monotonic()
+    found: dict[str, list[str] | None] = page.evaluate(_TYPE_EACH, [queries, PATIENCE_MS])
     base = urlsplit(site_url).path
     for query, paths in found.items():
         if paths is None:
@@ -97,6 +105,13 @@ def generated() -> list[GeneratedQuery]:
 
 
 @pytest.fixture(scope="class")
+def tab(browser: Browser, site_url: str) -> Iterator[Page]:
+    """One tab for every part: the index is loaded and indexed once."""
+    with search_tab(browser, site_url) as page:
+        yield page
+
+
+@pytest.fixture(scope="class")
 def answers() -> Answers:
     """The answers of the parts run so far; the last test of the class reads them all."""
     return Answers()
@@ -109,31 +124,29 @@ class TestGeneratedQueriesInChromium:
     the parts and the whole run in one process, in this order.
     """
 
-    def run_part(
-        self, part: int, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers
-    ) -> None:
+    def run_part(self, part: int, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
         queries = [query.query for query in generated[part::PARTS]]
-        run_in_chromium(browser, site_url, queries, answers)
+        run_in_chromium(tab, site_url, queries, answers)
         unanswered = [query for query in queries if query in answers.unanswered]
         assert not unanswered, f"the search box showed nothing new within {PATIENCE_MS} ms for: {unanswered}"
 
-    def test_part_1(self, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
-        self.run_part(0, browser, site_url, generated, answers)
+    def test_part_1(self, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
+        self.run_part(0, tab, site_url, generated, answers)
 
-    def test_part_2(self, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
-        self.run_part(1, browser, site_url, generated, answers)
+    def test_part_2(self, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
+        self.run_part(1, tab, site_url, generated, answers)
 
-    def test_part_3(self, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
-        self.run_part(2, browser, site_url, generated, answers)
+    def test_part_3(self, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
+        self.run_part(2, tab, site_url, generated, answers)
 
-    def test_part_4(self, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
-        self.run_part(3, browser, site_url, generated, answers)
+    def test_part_4(self, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
+        self.run_part(3, tab, site_url, generated, answers)
 
-    def test_part_5(self, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
-        self.run_part(4, browser, site_url, generated, answers)
+    def test_part_5(self, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
+        self.run_part(4, tab, site_url, generated, answers)
 
-    def test_part_6(self, browser: Browser, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
-        self.run_part(5, browser, site_url, generated, answers)
+    def test_part_6(self, tab: Page, site_url: str, generated: list[GeneratedQuery], answers: Answers) -> None:
+        self.run_part(5, tab, site_url, generated, answers)
 
     def test_the_whole_set_finds_its_pages(
         self, generated: list[GeneratedQuery], answers: Answers, capsys: pytest.CaptureFixture[str]
@@ -153,7 +166,8 @@ def test_project_queries_hit_at_1_in_chromium(
 ) -> None:
     """The project's own set, in the same format; each in the first three."""
     answers = Answers()
-    run_in_chromium(browser, site_url, [query for query, _ in QUERIES], answers)
+    with search_tab(browser, site_url) as tab:
+        run_in_chromium(tab, site_url, [query for query, _ in QUERIES], answers)
     scores = score(((query, (page,)) for query, page in QUERIES), answers.pages)
     report(scores, "project search", answers.seconds, capsys)
     assert scores.hit_at(3) == 1, scores.summary("project search")
