@@ -27,8 +27,9 @@ from guidekit.site.zensical import CONFIG, SITE, zensical_build
 MKDOCS_ONLY_HOOKS = {
     "hooks/code_as_text_for_parsers.py": "speed only: mkdocs-llmstxt and search parse code as text",
     "hooks/restore_highlighted_code.py": "speed only: puts the highlighting back after them",
+    "hooks/search_index.py": "Material's search index only: see the named difference on name parts",
 }
-"""The hooks left in mkdocs.yml: they change no content, and Zensical runs no hooks."""
+"""The hooks left in mkdocs.yml: they change no page, and Zensical runs no hooks."""
 
 
 _ARTICLE = re.compile(r'<article class="md-content__inner md-typeset">(.*?)</article>', re.DOTALL)
@@ -94,6 +95,17 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
             (mkdocs.path / "search/search_index.json").is_file()
             and not (zensical / "search/search_index.json").exists()
             and (zensical / "search.json").is_file()
+        ),
+    ),
+    "Zensical's search index has no name parts": Difference(
+        "hooks/search_index.py adds a `parts` field to Material's index (guidekit/site/search_index.py); "
+        "Zensical runs no hooks, and its search worker (0.0.73) reads fixed fields from `search.json` "
+        "(title, text, path, tags), so a field added there would go unread. Both builders get mkdocs.yml's "
+        "separator, which keeps names whole; a part written only inside a name (`problem` in "
+        "`application/problem+json`) is indexed in MkDocs' site alone",
+        lambda mkdocs, zensical: (
+            "parts" in json.loads((mkdocs.path / "search/search_index.json").read_text())["config"]["fields"]
+            and not any("parts" in item for item in json.loads((zensical / "search.json").read_text())["items"])
         ),
     ),
     "llms-full.txt and each page's index.md are other Markdown": Difference(

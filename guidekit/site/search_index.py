@@ -1,0 +1,132 @@
+"""The search index knows each identifier whole and in its parts, and titles weigh less than 1000 texts.
+
+Material's search worker splits indexed text and the typed query with the same `separator`
+(mkdocs.yml), so one separator cannot do both: if it splits `SecretStr`, the query `SecretStr`
+becomes `secret` and `str` and every page with a `str` competes with the one about `SecretStr`; if
+it keeps the name whole, `str` alone no longer reaches the pages that only write `SecretStr` (a
+query term matches the start of a token, so `secret` still would).
+The separator in mkdocs.yml therefore keeps names whole (CamelCase, `a/b+c`, `@name`),
+and `add_parts` gives every indexed section an extra field, `parts`, holding the pieces of each of
+its names that the old splitting made (`secret`, `str`). The field weighs what body text weighs, so
+a query for a part ranks pages about as it did when the parts were in the text (each part once per
+section, and not at all where the section also writes it as a word); the whole name is a rare
+token, so a query for it goes to the sections that write it.
+
+`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there) and gives
+each section a `defines` field: the names its code defines (`DEFINES_BOOST`).
+
+What the index cannot change is how the worker reads a query (Material 9.8.2): it appends `*` to
+every term and so skips the stop-word filter, and `a*` or `the*` then match hundreds of words (a
+heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` as a field and
+splits on `-` before the separator applies (`transaction:false`, `frame-ancestors`); `FOR UPDATE`
+is `update*` alone. Those need a change to the worker, not to the index.
+
+Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
+Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
+for its own search (tests/test_two_builders.py names the difference).
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+PARTS_FIELD = "parts"
+"""The field of the index that holds the parts of each section's names."""
+
+PARTS_BOOST = 1.0
+"""The parts weigh what body text weighs (Material's `text` field has boost 1)."""
+
+DEFINES_FIELD = "defines"
+"""The field of the index that holds the names a section's code defines at its top level."""
+
+DEFINES_BOOST = 3.0
+"""A section whose code defines a name (`class X`, `def x`, `X = ...` at the start of a line)
+weighs the name three times body text, so a query for the name ranks the sections that define it
+above the many that only use it (an endpoint's code writes `MessageCreate` as often as the models
+page that defines it), and below a heading that names it."""
+
+TITLE_BOOST = 10.0
+"""A heading's or page title's words weigh ten times body text. Material's 1000 let a common word
+in a heading outrank the rare word the query is about in body text: "CSP header" led to the page
+with a heading on some other header, not to the one that explains CSP. Ten still puts a page whose
+title is the word above a page that writes it in several table cells (tests/test_search_index.py)."""
+
+# Where a name splits into the names it is made of: `/`, `+` and `@` (`application/problem+json`
+# -> application, problem, json; `@field_validator` -> field_validator); and where a CamelCase
+# name splits into words, before each capital that starts a lower-case run (`TaskGroup` -> Task,
+# Group; `HTTPBearer` -> HTTP, Bearer), the rule the separator itself used before it kept names whole.
+_NAME_BOUNDARY = re.compile(r"[/@+]+")
+_WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
+# A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
+# `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
+# or a class field (indented) does not.
+_DEFINITION = re.compile(
+    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]+)?=(?!=)", re.ASCII | re.MULTILINE
+)
+_CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
+# Material's tokenizer indexes the text between tags only.
+_TAG = re.compile(r"<[^>]*>")
+
+
+def tokens(text: str, separator: re.Pattern[str]) -> list[str]:
+    """The tokens Material's tokenizer makes of an indexed field, before lower-casing."""
+    found: list[str] = []
+    for piece in _TAG.split(text):
+        found.extend(token for token in separator.split(piece) if token)
+    return found
+
+
+def parts_of(token: str) -> list[str]:
+    """The lower-cased names and words a name is made of, itself left out."""
+    parts: dict[str, None] = {}
+    for name in _NAME_BOUNDARY.split(token):
+        parts.update(dict.fromkeys(part.lower() for part in (name, *_WORD_BOUNDARY.split(name)) if part))
+    parts.pop(token.lower(), None)
+    return list(parts)
+
+
+def refine(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with its titles weighed `TITLE_BOOST`, the parts of its names and what its code defines."""
+    index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
+    return add_definitions(add_parts(index))
+
+
+def defined_names(html: str) -> list[str]:
+    """The names the code blocks of a section's HTML define, lower-cased as the index holds them."""
+    names: dict[str, None] = {}
+    for block in _CODE.findall(html):
+        for match in _DEFINITION.finditer(_TAG.sub("", block)):
+            names[(match[1] or match[2]).lower()] = None
+    return list(names)
+
+
+def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with a `defines` field on each section whose code defines a name."""
+    for doc in index["docs"]:
+        if names := defined_names(doc.get("text", "")):
+            doc[DEFINES_FIELD] = " ".join(names)
+    index["config"]["fields"][DEFINES_FIELD] = {"boost": DEFINES_BOOST}
+    return index
+
+
+def add_parts(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with a `parts` field on each section that writes a name with parts."""
+    config = index["config"]
+    # The separator as JavaScript reads it; the Python syntax of these constructs is the same.
+    separator = re.compile(config["separator"], re.ASCII)
+    for doc in index["docs"]:
+        written = [token for field in ("title", "text") for token in tokens(doc.get(field, ""), separator)]
+        # A part the section also writes as a word is indexed already; leaving it out keeps the index small.
+        words = {token.lower() for token in written}
+        parts = {part: None for token in written for part in parts_of(token) if part not in words}
+        if parts:
+            doc[PARTS_FIELD] = " ".join(parts)
+    config["fields"][PARTS_FIELD] = {"boost": PARTS_BOOST}
+    return index
+
+
+def refine_file(path: Path) -> None:
+    """Rewrite a built `search_index.json` refined, as compact as Material writes it."""
+    index = refine(json.loads(path.read_text(encoding="utf-8")))
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

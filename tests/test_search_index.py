@@ -1,0 +1,180 @@
+"""The search index holds each name whole and in its parts (guidekit/site/search_index.py).
+
+Each test plants a small index, with the separator mkdocs.yml gives Material's search and the
+fields Material writes, and runs the theme's own search worker on it under Node (the harness of
+tests/test_search.py): what the reader's browser would rank, without a build.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import material
+import pytest
+
+from guidekit.markdown.nav import site_config
+from guidekit.site.build import BuiltSite
+from guidekit.site.search_index import DEFINES_FIELD, PARTS_FIELD, TITLE_BOOST, defined_names, parts_of, refine, tokens
+
+HARNESS = Path(__file__).with_name("search_harness.js")
+WORKER = next((Path(material.__file__).parent / "templates/assets/javascripts/workers").glob("search.*.min.js"))
+
+
+def separator() -> str:
+    """The separator mkdocs.yml gives Material's search plugin."""
+    plugins = site_config()["plugins"]
+    search = next(plugin["search"] for plugin in plugins if isinstance(plugin, dict) and "search" in plugin)
+    value: str = search["separator"]
+    return value
+
+
+def planted(docs: list[dict[str, str]]) -> dict[str, Any]:
+    """An index as Material's search plugin writes it: its config, then one entry per page or section."""
+    fields = {"title": {"boost": 1000.0}, "text": {"boost": 1.0}, "tags": {"boost": 1000000.0}}
+    config = {"lang": ["en"], "separator": separator(), "pipeline": ["stopWordFilter"], "fields": fields}
+    return {"config": config, "docs": docs}
+
+
+def ranked(index: dict[str, Any], queries: list[str], tmp_path: Path) -> dict[str, list[str]]:
+    """The pages each query finds, best first, as the theme's search worker ranks them."""
+    node = shutil.which("node")
+    assert node, "Node.js runs Material's search worker here; install the `nodejs` Debian package"
+    path = tmp_path / "search_index.json"
+    path.write_text(json.dumps(index), encoding="utf-8")
+    completed = subprocess.run(
+        [node, str(HARNESS), str(WORKER), str(path), *queries], capture_output=True, text=True, check=True
+    )
+    found: dict[str, list[str]] = json.loads(completed.stdout)
+    return {
+        query: list(dict.fromkeys(location.partition("#")[0] for location in pages)) for query, pages in found.items()
+    }
+
+
+# A settings page that writes `SecretStr` but never the word "secret"; a logging page whose heading
+# says "secrets" and whose text is full of `str`, `application` and `json`; an errors page that
+# writes `application/problem+json` once.
+PAGES = [
+    {"location": "settings/", "title": "Settings", "text": "<p>One class reads the environment.</p>"},
+    {
+        "location": "settings/#passwords",
+        "title": "Passwords",
+        "text": "<pre><code>class Settings(BaseSettings):\n    database_password: SecretStr\n</code></pre>"
+        "<p>The password is a <code>SecretStr</code>: its repr hides it.</p>",
+    },
+    {"location": "logging/", "title": "Logging", "text": "<p>Each line is one JSON object.</p>"},
+    {
+        "location": "logging/#no-secrets-in-a-field",
+        "title": "No secrets in a field",
+        "text": "<p>Every field is a <code>str</code>, a <code>str</code> key and a <code>str</code> value, "
+        "written as <code>json</code> by the <code>json</code> sink: <code>application</code> logs are json.</p>",
+    },
+    {"location": "errors/", "title": "Errors", "text": "<p>One shape for every error.</p>"},
+    {
+        "location": "errors/#the-body",
+        "title": "The body",
+        "text": "<p>The response has the media type <code>application/problem+json</code>.</p>",
+    },
+]
+
+
+def test_a_whole_name_finds_the_section_that_writes_it_before_pages_full_of_its_parts(tmp_path: Path) -> None:
+    """Split into `secret` + `str`, the query would rank the logging page first: "secrets" in its
+    heading, `str` in its text."""
+    found = ranked(refine(planted(PAGES)), ["SecretStr", "application/problem+json"], tmp_path)
+    assert found["SecretStr"][0] == "settings/", found
+    assert found["application/problem+json"][0] == "errors/", found
+
+
+def test_a_part_alone_still_finds_the_section_that_writes_only_the_whole_name(tmp_path: Path) -> None:
+    """The parts field: without it, `problem` and `str` miss the pages that write them only inside a name."""
+    found = ranked(refine(planted(PAGES)), ["secret", "problem", "str", "json"], tmp_path)
+    assert "settings/" in found["secret"], found
+    assert found["problem"] == ["errors/"], found
+    assert "settings/" in found["str"], found
+    assert "errors/" in found["json"], found
+
+
+def test_the_parts_of_a_name_are_its_names_and_camel_case_words() -> None:
+    assert parts_of("SecretStr") == ["secret", "str"]
+    assert parts_of("TaskGroup") == ["task", "group"]
+    assert parts_of("application/problem+json") == ["application", "problem", "json"]
+    assert parts_of("@field_validator") == ["field_validator"]
+    assert parts_of("HTTPBearer") == ["http", "bearer"]
+    assert parts_of("expire_on_commit") == []  # `_` names stay whole, as before: `commit` is no part
+
+
+def test_a_definition_is_a_name_at_the_start_of_a_line_of_code() -> None:
+    code = "class Settings(Base):\n    url: str = 'x'\n\nDep = Annotated[X]\nasync def get(r):\n    y = 1\n"
+    code += "if a == b:\n    pass\n"
+    assert defined_names(f"<p>class Prose</p><pre><code>{code}</code></pre>") == ["settings", "dep", "get"]
+
+
+def test_a_page_title_outranks_the_same_word_in_table_cells_elsewhere(tmp_path: Path) -> None:
+    """Titles weigh `TITLE_BOOST` times body text: still more than a table that writes the word five times."""
+    cells = "".join("<tr><td>idempotency</td><td>a key per request</td></tr>" for _ in range(5))
+    docs = [
+        {"location": "decisions/", "title": "Decisions", "text": f"<table>{cells}</table>"},
+        {"location": "idempotency/", "title": "Idempotency", "text": "<p>A retried request does its work once.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["idempotency"], tmp_path)
+    assert found["idempotency"] == ["idempotency/", "decisions/"], found
+
+
+def test_a_rare_word_in_the_text_outranks_a_common_word_in_a_heading(tmp_path: Path) -> None:
+    """With Material's title boost of 1000, "CSP header" led to the section headed by another header."""
+    docs = [
+        {"location": "keys/", "title": "Keys", "text": "<p>A key per request.</p>"},
+        {"location": "keys/#the-key-header", "title": "The key header", "text": "<p>Send it on every POST.</p>"},
+        {"location": "policies/", "title": "Browser policies", "text": "<p>What the browser obeys.</p>"},
+        {
+            "location": "policies/#content-security-policy",
+            "title": "Content security policy",
+            "text": "<p>The CSP header lists where scripts may come from; CSP blocks inline scripts.</p>",
+        },
+        *(
+            {"location": f"page-{n}/", "title": f"Page {n}", "text": "<p>Another header is sent here.</p>"}
+            for n in range(4)
+        ),
+    ]
+    found = ranked(refine(planted(docs)), ["CSP header"], tmp_path)
+    assert found["CSP header"][0] == "policies/", found
+
+
+def test_the_section_that_defines_a_name_outranks_a_page_that_uses_it(tmp_path: Path) -> None:
+    """The `defines` field: without it, the page that only uses the name in its opening code ranks first
+    (Material favours a page's opening over its sections)."""
+    docs = [
+        {"location": "models/", "title": "Models", "text": "<p>What the client sends.</p>"},
+        {
+            "location": "models/#in-and-out",
+            "title": "In and out",
+            "text": "<pre><code>class MessageCreate(BaseModel):\n    body: str\n</code></pre>",
+        },
+        {
+            "location": "endpoints/",
+            "title": "Endpoints",
+            "text": "<pre><code>async def create(body: MessageCreate) -&gt; None: ...\n</code></pre>",
+        },
+    ]
+    found = ranked(refine(planted(docs)), ["MessageCreate"], tmp_path)
+    assert found["MessageCreate"] == ["models/", "endpoints/"], found
+
+
+def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(built_site: BuiltSite) -> None:
+    """hooks/search_index.py refined the index after Material's search plugin wrote it."""
+    index = json.loads((built_site.path / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["separator"] == separator()
+    assert index["config"]["fields"][PARTS_FIELD] == {"boost": 1.0}
+    assert index["config"]["fields"]["title"] == {"boost": TITLE_BOOST}
+    assert any(DEFINES_FIELD in doc for doc in index["docs"])
+    with_parts = [doc for doc in index["docs"] if PARTS_FIELD in doc]
+    assert len(with_parts) > len(index["docs"]) / 4, "most sections write a CamelCase or a/b name"
+
+
+@pytest.mark.parametrize("name", ["SecretStr", "application/problem+json"])
+def test_the_separator_keeps_a_name_whole(name: str) -> None:
+    """The query is split with the same separator: a name it split could not be found whole."""
+    assert tokens(f"<p>The <code>{name}</code> type.</p>", re.compile(separator(), re.ASCII)) == ["The", name, "type"]
