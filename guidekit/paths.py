@@ -17,3 +17,6 @@ MKDOCS_YML = ROOT / "mkdocs.yml"
 TESTED_WITH = ROOT / ".record" / "tested-with.json"
 """What the last run was tested with (git-ignored; outside `.cache/`, Zensical's cache, which
 `zensical build --clean` empties: record nothing there)."""
+TOOLS = ROOT / ".tools"
+"""Tools the tests fetch on first use, such as the Nu Html Checker (git-ignored; not in `.cache/`,
+which `zensical build --clean` empties while another test may be using what is there)."""
