@@ -16,6 +16,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from guidekit.paths import TOOLS
 
@@ -115,10 +116,11 @@ def check_site(site: Path) -> list[Problem]:
         raise RuntimeError(message) from error
     problems = []
     for message in report["messages"]:
-        if message["type"] != "error" and message.get("subType") != "fatal":
+        if message["type"] == "info":  # warnings, which --errors-only leaves out anyway
             continue
-        url = message.get("url", "")
-        page = Path(url.removeprefix("file:")).resolve().relative_to(site.resolve()).as_posix() if url else "?"
+        # An error in a page, or a "non-document-error": a file the checker could not read.
+        url = unquote(message.get("url", "").removeprefix("file:"))
+        page = Path(url).resolve().relative_to(site.resolve()).as_posix() if url else "?"
         problems.append(Problem(page, message.get("lastLine", 0), message["message"], message.get("extract", "")))
     return problems
 
