@@ -40,8 +40,9 @@ def test_the_site_has_no_html_errors_of_ours(built_site: BuiltSite) -> None:
         else:
             ours.append(problem)
     pages = sum(1 for _ in built_site.path.rglob("*.html"))
-    print(f"\n{summary(pages, ours, allowed)}; {seconds:.1f} s")
-    assert not ours, f"{len(ours)} HTML error(s) of ours (page:line: message):\n" + "\n".join(map(str, ours))
+    counts = f"{summary(pages, ours, allowed)}; {seconds:.1f} s"
+    print(f"\n{counts}")  # shown with -s (or -n0 -rP); a failure shows it in its message
+    assert not ours, f"{counts}\n{len(ours)} HTML error(s) of ours (page:line: message):\n" + "\n".join(map(str, ours))
     unused = [f"{entry.name} ({entry.template})" for entry in THEME_ERRORS if entry not in allowed]
     assert not unused, f"allow-list entries that matched nothing, drop them from THEME_ERRORS: {unused}"
 
