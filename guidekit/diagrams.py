@@ -150,4 +150,15 @@ def draw(tab: "Page", diagrams: list[Diagram]) -> list[str]:
     wanted = [{"id": f"diagram-{diagram.key}", "source": diagram.source} for diagram in diagrams]
     drawings: list[str] = tab.evaluate(DRAW, {"settings": render_settings(), "diagrams": wanted})
     # One line: the build puts the SVG into Markdown as a raw HTML block, which a blank line would end.
-    return [" ".join(svg.split("\n")) for svg in drawings]
+    return [without_invalid_attributes(" ".join(svg.split("\n"))) for svg in drawings]
+
+
+# A `name` attribute inside a tag (text between tags cannot hold `<` unescaped).
+_NAME_ATTRIBUTE = re.compile(r'(<[a-zA-Z][^<>]*?) name="[^"]*"')
+
+
+def without_invalid_attributes(svg: str) -> str:
+    """A drawing without what HTML does not allow in an inline SVG: mermaid's sequence diagrams put
+    a `name` (the participant's) on each actor's shapes, an attribute no SVG element has. Nothing
+    reads it: mermaid's own script, which would, does not run on the site."""
+    return _NAME_ATTRIBUTE.sub(r"\1", svg)

@@ -19,3 +19,6 @@ TESTED_WITH = ROOT / ".record" / "tested-with.json"
 `zensical build --clean` empties: record nothing there)."""
 POSTGRES_MATRIX = ROOT / ".record" / "postgres-matrix.json"
 """Which PostgreSQL majors the database tests passed on, and when (`scripts/postgres_matrix.py`)."""
+TOOLS = ROOT / ".tools"
+"""Tools the tests fetch on first use, such as the Nu Html Checker (git-ignored; not in `.cache/`,
+which `zensical build --clean` empties while another test may be using what is there)."""

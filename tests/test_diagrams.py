@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from markdown import Markdown
 
-from guidekit.diagrams import DRAWINGS, RENDER_COMMAND, diagrams_in, site_diagrams
+from guidekit.diagrams import DRAWINGS, RENDER_COMMAND, diagrams_in, site_diagrams, without_invalid_attributes
 from guidekit.extensions.page import PageError
 
 PageMarkdown = Callable[[str, str], Markdown]
@@ -45,6 +45,19 @@ def test_every_diagram_names_and_describes_itself_for_screen_readers() -> None:
         svg = diagram.drawing.read_text(encoding="utf-8")
         assert re.search(r'<svg [^>]*aria-labelledby="chart-title-', svg), f"{where}: the drawing has no title"
         assert re.search(r'<svg [^>]*aria-describedby="chart-desc-', svg), f"{where}: the drawing has no description"
+
+
+def test_no_drawing_has_a_name_attribute_which_html_does_not_allow_in_svg() -> None:
+    """The Nu Html Checker flags each (tests/test_html_validity.py); `draw` leaves them out."""
+    for where, diagram in site_diagrams():
+        named = re.findall(r"<(\w+)[^<>]* name=", diagram.drawing.read_text(encoding="utf-8"))
+        assert named == [], f"{where}: {diagram.drawing.name} has `name` on {named}: run `{RENDER_COMMAND}`"
+
+
+def test_drawing_leaves_out_name_attributes_and_keeps_the_rest() -> None:
+    drawn = '<g><rect x="0" name="DB" rx="3"></rect><text x="1">name="DB"</text><line name="C" id="a"/></g>'
+    kept = '<g><rect x="0" rx="3"></rect><text x="1">name="DB"</text><line id="a"/></g>'
+    assert without_invalid_attributes(drawn) == kept
 
 
 def test_a_page_shows_the_drawing_then_the_source(render_page_markdown: Callable[[str], str]) -> None:

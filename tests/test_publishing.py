@@ -90,6 +90,18 @@ def test_ci_runs_the_readme_test_command_with_chromium() -> None:
         assert install < lines.index(readme_command("uv run pytest")), "Chromium must be installed before the tests"
 
 
+def test_ci_installs_java_and_npm_for_the_html_check() -> None:
+    """With `CI=true` the HTML check fails without Java or npm, so `.ci/run` and the workflow install them."""
+    ci_lines = [without_time_limit(line.strip()) for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    for lines in (ci_lines, run_lines(workflow()["jobs"]["build"])):
+        install = next(
+            i
+            for i, line in enumerate(lines)
+            if "apt-get install" in line and {"default-jre-headless", "npm"} <= set(line.split())
+        )
+        assert install < lines.index(readme_command("uv run pytest")), "Java and npm must be installed before the tests"
+
+
 def test_workflow_deploys_to_pages_from_main_only() -> None:
     """Pushes and pull requests are checked; only a push to main deploys, with the least permissions."""
     parsed = workflow()

@@ -1,0 +1,139 @@
+"""The Nu Html Checker (`vnu.jar`, the W3C validator's engine) over a built site, and what it may report.
+
+The checker comes from npm (`vnu-jar`, pinned below) and runs on the machine's Java. It is fetched
+into `TOOLS` on first use, once per checkout. Errors of the theme's own templates are not ours to
+fix (overriding a template means carrying a copy of it through every theme upgrade): `THEME_ERRORS`
+lists each one by message, with the template it comes from and why it stays. Every other error
+fails tests/test_html_validity.py, and so does an entry of `THEME_ERRORS` that matched nothing, so
+the list cannot outlive the errors it excuses.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from guidekit.paths import TOOLS
+
+VNU_VERSION = "26.9.27"
+"""The `vnu-jar` release on npm; its checker is the one the issue's figures came from (26.9)."""
+VNU_FOLDER = TOOLS / f"vnu-jar-{VNU_VERSION}"
+VNU_JAR = VNU_FOLDER / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """An error the theme's templates make on every page, matched by its message."""
+
+    name: str
+    """What the error is, in a few words, for the summary line."""
+    message: re.Pattern[str]
+    template: str
+    """The theme template (under `material/templates/`) that writes the markup."""
+    reason: str
+
+
+THEME_ERRORS = [
+    Allowance(
+        "autocomplete on a checkbox",
+        re.compile(r"^Attribute “autocomplete” is only allowed when the input type is "),
+        "base.html",
+        "the drawer and search toggles are checkboxes with autocomplete=off, which keeps Firefox "
+        "from restoring their state on back navigation; the attribute is invalid on a checkbox",
+    ),
+    Allowance(
+        "empty tabindex on a section label",
+        re.compile(r"^Bad value “” for attribute “tabindex” on element “label”"),
+        "partials/nav-item.html",
+        'a section\'s label gets tabindex="{{ tabindex }}", which is empty for a section with '
+        "navigation.sections on; an empty tabindex is ignored by browsers",
+    ),
+    Allowance(
+        "label for the missing __toc control",
+        re.compile(r"^The value of the “for” attribute of the “label” element must be the ID of a non-hidden"),
+        "partials/toc.html",
+        "the table of contents' title is a label for the `__toc` checkbox, which nav-item.html "
+        "writes only for a page that is not a section's index page (navigation.indexes)",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error the checker reported: the page (its path in the site), the line and the message."""
+
+    page: str
+    line: int
+    message: str
+    extract: str
+
+    def __str__(self) -> str:
+        return f"{self.page}:{self.line}: {self.message}\n    {' '.join(self.extract.split())[:160]}"
+
+
+class CheckerMissingError(Exception):
+    """Java, npm or the checker is not there; the message says which and how to get it."""
+
+
+def vnu_jar() -> Path:
+    """The pinned checker, fetched from npm into `TOOLS` on first use (into a temporary folder,
+    then renamed, so an interrupted download leaves nothing half-written behind)."""
+    if VNU_JAR.is_file():
+        return VNU_JAR
+    npm = shutil.which("npm")
+    if npm is None:
+        raise CheckerMissingError(f"no npm to fetch vnu-jar@{VNU_VERSION} with (install Node.js and npm)")
+    TOOLS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=TOOLS) as partial:
+        # --ignore-scripts: its postinstall script downloads a Java runtime; the machine's Java is used.
+        command = [npm, "install", "--ignore-scripts", "--no-save", "--no-audit", "--no-fund"]
+        command += ["--prefix", partial, f"vnu-jar@{VNU_VERSION}"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+        if done.returncode != 0:
+            raise CheckerMissingError(f"`npm install vnu-jar@{VNU_VERSION}` failed:\n{done.stdout}{done.stderr}")
+        Path(partial).rename(VNU_FOLDER)
+        Path(partial).mkdir()  # for TemporaryDirectory's clean-up
+    return VNU_JAR
+
+
+def check_site(site: Path) -> list[Problem]:
+    """Every error the checker finds in the site's HTML files, in one run of the checker."""
+    java = shutil.which("java")
+    if java is None:
+        raise CheckerMissingError("no Java for the Nu Html Checker: `apt-get install -y default-jre-headless`")
+    command = [java, "-jar", str(vnu_jar()), "--format", "json", "--errors-only", "--skip-non-html", str(site)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    # Exit code 1 means "errors found"; the report is on stderr either way.
+    try:
+        report = json.loads(done.stderr)
+    except json.JSONDecodeError as error:
+        message = f"the Nu Html Checker did not report in JSON (exit {done.returncode}):\n{done.stderr}"
+        raise RuntimeError(message) from error
+    problems = []
+    for message in report["messages"]:
+        if message["type"] == "info":  # warnings, which --errors-only leaves out anyway
+            continue
+        # An error in a page, or a "non-document-error": a file the checker could not read.
+        url = unquote(message.get("url", "").removeprefix("file:"))
+        page = Path(url).resolve().relative_to(site.resolve()).as_posix() if url else "?"
+        problems.append(Problem(page, message.get("lastLine", 0), message["message"], message.get("extract", "")))
+    return problems
+
+
+def allowance_for(problem: Problem) -> Allowance | None:
+    """The entry of `THEME_ERRORS` that excuses an error, if one does."""
+    return next((allowed for allowed in THEME_ERRORS if allowed.message.search(problem.message)), None)
+
+
+def summary(pages: int, ours: list[Problem], allowed: Counter[Allowance]) -> str:
+    """The one line the test prints: pages checked, errors of ours, theme errors allowed by message."""
+    by_message = ", ".join(f"{entry.name} ({entry.template}) {count}" for entry, count in allowed.items())
+    return (
+        f"Nu checker: {pages} pages, {len(ours)} errors of ours, {allowed.total()} theme errors allowed "
+        f"(by message: {by_message or 'none'})"
+    )

@@ -1,0 +1,57 @@
+"""The built site is valid HTML, as the Nu Html Checker reads it, apart from the theme's own templates.
+
+One run of the checker over the whole shared build (`built_site`). Outside CI a machine without
+Java or npm skips it with the reason; with `CI=true` that is a failure.
+"""
+
+import time
+from collections import Counter
+
+import pytest
+
+from guidekit.extensions.line_ids import unique_line_ids
+from guidekit.site.build import BuiltSite
+from guidekit.site.chromium import in_ci
+from guidekit.site.nu_checker import (
+    THEME_ERRORS,
+    Allowance,
+    CheckerMissingError,
+    Problem,
+    allowance_for,
+    check_site,
+    summary,
+)
+
+
+def test_the_site_has_no_html_errors_of_ours(built_site: BuiltSite) -> None:
+    started = time.perf_counter()
+    try:
+        problems = check_site(built_site.path)
+    except CheckerMissingError as missing:
+        if in_ci():
+            pytest.fail(f"{missing} (CI=true: the HTML check must run in CI)")
+        pytest.skip(str(missing))
+    seconds = time.perf_counter() - started
+    ours: list[Problem] = []
+    allowed: Counter[Allowance] = Counter()
+    for problem in problems:
+        if (entry := allowance_for(problem)) is not None:
+            allowed[entry] += 1
+        else:
+            ours.append(problem)
+    pages = sum(1 for _ in built_site.path.rglob("*.html"))
+    counts = f"{summary(pages, ours, allowed)}; {seconds:.1f} s"
+    print(f"\n{counts}")  # shown with -s (or -n0 -rP); a failure shows it in its message
+    assert not ours, f"{counts}\n{len(ours)} HTML error(s) of ours (page:line: message):\n" + "\n".join(map(str, ours))
+    unused = [f"{entry.name} ({entry.template})" for entry in THEME_ERRORS if entry not in allowed]
+    assert not unused, f"allow-list entries that matched nothing, drop them from THEME_ERRORS: {unused}"
+
+
+def test_a_code_block_repeating_another_blocks_line_ids_is_renumbered() -> None:
+    """mkdocstrings highlights each signature on its own, so each is block 0 (`__span-0-1`) on the page."""
+    block = '<pre><code><span id="__span-{n}-1">a\n</span><span id="__span-{n}-2">b\n</span></code></pre>'
+    page = "<h2>A</h2>" + block.format(n=0) + "<p>x</p>" + block.format(n=0) + block.format(n=2) + block.format(n=0)
+    renumbered = unique_line_ids(page)
+    expected = "<h2>A</h2>" + block.format(n=0) + "<p>x</p>" + block.format(n=3) + block.format(n=2) + block.format(n=4)
+    assert renumbered == expected
+    assert unique_line_ids(renumbered) == renumbered, "a page whose ids are unique is left as it is"
