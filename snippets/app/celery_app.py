@@ -10,7 +10,13 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import beat_init, celeryd_init, setup_logging, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    beat_init,
+    celeryd_init,
+    setup_logging,
+    worker_process_init,
+    worker_process_shutdown,
+)
 
 from app.core.config import TASK_CLEANUP_SECONDS, Settings, get_settings
 from app.core.logging import configure_logging
@@ -40,7 +46,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # Sweep for orphaned tasks (a killed worker's) on every pass, at least once per timeout,
             # so one waits at most about twice the visibility timeout, not minutes.
             "unacked_restore_throttle": 1,
-            "unacked_restore_interval": min(10, settings.celery_visibility_timeout_seconds),
+            "unacked_restore_interval": min(
+                10, settings.celery_visibility_timeout_seconds
+            ),
             # A broker that accepts a connection and never answers would block `send_task`, and the
             # request that sends it, forever: a stalled Redis raises like an unreachable one.
             "socket_connect_timeout": settings.redis_timeout_seconds,
@@ -52,7 +60,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,  # a killed worker's task goes back to the queue
         "worker_prefetch_multiplier": 1,  # with late acks, do not hoard tasks another worker could run
         "task_time_limit": settings.celery_task_time_limit_seconds,
-        "task_soft_time_limit": settings.celery_task_time_limit_seconds - TASK_CLEANUP_SECONDS,
+        "task_soft_time_limit": settings.celery_task_time_limit_seconds
+        - TASK_CLEANUP_SECONDS,
         "task_serializer": "json",  # never pickle: a message from the broker must not run code
         "accept_content": ["json"],
         "timezone": "UTC",
@@ -69,7 +78,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             },
             "purge-expired-idempotency-keys": {
                 "task": PURGE_IDEMPOTENCY_KEYS_TASK,
-                "schedule": crontab(minute=30),  # hourly: an expired key's row stays an hour at most
+                "schedule": crontab(
+                    minute=30
+                ),  # hourly: an expired key's row stays an hour at most
             },
         },
     }
@@ -108,7 +119,9 @@ def trace_tasks(**_: object) -> None:
         return
     instrument_celery(tracer_provider)
     # A prefork child leaves through os._exit, which skips the provider's flush at exit.
-    worker_process_shutdown.connect(lambda **_: tracer_provider.shutdown(), weak=False)
+    worker_process_shutdown.connect(
+        lambda **_: tracer_provider.shutdown(), weak=False
+    )
 
 
 # --8<-- [end:worker_signals]

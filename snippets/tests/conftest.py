@@ -17,7 +17,12 @@ from httpx import ASGITransport, AsyncClient
 from loguru import logger
 from redis.asyncio import Redis
 from sqlalchemy import URL, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 
 from app.celery_app import celery_app
 from app.core.config import Settings, get_settings
@@ -34,15 +39,21 @@ pytest_plugins = ["tests.servers"]
 def settings(database_url: URL, redis_url: str) -> Iterator[Settings]:
     """The service's own settings, pointed at the test servers through the environment."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+        patch.setenv(
+            "DATABASE_URL", database_url.render_as_string(hide_password=False)
+        )
         patch.setenv("REDIS_URL", redis_url)
         patch.setenv("ENVIRONMENT", "test")
         patch.setenv("READINESS_TIMEOUT_SECONDS", "0.5")
-        patch.setenv("JWT_SECRET", "test-only-secret-with-at-least-32-characters")
+        patch.setenv(
+            "JWT_SECRET", "test-only-secret-with-at-least-32-characters"
+        )
         patch.setenv("JWT_ISSUER", "https://auth.test/")
         patch.setenv("CORS_ALLOW_ORIGINS", '["https://app.test"]')
         # The webhook receiver in the tests listens on loopback, which production refuses.
-        patch.setenv("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", '["127.0.0.0/8", "::1/128"]')
+        patch.setenv(
+            "WEBHOOK_ALLOWED_PRIVATE_NETWORKS", '["127.0.0.0/8", "::1/128"]'
+        )
         get_settings.cache_clear()
         yield get_settings()
     get_settings.cache_clear()
@@ -70,14 +81,22 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture
-def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+def session_factory(
+    connection: AsyncConnection,
+) -> async_sessionmaker[AsyncSession]:
     """Sessions on the test's connection. A service's `session.begin()` becomes a SAVEPOINT,
     so its commit and rollback work as in production and the outer rollback still undoes all."""
-    return async_sessionmaker(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    return async_sessionmaker(
+        connection,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
 
 
 @pytest_asyncio.fixture
-async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def session(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
     """A session for tests that call tables or services directly."""
     async with session_factory() as session:
         yield session
@@ -101,7 +120,9 @@ def make_token(settings: Settings) -> Callable[..., str]:
             "iat": now,
             "exp": now + timedelta(minutes=5),
         } | claims
-        return jwt.encode(payload, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+        return jwt.encode(
+            payload, settings.jwt_secret.get_secret_value(), algorithm="HS256"
+        )
 
     return make
 
@@ -111,7 +132,11 @@ def make_token(settings: Settings) -> Callable[..., str]:
 
 # --8<-- [start:client]
 @pytest.fixture
-def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession], redis: Redis) -> FastAPI:
+def app(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    redis: Redis,
+) -> FastAPI:
     """A fresh application whose requests use the test's connection and an emptied Redis."""
     app = create_app()
 
@@ -124,12 +149,16 @@ def app(settings: Settings, session_factory: async_sessionmaker[AsyncSession], r
 
 
 @pytest_asyncio.fixture
-async def client(app: FastAPI, make_token: Callable[..., str]) -> AsyncIterator[AsyncClient]:
+async def client(
+    app: FastAPI, make_token: Callable[..., str]
+) -> AsyncIterator[AsyncClient]:
     """An HTTP client calling the app in-process, with its lifespan run as a server would, signed in."""
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app)
         headers = {"Authorization": f"Bearer {make_token()}"}
-        async with AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+        async with AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             yield client
 
 
@@ -138,7 +167,9 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     """The same, without credentials; unhandled errors come back as the 500 a server would send."""
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
+        async with AsyncClient(
+            transport=transport, base_url="http://test"
+        ) as client:
             yield client
 
 
@@ -147,13 +178,19 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 # --8<-- [start:committed_data]
 @pytest_asyncio.fixture
-async def committed_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def committed_session(
+    engine: AsyncEngine,
+) -> AsyncIterator[AsyncSession]:
     """A session whose commits are real, for tests where another process (a Celery worker) must
     see the data. It empties the tables it may have filled afterwards."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"))
+        await connection.execute(
+            text(
+                "TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"
+            )
+        )
 
 
 # --8<-- [end:committed_data]
@@ -167,8 +204,15 @@ def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
     # The worker's BRPOP on Redis waits up to 1 s before it notices the stop at a test's end;
     # kombu takes that wait from `polling_interval`, so 0.1 ends each test up to 0.9 s sooner.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(celery_app.conf.broker_transport_options, "polling_interval", 0.1)
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        patch.setitem(
+            celery_app.conf.broker_transport_options, "polling_interval", 0.1
+        )
+        with start_worker(
+            celery_app,
+            pool="solo",
+            perform_ping_check=False,
+            shutdown_timeout=10,
+        ):
             yield
 
 
@@ -188,15 +232,21 @@ def sending_tasks_to(url: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def unreachable_broker(settings: Settings) -> Callable[[], AbstractContextManager[None]]:
+def unreachable_broker(
+    settings: Settings,
+) -> Callable[[], AbstractContextManager[None]]:
     """`with unreachable_broker():` tasks are sent to a port nothing listens on, so `send_task` fails
     as it does when the broker is down; workers keep reading from the test Redis."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
-    return lambda: sending_tasks_to("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    return lambda: sending_tasks_to(
+        "redis://127.0.0.1:1/0"
+    )  # nothing listens on port 1
 
 
 @pytest.fixture
-def stalled_broker(settings: Settings) -> Iterator[Callable[[], AbstractContextManager[None]]]:
+def stalled_broker(
+    settings: Settings,
+) -> Iterator[Callable[[], AbstractContextManager[None]]]:
     """`with stalled_broker():` tasks are sent to a server that accepts connections and never
     reads or answers: a broker that hangs (paused, swapping, a dead network path) rather than refuses."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
@@ -209,14 +259,22 @@ def stalled_broker(settings: Settings) -> Iterator[Callable[[], AbstractContextM
                 connection, _ = listener.accept()
             except OSError:  # the listener was shut down: the test is over
                 return
-            accepted.append(connection)  # read by nobody: the kernel buffers what the client sends
+            accepted.append(
+                connection
+            )  # read by nobody: the kernel buffers what the client sends
 
     thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
     thread.start()
-    yield lambda: sending_tasks_to(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
-    listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); a close alone does not on Linux
+    yield lambda: sending_tasks_to(
+        f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    )
+    listener.shutdown(
+        socket.SHUT_RDWR
+    )  # wakes the blocked accept(); a close alone does not on Linux
     listener.close()
-    for connection in accepted:  # a client still waiting gets end-of-file, not a hang
+    for (
+        connection
+    ) in accepted:  # a client still waiting gets end-of-file, not a hang
         connection.close()
     thread.join(timeout=5)
 
@@ -225,7 +283,9 @@ def stalled_broker(settings: Settings) -> Iterator[Callable[[], AbstractContextM
 def logged_warnings() -> Iterator[list[dict[str, Any]]]:
     """The records of the warnings the service logs during the test (Loguru's `record`)."""
     records: list[dict[str, Any]] = []
-    handler_id = logger.add(lambda message: records.append(dict(message.record)), level="WARNING")
+    handler_id = logger.add(
+        lambda message: records.append(dict(message.record)), level="WARNING"
+    )
     yield records
     logger.remove(handler_id)
 

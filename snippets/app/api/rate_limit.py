@@ -40,12 +40,22 @@ RATE_LIMITED_RESPONSES: dict[int | str, dict[str, object]] = {
     429: {
         "model": Problem,
         "description": "The client address has used up its limit for the current window",
-        "headers": {"Retry-After": {"description": "Seconds until the window resets", "schema": {"type": "integer"}}},
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the window resets",
+                "schema": {"type": "integer"},
+            }
+        },
     },
     503: {
         "model": Problem,
         "description": "Redis, which counts the requests, is unavailable",
-        "headers": {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+        },
     },
 }
 """Passed as `responses=` by each endpoint a `RateLimit` protects."""
@@ -65,7 +75,12 @@ class RateLimit:
     """
 
     def __init__(
-        self, name: str, *, limit: Callable[[Settings], int], window_seconds: int, unit: str = "requests"
+        self,
+        name: str,
+        *,
+        limit: Callable[[Settings], int],
+        window_seconds: int,
+        unit: str = "requests",
     ) -> None:
         self.name = name
         self.limit = limit  # read per request, so importing the router needs no settings
@@ -85,14 +100,25 @@ class RateLimit:
         """
         limit = self.limit(get_settings())
         window = f"at most {limit} {self.unit} per {self.window_ms // 1000} s"
-        if cost > limit:  # no window would ever let it through: waiting cannot help
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"{window}; send smaller batches")
+        if (
+            cost > limit
+        ):  # no window would ever let it through: waiting cannot help
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=f"{window}; send smaller batches",
+            )
         client = request.client.host if request.client else "unknown"
         key = f"rate:{self.name}:{client}"
         try:
-            allowed, ttl_ms = await redis.eval(COUNT_IN_WINDOW, 1, key, self.window_ms, cost, limit)
+            allowed, ttl_ms = await redis.eval(
+                COUNT_IN_WINDOW, 1, key, self.window_ms, cost, limit
+            )
         except RedisError as error:  # nothing was done: a 503 tells the client to retry, a 500 would not
-            logger.error("rate limit {name} unavailable", name=self.name, error=str(error))
+            logger.error(
+                "rate limit {name} unavailable",
+                name=self.name,
+                error=str(error),
+            )
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 detail="rate limit unavailable; retry later",

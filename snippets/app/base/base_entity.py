@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 from sqlalchemy import DateTime, FetchedValue, func
 from sqlmodel import Field, SQLModel
 
-STRIPPED = r"\t-\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+STRIPPED = (
+    r"\t-\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 """What `str.strip()` strips, spelt out: `\\s` means less in the Rust engine that checks Pydantic's patterns."""
 TEXT_NOT_BLANK = rf"^[{STRIPPED}]*[^{STRIPPED}\x00][^\x00]*$"
 """Text a PostgreSQL `text` column can store (no U+0000) that is more than whitespace.
@@ -37,7 +39,10 @@ class BaseEntity(SQLModel):
     updated_at: datetime = Field(
         default=None,  # kept current by the `set_updated_at` trigger
         sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now(), "server_onupdate": FetchedValue()},
+        sa_column_kwargs={
+            "server_default": func.now(),
+            "server_onupdate": FetchedValue(),
+        },
         nullable=False,
     )
     deleted_at: datetime | None = Field(

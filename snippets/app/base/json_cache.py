@@ -27,7 +27,14 @@ class JsonCache[ItemT: BaseModel]:
     The cache only speeds reads up: when Redis fails, the loader answers and nothing raises.
     """
 
-    def __init__(self, redis: Redis, model: type[ItemT], *, prefix: str, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        model: type[ItemT],
+        *,
+        prefix: str,
+        ttl_seconds: int,
+    ) -> None:
         self.redis = redis
         self.model = model
         self.prefix = f"{prefix}:{schema_version(model)}"
@@ -36,7 +43,9 @@ class JsonCache[ItemT: BaseModel]:
     def key(self, item_id: object) -> str:
         return f"{self.prefix}:{item_id}"
 
-    async def get_or_load(self, item_id: object, load: Callable[[], Awaitable[ItemT]]) -> ItemT:
+    async def get_or_load(
+        self, item_id: object, load: Callable[[], Awaitable[ItemT]]
+    ) -> ItemT:
         """Return the cached item, or load it, cache it and return it. Errors are not cached."""
         key = self.key(item_id)
         try:
@@ -48,17 +57,30 @@ class JsonCache[ItemT: BaseModel]:
                 error_type=type(error).__name__,
                 error=str(error),
             )
-            return await load()  # and no write: it would wait out the same timeout again
+            return (
+                await load()
+            )  # and no write: it would wait out the same timeout again
         if cached is not None:
             try:
                 return self.model.model_validate_json(cached)
-            except ValidationError:  # written by a release whose validators differ: a miss
-                logger.warning("cached {key} no longer validates; replacing it", key=key)
+            except (
+                ValidationError
+            ):  # written by a release whose validators differ: a miss
+                logger.warning(
+                    "cached {key} no longer validates; replacing it", key=key
+                )
         item = await load()
         try:
-            await self.redis.set(key, item.model_dump_json(), ex=self.ttl_seconds)
+            await self.redis.set(
+                key, item.model_dump_json(), ex=self.ttl_seconds
+            )
         except RedisError as error:
-            logger.warning("cache write of {key} failed", key=key, error_type=type(error).__name__, error=str(error))
+            logger.warning(
+                "cache write of {key} failed",
+                key=key,
+                error_type=type(error).__name__,
+                error=str(error),
+            )
         return item
 
     async def invalidate(self, item_id: object) -> None:
@@ -72,7 +94,10 @@ class JsonCache[ItemT: BaseModel]:
             await self.redis.delete(key)
         except RedisError as error:
             logger.warning(
-                "cache invalidation of {key} failed", key=key, error_type=type(error).__name__, error=str(error)
+                "cache invalidation of {key} failed",
+                key=key,
+                error_type=type(error).__name__,
+                error=str(error),
             )
 
 

@@ -3,7 +3,13 @@
 from functools import lru_cache
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, make_url
 
@@ -38,7 +44,12 @@ class Settings(BaseSettings):
 
     # hide_input_in_errors: a rejected value may be a secret, so errors never echo it
     # env_ignore_empty: `SENTRY_DSN=` means "not set" (None), not an empty DSN.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True, env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
+    )
 
     environment: Literal["local", "test", "staging", "production"] = "local"
     """Where the service runs; selects nothing by itself, but is sent with logs and errors."""
@@ -70,7 +81,9 @@ class Settings(BaseSettings):
     database_lock_timeout_seconds: float = Field(default=3.0, ge=0.001)
     """PostgreSQL cancels a statement that waits longer for a lock (`lock_timeout`, SQLSTATE 55P03)."""
 
-    database_idle_in_transaction_timeout_seconds: float = Field(default=30.0, ge=0.001)
+    database_idle_in_transaction_timeout_seconds: float = Field(
+        default=30.0, ge=0.001
+    )
     """PostgreSQL ends a session idle this long inside an open transaction (`idle_in_transaction_session_timeout`)."""
 
     # --8<-- [end:limit_settings]
@@ -102,7 +115,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(min_length=32)
     """The HMAC key that signs access tokens, shared with the token issuer; at least 32 characters."""
 
-    jwt_algorithms: list[Literal["HS256", "HS384", "HS512"]] = Field(default=["HS256"], min_length=1)
+    jwt_algorithms: list[Literal["HS256", "HS384", "HS512"]] = Field(
+        default=["HS256"], min_length=1
+    )
     """The only algorithms a token may name in its header; HMAC only, so a public key can never pose as the secret."""
 
     jwt_issuer: str
@@ -114,9 +129,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def jwt_secret_fits_every_algorithm(self) -> Self:
         """RFC 7518 section 3.2: an HMAC key is at least as long as the hash, 48 bytes for HS384, 64 for HS512."""
-        needed = max(HMAC_KEY_BYTES[algorithm] for algorithm in self.jwt_algorithms)
+        needed = max(
+            HMAC_KEY_BYTES[algorithm] for algorithm in self.jwt_algorithms
+        )
         if len(self.jwt_secret.get_secret_value().encode()) < needed:
-            raise ValueError(f"jwt_secret must have at least {needed} bytes for {', '.join(self.jwt_algorithms)}")
+            raise ValueError(
+                f"jwt_secret must have at least {needed} bytes for {', '.join(self.jwt_algorithms)}"
+            )
         return self
 
     # --8<-- [end:auth_settings]
@@ -160,7 +179,9 @@ class Settings(BaseSettings):
     `VISIBILITY_MARGIN_SECONDS` (checked at start-up), or a task still waiting for its countdown,
     or for a pool process, or still running, runs twice."""
 
-    celery_task_time_limit_seconds: int = Field(default=120, gt=TASK_CLEANUP_SECONDS)
+    celery_task_time_limit_seconds: int = Field(
+        default=120, gt=TASK_CLEANUP_SECONDS
+    )
     """Hard limit: the worker process running a task longer than this is killed and replaced.
 
     More than `TASK_CLEANUP_SECONDS`, so the soft limit before it is above zero (Celery reads 0 as none)."""
@@ -196,7 +217,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def visibility_timeout_outlasts_a_retry(self) -> Self:
         """Refuse to start if Redis could hand a waiting or running task to a second worker."""
-        needed = RETRY_CAP_SECONDS + self.celery_task_time_limit_seconds + VISIBILITY_MARGIN_SECONDS
+        needed = (
+            RETRY_CAP_SECONDS
+            + self.celery_task_time_limit_seconds
+            + VISIBILITY_MARGIN_SECONDS
+        )
         if self.celery_visibility_timeout_seconds <= needed:
             raise ValueError(
                 f"celery_visibility_timeout_seconds ({self.celery_visibility_timeout_seconds}) must exceed "
@@ -210,7 +235,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def idempotency_wait_ends_before_the_statement_timeout(self) -> Self:
         """Refuse a wait that `statement_timeout` would cut short: the waiting INSERT would be a 503, not a 409."""
-        if self.idempotency_wait_seconds >= self.database_statement_timeout_seconds:
+        if (
+            self.idempotency_wait_seconds
+            >= self.database_statement_timeout_seconds
+        ):
             raise ValueError(
                 f"idempotency_wait_seconds ({self.idempotency_wait_seconds:g}) must be shorter than "
                 f"database_statement_timeout_seconds ({self.database_statement_timeout_seconds:g})"
@@ -235,7 +263,9 @@ class Settings(BaseSettings):
     @property
     def dbmate_database_url(self) -> str:
         """The URL handed to `dbmate` (as `DATABASE_URL`), password included."""
-        url = make_url(self.database_url.get_secret_value()).set(drivername="postgres")
+        url = make_url(self.database_url.get_secret_value()).set(
+            drivername="postgres"
+        )
         return url.render_as_string(hide_password=False)
 
 

@@ -24,7 +24,9 @@ class CheckedTarget:
     url: httpx.URL
     addresses: list[IPAddress]
 
-    def pinned(self, address: IPAddress) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+    def pinned(
+        self, address: IPAddress
+    ) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
         """The URL with `address` as its host, the `Host` header, and the TLS name to verify.
 
         Connecting to the checked address, not the name, closes the gap in which a second DNS
@@ -32,11 +34,15 @@ class CheckedTarget:
         """
         headers = {"Host": self.url.netloc.decode("ascii")}
         is_name = not _is_ip_literal(self.url.host)
-        extensions = {"sni_hostname": self.url.host} if is_name else {}  # certificate checked for the name
+        extensions = (
+            {"sni_hostname": self.url.host} if is_name else {}
+        )  # certificate checked for the name
         return self.url.copy_with(host=str(address)), headers, extensions
 
 
-async def public_addresses(url: str, allowed_private: Sequence[IPNetwork] = ()) -> CheckedTarget:
+async def public_addresses(
+    url: str, allowed_private: Sequence[IPNetwork] = ()
+) -> CheckedTarget:
     """Resolve the URL's host and refuse it if any address is not public, unless explicitly allowed.
 
     Raises `ForbiddenTargetError` for loopback, private, link-local (cloud metadata), shared and
@@ -45,22 +51,43 @@ async def public_addresses(url: str, allowed_private: Sequence[IPNetwork] = ()) 
     """
     target = httpx.URL(url)
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(target.host, target.port or 443, type=socket.SOCK_STREAM)
+        found = await asyncio.get_running_loop().getaddrinfo(
+            target.host, target.port or 443, type=socket.SOCK_STREAM
+        )
     except socket.gaierror as error:
-        raise httpx.ConnectError(f"cannot resolve {target.host}: {error.strerror}") from error
+        raise httpx.ConnectError(
+            f"cannot resolve {target.host}: {error.strerror}"
+        ) from error
     # An IPv6 link-local answer carries its interface (`fe80::1%eth0`); the address is before `%`.
-    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
+    addresses = list(
+        dict.fromkeys(
+            ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            for info in found
+        )
+    )
     for address in addresses:
         reached = reached_ipv4(address)
-        public = reached.is_global and reached not in NAT64_LOCAL_USE and reached not in IPV4_COMPATIBLE
-        if not public and not any(reached in network for network in allowed_private):
-            raise ForbiddenTargetError(f"{target.host} resolves to {address}, which is not a public address")
+        public = (
+            reached.is_global
+            and reached not in NAT64_LOCAL_USE
+            and reached not in IPV4_COMPATIBLE
+        )
+        if not public and not any(
+            reached in network for network in allowed_private
+        ):
+            raise ForbiddenTargetError(
+                f"{target.host} resolves to {address}, which is not a public address"
+            )
     return CheckedTarget(target, addresses)
 
 
 NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
-NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # a network's own translator: never public
-IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated (RFC 4291), yet `is_global` passes `::a9fe:a9fe`
+NAT64_LOCAL_USE = ipaddress.IPv6Network(
+    "64:ff9b:1::/48"
+)  # a network's own translator: never public
+IPV4_COMPATIBLE = ipaddress.IPv6Network(
+    "::/96"
+)  # deprecated (RFC 4291), yet `is_global` passes `::a9fe:a9fe`
 
 
 def reached_ipv4(address: IPAddress) -> IPAddress:

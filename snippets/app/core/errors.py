@@ -23,7 +23,13 @@ class ConflictError(DomainError):
 
     title = "Resource conflict"
 
-    def __init__(self, detail: str, *, fields: tuple[str, ...] = (), constraint: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        fields: tuple[str, ...] = (),
+        constraint: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.fields = fields
         """The input fields whose values are taken; the problem lists them, never their values."""

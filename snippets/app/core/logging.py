@@ -19,7 +19,15 @@ if TYPE_CHECKING:
 
 
 # --8<-- [start:redact_secrets]
-SECRET_KEY_PARTS = ("authorization", "cookie", "password", "secret", "token", "api_key", "api-key")
+SECRET_KEY_PARTS = (
+    "authorization",
+    "cookie",
+    "password",
+    "secret",
+    "token",
+    "api_key",
+    "api-key",
+)
 """A key containing any of these (in any case) has its value masked: `refresh_token`, `X-Api-Key`."""
 
 REDACTED = "[redacted]"
@@ -33,7 +41,11 @@ def redacted(fields: Mapping[Any, object]) -> dict[str, object]:
     masked: dict[str, object] = {}
     for key, value in fields.items():
         name = str(key)
-        masked[name] = REDACTED if any(part in name.lower() for part in SECRET_KEY_PARTS) else redacted_value(value)
+        masked[name] = (
+            REDACTED
+            if any(part in name.lower() for part in SECRET_KEY_PARTS)
+            else redacted_value(value)
+        )
     return masked
 
 
@@ -63,7 +75,10 @@ def current_trace_ids() -> dict[str, str]:
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return {}
-    return {"trace_id": trace.format_trace_id(context.trace_id), "span_id": trace.format_span_id(context.span_id)}
+    return {
+        "trace_id": trace.format_trace_id(context.trace_id),
+        "span_id": trace.format_span_id(context.span_id),
+    }
 
 
 # --8<-- [end:trace_ids]
@@ -81,14 +96,22 @@ def json_format(record: "Record") -> str:
         "line": record["line"],
         # The span this line was written in, read now: sinks run in the caller's thread and context.
         **current_trace_ids(),
-        "extra": record["extra"],  # bound fields and the request id, e.g. {"request_id": "..."}
+        "extra": record[
+            "extra"
+        ],  # bound fields and the request id, e.g. {"request_id": "..."}
     }
     if record["exception"] is not None:
         kind, error, trace = record["exception"]
-        document["exception"] = "".join(traceback.format_exception(kind, error, trace))
-    line = json.dumps(document, default=str)  # str() anything JSON cannot hold: UUIDs, datetimes
+        document["exception"] = "".join(
+            traceback.format_exception(kind, error, trace)
+        )
+    line = json.dumps(
+        document, default=str
+    )  # str() anything JSON cannot hold: UUIDs, datetimes
     # Loguru reads the result as a template: escape its braces and its markup tags (`<module>`).
-    return line.replace("{", "{{").replace("}", "}}").replace("<", "\\<") + "\n"
+    return (
+        line.replace("{", "{{").replace("}", "}}").replace("<", "\\<") + "\n"
+    )
 
 
 # --8<-- [end:json_format]
@@ -111,7 +134,9 @@ class InterceptHandler(logging.Handler):
             loguru_record["function"] = record.funcName
             loguru_record["line"] = record.lineno
 
-        logger.patch(stdlib_origin).opt(exception=record.exc_info).log(level, record.getMessage())
+        logger.patch(stdlib_origin).opt(exception=record.exc_info).log(
+            level, record.getMessage()
+        )
 
 
 # --8<-- [end:intercept_handler]
@@ -142,7 +167,9 @@ def without_websocket_client_address(record: logging.LogRecord) -> bool:
 LOGURU_DEFAULT_HANDLER_ID = 0
 """The text handler on stderr that loguru adds when it is imported (unless `LOGURU_AUTOINIT=0`)."""
 
-_json_handler_ids: list[int] = []  # what the last call added: the next call replaces only that
+_json_handler_ids: list[
+    int
+] = []  # what the last call added: the next call replaces only that
 
 
 def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
@@ -150,21 +177,33 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     for handler_id in (LOGURU_DEFAULT_HANDLER_ID, *_json_handler_ids):
         with suppress(ValueError):  # already removed
             logger.remove(handler_id)
-    logger.configure(patcher=redact_secrets)  # runs before every sink, Sentry's included
-    _json_handler_ids[:] = [logger.add(stream, level=settings.log_level, format=json_format)]
+    logger.configure(
+        patcher=redact_secrets
+    )  # runs before every sink, Sentry's included
+    _json_handler_ids[:] = [
+        logger.add(stream, level=settings.log_level, format=json_format)
+    ]
 
     # Every stdlib logger ends in the root logger, and the root logger in loguru.
-    logging.basicConfig(handlers=[InterceptHandler()], level=settings.log_level, force=True)
+    logging.basicConfig(
+        handlers=[InterceptHandler()], level=settings.log_level, force=True
+    )
     for existing in logging.root.manager.loggerDict.values():
-        if isinstance(existing, logging.Logger):  # uvicorn configured its own handlers before us
+        if isinstance(
+            existing, logging.Logger
+        ):  # uvicorn configured its own handlers before us
             existing.handlers.clear()
             existing.propagate = True
     # SQLAlchemy keeps its own level, WARNING: at INFO it writes every statement with its
     # parameters, which are user data. httpx writes every request's full URL at INFO, and a
     # webhook subscriber's URL may carry a token in its query: only its warnings are logged.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("uvicorn.access").addFilter(without_client_address)  # added once, however often called
-    logging.getLogger("uvicorn.error").addFilter(without_websocket_client_address)
+    logging.getLogger("uvicorn.access").addFilter(
+        without_client_address
+    )  # added once, however often called
+    logging.getLogger("uvicorn.error").addFilter(
+        without_websocket_client_address
+    )
 
 
 # --8<-- [end:configure_logging]

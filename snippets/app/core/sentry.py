@@ -41,7 +41,12 @@ def configure_sentry(settings: Settings) -> None:
         data_collection={
             "user_info": False,  # no user id, e-mail or IP address
             "cookies": {"mode": "off"},
-            "http_headers": {"request": {"mode": "allowlist", "terms": ["content-type", "user-agent"]}},
+            "http_headers": {
+                "request": {
+                    "mode": "allowlist",
+                    "terms": ["content-type", "user-agent"],
+                }
+            },
             "http_bodies": [],  # bodies are user data, whatever their size
             "url_query_params": {"mode": "off"},
             "database_query_data": False,
@@ -53,11 +58,15 @@ def configure_sentry(settings: Settings) -> None:
             # Name transactions and group errors by route template, not by the concrete URL.
             StarletteIntegration(transaction_style="url"),
             FastApiIntegration(transaction_style="url"),
-            LoguruIntegration(event_format=message_only, breadcrumb_format=message_only),
+            LoguruIntegration(
+                event_format=message_only, breadcrumb_format=message_only
+            ),
             CeleryIntegration(),  # in the worker: failed tasks, tagged with the task's name
             # An event takes its trace_id and span_id from the current OpenTelemetry span, so it joins
             # the trace and the log lines. Spans and propagation stay OpenTelemetry's (app.core.tracing).
-            OTLPIntegration(setup_otlp_traces_exporter=False, setup_propagator=False),
+            OTLPIntegration(
+                setup_otlp_traces_exporter=False, setup_propagator=False
+            ),
             # Stdlib records already reach Sentry through loguru; capturing them here too would double them.
             LoggingIntegration(level=None, event_level=None),
         ],

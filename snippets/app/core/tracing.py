@@ -6,14 +6,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter,
+)
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Span, Status, StatusCode
 from redis.asyncio import Redis
@@ -26,7 +32,12 @@ PROBE_URLS = "/livez,/readyz"
 """Not traced: probes hit every few seconds and would bury the requests that matter."""
 
 
-CLIENT_ATTRIBUTES = ("net.peer.ip", "net.peer.port", "client.address", "client.port")
+CLIENT_ATTRIBUTES = (
+    "net.peer.ip",
+    "net.peer.port",
+    "client.address",
+    "client.port",
+)
 """Where the ASGI instrumentation puts the peer's address and port (old and new semantic conventions)."""
 
 
@@ -70,7 +81,9 @@ class DatabaseErrorKindExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Export the spans, database error text reduced."""
-        return self._exporter.export([database_error_kind(span) for span in spans])
+        return self._exporter.export(
+            [database_error_kind(span) for span in spans]
+        )
 
     def shutdown(self) -> None:
         """Shut the real exporter down."""
@@ -92,13 +105,17 @@ def service_resource(settings: Settings) -> Resource:
     )
 
 
-def create_tracer_provider(settings: Settings, exporter: SpanExporter) -> TracerProvider:
+def create_tracer_provider(
+    settings: Settings, exporter: SpanExporter
+) -> TracerProvider:
     """Spans tagged with who sent them, sampled per new trace, exported in batches off the request path."""
     resource = service_resource(settings)
     # A trace that started upstream keeps the caller's decision; new traces are sampled by ratio.
     sampler = ParentBased(TraceIdRatioBased(settings.otel_traces_sample_rate))
     provider = TracerProvider(resource=resource, sampler=sampler)
-    provider.add_span_processor(BatchSpanProcessor(DatabaseErrorKindExporter(exporter)))
+    provider.add_span_processor(
+        BatchSpanProcessor(DatabaseErrorKindExporter(exporter))
+    )
     return provider
 
 
@@ -107,8 +124,12 @@ def configure_tracing(settings: Settings) -> TracerProvider | None:
     if settings.otel_exporter_otlp_endpoint is None:
         return None
     endpoint = f"{settings.otel_exporter_otlp_endpoint.rstrip('/')}/v1/traces"
-    provider = create_tracer_provider(settings, OTLPSpanExporter(endpoint=endpoint))
-    trace.set_tracer_provider(provider)  # for spans our own code starts; OpenTelemetry takes one per process
+    provider = create_tracer_provider(
+        settings, OTLPSpanExporter(endpoint=endpoint)
+    )
+    trace.set_tracer_provider(
+        provider
+    )  # for spans our own code starts; OpenTelemetry takes one per process
     return provider
 
 
@@ -127,7 +148,9 @@ def drop_query_and_client(span: Span, scope: dict[str, Any]) -> None:
         span.set_attribute(key, "-")
 
 
-def instrument_app(app: FastAPI, tracer_provider: TracerProvider | None) -> None:
+def instrument_app(
+    app: FastAPI, tracer_provider: TracerProvider | None
+) -> None:
     """One server span per request, named after the route template; does nothing while tracing is off."""
     if tracer_provider is None:
         return
@@ -135,26 +158,37 @@ def instrument_app(app: FastAPI, tracer_provider: TracerProvider | None) -> None
         app,
         tracer_provider=tracer_provider,
         excluded_urls=PROBE_URLS,
-        exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
+        exclude_spans=[
+            "receive",
+            "send",
+        ],  # one span per request, not one per ASGI message
         server_request_hook=drop_query_and_client,
     )
 
 
-def instrument_engine(engine: AsyncEngine, tracer_provider: TracerProvider | None) -> None:
+def instrument_engine(
+    engine: AsyncEngine, tracer_provider: TracerProvider | None
+) -> None:
     """One span per SQL statement, a child of the request's span; does nothing while tracing is off."""
     if tracer_provider is None:
         return
     # The async engine runs on a sync core: its events fire there. Statements keep their
     # placeholders; bound values are never recorded.
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
+    SQLAlchemyInstrumentor().instrument(
+        engine=engine.sync_engine, tracer_provider=tracer_provider
+    )
 
 
-def instrument_redis(client: Redis, tracer_provider: TracerProvider | None) -> None:
+def instrument_redis(
+    client: Redis, tracer_provider: TracerProvider | None
+) -> None:
     """One span per Redis command on this client; values are replaced by `?`. Does nothing while
     tracing is off."""
     if tracer_provider is None:
         return
-    RedisInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
+    RedisInstrumentor.instrument_client(
+        client, tracer_provider=tracer_provider
+    )
 
 
 def instrument_celery(tracer_provider: TracerProvider | None) -> None:

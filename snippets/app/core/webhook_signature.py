@@ -28,7 +28,9 @@ def is_valid_signature(
     """What a receiver checks: a fresh timestamp and a signature compared in constant time."""
     if abs(now - timestamp) > tolerance_seconds:
         return False
-    return hmac.compare_digest(sign(secret, delivery_id, timestamp, body), signature)
+    return hmac.compare_digest(
+        sign(secret, delivery_id, timestamp, body), signature
+    )
 
 
 # --8<-- [end:webhook_signature]

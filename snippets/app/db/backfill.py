@@ -7,7 +7,12 @@ BACKFILL_BATCH_SIZE = 1000
 
 
 # --8<-- [start:backfill_in_batches]
-async def backfill_in_batches(engine: AsyncEngine, batch: TextClause, *, batch_size: int = BACKFILL_BATCH_SIZE) -> int:
+async def backfill_in_batches(
+    engine: AsyncEngine,
+    batch: TextClause,
+    *,
+    batch_size: int = BACKFILL_BATCH_SIZE,
+) -> int:
     """Run `batch` again and again, each time in a transaction of its own, until it has seen every row.
 
     `batch` reads the next `:batch_size` rows by primary key after `:after` (NULL at first),
@@ -22,8 +27,14 @@ async def backfill_in_batches(engine: AsyncEngine, batch: TextClause, *, batch_s
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     changed, after = 0, None
     while True:
-        async with engine.begin() as connection:  # commits this batch; a failure loses only this one
-            row = (await connection.execute(batch, {"after": after, "batch_size": batch_size})).one()
+        async with (
+            engine.begin() as connection
+        ):  # commits this batch; a failure loses only this one
+            row = (
+                await connection.execute(
+                    batch, {"after": after, "batch_size": batch_size}
+                )
+            ).one()
         if row.last_id is None:
             return changed
         changed, after = changed + row.changed, row.last_id

@@ -29,7 +29,9 @@ async def run_in_sessions[ItemT, ResultT](
     If a call raises, the rest are cancelled and the errors come back as an `ExceptionGroup`.
     """
     if max_concurrency < 1:
-        raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        raise ValueError(
+            f"max_concurrency must be at least 1, got {max_concurrency}"
+        )
     slots = asyncio.Semaphore(max_concurrency)
 
     async def run_one(item: ItemT) -> ResultT:
@@ -53,7 +55,9 @@ RETRYABLE_SQLSTATES = frozenset({SERIALIZATION_FAILURE, DEADLOCK_DETECTED})
 IsolationLevel = Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"]
 
 
-def backoff_seconds(attempt: int, *, base: float = 0.02, cap: float = 0.5) -> float:
+def backoff_seconds(
+    attempt: int, *, base: float = 0.02, cap: float = 0.5
+) -> float:
     """How long to wait after failed attempt number `attempt` (1-based): a random time up to
     `base * 2 ** (attempt - 1)`, never above `cap`. The randomness keeps two clashing transactions
     from retrying in step and clashing again."""
@@ -79,16 +83,24 @@ async def retry_transaction[ResultT](
     attempt = 1
     while True:
         try:
-            async with session.begin():  # the commit is inside the try: SERIALIZABLE can fail there
-                if isolation_level is not None:  # set before the first query, on this transaction's connection
-                    await session.connection(execution_options={"isolation_level": isolation_level})
+            async with (
+                session.begin()
+            ):  # the commit is inside the try: SERIALIZABLE can fail there
+                if (
+                    isolation_level is not None
+                ):  # set before the first query, on this transaction's connection
+                    await session.connection(
+                        execution_options={"isolation_level": isolation_level}
+                    )
                 return await work()
         except DBAPIError as error:
             sqlstate = getattr(error.orig, "sqlstate", None)
             if sqlstate not in RETRYABLE_SQLSTATES:
                 raise
             if attempt >= attempts:
-                raise ContentionError(f"gave up after {attempts} attempts; try again later") from error
+                raise ContentionError(
+                    f"gave up after {attempts} attempts; try again later"
+                ) from error
             logger.info(
                 "transaction aborted with {sqlstate}; attempt {attempt} of {attempts} failed",
                 sqlstate=sqlstate,

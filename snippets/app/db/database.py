@@ -4,7 +4,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.core.config import Settings
 
@@ -39,7 +44,9 @@ def server_timeouts(settings: Settings) -> dict[str, str]:
 # --8<-- [end:server_timeouts]
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_session_factory(
+    engine: AsyncEngine,
+) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit, so responses need no extra I/O."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -50,7 +57,9 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 # --8<-- [start:session_dependency]
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, closed when the response is done. Services own its transactions."""
-    session_factory: async_sessionmaker[AsyncSession] = request.state.session_factory
+    session_factory: async_sessionmaker[AsyncSession] = (
+        request.state.session_factory
+    )
     async with session_factory() as session:
         yield session
 

@@ -39,9 +39,13 @@ NEW_OWNED_OBJECT: dict[str, Callable[[], object]] = {
 REQUEST_BODY: dict[tuple[str, str], Callable[[], object]] = {
     ("POST", "/api/v1/messages"): new_message,
     ("POST", "/api/v1/messages/batch"): lambda: [new_message()],
-    ("PATCH", "/api/v1/messages/{message_id}"): lambda: {"body": "Changed by another principal"},
+    ("PATCH", "/api/v1/messages/{message_id}"): lambda: {
+        "body": "Changed by another principal"
+    },
     ("POST", "/api/v1/webhooks"): new_webhook,
-    ("PATCH", "/api/v1/webhooks/{webhook_id}"): lambda: {"description": "Changed by another principal"},
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): lambda: {
+        "description": "Changed by another principal"
+    },
 }
 """A valid body for each route that takes one: without it a route answers 422 and the test fails."""
 
@@ -57,7 +61,9 @@ def without(text: object, id_: object) -> object:
     return text.replace(str(id_), "<id>") if isinstance(text, str) else text
 
 
-def test_every_route_behind_the_token_is_in_the_ownership_tests(app: FastAPI) -> None:
+def test_every_route_behind_the_token_is_in_the_ownership_tests(
+    app: FastAPI,
+) -> None:
     """A new router under /api/v1 must join `ROUTES` (and `NEW_OWNED_OBJECT`) to be served at all."""
     served = sorted(
         (method.upper(), path)
@@ -72,35 +78,61 @@ def test_every_route_behind_the_token_is_in_the_ownership_tests(app: FastAPI) ->
 
 
 # --8<-- [start:test_another_principal_gets_404]
-@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{method} {path}" for method, path in ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    ROUTES,
+    ids=[f"{method} {path}" for method, path in ROUTES],
+)
 async def test_another_principal_cannot_reach_an_object_and_gets_the_404_of_a_missing_one(
     client: AsyncClient, make_token: Callable[..., str], method: str, path: str
 ) -> None:
     collection = "/".join(path.split("/")[:4])  # /api/v1/messages
-    mine = (await client.post(collection, json=NEW_OWNED_OBJECT[collection]())).json()["id"]
-    before = (await client.get(f"{collection}/{mine}")).json()  # read once: a cache now holds it
-    as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}", "If-Match": "*"}  # any version
+    mine = (
+        await client.post(collection, json=NEW_OWNED_OBJECT[collection]())
+    ).json()["id"]
+    before = (
+        await client.get(f"{collection}/{mine}")
+    ).json()  # read once: a cache now holds it
+    as_other = {
+        "Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}",
+        "If-Match": "*",
+    }  # any version
     body = REQUEST_BODY.get((method, path), lambda: None)()
 
-    if "{" in path:  # one object: the owner's id answers as an id that never existed
-        response = await client.request(method, with_id(path, mine), json=body, headers=as_other)
+    if (
+        "{" in path
+    ):  # one object: the owner's id answers as an id that never existed
+        response = await client.request(
+            method, with_id(path, mine), json=body, headers=as_other
+        )
         missing = uuid.uuid4()
-        never_existed = await client.request(method, with_id(path, missing), json=body, headers=as_other)
+        never_existed = await client.request(
+            method, with_id(path, missing), json=body, headers=as_other
+        )
         assert (response.status_code, never_existed.status_code) == (404, 404)
-        assert without(response.json(), mine) == without(never_existed.json(), missing)
+        assert without(response.json(), mine) == without(
+            never_existed.json(), missing
+        )
     elif method == "GET":  # a list: only the caller's rows
         response = await client.get(path, headers=as_other)
         assert response.status_code == 200
         assert mine not in [item["id"] for item in response.json()["items"]]
     else:  # a create: the new object is the caller's, out of the first principal's reach
-        response = await client.request(method, path, json=body, headers=as_other)
+        response = await client.request(
+            method, path, json=body, headers=as_other
+        )
         assert response.status_code == 201
         created = response.json()
         for item in created if isinstance(created, list) else [created]:
-            assert (await client.get(f"{collection}/{item['id']}")).status_code == 404
+            assert (
+                await client.get(f"{collection}/{item['id']}")
+            ).status_code == 404
 
     after = await client.get(f"{collection}/{mine}")
-    assert (after.status_code, after.json()) == (200, before)  # the owner's row is unchanged
+    assert (after.status_code, after.json()) == (
+        200,
+        before,
+    )  # the owner's row is unchanged
 
 
 # --8<-- [end:test_another_principal_gets_404]
@@ -116,18 +148,25 @@ async def test_a_cursor_from_another_principals_list_shows_none_of_its_rows(
     client: AsyncClient, make_token: Callable[..., str], collection: str
 ) -> None:
     for _ in range(3):
-        assert (await client.post(collection, json=NEW_OWNED_OBJECT[collection]())).status_code == 201
+        assert (
+            await client.post(collection, json=NEW_OWNED_OBJECT[collection]())
+        ).status_code == 201
     first_page = await client.get(collection, params={"limit": 1})
     cursor = first_page.json()["next_cursor"]
     assert cursor is not None
     as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}"}
 
     # A cursor is a position, not a permission: the owner filter still applies after it.
-    response = await client.get(collection, params={"cursor": cursor}, headers=as_other)
+    response = await client.get(
+        collection, params={"cursor": cursor}, headers=as_other
+    )
 
     assert response.status_code == 200
     assert ids_of(response) == []
-    assert len(ids_of(await client.get(collection, params={"cursor": cursor}))) == 2  # the owner's next rows
+    assert (
+        len(ids_of(await client.get(collection, params={"cursor": cursor})))
+        == 2
+    )  # the owner's next rows
 
 
 # --8<-- [end:test_cursor_of_another_principal]
@@ -138,15 +177,30 @@ async def test_a_message_is_delivered_only_to_its_owners_webhooks(
     client: AsyncClient, make_token: Callable[..., str], session: AsyncSession
 ) -> None:
     as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}"}
-    theirs = (await client.post("/api/v1/webhooks", json=new_webhook(), headers=as_other)).json()["id"]
-    mine = (await client.post("/api/v1/webhooks", json=new_webhook())).json()["id"]
+    theirs = (
+        await client.post(
+            "/api/v1/webhooks", json=new_webhook(), headers=as_other
+        )
+    ).json()["id"]
+    mine = (await client.post("/api/v1/webhooks", json=new_webhook())).json()[
+        "id"
+    ]
 
-    assert (await client.post("/api/v1/messages", json=new_message())).status_code == 201
+    assert (
+        await client.post("/api/v1/messages", json=new_message())
+    ).status_code == 201
 
-    deliveries = select(col(WebhookDelivery.webhook_id), func.count()).group_by(col(WebhookDelivery.webhook_id))
-    counts = {str(webhook_id): count for webhook_id, count in (await session.execute(deliveries)).tuples()}
+    deliveries = select(
+        col(WebhookDelivery.webhook_id), func.count()
+    ).group_by(col(WebhookDelivery.webhook_id))
+    counts = {
+        str(webhook_id): count
+        for webhook_id, count in (await session.execute(deliveries)).tuples()
+    }
     assert counts.get(mine) == 1
-    assert theirs not in counts  # another principal's subscription never hears of this message
+    assert (
+        theirs not in counts
+    )  # another principal's subscription never hears of this message
 
 
 # --8<-- [end:test_webhook_of_another_principal]
@@ -157,9 +211,13 @@ async def test_a_client_ref_is_unique_across_owners_so_a_409_tells_another_that_
 ) -> None:
     """The gap left open: the unique index on `client_ref` spans every owner, not one."""
     body = new_message()
-    assert (await client.post("/api/v1/messages", json=body)).status_code == 201
+    assert (
+        await client.post("/api/v1/messages", json=body)
+    ).status_code == 201
     as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}"}
 
-    response = await client.post("/api/v1/messages", json=body, headers=as_other)
+    response = await client.post(
+        "/api/v1/messages", json=body, headers=as_other
+    )
 
     assert response.status_code == 409

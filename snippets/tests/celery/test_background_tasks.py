@@ -42,10 +42,14 @@ class Receiver:
     url: str
     bodies: list[bytes] = field(default_factory=list)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+    async def __call__(
+        self, scope: dict[str, Any], receive: Any, send: Any
+    ) -> None:  # noqa: ANN401 (ASGI)
         message = await receive()
         self.bodies.append(message.get("body", b""))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": []}
+        )
         await send({"type": "http.response.body", "body": b""})
 
 
@@ -54,7 +58,11 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
     """The subscriber, served over TLS by uvicorn in a thread; the worker trusts its CA through `SSL_CERT_FILE`."""
     authority = trustme.CA()
     authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    authority.issue_cert(
+        "127.0.0.1"
+    ).private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
     port = free_port()
     receiver = Receiver(url=f"https://127.0.0.1:{port}/hooks")
     config = uvicorn.Config(
@@ -78,7 +86,9 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def api_process(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def api_process(
+    settings: Settings,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The service with its `/reports` route, served by uvicorn in a process of its own; its URL and process.
 
     It reads the test settings from the environment, as the `settings` fixture left it.
@@ -90,7 +100,15 @@ def serve_api(*options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start the API process with these uvicorn options; yield its URL and process, kill it afterwards."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.celery.background_tasks_app:app", "--port", str(port), *options],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.celery.background_tasks_app:app",
+            "--port",
+            str(port),
+            *options,
+        ],
         cwd=SERVICE_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -100,10 +118,15 @@ def serve_api(*options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base_url}/livez", timeout=1).status_code == 200:
+                if (
+                    httpx.get(f"{base_url}/livez", timeout=1).status_code
+                    == 200
+                ):
                     break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "the API process did not start"
+                assert time.monotonic() < deadline, (
+                    "the API process did not start"
+                )
                 time.sleep(0.1)
         yield base_url, server
     finally:
@@ -119,7 +142,9 @@ async def eventually(condition: Callable[[], bool], within: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def settled_delivery(session: AsyncSession, within: float) -> WebhookDelivery:
+async def settled_delivery(
+    session: AsyncSession, within: float
+) -> WebhookDelivery:
     """The one delivery once it has left `pending`, read afresh from committed state each time."""
     deadline = time.monotonic() + within
     while True:
@@ -154,25 +179,46 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
             )
         )
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
-    message = {"channel": "email", "recipient": "ada@example.com", "body": "Hello", "client_ref": "ref-1"}
-    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {make_token()}"}) as client:
+    message = {
+        "channel": "email",
+        "recipient": "ada@example.com",
+        "body": "Hello",
+        "client_ref": "ref-1",
+    }
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {make_token()}"}
+    ) as client:
         # While the process lives, the job runs after the response: not yet written when it arrives.
-        assert (await client.post("/reports", params={"path": str(first)})).status_code == 202
+        assert (
+            await client.post("/reports", params={"path": str(first)})
+        ).status_code == 202
         assert not first.exists()
         await eventually(first.exists, within=30)
 
-        assert (await client.post("/reports", params={"path": str(second)})).status_code == 202
-        created = await client.post("/api/v1/messages", json=message)  # its delivery task is sent before the answer
+        assert (
+            await client.post("/reports", params={"path": str(second)})
+        ).status_code == 202
+        created = await client.post(
+            "/api/v1/messages", json=message
+        )  # its delivery task is sent before the answer
         assert created.status_code == 201
-    server.send_signal(signal.SIGKILL)  # a crash, an OOM kill, a deploy that did not wait
+    server.send_signal(
+        signal.SIGKILL
+    )  # a crash, an OOM kill, a deploy that did not wait
     server.wait(timeout=10)
     killed_at = time.monotonic()
 
-    request.getfixturevalue("celery_worker")  # a worker starts only now, after the API process is gone
+    request.getfixturevalue(
+        "celery_worker"
+    )  # a worker starts only now, after the API process is gone
     delivery = await settled_delivery(committed_session, within=30)
-    await asyncio.sleep(max(0, killed_at + 4 - time.monotonic()))  # twice the job's two seconds
+    await asyncio.sleep(
+        max(0, killed_at + 4 - time.monotonic())
+    )  # twice the job's two seconds
 
-    assert delivery.status == DeliveryStatus.DELIVERED  # the task waited in Redis and ran on the worker
+    assert (
+        delivery.status == DeliveryStatus.DELIVERED
+    )  # the task waited in Redis and ran on the worker
     assert len(receiver.bodies) == 1
     assert not second.exists()  # the background job died with the process, and nothing will run it again
 
@@ -186,7 +232,9 @@ async def test_a_graceful_stop_waits_for_a_running_background_task(
     base_url, server = api_process
     report = tmp_path / "report.txt"
     async with httpx.AsyncClient(base_url=base_url) as client:
-        assert (await client.post("/reports", params={"path": str(report)})).status_code == 202
+        assert (
+            await client.post("/reports", params={"path": str(report)})
+        ).status_code == 202
     server.send_signal(signal.SIGTERM)  # what an orchestrator sends first
     await asyncio.to_thread(server.wait, 30)
 
@@ -197,14 +245,22 @@ async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_ti
     settings: Settings, tmp_path: Path
 ) -> None:
     report = tmp_path / "report.txt"
-    for base_url, server in serve_api("--timeout-graceful-shutdown", "1"):  # shorter than the job's two seconds
+    for base_url, server in serve_api(
+        "--timeout-graceful-shutdown", "1"
+    ):  # shorter than the job's two seconds
         async with httpx.AsyncClient(base_url=base_url) as client:
-            assert (await client.post("/reports", params={"path": str(report)})).status_code == 202
+            assert (
+                await client.post("/reports", params={"path": str(report)})
+            ).status_code == 202
         server.send_signal(signal.SIGTERM)
         await asyncio.to_thread(server.wait, 30)
-    await asyncio.sleep(2)  # past the moment the job would have written its report
+    await asyncio.sleep(
+        2
+    )  # past the moment the job would have written its report
 
-    assert not report.exists()  # uvicorn gave up on the request at the timeout and exited without it
+    assert (
+        not report.exists()
+    )  # uvicorn gave up on the request at the timeout and exited without it
 
 
 async def test_a_background_task_runs_after_the_response_in_the_same_process(
@@ -214,8 +270,12 @@ async def test_a_background_task_runs_after_the_response_in_the_same_process(
     from tests.celery import background_tasks_app
 
     report = tmp_path / "report.txt"
-    transport = httpx.ASGITransport(app=background_tasks_app.app)  # returns once the app, job included, is done
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    transport = httpx.ASGITransport(
+        app=background_tasks_app.app
+    )  # returns once the app, job included, is done
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test"
+    ) as client:
         response = await client.post("/reports", params={"path": str(report)})
 
     assert response.status_code == 202

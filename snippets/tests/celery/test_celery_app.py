@@ -14,12 +14,20 @@ from app.core.config import Settings
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_sending_a_task_subscribes_no_connection_to_its_result(settings: Settings, redis: Redis) -> None:
-    result = celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())])
-    await redis.delete("celery")  # the message is not the point, and no worker runs here
+async def test_sending_a_task_subscribes_no_connection_to_its_result(
+    settings: Settings, redis: Redis
+) -> None:
+    result = celery_app.send_task(
+        DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())]
+    )
+    await redis.delete(
+        "celery"
+    )  # the message is not the point, and no worker runs here
 
     # With a result backend, `send_task` subscribes the sending thread's connection to this channel.
-    assert await redis.pubsub_numsub(f"celery-task-meta-{result.id}") == [(f"celery-task-meta-{result.id}", 0)]
+    assert await redis.pubsub_numsub(f"celery-task-meta-{result.id}") == [
+        (f"celery-task-meta-{result.id}", 0)
+    ]
     assert celery_app.conf.result_backend is None
 
 
@@ -55,8 +63,13 @@ worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0)
 """
 
 
-def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(tmp_path: Path) -> None:
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(SERVICE_ROOT)}  # no settings, no `.env` in cwd
+def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(
+    tmp_path: Path,
+) -> None:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(SERVICE_ROOT),
+    }  # no settings, no `.env` in cwd
     run = subprocess.run(
         [sys.executable, "-c", IMPORT_THEN_START_A_POOL_PROCESS],
         env=environment,
@@ -68,10 +81,13 @@ def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(tm
     )
 
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines() == [
-        "imported without settings",
-        "after import: ProxyTracerProvider",  # importing started no provider
-        "in a pool process: TracerProvider",
-        "celery instrumented: True",
-        "redis instrumented: False",  # the broker's polling would be spans of their own
-    ]
+    assert (
+        run.stdout.splitlines()
+        == [
+            "imported without settings",
+            "after import: ProxyTracerProvider",  # importing started no provider
+            "in a pool process: TracerProvider",
+            "celery instrumented: True",
+            "redis instrumented: False",  # the broker's polling would be spans of their own
+        ]
+    )

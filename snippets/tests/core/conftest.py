@@ -18,7 +18,11 @@ def collector() -> Iterator[OtlpCollector]:
 
 
 @pytest.fixture
-def otlp_settings(settings: Settings, collector: OtlpCollector, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def otlp_settings(
+    settings: Settings,
+    collector: OtlpCollector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Settings]:
     """The test settings plus an OTLP endpoint, as the deployment would set it."""
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     get_settings.cache_clear()

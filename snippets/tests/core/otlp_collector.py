@@ -5,8 +5,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
@@ -53,16 +57,22 @@ class OtlpHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.content_types.add(self.headers["Content-Type"])
         if self.path == "/v1/metrics":
-            self.server.metrics.append(ExportMetricsServiceRequest.FromString(body))
+            self.server.metrics.append(
+                ExportMetricsServiceRequest.FromString(body)
+            )
         else:
             assert self.path == "/v1/traces"
-            self.server.traces.append(ExportTraceServiceRequest.FromString(body))
+            self.server.traces.append(
+                ExportTraceServiceRequest.FromString(body)
+            )
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # the stdlib's signature
+    def log_message(
+        self, format: str, *args: object
+    ) -> None:  # the stdlib's signature
         """Quiet: the test reads what arrived, not a log of it."""
 
 
@@ -80,9 +90,13 @@ def running_collector() -> Iterator[OtlpCollector]:
         thread.join()
 
 
-def attributes(items: Iterator[KeyValue] | list[KeyValue]) -> dict[str, object]:
+def attributes(
+    items: Iterator[KeyValue] | list[KeyValue],
+) -> dict[str, object]:
     """OTLP attributes as a plain dict: strings and integers, the two kinds the service records."""
     return {
-        item.key: item.value.int_value if item.value.HasField("int_value") else item.value.string_value
+        item.key: item.value.int_value
+        if item.value.HasField("int_value")
+        else item.value.string_value
         for item in items
     }

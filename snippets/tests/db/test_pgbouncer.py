@@ -7,7 +7,11 @@ import asyncpg
 import pytest
 from sqlalchemy import URL, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
@@ -25,7 +29,9 @@ def create_engine_behind_pgbouncer(url: URL) -> AsyncEngine:
             "statement_cache_size": 0,  # asyncpg's statement cache
             "prepared_statement_cache_size": 0,  # SQLAlchemy's cache of the statements it prepares
             # asyncpg numbers statements from 1 in every process: names that cannot clash with another client's
-            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+            "prepared_statement_name_func": lambda: (
+                f"__asyncpg_{uuid.uuid4()}__"
+            ),
         },
     )
 
@@ -44,9 +50,18 @@ async def driver(connection: AsyncConnection) -> asyncpg.Connection:
 async def take_the_next_statement_names(connection: AsyncConnection) -> None:
     """Prepare the names asyncpg gives its next statements, as another process's client would."""
     raw = await driver(connection)
-    probe = await raw.prepare("SELECT 1", name=True)  # named `__asyncpg_stmt_<n>__` from asyncpg's counter
-    last = int(probe.get_name().removeprefix("__asyncpg_stmt_").removesuffix("__"), 16)
-    await raw.execute("; ".join(f"PREPARE __asyncpg_stmt_{n:x}__ AS SELECT 1" for n in range(last + 1, last + 20)))
+    probe = await raw.prepare(
+        "SELECT 1", name=True
+    )  # named `__asyncpg_stmt_<n>__` from asyncpg's counter
+    last = int(
+        probe.get_name().removeprefix("__asyncpg_stmt_").removesuffix("__"), 16
+    )
+    await raw.execute(
+        "; ".join(
+            f"PREPARE __asyncpg_stmt_{n:x}__ AS SELECT 1"
+            for n in range(last + 1, last + 20)
+        )
+    )
 
 
 async def reset_as_pgbouncer_would(connection: AsyncConnection) -> None:
@@ -54,9 +69,13 @@ async def reset_as_pgbouncer_would(connection: AsyncConnection) -> None:
     await (await driver(connection)).execute("DEALLOCATE ALL")
 
 
-async def test_statement_names_of_another_client_break_the_default_engine_only(settings: Settings) -> None:
+async def test_statement_names_of_another_client_break_the_default_engine_only(
+    settings: Settings,
+) -> None:
     default, behind_pgbouncer = (
-        create_async_engine(settings.sqlalchemy_database_url, poolclass=NullPool),
+        create_async_engine(
+            settings.sqlalchemy_database_url, poolclass=NullPool
+        ),
         create_engine_behind_pgbouncer(settings.sqlalchemy_database_url),
     )
     async with default.connect() as connection:
@@ -70,16 +89,22 @@ async def test_statement_names_of_another_client_break_the_default_engine_only(s
     await behind_pgbouncer.dispose()
 
 
-async def test_a_reset_server_connection_breaks_the_default_engine_only(settings: Settings) -> None:
+async def test_a_reset_server_connection_breaks_the_default_engine_only(
+    settings: Settings,
+) -> None:
     default, behind_pgbouncer = (
-        create_async_engine(settings.sqlalchemy_database_url, poolclass=NullPool),
+        create_async_engine(
+            settings.sqlalchemy_database_url, poolclass=NullPool
+        ),
         create_engine_behind_pgbouncer(settings.sqlalchemy_database_url),
     )
     async with default.connect() as connection:
         await connection.execute(QUERY)
         await reset_as_pgbouncer_would(connection)
         with pytest.raises(DBAPIError, match="does not exist"):
-            await connection.execute(QUERY)  # the statement SQLAlchemy cached is gone
+            await connection.execute(
+                QUERY
+            )  # the statement SQLAlchemy cached is gone
     async with behind_pgbouncer.connect() as connection:
         await connection.execute(QUERY)
         await reset_as_pgbouncer_would(connection)

@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 from sqlmodel import col
 
 from app.db.database import create_session_factory
@@ -20,7 +24,9 @@ CUTOFF = LONG_AGO + timedelta(days=1)  # no other test's rows are this old
 
 
 @pytest_asyncio.fixture
-async def sweeps(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sweeps(
+    engine: AsyncEngine,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Four committed deliveries lost long ago, and production sessions for two sweeps; removed afterwards."""
     factory = create_session_factory(engine)
     async with factory() as session, session.begin():
@@ -42,8 +48,14 @@ async def sweeps(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncS
         )
     yield factory
     async with factory() as session, session.begin():
-        await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook.id))
-        await session.execute(delete(Webhook).where(col(Webhook.id) == webhook.id))
+        await session.execute(
+            delete(WebhookDelivery).where(
+                col(WebhookDelivery.webhook_id) == webhook.id
+            )
+        )
+        await session.execute(
+            delete(Webhook).where(col(Webhook.id) == webhook.id)
+        )
 
 
 # --8<-- [start:test_skip_locked]
@@ -53,12 +65,18 @@ async def test_two_sweeps_at_once_claim_different_rows_without_waiting(
     async with sweeps() as first, sweeps() as second:
         await first.begin()
         await second.begin()
-        claimed_by_first = await WebhookDeliveriesTable(first).claim_lost(CUTOFF, limit=2)  # locked until commit
+        claimed_by_first = await WebhookDeliveriesTable(first).claim_lost(
+            CUTOFF, limit=2
+        )  # locked until commit
 
-        claimed_by_second = await asyncio.wait_for(WebhookDeliveriesTable(second).claim_lost(CUTOFF), timeout=5)
+        claimed_by_second = await asyncio.wait_for(
+            WebhookDeliveriesTable(second).claim_lost(CUTOFF), timeout=5
+        )
 
         assert (len(claimed_by_first), len(claimed_by_second)) == (2, 2)
-        assert not set(claimed_by_first) & set(claimed_by_second)  # no row claimed twice
+        assert not set(claimed_by_first) & set(
+            claimed_by_second
+        )  # no row claimed twice
         await first.commit()
         await second.commit()
 
@@ -71,12 +89,19 @@ async def test_without_skip_locked_the_second_sweep_waits_for_the_first(
 ) -> None:
     lost = (
         select(col(WebhookDelivery.id))
-        .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING, col(WebhookDelivery.updated_at) < CUTOFF)
+        .where(
+            col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+            col(WebhookDelivery.updated_at) < CUTOFF,
+        )
         .order_by(col(WebhookDelivery.updated_at))
         .limit(2)
         .with_for_update()  # no skip_locked
     )
-    claim = update(WebhookDelivery).where(col(WebhookDelivery.id).in_(lost.scalar_subquery())).values(attempts=1)
+    claim = (
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id).in_(lost.scalar_subquery()))
+        .values(attempts=1)
+    )
     async with sweeps() as first, sweeps() as second:
         await first.begin()
         await second.begin()

@@ -26,22 +26,40 @@ ID_DEFAULTS = text(
 )
 
 
-async def test_every_primary_key_gets_its_value_from_the_application_only(session: AsyncSession) -> None:
+async def test_every_primary_key_gets_its_value_from_the_application_only(
+    session: AsyncSession,
+) -> None:
     """One source for the key: `uuid.uuid4` in the entity, no `DEFAULT` in the migration."""
     # `__table__` only on a table entity, not on a base such as `OwnedEntity`.
-    tables = [vars(entity)["__table__"] for entity in subclasses(BaseEntity) if "__table__" in vars(entity)]
-    keys = await session.execute(PRIMARY_KEYS, {"tables": [table.name for table in tables]})
-    defaults: dict[str, str | None] = dict((await session.execute(ID_DEFAULTS)).tuples().all())
+    tables = [
+        vars(entity)["__table__"]
+        for entity in subclasses(BaseEntity)
+        if "__table__" in vars(entity)
+    ]
+    keys = await session.execute(
+        PRIMARY_KEYS, {"tables": [table.name for table in tables]}
+    )
+    defaults: dict[str, str | None] = dict(
+        (await session.execute(ID_DEFAULTS)).tuples().all()
+    )
 
-    assert sorted(keys.tuples()) == sorted((table.name, "id", None) for table in tables)  # no database default
-    assert defaults == dict.fromkeys(defaults)  # nor on the `id` of a table no entity maps
-    assert BaseEntity.model_fields["id"].default_factory is uuid.uuid4  # the one generator
+    assert sorted(keys.tuples()) == sorted(
+        (table.name, "id", None) for table in tables
+    )  # no database default
+    assert defaults == dict.fromkeys(
+        defaults
+    )  # nor on the `id` of a table no entity maps
+    assert (
+        BaseEntity.model_fields["id"].default_factory is uuid.uuid4
+    )  # the one generator
     for table in tables:
         assert table.c.id.default is not None, table.name  # the application's
         assert table.c.id.server_default is None, table.name
 
 
-async def test_an_insert_in_sql_that_forgets_the_id_is_refused(session: AsyncSession) -> None:
+async def test_an_insert_in_sql_that_forgets_the_id_is_refused(
+    session: AsyncSession,
+) -> None:
     with pytest.raises(IntegrityError, match='null value in column "id"'):
         await session.execute(
             text(

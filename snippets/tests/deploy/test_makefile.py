@@ -13,7 +13,12 @@ ARGUMENTS = {"new-migration": ["name=add_example"]}
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=SERVICE_ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=SERVICE_ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -25,7 +30,11 @@ def test_target_expands(target: str) -> None:
 
 
 def test_every_target_is_phony_and_documented() -> None:
-    phony = set(re.search(r"^\.PHONY: (.+)$", MAKEFILE, flags=re.MULTILINE).group(1).split())  # type: ignore[union-attr]
+    phony = set(
+        re.search(r"^\.PHONY: (.+)$", MAKEFILE, flags=re.MULTILINE)
+        .group(1)
+        .split()
+    )  # type: ignore[union-attr]
     listed = {line.split()[0] for line in make("help").stdout.splitlines()}
 
     assert phony == set(TARGETS)

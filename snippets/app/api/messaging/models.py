@@ -4,7 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from app.api.openapi import partial_update_schema
 from app.base.base_entity import TEXT_NOT_BLANK
@@ -13,8 +20,16 @@ from app.db.message.model import Channel
 # --8<-- [start:message_create_model]
 # `TEXT_NOT_BLANK`: PostgreSQL `text` cannot store U+0000, so a NUL is a 422 here, not a 500 at the INSERT;
 # whitespace alone is a 422 too. Stripped once the checks the document publishes have passed.
-Recipient = Annotated[str, Field(min_length=1, max_length=320, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
-Body = Annotated[str, Field(min_length=1, max_length=4000, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
+Recipient = Annotated[
+    str,
+    Field(min_length=1, max_length=320, pattern=TEXT_NOT_BLANK),
+    AfterValidator(str.strip),
+]
+Body = Annotated[
+    str,
+    Field(min_length=1, max_length=4000, pattern=TEXT_NOT_BLANK),
+    AfterValidator(str.strip),
+]
 
 
 class MessageCreate(BaseModel):
@@ -25,7 +40,9 @@ class MessageCreate(BaseModel):
     channel: Channel
     recipient: Recipient
     body: Body
-    client_ref: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+    client_ref: Annotated[
+        str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    ]
 
 
 # --8<-- [end:message_create_model]
@@ -39,7 +56,10 @@ class MessageUpdate(BaseModel):
 
     # The document states what the validators below refuse, so a generated client refuses it too.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra=partial_update_schema("recipient", "body", at_least_one=True)
+        extra="forbid",
+        json_schema_extra=partial_update_schema(
+            "recipient", "body", at_least_one=True
+        ),
     )
 
     recipient: Recipient | None = None
@@ -50,7 +70,9 @@ class MessageUpdate(BaseModel):
     def reject_null(cls, value: str | None) -> str | None:
         """Omitting a field keeps it; an explicit `null` would erase a required value."""
         if value is None:
-            raise ValueError("cannot be null; omit the field to keep its value")
+            raise ValueError(
+                "cannot be null; omit the field to keep its value"
+            )
         return value
 
     @model_validator(mode="after")

@@ -19,12 +19,20 @@ class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan and websocket messages pass untouched
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if (
+            scope["type"] != "http"
+        ):  # lifespan and websocket messages pass untouched
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
-        request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = (
+            incoming
+            if VALID_REQUEST_ID.fullmatch(incoming)
+            else uuid.uuid4().hex
+        )
 
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -30,11 +30,15 @@ SECURITY_HEADERS = {
 class SecurityHeadersMiddleware:
     """Add the security headers and a CSP: `DOCS_CSP` on the `docs_paths`, `API_CSP` everywhere else."""
 
-    def __init__(self, app: ASGIApp, docs_paths: Collection[str | None] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, docs_paths: Collection[str | None] = ()
+    ) -> None:
         self.app = app
         self.docs_paths = docs_paths
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

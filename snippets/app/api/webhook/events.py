@@ -21,12 +21,16 @@ class WebhookEvents:
         self.deliveries = WebhookDeliveriesTable(session)
         self.owner = owner  # the message's owner: only that principal's subscriptions hear of it
 
-    async def record(self, event: WebhookEvent, message_id: uuid.UUID, data: BaseModel) -> list[uuid.UUID]:
+    async def record(
+        self, event: WebhookEvent, message_id: uuid.UUID, data: BaseModel
+    ) -> list[uuid.UUID]:
         """One pending delivery per subscriber, committed or rolled back with the change itself.
 
         The deliveries point at `message_id`, so they go when the message is purged.
         """
-        deliveries = await self.deliveries.fan_out(event, message_id, data.model_dump(mode="json"), self.owner)
+        deliveries = await self.deliveries.fan_out(
+            event, message_id, data.model_dump(mode="json"), self.owner
+        )
         return [delivery.id for delivery in deliveries]
 
     @staticmethod
@@ -39,7 +43,11 @@ class WebhookEvents:
         """
         for index, delivery_id in enumerate(delivery_ids):
             try:
-                await asyncio.to_thread(celery_app.send_task, DELIVER_WEBHOOK_TASK, args=[str(delivery_id)])
+                await asyncio.to_thread(
+                    celery_app.send_task,
+                    DELIVER_WEBHOOK_TASK,
+                    args=[str(delivery_id)],
+                )
             except OperationalError as error:  # the broker is unreachable: the rest would fail the same way
                 # One error per send, with every id left, so Sentry reports it once.
                 logger.error(
@@ -47,7 +55,9 @@ class WebhookEvents:
                     count=len(delivery_ids) - index,
                     delivery_ids=[str(left) for left in delivery_ids[index:]],
                     error=str(error),
-                    cause=type(error.__cause__).__name__,  # kombu wraps the client's error: which one
+                    cause=type(
+                        error.__cause__
+                    ).__name__,  # kombu wraps the client's error: which one
                 )
                 return
 

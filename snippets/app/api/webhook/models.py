@@ -26,18 +26,26 @@ TARGET_URL_MAX_LENGTH = 2048
 def normalised_length_within_limit(url: HttpUrl) -> HttpUrl:
     """Measure the URL as stored, as the CHECK does: normalising turns a space or an "é" into 3 or 6 characters."""
     if len(str(url)) > TARGET_URL_MAX_LENGTH:
-        raise ValueError(f"must be at most {TARGET_URL_MAX_LENGTH} characters once normalised")
+        raise ValueError(
+            f"must be at most {TARGET_URL_MAX_LENGTH} characters once normalised"
+        )
     return url
 
 
 # Parsed and normalised as a URL (`HTTPS://Example.com` becomes `https://example.com/`), dumped as text.
 TargetUrl = Annotated[
     HttpUrl,
-    UrlConstraints(allowed_schemes=["https"], max_length=TARGET_URL_MAX_LENGTH),  # also the published maxLength
+    UrlConstraints(
+        allowed_schemes=["https"], max_length=TARGET_URL_MAX_LENGTH
+    ),  # also the published maxLength
     AfterValidator(normalised_length_within_limit),
     PlainSerializer(str, return_type=str),
 ]
-Description = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
+Description = Annotated[
+    str,
+    Field(min_length=1, max_length=500, pattern=TEXT_NOT_BLANK),
+    AfterValidator(str.strip),
+]
 
 
 class WebhookCreate(BaseModel):
@@ -56,7 +64,10 @@ class WebhookUpdate(BaseModel):
 
     # The document must not offer the `null` that `reject_null` refuses.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra=partial_update_schema("target_url", "event", "is_active", at_least_one=False)
+        extra="forbid",
+        json_schema_extra=partial_update_schema(
+            "target_url", "event", "is_active", at_least_one=False
+        ),
     )
 
     target_url: TargetUrl | None = None
@@ -69,7 +80,9 @@ class WebhookUpdate(BaseModel):
     def reject_null(cls, value: object) -> object:
         """Omitting a field keeps it; an explicit `null` would erase a required value."""
         if value is None:
-            raise ValueError("cannot be null; omit the field to keep its value")
+            raise ValueError(
+                "cannot be null; omit the field to keep its value"
+            )
         return value
 
 
@@ -90,7 +103,9 @@ class WebhookRead(BaseModel):
 class WebhookCreated(WebhookRead):
     """The answer to a create: the only response that carries the secret."""
 
-    secret: str = Field(description="HMAC-SHA256 key for verifying deliveries. Shown once: store it now.")
+    secret: str = Field(
+        description="HMAC-SHA256 key for verifying deliveries. Shown once: store it now."
+    )
 
 
 class WebhookPage(BaseModel):

@@ -30,7 +30,9 @@ class Message(OwnedEntity, table=True):
     body: str
     client_ref: str
     """The caller's own reference (an order number, say); unique among live messages."""
-    version: int = Field(default=None, sa_column_kwargs={"server_default": "1"}, nullable=False)
+    version: int = Field(
+        default=None, sa_column_kwargs={"server_default": "1"}, nullable=False
+    )
     """Incremented by every update (`MessagesTable.update_at_version`); the API sends it as the `ETag`."""
 
     deliveries: list["MessageDelivery"] = Relationship(

@@ -21,29 +21,41 @@ class MessagesTable(OwnedTable[Message]):
     """Repository for one owner's messages; everything it needs comes from `OwnedTable` and `BaseTable`."""
 
     model = Message
-    unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {"messages_client_ref_live_key": ("client_ref",)}
+    unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        "messages_client_ref_live_key": ("client_ref",)
+    }
 
     # --8<-- [end:messages_table]
 
     # --8<-- [start:messages_with_deliveries]
-    async def with_deliveries(self, ids: Collection[uuid.UUID]) -> list[Message]:
+    async def with_deliveries(
+        self, ids: Collection[uuid.UUID]
+    ) -> list[Message]:
         """Live messages with these ids, each with its live `deliveries` loaded: two queries for any number.
 
         Raises:
             ValueError: more than `MAX_PAGE_SIZE` ids; ask page by page.
         """
         if len(ids) > MAX_PAGE_SIZE:
-            raise ValueError(f"at most {MAX_PAGE_SIZE} ids per call, got {len(ids)}")
+            raise ValueError(
+                f"at most {MAX_PAGE_SIZE} ids per call, got {len(ids)}"
+            )
         statement = (
             select(Message)
             # One-to-many: a second SELECT ... WHERE message_id IN (...) fetches every collection at once.
             # The WHERE on the parents does not reach that second query: it filters out deleted children itself.
             .options(
                 selectinload(
-                    Message.deliveries.and_(col(MessageDelivery.deleted_at).is_(None))  # type: ignore[attr-defined]
+                    Message.deliveries.and_(
+                        col(MessageDelivery.deleted_at).is_(None)
+                    )  # type: ignore[attr-defined]
                 )
             )
-            .where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None), *self._scope())
+            .where(
+                col(Message.id).in_(ids),
+                col(Message.deleted_at).is_(None),
+                *self._scope(),
+            )
             .order_by(col(Message.created_at), col(Message.id))
         )
         return list((await self.session.execute(statement)).scalars())
@@ -51,7 +63,13 @@ class MessagesTable(OwnedTable[Message]):
     # --8<-- [end:messages_with_deliveries]
 
     # --8<-- [start:update_at_version]
-    async def update_at_version(self, id: uuid.UUID, data: BaseModel, *, versions: Collection[int] | None) -> Message:
+    async def update_at_version(
+        self,
+        id: uuid.UUID,
+        data: BaseModel,
+        *,
+        versions: Collection[int] | None,
+    ) -> Message:
         """Apply the fields sent to a live row whose `version` is one of `versions` (any, if `None`),
         and increment its `version`.
 
@@ -68,7 +86,10 @@ class MessagesTable(OwnedTable[Message]):
         statement = (
             update(Message)
             .where(*conditions)
-            .values(**data.model_dump(exclude_unset=True), version=col(Message.version) + 1)
+            .values(
+                **data.model_dump(exclude_unset=True),
+                version=col(Message.version) + 1,
+            )
             .returning(Message)
             .execution_options(populate_existing=True)
         )
@@ -79,6 +100,8 @@ class MessagesTable(OwnedTable[Message]):
         # Nothing matched: tell a missing row from a stale version. Read after the write, not before it.
         if await self.first_or_default(id) is None:
             raise NotFoundError(f"message {id} does not exist")
-        raise PreconditionFailedError(f"message {id} has changed since the version in If-Match; read it again")
+        raise PreconditionFailedError(
+            f"message {id} has changed since the version in If-Match; read it again"
+        )
 
     # --8<-- [end:update_at_version]

@@ -23,12 +23,16 @@ class MessageDelivery(BaseEntity, table=True):
 
     __tablename__ = "message_deliveries"
 
-    message_id: uuid.UUID = Field(foreign_key="messages.id", ondelete="CASCADE")
+    message_id: uuid.UUID = Field(
+        foreign_key="messages.id", ondelete="CASCADE"
+    )
     outcome: DeliveryOutcome = Field(sa_type=Text)
     error: str | None = None
     """Why the attempt failed; set exactly when `outcome` is `failed`."""
 
-    message: Message = Relationship(back_populates="deliveries", sa_relationship_kwargs={"lazy": "raise"})
+    message: Message = Relationship(
+        back_populates="deliveries", sa_relationship_kwargs={"lazy": "raise"}
+    )
 
 
 # --8<-- [end:message_delivery_entity]

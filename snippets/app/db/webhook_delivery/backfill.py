@@ -45,15 +45,21 @@ DELETE_BATCH = text(
 copy) are deleted."""
 
 
-async def link_deliveries_to_messages(engine: AsyncEngine, *, batch_size: int = BACKFILL_BATCH_SIZE) -> tuple[int, int]:
+async def link_deliveries_to_messages(
+    engine: AsyncEngine, *, batch_size: int = BACKFILL_BATCH_SIZE
+) -> tuple[int, int]:
     """Link every delivery to its message, then delete those whose message is gone; returns (linked, deleted).
 
     Run it once every replica writes `message_id`: a row an older replica writes later would stay
     unlinked. A delivery and its message commit in one transaction, so a delivery this job sees
     without its message belongs to a purged one, never to a message still being written.
     """
-    linked = await backfill_in_batches(engine, LINK_BATCH, batch_size=batch_size)
-    deleted = await backfill_in_batches(engine, DELETE_BATCH, batch_size=batch_size)
+    linked = await backfill_in_batches(
+        engine, LINK_BATCH, batch_size=batch_size
+    )
+    deleted = await backfill_in_batches(
+        engine, DELETE_BATCH, batch_size=batch_size
+    )
     return linked, deleted
 
 
