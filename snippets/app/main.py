@@ -66,10 +66,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         await redis.aclose()
         await engine.dispose()
         if app.state.tracer_provider is not None:
-            # Export the last batch now: uvicorn ends by re-raising SIGTERM, which skips `atexit`.
+            # Export the last batch now: uvicorn ends by re-raising SIGTERM,
+            # which skips `atexit`.
             app.state.tracer_provider.shutdown()
         if app.state.meter_provider is not None:
-            app.state.meter_provider.shutdown()  # the same for the metrics: one last collection, exported
+            # the same for the metrics: one last collection, exported
+            app.state.meter_provider.shutdown()
 
 
 # --8<-- [end:lifespan]
@@ -81,12 +83,15 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
     configure_sentry(settings)
-    app = ServiceAPI(  # FastAPI, with problems filed under application/problem+json in the OpenAPI document
+    # FastAPI, with problems filed under application/problem+json in the
+    # OpenAPI document
+    app = ServiceAPI(
         title="Reference service",
         version="1.0.0",
         lifespan=lifespan,
         redoc_url=None,
-        generate_unique_id_function=operation_id,  # `messaging-create_message`: stable client method names
+        # `messaging-create_message`: stable client method names
+        generate_unique_id_function=operation_id,
     )
     add_problem_handlers(app)
     add_database_error_handlers(

@@ -1,4 +1,6 @@
-"""Fixtures shared by every test of the service: real PostgreSQL, real migrations, one rollback per test."""
+"""Fixtures shared by every test of the service: real PostgreSQL, real
+migrations, one rollback per test.
+"""
 
 import socket
 import threading
@@ -30,14 +32,17 @@ from app.db.database import create_engine, get_session
 from app.main import create_app
 from tests.principals import OWNER
 
-# The PostgreSQL and Redis fixtures (`postgres_server`, `database_url`, `redis_url`, ...), as a plugin.
+# The PostgreSQL and Redis fixtures (`postgres_server`, `database_url`,
+# `redis_url`, ...), as a plugin.
 pytest_plugins = ["tests.servers"]
 
 
 # --8<-- [start:settings]
 @pytest.fixture(scope="session")
 def settings(database_url: URL, redis_url: str) -> Iterator[Settings]:
-    """The service's own settings, pointed at the test servers through the environment."""
+    """The service's own settings, pointed at the test servers through the
+    environment.
+    """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(
             "DATABASE_URL", database_url.render_as_string(hide_password=False)
@@ -50,7 +55,8 @@ def settings(database_url: URL, redis_url: str) -> Iterator[Settings]:
         )
         patch.setenv("JWT_ISSUER", "https://auth.test/")
         patch.setenv("CORS_ALLOW_ORIGINS", '["https://app.test"]')
-        # The webhook receiver in the tests listens on loopback, which production refuses.
+        # The webhook receiver in the tests listens on loopback, which
+        # production refuses.
         patch.setenv(
             "WEBHOOK_ALLOWED_PRIVATE_NETWORKS", '["127.0.0.0/8", "::1/128"]'
         )
@@ -73,7 +79,9 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 @pytest_asyncio.fixture
 async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One connection per test, inside a transaction that is always rolled back."""
+    """One connection per test, inside a transaction that is always rolled
+    back.
+    """
     async with engine.connect() as connection:
         transaction = await connection.begin()
         yield connection
@@ -84,8 +92,9 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 def session_factory(
     connection: AsyncConnection,
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions on the test's connection. A service's `session.begin()` becomes a SAVEPOINT,
-    so its commit and rollback work as in production and the outer rollback still undoes all."""
+    """Sessions on the test's connection. A service's `session.begin()` becomes
+    a SAVEPOINT, so its commit and rollback work as in production and the outer
+    rollback still undoes all."""
     return async_sessionmaker(
         connection,
         expire_on_commit=False,
@@ -108,7 +117,9 @@ async def session(
 # --8<-- [start:make_token]
 @pytest.fixture
 def make_token(settings: Settings) -> Callable[..., str]:
-    """Sign an access token as the issuer would; keyword arguments override or add claims."""
+    """Sign an access token as the issuer would; keyword arguments override or
+    add claims.
+    """
 
     def make(**claims: object) -> str:
         now = datetime.now(UTC)
@@ -137,7 +148,9 @@ def app(
     session_factory: async_sessionmaker[AsyncSession],
     redis: Redis,
 ) -> FastAPI:
-    """A fresh application whose requests use the test's connection and an emptied Redis."""
+    """A fresh application whose requests use the test's connection and an
+    emptied Redis.
+    """
     app = create_app()
 
     async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
@@ -152,7 +165,9 @@ def app(
 async def client(
     app: FastAPI, make_token: Callable[..., str]
 ) -> AsyncIterator[AsyncClient]:
-    """An HTTP client calling the app in-process, with its lifespan run as a server would, signed in."""
+    """An HTTP client calling the app in-process, with its lifespan run as a
+    server would, signed in.
+    """
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app)
         headers = {"Authorization": f"Bearer {make_token()}"}
@@ -164,7 +179,9 @@ async def client(
 
 @pytest_asyncio.fixture
 async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    """The same, without credentials; unhandled errors come back as the 500 a server would send."""
+    """The same, without credentials; unhandled errors come back as the 500 a
+    server would send.
+    """
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with AsyncClient(
@@ -181,14 +198,16 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 async def committed_session(
     engine: AsyncEngine,
 ) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are real, for tests where another process (a Celery worker) must
-    see the data. It empties the tables it may have filled afterwards."""
+    """A session whose commits are real, for tests where another process (a
+    Celery worker) must see the data. It empties the tables it may have filled
+    afterwards."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                "TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages"
+                "TRUNCATE webhook_deliveries, webhooks, message_deliveries,"
+                " messages"
             )
         )
 
@@ -199,10 +218,13 @@ async def committed_session(
 # --8<-- [start:celery_worker]
 @pytest.fixture
 def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
-    """A real Celery worker consuming from the test Redis, in a thread of this process."""
+    """A real Celery worker consuming from the test Redis, in a thread of this
+    process.
+    """
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
-    # The worker's BRPOP on Redis waits up to 1 s before it notices the stop at a test's end;
-    # kombu takes that wait from `polling_interval`, so 0.1 ends each test up to 0.9 s sooner.
+    # The worker's BRPOP on Redis waits up to 1 s before it notices the stop at
+    # a test's end; kombu takes that wait from `polling_interval`, so 0.1 ends
+    # each test up to 0.9 s sooner.
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(
             celery_app.conf.broker_transport_options, "polling_interval", 0.1
@@ -222,10 +244,13 @@ def celery_worker(settings: Settings, redis: Redis) -> Iterator[None]:
 # --8<-- [start:failing_dependencies]
 @contextmanager
 def sending_tasks_to(url: str) -> Iterator[None]:
-    """Tasks are sent to `url` inside the block; workers keep reading from the test Redis."""
+    """Tasks are sent to `url` inside the block; workers keep reading from the
+    test Redis.
+    """
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(celery_app.conf, "broker_write_url", url)
-        # The pools hold connections to the real broker: set them aside, and back afterwards.
+        # The pools hold connections to the real broker: set them aside, and
+        # back afterwards.
         patch.setattr(celery_app, "_pool", None)
         patch.setattr(celery_app.amqp, "_producer_pool", None)
         yield
@@ -235,8 +260,9 @@ def sending_tasks_to(url: str) -> Iterator[None]:
 def unreachable_broker(
     settings: Settings,
 ) -> Callable[[], AbstractContextManager[None]]:
-    """`with unreachable_broker():` tasks are sent to a port nothing listens on, so `send_task` fails
-    as it does when the broker is down; workers keep reading from the test Redis."""
+    """`with unreachable_broker():` tasks are sent to a port nothing listens
+    on, so `send_task` fails as it does when the broker is down; workers keep
+    reading from the test Redis."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
     return lambda: sending_tasks_to(
         "redis://127.0.0.1:1/0"
@@ -247,8 +273,9 @@ def unreachable_broker(
 def stalled_broker(
     settings: Settings,
 ) -> Iterator[Callable[[], AbstractContextManager[None]]]:
-    """`with stalled_broker():` tasks are sent to a server that accepts connections and never
-    reads or answers: a broker that hangs (paused, swapping, a dead network path) rather than refuses."""
+    """`with stalled_broker():` tasks are sent to a server that accepts
+    connections and never reads or answers: a broker that hangs (paused,
+    swapping, a dead network path) rather than refuses."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
@@ -281,7 +308,9 @@ def stalled_broker(
 
 @pytest.fixture
 def logged_warnings() -> Iterator[list[dict[str, Any]]]:
-    """The records of the warnings the service logs during the test (Loguru's `record`)."""
+    """The records of the warnings the service logs during the test (Loguru's
+    `record`).
+    """
     records: list[dict[str, Any]] = []
     handler_id = logger.add(
         lambda message: records.append(dict(message.record)), level="WARNING"

@@ -1,9 +1,11 @@
-"""How the service's code is written: rules read from the source of `app/` (nothing is imported or run).
+"""How the service's code is written: rules read from the source of `app/`
+(nothing is imported or run).
 
-Each rule is a set of files and the nodes of their syntax tree that break it. Each test checks
-that the rule reads real files of `app/` and finds nothing there, then plants the mistake in a
-temporary folder and checks that it is reported: a check that can never fail cannot pass
-unnoticed. The import rules between layers are in `test_layer_rules.py`.
+Each rule is a set of files and the nodes of their syntax tree that break it.
+Each test checks that the rule reads real files of `app/` and finds nothing
+there, then plants the mistake in a temporary folder and checks that it is
+reported: a check that can never fail cannot pass unnoticed. The import rules
+between layers are in `test_layer_rules.py`.
 """
 
 import ast
@@ -22,14 +24,18 @@ HTTP_PACKAGES = {"fastapi", "starlette"}
 
 @dataclass(frozen=True)
 class Rule:
-    """`files` picks the modules under an `app/` folder; `breaks` yields the nodes of one module that break the rule."""
+    """`files` picks the modules under an `app/` folder; `breaks` yields the
+    nodes of one module that break the rule.
+    """
 
     files: Callable[[Path], Iterable[Path]]
     breaks: Callable[[Path, ast.Module], Iterable[ast.AST]]
 
 
 def violations(rule: Rule, root: Path) -> list[str]:
-    """`app/<file>:<line>` for every node that breaks the rule in the files it reads under `root`."""
+    """`app/<file>:<line>` for every node that breaks the rule in the files it
+    reads under `root`.
+    """
     return [
         f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}"
         for path in sorted(rule.files(root))
@@ -44,7 +50,9 @@ def violations(rule: Rule, root: Path) -> list[str]:
 
 
 def called_name(call: ast.Call) -> str:
-    """`commit` for `self.session.commit()`, `Depends` for `Depends(...)`; empty for anything else."""
+    """`commit` for `self.session.commit()`, `Depends` for `Depends(...)`;
+    empty for anything else.
+    """
     if isinstance(call.func, ast.Attribute):
         return call.func.attr
     return call.func.id if isinstance(call.func, ast.Name) else ""
@@ -55,7 +63,9 @@ def calls(tree: ast.AST) -> list[ast.Call]:
 
 
 def endpoints(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Functions decorated with `@router.get(...)`, `@router.post(...)` and the like."""
+    """Functions decorated with `@router.get(...)`, `@router.post(...)` and the
+    like.
+    """
     return [
         node
         for node in ast.walk(tree)
@@ -74,7 +84,9 @@ def every_module(root: Path) -> Iterable[Path]:
 
 
 def domain_files(name: str) -> Callable[[Path], Iterable[Path]]:
-    """`name` in each package of `api/` that has a service (the health probes have none)."""
+    """`name` in each package of `api/` that has a service (the health probes
+    have none).
+    """
     return lambda root: [
         path.parent / name for path in root.glob("api/*/service.py")
     ]
@@ -103,7 +115,9 @@ ENDPOINTS_CATCH_NOTHING = Rule(
 
 
 def wiring_by_hand(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
-    """An endpoint parameter typed as a session, and any `...Service(...)` call in the module."""
+    """An endpoint parameter typed as a session, and any `...Service(...)` call
+    in the module.
+    """
     for function in endpoints(tree):
         arguments = function.args
         for argument in [
@@ -127,7 +141,9 @@ ENDPOINTS_USE_THE_SERVICE_ALIAS = Rule(
 
 
 def depends_defaults(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
-    """Every parameter default that is a `Depends(...)` call instead of an `Annotated` alias."""
+    """Every parameter default that is a `Depends(...)` call instead of an
+    `Annotated` alias.
+    """
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for value in [*node.args.defaults, *node.args.kw_defaults]:
@@ -142,7 +158,9 @@ NO_DEPENDS_DEFAULTS = Rule(files=every_module, breaks=depends_defaults)
 
 
 def http_imports(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
-    """Imports from FastAPI or Starlette; `Depends`, for the service's own alias, is the one allowed."""
+    """Imports from FastAPI or Starlette; `Depends`, for the service's own
+    alias, is the one allowed.
+    """
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.ImportFrom)
@@ -164,7 +182,9 @@ SERVICES_SPEAK_NO_HTTP = Rule(
 def include_router_calls(
     relative: Path, tree: ast.Module
 ) -> Iterable[ast.AST]:
-    """Every `include_router` outside `api/api.py`, except the factory's one of `root_router`."""
+    """Every `include_router` outside `api/api.py`, except the factory's one of
+    `root_router`.
+    """
     if relative == Path("api/api.py"):
         return
     for call in calls(tree):
@@ -179,7 +199,8 @@ def include_router_calls(
 
 ROUTERS_ONLY_IN_API_PY = Rule(files=every_module, breaks=include_router_calls)
 
-# `create_all`, called or passed to `run_sync`, builds tables from the entity classes.
+# `create_all`, called or passed to `run_sync`, builds tables from the entity
+# classes.
 NO_CREATE_ALL = Rule(
     files=every_module,
     breaks=lambda _, tree: [
@@ -193,7 +214,9 @@ NO_CREATE_ALL = Rule(
 def check(
     rule: Rule, tmp_path: Path, planted: dict[str, str], reported: list[str]
 ) -> None:
-    """The rule reads files of `app/` and finds nothing there; in the planted files it reports `reported`."""
+    """The rule reads files of `app/` and finds nothing there; in the planted
+    files it reports `reported`.
+    """
     assert list(rule.files(APP)), "the rule reads no file of app/"
     assert violations(rule, APP) == []
     for relative, source in planted.items():
@@ -214,7 +237,9 @@ def test_no_table_method_commits(tmp_path: Path) -> None:
 
 
 def test_no_endpoint_catches_exceptions(tmp_path: Path) -> None:
-    """Errors reach the central handlers: a domain error becomes its problem, a bug a logged 500."""
+    """Errors reach the central handlers: a domain error becomes its problem, a
+    bug a logged 500.
+    """
     planted = (
         "@router.get('/orders/{order_id}')\n"
         "async def get_order(service):\n"
@@ -234,7 +259,9 @@ def test_no_endpoint_catches_exceptions(tmp_path: Path) -> None:
 def test_endpoints_get_their_service_from_an_annotated_alias(
     tmp_path: Path,
 ) -> None:
-    """No endpoint takes the session or builds its service: it declares `service: ...ServiceDep`."""
+    """No endpoint takes the session or builds its service: it declares
+    `service: ...ServiceDep`.
+    """
     planted = (
         "@router.get('/orders/{order_id}')\n"
         "async def get_order(order_id: int, session: SessionDep):\n"
@@ -249,7 +276,10 @@ def test_endpoints_get_their_service_from_an_annotated_alias(
 
 
 def test_no_parameter_defaults_to_depends(tmp_path: Path) -> None:
-    planted = "async def get_order(\n    session: AsyncSession = Depends(get_session),\n): ...\n"
+    planted = (
+        "async def get_order(\n    session: AsyncSession ="
+        " Depends(get_session),\n): ...\n"
+    )
     check(
         NO_DEPENDS_DEFAULTS,
         tmp_path,
@@ -259,7 +289,9 @@ def test_no_parameter_defaults_to_depends(tmp_path: Path) -> None:
 
 
 def test_services_do_not_speak_http(tmp_path: Path) -> None:
-    """A service raises `NotFoundError`, never `HTTPException`, and picks no status code."""
+    """A service raises `NotFoundError`, never `HTTPException`, and picks no
+    status code.
+    """
     planted = (
         "from fastapi import Depends\n"
         "from fastapi import Depends, HTTPException\n"
@@ -291,9 +323,13 @@ def test_routers_are_included_only_in_api_py(
 
 
 def test_nothing_creates_tables_from_the_entities(tmp_path: Path) -> None:
-    planted = "async def start(connection):\n    await connection.run_sync(SQLModel.metadata.create_all)\n"
+    planted = (
+        "async def start(connection):\n    await"
+        " connection.run_sync(SQLModel.metadata.create_all)\n"
+    )
     check(NO_CREATE_ALL, tmp_path, {"main.py": planted}, ["app/main.py:2"])
-    # The fixtures migrate the test database with dbmate too; only a test about `create_all` calls it.
+    # The fixtures migrate the test database with dbmate too; only a test about
+    # `create_all` calls it.
     fixtures = Rule(
         files=lambda root: root.rglob("conftest.py"),
         breaks=NO_CREATE_ALL.breaks,
@@ -303,7 +339,9 @@ def test_nothing_creates_tables_from_the_entities(tmp_path: Path) -> None:
 
 
 def hand_named(names: list[str]) -> list[str]:
-    """Migration files not named as `dbmate new` names them: `<UTC time, 14 digits>_<name>.sql`."""
+    """Migration files not named as `dbmate new` names them: `<UTC time, 14
+    digits>_<name>.sql`.
+    """
     return [
         name
         for name in names
@@ -321,8 +359,9 @@ def test_every_migration_is_named_by_dbmate_new() -> None:
 
 # --8<-- [start:ownership_rules]
 def every_owner_in_a_request(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
-    """`EVERY_OWNER` in a class (a service and what it builds) or an endpoint: a request that reads every
-    principal's rows. Module-level functions, the jobs a worker runs for no principal, may use it."""
+    """`EVERY_OWNER` in a class (a service and what it builds) or an endpoint:
+    a request that reads every principal's rows. Module-level functions, the
+    jobs a worker runs for no principal, may use it."""
     scopes: list[ast.AST] = [
         node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
     ]
@@ -356,7 +395,9 @@ SESSION_QUERIES = {
 
 
 def runs_a_query_on_a_session(node: ast.AST) -> bool:
-    """`session.get(...)`, `self.session.execute(...)` and the like: a query that no table builds."""
+    """`session.get(...)`, `self.session.execute(...)` and the like: a query
+    that no table builds.
+    """
     if not isinstance(node, ast.Call) or not isinstance(
         node.func, ast.Attribute
     ):
@@ -369,8 +410,9 @@ def runs_a_query_on_a_session(node: ast.AST) -> bool:
 
 
 def sql_outside_the_tables(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
-    """A statement builder imported, `sqlalchemy`/`sqlmodel` imported whole, or a query run on a session
-    named `session`: a query written here would skip the owner filter of the tables."""
+    """A statement builder imported, `sqlalchemy`/`sqlmodel` imported whole, or
+    a query run on a session named `session`: a query written here would skip
+    the owner filter of the tables."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(
             alias.name.split(".")[0] in SQL_PACKAGES for alias in node.names
@@ -387,7 +429,9 @@ def sql_outside_the_tables(_: Path, tree: ast.Module) -> Iterable[ast.AST]:
 
 
 def domain_modules(root: Path) -> Iterable[Path]:
-    """Every module of each `api/` package that has a service (the health probes have none)."""
+    """Every module of each `api/` package that has a service (the health
+    probes have none).
+    """
     return [
         path
         for service in root.glob("api/*/service.py")
@@ -401,16 +445,17 @@ QUERIES_ONLY_IN_TABLES = Rule(
 
 
 def test_no_request_reaches_the_rows_of_every_owner(tmp_path: Path) -> None:
-    """A service builds its tables with the caller's owner; `EVERY_OWNER` stays in jobs."""
+    """A service builds its tables with the caller's owner; `EVERY_OWNER` stays
+    in jobs.
+    """
     planted = (
-        "class OrderService:\n"
-        "    def __init__(self, session, owner):\n"
-        "        self.orders = OrdersTable(session, EVERY_OWNER)\n"
-        "@router.get('/orders')\n"
-        "async def list_orders(session):\n"
-        "    return await OrdersTable(session, owned_table.EVERY_OWNER).all()\n"
-        "async def purge_orders(session):\n"
-        "    await OrdersTable(session, EVERY_OWNER).purge_deleted(before=now())\n"
+        "class OrderService:\n    def __init__(self, session, owner):\n       "
+        " self.orders = OrdersTable(session,"
+        " EVERY_OWNER)\n@router.get('/orders')\nasync def"
+        " list_orders(session):\n    return await OrdersTable(session,"
+        " owned_table.EVERY_OWNER).all()\nasync def purge_orders(session):\n  "
+        "  await OrdersTable(session,"
+        " EVERY_OWNER).purge_deleted(before=now())\n"
     )
     reported = [f"app/api/shop/service.py:{line}" for line in (3, 6)]
     check(
@@ -422,7 +467,9 @@ def test_no_request_reaches_the_rows_of_every_owner(tmp_path: Path) -> None:
 
 
 def test_services_and_endpoints_write_no_sql(tmp_path: Path) -> None:
-    """Queries live in the table classes, which add `owner = :owner` (and `deleted_at IS NULL`) to each."""
+    """Queries live in the table classes, which add `owner = :owner` (and
+    `deleted_at IS NULL`) to each.
+    """
     planted = (
         "from sqlalchemy.ext.asyncio import AsyncSession\n"
         "from sqlmodel import col, select\n"

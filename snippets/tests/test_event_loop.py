@@ -1,4 +1,6 @@
-"""Blocking calls in async code: what they do to the event loop, and what catches them."""
+"""Blocking calls in async code: what they do to the event loop, and what
+catches them.
+"""
 
 import ast
 import asyncio
@@ -60,7 +62,9 @@ async def test_a_synchronous_redis_call_in_async_code_stops_every_other_task(
 
 
 def synchronous_redis_uses(root: Path) -> list[str]:
-    """`file:line name` for each use of the synchronous Redis client (`redis.asyncio` is the async one)."""
+    """`file:line name` for each use of the synchronous Redis client
+    (`redis.asyncio` is the async one).
+    """
     found = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -101,8 +105,9 @@ def test_the_service_uses_only_the_asyncio_redis_client(
         "planted.py:2 redis.Redis",
         "planted.py:3 redis.Redis",
     ]
-    # The one synchronous client: the queue gauge, read in the metrics exporter's own thread, where no
-    # event loop runs (app/core/metrics.py); everything that runs on the event loop uses `redis.asyncio`.
+    # The one synchronous client: the queue gauge, read in the metrics
+    # exporter's own thread, where no event loop runs (app/core/metrics.py);
+    # everything that runs on the event loop uses `redis.asyncio`.
     assert synchronous_redis_uses(SERVICE_ROOT / "app") == [
         "core/metrics.py:14 redis.Redis"
     ]

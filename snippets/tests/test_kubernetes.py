@@ -1,4 +1,6 @@
-"""The Kubernetes manifest agrees with the service: probe paths exist, shutdown timings fit together."""
+"""The Kubernetes manifest agrees with the service: probe paths exist, shutdown
+timings fit together.
+"""
 
 import ipaddress
 from pathlib import Path
@@ -60,7 +62,9 @@ def test_shutdown_fits_in_the_grace_period(pod: dict[str, Any]) -> None:
 async def test_the_client_address_is_taken_from_the_ingress_only(
     pod: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """uvicorn, started as the manifest starts it, replaces the peer address for the ingress's pods only."""
+    """uvicorn, started as the manifest starts it, replaces the peer address
+    for the ingress's pods only.
+    """
     [container] = pod["containers"]
     trusted = {
         variable["name"]: variable["value"] for variable in container["env"]

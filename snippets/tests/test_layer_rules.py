@@ -1,4 +1,6 @@
-"""Who may import whom: the layer rules, enforced by reading every import in `app/`."""
+"""Who may import whom: the layer rules, enforced by reading every import in
+`app/`.
+"""
 
 import ast
 import re
@@ -51,7 +53,9 @@ LAYER_RULES = [
 
 
 def imports_of(path: Path, root: Path) -> list[tuple[int, str]]:
-    """Every module a file imports, as `(line, dotted.name)`; `from a import b` also yields `a.b`."""
+    """Every module a file imports, as `(line, dotted.name)`; `from a import b`
+    also yields `a.b`.
+    """
     module = ".".join(path.relative_to(root.parent).with_suffix("").parts)
     package = (
         module if path.name == "__init__.py" else module.rpartition(".")[0]
@@ -79,7 +83,9 @@ def imports_of(path: Path, root: Path) -> list[tuple[int, str]]:
 
 
 def violations(root: Path, applies_to: str, forbidden: str) -> list[str]:
-    """`file:line imports name` for each forbidden import made by a module the rule applies to."""
+    """`file:line imports name` for each forbidden import made by a module the
+    rule applies to.
+    """
     found = []
     for path in sorted(root.rglob("*.py")):
         module = ".".join(
@@ -156,7 +162,9 @@ def test_layer_rule(rule: str, applies_to: str, forbidden: str) -> None:
 def test_each_rule_reports_a_planted_import(
     rule: int, relative: str, source: str, reported: str, tmp_path: Path
 ) -> None:
-    """A checker that never fails proves nothing: plant one bad import per rule and see it named."""
+    """A checker that never fails proves nothing: plant one bad import per rule
+    and see it named.
+    """
     path = tmp_path / "app" / relative
     path.parent.mkdir(parents=True)
     path.write_text(source)

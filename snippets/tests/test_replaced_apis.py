@@ -1,4 +1,6 @@
-"""What goes wrong with the APIs the guide tells readers not to use, proven rather than claimed."""
+"""What goes wrong with the APIs the guide tells readers not to use, proven
+rather than claimed.
+"""
 
 import os
 import shutil
@@ -63,11 +65,11 @@ def test_httpx_async_client_no_longer_takes_an_app() -> None:
 def test_an_engine_shared_across_event_loops_breaks(
     settings: Settings,
 ) -> None:
-    """Why a Celery task must not reuse one engine across `asyncio.run` calls, and what meets a
-    `nest_asyncio` set-up on its first other loop: the pooled asyncpg connection belongs to the first loop.
-    Run in a child process, because the broken connection is left for the garbage collector."""
-    script = textwrap.dedent(
-        """
+    """Why a Celery task must not reuse one engine across `asyncio.run` calls,
+    and what meets a `nest_asyncio` set-up on its first other loop: the pooled
+    asyncpg connection belongs to the first loop. Run in a child process,
+    because the broken connection is left for the garbage collector."""
+    script = textwrap.dedent("""
         import asyncio, sys
         from sqlalchemy import text
         from sqlalchemy.ext.asyncio import create_async_engine
@@ -83,8 +85,7 @@ def test_an_engine_shared_across_event_loops_breaks(
             asyncio.run(select_one())
         except RuntimeError as error:
             print(error)
-        """
-    )
+        """)
     url = settings.sqlalchemy_database_url.render_as_string(
         hide_password=False
     )
@@ -106,10 +107,10 @@ def test_an_engine_shared_across_event_loops_breaks(
 def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
     settings: Settings,
 ) -> None:
-    """The same naive noon, bound to a `timestamptz` parameter, is a different instant in a
-    process on Berlin time than in one on UTC. Run in child processes, each with its own `TZ`."""
-    script = textwrap.dedent(
-        """
+    """The same naive noon, bound to a `timestamptz` parameter, is a different
+    instant in a process on Berlin time than in one on UTC. Run in child
+    processes, each with its own `TZ`."""
+    script = textwrap.dedent("""
         import asyncio, sys
         from datetime import datetime
         from sqlalchemy import text
@@ -125,8 +126,7 @@ def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
             return instant
 
         print(asyncio.run(stored()).isoformat())
-        """
-    )
+        """)
     url = settings.sqlalchemy_database_url.render_as_string(
         hide_password=False
     )
@@ -151,7 +151,9 @@ def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
 
 
 def test_get_event_loop_without_a_running_loop_is_deprecated() -> None:
-    """What `nest_asyncio` recipes call first: with warnings as errors, it fails outright."""
+    """What `nest_asyncio` recipes call first: with warnings as errors, it
+    fails outright.
+    """
     command = [
         sys.executable,
         "-W",
@@ -171,7 +173,9 @@ def test_get_event_loop_without_a_running_loop_is_deprecated() -> None:
 
 
 def test_pytz_zone_as_tzinfo_gets_local_mean_time() -> None:
-    """A pytz zone passed as `tzinfo=` uses the zone's first offset (Berlin's 1893 LMT, +0:53)."""
+    """A pytz zone passed as `tzinfo=` uses the zone's first offset (Berlin's
+    1893 LMT, +0:53).
+    """
     wrong = datetime(2026, 1, 15, 12, 0, tzinfo=pytz.timezone("Europe/Berlin"))
     right = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
@@ -180,7 +184,9 @@ def test_pytz_zone_as_tzinfo_gets_local_mean_time() -> None:
 
 
 def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
-    """`poetry install --no-dev` stops before installing anything; `--only main` is the option now."""
+    """`poetry install --no-dev` stops before installing anything; `--only
+    main` is the option now.
+    """
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(Path(__file__).parents[1] / "pyproject.toml", project)
@@ -256,12 +262,16 @@ async def test_marked_with_declared_fixture(declared: int) -> None:
 def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(
     tmp_path: Path,
 ) -> None:
-    """In strict mode an async test needs `@pytest.mark.asyncio` and an async fixture `@pytest_asyncio.fixture`."""
+    """In strict mode an async test needs `@pytest.mark.asyncio` and an async
+    fixture `@pytest_asyncio.fixture`.
+    """
     (tmp_path / "pytest.ini").write_text(
-        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope ="
+        " function\n"
     )
     (tmp_path / "test_strict.py").write_text(STRICT_MODE_TESTS)
-    # The inner run gets none of the outer run's options (PYTEST_ADDOPTS) or coverage's hooks.
+    # The inner run gets none of the outer run's options (PYTEST_ADDOPTS) or
+    # coverage's hooks.
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -294,8 +304,8 @@ def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(
         output
     )
     assert (
-        "requested an async fixture 'plain', with no plugin or hook that handled it"
-        in output
+        "requested an async fixture 'plain', with no plugin or hook that"
+        " handled it" in output
     ), output
     assert (
         "PASSED test_strict.py::test_marked_with_declared_fixture" in output
@@ -305,7 +315,9 @@ def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(
 async def test_documenting_201_in_responses_leaves_the_endpoint_answering_200() -> (
     None
 ):
-    """`responses=` only documents; the status an endpoint answers comes from `status_code`."""
+    """`responses=` only documents; the status an endpoint answers comes from
+    `status_code`.
+    """
     app = FastAPI()
 
     @app.post("/items", responses={201: {"description": "Created"}})

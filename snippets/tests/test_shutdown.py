@@ -1,6 +1,8 @@
-"""Shutdown: the lifespan closes the pool's connections, and a real uvicorn stops cleanly on SIGTERM.
+"""Shutdown: the lifespan closes the pool's connections, and a real uvicorn
+stops cleanly on SIGTERM.
 
-The same real server shows what its log holds about a request: no client address.
+The same real server shows what its log holds about a request: no client
+address.
 """
 
 import asyncio
@@ -60,7 +62,8 @@ async def test_the_lifespan_closes_its_connections_at_shutdown(
         ].client_id()  # the Redis pool's connection, as the server knows it
         assert await redis_is_connected(redis, redis_client)
 
-    # ...until the lifespan ends: `engine.dispose()` closes it, and the server process goes away.
+    # ...until the lifespan ends: `engine.dispose()` closes it, and the server
+    # process goes away.
     for _ in range(50):
         await asyncio.sleep(
             0.02
@@ -78,9 +81,11 @@ async def test_the_lifespan_closes_its_connections_at_shutdown(
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[subprocess.Popen[str]]:
-    """`uvicorn --factory app.main:create_app` in its own process, as the container runs it.
+    """`uvicorn --factory app.main:create_app` in its own process, as the
+    container runs it.
 
-    Without the image's `--ws none`: WebSocket upgrades are then logged, and the filter is tested.
+    Without the image's `--ws none`: WebSocket upgrades are then logged, and
+    the filter is tested.
     """
     command = [
         sys.executable,
@@ -116,7 +121,9 @@ def server(settings: Settings) -> Iterator[subprocess.Popen[str]]:
 def read_until(
     process: subprocess.Popen[str], message_start: str
 ) -> list[dict[str, Any]]:
-    """Parse the server's log lines, each of them JSON, up to the first that starts with `message_start`."""
+    """Parse the server's log lines, each of them JSON, up to the first that
+    starts with `message_start`.
+    """
     assert process.stderr is not None
     lines = []
     for raw in process.stderr:
@@ -143,7 +150,8 @@ def test_uvicorn_logs_json_and_shuts_down_cleanly_on_sigterm(
     )  # what Kubernetes sends first when it stops a pod
     stopped = read_until(server, "Finished server process")
 
-    # After its clean shutdown, uvicorn re-raises the signal, so the supervisor sees why it stopped.
+    # After its clean shutdown, uvicorn re-raises the signal, so the supervisor
+    # sees why it stopped.
     assert server.wait(timeout=10) == -signal.SIGTERM
     messages = [line["message"] for line in stopped]
     assert "Waiting for application shutdown." in messages
@@ -168,14 +176,16 @@ def test_the_server_log_holds_no_client_address(
     assert (
         httpx.get(f"{address}/livez").status_code == 200
     )  # the client is the peer, 127.0.0.1:PORT
-    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (production trusts its proxy's address).
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (production
+    # trusts its proxy's address).
     assert (
         httpx.get(
             f"{address}/livez", headers={"X-Forwarded-For": "203.0.113.9"}
         ).status_code
         == 200
     )
-    # A WebSocket upgrade is logged on uvicorn.error, not uvicorn.access; no route accepts it.
+    # A WebSocket upgrade is logged on uvicorn.error, not uvicorn.access; no
+    # route accepts it.
     upgrade = {
         "Connection": "Upgrade",
         "Upgrade": "websocket",
@@ -211,16 +221,19 @@ def test_the_server_log_holds_no_client_address(
 def test_a_server_started_through_a_shell_never_gets_the_sigterm(
     tmp_path: Path,
 ) -> None:
-    """`sh -c "..."` (what a Dockerfile's shell-form `CMD` runs) stays the server's parent and keeps SIGTERM.
+    """`sh -c "..."` (what a Dockerfile's shell-form `CMD` runs) stays the
+    server's parent and keeps SIGTERM.
 
-    This holds where `/bin/sh` is dash (Debian and Ubuntu, the service's image included): dash forks
-    the command. bash (`/bin/sh` on macOS, Fedora, RHEL) execs a lone `-c` command,
-    so there the server is the shell's process and this test fails at its first assertion.
+    This holds where `/bin/sh` is dash (Debian and Ubuntu, the service's image
+    included): dash forks the command. bash (`/bin/sh` on macOS, Fedora, RHEL)
+    execs a lone `-c` command, so there the server is the shell's process and
+    this test fails at its first assertion.
     """
     received, pid_file = tmp_path / "received-sigterm", tmp_path / "server-pid"
     server = (
         "import os, pathlib, signal, time\n"
-        f"signal.signal(signal.SIGTERM, lambda *_: pathlib.Path({str(received)!r}).touch())\n"
+        "signal.signal(signal.SIGTERM, lambda *_:"
+        f" pathlib.Path({str(received)!r}).touch())\n"
         f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
         "time.sleep(30)\n"
     )
@@ -246,8 +259,11 @@ def test_a_server_started_through_a_shell_never_gets_the_sigterm(
             not received.exists()
         )  # the server never heard of the shutdown...
         os.kill(
-            child, 0
-        )  # ...and still runs: only the kubelet's SIGKILL after the grace period ends it
+            child,
+            0,
+            # ...and still runs: only the kubelet's SIGKILL after the grace
+            # period ends it
+        )
     finally:
         shell.kill()
         shell.wait()

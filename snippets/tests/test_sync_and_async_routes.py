@@ -1,4 +1,6 @@
-"""`def` and `async def` routes: the thread pool `def` runs in, and what one blocking call does to a process."""
+"""`def` and `async def` routes: the thread pool `def` runs in, and what one
+blocking call does to a process.
+"""
 
 import asyncio
 import socket
@@ -32,7 +34,9 @@ async def wait_until(
 
 @dataclass
 class Blocked:
-    """`def` code that holds its thread until the test releases it, counting the threads inside."""
+    """`def` code that holds its thread until the test releases it, counting
+    the threads inside.
+    """
 
     inside: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -45,7 +49,9 @@ class Blocked:
 
 
 def blocking_app(blocked: Blocked) -> FastAPI:
-    """Three routes: a `def` one that blocks, an `async def` one, and an `async def` one with a `def` dependency."""
+    """Three routes: a `def` one that blocks, an `async def` one, and an `async
+    def` one with a `def` dependency.
+    """
     app = FastAPI()
 
     @app.get("/def")
@@ -123,7 +129,9 @@ async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(
     try:
         listing = asyncio.create_task(client.get("/api/v1/messages"))
         await asyncio.sleep(0.5)
-        assert not listing.done()  # `MessagingService` is a class dependency: FastAPI builds it in a thread
+        # `MessagingService` is a class dependency: FastAPI builds it in a
+        # thread
+        assert not listing.done()
     finally:
         for holder in holders:
             limiter.release_on_behalf_of(holder)
@@ -133,7 +141,9 @@ async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(
 # --8<-- [start:set_thread_pool_size]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Raise the thread limit of the loop that serves the app; it is per event loop, so set it at start-up."""
+    """Raise the thread limit of the loop that serves the app; it is per event
+    loop, so set it at start-up.
+    """
     limiter = anyio.to_thread.current_default_thread_limiter()
     default = limiter.total_tokens
     limiter.total_tokens = 100
@@ -209,15 +219,20 @@ async def ping() -> None:
 
 @dataclass
 class Timeline:
-    """Wraps the app: when each request's handling started and ended, on the server's own clock."""
+    """Wraps the app: when each request's handling started and ended, on the
+    server's own clock.
+    """
 
     app: Any
     times: dict[str, float] = field(default_factory=dict)
     slow_started: threading.Event = field(default_factory=threading.Event)
 
     async def __call__(
-        self, scope: dict[str, Any], receive: Any, send: Any
-    ) -> None:  # noqa: ANN401 (ASGI)
+        self,
+        scope: dict[str, Any],
+        receive: Any,  # noqa: ANN401 (ASGI)
+        send: Any,  # noqa: ANN401 (ASGI)
+    ) -> None:
         self.times[f"{scope['path']} start"] = time.monotonic()
         if scope["path"] != "/ping":
             self.slow_started.set()
@@ -227,7 +242,9 @@ class Timeline:
 
 @pytest.fixture
 def served() -> Iterator[tuple[str, Timeline]]:
-    """The app above, served by a real uvicorn (one event loop) in a thread; its base URL and timeline."""
+    """The app above, served by a real uvicorn (one event loop) in a thread;
+    its base URL and timeline.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -277,7 +294,8 @@ async def test_a_blocking_call_in_async_def_stalls_every_other_request(
         timeline.times[f"{slow_route} end"],
     )
     if stalls_others:
-        # The server could not even start on /ping until the slow request's second was over.
+        # The server could not even start on /ping until the slow request's
+        # second was over.
         assert (
             timeline.times["/ping start"] >= slow_ended >= slow_started + SLOW
         )

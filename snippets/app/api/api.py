@@ -12,7 +12,8 @@ from app.api.webhook.points import router as webhook_router
 # --8<-- [end:router_imports]
 
 # --8<-- [start:routers]
-# Every route under /api/v1 needs a valid token, so a new router cannot be left open by forgetting it.
+# Every route under /api/v1 needs a valid token, so a new router cannot be left
+# open by forgetting it.
 api_router = APIRouter(
     prefix="/api/v1",
     dependencies=[Depends(get_current_principal)],

@@ -18,7 +18,9 @@ def cursor_query(
         str | None, Query(description="`next_cursor` of the previous page")
     ] = None,
 ) -> Cursor | None:
-    """Decode the opaque cursor; a forged or truncated one is a 422 on `query.cursor`."""
+    """Decode the opaque cursor; a forged or truncated one is a 422 on
+    `query.cursor`.
+    """
     if cursor is None:
         return None
     try:

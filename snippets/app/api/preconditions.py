@@ -1,5 +1,5 @@
-"""Optimistic locking over HTTP: a row's `version` goes out as the `ETag`, and an update must send it
-back in `If-Match`."""
+"""Optimistic locking over HTTP: a row's `version` goes out as the `ETag`, and
+an update must send it back in `If-Match`."""
 
 import re
 from typing import Annotated
@@ -10,7 +10,9 @@ from app.core.errors import PreconditionRequiredError
 
 # --8<-- [start:etag_if_match]
 STRONG_ETAG = re.compile(r'"(\d{1,9})"')
-"""The ETags this API sends: the version in quotes. A weak one (`W/"3"`) never matches `If-Match`."""
+"""The ETags this API sends: the version in quotes. A weak one (`W/"3"`) never
+matches `If-Match`.
+"""
 
 
 def etag(version: int) -> str:
@@ -26,10 +28,12 @@ def if_match_versions(
         ),
     ] = None,
 ) -> frozenset[int] | None:
-    """The versions an update may change: those `If-Match` names, or `None` (any) for `*`.
+    """The versions an update may change: those `If-Match` names, or `None`
+    (any) for `*`.
 
     Raises:
-        PreconditionRequiredError: no `If-Match` header: the update could overwrite a change it never saw.
+        PreconditionRequiredError: no `If-Match` header: the update could
+            overwrite a change it never saw.
     """
     if if_match is None:
         raise PreconditionRequiredError(
@@ -47,7 +51,9 @@ IfMatchVersions = Annotated[frozenset[int] | None, Depends(if_match_versions)]
 
 ETAG_HEADER = {
     "ETag": {
-        "description": "The version of the resource; send it back in `If-Match`.",
+        "description": (
+            "The version of the resource; send it back in `If-Match`."
+        ),
         "schema": {"type": "string"},
     }
 }

@@ -1,4 +1,6 @@
-"""RFC 9457 problem details: one response shape for every error the API returns."""
+"""RFC 9457 problem details: one response shape for every error the API
+returns.
+"""
 
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -43,10 +45,12 @@ class Problem(BaseModel):
 
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, object]]:
-    """`responses=problem_responses(404, 409)`: each status in OpenAPI, its body a `Problem`.
+    """`responses=problem_responses(404, 409)`: each status in OpenAPI, its
+    body a `Problem`.
 
-    A route lists every error it can send; documenting one more is one more number here.
-    `ServiceAPI` (`app/api/openapi.py`) files the schema under `application/problem+json`.
+    A route lists every error it can send; documenting one more is one more
+    number here. `ServiceAPI` (`app/api/openapi.py`) files the schema under
+    `application/problem+json`.
     """
     return {
         code: {"model": Problem, "description": HTTPStatus(code).phrase}
@@ -113,7 +117,9 @@ async def domain_error_handler(
 async def validation_error_handler(
     request: Request, exc: Exception
 ) -> JSONResponse:
-    """Answer 422 and name every invalid field, as `body.channel` or `query.limit`."""
+    """Answer 422 and name every invalid field, as `body.channel` or
+    `query.limit`.
+    """
     assert isinstance(exc, RequestValidationError)
     errors = [
         FieldProblem(
@@ -132,7 +138,9 @@ async def validation_error_handler(
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Routing and protocol errors (unknown path, wrong method) as problems too."""
+    """Routing and protocol errors (unknown path, wrong method) as problems
+    too.
+    """
     assert isinstance(exc, StarletteHTTPException)
     code = HTTPStatus(exc.status_code)
     detail = exc.detail if exc.detail != code.phrase else None
@@ -161,9 +169,10 @@ async def unexpected_error_handler(
 def add_problem_handlers(app: FastAPI) -> None:
     """Register the handlers of expected errors.
 
-    `unexpected_error_handler` is not registered here: as an `Exception` handler it would run in
-    Starlette's outermost middleware, outside CORS and the security headers. The innermost
-    middleware runs it instead (`app/api/middleware/stack.py`).
+    `unexpected_error_handler` is not registered here: as an `Exception`
+    handler it would run in Starlette's outermost middleware, outside CORS and
+    the security headers. The innermost middleware runs it instead
+    (`app/api/middleware/stack.py`).
     """
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -1,4 +1,6 @@
-"""A fixed-window rate limit per client address, atomic in Redis, counting requests or messages."""
+"""A fixed-window rate limit per client address, atomic in Redis, counting
+requests or messages.
+"""
 
 import math
 from collections.abc import Callable
@@ -13,11 +15,12 @@ from app.core.config import Settings, get_settings
 from app.db.redis import RedisDep
 
 # --8<-- [start:rate_limit_script]
-# Runs in Redis as one step: no other command runs between the GET, the INCRBY and the PEXPIRE,
-# and a crash of the API process cannot leave a counter without its expiry.
-# KEYS[1]: the counter. ARGV: the window in ms, the cost of this request, the limit.
-# A request that does not fit adds nothing, so a refused batch does not use up the window.
-# The TTL is repaired before the limit check, so a full counter left without one still expires.
+# Runs in Redis as one step: no other command runs between the GET, the INCRBY
+# and the PEXPIRE, and a crash of the API process cannot leave a counter
+# without its expiry. KEYS[1]: the counter. ARGV: the window in ms, the cost of
+# this request, the limit. A request that does not fit adds nothing, so a
+# refused batch does not use up the window. The TTL is repaired before the
+# limit check, so a full counter left without one still expires.
 COUNT_IN_WINDOW = """
 if redis.call('PTTL', KEYS[1]) == -1 then  -- a counter without a TTL (-1; -2 is no key): repair it first
     redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -39,7 +42,9 @@ return {1, redis.call('PTTL', KEYS[1])}
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, object]] = {
     429: {
         "model": Problem,
-        "description": "The client address has used up its limit for the current window",
+        "description": (
+            "The client address has used up its limit for the current window"
+        ),
         "headers": {
             "Retry-After": {
                 "description": "Seconds until the window resets",
@@ -64,14 +69,16 @@ RATE_LIMITED_RESPONSES: dict[int | str, dict[str, object]] = {
 
 # --8<-- [start:rate_limiter]
 class RateLimit:
-    """Allows `limit(settings)` units (requests, or messages) per `window_seconds` for each client address.
+    """Allows `limit(settings)` units (requests, or messages) per
+    `window_seconds` for each client address.
 
-    As a dependency, each request costs one; an endpoint that does more than one unit of work
-    calls `spend` with its cost instead.
+    As a dependency, each request costs one; an endpoint that does more than
+    one unit of work calls `spend` with its cost instead.
 
     `request.client.host` is the peer address. Behind a proxy, run uvicorn with
-    `--proxy-headers` and `FORWARDED_ALLOW_IPS=<proxy addresses>` so it is the real client's;
-    never read `X-Forwarded-For` yourself, since any client can send one.
+    `--proxy-headers` and `FORWARDED_ALLOW_IPS=<proxy addresses>` so it is the
+    real client's; never read `X-Forwarded-For` yourself, since any client can
+    send one.
     """
 
     def __init__(
@@ -83,7 +90,8 @@ class RateLimit:
         unit: str = "requests",
     ) -> None:
         self.name = name
-        self.limit = limit  # read per request, so importing the router needs no settings
+        # read per request, so importing the router needs no settings
+        self.limit = limit
         self.window_ms = window_seconds * 1000
         self.unit = unit
 
@@ -95,8 +103,9 @@ class RateLimit:
         """Count `cost` units for the client, or raise and count nothing.
 
         Raises:
-            HTTPException: 429 with `Retry-After` if `cost` does not fit in what is left of the
-                window; 422 if it exceeds the whole limit, since no window would let it through.
+            HTTPException: 429 with `Retry-After` if `cost` does not fit in
+                what is left of the window; 422 if it exceeds the whole limit,
+                since no window would let it through.
         """
         limit = self.limit(get_settings())
         window = f"at most {limit} {self.unit} per {self.window_ms // 1000} s"
@@ -113,7 +122,8 @@ class RateLimit:
             allowed, ttl_ms = await redis.eval(
                 COUNT_IN_WINDOW, 1, key, self.window_ms, cost, limit
             )
-        except RedisError as error:  # nothing was done: a 503 tells the client to retry, a 500 would not
+        # nothing was done: a 503 tells the client to retry, a 500 would not
+        except RedisError as error:
             logger.error(
                 "rate limit {name} unavailable",
                 name=self.name,

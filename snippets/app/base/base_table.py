@@ -64,7 +64,8 @@ class Cursor:
                 moment.tzinfo is None
             ):  # this API writes an offset; without one the instant is unknown
                 raise ValueError("no UTC offset")
-            # In UTC here: a time that leaves years 1-9999 there is an `OverflowError` now, not in the driver.
+            # In UTC here: a time that leaves years 1-9999 there is an
+            # `OverflowError` now, not in the driver.
             return cls(created_at=moment.astimezone(UTC), id=uuid.UUID(id_))
         except (
             binascii.Error,
@@ -77,7 +78,9 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Page[ModelT: BaseEntity]:
-    """One page of rows and the cursor of the next page (`None` on the last one)."""
+    """One page of rows and the cursor of the next page (`None` on the last
+    one).
+    """
 
     items: list[ModelT]
     next_cursor: Cursor | None
@@ -90,16 +93,18 @@ class Page[ModelT: BaseEntity]:
 class BaseTable[ModelT: BaseEntity]:
     """Data access for one table, on the caller's session.
 
-    Methods `flush`, never `commit`: the service that calls them owns the transaction.
-    Reads leave out soft-deleted rows unless asked with `include_deleted=True`.
+    Methods `flush`, never `commit`: the service that calls them owns the
+    transaction. Reads leave out soft-deleted rows unless asked with
+    `include_deleted=True`.
     """
 
     model: type[ModelT]
     """The SQLModel class this table stores; each subclass sets it."""
 
     unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
-    """Unique constraint or index name -> the fields a `409` names. `test_every_unique_index_is_mapped`
-    checks it against the migrated schema."""
+    """Unique constraint or index name -> the fields a `409` names.
+    `test_every_unique_index_is_mapped` checks it against the migrated
+    schema."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -116,7 +121,9 @@ class BaseTable[ModelT: BaseEntity]:
     async def first_by(
         self, *, include_deleted: bool = False, **filters: object
     ) -> ModelT | None:
-        """Return the first row whose columns equal `filters` (in key order), or `None`."""
+        """Return the first row whose columns equal `filters` (in key order),
+        or `None`.
+        """
         statement = select(self.model).where(
             *self._conditions(filters, include_deleted)
         )
@@ -128,7 +135,9 @@ class BaseTable[ModelT: BaseEntity]:
     async def all(
         self, *, limit: int = DEFAULT_PAGE_SIZE, after: Cursor | None = None
     ) -> Page[ModelT]:
-        """Return one page of live rows, oldest first; pass `next_cursor` as `after` for the next."""
+        """Return one page of live rows, oldest first; pass `next_cursor` as
+        `after` for the next.
+        """
         return await self.all_by(limit=limit, after=after)
 
     # --8<-- [start:keyset_pagination]
@@ -140,7 +149,8 @@ class BaseTable[ModelT: BaseEntity]:
         include_deleted: bool = False,
         **filters: object,
     ) -> Page[ModelT]:
-        """Return one page of rows matching `filters`, ordered by `(created_at, id)`.
+        """Return one page of rows matching `filters`, ordered by `(created_at,
+        id)`.
 
         Raises:
             ValueError: `limit` is not between 1 and `MAX_PAGE_SIZE`.
@@ -198,7 +208,8 @@ class BaseTable[ModelT: BaseEntity]:
         return model
 
     async def update(self, id: uuid.UUID, data: BaseModel) -> ModelT | None:
-        """Apply the fields the client sent (`exclude_unset`) to a live row; `None` if there is none.
+        """Apply the fields the client sent (`exclude_unset`) to a live row;
+        `None` if there is none.
 
         Raises:
             ConflictError: a unique constraint rejected the change.
@@ -206,8 +217,9 @@ class BaseTable[ModelT: BaseEntity]:
         values = data.model_dump(exclude_unset=True)
         if not values:
             return await self.first_or_default(id)
-        # One statement checks and writes: a row deleted while this one waited for its lock is not
-        # changed, because PostgreSQL re-checks the whole WHERE clause on the row it then finds.
+        # One statement checks and writes: a row deleted while this one waited
+        # for its lock is not changed, because PostgreSQL re-checks the whole
+        # WHERE clause on the row it then finds.
         statement = (
             update(self.model)
             .where(*self._live_row(id))
@@ -219,13 +231,17 @@ class BaseTable[ModelT: BaseEntity]:
             return (await self.session.execute(statement)).scalars().first()
 
     async def update_model(self, model: ModelT) -> ModelT:
-        """Flush changes made to a loaded row; the trigger refreshes `updated_at`."""
+        """Flush changes made to a loaded row; the trigger refreshes
+        `updated_at`.
+        """
         self.session.add(model)
         await self._flush()
         return model
 
     async def delete(self, id: uuid.UUID) -> bool:
-        """Remove the row for good, soft-deleted or not. Return whether one existed."""
+        """Remove the row for good, soft-deleted or not. Return whether one
+        existed.
+        """
         model = await self.first_or_default(id, include_deleted=True)
         if model is None:
             return False
@@ -234,7 +250,9 @@ class BaseTable[ModelT: BaseEntity]:
         return True
 
     async def soft_delete(self, id: uuid.UUID) -> bool:
-        """Mark a live row deleted; reads stop returning it. Return whether one was live."""
+        """Mark a live row deleted; reads stop returning it. Return whether one
+        was live.
+        """
         statement = (
             update(self.model)
             .where(*self._live_row(id))
@@ -249,10 +267,11 @@ class BaseTable[ModelT: BaseEntity]:
     async def purge_deleted(
         self, *, before: datetime, batch_size: int = PURGE_BATCH_SIZE
     ) -> int:
-        """Remove for good up to `batch_size` rows soft-deleted before `before`; return how many.
+        """Remove for good up to `batch_size` rows soft-deleted before
+        `before`; return how many.
 
-        Call it until it returns 0, one transaction per batch, so no transaction holds
-        thousands of row locks or keeps autovacuum waiting.
+        Call it until it returns 0, one transaction per batch, so no
+        transaction holds thousands of row locks or keeps autovacuum waiting.
 
         Raises:
             ValueError: `batch_size` is below 1.
@@ -302,7 +321,9 @@ class BaseTable[ModelT: BaseEntity]:
         ]
 
     def _scope(self) -> list[ColumnElement[bool]]:
-        """Conditions every query of this table adds: none here; `OwnedTable` adds the owner's."""
+        """Conditions every query of this table adds: none here; `OwnedTable`
+        adds the owner's.
+        """
         return []
 
     # --8<-- [end:table_scope]
@@ -322,9 +343,11 @@ class BaseTable[ModelT: BaseEntity]:
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
                 raise
-            # PostgreSQL's own detail quotes the value ("Key (client_ref)=(a-1) already exists."), which
-            # may be personal data or a secret: the client learns only which fields, from our own map.
-            # `from None`: a logged traceback of the ConflictError would print the chained error's detail.
+            # PostgreSQL's own detail quotes the value ("Key (client_ref)=(a-1)
+            # already exists."), which may be personal data or a secret: the
+            # client learns only which fields, from our own map. `from None`: a
+            # logged traceback of the ConflictError would print the chained
+            # error's detail.
             constraint = getattr(
                 getattr(error.orig, "__cause__", None), "constraint_name", None
             )
@@ -333,7 +356,10 @@ class BaseTable[ModelT: BaseEntity]:
                 raise ConflictError(
                     "A unique value is already taken.", constraint=constraint
                 ) from None
-            detail = f"Another resource already has the same {' and '.join(fields)}."
+            detail = (
+                "Another resource already has the same"
+                f" {' and '.join(fields)}."
+            )
             raise ConflictError(
                 detail, fields=fields, constraint=constraint
             ) from None

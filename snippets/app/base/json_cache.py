@@ -14,17 +14,21 @@ from redis.exceptions import RedisError
 # --8<-- [start:json_cache]
 @cache
 def schema_version(model: type[BaseModel]) -> str:
-    """A short hash of the model's JSON schema: a release that changes the shape reads new keys."""
+    """A short hash of the model's JSON schema: a release that changes the
+    shape reads new keys.
+    """
     schema = json.dumps(model.model_json_schema(), sort_keys=True)
     return hashlib.sha256(schema.encode()).hexdigest()[:12]
 
 
 class JsonCache[ItemT: BaseModel]:
-    """Read through Redis, fall back to a loader, store the result as JSON with a TTL.
+    """Read through Redis, fall back to a loader, store the result as JSON with
+    a TTL.
 
-    The database stays the source of truth: writers change it first and call `invalidate`
-    after their transaction commits; the TTL bounds how long any missed invalidation lasts.
-    The cache only speeds reads up: when Redis fails, the loader answers and nothing raises.
+    The database stays the source of truth: writers change it first and call
+    `invalidate` after their transaction commits; the TTL bounds how long any
+    missed invalidation lasts. The cache only speeds reads up: when Redis
+    fails, the loader answers and nothing raises.
     """
 
     def __init__(
@@ -46,7 +50,9 @@ class JsonCache[ItemT: BaseModel]:
     async def get_or_load(
         self, item_id: object, load: Callable[[], Awaitable[ItemT]]
     ) -> ItemT:
-        """Return the cached item, or load it, cache it and return it. Errors are not cached."""
+        """Return the cached item, or load it, cache it and return it. Errors
+        are not cached.
+        """
         key = self.key(item_id)
         try:
             cached = await self.redis.get(key)
@@ -86,8 +92,9 @@ class JsonCache[ItemT: BaseModel]:
     async def invalidate(self, item_id: object) -> None:
         """Forget the item; call only after the change is committed.
 
-        A Redis error does not fail the request: the change is committed, and a 500 would only make
-        the client retry a write that happened. A copy that could not be deleted is served until its TTL ends.
+        A Redis error does not fail the request: the change is committed, and a
+        500 would only make the client retry a write that happened. A copy that
+        could not be deleted is served until its TTL ends.
         """
         key = self.key(item_id)
         try:

@@ -43,12 +43,14 @@ from app.db.webhook_delivery.table import WebhookDeliveriesTable
 # --8<-- [start:task_session]
 @asynccontextmanager
 async def task_session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A session on an engine made for one task run, disposed before its event loop closes.
+    """A session on an engine made for one task run, disposed before its event
+    loop closes.
 
-    asyncpg connections belong to the loop that opened them; `asyncio.run` makes a new loop for
-    every task, so a pooled connection from an earlier run would fail here ("attached to a
-    different loop"). `NullPool` also closes each connection as soon as a transaction ends. The
-    server's timeouts are the API's: Celery's time limits stop this process, not its statement.
+    asyncpg connections belong to the loop that opened them; `asyncio.run`
+    makes a new loop for every task, so a pooled connection from an earlier run
+    would fail here ("attached to a different loop"). `NullPool` also closes
+    each connection as soon as a transaction ends. The server's timeouts are
+    the API's: Celery's time limits stop this process, not its statement.
     """
     engine = create_async_engine(
         settings.sqlalchemy_database_url,
@@ -77,15 +79,18 @@ class Outcome(StrEnum):
 
 @celery_app.task(name=DELIVER_WEBHOOK_TASK, bind=True, max_retries=None)
 def deliver_webhook(self: Task[[str], str], delivery_id: str) -> str:
-    """Send one delivery; on a 5xx, 429 or network error retry later, up to `webhook_max_attempts`."""
+    """Send one delivery; on a 5xx, 429 or network error retry later, up to
+    `webhook_max_attempts`.
+    """
     return asyncio.run(deliver(self, uuid.UUID(delivery_id)))
 
 
 async def deliver(task: Task[[str], str], delivery_id: uuid.UUID) -> str:
     """The task's body, on the event loop `asyncio.run` made for this run.
 
-    The budget is the row's `attempts`, not Celery's `request.retries`: a task the sweep sends
-    again starts at zero retries, but the delivery keeps the attempts it already used.
+    The budget is the row's `attempts`, not Celery's `request.retries`: a task
+    the sweep sends again starts at zero retries, but the delivery keeps the
+    attempts it already used.
     """
     settings = get_settings()
     outcome, attempts = await attempt_delivery(settings, delivery_id)
@@ -99,7 +104,9 @@ async def deliver(task: Task[[str], str], delivery_id: uuid.UUID) -> str:
 
 
 def backoff_seconds(retries: int, base: float) -> float:
-    """Exponential backoff with full jitter, so failed deliveries don't return in lockstep."""
+    """Exponential backoff with full jitter, so failed deliveries don't return
+    in lockstep.
+    """
     return random.uniform(0, min(RETRY_CAP_SECONDS, base * 2**retries))  # noqa: S311 (timing, not secrets)
 
 
@@ -110,7 +117,8 @@ def backoff_seconds(retries: int, base: float) -> float:
 async def attempt_delivery(
     settings: Settings, delivery_id: uuid.UUID
 ) -> tuple[Outcome, int]:
-    """Load, count, send and record one attempt; return the outcome and the attempts made so far.
+    """Load, count, send and record one attempt; return the outcome and the
+    attempts made so far.
 
     No transaction stays open across the HTTP call.
     """
@@ -133,15 +141,17 @@ async def attempt_delivery(
                     delivery.id, DeliveryStatus.SKIPPED, delivery.last_error
                 )
                 return Outcome.SKIPPED, delivery.attempts
-            # Counted before the POST: a run that never records its answer (killed, stopped by a
-            # time limit) still uses up the budget, so the sweep cannot send it again forever.
+            # Counted before the POST: a run that never records its answer
+            # (killed, stopped by a time limit) still uses up the budget, so
+            # the sweep cannot send it again forever.
             attempts = await deliveries.count_attempt(
                 delivery.id, settings.webhook_max_attempts
             )
             if (
                 attempts is None
             ):  # none left, e.g. the maximum was lowered meanwhile
-                # Guarded like any outcome: another run may have delivered it since the read above.
+                # Guarded like any outcome: another run may have delivered it
+                # since the read above.
                 failed = await deliveries.record_outcome(
                     delivery.id, DeliveryStatus.FAILED, delivery.last_error
                 )
@@ -176,7 +186,9 @@ async def attempt_delivery(
 async def post_signed(
     url: str, secret: str, delivery: WebhookDelivery, settings: Settings
 ) -> tuple[str | None, bool]:
-    """POST the event; return `(error, retryable)`, with `error` None on a 2xx answer."""
+    """POST the event; return `(error, retryable)`, with `error` None on a 2xx
+    answer.
+    """
     body = json.dumps(
         {
             "id": str(delivery.id),
@@ -225,7 +237,9 @@ async def post_to_checked_address(
     headers: dict[str, str],
     time_limit_seconds: float,
 ) -> httpx.Response:
-    """POST to the first of the checked addresses that accepts a connection; never to the name."""
+    """POST to the first of the checked addresses that accepts a connection;
+    never to the name.
+    """
     async with httpx.AsyncClient(timeout=time_limit_seconds) as client:
         for address in target.addresses[:-1]:
             url, host, extensions = target.pinned(address)
@@ -237,7 +251,8 @@ async def post_to_checked_address(
                     extensions=extensions,
                 )
             except httpx.ConnectError:
-                continue  # e.g. an IPv6 answer on a host reachable over IPv4 only
+                # e.g. an IPv6 answer on a host reachable over IPv4 only
+                continue
         url, host, extensions = target.pinned(target.addresses[-1])
         return await client.post(
             url, content=body, headers=headers | host, extensions=extensions
@@ -250,7 +265,9 @@ async def post_to_checked_address(
 # --8<-- [start:purge_task]
 @celery_app.task(name=PURGE_SOFT_DELETED_TASK)
 def purge_soft_deleted_messages() -> int:
-    """Nightly (see `beat_schedule`): remove messages soft-deleted longer ago than the grace period."""
+    """Nightly (see `beat_schedule`): remove messages soft-deleted longer ago
+    than the grace period.
+    """
     settings = get_settings()
 
     async def purge() -> int:
@@ -271,7 +288,9 @@ def purge_soft_deleted_messages() -> int:
 # --8<-- [start:purge_idempotency_keys_task]
 @celery_app.task(name=PURGE_IDEMPOTENCY_KEYS_TASK)
 def purge_idempotency_keys() -> int:
-    """Hourly (see `beat_schedule`): remove the idempotency keys past their expiry."""
+    """Hourly (see `beat_schedule`): remove the idempotency keys past their
+    expiry.
+    """
     settings = get_settings()
 
     async def purge() -> int:
@@ -286,8 +305,9 @@ def purge_idempotency_keys() -> int:
 
 # --8<-- [start:requeue_lost_task]
 def lost_after(settings: Settings) -> timedelta:
-    """How long a pending delivery can wait for a live task: the longest retry countdown, plus
-    Redis handing a dead worker's task on (up to twice the visibility timeout), plus one run."""
+    """How long a pending delivery can wait for a live task: the longest retry
+    countdown, plus Redis handing a dead worker's task on (up to twice the
+    visibility timeout), plus one run."""
     waits = (
         RETRY_CAP_SECONDS
         + 2 * settings.celery_visibility_timeout_seconds
@@ -298,11 +318,13 @@ def lost_after(settings: Settings) -> timedelta:
 
 @celery_app.task(name=REQUEUE_LOST_DELIVERIES_TASK)
 def requeue_lost_deliveries() -> int:
-    """Every few minutes (see `beat_schedule`): enqueue again the deliveries whose task is gone.
+    """Every few minutes (see `beat_schedule`): enqueue again the deliveries
+    whose task is gone.
 
-    A task is lost when enqueueing failed after the commit, or when the broker's Redis lost its
-    data. The row is still `pending`, so it is sent again; a task that was only late finds it
-    settled, or sends the same `Idempotency-Key` a second time.
+    A task is lost when enqueueing failed after the commit, or when the
+    broker's Redis lost its data. The row is still `pending`, so it is sent
+    again; a task that was only late finds it settled, or sends the same
+    `Idempotency-Key` a second time.
     """
     settings = get_settings()
 

@@ -1,5 +1,5 @@
-"""OpenTelemetry metrics: request duration and errors by route template, the database pool and the
-Celery queue, exported over OTLP/HTTP."""
+"""OpenTelemetry metrics: request duration and errors by route template, the
+database pool and the Celery queue, exported over OTLP/HTTP."""
 
 import time
 from collections.abc import Iterable
@@ -30,7 +30,9 @@ from app.core.tracing import service_resource
 def create_meter_provider(
     settings: Settings, exporter: MetricExporter
 ) -> MeterProvider:
-    """Instruments read and exported every `otel_metric_export_interval_seconds`, from a background thread."""
+    """Instruments read and exported every
+    `otel_metric_export_interval_seconds`, from a background thread.
+    """
     reader = PeriodicExportingMetricReader(
         exporter,
         export_interval_millis=settings.otel_metric_export_interval_seconds
@@ -42,10 +44,12 @@ def create_meter_provider(
 
 
 def configure_metrics(settings: Settings) -> MeterProvider | None:
-    """Once per API process: export to the OTLP endpoint if one is set; None means metrics are off.
+    """Once per API process: export to the OTLP endpoint if one is set; None
+    means metrics are off.
 
-    The provider is not made the global one: the instrumentations' own metrics stay off, so each
-    number below is recorded once, with the attributes chosen here.
+    The provider is not made the global one: the instrumentations' own metrics
+    stay off, so each number below is recorded once, with the attributes chosen
+    here.
     """
     if settings.otel_exporter_otlp_endpoint is None:
         return None
@@ -72,7 +76,9 @@ KNOWN_METHODS = frozenset(
         "CONNECT",
     }
 )
-"""Any other method a client sends is recorded as `_OTHER`, as the HTTP semantic conventions say."""
+"""Any other method a client sends is recorded as `_OTHER`, as the HTTP
+semantic conventions say.
+"""
 
 DURATION_BUCKETS_SECONDS = (
     0.005,
@@ -90,14 +96,18 @@ DURATION_BUCKETS_SECONDS = (
     7.5,
     10.0,
 )
-"""The semantic conventions' buckets for `http.server.request.duration`; the SDK's default ones are for milliseconds."""
+"""The semantic conventions' buckets for `http.server.request.duration`; the
+SDK's default ones are for milliseconds.
+"""
 
 
 class RequestMetricsMiddleware:
-    """Pure ASGI middleware: one duration per request, and one error count per 4xx or 5xx answer.
+    """Pure ASGI middleware: one duration per request, and one error count per
+    4xx or 5xx answer.
 
-    Every attribute has a bounded set of values: the route template (`/api/v1/messages/{message_id}`),
-    never the path a client typed, which holds ids and would make a new series per message.
+    Every attribute has a bounded set of values: the route template
+    (`/api/v1/messages/{message_id}`), never the path a client typed, which
+    holds ids and would make a new series per message.
     """
 
     def __init__(self, app: ASGIApp, meter_provider: MeterProvider) -> None:
@@ -106,7 +116,9 @@ class RequestMetricsMiddleware:
         self.duration = meter.create_histogram(
             "http.server.request.duration",
             unit="s",
-            description="Time from the request's arrival to the end of its response.",
+            description=(
+                "Time from the request's arrival to the end of its response."
+            ),
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS_SECONDS,
         )
         self.errors = meter.create_counter(
@@ -144,7 +156,9 @@ class RequestMetricsMiddleware:
 
 
 def request_attributes(scope: Scope, status: int) -> dict[str, str | int]:
-    """Method, status and route template; a path no route matched has no `http.route` at all."""
+    """Method, status and route template; a path no route matched has no
+    `http.route` at all.
+    """
     method = scope["method"] if scope["method"] in KNOWN_METHODS else "_OTHER"
     attributes: dict[str, str | int] = {
         "http.request.method": method,
@@ -157,11 +171,13 @@ def request_attributes(scope: Scope, status: int) -> dict[str, str | int]:
 
 
 def route_template(scope: Scope) -> str | None:
-    """The matched route's full template, prefixes of the routers it was included in and all.
+    """The matched route's full template, prefixes of the routers it was
+    included in and all.
 
-    The router puts the route it matched in the scope, which it shares with the middleware; that
-    route's own `path` lacks the prefixes (`/messages/{message_id}`), so its full template is
-    looked up among the app's routes (`/api/v1/messages/{message_id}`).
+    The router puts the route it matched in the scope, which it shares with the
+    middleware; that route's own `path` lacks the prefixes
+    (`/messages/{message_id}`), so its full template is looked up among the
+    app's routes (`/api/v1/messages/{message_id}`).
     """
     route = scope.get("route")
     if route is None:
@@ -179,8 +195,9 @@ def route_template(scope: Scope) -> str | None:
 def add_request_metrics(
     app: FastAPI, meter_provider: MeterProvider | None
 ) -> None:
-    """Wrap the whole middleware stack, so its time and its answers (401, 413, 500) are counted too;
-    does nothing while metrics are off. Call it after `add_middleware_stack`."""
+    """Wrap the whole middleware stack, so its time and its answers (401, 413,
+    500) are counted too; does nothing while metrics are off. Call it after
+    `add_middleware_stack`."""
     if meter_provider is None:
         return
     app.add_middleware(RequestMetricsMiddleware, meter_provider=meter_provider)
@@ -193,9 +210,11 @@ def add_request_metrics(
 def observe_database_pool(
     engine: AsyncEngine, meter_provider: MeterProvider | None
 ) -> None:
-    """A gauge of the engine's connections by state: `used` (checked out) and `idle` (in the pool).
+    """A gauge of the engine's connections by state: `used` (checked out) and
+    `idle` (in the pool).
 
-    `used` at `database_pool_size + database_max_overflow` means requests are queueing for a connection.
+    `used` at `database_pool_size + database_max_overflow` means requests are
+    queueing for a connection.
     """
     if meter_provider is None:
         return
@@ -225,10 +244,12 @@ def observe_database_pool(
 def observe_queue_depth(
     settings: Settings, queue: str, meter_provider: MeterProvider | None
 ) -> None:
-    """A gauge of the tasks waiting in the Celery queue: the length of its Redis list.
+    """A gauge of the tasks waiting in the Celery queue: the length of its
+    Redis list.
 
-    The reader calls it from its own thread, with no event loop, so it opens a short synchronous
-    connection each time (once per export interval) instead of borrowing the app's asyncio client.
+    The reader calls it from its own thread, with no event loop, so it opens a
+    short synchronous connection each time (once per export interval) instead
+    of borrowing the app's asyncio client.
     """
     if meter_provider is None:
         return
@@ -247,7 +268,8 @@ def observe_queue_depth(
                     )
                 ]
         except RedisError as error:
-            # Left to the SDK, this is an ERROR log line, so a Sentry event per export interval and process.
+            # Left to the SDK, this is an ERROR log line, so a Sentry event per
+            # export interval and process.
             logger.warning(
                 "queue depth not read: {error}", error=type(error).__name__
             )

@@ -1,4 +1,6 @@
-"""A data migration too large for one transaction: run it in batches, each committed on its own."""
+"""A data migration too large for one transaction: run it in batches, each
+committed on its own.
+"""
 
 from sqlalchemy import TextClause
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,12 +15,15 @@ async def backfill_in_batches(
     *,
     batch_size: int = BACKFILL_BATCH_SIZE,
 ) -> int:
-    """Run `batch` again and again, each time in a transaction of its own, until it has seen every row.
+    """Run `batch` again and again, each time in a transaction of its own,
+    until it has seen every row.
 
-    `batch` reads the next `:batch_size` rows by primary key after `:after` (NULL at first),
-    changes those that need it, and returns one row: `last_id`, the last key it read (NULL when
-    none was left), and `changed`. Each transaction holds few row locks for a short time, and
-    the job ends even when some row cannot be fixed. Returns how many rows were changed in all.
+    `batch` reads the next `:batch_size` rows by primary key after `:after`
+    (NULL at first), changes those that need it, and returns one row:
+    `last_id`, the last key it read (NULL when none was left), and `changed`.
+    Each transaction holds few row locks for a short time, and the job ends
+    even when some row cannot be fixed. Returns how many rows were changed in
+    all.
 
     Raises:
         ValueError: `batch_size` is below 1.

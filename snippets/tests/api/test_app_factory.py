@@ -1,4 +1,6 @@
-"""The application factory: a new application per call, plain ASGI middleware, every route registered in one place."""
+"""The application factory: a new application per call, plain ASGI middleware,
+every route registered in one place.
+"""
 
 import asyncio
 from contextvars import Context, ContextVar
@@ -30,7 +32,8 @@ PUBLIC_PATHS = {
 
 
 def test_each_create_app_call_builds_its_own_application(app: FastAPI) -> None:
-    # The `app` fixture changed its application (it overrides `get_session`) and adds a route here:
+    # The `app` fixture changed its application (it overrides `get_session`)
+    # and adds a route here:
     app.add_api_route("/only-in-this-test", lambda: None)
 
     fresh = create_app()
@@ -50,7 +53,8 @@ def test_each_create_app_call_builds_its_own_application(app: FastAPI) -> None:
     ] == []
 
 
-# Set by the endpoint of the bare applications below, read by their middleware after the response.
+# Set by the endpoint of the bare applications below, read by their middleware
+# after the response.
 seen_by_endpoint: ContextVar[str] = ContextVar(
     "seen_by_endpoint", default="unset"
 )
@@ -101,7 +105,9 @@ class HeaderMiddleware(BaseHTTPMiddleware):
 async def answer_through(
     middleware: type[PlainAsgiMiddleware | HeaderMiddleware],
 ) -> httpx.Response:
-    """One request to a bare application, in an empty context, as a server starts each request."""
+    """One request to a bare application, in an empty context, as a server
+    starts each request.
+    """
     bare = FastAPI()
     bare.add_api_route("/", endpoint_sets_the_variable)
     bare.add_middleware(middleware)
@@ -159,8 +165,9 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 def test_every_route_but_the_probes_and_docs_is_under_api_v1_behind_the_token(
     app: FastAPI,
 ) -> None:
-    # The application's own routes, as mounted: a router included anywhere but `app/api/api.py`
-    # shows up here without the prefix or without the token check.
+    # The application's own routes, as mounted: a router included anywhere but
+    # `app/api/api.py` shows up here without the prefix or without the token
+    # check.
     routes = {
         str(context.path): context.dependant
         for context in iter_route_contexts(app.routes)

@@ -1,4 +1,6 @@
-"""Bearer-token authentication: every way a token can be wrong gets a 401 challenge; the right one gets in."""
+"""Bearer-token authentication: every way a token can be wrong gets a 401
+challenge; the right one gets in.
+"""
 
 import uuid
 from collections.abc import Callable
@@ -20,7 +22,9 @@ INVALID = 'Bearer error="invalid_token"'
 
 
 def claims_at(offset: timedelta) -> dict[str, datetime]:
-    """`exp` at now + offset, for tokens that are about to expire or already have."""
+    """`exp` at now + offset, for tokens that are about to expire or already
+    have.
+    """
     return {"exp": datetime.now(UTC) + offset}
 
 
@@ -56,7 +60,9 @@ async def test_missing_token_is_challenged_without_error_code(
 def wrong_tokens(
     settings: Settings, make_token: Callable[..., str]
 ) -> dict[str, str]:
-    """One token per check the service must make; each fails exactly that check."""
+    """One token per check the service must make; each fails exactly that
+    check.
+    """
     secret = settings.jwt_secret.get_secret_value()
     valid_claims = jwt.decode(
         make_token(),
@@ -273,8 +279,9 @@ WRITE_SCOPES = {
 
 
 def test_every_route_that_changes_data_requires_its_domain_scope() -> None:
-    # Every route as mounted (full path, router dependencies included); "changes data" means any
-    # method but GET and HEAD, so a GET that writes would go unnoticed: there is none.
+    # Every route as mounted (full path, router dependencies included);
+    # "changes data" means any method but GET and HEAD, so a GET that writes
+    # would go unnoticed: there is none.
     required = {
         (method, context.path): {
             dependency.call.scope
@@ -285,12 +292,14 @@ def test_every_route_that_changes_data_requires_its_domain_scope() -> None:
         for method in sorted(set(context.methods or ()) - {"GET", "HEAD"})
     }
     domain_scope = {
-        route: {
-            scope
-            for prefix, scope in WRITE_SCOPES.items()
-            if str(route[1]).startswith(prefix)
-        }
-        or {"?"}
+        route: (
+            {
+                scope
+                for prefix, scope in WRITE_SCOPES.items()
+                if str(route[1]).startswith(prefix)
+            }
+            or {"?"}
+        )
         for route in required
     }
     wrong = {
@@ -303,7 +312,8 @@ def test_every_route_that_changes_data_requires_its_domain_scope() -> None:
         len(required) >= 7
     )  # the walk saw the service: four routes of messages, three of webhooks
     assert wrong == {}, (
-        "each route that changes data depends on RequireScope(<its domain's scope>)"
+        "each route that changes data depends on RequireScope(<its domain's"
+        " scope>)"
     )
 
 
@@ -331,7 +341,10 @@ async def test_openapi_documents_the_bearer_scheme(
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "An access token from the issuer in `JWT_ISSUER`, for the audience in `JWT_AUDIENCE`.",
+        "description": (
+            "An access token from the issuer in `JWT_ISSUER`, for the audience"
+            " in `JWT_AUDIENCE`."
+        ),
     }
     list_messages = openapi["paths"][MESSAGES]["get"]
     assert list_messages["security"] == [{"HTTPBearer": []}]

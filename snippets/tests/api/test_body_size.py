@@ -1,4 +1,6 @@
-"""The request body limit: an oversized body is refused with a 413 problem before it is read whole."""
+"""The request body limit: an oversized body is refused with a 413 problem
+before it is read whole.
+"""
 
 import select
 import socket
@@ -41,7 +43,9 @@ class CountingBody:
 
 @pytest.fixture
 def uploads(app: FastAPI) -> list[int]:
-    """The app with one extra route that reads its whole body; returns the sizes it received."""
+    """The app with one extra route that reads its whole body; returns the
+    sizes it received.
+    """
     received: list[int] = []
 
     async def upload(request: Request) -> dict[str, int]:
@@ -83,7 +87,8 @@ async def test_a_declared_oversized_body_is_refused_before_a_byte_is_read(
     assert_content_too_large(response, settings.max_request_body_bytes)
     assert body.pulled == 0  # refused on the header alone
     assert uploads == []  # the endpoint never ran
-    # CORS (the settings fixture allows this origin) and the security headers sit outside the limit.
+    # CORS (the settings fixture allows this origin) and the security headers
+    # sit outside the limit.
     assert (
         response.headers["access-control-allow-origin"] == "https://app.test"
     )
@@ -226,7 +231,9 @@ async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_i
 
 @pytest.fixture
 def served_app(settings: Settings) -> Iterator[str]:
-    """The service run by a real uvicorn in a thread, on its own database connections; yields its URL."""
+    """The service run by a real uvicorn in a thread, on its own database
+    connections; yields its URL.
+    """
     app = create_app()
 
     async def upload(request: Request) -> None:
@@ -252,15 +259,18 @@ def served_app(settings: Settings) -> Iterator[str]:
 def post_chunks_until_answered(
     url: str, chunks: int, request_line: str = "POST /upload"
 ) -> tuple[bytes, int]:
-    """POST `chunks` chunks of `CHUNK` bytes with chunked transfer coding, as a client streaming a file would.
+    """POST `chunks` chunks of `CHUNK` bytes with chunked transfer coding, as a
+    client streaming a file would.
 
-    Before each chunk it looks for an answer and stops sending once one arrives (httpx sends the
-    whole body first). Returns the answer's head and how many chunks were sent.
+    Before each chunk it looks for an answer and stops sending once one arrives
+    (httpx sends the whole body first). Returns the answer's head and how many
+    chunks were sent.
     """
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
         connection.sendall(
-            f"{request_line} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            f"{request_line} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding:"
+            " chunked\r\n\r\n".encode()
         )
         sent = 0
         while sent < chunks and not select.select([connection], [], [], 0)[0]:
@@ -300,9 +310,11 @@ def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_b
 ) -> None:
     host, port = served_app.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=2) as connection:
-        # /livez reads no body, so no chunk is ever counted: the body could go on for ever.
+        # /livez reads no body, so no chunk is ever counted: the body could go
+        # on for ever.
         connection.sendall(
-            f"GET /livez HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            f"GET /livez HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding:"
+            " chunked\r\n\r\n".encode()
         )
         connection.sendall(f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n")
         answer = b""

@@ -1,4 +1,6 @@
-"""A statement PostgreSQL cancelled at a time limit comes back as a 503 problem with Retry-After."""
+"""A statement PostgreSQL cancelled at a time limit comes back as a 503 problem
+with Retry-After.
+"""
 
 import asyncio
 import uuid
@@ -36,7 +38,9 @@ async def client_with_limits(
     redis: Redis,
     make_token: Callable[..., str],
 ) -> AsyncIterator[AsyncClient]:
-    """The service on an engine whose statement and lock limits the test chooses (`indirect`), signed in."""
+    """The service on an engine whose statement and lock limits the test
+    chooses (`indirect`), signed in.
+    """
     statement_timeout, lock_timeout = request.param
     limits = {
         "database_statement_timeout_seconds": statement_timeout,
@@ -164,11 +168,13 @@ async def test_a_statement_an_operator_cancelled_is_a_500_not_a_timeout(
                 await asyncio.sleep(0.05)
                 found = await operator.execute(
                     text(
-                        "SELECT pid FROM pg_locks WHERE relation = 'messages'::regclass AND NOT granted"
+                        "SELECT pid FROM pg_locks WHERE relation ="
+                        " 'messages'::regclass AND NOT granted"
                     )
                 )
                 waiting = list(found.scalars())
-            # What an operator runs from pg_stat_activity; PostgreSQL raises 57014 "due to user request".
+            # What an operator runs from pg_stat_activity; PostgreSQL raises
+            # 57014 "due to user request".
             await operator.execute(
                 text("SELECT pg_cancel_backend(:pid)"), {"pid": waiting[0]}
             )

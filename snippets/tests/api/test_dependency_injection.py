@@ -1,4 +1,6 @@
-"""Why dependencies are `Annotated` aliases and services come from `Depends()`, shown on bare code."""
+"""Why dependencies are `Annotated` aliases and services come from `Depends()`,
+shown on bare code.
+"""
 
 import subprocess
 import sys
@@ -18,11 +20,12 @@ from app.db.database import SessionDep, get_session
 def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(
     tmp_path: Path,
 ) -> None:
-    """Both endpoints are called without their session: mypy objects only where the alias is used."""
+    """Both endpoints are called without their session: mypy objects only where
+    the alias is used.
+    """
     probe = tmp_path / "probe.py"
     probe.write_text(
-        textwrap.dedent(
-            """
+        textwrap.dedent("""
             from typing import Annotated
 
             from fastapi import Depends
@@ -47,8 +50,7 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(
             async def caller() -> None:
                 await with_default()
                 await with_alias()
-            """
-        )
+            """)
     )
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\n")  # not the project's settings: only --strict
@@ -79,12 +81,15 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(
         completed.stderr
     )  # 1: errors found; 2 would be mypy failing to run
     assert errors == [
-        'error: Missing positional argument "db" in call to "with_alias"  [call-arg]'
+        'error: Missing positional argument "db" in call to "with_alias" '
+        " [call-arg]"
     ]
 
 
 class Greeter:
-    """A service with nothing to inject, enough to see which endpoints an override reaches."""
+    """A service with nothing to inject, enough to see which endpoints an
+    override reaches.
+    """
 
     def greet(self) -> str:
         return "real"

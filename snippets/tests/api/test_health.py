@@ -30,7 +30,9 @@ async def test_readyz_with_the_database_up(client: AsyncClient) -> None:
 
 
 def use_database_at(app: FastAPI, url: str) -> None:
-    """Point the app's sessions at another server, as if the database moved or died."""
+    """Point the app's sessions at another server, as if the database moved or
+    died.
+    """
 
     async def session_on_other_server() -> AsyncIterator[AsyncSession]:
         engine = create_async_engine(url)
@@ -70,8 +72,9 @@ REFUSALS: dict[str, tuple[Callable[[URL], URL], str]] = {
         "InvalidAuthorizationSpecificationError",
     ),
 }
-"""The server answers and says no. These stand for a wrong password, too many connections or a
-server still starting up: each is a `PostgresError` from asyncpg, not an `OSError`."""
+"""The server answers and says no. These stand for a wrong password, too many
+connections or a server still starting up: each is a `PostgresError` from
+asyncpg, not an `OSError`."""
 
 
 @pytest.mark.parametrize("refusal", REFUSALS)
@@ -146,7 +149,8 @@ async def test_database_down_is_a_500_problem_without_internals(
 async def test_readyz_through_the_production_session_dependency(
     settings: object,
 ) -> None:
-    app = create_app()  # no overrides: the lifespan's engine and `get_session` serve the request
+    # no overrides: the lifespan's engine and `get_session` serve the request
+    app = create_app()
     async with (
         LifespanManager(app) as manager,
         AsyncClient(

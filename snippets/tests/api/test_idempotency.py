@@ -1,5 +1,6 @@
-"""`Idempotency-Key` on POST /messages: a retry gets the first response back and creates nothing,
-on the real database, with requests that race on their own connections."""
+"""`Idempotency-Key` on POST /messages: a retry gets the first response back
+and creates nothing, on the real database, with requests that race on their own
+connections."""
 
 import asyncio
 import socket
@@ -151,7 +152,10 @@ async def test_the_same_key_with_another_body_is_a_422_problem(
         "type": "about:blank",
         "title": "Idempotency key reused",
         "status": 422,
-        "detail": "This Idempotency-Key was used with another request body; use a new key for a new request.",
+        "detail": (
+            "This Idempotency-Key was used with another request body; use a"
+            " new key for a new request."
+        ),
         "instance": MESSAGES,
     }
     assert await messages_with_ref(session, other["client_ref"]) == 0
@@ -166,7 +170,8 @@ async def test_the_fingerprint_is_of_the_validated_body(
     body, key = new_message(), str(uuid.uuid4())
     first = await client.post(MESSAGES, json=body, headers=with_key(key))
 
-    # Other key order and whitespace the model strips: the same request, so a replay, not a 422.
+    # Other key order and whitespace the model strips: the same request, so a
+    # replay, not a 422.
     reordered = dict(reversed(body.items())) | {"body": f"  {body['body']}  "}
     retry = await client.post(MESSAGES, json=reordered, headers=with_key(key))
 
@@ -351,8 +356,9 @@ async def committing_app(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[FastAPI]:
-    """The app with its production sessions: each request takes its own connection from the pool
-    and commits for real, so two requests can race. The tables are emptied afterwards."""
+    """The app with its production sessions: each request takes its own
+    connection from the pool and commits for real, so two requests can race.
+    The tables are emptied afterwards."""
     monkeypatch.setattr(
         settings, "idempotency_wait_seconds", 30.0
     )  # a slow machine never turns a race into a 409
@@ -363,7 +369,9 @@ async def committing_app(
 
 
 def new_client(app: FastAPI, token: str) -> AsyncClient:
-    """A client of its own, as a second process retrying the same request would have."""
+    """A client of its own, as a second process retrying the same request would
+    have.
+    """
     transport = ASGITransport(app=app)
     return AsyncClient(
         transport=transport,
@@ -373,7 +381,9 @@ def new_client(app: FastAPI, token: str) -> AsyncClient:
 
 
 async def wait_for_lock_waits(engine: AsyncEngine, count: int) -> None:
-    """Wait until `count` backends of this database wait for a lock (pg_locks: not granted)."""
+    """Wait until `count` backends of this database wait for a lock (pg_locks:
+    not granted).
+    """
     waiting = text(
         "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)"
         " WHERE NOT granted AND datname = current_database()"
@@ -404,7 +414,8 @@ async def test_two_racing_posts_with_one_key_create_one_row_and_get_the_same_res
         new_client(committing_app, token) as second,
     ):
         async with engine.connect() as blocker, blocker.begin():
-            # Hold back every INSERT into messages, so both requests are in flight at once.
+            # Hold back every INSERT into messages, so both requests are in
+            # flight at once.
             await blocker.execute(text("LOCK TABLE messages IN SHARE MODE"))
             racing = [
                 asyncio.create_task(
@@ -427,9 +438,11 @@ async def test_two_racing_posts_with_one_key_create_one_row_and_get_the_same_res
 
 @contextmanager
 def api_process() -> Iterator[str]:
-    """The service served by uvicorn in a process of its own, as in production; its base URL.
+    """The service served by uvicorn in a process of its own, as in production;
+    its base URL.
 
-    It reads the test settings from the environment, as the `settings` fixture left it.
+    It reads the test settings from the environment, as the `settings` fixture
+    left it.
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -479,7 +492,8 @@ async def test_a_retry_after_a_restart_gets_the_first_response(
     body, key = new_message(), str(uuid.uuid4())
     headers = with_key(key) | {"Authorization": f"Bearer {make_token()}"}
     try:
-        # Two interpreters one after the other: nothing in the first one's memory reaches the second.
+        # Two interpreters one after the other: nothing in the first one's
+        # memory reaches the second.
         with api_process() as base_url:
             async with httpx.AsyncClient(
                 base_url=base_url, headers=headers
@@ -510,14 +524,16 @@ async def test_a_check_then_insert_without_a_unique_key_lets_both_racing_request
             text("CREATE TABLE naive_keys (principal text, key text)")
         )
     check = text(
-        "SELECT count(*) FROM naive_keys WHERE principal = 'user-1' AND key = 'k'"
+        "SELECT count(*) FROM naive_keys WHERE principal = 'user-1' AND key"
+        " = 'k'"
     )
     try:
         async with (
             AsyncSession(engine) as first,
             AsyncSession(engine) as second,
         ):
-            # Two requests with one key, as two app processes would run them at the same moment.
+            # Two requests with one key, as two app processes would run them at
+            # the same moment.
             assert (await first.execute(check)).scalar_one() == 0
             assert (
                 await second.execute(check)
@@ -574,7 +590,8 @@ async def test_a_retry_while_the_first_post_is_still_running_is_a_409_problem(
     assert retry.json()["title"] == "Request in progress"
     assert (
         retry.json()["detail"]
-        == "A request with this Idempotency-Key is still being processed; retry it later."
+        == "A request with this Idempotency-Key is still being processed;"
+        " retry it later."
     )
     assert (created.status_code, later.status_code) == (201, 201)
     assert (

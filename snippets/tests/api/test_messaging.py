@@ -36,7 +36,9 @@ from tests.principals import OWNER
 MESSAGES = "/api/v1/messages"
 ANY_VERSION = {
     "If-Match": "*"
-}  # these tests are not about concurrent edits: change whatever version is stored
+    # these tests are not about concurrent edits: change whatever version is
+    # stored
+}
 
 
 def new_message(**overrides: object) -> dict[str, object]:
@@ -94,7 +96,8 @@ async def test_create_rejects_invalid_body_naming_each_field(
 async def test_a_nul_character_is_a_422_not_a_500(
     client: AsyncClient, field: str
 ) -> None:
-    # PostgreSQL `text` cannot store U+0000: without the model's rule the INSERT fails with a 500.
+    # PostgreSQL `text` cannot store U+0000: without the model's rule the
+    # INSERT fails with a 500.
     created = await client.post(
         MESSAGES, json=new_message(**{field: "a\u0000b"})
     )
@@ -192,7 +195,8 @@ async def test_batch_is_all_or_nothing(
     response = await client.post(f"{MESSAGES}/batch", json=[good, duplicate])
 
     assert response.status_code == 409
-    # The first insert succeeded inside the service's transaction, then was rolled back with it.
+    # The first insert succeeded inside the service's transaction, then was
+    # rolled back with it.
     assert (
         await MessagesTable(session, OWNER).all_count(client_ref="batch-1")
         == 0
@@ -311,7 +315,9 @@ async def test_list_limit_is_capped(
 
 
 def forged_cursor(created_at: str) -> str:
-    """A cursor in the format this API writes, holding a `created_at` it never wrote."""
+    """A cursor in the format this API writes, holding a `created_at` it never
+    wrote.
+    """
     return base64.urlsafe_b64encode(
         f"{created_at}|{uuid.UUID(int=1)}".encode()
     ).decode()
@@ -469,8 +475,9 @@ async def test_delete_is_soft_and_not_repeatable(
 async def committing_client(
     committed_session: AsyncSession, make_token: Callable[..., str]
 ) -> AsyncIterator[AsyncClient]:
-    """The app with its production sessions: each request has its own connection and commits for
-    real, so two requests can race. `committed_session` empties the tables afterwards."""
+    """The app with its production sessions: each request has its own
+    connection and commits for real, so two requests can race.
+    `committed_session` empties the tables afterwards."""
     async with LifespanManager(create_app()) as manager:
         transport = ASGITransport(app=manager.app)
         headers = {"Authorization": f"Bearer {make_token()}"}
@@ -481,14 +488,18 @@ async def committing_client(
 
 
 async def wait_until_blocked(session: AsyncSession, count: int) -> None:
-    """Wait until `count` other backends of this database wait for a lock in an `UPDATE messages`."""
+    """Wait until `count` other backends of this database wait for a lock in an
+    `UPDATE messages`.
+    """
     blocked = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages %'"
+        "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+        " current_database() AND wait_event_type = 'Lock' AND query LIKE"
+        " 'UPDATE messages %'"
     )
     for _ in range(300):
         waiting = (await session.execute(blocked)).scalar_one()
-        await session.rollback()  # pg_stat_activity is read once per transaction: a new one sees changes
+        # pg_stat_activity is read once per transaction: a new one sees changes
+        await session.rollback()
         if waiting == count:
             return
         await asyncio.sleep(0.05)
@@ -511,7 +522,8 @@ async def test_two_concurrent_deletes_answer_204_once_and_send_one_event(
         await committing_client.post(MESSAGES, json=new_message())
     ).json()
     async with engine.connect() as gate:
-        # Another transaction locks the row, so both requests get as far as their UPDATE and wait there.
+        # Another transaction locks the row, so both requests get as far as
+        # their UPDATE and wait there.
         await gate.execute(
             select(col(Message.id))
             .where(col(Message.id) == created["id"])
@@ -601,7 +613,8 @@ async def test_get_is_cached_until_a_write_invalidates_it(
         "body"
     ] == "Original"  # loaded and cached
 
-    # A change that bypasses the service is not seen: the read is served from Redis.
+    # A change that bypasses the service is not seen: the read is served from
+    # Redis.
     await session.execute(
         update(Message)
         .where(col(Message.id) == uuid.UUID(created["id"]))
@@ -629,7 +642,9 @@ async def test_not_found_is_not_cached(
 
 @pytest_asyncio.fixture
 async def redis_down(app: FastAPI) -> AsyncIterator[Callable[[bool], None]]:
-    """`redis_down(True)`: the app's next requests get a client on a port nothing listens on."""
+    """`redis_down(True)`: the app's next requests get a client on a port
+    nothing listens on.
+    """
     down = Redis.from_url("redis://127.0.0.1:1/0", decode_responses=True)
 
     def switch(is_down: bool) -> None:
@@ -727,7 +742,8 @@ async def test_a_write_answers_in_bounded_time_when_the_broker_stalls(
 
     with stalled_broker():
         started = time.monotonic()
-        # Without socket timeouts on the broker connection, send_task waits for an answer forever.
+        # Without socket timeouts on the broker connection, send_task waits for
+        # an answer forever.
         response = await asyncio.wait_for(
             client.post(MESSAGES, json=new_message()), timeout=15
         )
@@ -886,18 +902,23 @@ async def test_a_cached_value_that_no_longer_validates_is_replaced(
 
 # --8<-- [start:test_purge_leaves_no_copy]
 async def rows_holding(session: AsyncSession, value: str) -> dict[str, int]:
-    """Every text and JSON column of every table, searched for `value`: a new table cannot hide a copy."""
+    """Every text and JSON column of every table, searched for `value`: a new
+    table cannot hide a copy.
+    """
     columns = await session.execute(
         text(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'json', 'jsonb')"
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type IN ('text',"
+            " 'character varying', 'json', 'jsonb')"
         )
     )
     found = {}
     for table, column in columns.tuples():
+        # The names come from the catalog, never from a request.
         query = text(
-            f'SELECT count(*) FROM "{table}" WHERE "{column}"::text LIKE :pattern'
-        )  # noqa: S608 (catalog names)
+            f'SELECT count(*) FROM "{table}"'  # noqa: S608
+            f' WHERE "{column}"::text LIKE :pattern'
+        )
         found[f"{table}.{column}"] = (
             await session.execute(query, {"pattern": f"%{value}%"})
         ).scalar_one()
@@ -933,7 +954,8 @@ async def test_purge_leaves_no_copy_of_the_recipient_or_body(
     assert (
         await client.delete(f"{MESSAGES}/{created['id']}")
     ).status_code == 204
-    # The search sees the copies the events made: the created body lives on only in a delivery.
+    # The search sees the copies the events made: the created body lives on
+    # only in a delivery.
     assert set(await rows_holding(session, body)) == {
         "webhook_deliveries.payload"
     }
@@ -959,7 +981,9 @@ async def test_purge_leaves_no_copy_of_the_recipient_or_body(
 async def test_the_service_raises_not_found_instead_of_returning_nothing(
     session: AsyncSession, redis: Redis
 ) -> None:
-    """Called without HTTP, as a task or a script calls it, a missing message is an error, not `None`."""
+    """Called without HTTP, as a task or a script calls it, a missing message
+    is an error, not `None`.
+    """
     service, missing = MessagingService(session, redis, OWNER), uuid.uuid4()
 
     with pytest.raises(

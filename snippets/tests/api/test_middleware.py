@@ -1,4 +1,6 @@
-"""The middleware stack: what every answer carries, and proof that the layers are in the right order."""
+"""The middleware stack: what every answer carries, and proof that the layers
+are in the right order.
+"""
 
 import re
 import uuid
@@ -22,8 +24,8 @@ from app.api.middleware.security_headers import (
 )
 from app.core.config import Settings
 
-ALLOWED_ORIGIN = (
-    "https://app.test"  # the settings fixture allows exactly this origin
+ALLOWED_ORIGIN = (  # the settings fixture allows exactly this origin
+    "https://app.test"
 )
 
 
@@ -83,7 +85,8 @@ async def test_validation_error_carries_them_too(client: AsyncClient) -> None:
 
 # --8<-- [start:test_middleware_order]
 def test_layers_from_the_outside_in(app: FastAPI) -> None:
-    # `user_middleware[0]` is the outermost layer: the one `create_app` added last.
+    # `user_middleware[0]` is the outermost layer: the one `create_app` added
+    # last.
     layers: list[object] = [
         middleware.cls for middleware in app.user_middleware
     ]
@@ -103,7 +106,8 @@ async def test_every_error_to_an_allowed_origin_keeps_its_cors_headers(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The token check, the rate limit and the handlers all answer inside CORS, so their errors pass out through it.
+    # The token check, the rate limit and the handlers all answer inside CORS,
+    # so their errors pass out through it.
     monkeypatch.setattr(settings, "message_rate_limit_per_minute", 1)
     origin = {"Origin": ALLOWED_ORIGIN}
     signed_in = origin | {"Authorization": f"Bearer {make_token()}"}
@@ -186,7 +190,9 @@ async def test_a_browser_may_send_an_idempotency_key_and_read_retry_after(
         headers={
             "Origin": ALLOWED_ORIGIN,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+            "Access-Control-Request-Headers": (
+                "authorization, content-type, idempotency-key"
+            ),
         },
     )
     read = await client.get(
@@ -273,11 +279,15 @@ async def test_malformed_request_id_is_replaced(
 
 # --8<-- [start:test_docs_csp]
 LINK_DIRECTIVES = {"stylesheet": "style-src", "shortcut icon": "img-src"}
-"""The CSP directive that governs each kind of `<link>`; a kind not listed fails the test, naming it."""
+"""The CSP directive that governs each kind of `<link>`; a kind not listed
+fails the test, naming it.
+"""
 
 
 def loaded_from_elsewhere(html: str) -> list[tuple[str, str]]:
-    """`(directive, origin)` for every script and link on the page that loads from another origin."""
+    """`(directive, origin)` for every script and link on the page that loads
+    from another origin.
+    """
     loaded = []
     for tag in re.findall(r"<(?:script|link)\b[^>]*>", html):
         origin = re.search(r'(?:src|href)="(https://[^/"]+)', tag)
@@ -305,7 +315,8 @@ async def test_docs_page_gets_a_csp_that_allows_what_it_loads(
         )
     }
     loaded = loaded_from_elsewhere(response.text)
-    assert loaded  # the page does load from elsewhere; if FastAPI changes CDN, this names it
+    # the page does load from elsewhere; if FastAPI changes CDN, this names it
+    assert loaded
     for directive, origin in loaded:
         assert origin in policy[directive], (
             f"{origin} is loaded but {directive} does not allow it"
@@ -318,7 +329,9 @@ async def test_docs_page_gets_a_csp_that_allows_what_it_loads(
 
 # --8<-- [start:test_wrong_order]
 def reject_without_token(app: ASGIApp) -> ASGIApp:
-    """A middleware that answers 401 itself, as an auth or rate-limit middleware would."""
+    """A middleware that answers 401 itself, as an auth or rate-limit
+    middleware would.
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         await PlainTextResponse("no token", status_code=401)(
@@ -349,7 +362,8 @@ async def test_cors_must_be_added_after_layers_that_answer_early(
         response = await client.get("/", headers={"Origin": ALLOWED_ORIGIN})
 
     assert response.status_code == 401
-    # Without the header the browser hides the 401 and reports a CORS error instead.
+    # Without the header the browser hides the 401 and reports a CORS error
+    # instead.
     assert (
         "access-control-allow-origin" in response.headers
     ) is browser_sees_the_401
@@ -395,7 +409,9 @@ async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> (
 async def test_a_wildcard_origin_with_credentials_grants_every_origin_its_cookies() -> (
     None
 ):
-    """`allow_origins=["*"]` with `allow_credentials=True`: Starlette answers any site by name, credentials allowed."""
+    """`allow_origins=["*"]` with `allow_credentials=True`: Starlette answers
+    any site by name, credentials allowed.
+    """
     anything = CORSMiddleware(
         PlainTextResponse("your data"),
         allow_origins=["*"],

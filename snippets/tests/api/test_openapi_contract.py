@@ -1,4 +1,6 @@
-"""The OpenAPI document is a contract: stable operation ids, and every error a route sends documented as a problem."""
+"""The OpenAPI document is a contract: stable operation ids, and every error a
+route sends documented as a problem.
+"""
 
 import re
 import typing
@@ -42,7 +44,8 @@ def operations(
 
 
 # --8<-- [start:test_operation_ids]
-# Each id is a method name in every client generated from the document: renaming one breaks them.
+# Each id is a method name in every client generated from the document:
+# renaming one breaks them.
 OPERATION_IDS = {
     "GET /livez": "health-livez",
     "GET /readyz": "health-readyz",
@@ -81,7 +84,9 @@ def test_operation_ids_are_unique_stable_and_free_of_path_noise(
     ] == []  # no path, no method
     assert (
         ids == OPERATION_IDS
-    )  # a new route adds a line; a changed line is a breaking change for clients
+        # a new route adds a line; a changed line is a breaking change for
+        # clients
+    )
 
 
 # --8<-- [end:test_operation_ids]
@@ -127,7 +132,9 @@ def dependency_calls(dependant: Dependant) -> list[object]:
 
 
 def parameters(dependant: Dependant) -> list[object]:
-    """Every path, query, header, cookie and body parameter of a route and its dependencies."""
+    """Every path, query, header, cookie and body parameter of a route and its
+    dependencies.
+    """
     own = [
         *dependant.path_params,
         *dependant.query_params,
@@ -142,7 +149,9 @@ def parameters(dependant: Dependant) -> list[object]:
 
 
 def body_fields(annotation: object) -> set[str]:
-    """The field names of every model in a body annotation (`MessageCreate`, `list[MessageCreate]`)."""
+    """The field names of every model in a body annotation (`MessageCreate`,
+    `list[MessageCreate]`).
+    """
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return set(annotation.model_fields)
     return {
@@ -153,7 +162,9 @@ def body_fields(annotation: object) -> set[str]:
 
 
 def unique_columns() -> set[str]:
-    """Columns of a unique index: a write that sets one can be a 409 (`BaseTable.unique_fields`)."""
+    """Columns of a unique index: a write that sets one can be a 409
+    (`BaseTable.unique_fields`).
+    """
     return {
         field
         for table in subclasses(BaseTable)
@@ -163,18 +174,23 @@ def unique_columns() -> set[str]:
 
 
 def spends_a_rate_limit(endpoint: Callable[..., object]) -> bool:
-    """The endpoint calls `RateLimit.spend` itself (a batch costs its size), so no dependency shows it."""
+    """The endpoint calls `RateLimit.spend` itself (a batch costs its size), so
+    no dependency shows it.
+    """
     return any(
         isinstance(endpoint.__globals__.get(name), RateLimit)
         for name in endpoint.__code__.co_names
     )
 
 
-# What no dependency shows: the probe answers 503 itself when PostgreSQL or Redis does not.
+# What no dependency shows: the probe answers 503 itself when PostgreSQL or
+# Redis does not.
 ANSWERED_BY_THE_ENDPOINT = {"health-readyz": {503}}
 
 
-def statuses_the_route_can_send(route: Any) -> set[int]:  # noqa: ANN401 (FastAPI's RouteContext proxies APIRoute)
+def statuses_the_route_can_send(
+    route: Any,  # noqa: ANN401 (FastAPI's RouteContext proxies APIRoute)
+) -> set[int]:
     calls = dependency_calls(route.dependant)
     derived = set(ANSWERED_BY_THE_ENDPOINT.get(route.unique_id, set()))
     if get_current_principal in calls:
@@ -195,10 +211,14 @@ def statuses_the_route_can_send(route: Any) -> set[int]:  # noqa: ANN401 (FastAP
     if route.dependant.body_params:
         derived.add(
             400
-        )  # FastAPI's answer to a body that is not UTF-8: it cannot even try to parse it
+            # FastAPI's answer to a body that is not UTF-8: it cannot even try
+            # to parse it
+        )
         derived.add(
             413
-        )  # the body size limit (a middleware) refuses a body over it before the route runs
+            # the body size limit (a middleware) refuses a body over it before
+            # the route runs
+        )
     if get_session in calls:
         derived.add(
             503
@@ -221,13 +241,15 @@ def test_every_route_documents_every_error_it_can_send(
     app = create_app()
     openapi = app.openapi()
     missing = {
-        f"{method} {context.path}": statuses_the_route_can_send(context)
-        - {
-            int(status)
-            for status in openapi["paths"][context.path][method.lower()][
-                "responses"
-            ]
-        }
+        f"{method} {context.path}": (
+            statuses_the_route_can_send(context)
+            - {
+                int(status)
+                for status in openapi["paths"][context.path][method.lower()][
+                    "responses"
+                ]
+            }
+        )
         for context in iter_route_contexts(app.routes)
         if isinstance(
             context.original_route, APIRoute
@@ -278,12 +300,16 @@ ERRORS_BY_OPERATION = {
     "webhook-update_webhook": {400, 401, 403, 404, 409, 413, 422},
     "webhook-delete_webhook": {401, 403, 404, 422},
 }
-"""What the rules derive today, written out; the test below sends each pair for real."""
+"""What the rules derive today, written out; the test below sends each pair for
+real.
+"""
 
 
-# The 503 of a statement or lock timeout comes from one handler for the whole app; it is sent for real
-# on one route by `test_a_statement_cancelled_by_statement_timeout_is_a_503` and
-# `test_a_write_cancelled_by_lock_timeout_is_a_503_and_changes_nothing`, not once per route below.
+# The 503 of a statement or lock timeout comes from one handler for the whole
+# app; it is sent for real on one route by
+# `test_a_statement_cancelled_by_statement_timeout_is_a_503` and
+# `test_a_write_cancelled_by_lock_timeout_is_a_503_and_changes_nothing`, not
+# once per route below.
 DATABASE_TIMEOUT = {
     operation_id: {503}
     for operation_id in ERRORS_BY_OPERATION
@@ -292,7 +318,9 @@ DATABASE_TIMEOUT = {
 
 
 def test_the_derivation_finds_each_kind_of_error(settings: Settings) -> None:
-    """The rules above read the routes right: each status is derived for at least the routes known to send it."""
+    """The rules above read the routes right: each status is derived for at
+    least the routes known to send it.
+    """
     app = create_app()
     derived = {
         context.unique_id: statuses_the_route_can_send(context)
@@ -340,7 +368,9 @@ async def send(
     params: dict[str, int] | None = None,
     content: bytes | None = None,
 ) -> Response:
-    """One request to the operation: a valid body unless `body` is given, a new id in the path unless `row_id` is."""
+    """One request to the operation: a valid body unless `body` is given, a new
+    id in the path unless `row_id` is.
+    """
     method, template = ROUTE_OF[operation_id]
     path = re.sub(r"\{\w+\}", row_id or str(uuid.uuid4()), template)
     if (
@@ -502,7 +532,8 @@ async def test_each_error_a_route_sends_matches_its_documentation(
     )
     for header in documented[str(status)].get("headers", {}):
         assert header in response.headers
-    # Schemathesis, a client nobody here wrote, checks the body against the documented schema.
+    # Schemathesis, a client nobody here wrote, checks the body against the
+    # documented schema.
     schemathesis.openapi.from_dict(openapi)[path][method].validate_response(
         response
     )

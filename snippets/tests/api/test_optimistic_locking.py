@@ -1,4 +1,6 @@
-"""Optimistic locking of `PATCH /messages/{id}`: the version goes out as `ETag` and must come back in `If-Match`."""
+"""Optimistic locking of `PATCH /messages/{id}`: the version goes out as `ETag`
+and must come back in `If-Match`.
+"""
 
 import asyncio
 import uuid
@@ -74,7 +76,8 @@ async def test_a_412_drops_the_cached_copy_so_the_next_get_has_the_current_etag(
 ) -> None:
     url = await create_message(client)
     assert (await client.get(url)).headers["ETag"] == '"1"'  # now cached
-    # A write whose invalidation never reached the cache (or lost the cache-aside race).
+    # A write whose invalidation never reached the cache (or lost the
+    # cache-aside race).
     await session.execute(
         text("UPDATE messages SET version = 2 WHERE id = :id"),
         {"id": url.rsplit("/", 1)[1]},
@@ -204,8 +207,9 @@ async def test_openapi_documents_the_etag_and_the_412_428_and_503_problems(
 async def committing_client(
     engine: AsyncEngine, make_token: Callable[..., str]
 ) -> AsyncIterator[AsyncClient]:
-    """The app with its production sessions: each request has its own connection and commits, so two
-    requests can race. The messages it creates are deleted afterwards."""
+    """The app with its production sessions: each request has its own
+    connection and commits, so two requests can race. The messages it creates
+    are deleted afterwards."""
     async with LifespanManager(create_app()) as manager:
         transport = ASGITransport(app=manager.app)
         headers = {"Authorization": f"Bearer {make_token()}"}
@@ -219,7 +223,8 @@ async def committing_client(
         )
         await connection.execute(
             text(
-                "DELETE FROM webhooks WHERE target_url LIKE 'https://hooks.example.com/etag-%'"
+                "DELETE FROM webhooks WHERE target_url LIKE"
+                " 'https://hooks.example.com/etag-%'"
             )
         )
 
@@ -227,10 +232,13 @@ async def committing_client(
 async def wait_until_blocked(
     engine: AsyncEngine, count: int, statement: str = "UPDATE messages"
 ) -> None:
-    """Wait until `count` backends wait for a lock in a statement that starts with `statement`."""
+    """Wait until `count` backends wait for a lock in a statement that starts
+    with `statement`.
+    """
     blocked = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query LIKE :statement || ' %'"
+        "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+        " current_database() AND wait_event_type = 'Lock' AND query LIKE"
+        " :statement || ' %'"
     )
     for _ in range(300):
         async with engine.connect() as connection:
@@ -250,7 +258,8 @@ async def test_two_concurrent_updates_with_the_same_etag_one_is_200_and_the_othe
     etag = (await committing_client.get(url)).headers["ETag"]
     message_id = url.rsplit("/", 1)[1]
     async with AsyncSession(engine) as gate, gate.begin():
-        # Another transaction locks the row, so both requests reach their UPDATE and wait there together.
+        # Another transaction locks the row, so both requests reach their
+        # UPDATE and wait there together.
         await gate.execute(
             select(col(Message.id))
             .where(col(Message.id) == message_id)
@@ -265,7 +274,8 @@ async def test_two_concurrent_updates_with_the_same_etag_one_is_200_and_the_othe
             for body in ("From one", "From two")
         ]
         await wait_until_blocked(engine, 2)
-    # The gate committed: the first UPDATE writes version 2; the second re-checks `version = 1` and matches nothing.
+    # The gate committed: the first UPDATE writes version 2; the second
+    # re-checks `version = 1` and matches nothing.
     responses = await asyncio.gather(*patches)
 
     assert sorted(response.status_code for response in responses) == [200, 412]
@@ -297,7 +307,8 @@ async def test_a_patch_chosen_as_a_deadlock_victim_is_retried_whole_and_answers_
         await other.execute(
             text("SET LOCAL deadlock_timeout = '10s'")
         )  # the request detects it first: its victim
-        # Another transaction locks the subscription, so the request's delivery INSERT waits for it...
+        # Another transaction locks the subscription, so the request's delivery
+        # INSERT waits for it...
         await other.execute(
             select(col(Webhook.id))
             .where(col(Webhook.id) == webhook_id)
@@ -309,13 +320,15 @@ async def test_a_patch_chosen_as_a_deadlock_victim_is_retried_whole_and_answers_
             )
         )
         await wait_until_blocked(engine, 1, "INSERT INTO webhook_deliveries")
-        # ...while holding its lock on the message, which this transaction now waits for: a deadlock.
+        # ...while holding its lock on the message, which this transaction now
+        # waits for: a deadlock.
         await other.execute(
             select(col(Message.id))
             .where(col(Message.id) == message_id)
             .with_for_update(read=True)
         )
-        # Only the request's abort (40P01) released the message; this transaction did not fail.
+        # Only the request's abort (40P01) released the message; this
+        # transaction did not fail.
     response = await patch
 
     assert (response.status_code, response.json()["body"]) == (
@@ -354,8 +367,8 @@ async def test_a_contention_error_is_a_503_problem(
 async def test_a_browser_on_an_allowed_origin_may_send_if_match_and_read_the_etag(
     client: AsyncClient,
 ) -> None:
-    origin = (
-        "https://app.test"  # the settings fixture allows exactly this origin
+    origin = (  # the settings fixture allows exactly this origin
+        "https://app.test"
     )
     url = await create_message(client)
     preflight = await client.options(
@@ -363,7 +376,9 @@ async def test_a_browser_on_an_allowed_origin_may_send_if_match_and_read_the_eta
         headers={
             "Origin": origin,
             "Access-Control-Request-Method": "PATCH",
-            "Access-Control-Request-Headers": "authorization, content-type, if-match",
+            "Access-Control-Request-Headers": (
+                "authorization, content-type, if-match"
+            ),
         },
     )
     read = await client.get(url, headers={"Origin": origin})

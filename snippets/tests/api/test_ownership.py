@@ -1,4 +1,6 @@
-"""Object level authorization: a principal reaches only its own messages and webhooks, over every route."""
+"""Object level authorization: a principal reaches only its own messages and
+webhooks, over every route.
+"""
 
 import re
 import uuid
@@ -21,7 +23,8 @@ from tests.api.test_webhook import new_webhook
 from tests.principals import OTHER_OWNER
 
 # --8<-- [start:test_ownership_routes]
-# Every route of both routers: a route added to either later is tested here unasked.
+# Every route of both routers: a route added to either later is tested here
+# unasked.
 ROUTES = sorted(
     (method, f"{api_router.prefix}{route.path}")
     for router in (messaging_router, webhook_router)
@@ -34,7 +37,9 @@ NEW_OWNED_OBJECT: dict[str, Callable[[], object]] = {
     "/api/v1/messages": new_message,
     "/api/v1/webhooks": new_webhook,
 }
-"""Collection path -> a body that creates one object there. A new collection fails until it is added."""
+"""Collection path -> a body that creates one object there. A new collection
+fails until it is added.
+"""
 
 REQUEST_BODY: dict[tuple[str, str], Callable[[], object]] = {
     ("POST", "/api/v1/messages"): new_message,
@@ -47,7 +52,9 @@ REQUEST_BODY: dict[tuple[str, str], Callable[[], object]] = {
         "description": "Changed by another principal"
     },
 }
-"""A valid body for each route that takes one: without it a route answers 422 and the test fails."""
+"""A valid body for each route that takes one: without it a route answers 422
+and the test fails.
+"""
 
 
 def with_id(path: str, id_: object) -> str:
@@ -55,7 +62,9 @@ def with_id(path: str, id_: object) -> str:
 
 
 def without(text: object, id_: object) -> object:
-    """A problem body with the id it names blanked, so bodies about two ids can be compared."""
+    """A problem body with the id it names blanked, so bodies about two ids can
+    be compared.
+    """
     if isinstance(text, dict):
         return {key: without(value, id_) for key, value in text.items()}
     return text.replace(str(id_), "<id>") if isinstance(text, str) else text
@@ -64,7 +73,9 @@ def without(text: object, id_: object) -> object:
 def test_every_route_behind_the_token_is_in_the_ownership_tests(
     app: FastAPI,
 ) -> None:
-    """A new router under /api/v1 must join `ROUTES` (and `NEW_OWNED_OBJECT`) to be served at all."""
+    """A new router under /api/v1 must join `ROUTES` (and `NEW_OWNED_OBJECT`)
+    to be served at all.
+    """
     served = sorted(
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
@@ -117,7 +128,9 @@ async def test_another_principal_cannot_reach_an_object_and_gets_the_404_of_a_mi
         response = await client.get(path, headers=as_other)
         assert response.status_code == 200
         assert mine not in [item["id"] for item in response.json()["items"]]
-    else:  # a create: the new object is the caller's, out of the first principal's reach
+    # a create: the new object is the caller's, out of the first principal's
+    # reach
+    else:
         response = await client.request(
             method, path, json=body, headers=as_other
         )
@@ -156,7 +169,8 @@ async def test_a_cursor_from_another_principals_list_shows_none_of_its_rows(
     assert cursor is not None
     as_other = {"Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}"}
 
-    # A cursor is a position, not a permission: the owner filter still applies after it.
+    # A cursor is a position, not a permission: the owner filter still applies
+    # after it.
     response = await client.get(
         collection, params={"cursor": cursor}, headers=as_other
     )
@@ -209,7 +223,9 @@ async def test_a_message_is_delivered_only_to_its_owners_webhooks(
 async def test_a_client_ref_is_unique_across_owners_so_a_409_tells_another_that_it_is_taken(
     client: AsyncClient, make_token: Callable[..., str]
 ) -> None:
-    """The gap left open: the unique index on `client_ref` spans every owner, not one."""
+    """The gap left open: the unique index on `client_ref` spans every owner,
+    not one.
+    """
     body = new_message()
     assert (
         await client.post("/api/v1/messages", json=body)

@@ -1,4 +1,6 @@
-"""Every error leaves the API as an RFC 9457 problem document, from the central handlers."""
+"""Every error leaves the API as an RFC 9457 problem document, from the central
+handlers.
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -164,7 +166,9 @@ async def test_an_unexpected_error_is_logged_and_hidden(
 def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(
     settings: Settings,
 ) -> None:
-    """`from pydantic import ValidationError` and an own `ValidationError` cannot live in one module."""
+    """`from pydantic import ValidationError` and an own `ValidationError`
+    cannot live in one module.
+    """
     exported = {
         name
         for module in (
@@ -178,7 +182,8 @@ def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(
     assert (
         "ValidationError" in exported
     )  # Pydantic's, raised by every model that refuses its input
-    create_app()  # imports every router, service and model, so every error class is defined
+    # imports every router, service and model, so every error class is defined
+    create_app()
     errors, unvisited = set(), [DomainError]
     while unvisited:
         subclasses = unvisited.pop().__subclasses__()

@@ -1,4 +1,6 @@
-"""The rate limit: exact under concurrency, a 429 problem with `Retry-After` when exceeded."""
+"""The rate limit: exact under concurrency, a 429 problem with `Retry-After`
+when exceeded.
+"""
 
 import asyncio
 
@@ -337,7 +339,8 @@ async def test_with_redis_down_a_limited_request_answers_503_with_retry_after() 
         response = await c.get("/ping")
     await down.aclose()
 
-    # Not a 500: the request did nothing, and the client may retry it once Redis is back.
+    # Not a 500: the request did nothing, and the client may retry it once
+    # Redis is back.
     assert (response.status_code, response.headers["retry-after"]) == (
         503,
         "1",
@@ -352,7 +355,9 @@ async def test_with_redis_down_a_limited_request_answers_503_with_retry_after() 
 async def test_a_limit_keyed_on_a_trusted_x_forwarded_for_is_bypassed_by_a_new_value(
     redis: Redis, settings: Settings, trusted: str, statuses: list[int]
 ) -> None:
-    """Trusted from anyone, each made-up address gets a fresh bucket; trusted from the proxies only, it does not."""
+    """Trusted from anyone, each made-up address gets a fresh bucket; trusted
+    from the proxies only, it does not.
+    """
     limited = FastAPI()
     add_problem_handlers(limited)
     limited.dependency_overrides[get_redis] = lambda: redis
@@ -366,7 +371,8 @@ async def test_a_limit_keyed_on_a_trusted_x_forwarded_for_is_bypassed_by_a_new_v
     async def ping() -> None:
         return None
 
-    # What --proxy-headers adds; uvicorn and Starlette spell the same ASGI types differently.
+    # What --proxy-headers adds; uvicorn and Starlette spell the same ASGI
+    # types differently.
     behind_uvicorn = ProxyHeadersMiddleware(limited, trusted_hosts=trusted)  # type: ignore[arg-type]
     transport = ASGITransport(
         app=behind_uvicorn, client=("198.51.100.20", 40000)

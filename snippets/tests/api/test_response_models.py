@@ -1,4 +1,6 @@
-"""Every success answer of the API is a typed model, read from the OpenAPI document of the app."""
+"""Every success answer of the API is a typed model, read from the OpenAPI
+document of the app.
+"""
 
 from typing import Any
 
@@ -15,7 +17,9 @@ def untyped_parts(
     name: str = "(body)",
     seen: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Names of the parts of a response schema that say nothing about their content: `{}` or a bare object."""
+    """Names of the parts of a response schema that say nothing about their
+    content: `{}` or a bare object.
+    """
     if "$ref" in schema:
         model = schema["$ref"].rsplit("/", 1)[-1]
         return (
@@ -43,7 +47,9 @@ def untyped_parts(
 
 
 def untyped_success_responses(spec: dict[str, Any]) -> list[str]:
-    """`METHOD path status: part` for every untyped part of a 2xx JSON answer under `/api/`."""
+    """`METHOD path status: part` for every untyped part of a 2xx JSON answer
+    under `/api/`.
+    """
     components = spec.get("components", {}).get("schemas", {})
     return [
         f"{method.upper()} {path} {status}: {part}"
@@ -60,7 +66,9 @@ def untyped_success_responses(spec: dict[str, Any]) -> list[str]:
 
 
 def test_every_success_response_is_a_typed_model(settings: Settings) -> None:
-    """No envelope with `data: dict`: each 2xx body is the resource itself, every field of it typed."""
+    """No envelope with `data: dict`: each 2xx body is the resource itself,
+    every field of it typed.
+    """
     envelope_app = FastAPI()
 
     class Envelope(BaseModel):

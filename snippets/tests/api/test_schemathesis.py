@@ -1,4 +1,6 @@
-"""Schemathesis, a client nobody here wrote, fuzzes the running service from its own OpenAPI document."""
+"""Schemathesis, a client nobody here wrote, fuzzes the running service from
+its own OpenAPI document.
+"""
 
 import asyncio
 import threading
@@ -26,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import Settings
 
 EXAMPLES_PER_OPERATION = 15
-"""Cases generated per operation: enough to find what is below, few enough to run in seconds."""
+"""Cases generated per operation: enough to find what is below, few enough to
+run in seconds.
+"""
 
 
 # --8<-- [start:running_service]
@@ -37,11 +41,13 @@ async def running_service(
     engine: AsyncEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[str]:
-    """The app as production runs it: uvicorn, `--factory`, its own pools, on a free loopback port.
+    """The app as production runs it: uvicorn, `--factory`, its own pools, on a
+    free loopback port.
 
     Its writes are committed, so the tables it may fill are emptied afterwards.
     """
-    # Random batches would spend the message limit in a few cases and leave only 429s to test.
+    # Random batches would spend the message limit in a few cases and leave
+    # only 429s to test.
     monkeypatch.setattr(settings, "message_rate_limit_per_minute", 1_000_000)
     config = uvicorn.Config(
         "app.main:create_app",
@@ -65,7 +71,8 @@ async def running_service(
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                "TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages, idempotency_keys"
+                "TRUNCATE webhook_deliveries, webhooks, message_deliveries,"
+                " messages, idempotency_keys"
             )
         )
 
@@ -77,10 +84,13 @@ async def running_service(
 def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
     running_service: str, make_token: Callable[..., str]
 ) -> None:
-    """Valid and invalid cases: no 5xx; status code, content type, headers and body as the document says."""
+    """Valid and invalid cases: no 5xx; status code, content type, headers and
+    body as the document says.
+    """
     schema = schemathesis.openapi.from_url(f"{running_service}/openapi.json")
-    # Allowed: an unknown query parameter is ignored, as FastAPI does and OpenAPI permits; Schemathesis
-    # would count every `?utm_source=...` answered with a 200 as a failure.
+    # Allowed: an unknown query parameter is ignored, as FastAPI does and
+    # OpenAPI permits; Schemathesis would count every `?utm_source=...`
+    # answered with a 200 as a failure.
     schema.config.generation.update(allow_extra_parameters=False)
     signed_in = {
         "Authorization": f"Bearer {make_token()}"
@@ -93,9 +103,13 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
         @given(case=strategy)
         @hypothesis_settings(
             max_examples=EXAMPLES_PER_OPERATION,
-            derandomize=True,  # the same cases on every run: a failure here is a regression, not luck
-            database=None,  # no .hypothesis/ folder, no replay of earlier runs' failures
-            deadline=None,  # a slow first request (pool start-up) is not a failure
+            # the same cases on every run: a failure here is a regression, not
+            # luck
+            derandomize=True,
+            # no .hypothesis/ folder, no replay of earlier runs' failures
+            database=None,
+            # a slow first request (pool start-up) is not a failure
+            deadline=None,
             phases=[
                 Phase.explicit,
                 Phase.generate,
@@ -106,21 +120,26 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
             ],
         )
         def run(case: schemathesis.Case[Any]) -> None:
-            # Allowed: a `cursor` is opaque, so no schema can tell a string this API issued from any
-            # other; a string it did not issue is a 422 by design (`test_list_rejects_a_forged_cursor`).
+            # Allowed: a `cursor` is opaque, so no schema can tell a string
+            # this API issued from any other; a string it did not issue is a
+            # 422 by design (`test_list_rejects_a_forged_cursor`).
             opaque: list[CheckFunction] = (
                 [positive_data_acceptance]
                 if "cursor" in (case.query or {})
                 else []
             )
-            # A valid Idempotency-Key is used once: no schema can say a key is still unused, and a key
-            # reused with another body is a 422 by design (`test_the_same_key_with_another_body_is_a_422_problem`).
+            # A valid Idempotency-Key is used once: no schema can say a key is
+            # still unused, and a key reused with another body is a 422 by
+            # design (`test_the_same_key_with_another_body_is_a_422_problem`).
             if valid and case.headers and "Idempotency-Key" in case.headers:
                 case.headers["Idempotency-Key"] = uuid.uuid4().hex
-            # An update names the version it changes: without `If-Match` it is a documented 428
-            # (`test_an_update_without_if_match_is_428_and_changes_nothing`); `*` is any version. Invalid
-            # cases get it too: the If-Match dependency runs before the path and body are validated, so
-            # without it an invalid case would be refused with 428 before its invalid input is looked at.
+            # An update names the version it changes: without `If-Match` it is
+            # a documented 428
+            # (`test_an_update_without_if_match_is_428_and_changes_nothing`);
+            # `*` is any version. Invalid cases get it too: the If-Match
+            # dependency runs before the path and body are validated, so
+            # without it an invalid case would be refused with 428 before its
+            # invalid input is looked at.
             versioned = case.method == "PATCH" and case.path.startswith(
                 "/api/v1/messages/"
             )
@@ -156,7 +175,8 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
         statuses
     )  # the cases got past the token and the validation
     print(
-        f"schemathesis: {cases} cases in {time.monotonic() - started:.1f} s: {sorted(statuses.items())}"
+        f"schemathesis: {cases} cases in {time.monotonic() - started:.1f} s:"
+        f" {sorted(statuses.items())}"
     )
 
 

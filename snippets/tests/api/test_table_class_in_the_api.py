@@ -1,4 +1,6 @@
-"""What goes wrong when a `table=True` entity is used as a request body or a `response_model`."""
+"""What goes wrong when a `table=True` entity is used as a request body or a
+`response_model`.
+"""
 
 import secrets
 from typing import Any
@@ -77,7 +79,9 @@ async def test_a_table_class_as_response_model_exposes_every_column(
     @app.get("/entity")
     async def entity() -> (
         Webhook
-    ):  # the mistake: the return annotation makes the row's class the response model
+        # the mistake: the return annotation makes the row's class the response
+        # model
+    ):
         return stored
 
     @app.get("/read")

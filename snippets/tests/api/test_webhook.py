@@ -15,7 +15,9 @@ WEBHOOKS = "/api/v1/webhooks"
 
 
 def new_webhook(**overrides: object) -> dict[str, object]:
-    """A valid request body; each call gets its own target URL, so none collide."""
+    """A valid request body; each call gets its own target URL, so none
+    collide.
+    """
     return {
         "target_url": f"https://hooks.example.com/{uuid.uuid4().hex[:8]}",
         "event": "message.created",
@@ -108,7 +110,9 @@ async def test_duplicate_url_and_event_is_a_409_problem(
         "type": "about:blank",
         "title": "Resource conflict",
         "status": 409,
-        "detail": "Another resource already has the same event and target_url.",
+        "detail": (
+            "Another resource already has the same event and target_url."
+        ),
         "instance": WEBHOOKS,
         "errors": [
             {"field": "event", "message": "already taken"},
@@ -225,7 +229,8 @@ async def test_list_walks_every_page_and_leaves_out_deleted(
         )
     ).json()
 
-    # Rows made in one test transaction share created_at, so the id decides their order: compare sets.
+    # Rows made in one test transaction share created_at, so the id decides
+    # their order: compare sets.
     assert {item["id"] for item in first["items"] + second["items"]} == {
         created[0],
         created[2],
@@ -347,7 +352,9 @@ async def test_target_url_is_at_most_2048_characters(
 
 
 def url_stored_as(length: int) -> str:
-    """A new URL that the API stores with `length` characters: each "é" becomes "%C3%A9", six characters."""
+    """A new URL that the API stores with `length` characters: each "é" becomes
+    "%C3%A9", six characters.
+    """
     prefix = f"https://hooks.example.com/{uuid.uuid4().hex[:8]}/"
     escaped, plain = divmod(length - len(prefix), 6)
     return prefix + "é" * escaped + "a" * plain
@@ -403,7 +410,9 @@ async def test_patch_rejects_fields_it_does_not_know(
 async def test_the_published_schema_states_the_url_limit_the_api_enforces(
     client: AsyncClient,
 ) -> None:
-    """A client generated from /openapi.json must refuse what the API refuses, not allow HttpUrl's own 2083."""
+    """A client generated from /openapi.json must refuse what the API refuses,
+    not allow HttpUrl's own 2083.
+    """
     schemas = (await client.get("/openapi.json")).json()["components"][
         "schemas"
     ]

@@ -1,4 +1,6 @@
-"""`JsonCache` against the real test Redis: versioned keys, and a cache that fails without failing reads."""
+"""`JsonCache` against the real test Redis: versioned keys, and a cache that
+fails without failing reads.
+"""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -21,7 +23,9 @@ class MessageBefore(BaseModel):
 
 
 class MessageAfter(MessageBefore):
-    """The next release adds a field with a default: an old entry would still validate, wrongly."""
+    """The next release adds a field with a default: an old entry would still
+    validate, wrongly.
+    """
 
     priority: int = 0
 
@@ -61,10 +65,11 @@ async def load_before() -> MessageBefore:
 async def read_only_redis(
     redis: Redis, redis_url: str
 ) -> AsyncIterator[Redis]:
-    """A client signed in as a Redis user that may only GET (and SELECT the test's database): every
-    write is refused with NOPERM.
+    """A client signed in as a Redis user that may only GET (and SELECT the
+    test's database): every write is refused with NOPERM.
 
-    A user of its own, not a server-wide setting, so tests sharing the server are not affected."""
+    A user of its own, not a server-wide setting, so tests sharing the server
+    are not affected."""
     user = f"reader-{uuid.uuid4().hex[:8]}"
     await redis.acl_setuser(
         user,
@@ -88,7 +93,8 @@ async def test_a_cache_that_refuses_writes_still_answers(
 
     assert await cache.get_or_load(ITEM_ID, load_after) == await load_after()
     assert await redis.dbsize() == 0  # nothing was stored
-    # The read succeeded and the write was refused, not a read that failed before any write.
+    # The read succeeded and the write was refused, not a read that failed
+    # before any write.
     [record] = logged_warnings
     assert record["message"] == f"cache write of {cache.key(ITEM_ID)} failed"
     assert record["extra"]["error_type"] == "NoPermissionError"

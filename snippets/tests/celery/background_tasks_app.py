@@ -1,6 +1,8 @@
-"""The service plus one route that uses `BackgroundTasks`, served in a process of its own by the test that kills it.
+"""The service plus one route that uses `BackgroundTasks`, served in a process
+of its own by the test that kills it.
 
-Run as `python -m uvicorn tests.celery.background_tasks_app:app` from the service's folder.
+Run as `python -m uvicorn tests.celery.background_tasks_app:app` from the
+service's folder.
 """
 
 import time

@@ -1,4 +1,6 @@
-"""`BackgroundTasks` against Celery: what is left of each when the API process dies right after its response."""
+"""`BackgroundTasks` against Celery: what is left of each when the API process
+dies right after its response.
+"""
 
 import asyncio
 import signal
@@ -37,14 +39,19 @@ def free_port() -> int:
 
 @dataclass
 class Receiver:
-    """A webhook subscriber on https://127.0.0.1 that answers 200 and keeps what it received."""
+    """A webhook subscriber on https://127.0.0.1 that answers 200 and keeps
+    what it received.
+    """
 
     url: str
     bodies: list[bytes] = field(default_factory=list)
 
     async def __call__(
-        self, scope: dict[str, Any], receive: Any, send: Any
-    ) -> None:  # noqa: ANN401 (ASGI)
+        self,
+        scope: dict[str, Any],
+        receive: Any,  # noqa: ANN401 (ASGI)
+        send: Any,  # noqa: ANN401 (ASGI)
+    ) -> None:
         message = await receive()
         self.bodies.append(message.get("body", b""))
         await send(
@@ -55,7 +62,9 @@ class Receiver:
 
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[Receiver]:
-    """The subscriber, served over TLS by uvicorn in a thread; the worker trusts its CA through `SSL_CERT_FILE`."""
+    """The subscriber, served over TLS by uvicorn in a thread; the worker
+    trusts its CA through `SSL_CERT_FILE`.
+    """
     authority = trustme.CA()
     authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     authority.issue_cert(
@@ -89,15 +98,19 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
 def api_process(
     settings: Settings,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The service with its `/reports` route, served by uvicorn in a process of its own; its URL and process.
+    """The service with its `/reports` route, served by uvicorn in a process of
+    its own; its URL and process.
 
-    It reads the test settings from the environment, as the `settings` fixture left it.
+    It reads the test settings from the environment, as the `settings` fixture
+    left it.
     """
     yield from serve_api()
 
 
 def serve_api(*options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Start the API process with these uvicorn options; yield its URL and process, kill it afterwards."""
+    """Start the API process with these uvicorn options; yield its URL and
+    process, kill it afterwards.
+    """
     port = free_port()
     server = subprocess.Popen(
         [
@@ -145,7 +158,9 @@ async def eventually(condition: Callable[[], bool], within: float) -> None:
 async def settled_delivery(
     session: AsyncSession, within: float
 ) -> WebhookDelivery:
-    """The one delivery once it has left `pending`, read afresh from committed state each time."""
+    """The one delivery once it has left `pending`, read afresh from committed
+    state each time.
+    """
     deadline = time.monotonic() + within
     while True:
         async with session.begin():
@@ -162,7 +177,9 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
     api_process: tuple[str, subprocess.Popen[bytes]],
     committed_session: AsyncSession,
     receiver: Receiver,
-    redis: Redis,  # the worker's broker, emptied; asked for here so that the worker can be started mid-test
+    # the worker's broker, emptied; asked for here so that the worker can be
+    # started mid-test
+    redis: Redis,
     make_token: Callable[..., str],
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -188,7 +205,8 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
     async with httpx.AsyncClient(
         base_url=base_url, headers={"Authorization": f"Bearer {make_token()}"}
     ) as client:
-        # While the process lives, the job runs after the response: not yet written when it arrives.
+        # While the process lives, the job runs after the response: not yet
+        # written when it arrives.
         assert (
             await client.post("/reports", params={"path": str(first)})
         ).status_code == 202
@@ -220,7 +238,8 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
         delivery.status == DeliveryStatus.DELIVERED
     )  # the task waited in Redis and ran on the worker
     assert len(receiver.bodies) == 1
-    assert not second.exists()  # the background job died with the process, and nothing will run it again
+    # the background job died with the process, and nothing will run it again
+    assert not second.exists()
 
 
 # --8<-- [end:test_background_tasks_vs_celery]
@@ -238,7 +257,8 @@ async def test_a_graceful_stop_waits_for_a_running_background_task(
     server.send_signal(signal.SIGTERM)  # what an orchestrator sends first
     await asyncio.to_thread(server.wait, 30)
 
-    assert report.exists()  # uvicorn finished the request, background job included, before it exited
+    # uvicorn finished the request, background job included, before it exited
+    assert report.exists()
 
 
 async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_timeout(
@@ -266,7 +286,9 @@ async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_ti
 async def test_a_background_task_runs_after_the_response_in_the_same_process(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """In process (the route and its job measured by coverage): the 202 first, then the job's file."""
+    """In process (the route and its job measured by coverage): the 202 first,
+    then the job's file.
+    """
     from tests.celery import background_tasks_app
 
     report = tmp_path / "report.txt"

@@ -1,4 +1,6 @@
-"""The Celery application's configuration: no result backend, and nothing started at import time."""
+"""The Celery application's configuration: no result backend, and nothing
+started at import time.
+"""
 
 import os
 import subprocess
@@ -24,7 +26,8 @@ async def test_sending_a_task_subscribes_no_connection_to_its_result(
         "celery"
     )  # the message is not the point, and no worker runs here
 
-    # With a result backend, `send_task` subscribes the sending thread's connection to this channel.
+    # With a result backend, `send_task` subscribes the sending thread's
+    # connection to this channel.
     assert await redis.pubsub_numsub(f"celery-task-meta-{result.id}") == [
         (f"celery-task-meta-{result.id}", 0)
     ]
@@ -81,13 +84,12 @@ def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(
     )
 
     assert run.returncode == 0, run.stderr
-    assert (
-        run.stdout.splitlines()
-        == [
-            "imported without settings",
-            "after import: ProxyTracerProvider",  # importing started no provider
-            "in a pool process: TracerProvider",
-            "celery instrumented: True",
-            "redis instrumented: False",  # the broker's polling would be spans of their own
-        ]
-    )
+    assert run.stdout.splitlines() == [
+        "imported without settings",
+        # importing started no provider
+        "after import: ProxyTracerProvider",
+        "in a pool process: TracerProvider",
+        "celery instrumented: True",
+        # the broker's polling would be spans of their own
+        "redis instrumented: False",
+    ]

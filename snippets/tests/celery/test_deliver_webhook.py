@@ -1,4 +1,6 @@
-"""Webhook delivery through a real Celery worker, a real Redis and a real HTTPS receiver."""
+"""Webhook delivery through a real Celery worker, a real Redis and a real HTTPS
+receiver.
+"""
 
 import asyncio
 import copy
@@ -33,8 +35,9 @@ from app.api.messaging.models import MessageCreate, MessageUpdate
 from app.api.messaging.service import MessagingService
 from app.base.owned_table import EVERY_OWNER
 
-# Task objects are lazy proxies: importing one into a test module lets pytest's collection
-# evaluate it, which configures Celery before the test settings exist. Use names instead.
+# Task objects are lazy proxies: importing one into a test module lets pytest's
+# collection evaluate it, which configures Celery before the test settings
+# exist. Use names instead.
 from app.celery.tasks import (
     Outcome,
     attempt_delivery,
@@ -66,7 +69,9 @@ SECRET = "s" * 43
 # --8<-- [start:webhook_receiver]
 @dataclass
 class WebhookReceiver:
-    """A subscriber's endpoint on https://127.0.0.1 (also named `localhost`), answering with scripted status codes."""
+    """A subscriber's endpoint on https://127.0.0.1 (also named `localhost`),
+    answering with scripted status codes.
+    """
 
     url: str
     statuses: list[int] = field(
@@ -91,8 +96,11 @@ class WebhookReceiver:
     )
 
     async def __call__(
-        self, scope: dict[str, Any], receive: Any, send: Any
-    ) -> None:  # noqa: ANN401 (ASGI)
+        self,
+        scope: dict[str, Any],
+        receive: Any,  # noqa: ANN401 (ASGI)
+        send: Any,  # noqa: ANN401 (ASGI)
+    ) -> None:
         body = b""
         while True:
             message = await receive()
@@ -137,7 +145,9 @@ class WebhookReceiver:
 def tls_ca_file(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[trustme.CA, Path]]:
-    """A throwaway certificate authority; httpx trusts it through `SSL_CERT_FILE`."""
+    """A throwaway certificate authority; httpx trusts it through
+    `SSL_CERT_FILE`.
+    """
     authority = trustme.CA()
     ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
     authority.cert_pem.write_to_path(str(ca_file))
@@ -165,7 +175,8 @@ def webhook_receiver(
         host="127.0.0.1",
         port=port,
         ssl_certfile=str(tmp_path / "server.pem"),
-        log_config=None,  # leave the process's logging alone: other tests assert on it
+        # leave the process's logging alone: other tests assert on it
+        log_config=None,
         lifespan="off",
     )
     server = uvicorn.Server(config)
@@ -212,7 +223,9 @@ async def send_message(session: AsyncSession, redis: Redis) -> None:
 async def settled_delivery(
     session: AsyncSession, within: float = 15
 ) -> WebhookDelivery:
-    """Wait until the only delivery has left `pending`, reading committed state each time."""
+    """Wait until the only delivery has left `pending`, reading committed state
+    each time.
+    """
     return await eventually(
         lambda: only_delivery(session, settled=True), within
     )
@@ -334,7 +347,8 @@ async def test_marked_failed_after_the_last_attempt(
         "HTTP 500",
     )
     assert len(webhook_receiver.requests) == 3
-    # Nothing reads a task's result, so no retry left a Redis connection subscribed to one.
+    # Nothing reads a task's result, so no retry left a Redis connection
+    # subscribed to one.
     assert await redis.pubsub_channels("celery-task-meta-*") == []
 
 
@@ -417,7 +431,9 @@ async def test_a_host_name_is_delivered_to_the_checked_address_with_its_name(
     celery_worker: None,
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    """The worker connects to the address it checked; TLS verifies the certificate for the name."""
+    """The worker connects to the address it checked; TLS verifies the
+    certificate for the name.
+    """
     named_url = webhook_receiver.url.replace("127.0.0.1", "localhost")
     await subscribe(committed_session, named_url)
 
@@ -435,10 +451,11 @@ async def test_a_host_name_is_delivered_to_the_checked_address_with_its_name(
 async def test_the_next_checked_address_is_tried_when_one_refuses_the_connection(
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    """The receiver listens on 127.0.0.1 only, so 127.0.0.2 and .3 refuse; the delivery goes on to the next.
+    """The receiver listens on 127.0.0.1 only, so 127.0.0.2 and .3 refuse; the
+    delivery goes on to the next.
 
-    The accepting address is in the middle: the one after it is never tried, and the last one
-    is not the only one tried.
+    The accepting address is in the middle: the one after it is never tried,
+    and the last one is not the only one tried.
     """
     url = webhook_receiver.url.replace("127.0.0.1", "localhost")
     addresses = [
@@ -596,7 +613,9 @@ async def test_nightly_purge_removes_long_deleted_messages(
 
 
 def first_purge_after_beat_starts(started: datetime) -> datetime:
-    """When a beat that starts at `started` with no schedule file (a new container) first sends the purge."""
+    """When a beat that starts at `started` with no schedule file (a new
+    container) first sends the purge.
+    """
     entry = ScheduleEntry(
         name="purge",
         app=celery_app,
@@ -612,7 +631,9 @@ def first_purge_after_beat_starts(started: datetime) -> datetime:
 def test_the_purge_runs_at_the_same_time_of_night_whenever_beat_started(
     settings: Settings,
 ) -> None:
-    """Beat keeps its schedule file in its container, so every redeploy starts it without state."""
+    """Beat keeps its schedule file in its container, so every redeploy starts
+    it without state.
+    """
     started = [datetime(2026, 12, 1, hour, 17, tzinfo=UTC) for hour in (1, 13)]
 
     first_runs = [first_purge_after_beat_starts(start) for start in started]
@@ -681,7 +702,9 @@ async def test_a_lost_delivery_is_sent_by_the_sweep(
 async def test_the_sweep_returns_how_many_deliveries_it_sent_again(
     committed_session: AsyncSession, redis: Redis, settings: Settings
 ) -> None:
-    """The count is what the worker logs as the task's result; no worker runs here, so the tasks wait in Redis."""
+    """The count is what the worker logs as the task's result; no worker runs
+    here, so the tasks wait in Redis.
+    """
     webhook = await subscribe(
         committed_session, "https://hooks.example.com/lost"
     )
@@ -788,7 +811,9 @@ async def test_a_requeued_delivery_backs_off_from_the_attempts_it_used(
     assert (settled.status, settled.attempts) == (DeliveryStatus.FAILED, 6)
     assert (
         backoffs == [3, 4]
-    )  # the countdowns after attempts 4 and 5, not after Celery's retries 0 and 1
+        # the countdowns after attempts 4 and 5, not after Celery's retries 0
+        # and 1
+    )
 
 
 # --8<-- [start:test_overlapping_runs_count_every_attempt]
@@ -805,10 +830,12 @@ async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
             webhook_id=webhook.id, event=webhook.event, payload={}, attempts=2
         )
         committed_session.add(delivery)
-    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    # read the row back from the database, not this session's copy
+    committed_session.expunge_all()
 
-    # Each run has its own engine and session, as two workers would. A third connection locks the
-    # row until both runs have read `attempts` and wait to count theirs.
+    # Each run has its own engine and session, as two workers would. A third
+    # connection locks the row until both runs have read `attempts` and wait to
+    # count theirs.
     async with engine.connect() as holder, holder.begin():
         await holder.execute(
             select(col(WebhookDelivery.id))
@@ -840,7 +867,8 @@ async def runs_waiting_for_a_lock(
     ):  # a new transaction: pg_stat_activity is read once per transaction
         waiting = await connection.scalar(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                " current_database() AND wait_event_type = 'Lock'"
             )
         )
     return True if waiting == count else None
@@ -860,7 +888,9 @@ async def test_a_late_run_does_not_overwrite_a_delivered_outcome(
     statuses: list[int],
     outcomes: list[str],
 ) -> None:
-    """Both runs read the row as pending; the first POST is held until the second run has recorded its answer."""
+    """Both runs read the row as pending; the first POST is held until the
+    second run has recorded its answer.
+    """
     webhook_receiver.statuses = (
         statuses  # the second request is answered first
     )
@@ -871,7 +901,8 @@ async def test_a_late_run_does_not_overwrite_a_delivered_outcome(
             webhook_id=webhook.id, event=webhook.event, payload={}
         )
         committed_session.add(delivery)
-    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    # read the row back from the database, not this session's copy
+    committed_session.expunge_all()
 
     first = asyncio.create_task(attempt_delivery(settings, delivery.id))
     await eventually(
@@ -926,7 +957,9 @@ async def test_an_attempt_that_never_returns_is_counted(
     webhook_receiver: WebhookReceiver,
     settings: Settings,
 ) -> None:
-    """A run stopped mid-POST (a soft time limit cancels it like this, a hard one or a crash kills it)."""
+    """A run stopped mid-POST (a soft time limit cancels it like this, a hard
+    one or a crash kills it).
+    """
     webhook_receiver.hang_first = True
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
@@ -969,7 +1002,8 @@ async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
         )
         committed_session.add(delivery)
 
-    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    # read the row back from the database, not this session's copy
+    committed_session.expunge_all()
     outcome = await attempt_delivery(settings, delivery.id)
 
     assert outcome == (Outcome.FAILED, settings.webhook_max_attempts)
@@ -988,7 +1022,9 @@ async def test_a_run_with_nothing_to_send_does_not_overwrite_a_delivery_made_mea
     settings: Settings,
     paused: bool,
 ) -> None:
-    """The run reads the row as pending; another run's `delivered` commits before it writes `failed`/`skipped`."""
+    """The run reads the row as pending; another run's `delivered` commits
+    before it writes `failed`/`skipped`.
+    """
     webhook = await subscribe(
         committed_session, "https://receiver.invalid/"
     )  # nothing is sent
@@ -1004,9 +1040,11 @@ async def test_a_run_with_nothing_to_send_does_not_overwrite_a_delivery_made_mea
             attempts=attempts,
         )
         committed_session.add(delivery)
-    committed_session.expunge_all()  # read the row back from the database, not this session's copy
+    # read the row back from the database, not this session's copy
+    committed_session.expunge_all()
 
-    # The other run records its 2xx and holds the row lock until this run waits to write.
+    # The other run records its 2xx and holds the row lock until this run waits
+    # to write.
     async with engine.connect() as other, other.begin():
         await other.execute(
             update(WebhookDelivery)
@@ -1048,7 +1086,8 @@ async def test_the_sweep_sends_what_a_failed_enqueue_dropped(
     async with (
         committed_session.begin()
     ):  # time passes until the sweep takes it for lost
-        trigger = "webhook_deliveries_set_updated_at"  # it would stamp now() over the old time
+        # it would stamp now() over the old time
+        trigger = "webhook_deliveries_set_updated_at"
         await committed_session.execute(
             text(f"ALTER TABLE webhook_deliveries DISABLE TRIGGER {trigger}")
         )
@@ -1084,20 +1123,26 @@ def start_worker_process(
     soft_time_limit: bool = True,
     visibility_timeout: int = 2,
 ) -> subprocess.Popen[bytes]:
-    """A `celery worker` in its own process, configured as in production but for a short visibility timeout.
+    """A `celery worker` in its own process, configured as in production but
+    for a short visibility timeout.
 
-    Without `soft_time_limit`, tasks have no soft limit: the pool arms a task's hard limit only
-    once its soft one has fired, so a hard limit shorter than the soft one would never fire.
+    Without `soft_time_limit`, tasks have no soft limit: the pool arms a task's
+    hard limit only once its soft one has fired, so a hard limit shorter than
+    the soft one would never fire.
     """
-    # Redis hands an unacknowledged task to another worker after the visibility timeout. `Settings`
-    # refuses one this short, so the configured app is changed here, for this test's workers only.
+    # Redis hands an unacknowledged task to another worker after the visibility
+    # timeout. `Settings` refuses one this short, so the configured app is
+    # changed here, for this test's workers only.
     script = (
-        "from app.celery_app import celery_app\n"
-        f"short = {{'visibility_timeout': {visibility_timeout}, 'unacked_restore_interval': 2}}\n"
-        "celery_app.conf.broker_transport_options = celery_app.conf.broker_transport_options | short\n"
-        f"celery_app.conf.task_soft_time_limit = celery_app.conf.task_soft_time_limit if {soft_time_limit} else None\n"
-        f"celery_app.worker_main(['worker', '--pool={pool}', '--concurrency=1', '--without-mingle',"
-        " '--without-gossip'])\n"
+        "from app.celery_app import celery_app\nshort ="
+        f" {{'visibility_timeout': {visibility_timeout},"
+        " 'unacked_restore_interval':"
+        " 2}\ncelery_app.conf.broker_transport_options ="
+        " celery_app.conf.broker_transport_options |"
+        " short\ncelery_app.conf.task_soft_time_limit ="
+        f" celery_app.conf.task_soft_time_limit if {soft_time_limit} else"
+        f" None\ncelery_app.worker_main(['worker', '--pool={pool}',"
+        " '--concurrency=1', '--without-mingle', '--without-gossip'])\n"
     )
     environment = os.environ | {"LOG_LEVEL": "INFO"}
     return subprocess.Popen(
@@ -1110,7 +1155,9 @@ def start_worker_process(
 
 @pytest.fixture
 def worker_log(tmp_path: Path) -> Iterator[TextIO]:
-    """The file the worker processes write their stderr, that is their log, into."""
+    """The file the worker processes write their stderr, that is their log,
+    into.
+    """
     with (tmp_path / "workers.log").open("w") as log:
         yield log
 
@@ -1152,8 +1199,9 @@ async def test_a_task_survives_its_worker_being_killed(
         headers["idempotency-key"] for headers, _ in webhook_receiver.requests
     ] == [str(delivery.id)] * 2
     assert len(webhook_receiver.effective) == 1
-    # The workers logged JSON (the receivers in app.celery_app). Celery's warning about running as
-    # root, which only this test machine does, is a Python warning printed as text: filtered out.
+    # The workers logged JSON (the receivers in app.celery_app). Celery's
+    # warning about running as root, which only this test machine does, is a
+    # Python warning printed as text: filtered out.
     written = await asyncio.to_thread(Path(worker_log.name).read_text)
     lines = [
         json.loads(line) for line in written.splitlines() if line[:1] == "{"
@@ -1173,7 +1221,9 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
     worker_log: TextIO,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Celery marks it failed and acknowledges it (`task_acks_on_failure_or_timeout`); only the sweep sends it again."""
+    """Celery marks it failed and acknowledges it
+    (`task_acks_on_failure_or_timeout`); only the sweep sends it again.
+    """
     webhook_receiver.hang_first = True  # the first POST never gets an answer
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
@@ -1181,10 +1231,13 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
             webhook_id=webhook.id, event=webhook.event, payload={}
         )
         committed_session.add(delivery)
-    committed_session.expunge_all()  # read the row back from the database, not this session's copy
-    # The POST's own timeout must not end the run first: that would be a failed attempt and a retry.
+    # read the row back from the database, not this session's copy
+    committed_session.expunge_all()
+    # The POST's own timeout must not end the run first: that would be a failed
+    # attempt and a retry.
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "60")
-    # Longer than the hard limit: Redis would otherwise hand the still-running task on before the kill.
+    # Longer than the hard limit: Redis would otherwise hand the still-running
+    # task on before the kill.
     visibility_timeout = 30
     worker = start_worker_process(
         worker_log,
@@ -1193,8 +1246,9 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
         visibility_timeout=visibility_timeout,
     )
     try:
-        # A 15 s hard limit in the message, which overrides the configured one, and no soft one. It
-        # leaves a loaded machine time to start the run and send the POST before the kill.
+        # A 15 s hard limit in the message, which overrides the configured one,
+        # and no soft one. It leaves a loaded machine time to start the run and
+        # send the POST before the kill.
         celery_app.send_task(
             DELIVER_WEBHOOK_TASK,
             args=[str(delivery.id)],
@@ -1209,13 +1263,16 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
         await eventually(
             lambda: asyncio.sleep(
                 0,
-                "killed"
-                if "Hard time limit" in read_log(worker_log)
-                else None,
+                (
+                    "killed"
+                    if "Hard time limit" in read_log(worker_log)
+                    else None
+                ),
             ),
             30,
         )
-        # Past the visibility timeout and the restore interval: an unacknowledged task would have run again.
+        # Past the visibility timeout and the restore interval: an
+        # unacknowledged task would have run again.
         await asyncio.sleep(posted + visibility_timeout + 8 - time.monotonic())
     finally:
         worker.terminate()
@@ -1262,7 +1319,8 @@ def test_a_lost_delivery_waits_about_five_hours_by_default(
         }
     )
 
-    # 3600 s (the retry cap) + 2 x 7200 s (the visibility timeout) + 120 s (one run), ...
+    # 3600 s (the retry cap) + 2 x 7200 s (the visibility timeout) + 120 s (one
+    # run), ...
     assert lost_after(defaults) == timedelta(hours=5, minutes=2)
     # ... plus up to one sweep interval before the sweep runs and sees it.
     schedule = celery_config(defaults)["beat_schedule"][

@@ -1,4 +1,6 @@
-"""Fixtures of the observability tests: a real OTLP receiver, and the settings that export to it."""
+"""Fixtures of the observability tests: a real OTLP receiver, and the settings
+that export to it.
+"""
 
 from collections.abc import Iterator
 
@@ -12,7 +14,9 @@ from tests.core.otlp_collector import OtlpCollector, running_collector
 
 @pytest.fixture
 def collector() -> Iterator[OtlpCollector]:
-    """An OTLP/HTTP receiver on 127.0.0.1 (traces and metrics), for this test only."""
+    """An OTLP/HTTP receiver on 127.0.0.1 (traces and metrics), for this test
+    only.
+    """
     with running_collector() as server:
         yield server
 
@@ -28,5 +32,6 @@ def otlp_settings(
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
-    SQLAlchemyInstrumentor().uninstrument()  # the lifespan instrumented its engine
+    # the lifespan instrumented its engine
+    SQLAlchemyInstrumentor().uninstrument()
     CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing

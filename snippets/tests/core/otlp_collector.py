@@ -1,4 +1,6 @@
-"""A small OTLP/HTTP collector for the tests: a real HTTP server on 127.0.0.1 that keeps what it receives."""
+"""A small OTLP/HTTP collector for the tests: a real HTTP server on 127.0.0.1
+that keeps what it receives.
+"""
 
 import threading
 from collections.abc import Iterator
@@ -17,7 +19,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 
 class OtlpCollector(ThreadingHTTPServer):
-    """Receives `POST /v1/traces` and `POST /v1/metrics` and decodes each body with `opentelemetry-proto`."""
+    """Receives `POST /v1/traces` and `POST /v1/metrics` and decodes each body
+    with `opentelemetry-proto`.
+    """
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), OtlpHandler)
@@ -41,7 +45,9 @@ class OtlpCollector(ThreadingHTTPServer):
         ]
 
     def last_metrics(self) -> dict[str, Metric]:
-        """The metrics of the last export, by name; cumulative, so the last export holds every count."""
+        """The metrics of the last export, by name; cumulative, so the last
+        export holds every count.
+        """
         return {
             metric.name: metric
             for batch in self.metrics[-1].resource_metrics
@@ -93,10 +99,14 @@ def running_collector() -> Iterator[OtlpCollector]:
 def attributes(
     items: Iterator[KeyValue] | list[KeyValue],
 ) -> dict[str, object]:
-    """OTLP attributes as a plain dict: strings and integers, the two kinds the service records."""
+    """OTLP attributes as a plain dict: strings and integers, the two kinds the
+    service records.
+    """
     return {
-        item.key: item.value.int_value
-        if item.value.HasField("int_value")
-        else item.value.string_value
+        item.key: (
+            item.value.int_value
+            if item.value.HasField("int_value")
+            else item.value.string_value
+        )
         for item in items
     }

@@ -15,7 +15,9 @@ from app.core.config import TASK_CLEANUP_SECONDS, Settings
 # --8<-- [start:test_database_urls]
 def test_one_database_url_serves_dbmate_and_asyncpg() -> None:
     settings = Settings(
-        database_url="postgres://app:s3cret@db.internal:5432/app?sslmode=require",
+        database_url=(
+            "postgres://app:s3cret@db.internal:5432/app?sslmode=require"
+        ),
         redis_url="redis://cache:6379/0",
         jwt_secret="x" * 32,
         jwt_issuer="https://auth.test/",
@@ -231,7 +233,9 @@ def test_a_visibility_timeout_shorter_than_a_retry_wait_and_run_is_refused(
 
 
 def environment_readers(root: Path) -> list[str]:
-    """`file:line name` for each read of the environment that bypasses `Settings`."""
+    """`file:line name` for each read of the environment that bypasses
+    `Settings`.
+    """
     found = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -250,7 +254,12 @@ def environment_readers(root: Path) -> list[str]:
                 f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)} {name}"
                 for name in names
                 if name
-                in {"os.environ", "os.getenv", "os.environb", "os.getenvb"}
+                in {
+                    "os.environ",
+                    "os.getenv",
+                    "os.environb",
+                    "os.getenvb",
+                }
                 or name.startswith("dotenv")
             ]
     return found
@@ -262,7 +271,8 @@ def test_no_module_reads_the_environment_but_through_settings(
     app = Path(__file__).resolve().parents[2] / "app"
     planted = tmp_path / "planted.py"
     planted.write_text(
-        "import os\nfrom os import getenv\nfrom dotenv import load_dotenv\nos.environ.get('X')\n"
+        "import os\nfrom os import getenv\nfrom dotenv import"
+        " load_dotenv\nos.environ.get('X')\n"
     )
 
     assert environment_readers(tmp_path) == [
@@ -277,7 +287,9 @@ def test_no_module_reads_the_environment_but_through_settings(
 def test_a_time_limit_that_leaves_no_soft_limit_is_refused(
     time_limit: int,
 ) -> None:
-    """Celery reads a soft limit of 0 as none at all, and one below 0 is meaningless."""
+    """Celery reads a soft limit of 0 as none at all, and one below 0 is
+    meaningless.
+    """
     with pytest.raises(ValidationError) as error:
         Settings(
             database_url="postgres://db/app",
@@ -308,7 +320,9 @@ def test_the_smallest_time_limit_accepted_keeps_a_soft_limit_before_it() -> (
 def test_an_idempotency_wait_as_long_as_the_statement_timeout_is_refused() -> (
     None
 ):
-    """The wait is a lock wait inside one INSERT: at statement_timeout it would end as a 503 instead."""
+    """The wait is a lock wait inside one INSERT: at statement_timeout it would
+    end as a 503 instead.
+    """
     with pytest.raises(ValidationError) as error:
         Settings(
             database_url="postgres://db/app",

@@ -1,4 +1,6 @@
-"""Outbound requests reach public addresses only, whatever the URL's host name says."""
+"""Outbound requests reach public addresses only, whatever the URL's host name
+says.
+"""
 
 import ipaddress
 
@@ -77,7 +79,9 @@ async def test_a_public_address_passes_without_a_lookup() -> None:
 async def test_a_public_ipv4_host_behind_a_translation_prefix_passes(
     address: str,
 ) -> None:
-    """An IPv6-only network reaches public IPv4 hosts through NAT64; only internal ones are refused."""
+    """An IPv6-only network reaches public IPv4 hosts through NAT64; only
+    internal ones are refused.
+    """
     checked = await public_addresses(f"https://[{address}]/hooks")
     assert checked.addresses == [ipaddress.ip_address(address)]
 
@@ -92,7 +96,9 @@ async def test_an_allowed_network_lets_only_its_own_addresses_through() -> (
 
 
 async def test_a_name_that_does_not_resolve_is_a_network_error() -> None:
-    """`.invalid` never resolves (RFC 2606): the delivery is retried, like any network fault."""
+    """`.invalid` never resolves (RFC 2606): the delivery is retried, like any
+    network fault.
+    """
     with pytest.raises(
         httpx.ConnectError, match=r"cannot resolve nowhere\.invalid"
     ):

@@ -19,7 +19,8 @@ def test_env_example_names_every_setting_and_nothing_else() -> None:
         "not a field of Settings: remove it, or add the field"
     )
     assert SETTING_NAMES - names == set(), (
-        "a Settings field is missing from .env.example: add a safe example value"
+        "a Settings field is missing from .env.example: add a safe example"
+        " value"
     )
 
 

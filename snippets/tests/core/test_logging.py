@@ -1,4 +1,6 @@
-"""Logging: one JSON object per line, stdlib loggers included, request id on every line, secrets masked."""
+"""Logging: one JSON object per line, stdlib loggers included, request id on
+every line, secrets masked.
+"""
 
 import io
 import json
@@ -25,7 +27,9 @@ from app.core.logging import configure_logging
 
 @pytest.fixture
 def stream(settings: Settings) -> Iterator[io.StringIO]:
-    """A buffer to log into; afterwards the process logs to stderr again, as the app configures it."""
+    """A buffer to log into; afterwards the process logs to stderr again, as
+    the app configures it.
+    """
     buffer = io.StringIO()
     yield buffer
     configure_logging(settings, sys.stderr)
@@ -65,7 +69,8 @@ def test_every_line_is_json_with_the_request_id(
         "WARNING",
         {"request_id": "7f3c9a"},
     )
-    # The stdlib line names its logger and the code that logged, not the intercept handler.
+    # The stdlib line names its logger and the code that logged, not the
+    # intercept handler.
     assert warning["logger"] == "uvicorn.error"
     assert warning["function"] == "test_every_line_is_json_with_the_request_id"
 
@@ -78,13 +83,14 @@ def test_angle_brackets_are_logged_as_they_are(
 ) -> None:
     configure_logging(settings, stream)
 
-    # Module-level code logs as function `<module>`, which loguru would read as a colour tag.
-    exec(
+    # Module-level code logs as function `<module>`, which loguru would read as
+    # a colour tag.
+    exec(  # noqa: S102
         compile(
             'logger.info("<b>not markup</b>")', "<module-level code>", "exec"
         ),
         {"logger": logger},
-    )  # noqa: S102
+    )
 
     (line,) = read_lines(stream)
     assert (line["function"], line["message"]) == (
@@ -254,7 +260,8 @@ async def test_outgoing_request_urls_never_reach_the_log(
 def test_the_worker_logs_json_lines_too(
     stream: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # What `celery worker` and `celery beat` send when they set up logging (app.celery_app answers).
+    # What `celery worker` and `celery beat` send when they set up logging
+    # (app.celery_app answers).
     setup_logging.send(
         sender=None,
         loglevel=logging.DEBUG,
@@ -283,7 +290,9 @@ def test_the_worker_logs_json_lines_too(
 def test_an_f_string_makes_a_message_per_value_and_escapes_redaction(
     settings: Settings, stream: io.StringIO
 ) -> None:
-    """Fields keep one message to group on and a key to filter and mask by; an f-string keeps neither."""
+    """Fields keep one message to group on and a key to filter and mask by; an
+    f-string keeps neither.
+    """
     configure_logging(settings, stream)
 
     for token in ("t-1f9a", "t-77c2"):

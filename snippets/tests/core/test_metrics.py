@@ -1,4 +1,6 @@
-"""Metrics: request duration and errors by route template, the pool and the queue, received by a real OTLP collector."""
+"""Metrics: request duration and errors by route template, the pool and the
+queue, received by a real OTLP collector.
+"""
 
 import logging
 import uuid
@@ -82,7 +84,8 @@ async def test_request_metrics_are_labelled_by_route_template_never_by_path(
             ).status_code
         )  # any method
         statuses.append((await client.post("/orders/7/pay")).status_code)
-    # The lifespan ended: the provider was shut down, which collected and exported one last time.
+    # The lifespan ended: the provider was shut down, which collected and
+    # exported one last time.
 
     assert statuses == [404, 404, 404, 404, 405, 500]
     assert collector.content_types == {"application/x-protobuf"}
@@ -93,7 +96,8 @@ async def test_request_metrics_are_labelled_by_route_template_never_by_path(
         for point in histogram.data_points
     }
     labels = [dict(key) for key in points]
-    # Bounded: every label is a route template of the app, a known method or `_OTHER`, never an id.
+    # Bounded: every label is a route template of the app, a known method or
+    # `_OTHER`, never an id.
     recorded = repr(labels)
     assert not any(id_ in recorded for id_ in ids)
     templates = set(
@@ -235,7 +239,8 @@ async def test_a_redis_outage_leaves_a_gap_in_the_queue_gauge_and_logs_a_warning
         "db.client.connection.count" in exported
     )  # the other metrics are still exported
     assert "messaging.queue.depth" not in exported
-    # An ERROR would reach Sentry as an event, once per export interval and per process.
+    # An ERROR would reach Sentry as an event, once per export interval and per
+    # process.
     assert [
         record.getMessage()
         for record in caplog.records

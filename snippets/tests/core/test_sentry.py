@@ -1,4 +1,6 @@
-"""Sentry: an unhandled error becomes one event, tagged with environment and release, without personal data."""
+"""Sentry: an unhandled error becomes one event, tagged with environment and
+release, without personal data.
+"""
 
 import io
 import json
@@ -50,7 +52,9 @@ class CapturingTransport(Transport):
 def sentry_events(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[dict[str, Any]]]:
-    """Sentry configured from the environment as in production; the events it would send."""
+    """Sentry configured from the environment as in production; the events it
+    would send.
+    """
     monkeypatch.setenv(
         "SENTRY_DSN", "https://public-key@sentry.example.com/42"
     )
@@ -65,7 +69,9 @@ def sentry_events(
 
 
 def capture_into(events: list[dict[str, Any]]) -> None:
-    """Make the active Sentry client keep its events in `events` instead of sending them."""
+    """Make the active Sentry client keep its events in `events` instead of
+    sending them.
+    """
     client = sentry_sdk.get_client()
     transport = CapturingTransport(client.options)
     transport.events = events
@@ -73,7 +79,9 @@ def capture_into(events: list[dict[str, Any]]) -> None:
 
 
 def failing_app(sentry_events: list[dict[str, Any]]) -> FastAPI:
-    """The real app (create_app initialises Sentry) with a route that fails, events captured in memory."""
+    """The real app (create_app initialises Sentry) with a route that fails,
+    events captured in memory.
+    """
     app = create_app()
     capture_into(sentry_events)
 
@@ -185,11 +193,13 @@ def test_a_bare_remove_drops_sentrys_sinks(
     configure_sentry(get_settings())
     capture_into(sentry_events)
     logger.error("before the remove")
-    logger.remove()  # what configure_logging did before: every sink goes, Sentry's too
+    # what configure_logging did before: every sink goes, Sentry's too
+    logger.remove()
     try:
         logger.error("after the remove")
     finally:
-        LoguruIntegration.setup_once()  # Sentry adds its sinks once per process: back for the other tests
+        # Sentry adds its sinks once per process: back for the other tests
+        LoguruIntegration.setup_once()
         configure_logging(get_settings(), sys.stderr)
 
     assert [event["logentry"]["message"] for event in sentry_events] == [
@@ -259,5 +269,6 @@ def test_sentry_traces_nothing_by_default_because_traces_go_to_otlp(
     create_app()  # initialises Sentry from the environment, as in production
 
     assert sentry_sdk.get_client().is_active()
-    # Off, not a rate of 0: with 0, a caller's sampled `sentry-trace` header would still start a transaction.
+    # Off, not a rate of 0: with 0, a caller's sampled `sentry-trace` header
+    # would still start a transaction.
     assert not has_tracing_enabled(sentry_sdk.get_client().options)

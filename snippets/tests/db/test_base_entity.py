@@ -1,4 +1,6 @@
-"""`BaseEntity`'s `server_default`: it maps the migration's defaults, it does not create them."""
+"""`BaseEntity`'s `server_default`: it maps the migration's defaults, it does
+not create them.
+"""
 
 import uuid
 from datetime import datetime
@@ -19,11 +21,15 @@ from tests.subclasses import subclasses
 
 
 class SeparateMapping(SQLModel, registry=registry()):
-    """A base whose tables are mapped apart from the service's, so `messages` can be mapped twice."""
+    """A base whose tables are mapped apart from the service's, so `messages`
+    can be mapped twice.
+    """
 
 
 class MessageWithoutServerDefault(SeparateMapping, table=True):
-    """The `messages` table mapped as the tutorial's entity would be if `BaseEntity` left out `server_default`."""
+    """The `messages` table mapped as the tutorial's entity would be if
+    `BaseEntity` left out `server_default`.
+    """
 
     __tablename__ = "messages"
 
@@ -92,7 +98,9 @@ async def test_without_server_default_the_insert_sends_null_and_is_refused(
 
 
 def entity_tables() -> list[Table]:
-    """Every table the service's entities map (a test module may map tables of its own)."""
+    """Every table the service's entities map (a test module may map tables of
+    its own).
+    """
     import app.main  # noqa: F401 (imports every entity)
 
     # `__table__` only on a table entity, not on a base such as `OwnedEntity`.
@@ -106,17 +114,17 @@ def entity_tables() -> list[Table]:
 async def test_every_primary_key_is_indexed_by_its_constraint_alone(
     session: AsyncSession,
 ) -> None:
-    """PostgreSQL builds a unique index for each PRIMARY KEY; `index=True` on the key would ask for a second."""
+    """PostgreSQL builds a unique index for each PRIMARY KEY; `index=True` on
+    the key would ask for a second.
+    """
     tables = entity_tables()
     rows = await session.execute(
-        text(
-            """
+        text("""
             SELECT indrelid::regclass::text, indisprimary FROM pg_index
             WHERE indrelid::regclass::text = ANY(:tables)
               AND indnatts = 1
               AND indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = indrelid AND attname = 'id')
-            """
-        ),
+            """),
         {"tables": [table.name for table in tables]},
     )
 
@@ -143,10 +151,12 @@ async def test_an_update_in_plain_sql_still_moves_updated_at(
         )
     )
 
-    # A fix in psql, a backfill or another service: no ORM, so no Python code runs.
+    # A fix in psql, a backfill or another service: no ORM, so no Python code
+    # runs.
     moved = await session.execute(
         text(
-            "UPDATE messages SET body = 'Fixed by hand' WHERE id = :id RETURNING updated_at"
+            "UPDATE messages SET body = 'Fixed by hand' WHERE id = :id"
+            " RETURNING updated_at"
         ),
         {"id": row.id},
     )

@@ -29,7 +29,9 @@ from tests.principals import OWNER
 
 @pytest.fixture
 def ref_prefix() -> str:
-    """A `client_ref` prefix no other test uses, so cleanup removes only this test's rows."""
+    """A `client_ref` prefix no other test uses, so cleanup removes only this
+    test's rows.
+    """
     return f"concurrent-{uuid.uuid4().hex[:8]}-"
 
 
@@ -37,8 +39,9 @@ def ref_prefix() -> str:
 async def committing_factory(
     engine: AsyncEngine, ref_prefix: str
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Production sessions on the pool: each task needs its own connection, so the
-    one-connection rollback fixture cannot serve them. What they commit is deleted afterwards."""
+    """Production sessions on the pool: each task needs its own connection, so
+    the one-connection rollback fixture cannot serve them. What they commit is
+    deleted afterwards."""
     yield create_session_factory(engine)
     async with engine.begin() as connection:
         await connection.execute(

@@ -1,4 +1,6 @@
-"""What the real dbmate does with hand-numbered files, and with two runs at once."""
+"""What the real dbmate does with hand-numbered files, and with two runs at
+once.
+"""
 
 import asyncio
 import re
@@ -37,7 +39,8 @@ def dbmate_in(
 def migration(directory: Path, name: str, table: str) -> None:
     directory.mkdir(exist_ok=True)
     (directory / name).write_text(
-        f"-- migrate:up\nCREATE TABLE {table} (id int);\n-- migrate:down\nDROP TABLE {table};\n"
+        f"-- migrate:up\nCREATE TABLE {table} (id int);\n-- migrate:down\nDROP"
+        f" TABLE {table};\n"
     )
 
 
@@ -76,7 +79,9 @@ async def test_a_second_hand_numbered_file_with_a_taken_number_is_silently_skipp
 
 
 def engine_for(database: URL) -> AsyncEngine:
-    """An engine on a scratch database; NullPool, so the database can be dropped afterwards."""
+    """An engine on a scratch database; NullPool, so the database can be
+    dropped afterwards.
+    """
     renamed = {
         "socket": "host",
         "sslmode": "ssl",
@@ -90,13 +95,17 @@ def engine_for(database: URL) -> AsyncEngine:
     )
 
 
-GATE = 4242  # an advisory lock the test holds, so two runs are both inside the migration before either goes on
+# an advisory lock the test holds, so two runs are both inside the migration
+# before either goes on
+GATE = 4242
 
 
 async def two_at_once(
     engine: AsyncEngine, migrations: Path, database: URL, *args: str
 ) -> list[str]:
-    """Start two `dbmate migrate` runs, as two replicas would, and let them go together; return their errors."""
+    """Start two `dbmate migrate` runs, as two replicas would, and let them go
+    together; return their errors.
+    """
     async with engine.connect() as gate:
         await gate.execute(
             text("SELECT pg_advisory_lock(:key)"), {"key": GATE}
@@ -110,8 +119,9 @@ async def two_at_once(
             for _ in "ab"
         ]
         waiting = text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT"
+            " granted AND database = (SELECT oid FROM pg_database WHERE"
+            " datname = current_database())"
         )
         async with asyncio.timeout(60):
             while (
@@ -140,8 +150,8 @@ async def test_two_dbmate_runs_at_once_race_for_the_same_ddl_unless_they_take_th
         dbmate_in(migrations, empty_database, "migrate").returncode == 0
     )  # dbmate's own table exists now
     (migrations / "20260101000000_create_second.sql").write_text(
-        f"-- migrate:up\nSELECT pg_advisory_xact_lock_shared({GATE});\nCREATE TABLE second (id int);\n"
-        "-- migrate:down\nDROP TABLE second;\n"
+        f"-- migrate:up\nSELECT pg_advisory_xact_lock_shared({GATE});\nCREATE"
+        " TABLE second (id int);\n-- migrate:down\nDROP TABLE second;\n"
     )
     engine = engine_for(empty_database)
     try:

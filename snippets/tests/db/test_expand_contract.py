@@ -1,8 +1,10 @@
-"""The expand/contract recipe of the migration rules, step by step on real PostgreSQL.
+"""The expand/contract recipe of the migration rules, step by step on real
+PostgreSQL.
 
-Each step runs as dbmate runs a migration (one transaction) while a second connection inserts
-into the same table with a short `lock_timeout`; `pg_locks` says which lock the step holds
-until its commit, and PostgreSQL's DEBUG1 messages say whether it read the whole table.
+Each step runs as dbmate runs a migration (one transaction) while a second
+connection inserts into the same table with a short `lock_timeout`; `pg_locks`
+says which lock the step holds until its commit, and PostgreSQL's DEBUG1
+messages say whether it read the whole table.
 """
 
 import asyncio
@@ -28,7 +30,8 @@ EXAMPLE = (
 MIGRATIONS = sorted(EXAMPLE.glob("2*.sql"))
 BACKFILL = text((EXAMPLE / "backfill_messages_address.sql").read_text())
 ROWS = 5 * BACKFILL_BATCH_SIZE
-# PostgreSQL's order, weakest first: INSERT takes RowExclusiveLock, which only the last four block.
+# PostgreSQL's order, weakest first: INSERT takes RowExclusiveLock, which only
+# the last four block.
 LOCK_MODES = [
     "AccessShareLock",
     "RowShareLock",
@@ -39,7 +42,8 @@ LOCK_MODES = [
     "ExclusiveLock",
     "AccessExclusiveLock",
 ]
-# What ALTER TABLE logs at DEBUG1 when it reads every row: to check a constraint, or to rewrite.
+# What ALTER TABLE logs at DEBUG1 when it reads every row: to check a
+# constraint, or to rewrite.
 FULL_READ = ('verifying table "messages"', 'rewriting table "messages"')
 
 
@@ -53,20 +57,28 @@ def up_part(migration: Path) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """What one step did to `messages`, seen from inside its transaction and from a writer."""
+    """What one step did to `messages`, seen from inside its transaction and
+    from a writer.
+    """
 
     name: str
     lock: str
     """The strongest lock it held on `messages` until its commit."""
     read_every_row: bool
-    """ALTER TABLE logged that it read every row, to check a constraint or to rewrite the table."""
+    """ALTER TABLE logged that it read every row, to check a constraint or to
+    rewrite the table.
+    """
     insert: str
-    """What an INSERT from another connection did meanwhile: "went through" or "waited"."""
+    """What an INSERT from another connection did meanwhile: "went through" or
+    "waited".
+    """
 
 
 @pytest.fixture
 def dsn(empty_database: URL, dbmate: Callable[..., str]) -> str:
-    """A database migrated by dbmate with the service's migrations, as a libpq DSN for asyncpg."""
+    """A database migrated by dbmate with the service's migrations, as a libpq
+    DSN for asyncpg.
+    """
     dbmate(empty_database, "up")
     query = dict(empty_database.query)
     if "socket" in query:
@@ -78,15 +90,18 @@ def dsn(empty_database: URL, dbmate: Callable[..., str]) -> str:
 
 @pytest_asyncio.fixture
 async def seeded_engine(dsn: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on that database once `ROWS` messages are committed: the steps need rows to read."""
+    """An engine on that database once `ROWS` messages are committed: the steps
+    need rows to read.
+    """
     engine = create_async_engine(
         dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
     )
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                "INSERT INTO messages (id, channel, recipient, body, client_ref) "
-                "SELECT gen_random_uuid(), 'sms', '+15550100', 'Hi', 'old-' || n FROM generate_series(1, :rows) n"
+                "INSERT INTO messages (id, channel, recipient, body,"
+                " client_ref) SELECT gen_random_uuid(), 'sms', '+15550100',"
+                " 'Hi', 'old-' || n FROM generate_series(1, :rows) n"
             ),
             {"rows": ROWS},
         )
@@ -112,7 +127,8 @@ def test_the_example_migrations_apply_and_roll_back_with_dbmate(
     dbmate(empty_database, *with_example, "up")
     dbmate(empty_database, "--schema-file", str(tmp_path / "up.sql"), "dump")
     assert applied_examples() == examples
-    # Rollbacks go newest first: the service's own later migrations are undone on the way.
+    # Rollbacks go newest first: the service's own later migrations are undone
+    # on the way.
     for _ in range(
         len(list((EXAMPLE.parents[1] / "migrations").glob("*.sql")))
         + len(examples)
@@ -142,7 +158,9 @@ async def test_the_backfill_job_refuses_an_empty_batch(
 
 
 async def run_step(dsn: str, name: str, sql: str, insert: str) -> Step:
-    """Run `sql` in one transaction; before it commits, read its locks and try `insert` elsewhere."""
+    """Run `sql` in one transaction; before it commits, read its locks and try
+    `insert` elsewhere.
+    """
     migrator, writer = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
     try:
         logged: list[str] = []
@@ -153,7 +171,8 @@ async def run_step(dsn: str, name: str, sql: str, insert: str) -> Step:
         async with migrator.transaction():
             await migrator.execute(sql)
             held = await migrator.fetch(
-                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'messages'::regclass"
+                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND"
+                " relation = 'messages'::regclass"
             )
             try:
                 async with writer.transaction():
@@ -281,7 +300,8 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
         ):  # until the migration waits for its lock
             await asyncio.sleep(0.05)
             waiting = await writer.fetchval(
-                "SELECT mode FROM pg_locks WHERE pid = $1 AND relation = 'messages'::regclass AND NOT granted",
+                "SELECT mode FROM pg_locks WHERE pid = $1 AND relation ="
+                " 'messages'::regclass AND NOT granted",
                 migrator.get_server_pid(),
             )
         await writer.execute(
@@ -292,8 +312,9 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
             OLD_CODE
         )  # queued behind the migration's request, not behind the reader
         waited = time.monotonic() - started
-        # Asked the moment the insert returns: had it not queued behind the migration, it would
-        # have finished while the migration still waited for its lock.
+        # Asked the moment the insert returns: had it not queued behind the
+        # migration, it would have finished while the migration still waited
+        # for its lock.
         migration_still_waits = await writer.fetchval(
             "SELECT count(*) > 0 FROM pg_locks WHERE pid = $1 AND NOT granted",
             migrator.get_server_pid(),
@@ -314,7 +335,9 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
     )  # the insert went on only once the migration had given up
     assert (
         1 < waited < 10
-    )  # it waited (the reader alone never blocks it), and less than its statement_timeout
+        # it waited (the reader alone never blocks it), and less than its
+        # statement_timeout
+    )
 
 
 # --8<-- [end:test_lock_timeout_bounds_the_queue]
@@ -334,10 +357,12 @@ async def test_the_backfill_fixes_an_address_an_old_replica_left_stale(
 ) -> None:
     await expand(dsn)
     async with seeded_engine.begin() as connection:
-        # A new replica wrote both columns, then an old one changed only `recipient`.
+        # A new replica wrote both columns, then an old one changed only
+        # `recipient`.
         await connection.execute(
             text(
-                "UPDATE messages SET address = '+15550100', recipient = '+15550199'"
+                "UPDATE messages SET address = '+15550100', recipient ="
+                " '+15550199'"
             )
         )
 
@@ -346,7 +371,8 @@ async def test_the_backfill_fixes_an_address_an_old_replica_left_stale(
     async with seeded_engine.connect() as connection:
         stale = await connection.scalar(
             text(
-                "SELECT count(*) FROM messages WHERE address IS DISTINCT FROM recipient"
+                "SELECT count(*) FROM messages WHERE address IS DISTINCT FROM"
+                " recipient"
             )
         )
     assert stale == 0
@@ -357,15 +383,20 @@ async def test_the_backfill_ends_when_a_row_cannot_be_fixed(
 ) -> None:
     await expand(dsn)
     async with seeded_engine.begin() as connection:
-        # A trigger puts this row's address back on every write: the batch's condition keeps choosing
-        # it, and a job that ran until a pass changed nothing would never end.
+        # A trigger puts this row's address back on every write: the batch's
+        # condition keeps choosing it, and a job that ran until a pass changed
+        # nothing would never end.
         await connection.execute(
-            text("""CREATE FUNCTION keep_address_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-                    BEGIN NEW.address := NULL; RETURN NEW; END $$""")
+            text(
+                """CREATE FUNCTION keep_address_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN NEW.address := NULL; RETURN NEW; END $$"""
+            )
         )
         await connection.execute(
-            text("""CREATE TRIGGER keep_address_stale BEFORE UPDATE ON messages FOR EACH ROW
-                    WHEN (NEW.client_ref = 'old-1') EXECUTE FUNCTION keep_address_stale()""")
+            text(
+                """CREATE TRIGGER keep_address_stale BEFORE UPDATE ON messages FOR EACH ROW
+                    WHEN (NEW.client_ref = 'old-1') EXECUTE FUNCTION keep_address_stale()"""
+            )
         )
 
     changed = await asyncio.wait_for(
@@ -378,7 +409,8 @@ async def test_the_backfill_ends_when_a_row_cannot_be_fixed(
     async with seeded_engine.connect() as connection:
         stale = await connection.scalars(
             text(
-                "SELECT client_ref FROM messages WHERE address IS DISTINCT FROM recipient"
+                "SELECT client_ref FROM messages WHERE address IS DISTINCT"
+                " FROM recipient"
             )
         )
         assert list(stale) == ["old-1"]
@@ -395,10 +427,12 @@ async def test_the_backfill_commits_each_batch_of_batch_size_rows_on_its_own(
     )
 
     async with seeded_engine.connect() as connection:
-        # xmin is the transaction that wrote the row's current version: one per committed batch.
+        # xmin is the transaction that wrote the row's current version: one per
+        # committed batch.
         batches = await connection.scalars(
             text(
-                "SELECT count(*) FROM messages GROUP BY xmin::text ORDER BY 1 DESC"
+                "SELECT count(*) FROM messages GROUP BY xmin::text ORDER BY 1"
+                " DESC"
             )
         )
         assert list(batches) == [700] * (ROWS // 700) + [ROWS % 700]

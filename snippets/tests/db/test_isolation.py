@@ -1,4 +1,6 @@
-"""Isolation levels and concurrent writes on real PostgreSQL: what one transaction sees of another's commits."""
+"""Isolation levels and concurrent writes on real PostgreSQL: what one
+transaction sees of another's commits.
+"""
 
 import asyncio
 import uuid
@@ -26,7 +28,9 @@ SERIALIZATION_FAILURE = "40001"
 
 @pytest.fixture
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Production sessions on the pool: two transactions need two connections, and real commits."""
+    """Production sessions on the pool: two transactions need two connections,
+    and real commits.
+    """
     return create_session_factory(engine)
 
 
@@ -63,7 +67,9 @@ async def read_body(session: AsyncSession, message_id: uuid.UUID) -> str:
 async def commit_new_body(
     session_factory: async_sessionmaker[AsyncSession], message_id: uuid.UUID
 ) -> None:
-    """Another request: its own session, connection and transaction, committed at once."""
+    """Another request: its own session, connection and transaction, committed
+    at once.
+    """
     async with session_factory() as other, other.begin():
         await other.execute(
             update(Message)
@@ -98,7 +104,8 @@ async def test_repeatable_read_keeps_one_snapshot_for_the_transaction(
     session_factory: async_sessionmaker[AsyncSession], message_id: uuid.UUID
 ) -> None:
     async with session_factory() as session, session.begin():
-        # Set before the first query: the level applies to the connection this transaction takes.
+        # Set before the first query: the level applies to the connection this
+        # transaction takes.
         await session.connection(
             execution_options={"isolation_level": "REPEATABLE READ"}
         )
@@ -245,7 +252,8 @@ async def test_update_without_a_version_loses_a_concurrent_change(
     async with session_factory() as first, session_factory() as second:
         await first.begin()
         await second.begin()
-        # Two requests read the same row, then each writes a body built from what it read.
+        # Two requests read the same row, then each writes a body built from
+        # what it read.
         read_by_first = await MessagesTable(first, OWNER).first_or_default(
             message_id
         )

@@ -1,4 +1,6 @@
-"""Why collections are not loaded with `joinedload`, and why its alias is not a table to filter on."""
+"""Why collections are not loaded with `joinedload`, and why its alias is not a
+table to filter on.
+"""
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +17,9 @@ from tests.principals import OWNER
 
 
 async def two_messages_with_two_attempts_each(session: AsyncSession) -> None:
-    """Two messages (`joined-0`, `joined-1`), each with a failed and a successful attempt."""
+    """Two messages (`joined-0`, `joined-1`), each with a failed and a
+    successful attempt.
+    """
     messages, deliveries = (
         MessagesTable(session, OWNER),
         MessageDeliveriesTable(session),

@@ -55,7 +55,8 @@ async def test_insert_model_turns_a_unique_violation_into_a_conflict(
 
     assert raised.value.fields == ("client_ref",)
     assert "ref-1" not in raised.value.detail
-    # Nothing chained: a handler that logs the error's traceback cannot print PostgreSQL's DETAIL.
+    # Nothing chained: a handler that logs the error's traceback cannot print
+    # PostgreSQL's DETAIL.
     assert raised.value.__cause__ is None
     assert raised.value.__suppress_context__
     assert raised.value.constraint == "messages_client_ref_live_key"
@@ -195,7 +196,8 @@ async def test_update_model_flushes_changes(
     inserted.body = "Edited in place"
 
     await messages.update_model(inserted)
-    session.expunge_all()  # forget the object, so the next read comes from the database
+    # forget the object, so the next read comes from the database
+    session.expunge_all()
 
     reloaded = await messages.first_or_default(inserted.id)
     assert reloaded is not None
@@ -289,9 +291,12 @@ async def test_purge_rejects_an_empty_batch(messages: MessagesTable) -> None:
 async def wait_for_a_blocked(
     connection: AsyncConnection, statement: str
 ) -> None:
-    """Wait until another backend waits for a lock in `statement`; a new transaction per look."""
+    """Wait until another backend waits for a lock in `statement`; a new
+    transaction per look.
+    """
     waiting = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :start"
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query LIKE :start"
     )
     for _ in range(300):
         found = await connection.scalar(waiting, {"start": f"{statement}%"})
@@ -316,7 +321,8 @@ async def test_purge_job_commits_batch_after_batch(
     )  # the job starts with no transaction open, as in production
     ids = [row.id for row in rows]
     async with engine.connect() as holder, engine.connect() as observer:
-        # Another transaction locks the most recently deleted row: the job stops at its last batch.
+        # Another transaction locks the most recently deleted row: the job
+        # stops at its last batch.
         await holder.execute(
             select(col(Message.id))
             .where(col(Message.id) == ids[-1])
@@ -338,7 +344,9 @@ async def test_purge_job_commits_batch_after_batch(
 
     assert (
         left == 1
-    )  # a second connection saw the first two batches committed while the job ran
+        # a second connection saw the first two batches committed while the job
+        # ran
+    )
     assert purged == 5
     assert await messages.all_count(include_deleted=True) == 0
 

@@ -1,4 +1,6 @@
-"""Relationships and eager loading: no lazy loads in async code, a fixed number of queries per page."""
+"""Relationships and eager loading: no lazy loads in async code, a fixed number
+of queries per page.
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -34,7 +36,9 @@ def statements(connection: AsyncConnection) -> Iterator[list[str]]:
 async def messages_with_attempts(
     session: AsyncSession, count: int
 ) -> list[Message]:
-    """`count` messages, each with a failed attempt followed by a successful one."""
+    """`count` messages, each with a failed attempt followed by a successful
+    one.
+    """
     table, deliveries = (
         MessagesTable(session, OWNER),
         MessageDeliveriesTable(session),
@@ -62,7 +66,8 @@ async def messages_with_attempts(
             )
         )
         created.append(message)
-    session.expunge_all()  # start the test from the database, not from objects already in memory
+    # start the test from the database, not from objects already in memory
+    session.expunge_all()
     return created
 
 
@@ -89,7 +94,8 @@ async def test_without_lazy_raise_an_async_lazy_load_fails_anyway(
     session: AsyncSession,
 ) -> None:
     [created] = await messages_with_attempts(session, 1)
-    # `lazyload` restores the default behaviour for this one query: load on first access.
+    # `lazyload` restores the default behaviour for this one query: load on
+    # first access.
     result = await session.execute(
         select(Message)
         .where(col(Message.id) == created.id)
@@ -160,7 +166,8 @@ async def test_with_deliveries_leaves_out_soft_deleted_attempts(
     )
     assert failed is not None
     assert await deliveries.soft_delete(failed.id)
-    session.expunge_all()  # load the collection from the database, not from the identity map
+    # load the collection from the database, not from the identity map
+    session.expunge_all()
 
     [loaded] = await MessagesTable(session, OWNER).with_deliveries(
         [created.id]

@@ -1,4 +1,6 @@
-"""The migration rules' Don'ts, shown on scratch databases: what breaks the running code."""
+"""The migration rules' Don'ts, shown on scratch databases: what breaks the
+running code.
+"""
 
 from collections.abc import AsyncIterator, Callable
 
@@ -21,7 +23,9 @@ from tests.principals import OWNER
 
 
 def engine_for(database: URL) -> AsyncEngine:
-    """An engine on a scratch database; NullPool, so the database can be dropped afterwards."""
+    """An engine on a scratch database; NullPool, so the database can be
+    dropped afterwards.
+    """
     renamed = {
         "socket": "host",
         "sslmode": "ssl",
@@ -49,7 +53,9 @@ async def migrated(
 async def insert_as_the_deployed_code(
     engine: AsyncEngine, ref: str = "deployed-1", body: str = "Hi"
 ) -> None:
-    """Insert one message with the service's own entity and table class, and commit."""
+    """Insert one message with the service's own entity and table class, and
+    commit.
+    """
     async with AsyncSession(engine) as session, session.begin():
         await MessagesTable(session, OWNER).insert_model(
             Message(
@@ -109,7 +115,8 @@ async def test_the_deployed_code_keeps_inserting_after_an_expand(
         )
         await connection.execute(
             text(
-                "ALTER TABLE messages ADD COLUMN priority integer NOT NULL DEFAULT 0"
+                "ALTER TABLE messages ADD COLUMN priority integer NOT NULL"
+                " DEFAULT 0"
             )
         )
 
@@ -129,7 +136,8 @@ async def test_tables_from_create_all_accept_what_the_migrated_ones_refuse(
         async with engine.begin() as connection:
             await connection.run_sync(SQLModel.metadata.create_all)
 
-        # The migrated schema refuses both: a second live `client_ref` (409) and an empty body (CHECK).
+        # The migrated schema refuses both: a second live `client_ref` (409)
+        # and an empty body (CHECK).
         await insert_as_the_deployed_code(engine, ref="same")
         await insert_as_the_deployed_code(engine, ref="same", body="")
 
@@ -140,7 +148,8 @@ async def test_tables_from_create_all_accept_what_the_migrated_ones_refuse(
             assert (
                 await connection.scalar(
                     text(
-                        "SELECT count(*) FROM messages WHERE client_ref = 'same'"
+                        "SELECT count(*) FROM messages WHERE client_ref ="
+                        " 'same'"
                     )
                 )
                 == 2

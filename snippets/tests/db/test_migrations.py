@@ -20,8 +20,9 @@ from app.base.base_table import BaseTable
 from app.db.webhook_delivery.backfill import link_deliveries_to_messages
 from tests.subclasses import subclasses
 
-# Every table class, so `subclasses(BaseTable)` sees them all. Not through `app.main`: it reaches
-# a table only through the routes that use it, and the tutorial writes the table before its routes.
+# Every table class, so `subclasses(BaseTable)` sees them all. Not through
+# `app.main`: it reaches a table only through the routes that use it, and the
+# tutorial writes the table before its routes.
 for module in pkgutil.walk_packages(app.db.__path__, "app.db."):
     importlib.import_module(module.name)
 
@@ -66,8 +67,9 @@ def test_schema_sql_matches_the_migrations(
 
     committed = significant_lines(SCHEMA_FILE.read_text())
     assert actual == committed, (
-        "db/schema.sql is out of date with db/migrations: "
-        "rerun with UPDATE_SCHEMA_SQL=1 uv run pytest --no-cov snippets/tests/db/test_migrations.py and commit it"
+        "db/schema.sql is out of date with db/migrations: rerun with"
+        " UPDATE_SCHEMA_SQL=1 uv run pytest --no-cov"
+        " snippets/tests/db/test_migrations.py and commit it"
     )
 
 
@@ -117,8 +119,9 @@ def test_every_migration_rolls_back_and_reapplies(
 
 
 def test_no_migration_is_dated_in_the_future() -> None:
-    """`dbmate new` names a file by the UTC time it was made. A later date sorts it after files made
-    before that time, so databases that have it apply them in another order than new ones."""
+    """`dbmate new` names a file by the UTC time it was made. A later date
+    sorts it after files made before that time, so databases that have it apply
+    them in another order than new ones."""
     now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     assert [
         migration.name for migration in MIGRATIONS if migration.name[:14] > now
@@ -127,8 +130,9 @@ def test_no_migration_is_dated_in_the_future() -> None:
 
 # --8<-- [start:test_no_transaction_migrations]
 def test_migrations_without_a_transaction_hold_one_statement() -> None:
-    """Several statements sent in one call run as one implicit transaction, which
-    `CREATE INDEX CONCURRENTLY` refuses; so a `transaction:false` block holds exactly one."""
+    """Several statements sent in one call run as one implicit transaction,
+    which `CREATE INDEX CONCURRENTLY` refuses; so a `transaction:false` block
+    holds exactly one."""
     checked = 0
     for migration in MIGRATIONS:
         blocks = re.split(
@@ -146,7 +150,8 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
                 )
                 statements = [part for part in code.split(";") if part.strip()]
                 assert len(statements) == 1, (
-                    f"{migration.name} -- migrate:{header}: {len(statements)} statements"
+                    f"{migration.name} -- migrate:{header}: {len(statements)}"
+                    " statements"
                 )
                 checked += 1
     assert (
@@ -159,10 +164,11 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
 
 # --8<-- [start:test_unique_fields_mapped]
 async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
-    """A 409 names fields only through `unique_fields`; a unique index missing there would name none."""
+    """A 409 names fields only through `unique_fields`; a unique index missing
+    there would name none.
+    """
     rows = await session.execute(
-        text(
-            """
+        text("""
             SELECT pg_index.indrelid::regclass::text, index.relname,
                    array_agg(attribute.attname ORDER BY key.position)
             FROM pg_index
@@ -172,8 +178,7 @@ async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
             JOIN pg_attribute attribute ON attribute.attrelid = pg_index.indrelid AND attribute.attnum = key.attnum
             WHERE pg_index.indisunique AND NOT pg_index.indisprimary
             GROUP BY pg_index.indrelid, index.relname
-            """
-        )
+            """)
     )
     in_schema = {
         (table, name): tuple(columns) for table, name, columns in rows.tuples()
@@ -216,7 +221,8 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
         renamed.get(key, key): value
         for key, value in empty_database.query.items()
     }
-    # NullPool: no connection outlives its block, so the database can be dropped even after a failure.
+    # NullPool: no connection outlives its block, so the database can be
+    # dropped even after a failure.
     engine = create_async_engine(
         empty_database.set(drivername="postgresql+asyncpg", query=query),
         poolclass=NullPool,
@@ -231,7 +237,8 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
         for message_id in (kept, deleted):
             await connection.execute(
                 text(
-                    "INSERT INTO messages VALUES (:id, 'sms', '+15550100', 'Hi', :ref)"
+                    "INSERT INTO messages VALUES (:id, 'sms', '+15550100',"
+                    " 'Hi', :ref)"
                 ),
                 {"id": message_id, "ref": str(message_id)},
             )
@@ -241,12 +248,14 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
         )
         await connection.execute(
             text(
-                "INSERT INTO webhooks (id, target_url, event, secret, is_active)"
-                " VALUES (:id, 'https://hooks.example.com', 'message.created', :secret, true)"
+                "INSERT INTO webhooks (id, target_url, event, secret,"
+                " is_active) VALUES (:id, 'https://hooks.example.com',"
+                " 'message.created', :secret, true)"
             ),
             {"id": webhook, "secret": "s" * 32},
         )
-        # Written as the release before `message_id` wrote them, one still pending.
+        # Written as the release before `message_id` wrote them, one still
+        # pending.
         for message_id, status in (
             (kept, "pending"),
             (kept, "failed"),
@@ -255,8 +264,9 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
         ):
             await connection.execute(
                 text(
-                    "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status)"
-                    " VALUES (gen_random_uuid(), :webhook, 'message.created', :payload, :status)"
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event,"
+                    " payload, status) VALUES (gen_random_uuid(), :webhook,"
+                    " 'message.created', :payload, :status)"
                 ),
                 {
                     "webhook": webhook,
@@ -277,7 +287,8 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
     )  # one row per transaction
 
     validated = text(
-        "SELECT convalidated FROM pg_constraint WHERE conname = 'webhook_deliveries_message_id_fkey'"
+        "SELECT convalidated FROM pg_constraint WHERE conname ="
+        " 'webhook_deliveries_message_id_fkey'"
     )
     async with engine.connect() as connection:
         left = (
@@ -286,7 +297,8 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
             )
         ).all()
         assert (await connection.execute(validated)).scalar_one() is False
-    # Linked: the pending delivery too, and the soft-deleted message's. Gone: the purged message's copy.
+    # Linked: the pending delivery too, and the soft-deleted message's. Gone:
+    # the purged message's copy.
     assert sorted(left) == sorted(
         [(kept, "pending"), (kept, "failed"), (deleted, "failed")]
     )

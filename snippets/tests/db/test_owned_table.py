@@ -1,4 +1,6 @@
-"""`OwnedTable` through `MessagesTable`: every method, called for another owner, finds and changes nothing."""
+"""`OwnedTable` through `MessagesTable`: every method, called for another
+owner, finds and changes nothing.
+"""
 
 import inspect
 from collections.abc import Awaitable, Callable
@@ -31,9 +33,12 @@ def state(row: Message | None) -> tuple[object, ...]:
 
 
 # --8<-- [start:test_owned_table]
-# Each public method of the table, called by another owner on the owner's row; each must find nothing.
+# Each public method of the table, called by another owner on the owner's row;
+# each must find nothing.
 async def _missing(call: Awaitable[Message]) -> Message | None:
-    """None where the method answers a missing row with `NotFoundError` (the 404 a route sends)."""
+    """None where the method answers a missing row with `NotFoundError` (the
+    404 a route sends).
+    """
     try:
         return await call
     except NotFoundError:
@@ -85,7 +90,8 @@ async def test_another_owner_finds_and_changes_nothing(
     )
 
     assert getattr(found, "items", found) in FINDS_NOTHING
-    session.expunge_all()  # read the row again from the database, not from the session's identity map
+    # read the row again from the database, not from the session's identity map
+    session.expunge_all()
     assert (
         state(await owners.first_or_default(row.id, include_deleted=True))
         == before
@@ -93,14 +99,17 @@ async def test_another_owner_finds_and_changes_nothing(
 
 
 def test_every_public_method_of_the_table_is_in_the_test() -> None:
-    """A method added to the table later fails here until the test above calls it for another owner."""
+    """A method added to the table later fails here until the test above calls
+    it for another owner.
+    """
     public = {
         name
         for name, _ in inspect.getmembers(
             MessagesTable, inspect.iscoroutinefunction
         )
     }
-    # No lookup by id: they write the row they are given (`test_insert_sets_the_owner_whatever_the_model_carried`).
+    # No lookup by id: they write the row they are given
+    # (`test_insert_sets_the_owner_whatever_the_model_carried`).
     writes_a_given_row = {"insert_model", "update_model"}
     assert {name for name in public if not name.startswith("_")} == set(
         ANOTHER_OWNERS_CALLS

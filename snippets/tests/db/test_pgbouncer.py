@@ -1,5 +1,6 @@
-"""Engine settings for PgBouncer in transaction pooling mode, tested against what PgBouncer does to
-a server connection: other clients prepare statements on it, and it may be reset between transactions."""
+"""Engine settings for PgBouncer in transaction pooling mode, tested against
+what PgBouncer does to a server connection: other clients prepare statements on
+it, and it may be reset between transactions."""
 
 import uuid
 
@@ -21,14 +22,20 @@ from app.db.message.model import Message
 
 # --8<-- [start:pgbouncer_engine]
 def create_engine_behind_pgbouncer(url: URL) -> AsyncEngine:
-    """An engine for PgBouncer without `max_prepared_statements` (before 1.21, or left off)."""
+    """An engine for PgBouncer without `max_prepared_statements` (before 1.21,
+    or left off).
+    """
     return create_async_engine(
         url,
-        poolclass=NullPool,  # PgBouncer is the pool; a second one here only keeps its connections busy
+        # PgBouncer is the pool; a second one here only keeps its connections
+        # busy
+        poolclass=NullPool,
         connect_args={
             "statement_cache_size": 0,  # asyncpg's statement cache
-            "prepared_statement_cache_size": 0,  # SQLAlchemy's cache of the statements it prepares
-            # asyncpg numbers statements from 1 in every process: names that cannot clash with another client's
+            # SQLAlchemy's cache of the statements it prepares
+            "prepared_statement_cache_size": 0,
+            # asyncpg numbers statements from 1 in every process: names that
+            # cannot clash with another client's
             "prepared_statement_name_func": lambda: (
                 f"__asyncpg_{uuid.uuid4()}__"
             ),
@@ -43,12 +50,16 @@ QUERY = select(col(Message.id)).limit(1)
 
 
 async def driver(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under SQLAlchemy's adapter: what it sends is not prepared."""
+    """The asyncpg connection under SQLAlchemy's adapter: what it sends is not
+    prepared.
+    """
     return (await connection.get_raw_connection()).driver_connection
 
 
 async def take_the_next_statement_names(connection: AsyncConnection) -> None:
-    """Prepare the names asyncpg gives its next statements, as another process's client would."""
+    """Prepare the names asyncpg gives its next statements, as another
+    process's client would.
+    """
     raw = await driver(connection)
     probe = await raw.prepare(
         "SELECT 1", name=True
@@ -65,7 +76,9 @@ async def take_the_next_statement_names(connection: AsyncConnection) -> None:
 
 
 async def reset_as_pgbouncer_would(connection: AsyncConnection) -> None:
-    """What the next transaction sees on another server connection, or on one reset in between."""
+    """What the next transaction sees on another server connection, or on one
+    reset in between.
+    """
     await (await driver(connection)).execute("DEALLOCATE ALL")
 
 

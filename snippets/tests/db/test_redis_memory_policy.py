@@ -1,4 +1,6 @@
-"""Why the broker's Redis runs `noeviction`: a cache policy evicts Celery's queue like any key."""
+"""Why the broker's Redis runs `noeviction`: a cache policy evicts Celery's
+queue like any key.
+"""
 
 from collections.abc import AsyncIterator
 
@@ -11,7 +13,9 @@ from redis.exceptions import OutOfMemoryError
 
 @pytest_asyncio.fixture
 async def full_redis(redis: Redis) -> AsyncIterator[Redis]:
-    """The test server with a task in Celery's queue and a memory limit 1 MB above what it uses."""
+    """The test server with a task in Celery's queue and a memory limit 1 MB
+    above what it uses.
+    """
     await redis.lpush(
         "celery", '{"task": "deliver_webhook"}'
     )  # the list `send_task` pushes onto
@@ -77,7 +81,8 @@ async def test_a_full_noeviction_redis_fails_the_rate_limited_posts(
     }
     response = await client.post("/api/v1/messages", json=body)
 
-    # The limiter's script is refused with OOM: the create is refused as with Redis down.
+    # The limiter's script is refused with OOM: the create is refused as with
+    # Redis down.
     assert (response.status_code, response.headers["retry-after"]) == (
         503,
         "1",

@@ -1,5 +1,5 @@
-"""The migrations are the only source of the schema: what an entity declares and what an edit to an
-applied migration do not change in the database."""
+"""The migrations are the only source of the schema: what an entity declares
+and what an edit to an applied migration do not change in the database."""
 
 import uuid
 from collections.abc import Callable
@@ -19,11 +19,15 @@ DROP TABLE probes;
 
 
 class ProbeMapping(SQLModel, registry=registry()):
-    """A base apart from the service's: tests that walk the service's tables must not meet the probe."""
+    """A base apart from the service's: tests that walk the service's tables
+    must not meet the probe.
+    """
 
 
 class Probe(ProbeMapping, table=True):
-    """An entity that declares a constraint and an index, expecting them in the database."""
+    """An entity that declares a constraint and an index, expecting them in the
+    database.
+    """
 
     __tablename__ = "schema_source_probes"
 
@@ -37,7 +41,8 @@ async def test_unique_and_index_on_an_entity_do_not_reach_the_database(
     # The table as a migration would make it, without what the entity declares.
     await session.execute(
         text(
-            "CREATE TEMPORARY TABLE schema_source_probes (id uuid PRIMARY KEY, code text NOT NULL)"
+            "CREATE TEMPORARY TABLE schema_source_probes (id uuid PRIMARY KEY,"
+            " code text NOT NULL)"
         )
     )
 
@@ -48,7 +53,8 @@ async def test_unique_and_index_on_an_entity_do_not_reach_the_database(
 
     indexes = await session.scalars(
         text(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'schema_source_probes'"
+            "SELECT indexname FROM pg_indexes WHERE tablename ="
+            " 'schema_source_probes'"
         )
     )
     assert list(indexes) == [
@@ -94,7 +100,8 @@ def test_an_edited_migration_never_runs_again_where_it_ran(
     )  # dbmate recorded the version; the edit never runs
 
     (migrations / "20260101000100_create_added_later.sql").write_text(
-        "-- migrate:up\nCREATE TABLE added_later (id integer);\n\n-- migrate:down\nDROP TABLE added_later;\n"
+        "-- migrate:up\nCREATE TABLE added_later (id integer);\n\n--"
+        " migrate:down\nDROP TABLE added_later;\n"
     )
     assert (
         "CREATE TABLE public.added_later" in up_and_dump()

@@ -1,4 +1,6 @@
-"""`SKIP LOCKED` in `claim_lost`, with two sweeps on two connections: each takes rows the other has not locked."""
+"""`SKIP LOCKED` in `claim_lost`, with two sweeps on two connections: each
+takes rows the other has not locked.
+"""
 
 import asyncio
 import secrets
@@ -27,7 +29,9 @@ CUTOFF = LONG_AGO + timedelta(days=1)  # no other test's rows are this old
 async def sweeps(
     engine: AsyncEngine,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Four committed deliveries lost long ago, and production sessions for two sweeps; removed afterwards."""
+    """Four committed deliveries lost long ago, and production sessions for two
+    sweeps; removed afterwards.
+    """
     factory = create_session_factory(engine)
     async with factory() as session, session.begin():
         webhook = Webhook(
@@ -109,7 +113,9 @@ async def test_without_skip_locked_the_second_sweep_waits_for_the_first(
         waiting = asyncio.create_task(second.execute(claim))
         await asyncio.sleep(0.3)
 
-        assert not waiting.done()  # it queues behind the first sweep's row locks instead of taking other rows
+        # it queues behind the first sweep's row locks instead of taking other
+        # rows
+        assert not waiting.done()
         await first.commit()
         await waiting
         await second.rollback()

@@ -1,4 +1,6 @@
-"""Why the soft-delete filter lives in `BaseTable`'s SQL, not in each query or in Python."""
+"""Why the soft-delete filter lives in `BaseTable`'s SQL, not in each query or
+in Python.
+"""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -21,7 +23,8 @@ async def insert_three_and_delete_the_first(
                 client_ref=ref,
             )
         )
-    # One transaction gives the three rows one `created_at`, so the list order falls to `id`.
+    # One transaction gives the three rows one `created_at`, so the list order
+    # falls to `id`.
     first = (await messages.all(limit=1)).items[0]
     assert await messages.soft_delete(first.id)
     return first

@@ -1,4 +1,6 @@
-"""Why the tests run on the migrated PostgreSQL, each in a transaction that is rolled back."""
+"""Why the tests run on the migrated PostgreSQL, each in a transaction that is
+rolled back.
+"""
 
 import uuid
 
@@ -36,7 +38,8 @@ def row(**change: str) -> dict[str, object]:
 async def test_sqlite_accepts_a_row_the_migrated_postgresql_refuses(
     connection: AsyncConnection, change: dict[str, str]
 ) -> None:
-    # The table as a test on SQLite would get it: from the entities, through the stdlib `sqlite3`.
+    # The table as a test on SQLite would get it: from the entities, through
+    # the stdlib `sqlite3`.
     sqlite = create_engine("sqlite://")
     Message.metadata.create_all(
         sqlite, tables=[Message.metadata.tables["messages"]]

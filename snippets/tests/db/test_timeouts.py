@@ -1,4 +1,6 @@
-"""PostgreSQL's own time limits on every connection of the engine, read back and seen firing."""
+"""PostgreSQL's own time limits on every connection of the engine, read back
+and seen firing.
+"""
 
 import asyncio
 import time
@@ -23,7 +25,9 @@ SERVER_TIMEOUTS = (
 
 @pytest_asyncio.fixture
 async def short_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The production engine factory with limits short enough to watch them fire."""
+    """The production engine factory with limits short enough to watch them
+    fire.
+    """
     limits = {
         "database_statement_timeout_seconds": 0.3,
         "database_lock_timeout_seconds": 0.25,
@@ -93,7 +97,8 @@ def test_the_default_lock_timeout_is_shorter_than_the_statement_timeout() -> (
         name: field.default for name, field in Settings.model_fields.items()
     }
 
-    # A lock wait then ends as 55P03, which says what happened, rather than as a generic 57014.
+    # A lock wait then ends as 55P03, which says what happened, rather than as
+    # a generic 57014.
     assert (
         defaults["database_lock_timeout_seconds"]
         < defaults["database_statement_timeout_seconds"]
@@ -131,14 +136,16 @@ async def test_a_transaction_left_idle_is_ended_by_the_server(
         async with engine.connect() as observer:
             gone = await observer.scalar(
                 text(
-                    "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"
+                    "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid ="
+                    " :pid"
                 ),
                 {"pid": pid},
             )
         with pytest.raises(DBAPIError) as ended:
             await connection.execute(text("SELECT 1"))
 
-    assert gone  # the server ended that session, which released its locks and its snapshot
+    # the server ended that session, which released its locks and its snapshot
+    assert gone
     assert "connection is closed" in str(ended.value.orig)
 
 
@@ -159,7 +166,8 @@ async def test_a_task_session_carries_the_configured_timeouts(
             for name in SERVER_TIMEOUTS
         }
 
-    # Celery's time limits stop the worker process; these stop the statement it left on the server.
+    # Celery's time limits stop the worker process; these stop the statement it
+    # left on the server.
     assert shown == {
         "statement_timeout": "300ms",
         "lock_timeout": "250ms",

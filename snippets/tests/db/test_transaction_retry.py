@@ -1,6 +1,7 @@
-"""Two connections on real PostgreSQL: serialization failures (`40001`) and deadlocks (`40P01`) retried
-by `retry_transaction` as whole transactions, why retrying one statement is not enough, and why the
-version check of optimistic locking belongs in the `UPDATE`."""
+"""Two connections on real PostgreSQL: serialization failures (`40001`) and
+deadlocks (`40P01`) retried by `retry_transaction` as whole transactions, why
+retrying one statement is not enough, and why the version check of optimistic
+locking belongs in the `UPDATE`."""
 
 import asyncio
 import uuid
@@ -34,7 +35,9 @@ SERIALIZATION_FAILURE, DEADLOCK_DETECTED, IN_FAILED_TRANSACTION = (
 
 @pytest.fixture
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Production sessions on the pool: two transactions need two connections, and real commits."""
+    """Production sessions on the pool: two transactions need two connections,
+    and real commits.
+    """
     return create_session_factory(engine)
 
 
@@ -100,7 +103,9 @@ async def commit_body(
     message_id: uuid.UUID,
     body: str,
 ) -> None:
-    """Another request: its own session, connection and transaction, committed at once."""
+    """Another request: its own session, connection and transaction, committed
+    at once.
+    """
     async with session_factory() as other, other.begin():
         await set_body(other, message_id, body)
 
@@ -129,7 +134,9 @@ async def test_a_serialization_failure_is_retried_as_a_new_transaction_that_read
             )  # the snapshot of this attempt
             if (
                 attempts == 1
-            ):  # another request commits a change after the first attempt's snapshot
+                # another request commits a change after the first attempt's
+                # snapshot
+            ):
                 await commit_body(
                     session_factory, message_id, "Changed meanwhile"
                 )
@@ -235,7 +242,9 @@ async def test_retrying_only_the_failed_statement_fails_again_every_time(
         failures = []
         for _ in range(
             3
-        ):  # each try in a savepoint, so the error does not abort the transaction
+            # each try in a savepoint, so the error does not abort the
+            # transaction
+        ):
             try:
                 async with session.begin_nested():
                     await set_body(session, message_id, f"{body}!")
@@ -355,7 +364,8 @@ async def test_a_read_then_write_version_check_lets_both_writers_through(
     async with session_factory() as one, session_factory() as two:
         await one.begin()
         await two.begin()
-        # Both compare the version they were sent with the stored one, in Python: both see 1.
+        # Both compare the version they were sent with the stored one, in
+        # Python: both see 1.
         for session in (one, two):
             stored = await MessagesTable(session, OWNER).first_or_default(
                 message_id

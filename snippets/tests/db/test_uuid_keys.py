@@ -1,4 +1,6 @@
-"""Primary keys come from one generator: the application's `default_factory`, never a database default."""
+"""Primary keys come from one generator: the application's `default_factory`,
+never a database default.
+"""
 
 import uuid
 
@@ -11,15 +13,13 @@ import app.main  # noqa: F401 (imports every entity, so the metadata holds every
 from app.base.base_entity import BaseEntity
 from tests.subclasses import subclasses
 
-PRIMARY_KEYS = text(
-    """
+PRIMARY_KEYS = text("""
     SELECT index.indrelid::regclass::text, attribute.attname, pg_get_expr(default_.adbin, default_.adrelid)
     FROM pg_index index
     JOIN pg_attribute attribute ON attribute.attrelid = index.indrelid AND attribute.attnum = ANY(index.indkey)
     LEFT JOIN pg_attrdef default_ ON default_.adrelid = attribute.attrelid AND default_.adnum = attribute.attnum
     WHERE index.indisprimary AND index.indrelid::regclass::text = ANY(:tables)
-    """
-)
+    """)
 ID_DEFAULTS = text(
     "SELECT table_name, column_default FROM information_schema.columns"
     " WHERE table_schema = 'public' AND column_name = 'id'"
@@ -29,7 +29,9 @@ ID_DEFAULTS = text(
 async def test_every_primary_key_gets_its_value_from_the_application_only(
     session: AsyncSession,
 ) -> None:
-    """One source for the key: `uuid.uuid4` in the entity, no `DEFAULT` in the migration."""
+    """One source for the key: `uuid.uuid4` in the entity, no `DEFAULT` in the
+    migration.
+    """
     # `__table__` only on a table entity, not on a base such as `OwnedEntity`.
     tables = [
         vars(entity)["__table__"]
@@ -63,6 +65,7 @@ async def test_an_insert_in_sql_that_forgets_the_id_is_refused(
     with pytest.raises(IntegrityError, match='null value in column "id"'):
         await session.execute(
             text(
-                "INSERT INTO messages (channel, recipient, body, client_ref) VALUES ('sms', '+15550100', 'Hi', 'no-id')"
+                "INSERT INTO messages (channel, recipient, body, client_ref)"
+                " VALUES ('sms', '+15550100', 'Hi', 'no-id')"
             )
         )

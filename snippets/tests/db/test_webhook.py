@@ -1,5 +1,7 @@
 # --8<-- [start:webhook_db_tests]
-"""`WebhooksTable` against the real schema: the constraints the migration promises."""
+"""`WebhooksTable` against the real schema: the constraints the migration
+promises.
+"""
 
 import secrets
 

@@ -1,4 +1,6 @@
-"""`WebhookDeliveriesTable.claim_lost` against the real schema: which pending rows count as lost."""
+"""`WebhookDeliveriesTable.claim_lost` against the real schema: which pending
+rows count as lost.
+"""
 
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,9 @@ HOURS_AGO = datetime.now(UTC) - timedelta(hours=3)
 async def add_deliveries(
     session: AsyncSession, **rows: dict[str, Any]
 ) -> dict[str, WebhookDelivery]:
-    """One subscription, and one delivery per keyword with the given column values."""
+    """One subscription, and one delivery per keyword with the given column
+    values.
+    """
     webhook = Webhook(
         target_url="https://hooks.example.com/a",
         event=WebhookEvent.MESSAGE_CREATED,

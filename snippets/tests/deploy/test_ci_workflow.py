@@ -1,5 +1,6 @@
-"""The service's own CI, `.github/workflows/ci.yml`: the Makefile targets the README teaches, on the servers of
-the Compose file and the Python the service declares. Every value is read from its source, never typed here."""
+"""The service's own CI, `.github/workflows/ci.yml`: the Makefile targets the
+README teaches, on the servers of the Compose file and the Python the service
+declares. Every value is read from its source, never typed here."""
 
 import re
 import subprocess
@@ -13,7 +14,8 @@ from sqlalchemy import make_url
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = SERVICE_ROOT / ".github" / "workflows" / "ci.yml"
-# In the guide's repository, these pages teach the same targets; a copy of the service alone has only its README.
+# In the guide's repository, these pages teach the same targets; a copy of the
+# service alone has only its README.
 GUIDE_PAGES = [
     SERVICE_ROOT.parent / "docs" / "devops" / name
     for name in ("new-project-checklist.md", "testing.md")
@@ -113,8 +115,11 @@ def test_the_targets_lint_check_formatting_type_check_strictly_test_and_audit() 
 def audited_requirements(
     tmp_path: Path, lock_file: Path
 ) -> subprocess.CompletedProcess[str]:
-    """Run `make audit` with a stand-in for pip-audit that keeps the requirements it was handed."""
-    stand_in = f"sh -c 'cat > {tmp_path / 'requirements.txt'}' pip-audit"  # pip-audit's own options land in $@
+    """Run `make audit` with a stand-in for pip-audit that keeps the
+    requirements it was handed.
+    """
+    # pip-audit's own options land in $@
+    stand_in = f"sh -c 'cat > {tmp_path / 'requirements.txt'}' pip-audit"
     command = [
         "make",
         "-s",
@@ -192,8 +197,8 @@ def test_pg_dump_is_the_servers_major_version() -> None:
     lines = run_lines()
 
     assert (
-        f"sudo apt-get install -y --no-install-recommends postgresql-client-{major}"
-        in lines
+        "sudo apt-get install -y --no-install-recommends"
+        f" postgresql-client-{major}" in lines
     )
     assert (
         f'echo "/usr/lib/postgresql/{major}/bin" >> "$GITHUB_PATH"' in lines

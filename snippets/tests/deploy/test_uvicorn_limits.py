@@ -1,4 +1,6 @@
-"""uvicorn's own limits, as the image and the manifest start it: keep-alive, concurrency, workers."""
+"""uvicorn's own limits, as the image and the manifest start it: keep-alive,
+concurrency, workers.
+"""
 
 import socket
 import threading
@@ -16,8 +18,9 @@ from uvicorn.main import main as uvicorn_command
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 INGRESS_IDLE_SECONDS = 60
-"""How long a proxy keeps an idle connection to a pod for reuse, by default: ingress-nginx's
-`upstream-keepalive-timeout`, and the idle timeout of an AWS Application Load Balancer."""
+"""How long a proxy keeps an idle connection to a pod for reuse, by default:
+ingress-nginx's `upstream-keepalive-timeout`, and the idle timeout of an AWS
+Application Load Balancer."""
 
 
 def image_command() -> list[str]:
@@ -59,8 +62,12 @@ async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-def serve(**config: Any) -> Iterator[tuple[str, int]]:  # noqa: ANN401 (uvicorn.Config's options)
-    """`hello` behind a real uvicorn in a thread, with the given options; yields its address."""
+def serve(
+    **config: Any,  # noqa: ANN401 (uvicorn.Config's options)
+) -> Iterator[tuple[str, int]]:
+    """`hello` behind a real uvicorn in a thread, with the given options;
+    yields its address.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -27,7 +27,9 @@ router = APIRouter(tags=["health"])
 # --8<-- [start:health_points]
 @router.get("/livez")
 async def livez() -> dict[str, str]:
-    """The process answers. No I/O: a slow database must not get healthy pods restarted."""
+    """The process answers. No I/O: a slow database must not get healthy pods
+    restarted.
+    """
     return {"status": "ok"}
 
 
@@ -35,9 +37,12 @@ async def livez() -> dict[str, str]:
 async def readyz(
     request: Request, session: SessionDep, redis: RedisDep
 ) -> dict[str, str] | JSONResponse:
-    """Ready for traffic: PostgreSQL and Redis each answer within the timeout, else 503."""
-    # Probes are not traced (`PROBE_URLS`), and neither are their checks: outside a request's
-    # span, each `SELECT 1` and `PING` would be a trace of its own, from every pod, all day.
+    """Ready for traffic: PostgreSQL and Redis each answer within the timeout,
+    else 503.
+    """
+    # Probes are not traced (`PROBE_URLS`), and neither are their checks:
+    # outside a request's span, each `SELECT 1` and `PING` would be a trace of
+    # its own, from every pod, all day.
     with suppress_instrumentation():
         checks = {
             "database": session.execute(text("SELECT 1")),
@@ -60,7 +65,9 @@ async def readyz(
 
 
 async def within_timeout(check: Awaitable[object]) -> Exception | None:
-    """Run one check; return what went wrong instead of raising, so every check reports."""
+    """Run one check; return what went wrong instead of raising, so every check
+    reports.
+    """
     try:
         async with asyncio.timeout(get_settings().readiness_timeout_seconds):
             await check
@@ -71,9 +78,10 @@ async def within_timeout(check: Awaitable[object]) -> Exception | None:
         PostgresError,
         DBAPIError,
     ) as error:
-        # Unreachable, silent, or answering "no": asyncpg raises its `PostgresError` for a refusal
-        # while connecting (no such database or user, wrong password, too many connections, starting
-        # up); SQLAlchemy wraps what fails on a connection it already holds in `DBAPIError`.
+        # Unreachable, silent, or answering "no": asyncpg raises its
+        # `PostgresError` for a refusal while connecting (no such database or
+        # user, wrong password, too many connections, starting up); SQLAlchemy
+        # wraps what fails on a connection it already holds in `DBAPIError`.
         return error
     return None
 

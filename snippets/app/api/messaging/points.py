@@ -1,4 +1,6 @@
-"""HTTP endpoints of messaging: parse, delegate to the service, shape the response."""
+"""HTTP endpoints of messaging: parse, delegate to the service, shape the
+response.
+"""
 
 import uuid
 from functools import partial
@@ -24,7 +26,8 @@ from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.db.redis import RedisDep
 
 # --8<-- [start:messaging_router]
-# Every route takes input (422) and queries PostgreSQL (503: a statement or lock timeout, `app/api/database_errors.py`).
+# Every route takes input (422) and queries PostgreSQL (503: a statement or
+# lock timeout, `app/api/database_errors.py`).
 router = APIRouter(
     prefix="/messages",
     tags=["messaging"],
@@ -34,7 +37,9 @@ router = APIRouter(
 
 # --8<-- [start:write_scope]
 CAN_WRITE = Depends(RequireScope("messages:write"))
-"""Reading needs any valid token (the router checks it); changing messages needs this scope too."""
+"""Reading needs any valid token (the router checks it); changing messages
+needs this scope too.
+"""
 # --8<-- [end:write_scope]
 
 
@@ -87,7 +92,8 @@ async def create_messages(
     redis: RedisDep,
     idempotency: IdempotencyKeyDep,
 ) -> list[MessageRead]:
-    # A batch of N is N messages, charged once the service knows it is not a retry to replay.
+    # A batch of N is N messages, charged once the service knows it is not a
+    # retry to replay.
     return await service.create_batch(
         items,
         idempotency,

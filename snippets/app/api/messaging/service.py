@@ -38,7 +38,9 @@ MESSAGE_LIST = TypeAdapter(list[MessageRead])
 
 # --8<-- [start:messaging_service]
 class MessagingService:
-    """Creates, reads, changes and deletes messages. It owns the transaction; tables only flush."""
+    """Creates, reads, changes and deletes messages. It owns the transaction;
+    tables only flush.
+    """
 
     # --8<-- [start:service_owner]
     def __init__(
@@ -50,7 +52,8 @@ class MessagingService:
         )  # every query of it adds `owner = :owner`
         self.events = WebhookEvents(session, owner)
         self.idempotency = IdempotencyKeys(session)
-        # The owner is part of the key: a message cached for its owner is never served to another.
+        # The owner is part of the key: a message cached for its owner is never
+        # served to another.
         self.cache = JsonCache(
             redis,
             MessageRead,
@@ -64,7 +67,9 @@ class MessagingService:
     async def create(
         self, data: MessageCreate, idempotency: IdempotentRequest | None = None
     ) -> MessageRead:
-        """With an `Idempotency-Key`, a retry gets the first response back and creates nothing."""
+        """With an `Idempotency-Key`, a retry gets the first response back and
+        creates nothing.
+        """
         async with self.session.begin():
             if idempotency is not None:
                 first = await self.idempotency.replay(
@@ -100,10 +105,12 @@ class MessagingService:
         *,
         charge: Callable[[], Awaitable[None]] | None = None,
     ) -> list[MessageRead]:
-        """All or nothing: if one insert fails, the whole transaction rolls back.
+        """All or nothing: if one insert fails, the whole transaction rolls
+        back.
 
-        `charge` (the rate limit) is called only when the batch is new work: a retry that gets the
-        first response back costs nothing, and a refused charge rolls the claimed key back.
+        `charge` (the rate limit) is called only when the batch is new work: a
+        retry that gets the first response back costs nothing, and a refused
+        charge rolls the claimed key back.
         """
         async with self.session.begin():
             if idempotency is not None:
@@ -143,7 +150,9 @@ class MessagingService:
 
     # --8<-- [start:messaging_service_reads]
     async def get(self, message_id: uuid.UUID) -> MessageRead:
-        """Served from the cache when it can be; see `update` and `delete` for invalidation."""
+        """Served from the cache when it can be; see `update` and `delete` for
+        invalidation.
+        """
         return await self.cache.get_or_load(
             message_id, lambda: self._load(message_id)
         )
@@ -160,9 +169,9 @@ class MessagingService:
             page = await self.messages.all(limit=limit, after=cursor)
         return MessagePage(
             items=[MessageRead.model_validate(row) for row in page.items],
-            next_cursor=page.next_cursor.encode()
-            if page.next_cursor
-            else None,
+            next_cursor=(
+                page.next_cursor.encode() if page.next_cursor else None
+            ),
         )
 
     # --8<-- [end:messaging_service_reads]
@@ -176,7 +185,9 @@ class MessagingService:
         *,
         versions: frozenset[int] | None,
     ) -> MessageRead:
-        """Change a message if its version is one of `versions` (any, if `None`), as `If-Match` asks."""
+        """Change a message if its version is one of `versions` (any, if
+        `None`), as `If-Match` asks.
+        """
 
         # --8<-- [start:retry_the_whole_transaction]
         async def attempt() -> tuple[MessageRead, list[uuid.UUID]]:
@@ -188,11 +199,13 @@ class MessagingService:
                 WebhookEvent.MESSAGE_UPDATED, message_id, updated
             )
 
-        # A deadlock aborts the whole transaction: the retry runs all of it again, not the failed statement.
+        # A deadlock aborts the whole transaction: the retry runs all of it
+        # again, not the failed statement.
         try:
             updated, pending = await retry_transaction(self.session, attempt)
         except PreconditionFailedError:
-            # The client's ETag may have come from a stale cached copy: drop it, so its next GET reads the row.
+            # The client's ETag may have come from a stale cached copy: drop
+            # it, so its next GET reads the row.
             await self.cache.invalidate(message_id)
             raise
         # --8<-- [end:retry_the_whole_transaction]
@@ -230,9 +243,11 @@ async def purge_deleted_messages(
     older_than: timedelta,
     batch_size: int = PURGE_BATCH_SIZE,
 ) -> int:
-    """Remove messages soft-deleted longer than `older_than` ago, one short transaction per batch.
+    """Remove messages soft-deleted longer than `older_than` ago, one short
+    transaction per batch.
 
-    A scheduled job calls this; the grace period leaves time to undo a deletion.
+    A scheduled job calls this; the grace period leaves time to undo a
+    deletion.
     """
     cutoff = datetime.now(UTC) - older_than
     messages = MessagesTable(
@@ -256,9 +271,11 @@ async def purge_deleted_messages(
 async def purge_expired_idempotency_keys(
     session: AsyncSession, *, batch_size: int = PURGE_BATCH_SIZE
 ) -> int:
-    """Remove the idempotency keys past their `expires_at`, one short transaction per batch.
+    """Remove the idempotency keys past their `expires_at`, one short
+    transaction per batch.
 
-    A scheduled job calls this to free the space: an expired key already starts a new request.
+    A scheduled job calls this to free the space: an expired key already starts
+    a new request.
     """
     keys = IdempotencyKeysTable(session)
     now = datetime.now(UTC)

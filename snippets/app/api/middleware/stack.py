@@ -1,4 +1,6 @@
-"""The middleware around every route, in one place, because their order is part of their behaviour."""
+"""The middleware around every route, in one place, because their order is part
+of their behaviour.
+"""
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -20,18 +22,23 @@ from app.core.config import Settings
 
 # --8<-- [start:middleware_stack]
 def add_middleware_stack(app: FastAPI, settings: Settings) -> None:
-    """Wrap the routes, innermost layer first: each `add_middleware` call wraps all earlier ones."""
-    # 4. Innermost: an unhandled exception becomes the 500 problem here, so the layers below add their
-    #    headers to it too. The exception is re-raised, so the server and Sentry still see it.
+    """Wrap the routes, innermost layer first: each `add_middleware` call wraps
+    all earlier ones.
+    """
+    # 4. Innermost: an unhandled exception becomes the 500 problem here, so the
+    #    layers below add their headers to it too. The exception is re-raised,
+    #    so the server and Sentry still see it.
     app.add_middleware(ServerErrorMiddleware, handler=unexpected_error_handler)
-    # 4a. An oversized body is refused before the app reads it; the headers of the layers below reach the 413.
+    # 4a. An oversized body is refused before the app reads it; the headers of
+    # the layers below reach the 413.
     app.add_middleware(
         BodySizeLimitMiddleware, max_body_bytes=settings.max_request_body_bytes
     )
     app.add_exception_handler(
         ContentTooLarge, content_too_large_handler
     )  # the limit passed while reading
-    # 3. CORS headers on every answer to an allowed origin, 401 and 500 included; preflights end here.
+    # 3. CORS headers on every answer to an allowed origin, 401 and 500
+    #    included; preflights end here.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -44,7 +51,8 @@ def add_middleware_stack(app: FastAPI, settings: Settings) -> None:
             REQUEST_ID_HEADER,
         ],
         expose_headers=["Location", "ETag", "Retry-After", REQUEST_ID_HEADER],
-        allow_credentials=False,  # bearer tokens travel in a header, never in cookies
+        # bearer tokens travel in a header, never in cookies
+        allow_credentials=False,
     )
     # 2. Security headers on everything below, preflight answers included.
     app.add_middleware(

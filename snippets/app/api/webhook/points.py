@@ -1,5 +1,7 @@
 # --8<-- [start:webhook_points]
-"""HTTP endpoints of webhook subscriptions: parse, delegate to the service, shape the response."""
+"""HTTP endpoints of webhook subscriptions: parse, delegate to the service,
+shape the response.
+"""
 
 import uuid
 
@@ -18,13 +20,16 @@ from app.api.webhook.models import (
 from app.api.webhook.service import WebhookServiceDep
 from app.base.base_table import DEFAULT_PAGE_SIZE
 
-# Every route takes input (422) and queries PostgreSQL (503: a statement or lock timeout, `app/api/database_errors.py`).
+# Every route takes input (422) and queries PostgreSQL (503: a statement or
+# lock timeout, `app/api/database_errors.py`).
 router = APIRouter(
     prefix="/webhooks", tags=["webhook"], responses=problem_responses(422, 503)
 )
 
 CAN_SUBSCRIBE = Depends(RequireScope("webhooks:write"))
-"""A subscription pushes data to another host long after the token that made it expired: a write."""
+"""A subscription pushes data to another host long after the token that made it
+expired: a write.
+"""
 
 
 @router.post(

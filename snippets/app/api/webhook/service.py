@@ -1,5 +1,7 @@
 # --8<-- [start:webhook_service]
-"""Business logic of webhook subscriptions: each public method is one transaction."""
+"""Business logic of webhook subscriptions: each public method is one
+transaction.
+"""
 
 import secrets
 import uuid
@@ -22,11 +24,15 @@ from app.db.webhook.model import Webhook
 from app.db.webhook.table import WebhooksTable
 
 SECRET_BYTES = 32
-"""Random bytes in a signing secret: 256 bits, the size of an HMAC-SHA256 digest."""
+"""Random bytes in a signing secret: 256 bits, the size of an HMAC-SHA256
+digest.
+"""
 
 
 class WebhookService:
-    """Manages webhook subscriptions. It owns the transaction; the table only flushes."""
+    """Manages webhook subscriptions. It owns the transaction; the table only
+    flushes.
+    """
 
     def __init__(self, session: SessionDep, owner: OwnerDep) -> None:
         self.session = session
@@ -54,9 +60,9 @@ class WebhookService:
             page = await self.webhooks.all(limit=limit, after=cursor)
         return WebhookPage(
             items=[WebhookRead.model_validate(row) for row in page.items],
-            next_cursor=page.next_cursor.encode()
-            if page.next_cursor
-            else None,
+            next_cursor=(
+                page.next_cursor.encode() if page.next_cursor else None
+            ),
         )
 
     async def update(

@@ -20,8 +20,9 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 # --8<-- [start:idempotency_keys_table]
 class IdempotencyKeysTable:
-    """Repository for idempotency keys, on the caller's session. Methods never commit: the key
-    commits or rolls back with the work it guards, in the service's transaction."""
+    """Repository for idempotency keys, on the caller's session. Methods never
+    commit: the key commits or rolls back with the work it guards, in the
+    service's transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -29,16 +30,19 @@ class IdempotencyKeysTable:
     async def claim(
         self, row: IdempotencyKey, *, wait_seconds: float
     ) -> IdempotencyKey | None:
-        """Insert the key and return `None`; if a committed, unexpired row holds it, return that row.
+        """Insert the key and return `None`; if a committed, unexpired row
+        holds it, return that row.
 
-        The primary key does the locking: while another transaction holds the same key
-        uncommitted, the INSERT waits for it to end, then inserts (it rolled back) or finds its row
-        (it committed). Never a check, then an insert: two requests would both pass the check.
-        An expired row is taken over as if it were absent. A row found is locked until this
-        transaction ends, so the purge cannot remove it before the SELECT below reads it.
+        The primary key does the locking: while another transaction holds the
+        same key uncommitted, the INSERT waits for it to end, then inserts (it
+        rolled back) or finds its row (it committed). Never a check, then an
+        insert: two requests would both pass the check. An expired row is taken
+        over as if it were absent. A row found is locked until this transaction
+        ends, so the purge cannot remove it before the SELECT below reads it.
 
         Raises:
-            IdempotencyKeyInFlightError: the other transaction still runs after `wait_seconds`.
+            IdempotencyKeyInFlightError: the other transaction still runs after
+                `wait_seconds`.
         """
         previous = await self.session.scalar(
             text("SELECT current_setting('lock_timeout')")
@@ -73,7 +77,8 @@ class IdempotencyKeysTable:
             if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
             raise IdempotencyKeyInFlightError(
-                "A request with this Idempotency-Key is still being processed; retry it later."
+                "A request with this Idempotency-Key is still being processed;"
+                " retry it later."
             ) from None
         await self._set_lock_timeout(
             previous
@@ -88,7 +93,9 @@ class IdempotencyKeysTable:
     async def save_response(
         self, principal: str, key: str, response: JsonValue
     ) -> None:
-        """Store the response body (JSON) to replay to the retries of the request that claimed the key."""
+        """Store the response body (JSON) to replay to the retries of the
+        request that claimed the key.
+        """
         statement = (
             update(IdempotencyKey)
             .where(*self._key(principal, key))
@@ -97,16 +104,18 @@ class IdempotencyKeysTable:
         await self.session.execute(statement)
 
     async def _set_lock_timeout(self, value: str) -> None:
-        # `true`: local to the transaction, like SET LOCAL, and it takes a bound parameter.
+        # `true`: local to the transaction, like SET LOCAL, and it takes a
+        # bound parameter.
         await self.session.execute(
             text("SELECT set_config('lock_timeout', :value, true)"),
             {"value": value},
         )
 
     def _key(self, principal: str, key: str) -> tuple[Any, Any]:
-        return col(IdempotencyKey.principal) == principal, col(
-            IdempotencyKey.key
-        ) == key
+        return (
+            col(IdempotencyKey.principal) == principal,
+            col(IdempotencyKey.key) == key,
+        )
 
     # --8<-- [end:idempotency_keys_table]
 
@@ -114,7 +123,9 @@ class IdempotencyKeysTable:
     async def purge_expired(
         self, *, before: datetime, batch_size: int = PURGE_BATCH_SIZE
     ) -> int:
-        """Remove up to `batch_size` keys that expired before `before`; return how many."""
+        """Remove up to `batch_size` keys that expired before `before`; return
+        how many.
+        """
         oldest = (
             select(col(IdempotencyKey.principal), col(IdempotencyKey.key))
             .where(col(IdempotencyKey.expires_at) < before)

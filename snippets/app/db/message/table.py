@@ -18,7 +18,9 @@ from app.db.message_delivery.model import MessageDelivery
 
 # --8<-- [start:messages_table]
 class MessagesTable(OwnedTable[Message]):
-    """Repository for one owner's messages; everything it needs comes from `OwnedTable` and `BaseTable`."""
+    """Repository for one owner's messages; everything it needs comes from
+    `OwnedTable` and `BaseTable`.
+    """
 
     model = Message
     unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -31,7 +33,8 @@ class MessagesTable(OwnedTable[Message]):
     async def with_deliveries(
         self, ids: Collection[uuid.UUID]
     ) -> list[Message]:
-        """Live messages with these ids, each with its live `deliveries` loaded: two queries for any number.
+        """Live messages with these ids, each with its live `deliveries`
+        loaded: two queries for any number.
 
         Raises:
             ValueError: more than `MAX_PAGE_SIZE` ids; ask page by page.
@@ -42,8 +45,10 @@ class MessagesTable(OwnedTable[Message]):
             )
         statement = (
             select(Message)
-            # One-to-many: a second SELECT ... WHERE message_id IN (...) fetches every collection at once.
-            # The WHERE on the parents does not reach that second query: it filters out deleted children itself.
+            # One-to-many: a second SELECT ... WHERE message_id IN (...)
+            # fetches every collection at once. The WHERE on the parents does
+            # not reach that second query: it filters out deleted children
+            # itself.
             .options(
                 selectinload(
                     Message.deliveries.and_(
@@ -70,14 +75,16 @@ class MessagesTable(OwnedTable[Message]):
         *,
         versions: Collection[int] | None,
     ) -> Message:
-        """Apply the fields sent to a live row whose `version` is one of `versions` (any, if `None`),
-        and increment its `version`.
+        """Apply the fields sent to a live row whose `version` is one of
+        `versions` (any, if `None`), and increment its `version`.
 
-        One statement checks and writes, so no other update can slip in between a read and this write.
+        One statement checks and writes, so no other update can slip in between
+        a read and this write.
 
         Raises:
             NotFoundError: no live row has this id.
-            PreconditionFailedError: the row has another version: the caller's copy is stale.
+            PreconditionFailedError: the row has another version: the caller's
+                copy is stale.
             ConflictError: a unique constraint rejected the change.
         """
         conditions = self._live_row(id)
@@ -97,11 +104,13 @@ class MessagesTable(OwnedTable[Message]):
             updated = (await self.session.execute(statement)).scalars().first()
         if updated is not None:
             return updated
-        # Nothing matched: tell a missing row from a stale version. Read after the write, not before it.
+        # Nothing matched: tell a missing row from a stale version. Read after
+        # the write, not before it.
         if await self.first_or_default(id) is None:
             raise NotFoundError(f"message {id} does not exist")
         raise PreconditionFailedError(
-            f"message {id} has changed since the version in If-Match; read it again"
+            f"message {id} has changed since the version in If-Match; read it"
+            " again"
         )
 
     # --8<-- [end:update_at_version]

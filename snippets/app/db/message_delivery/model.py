@@ -12,14 +12,18 @@ from app.db.message.model import Message
 
 # --8<-- [start:message_delivery_entity]
 class DeliveryOutcome(StrEnum):
-    """How one attempt ended; the CHECK constraint in the migration allows the same values."""
+    """How one attempt ended; the CHECK constraint in the migration allows the
+    same values.
+    """
 
     SENT = "sent"
     FAILED = "failed"
 
 
 class MessageDelivery(BaseEntity, table=True):
-    """One delivery attempt of a message; deleting the message deletes its attempts (ON DELETE CASCADE)."""
+    """One delivery attempt of a message; deleting the message deletes its
+    attempts (ON DELETE CASCADE).
+    """
 
     __tablename__ = "message_deliveries"
 

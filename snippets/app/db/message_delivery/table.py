@@ -18,7 +18,8 @@ class MessageDeliveriesTable(BaseTable[MessageDelivery]):
     async def latest_failures(
         self, *, limit: int = MAX_PAGE_SIZE
     ) -> list[MessageDelivery]:
-        """The newest failed attempts of live messages, each with its `message` loaded in the same query.
+        """The newest failed attempts of live messages, each with its `message`
+        loaded in the same query.
 
         Raises:
             ValueError: `limit` is not between 1 and `MAX_PAGE_SIZE`.
@@ -29,12 +30,14 @@ class MessageDeliveriesTable(BaseTable[MessageDelivery]):
             )
         statement = (
             select(MessageDelivery)
-            # Many-to-one: the JOIN adds one message's columns to each row, so one query serves all.
+            # Many-to-one: the JOIN adds one message's columns to each row, so
+            # one query serves all.
             .options(joinedload(MessageDelivery.message, innerjoin=True))  # type: ignore[arg-type]
             .where(
                 col(MessageDelivery.outcome) == DeliveryOutcome.FAILED,
                 col(MessageDelivery.deleted_at).is_(None),
-                # Filter through the relationship, never on the eager JOIN: its alias is private.
+                # Filter through the relationship, never on the eager JOIN: its
+                # alias is private.
                 MessageDelivery.message.has(col(Message.deleted_at).is_(None)),  # type: ignore[attr-defined]
             )
             .order_by(

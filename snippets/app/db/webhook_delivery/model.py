@@ -20,13 +20,15 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
-    SKIPPED = (
-        "skipped"  # the subscription was deleted or paused before the send
+    SKIPPED = (  # the subscription was deleted or paused before the send
+        "skipped"
     )
 
 
 class WebhookDelivery(BaseEntity, table=True):
-    """One event for one subscriber. Its `id` is the `Idempotency-Key` the receiver sees."""
+    """One event for one subscriber. Its `id` is the `Idempotency-Key` the
+    receiver sees.
+    """
 
     __tablename__ = "webhook_deliveries"
 
@@ -34,8 +36,9 @@ class WebhookDelivery(BaseEntity, table=True):
     message_id: uuid.UUID | None = Field(
         default=None, foreign_key="messages.id", ondelete="CASCADE"
     )
-    """The message the event is about. The payload copies it, so purging the message deletes the
-    delivery too (`ON DELETE CASCADE`); `None` only in rows the previous release wrote."""
+    """The message the event is about. The payload copies it, so purging the
+    message deletes the delivery too (`ON DELETE CASCADE`); `None` only in rows
+    the previous release wrote."""
     event: WebhookEvent = Field(sa_type=Text)
     payload: dict[str, Any] = Field(sa_type=JSONB)
     status: DeliveryStatus = Field(

@@ -25,14 +25,17 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
         payload: dict[str, Any],
         owner: str,
     ) -> list[WebhookDelivery]:
-        """Add one pending delivery per live, active subscription of `owner` to `event`. Flushes, never commits."""
+        """Add one pending delivery per live, active subscription of `owner` to
+        `event`. Flushes, never commits.
+        """
         subscribers = await self.session.scalars(
             select(Webhook).where(
                 col(Webhook.event) == event,
                 col(Webhook.is_active).is_(True),
                 col(Webhook.deleted_at).is_(None),
                 col(Webhook.owner)
-                == owner,  # another principal's subscription never sees this message
+                # another principal's subscription never sees this message
+                == owner,
             )
         )
         deliveries = [
@@ -54,11 +57,12 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
     async def claim_lost(
         self, untouched_since: datetime, limit: int = 500
     ) -> list[uuid.UUID]:
-        """Ids of pending deliveries nothing has touched since `untouched_since`, marked touched now.
+        """Ids of pending deliveries nothing has touched since
+        `untouched_since`, marked touched now.
 
-        Touching them (`updated_at`) keeps the next sweep off them while their new tasks run.
-        `SKIP LOCKED` lets two sweeps run at once without claiming the same rows. Flushes nothing
-        else and never commits.
+        Touching them (`updated_at`) keeps the next sweep off them while their
+        new tasks run. `SKIP LOCKED` lets two sweeps run at once without
+        claiming the same rows. Flushes nothing else and never commits.
         """
         lost = (
             select(col(WebhookDelivery.id))
@@ -85,11 +89,13 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
     async def count_attempt(
         self, id: uuid.UUID, max_attempts: int
     ) -> int | None:
-        """Add one to the delivery's `attempts` and return the new count; None if none is left. Never commits.
+        """Add one to the delivery's `attempts` and return the new count; None
+        if none is left. Never commits.
 
-        PostgreSQL computes `attempts + 1` and checks the budget under the row lock, so two runs
-        of one delivery that overlap count two attempts and never exceed `max_attempts`; writing
-        back a value read earlier would count one.
+        PostgreSQL computes `attempts + 1` and checks the budget under the row
+        lock, so two runs of one delivery that overlap count two attempts and
+        never exceed `max_attempts`; writing back a value read earlier would
+        count one.
         """
         counted = await self.session.execute(
             update(WebhookDelivery)
@@ -111,11 +117,12 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
     async def record_outcome(
         self, id: uuid.UUID, status: DeliveryStatus, last_error: str | None
     ) -> bool:
-        """Write an attempt's outcome unless another run of the delivery settled it first. Never commits.
+        """Write an attempt's outcome unless another run of the delivery
+        settled it first. Never commits.
 
-        An error only changes a pending delivery. A 2xx means the receiver has the event, so it
-        replaces another run's `failed` or `skipped`, never an earlier `delivered`. Returns
-        whether the row was written.
+        An error only changes a pending delivery. A 2xx means the receiver has
+        the event, so it replaces another run's `failed` or `skipped`, never an
+        earlier `delivered`. Returns whether the row was written.
         """
         delivered = status == DeliveryStatus.DELIVERED
         current = col(WebhookDelivery.status)
