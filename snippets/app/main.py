@@ -79,7 +79,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 
 # --8<-- [start:create_app]
 def create_app() -> FastAPI:
-    """Build a new application; tests call this for a fresh instance each time."""
+    """Build a new application; tests call this for a fresh instance each
+    time.
+    """
     settings = get_settings()
     configure_logging(settings)
     configure_sentry(settings)

@@ -121,8 +121,9 @@ def run_dbmate(database_url: URL, *args: str) -> str:
     completed = subprocess.run(
         command, capture_output=True, text=True, check=False
     )
+    output = completed.stdout + completed.stderr
     assert completed.returncode == 0, (
-        f"dbmate {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}"
+        f"dbmate {' '.join(args)} failed:\n{output}"
     )
     return completed.stdout
 

@@ -120,7 +120,8 @@ def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
             engine = create_async_engine(sys.argv[1])
             async with engine.connect() as connection:
                 instant = await connection.scalar(
-                    text("SELECT CAST(:at AS timestamptz)"), {"at": datetime(2026, 1, 15, 12, 0)}
+                    text("SELECT CAST(:at AS timestamptz)"),
+                    {"at": datetime(2026, 1, 15, 12, 0)},
                 )
             await engine.dispose()
             return instant

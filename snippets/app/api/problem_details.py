@@ -79,7 +79,9 @@ def problem_response(
     problem: Problem,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """Render a problem with its media type and the request path as `instance`."""
+    """Render a problem with its media type and the request path as
+    `instance`.
+    """
     problem.instance = request.url.path
     return JSONResponse(
         problem.model_dump(exclude_none=True),
@@ -92,7 +94,9 @@ def problem_response(
 async def domain_error_handler(
     request: Request, exc: Exception
 ) -> JSONResponse:
-    """Map a domain error to its status; an unmapped subclass is a plain 400."""
+    """Map a domain error to its status; an unmapped subclass is a plain
+    400.
+    """
     assert isinstance(exc, DomainError)
     code = next(
         (

@@ -22,7 +22,8 @@ from app.db.redis import RedisDep
 # refused batch does not use up the window. The TTL is repaired before the
 # limit check, so a full counter left without one still expires.
 COUNT_IN_WINDOW = """
-if redis.call('PTTL', KEYS[1]) == -1 then  -- a counter without a TTL (-1; -2 is no key): repair it first
+-- A counter without a TTL (-1; -2 is no key): repair it first.
+if redis.call('PTTL', KEYS[1]) == -1 then
     redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 local count = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[2])
@@ -30,7 +31,8 @@ if count > tonumber(ARGV[3]) then
     return {0, redis.call('PTTL', KEYS[1])}
 end
 redis.call('INCRBY', KEYS[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) == -1 then  -- the first request of a window created the counter
+-- The first request of a window created the counter.
+if redis.call('PTTL', KEYS[1]) == -1 then
     redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return {1, redis.call('PTTL', KEYS[1])}

@@ -52,7 +52,9 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str) -> "Cursor":
-        """Parse a token from a client; raise `ValueError` for anything else."""
+        """Parse a token from a client; raise `ValueError` for anything
+        else.
+        """
         try:
             created_at, _, id_ = (
                 base64.urlsafe_b64decode(token.encode())

@@ -1,4 +1,6 @@
-"""Celery tasks. Each takes ids, loads what it needs, and is safe to run twice."""
+"""Celery tasks. Each takes ids, loads what it needs, and is safe to run
+twice.
+"""
 
 import asyncio
 import json
@@ -107,7 +109,8 @@ def backoff_seconds(retries: int, base: float) -> float:
     """Exponential backoff with full jitter, so failed deliveries don't return
     in lockstep.
     """
-    return random.uniform(0, min(RETRY_CAP_SECONDS, base * 2**retries))  # noqa: S311 (timing, not secrets)
+    ceiling = min(RETRY_CAP_SECONDS, base * 2**retries)
+    return random.uniform(0, ceiling)  # noqa: S311 (timing, not secrets)
 
 
 # --8<-- [end:deliver_webhook_task]

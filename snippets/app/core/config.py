@@ -328,7 +328,9 @@ class Settings(BaseSettings):
 
     @property
     def dbmate_database_url(self) -> str:
-        """The URL handed to `dbmate` (as `DATABASE_URL`), password included."""
+        """The URL handed to `dbmate` (as `DATABASE_URL`), password
+        included.
+        """
         url = make_url(self.database_url.get_secret_value()).set(
             drivername="postgres"
         )

@@ -225,7 +225,10 @@ def instrument_celery(tracer_provider: TracerProvider | None) -> None:
     """
     if tracer_provider is None:
         return
-    CeleryInstrumentor().instrument(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]  # untyped package
+    # The package is untyped.
+    CeleryInstrumentor().instrument(  # type: ignore[no-untyped-call]
+        tracer_provider=tracer_provider
+    )
 
 
 # --8<-- [end:instrument_libraries]

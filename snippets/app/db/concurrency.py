@@ -66,7 +66,8 @@ def backoff_seconds(
     random time up to `base * 2 ** (attempt - 1)`, never above `cap`. The
     randomness keeps two clashing transactions from retrying in step and
     clashing again."""
-    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 (spreads retries; no secret)
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return random.uniform(0, ceiling)  # noqa: S311 (spreading, not a secret)
 
 
 async def retry_transaction[ResultT](

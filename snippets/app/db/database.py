@@ -41,14 +41,13 @@ def server_timeouts(settings: Settings) -> dict[str, str]:
     enforces them itself: a statement stuck behind a lock or on a bad plan is
     cancelled, and its connection freed, whatever the client does.
     """
+    statement = settings.database_statement_timeout_seconds
+    lock = settings.database_lock_timeout_seconds
+    idle = settings.database_idle_in_transaction_timeout_seconds
     return {
-        "statement_timeout": (
-            f"{settings.database_statement_timeout_seconds * 1000:.0f}"
-        ),
-        "lock_timeout": f"{settings.database_lock_timeout_seconds * 1000:.0f}",
-        "idle_in_transaction_session_timeout": (
-            f"{settings.database_idle_in_transaction_timeout_seconds * 1000:.0f}"
-        ),
+        "statement_timeout": f"{statement * 1000:.0f}",
+        "lock_timeout": f"{lock * 1000:.0f}",
+        "idle_in_transaction_session_timeout": f"{idle * 1000:.0f}",
     }
 
 

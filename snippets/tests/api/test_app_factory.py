@@ -66,7 +66,9 @@ async def endpoint_sets_the_variable() -> dict[str, str]:
 
 
 class PlainAsgiMiddleware:
-    """The form the service's middleware take: a `__call__` that wraps `send`."""
+    """The form the service's middleware take: a `__call__` that wraps
+    `send`.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

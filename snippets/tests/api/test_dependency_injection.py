@@ -41,7 +41,9 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(
             SessionDep = Annotated[Session, Depends(get_session)]
 
 
-            async def with_default(db: Session = Depends(get_session)) -> None: ...
+            async def with_default(
+                db: Session = Depends(get_session),
+            ) -> None: ...
 
 
             async def with_alias(db: SessionDep) -> None: ...

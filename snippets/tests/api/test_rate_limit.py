@@ -373,10 +373,14 @@ async def test_a_limit_keyed_on_a_trusted_x_forwarded_for_is_bypassed_by_a_new_v
 
     # What --proxy-headers adds; uvicorn and Starlette spell the same ASGI
     # types differently.
-    behind_uvicorn = ProxyHeadersMiddleware(limited, trusted_hosts=trusted)  # type: ignore[arg-type]
+    behind_uvicorn = ProxyHeadersMiddleware(
+        limited,  # type: ignore[arg-type]
+        trusted_hosts=trusted,
+    )
     transport = ASGITransport(
-        app=behind_uvicorn, client=("198.51.100.20", 40000)
-    )  # type: ignore[arg-type]
+        app=behind_uvicorn,  # type: ignore[arg-type]
+        client=("198.51.100.20", 40000),
+    )
     async with AsyncClient(
         transport=transport, base_url="http://test"
     ) as client:

@@ -1,4 +1,6 @@
-"""The webhook API stores text fields as sent, less the whitespace around them."""
+"""The webhook API stores text fields as sent, less the whitespace around
+them.
+"""
 
 import uuid
 

@@ -26,7 +26,9 @@ def write_report(path: str) -> None:
 
 @app.post("/reports", status_code=202)
 async def create_report(path: str, background_tasks: BackgroundTasks) -> None:
-    """Answer at once; the job runs after the response, in this same process."""
+    """Answer at once; the job runs after the response, in this same
+    process.
+    """
     background_tasks.add_task(write_report, path)
 
 

@@ -43,7 +43,8 @@ from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from pydantic import ValidationError
 
-import app.celery.tasks  # task code, and the Celery app with its signal receivers
+# The task code, and the Celery app with its signal receivers.
+import app.celery.tasks
 from app.core.config import get_settings
 
 try:
@@ -58,10 +59,13 @@ os.environ |= {
     "JWT_ISSUER": "https://auth.test/",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1",
 }
-worker_process_init.send(sender=None)  # what each pool process receives after the fork
+# What each pool process receives after the fork.
+worker_process_init.send(sender=None)
 print("in a pool process:", type(trace.get_tracer_provider()).__name__)
-print("celery instrumented:", CeleryInstrumentor().is_instrumented_by_opentelemetry)
-print("redis instrumented:", RedisInstrumentor().is_instrumented_by_opentelemetry)
+celery = CeleryInstrumentor().is_instrumented_by_opentelemetry
+redis = RedisInstrumentor().is_instrumented_by_opentelemetry
+print("celery instrumented:", celery)
+print("redis instrumented:", redis)
 worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0)
 """
 

@@ -160,7 +160,9 @@ def tls_ca_file(
 def webhook_receiver(
     tls_ca_file: tuple[trustme.CA, Path], tmp_path: Path
 ) -> Iterator[WebhookReceiver]:
-    """The receiver, served by a real uvicorn over TLS in a background thread."""
+    """The receiver, served by a real uvicorn over TLS in a background
+    thread.
+    """
     authority, _ = tls_ca_file
     certificate = authority.issue_cert("127.0.0.1", "localhost")
     certificate.private_key_and_cert_chain_pem.write_to_path(
@@ -248,7 +250,9 @@ async def only_delivery(
 async def eventually[T](
     probe: Callable[[], Awaitable[T | None]], within: float
 ) -> T:
-    """Poll `probe` until it returns something, for at most `within` seconds."""
+    """Poll `probe` until it returns something, for at most `within`
+    seconds.
+    """
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if (value := await probe()) is not None:

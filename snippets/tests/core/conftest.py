@@ -27,7 +27,9 @@ def otlp_settings(
     collector: OtlpCollector,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Settings]:
-    """The test settings plus an OTLP endpoint, as the deployment would set it."""
+    """The test settings plus an OTLP endpoint, as the deployment would set
+    it.
+    """
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     get_settings.cache_clear()
     yield get_settings()

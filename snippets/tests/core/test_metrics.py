@@ -36,7 +36,9 @@ from tests.core.otlp_collector import OtlpCollector, attributes
 def meter_provider(
     settings: Settings, collector: OtlpCollector
 ) -> Iterator[MeterProvider]:
-    """The production provider and exporter, sending to the test's collector."""
+    """The production provider and exporter, sending to the test's
+    collector.
+    """
     provider = create_meter_provider(
         settings, OTLPMetricExporter(endpoint=f"{collector.url}/v1/metrics")
     )

@@ -123,7 +123,10 @@ async def test_every_primary_key_is_indexed_by_its_constraint_alone(
             SELECT indrelid::regclass::text, indisprimary FROM pg_index
             WHERE indrelid::regclass::text = ANY(:tables)
               AND indnatts = 1
-              AND indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = indrelid AND attname = 'id')
+              AND indkey[0] = (
+                SELECT attnum FROM pg_attribute
+                WHERE attrelid = indrelid AND attname = 'id'
+              )
             """),
         {"tables": [table.name for table in tables]},
     )

@@ -1,4 +1,6 @@
-"""`run_in_sessions`: concurrent work on committed data, one session per task."""
+"""`run_in_sessions`: concurrent work on committed data, one session per
+task.
+"""
 
 import asyncio
 import uuid

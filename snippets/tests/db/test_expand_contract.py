@@ -195,8 +195,10 @@ async def run_step(dsn: str, name: str, sql: str, insert: str) -> Step:
 # The inserts of the code deployed before, during and after the change.
 OLD_CODE = """INSERT INTO messages (id, channel, body, client_ref, recipient)
 VALUES (gen_random_uuid(), 'sms', 'Hi', gen_random_uuid(), '+15550100')"""
-CODE_WRITING_BOTH = """INSERT INTO messages (id, channel, body, client_ref, recipient, address)
-VALUES (gen_random_uuid(), 'sms', 'Hi', gen_random_uuid(), '+15550100', '+15550100')"""
+CODE_WRITING_BOTH = """INSERT INTO messages
+(id, channel, body, client_ref, recipient, address)
+VALUES (gen_random_uuid(), 'sms', 'Hi', gen_random_uuid(),
+        '+15550100', '+15550100')"""
 NEW_CODE = """INSERT INTO messages (id, channel, body, client_ref, address)
 VALUES (gen_random_uuid(), 'sms', 'Hi', gen_random_uuid(), '+15550100')"""
 
@@ -388,14 +390,17 @@ async def test_the_backfill_ends_when_a_row_cannot_be_fixed(
         # nothing would never end.
         await connection.execute(
             text(
-                """CREATE FUNCTION keep_address_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+                """CREATE FUNCTION keep_address_stale()
+                    RETURNS trigger LANGUAGE plpgsql AS $$
                     BEGIN NEW.address := NULL; RETURN NEW; END $$"""
             )
         )
         await connection.execute(
             text(
-                """CREATE TRIGGER keep_address_stale BEFORE UPDATE ON messages FOR EACH ROW
-                    WHEN (NEW.client_ref = 'old-1') EXECUTE FUNCTION keep_address_stale()"""
+                """CREATE TRIGGER keep_address_stale
+                    BEFORE UPDATE ON messages FOR EACH ROW
+                    WHEN (NEW.client_ref = 'old-1')
+                    EXECUTE FUNCTION keep_address_stale()"""
             )
         )
 

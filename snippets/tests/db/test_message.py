@@ -1,4 +1,6 @@
-"""`BaseTable` through `MessagesTable`: every method, against the real schema."""
+"""`BaseTable` through `MessagesTable`: every method, against the real
+schema.
+"""
 
 import asyncio
 import uuid

@@ -1,4 +1,6 @@
-"""The migrations: reversible, and in step with the committed `db/schema.sql`."""
+"""The migrations: reversible, and in step with the committed
+`db/schema.sql`.
+"""
 
 import importlib
 import json
@@ -173,9 +175,13 @@ async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
                    array_agg(attribute.attname ORDER BY key.position)
             FROM pg_index
             JOIN pg_class index ON index.oid = pg_index.indexrelid
-            JOIN pg_namespace ON pg_namespace.oid = index.relnamespace AND pg_namespace.nspname = 'public'
-            CROSS JOIN LATERAL unnest(pg_index.indkey) WITH ORDINALITY AS key(attnum, position)
-            JOIN pg_attribute attribute ON attribute.attrelid = pg_index.indrelid AND attribute.attnum = key.attnum
+            JOIN pg_namespace ON pg_namespace.oid = index.relnamespace
+              AND pg_namespace.nspname = 'public'
+            CROSS JOIN LATERAL unnest(pg_index.indkey)
+              WITH ORDINALITY AS key(attnum, position)
+            JOIN pg_attribute attribute
+              ON attribute.attrelid = pg_index.indrelid
+              AND attribute.attnum = key.attnum
             WHERE pg_index.indisunique AND NOT pg_index.indisprimary
             GROUP BY pg_index.indrelid, index.relname
             """)

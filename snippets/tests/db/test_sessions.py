@@ -1,4 +1,6 @@
-"""Sessions and concurrency: one session per task, never one shared by several."""
+"""Sessions and concurrency: one session per task, never one shared by
+several.
+"""
 
 import asyncio
 

@@ -14,10 +14,13 @@ from app.base.base_entity import BaseEntity
 from tests.subclasses import subclasses
 
 PRIMARY_KEYS = text("""
-    SELECT index.indrelid::regclass::text, attribute.attname, pg_get_expr(default_.adbin, default_.adrelid)
+    SELECT index.indrelid::regclass::text, attribute.attname,
+           pg_get_expr(default_.adbin, default_.adrelid)
     FROM pg_index index
-    JOIN pg_attribute attribute ON attribute.attrelid = index.indrelid AND attribute.attnum = ANY(index.indkey)
-    LEFT JOIN pg_attrdef default_ ON default_.adrelid = attribute.attrelid AND default_.adnum = attribute.attnum
+    JOIN pg_attribute attribute ON attribute.attrelid = index.indrelid
+      AND attribute.attnum = ANY(index.indkey)
+    LEFT JOIN pg_attrdef default_ ON default_.adrelid = attribute.attrelid
+      AND default_.adnum = attribute.attnum
     WHERE index.indisprimary AND index.indrelid::regclass::text = ANY(:tables)
     """)
 ID_DEFAULTS = text(

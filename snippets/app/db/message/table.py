@@ -51,9 +51,9 @@ class MessagesTable(OwnedTable[Message]):
             # itself.
             .options(
                 selectinload(
-                    Message.deliveries.and_(
+                    Message.deliveries.and_(  # type: ignore[attr-defined]
                         col(MessageDelivery.deleted_at).is_(None)
-                    )  # type: ignore[attr-defined]
+                    )
                 )
             )
             .where(

@@ -32,13 +32,20 @@ class MessageDeliveriesTable(BaseTable[MessageDelivery]):
             select(MessageDelivery)
             # Many-to-one: the JOIN adds one message's columns to each row, so
             # one query serves all.
-            .options(joinedload(MessageDelivery.message, innerjoin=True))  # type: ignore[arg-type]
+            .options(
+                joinedload(
+                    MessageDelivery.message,  # type: ignore[arg-type]
+                    innerjoin=True,
+                )
+            )
             .where(
                 col(MessageDelivery.outcome) == DeliveryOutcome.FAILED,
                 col(MessageDelivery.deleted_at).is_(None),
                 # Filter through the relationship, never on the eager JOIN: its
                 # alias is private.
-                MessageDelivery.message.has(col(Message.deleted_at).is_(None)),  # type: ignore[attr-defined]
+                MessageDelivery.message.has(  # type: ignore[attr-defined]
+                    col(Message.deleted_at).is_(None)
+                ),
             )
             .order_by(
                 col(MessageDelivery.created_at).desc(),

@@ -20,7 +20,9 @@ class WebhookEvent(StrEnum):
 
 
 class Webhook(OwnedEntity, table=True):
-    """A subscription: POST each `event` to `target_url`, signed with `secret`."""
+    """A subscription: POST each `event` to `target_url`, signed with
+    `secret`.
+    """
 
     __tablename__ = "webhooks"
 

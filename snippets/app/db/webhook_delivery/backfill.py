@@ -14,14 +14,19 @@ LINK_BATCH = text("""
         WHERE CAST(:after AS uuid) IS NULL OR id > CAST(:after AS uuid)
         ORDER BY id LIMIT :batch_size
     ), linked AS (
-        UPDATE webhook_deliveries AS delivery SET message_id = (delivery.payload ->> 'id')::uuid
+        UPDATE webhook_deliveries AS delivery
+        SET message_id = (delivery.payload ->> 'id')::uuid
         FROM batch
         WHERE delivery.id = batch.id
           AND delivery.message_id IS NULL
-          AND EXISTS (SELECT FROM messages WHERE messages.id = (delivery.payload ->> 'id')::uuid)
+          AND EXISTS (
+            SELECT FROM messages
+            WHERE messages.id = (delivery.payload ->> 'id')::uuid
+          )
         RETURNING 1
     )
-    SELECT (SELECT max(id::text) FROM batch) AS last_id, (SELECT count(*) FROM linked) AS changed
+    SELECT (SELECT max(id::text) FROM batch) AS last_id,
+           (SELECT count(*) FROM linked) AS changed
     """)
 """The next `batch_size` deliveries by key; the unlinked ones whose message
 exists (deleted or not) get its id.
@@ -36,10 +41,14 @@ DELETE_BATCH = text("""
         DELETE FROM webhook_deliveries AS delivery USING batch
         WHERE delivery.id = batch.id
           AND delivery.message_id IS NULL
-          AND NOT EXISTS (SELECT FROM messages WHERE messages.id = (delivery.payload ->> 'id')::uuid)
+          AND NOT EXISTS (
+            SELECT FROM messages
+            WHERE messages.id = (delivery.payload ->> 'id')::uuid
+          )
         RETURNING 1
     )
-    SELECT (SELECT max(id::text) FROM batch) AS last_id, (SELECT count(*) FROM deleted) AS changed
+    SELECT (SELECT max(id::text) FROM batch) AS last_id,
+           (SELECT count(*) FROM deleted) AS changed
     """)
 """The next `batch_size` deliveries by key; the unlinked ones whose message was
 purged (their payload is its last copy) are deleted."""
