@@ -83,7 +83,11 @@ async def test_the_client_address_is_taken_from_the_ingress_only(
     options = uvicorn_command.make_context(program, arguments).params
     clients: list[str] = []
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+    async def app(
+        scope: dict[str, Any],
+        receive: Any,  # noqa: ANN401 (ASGI)
+        send: Any,  # noqa: ANN401 (ASGI)
+    ) -> None:
         clients.append(scope["client"][0])
 
     config = uvicorn.Config(

@@ -37,7 +37,8 @@ LAYER_RULES = [
     (
         "tasks import only core, base, db, the Celery app and services",
         r"app\.celery(\..+)?",
-        r"app\.(?!(core|base|db|celery|celery_app)\b)(?!api\.\w+\.service\b).+",
+        r"app\.(?!(core|base|db|celery|celery_app)\b)"
+        r"(?!api\.\w+\.service\b).+",
     ),
     (
         "the Celery app imports only core",

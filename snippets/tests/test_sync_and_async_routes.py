@@ -189,7 +189,8 @@ app = FastAPI()
 
 @app.get("/async-time-sleep")
 async def async_time_sleep() -> None:
-    time.sleep(SLOW)  # noqa: ASYNC251  # holds the event loop: nothing else in the process runs
+    # Holds the event loop: nothing else in the process runs.
+    time.sleep(SLOW)  # noqa: ASYNC251
 
 
 @app.get("/def-time-sleep")

@@ -50,13 +50,15 @@ def test_code_fits_the_column_on_a_desktop(nav_page: str, page_report: PageRepor
     """At 1280px no code block scrolls sideways: the shown code is formatted to the column's width.
 
     One line may be wider: a test's `def` line, when the test's name, which pages cite as the
-    proof of a claim, is longer than the column holds.
+    proof of a claim, is longer than the column holds. The generated tree of `snippets/` (a
+    drawing of the folders, each file's role aligned in one column) is not code, and is left out.
     """
     wide = [
         f"{block.over}px wider ({block.fits} characters fit): {block.first_line}\n"
         + "\n".join(f"    {line.strip()[:90]}" for line in block.long_lines)
         for block in page_report.wide_code
-        if not block.long_lines or not all(_TEST_DEF_LINE.match(line) for line in block.long_lines)
+        if block.first_line != "snippets/"
+        and (not block.long_lines or not all(_TEST_DEF_LINE.match(line) for line in block.long_lines))
     ]
     assert not wide, f"{nav_page}: {len(wide)} code blocks wider than the column at 1280px:\n" + "\n".join(wide)
 

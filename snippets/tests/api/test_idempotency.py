@@ -363,7 +363,8 @@ async def committing_app(
         settings, "idempotency_wait_seconds", 30.0
     )  # a slow machine never turns a race into a 409
     async with LifespanManager(create_app()) as manager:
-        yield manager.app  # type: ignore[misc]  # the manager's app is the ASGI app we gave it
+        # The manager's app is the ASGI app we gave it.
+        yield manager.app  # type: ignore[misc]
     async with engine.begin() as connection:
         await connection.execute(text("TRUNCATE idempotency_keys"))
 

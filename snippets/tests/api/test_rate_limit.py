@@ -150,7 +150,11 @@ async def test_requests_without_a_peer_address_share_one_bucket(
     async def ping() -> None:
         return None
 
-    transport = ASGITransport(app=limited, client=None)  # type: ignore[arg-type]  # a Unix socket has no peer
+    # A Unix socket has no peer.
+    transport = ASGITransport(
+        app=limited,
+        client=None,  # type: ignore[arg-type]
+    )
     async with AsyncClient(
         transport=transport, base_url="http://test"
     ) as client:

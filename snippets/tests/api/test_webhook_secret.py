@@ -36,7 +36,8 @@ def test_random_gives_away_its_next_secret_after_624_outputs() -> None:
     """`random` is a Mersenne Twister: 624 of its 32-bit outputs (say, from 78
     earlier 256-bit secrets) rebuild its whole state, and with it every secret
     it makes next. `secrets` has no such state."""
-    generator = random.Random(secrets.randbits(64))  # noqa: S311 (the mistake this test shows); a seed the observer never learns
+    # S311 is the mistake this test shows; a seed the observer never learns.
+    generator = random.Random(secrets.randbits(64))  # noqa: S311
     observed = [generator.getrandbits(32) for _ in range(624)]
 
     copy = random.Random()  # noqa: S311

@@ -628,7 +628,8 @@ def first_purge_after_beat_starts(started: datetime) -> datetime:
     )
     assert entry.schedule is not None
     schedule = copy.copy(entry.schedule)
-    schedule.nowfun = lambda: started  # type: ignore[attr-defined]  # the stubs misspell it `nowfunc`
+    # The stubs misspell it `nowfunc`.
+    schedule.nowfun = lambda: started  # type: ignore[attr-defined]
     return started + schedule.remaining_estimate(started)
 
 

@@ -34,6 +34,6 @@ def otlp_settings(
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
-    # the lifespan instrumented its engine
+    # the lifespan instrumented its engine and publishing
     SQLAlchemyInstrumentor().uninstrument()
-    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing
+    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]

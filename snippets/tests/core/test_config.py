@@ -79,8 +79,10 @@ def test_settings_and_dbmate_read_env_from_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / ".env").write_text(
-        "DATABASE_URL=postgres://app@127.0.0.1:1/from_env_file?sslmode=disable\n"
-        f"REDIS_URL=redis://r\nJWT_SECRET={'x' * 32}\nJWT_ISSUER=https://auth.test/\n"
+        "DATABASE_URL="
+        "postgres://app@127.0.0.1:1/from_env_file?sslmode=disable\n"
+        f"REDIS_URL=redis://r\nJWT_SECRET={'x' * 32}\n"
+        "JWT_ISSUER=https://auth.test/\n"
     )
     (tmp_path / "sub").mkdir()
     for name in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "JWT_ISSUER"):

@@ -75,9 +75,9 @@ def traced_and_reported(
     sentry_sdk.get_global_scope().set_client(
         None
     )  # back to the no-op client for the other tests
-    # the lifespan instrumented its engine
+    # the lifespan instrumented its engine and publishing
     SQLAlchemyInstrumentor().uninstrument()
-    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # and publishing
+    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
 
 
 # --8<-- [start:test_trace_ids_in_logs]
@@ -160,7 +160,7 @@ def test_a_line_logged_in_a_celery_task_carries_the_task_spans_ids(
         # runs in this process, through the same signals a worker sends
         task.apply()
     finally:
-        CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # untyped package
+        CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
     tracer_provider.shutdown()
 
     [run] = exporter.get_finished_spans()

@@ -516,7 +516,7 @@ def test_celery_tasks_are_spans(
             args=(2, 3)
         )  # runs in this process; a real worker fires the same signals
     finally:
-        CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # untyped package
+        CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
     tracer_provider.force_flush()
 
     assert result.get() == 5
@@ -538,7 +538,7 @@ def traced_worker(
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]  # untyped package
+    CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
 
 
 # --8<-- [start:test_worker_traces]

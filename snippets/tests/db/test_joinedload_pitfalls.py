@@ -78,7 +78,8 @@ async def test_joinedload_of_a_collection_sends_each_parent_once_per_child_and_n
 
 
 def test_joinedload_of_a_collection_wraps_a_limit_in_a_subquery() -> None:
-    query = select(Message).options(joinedload(Message.deliveries)).limit(20)  # type: ignore[arg-type]
+    eager = joinedload(Message.deliveries)  # type: ignore[arg-type]
+    query = select(Message).options(eager).limit(20)
 
     sql = " ".join(str(query).split())
 

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import app.main  # noqa: F401 (imports every entity, so the metadata holds every table)
+# Imports every entity, so the metadata holds every table.
+import app.main  # noqa: F401
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from tests.principals import OWNER

@@ -9,7 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import app.main  # noqa: F401 (imports every entity, so the metadata holds every table)
+# Imports every entity, so the metadata holds every table.
+import app.main  # noqa: F401
 from app.base.base_entity import BaseEntity
 from tests.subclasses import subclasses
 

@@ -51,7 +51,11 @@ def options(command: list[str]) -> dict[str, Any]:
     return params
 
 
-async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+async def hello(
+    scope: dict[str, Any],
+    receive: Any,  # noqa: ANN401 (ASGI)
+    send: Any,  # noqa: ANN401 (ASGI)
+) -> None:
     await send(
         {
             "type": "http.response.start",
