@@ -92,9 +92,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             },
             "purge-expired-idempotency-keys": {
                 "task": PURGE_IDEMPOTENCY_KEYS_TASK,
-                "schedule": crontab(
-                    minute=30
-                ),  # hourly: an expired key's row stays an hour at most
+                # hourly: an expired key's row stays an hour at most
+                "schedule": crontab(minute=30),
             },
         },
     }

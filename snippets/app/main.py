@@ -50,9 +50,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     instrument_engine(engine, app.state.tracer_provider)
     redis = create_redis(settings)
     instrument_redis(redis, app.state.tracer_provider)
-    instrument_celery(
-        app.state.tracer_provider
-    )  # the tasks it enqueues carry the request's trace
+    # the tasks it enqueues carry the request's trace
+    instrument_celery(app.state.tracer_provider)
     observe_database_pool(engine, app.state.meter_provider)
     observe_queue_depth(
         settings, celery_app.conf.task_default_queue, app.state.meter_provider
@@ -96,20 +95,16 @@ def create_app() -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     add_problem_handlers(app)
-    add_database_error_handlers(
-        app
-    )  # a statement PostgreSQL cancelled at a time limit is a 503
-    add_middleware_stack(
-        app, settings
-    )  # the order of the layers is set in there, in one place
+    # a statement PostgreSQL cancelled at a time limit is a 503
+    add_database_error_handlers(app)
+    # the order of the layers is set in there, in one place
+    add_middleware_stack(app, settings)
     app.include_router(root_router)
-    app.state.tracer_provider = configure_tracing(
-        settings
-    )  # None while tracing is off
+    # None while tracing is off
+    app.state.tracer_provider = configure_tracing(settings)
     instrument_app(app, app.state.tracer_provider)
-    app.state.meter_provider = configure_metrics(
-        settings
-    )  # None while metrics are off
+    # None while metrics are off
+    app.state.meter_provider = configure_metrics(settings)
     add_request_metrics(app, app.state.meter_provider)
     return app
 

@@ -264,9 +264,8 @@ def unreachable_broker(
     on, so `send_task` fails as it does when the broker is down; workers keep
     reading from the test Redis."""
     assert celery_app.conf.broker_url == settings.redis_url.get_secret_value()
-    return lambda: sending_tasks_to(
-        "redis://127.0.0.1:1/0"
-    )  # nothing listens on port 1
+    # nothing listens on port 1
+    return lambda: sending_tasks_to("redis://127.0.0.1:1/0")
 
 
 @pytest.fixture
@@ -286,22 +285,19 @@ def stalled_broker(
                 connection, _ = listener.accept()
             except OSError:  # the listener was shut down: the test is over
                 return
-            accepted.append(
-                connection
-            )  # read by nobody: the kernel buffers what the client sends
+            # read by nobody: the kernel buffers what the client sends
+            accepted.append(connection)
 
     thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
     thread.start()
     yield lambda: sending_tasks_to(
         f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
     )
-    listener.shutdown(
-        socket.SHUT_RDWR
-    )  # wakes the blocked accept(); a close alone does not on Linux
+    # wakes the blocked accept(); a close alone does not on Linux
+    listener.shutdown(socket.SHUT_RDWR)
     listener.close()
-    for (
-        connection
-    ) in accepted:  # a client still waiting gets end-of-file, not a hang
+    # a client still waiting gets end-of-file, not a hang
+    for connection in accepted:
         connection.close()
     thread.join(timeout=5)
 

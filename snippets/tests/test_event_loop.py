@@ -37,14 +37,12 @@ async def test_a_synchronous_redis_call_in_async_code_stops_every_other_task(
     )
     try:
         before = ticks
-        blocking.blpop(
-            [empty_list], timeout=1
-        )  # waits 1 s on the socket, holding the loop
+        # waits 1 s on the socket, holding the loop
+        blocking.blpop([empty_list], timeout=1)
         while_blocking = ticks - before
         before = ticks
-        await non_blocking.blpop(
-            [empty_list], timeout=1
-        )  # waits 1 s, yielding to the loop
+        # waits 1 s, yielding to the loop
+        await non_blocking.blpop([empty_list], timeout=1)
         while_awaiting = ticks - before
     finally:
         other.cancel()
@@ -53,12 +51,10 @@ async def test_a_synchronous_redis_call_in_async_code_stops_every_other_task(
         blocking.close()
         await non_blocking.aclose()
 
-    assert (
-        while_blocking == 0
-    )  # the other task did not run once in that second
-    assert (
-        while_awaiting > 5
-    )  # about 100 turns at 10 ms; fewer on a busy machine
+    # the other task did not run once in that second
+    assert while_blocking == 0
+    # about 100 turns at 10 ms; fewer on a busy machine
+    assert while_awaiting > 5
 
 
 def synchronous_redis_uses(root: Path) -> list[str]:

@@ -45,9 +45,8 @@ def test_probes_call_routes_the_app_has(
 def test_shutdown_fits_in_the_grace_period(pod: dict[str, Any]) -> None:
     [container] = pod["containers"]
     program, *arguments = container["command"]
-    uvicorn = uvicorn_command.make_context(
-        program, arguments
-    )  # uvicorn's own parser: unknown options fail
+    # uvicorn's own parser: unknown options fail
+    uvicorn = uvicorn_command.make_context(program, arguments)
 
     assert uvicorn.params["factory"] is True
     assert uvicorn.params["app"] == "app.main:create_app"
@@ -72,14 +71,12 @@ async def test_the_client_address_is_taken_from_the_ingress_only(
     networks = [
         ipaddress.ip_network(network.strip()) for network in trusted.split(",")
     ]
-    assert all(
-        network.is_private for network in networks
-    )  # never "*", never a public range
+    # never "*", never a public range
+    assert all(network.is_private for network in networks)
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", trusted)
     program, *arguments = container["command"]
-    assert (
-        "--proxy-headers" in arguments
-    )  # uvicorn's default today, stated so a new default cannot drop it
+    # uvicorn's default today, stated so a new default cannot drop it
+    assert "--proxy-headers" in arguments
     options = uvicorn_command.make_context(program, arguments).params
     clients: list[str] = []
 
@@ -107,10 +104,11 @@ async def test_the_client_address_is_taken_from_the_ingress_only(
         }
         await config.loaded_app(scope, None, None)
 
+    # the real client; a spoofed header from elsewhere is ignored
     assert clients == [
         "203.0.113.7",
         elsewhere,
-    ]  # the real client; a spoofed header from elsewhere is ignored
+    ]
 
 
 # --8<-- [end:test_forwarded_allow_ips]

@@ -67,9 +67,8 @@ def imports_of(path: Path, root: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if (
-                node.level
-            ):  # relative import: resolve it against this file's package
+            # relative import: resolve it against this file's package
+            if node.level:
                 anchor = (
                     package.rsplit(".", node.level - 1)[0]
                     if node.level > 1

@@ -99,9 +99,8 @@ def test_an_engine_shared_across_event_loops_breaks(
 
     first, second = completed.stdout.splitlines()
     assert first == "1"  # the first loop works
-    assert (
-        "attached to a different loop" in second
-    )  # the second gets the first loop's connection
+    # the second gets the first loop's connection
+    assert "attached to a different loop" in second
 
 
 def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
@@ -146,9 +145,8 @@ def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
         return completed.stdout.strip()
 
     assert stored_in("UTC") == "2026-01-15T12:00:00+00:00"
-    assert (
-        stored_in("Europe/Berlin") == "2026-01-15T11:00:00+00:00"
-    )  # noon in Berlin, an hour earlier
+    # noon in Berlin, an hour earlier
+    assert stored_in("Europe/Berlin") == "2026-01-15T11:00:00+00:00"
 
 
 def test_get_event_loop_without_a_running_loop_is_deprecated() -> None:
@@ -330,7 +328,6 @@ async def test_documenting_201_in_responses_leaves_the_endpoint_answering_200() 
     ) as client:
         response = await client.post("/items")
 
-    assert (
-        "201" in app.openapi()["paths"]["/items"]["post"]["responses"]
-    )  # the documentation says 201 ...
+    # the documentation says 201 ...
+    assert "201" in app.openapi()["paths"]["/items"]["post"]["responses"]
     assert response.status_code == 200  # ... and the endpoint answers 200

@@ -50,30 +50,25 @@ async def test_the_lifespan_closes_its_connections_at_shutdown(
     app = create_app()
     async with lifespan(app) as state:
         async with state["session_factory"]() as session:
-            pid = await session.scalar(
-                text("SELECT pg_backend_pid()")
-            )  # the pooled connection's server process
+            # the pooled connection's server process
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
         assert pid is not None
-        assert await backend_is_alive(
-            engine, pid
-        )  # the session is closed; the pool keeps its connection...
-        redis_client = await state[
-            "redis"
-        ].client_id()  # the Redis pool's connection, as the server knows it
+        # the session is closed; the pool keeps its connection...
+        assert await backend_is_alive(engine, pid)
+        # the Redis pool's connection, as the server knows it
+        redis_client = await state["redis"].client_id()
         assert await redis_is_connected(redis, redis_client)
 
     # ...until the lifespan ends: `engine.dispose()` closes it, and the server
     # process goes away.
     for _ in range(50):
-        await asyncio.sleep(
-            0.02
-        )  # the server process exits a moment after the client hangs up
+        # the server process exits a moment after the client hangs up
+        await asyncio.sleep(0.02)
         if not await backend_is_alive(engine, pid):
             break
     assert not await backend_is_alive(engine, pid)
-    assert not await redis_is_connected(
-        redis, redis_client
-    )  # `redis.aclose()` hung up too
+    # `redis.aclose()` hung up too
+    assert not await redis_is_connected(redis, redis_client)
 
 
 # --8<-- [end:test_lifespan_disposes_engine]
@@ -140,14 +135,12 @@ def test_uvicorn_logs_json_and_shuts_down_cleanly_on_sigterm(
     server: subprocess.Popen[str],
 ) -> None:
     started = read_until(server, "Uvicorn running on")
-    address = started[-1]["message"].split()[
-        3
-    ]  # "Uvicorn running on http://127.0.0.1:PORT (Press CTRL+C to quit)"
+    # "Uvicorn running on http://127.0.0.1:PORT (Press CTRL+C to quit)"
+    address = started[-1]["message"].split()[3]
     assert httpx.get(f"{address}/livez").json() == {"status": "ok"}
 
-    server.send_signal(
-        signal.SIGTERM
-    )  # what Kubernetes sends first when it stops a pod
+    # what Kubernetes sends first when it stops a pod
+    server.send_signal(signal.SIGTERM)
     stopped = read_until(server, "Finished server process")
 
     # After its clean shutdown, uvicorn re-raises the signal, so the supervisor
@@ -155,9 +148,8 @@ def test_uvicorn_logs_json_and_shuts_down_cleanly_on_sigterm(
     assert server.wait(timeout=10) == -signal.SIGTERM
     messages = [line["message"] for line in stopped]
     assert "Waiting for application shutdown." in messages
-    assert (
-        "Application shutdown complete." in messages
-    )  # the lifespan's `finally` ran: pools closed
+    # the lifespan's `finally` ran: pools closed
+    assert "Application shutdown complete." in messages
     assert {line["logger"] for line in started + stopped} >= {
         "uvicorn.error",
         "uvicorn.access",
@@ -173,9 +165,8 @@ def test_the_server_log_holds_no_client_address(
 ) -> None:
     started = read_until(server, "Uvicorn running on")
     address = started[-1]["message"].split()[3]
-    assert (
-        httpx.get(f"{address}/livez").status_code == 200
-    )  # the client is the peer, 127.0.0.1:PORT
+    # the client is the peer, 127.0.0.1:PORT
+    assert httpx.get(f"{address}/livez").status_code == 200
     # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (production
     # trusts its proxy's address).
     assert (
@@ -203,12 +194,10 @@ def test_the_server_log_holds_no_client_address(
     access = [
         line["message"] for line in lines if line["logger"] == "uvicorn.access"
     ]
-    assert (
-        access == ['- - "GET /livez HTTP/1.1" 200'] * 2
-    )  # each request still logged, without its client
-    assert any(
-        '"WebSocket /livez" 403' in line["message"] for line in lines
-    )  # the upgrade was logged
+    # each request still logged, without its client
+    assert access == ['- - "GET /livez HTTP/1.1" 200'] * 2
+    # the upgrade was logged
+    assert any('"WebSocket /livez" 403' in line["message"] for line in lines)
     assert "203.0.113.9" not in json.dumps(lines)
     assert "127.0.0.1:" not in json.dumps(
         [line for line in lines if "Uvicorn running on" not in line["message"]]
@@ -247,17 +236,15 @@ def test_a_server_started_through_a_shell_never_gets_the_sigterm(
             assert time.monotonic() < deadline, "the server never started"
             time.sleep(0.05)
         child = int(pid_file.read_text())
-        assert (
-            child != shell.pid
-        )  # the shell did not exec the server: it stays, as its parent
+        # the shell did not exec the server: it stays, as its parent
+        assert child != shell.pid
 
         shell.send_signal(signal.SIGTERM)
         shell.wait(timeout=5)
         time.sleep(1)  # ample time for a forwarded signal to arrive
 
-        assert (
-            not received.exists()
-        )  # the server never heard of the shutdown...
+        # the server never heard of the shutdown...
+        assert not received.exists()
         os.kill(
             child,
             0,

@@ -62,9 +62,8 @@ def blocking_app(blocked: Blocked) -> FastAPI:
     async def async_route() -> str:
         return "answered"
 
-    def sync_dependency() -> (
-        str
-    ):  # a plain `def` dependency runs in the same pool as `def` routes
+    # a plain `def` dependency runs in the same pool as `def` routes
+    def sync_dependency() -> str:
         return "from a thread"
 
     @app.get("/async-with-def-dependency")
@@ -79,9 +78,8 @@ def blocking_app(blocked: Blocked) -> FastAPI:
 # --8<-- [start:test_thread_pool_limit]
 async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
     limiter = anyio.to_thread.current_default_thread_limiter()
-    assert (
-        limiter.total_tokens == 40
-    )  # anyio's default: 40 threads per event loop, so per process
+    # anyio's default: 40 threads per event loop, so per process
+    assert limiter.total_tokens == 40
 
     blocked = Blocked()
     app = blocking_app(blocked)
@@ -94,18 +92,15 @@ async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
             with_def_dependency = asyncio.create_task(
                 client.get("/async-with-def-dependency")
             )
-            plain_async = await client.get(
-                "/async"
-            )  # needs no thread: answered at once
+            # needs no thread: answered at once
+            plain_async = await client.get("/async")
             await asyncio.sleep(0.5)
 
             assert plain_async.text == '"answered"'
-            assert (
-                blocked.inside == 40
-            )  # the 41st request is waiting for a free thread
-            assert (
-                not with_def_dependency.done()
-            )  # and so is any route with a `def` dependency
+            # the 41st request is waiting for a free thread
+            assert blocked.inside == 40
+            # and so is any route with a `def` dependency
+            assert not with_def_dependency.done()
         finally:
             blocked.released.set()
         answers = await asyncio.gather(*requests, with_def_dependency)
@@ -120,9 +115,8 @@ async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
 async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(
     client: httpx.AsyncClient,
 ) -> None:
-    limiter = (
-        anyio.to_thread.current_default_thread_limiter()
-    )  # the loop the in-process app runs on
+    # the loop the in-process app runs on
+    limiter = anyio.to_thread.current_default_thread_limiter()
     holders = [object() for _ in range(int(limiter.total_tokens))]
     for holder in holders:  # as 40 blocking calls in flight would
         await limiter.acquire_on_behalf_of(holder)
@@ -205,9 +199,8 @@ async def async_asyncio_sleep() -> None:
 
 @app.get("/async-run-in-threadpool")
 async def async_run_in_threadpool() -> None:
-    await run_in_threadpool(
-        time.sleep, SLOW
-    )  # blocking code moved to the pool, awaited
+    # blocking code moved to the pool, awaited
+    await run_in_threadpool(time.sleep, SLOW)
 
 
 @app.get("/ping")
@@ -285,9 +278,8 @@ async def test_a_blocking_call_in_async_def_stalls_every_other_request(
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         slow = asyncio.create_task(client.get(slow_route))
         await asyncio.to_thread(timeline.slow_started.wait, 10)
-        await client.get(
-            "/ping"
-        )  # another request, on another connection, while the slow one runs
+        # another request, on another connection, while the slow one runs
+        await client.get("/ping")
         await slow
 
     slow_started, slow_ended = (
@@ -301,9 +293,8 @@ async def test_a_blocking_call_in_async_def_stalls_every_other_request(
             timeline.times["/ping start"] >= slow_ended >= slow_started + SLOW
         )
     else:
-        assert (
-            timeline.times["/ping end"] < slow_ended
-        )  # answered while the slow request was still waiting
+        # answered while the slow request was still waiting
+        assert timeline.times["/ping end"] < slow_ended
 
 
 # --8<-- [end:test_blocking_the_event_loop]

@@ -23,8 +23,7 @@ api_router.include_router(messaging_router)
 api_router.include_router(webhook_router)
 
 root_router = APIRouter()
-root_router.include_router(
-    health_router
-)  # probes stay unversioned, at /livez and /readyz
+# probes stay unversioned, at /livez and /readyz
+root_router.include_router(health_router)
 root_router.include_router(api_router)
 # --8<-- [end:routers]

@@ -113,10 +113,11 @@ class RequireScope:
 # --8<-- [start:auth_responses]
 def problem_response_doc(description: str) -> dict[str, object]:
     """One OpenAPI response entry whose body is a problem document."""
+    # filed under application/problem+json by `ServiceAPI`
     return {
         "model": Problem,
         "description": description,
-    }  # filed under application/problem+json by `ServiceAPI`
+    }
 
 
 UNAUTHORIZED_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -65,9 +65,8 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, object]]:
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
-    IdempotencyKeyReusedError: HTTPStatus(
-        422
-    ),  # the IETF draft's status for a key reused with another body
+    # the IETF draft's status for a key reused with another body
+    IdempotencyKeyReusedError: HTTPStatus(422),
     PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
     PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
     ContentionError: HTTPStatus.SERVICE_UNAVAILABLE,

@@ -111,9 +111,8 @@ class RateLimit:
         """
         limit = self.limit(get_settings())
         window = f"at most {limit} {self.unit} per {self.window_ms // 1000} s"
-        if (
-            cost > limit
-        ):  # no window would ever let it through: waiting cannot help
+        # no window would ever let it through: waiting cannot help
+        if cost > limit:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 detail=f"{window}; send smaller batches",

@@ -62,9 +62,8 @@ class Cursor:
                 .partition("|")
             )
             moment = datetime.fromisoformat(created_at)
-            if (
-                moment.tzinfo is None
-            ):  # this API writes an offset; without one the instant is unknown
+            # this API writes an offset; without one the instant is unknown
+            if moment.tzinfo is None:
                 raise ValueError("no UTC offset")
             # In UTC here: a time that leaves years 1-9999 there is an
             # `OverflowError` now, not in the driver.

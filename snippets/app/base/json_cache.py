@@ -63,15 +63,13 @@ class JsonCache[ItemT: BaseModel]:
                 error_type=type(error).__name__,
                 error=str(error),
             )
-            return (
-                await load()
-            )  # and no write: it would wait out the same timeout again
+            # and no write: it would wait out the same timeout again
+            return await load()
         if cached is not None:
             try:
                 return self.model.model_validate_json(cached)
-            except (
-                ValidationError
-            ):  # written by a release whose validators differ: a miss
+            # written by a release whose validators differ: a miss
+            except ValidationError:
                 logger.warning(
                     "cached {key} no longer validates; replacing it", key=key
                 )

@@ -130,16 +130,16 @@ async def attempt_delivery(
         async with session.begin():
             delivery = await deliveries.first_or_default(delivery_id)
             if delivery is None or delivery.status != DeliveryStatus.PENDING:
+                # unknown, or settled by an earlier run of this same task
                 return (
                     Outcome.SKIPPED,
                     0,
-                )  # unknown, or settled by an earlier run of this same task
+                )
             webhook = await WebhooksTable(
                 session, EVERY_OWNER
             ).first_or_default(delivery.webhook_id)
-            if (
-                webhook is None or not webhook.is_active
-            ):  # deleted or paused since the event
+            # deleted or paused since the event
+            if webhook is None or not webhook.is_active:
                 await deliveries.record_outcome(
                     delivery.id, DeliveryStatus.SKIPPED, delivery.last_error
                 )
@@ -150,9 +150,8 @@ async def attempt_delivery(
             attempts = await deliveries.count_attempt(
                 delivery.id, settings.webhook_max_attempts
             )
-            if (
-                attempts is None
-            ):  # none left, e.g. the maximum was lowered meanwhile
+            # none left, e.g. the maximum was lowered meanwhile
+            if attempts is None:
                 # Guarded like any outcome: another run may have delivered it
                 # since the read above.
                 failed = await deliveries.record_outcome(
@@ -169,10 +168,11 @@ async def attempt_delivery(
         if error is None:
             outcome, status = Outcome.DELIVERED, DeliveryStatus.DELIVERED
         elif retryable and attempts < settings.webhook_max_attempts:
+            # the error is recorded; the row stays pending
             outcome, status = (
                 Outcome.RETRY,
                 DeliveryStatus.PENDING,
-            )  # the error is recorded; the row stays pending
+            )
         else:
             outcome, status = Outcome.FAILED, DeliveryStatus.FAILED
 
@@ -180,10 +180,11 @@ async def attempt_delivery(
             recorded = await deliveries.record_outcome(
                 delivery.id, status, error
             )
+    # skipped: another run settled it meanwhile
     return (
         outcome if recorded else Outcome.SKIPPED,
         attempts,
-    )  # skipped: another run settled it meanwhile
+    )
 
 
 async def post_signed(
@@ -204,9 +205,8 @@ async def post_signed(
     headers = {
         "Content-Type": "application/json",
         "Webhook-Id": str(delivery.id),
-        "Idempotency-Key": str(
-            delivery.id
-        ),  # the same on every retry: receivers drop repeats
+        # the same on every retry: receivers drop repeats
+        "Idempotency-Key": str(delivery.id),
         "Webhook-Timestamp": str(timestamp),
         "Webhook-Signature": sign(secret, str(delivery.id), timestamp, body),
     }
@@ -218,13 +218,13 @@ async def post_signed(
             target, body, headers, settings.webhook_timeout_seconds
         )
     except ForbiddenTargetError as error:
+        # the subscriber must change the URL; retrying cannot help
         return (
             f"refused: {error}",
             False,
-        )  # the subscriber must change the URL; retrying cannot help
-    except (
-        httpx.HTTPError
-    ) as error:  # timeouts, unresolvable names and unreadable answers included
+        )
+    # timeouts, unresolvable names and unreadable answers included
+    except httpx.HTTPError as error:
         return type(error).__name__, True
     if response.is_success:
         return None, False

@@ -42,9 +42,8 @@ class CheckedTarget:
         """
         headers = {"Host": self.url.netloc.decode("ascii")}
         is_name = not _is_ip_literal(self.url.host)
-        extensions = (
-            {"sni_hostname": self.url.host} if is_name else {}
-        )  # certificate checked for the name
+        # certificate checked for the name
+        extensions = {"sni_hostname": self.url.host} if is_name else {}
         return self.url.copy_with(host=str(address)), headers, extensions
 
 
@@ -93,12 +92,10 @@ async def public_addresses(
 
 
 NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
-NAT64_LOCAL_USE = ipaddress.IPv6Network(
-    "64:ff9b:1::/48"
-)  # a network's own translator: never public
-IPV4_COMPATIBLE = ipaddress.IPv6Network(
-    "::/96"
-)  # deprecated (RFC 4291), yet `is_global` passes `::a9fe:a9fe`
+# a network's own translator: never public
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+# deprecated (RFC 4291), yet `is_global` passes `::a9fe:a9fe`
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
 def reached_ipv4(address: IPAddress) -> IPAddress:

@@ -111,18 +111,16 @@ def json_format(record: "Record") -> str:
         # The span this line was written in, read now: sinks run in the
         # caller's thread and context.
         **current_trace_ids(),
-        "extra": record[
-            "extra"
-        ],  # bound fields and the request id, e.g. {"request_id": "..."}
+        # bound fields and the request id, e.g. {"request_id": "..."}
+        "extra": record["extra"],
     }
     if record["exception"] is not None:
         kind, error, trace = record["exception"]
         document["exception"] = "".join(
             traceback.format_exception(kind, error, trace)
         )
-    line = json.dumps(
-        document, default=str
-    )  # str() anything JSON cannot hold: UUIDs, datetimes
+    # str() anything JSON cannot hold: UUIDs, datetimes
+    line = json.dumps(document, default=str)
     # Loguru reads the result as a template: escape its braces and its markup
     # tags (`<module>`).
     return (
@@ -192,9 +190,8 @@ LOGURU_DEFAULT_HANDLER_ID = 0
 `LOGURU_AUTOINIT=0`).
 """
 
-_json_handler_ids: list[
-    int
-] = []  # what the last call added: the next call replaces only that
+# what the last call added: the next call replaces only that
+_json_handler_ids: list[int] = []
 
 
 def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
@@ -204,9 +201,8 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     for handler_id in (LOGURU_DEFAULT_HANDLER_ID, *_json_handler_ids):
         with suppress(ValueError):  # already removed
             logger.remove(handler_id)
-    logger.configure(
-        patcher=redact_secrets
-    )  # runs before every sink, Sentry's included
+    # runs before every sink, Sentry's included
+    logger.configure(patcher=redact_secrets)
     _json_handler_ids[:] = [
         logger.add(stream, level=settings.log_level, format=json_format)
     ]
@@ -217,9 +213,8 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
         handlers=[InterceptHandler()], level=settings.log_level, force=True
     )
     for existing in logging.root.manager.loggerDict.values():
-        if isinstance(
-            existing, logging.Logger
-        ):  # uvicorn configured its own handlers before us
+        # uvicorn configured its own handlers before us
+        if isinstance(existing, logging.Logger):
             existing.handlers.clear()
             existing.propagate = True
     # SQLAlchemy keeps its own level, WARNING: at INFO it writes every
@@ -227,9 +222,8 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     # request's full URL at INFO, and a webhook subscriber's URL may carry a
     # token in its query: only its warnings are logged.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("uvicorn.access").addFilter(
-        without_client_address
-    )  # added once, however often called
+    # added once, however often called
+    logging.getLogger("uvicorn.access").addFilter(without_client_address)
     logging.getLogger("uvicorn.error").addFilter(
         without_websocket_client_address
     )

@@ -182,9 +182,8 @@ def route_template(scope: Scope) -> str | None:
     route = scope.get("route")
     if route is None:
         return None
-    contexts = iter_route_contexts(
-        scope["app"].routes
-    )  # FastAPI's public view of the nested routers
+    # FastAPI's public view of the nested routers
+    contexts = iter_route_contexts(scope["app"].routes)
     return next(
         context.path_format
         for context in contexts
@@ -219,9 +218,8 @@ def observe_database_pool(
     if meter_provider is None:
         return
     pool = engine.sync_engine.pool
-    assert isinstance(
-        pool, QueuePool
-    )  # create_engine's pool; other pools do not count checkouts
+    # create_engine's pool; other pools do not count checkouts
+    assert isinstance(pool, QueuePool)
 
     def connections(_: CallbackOptions) -> Iterable[Observation]:
         return [

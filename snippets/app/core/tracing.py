@@ -144,9 +144,8 @@ def configure_tracing(settings: Settings) -> TracerProvider | None:
     provider = create_tracer_provider(
         settings, OTLPSpanExporter(endpoint=endpoint)
     )
-    trace.set_tracer_provider(
-        provider
-    )  # for spans our own code starts; OpenTelemetry takes one per process
+    # for spans our own code starts; OpenTelemetry takes one per process
+    trace.set_tracer_provider(provider)
     return provider
 
 
@@ -179,10 +178,11 @@ def instrument_app(
         app,
         tracer_provider=tracer_provider,
         excluded_urls=PROBE_URLS,
+        # one span per request, not one per ASGI message
         exclude_spans=[
             "receive",
             "send",
-        ],  # one span per request, not one per ASGI message
+        ],
         server_request_hook=drop_query_and_client,
     )
 

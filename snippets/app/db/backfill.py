@@ -32,9 +32,8 @@ async def backfill_in_batches(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     changed, after = 0, None
     while True:
-        async with (
-            engine.begin() as connection
-        ):  # commits this batch; a failure loses only this one
+        # commits this batch; a failure loses only this one
+        async with engine.begin() as connection:
             row = (
                 await connection.execute(
                     batch, {"after": after, "batch_size": batch_size}

@@ -91,9 +91,8 @@ async def retry_transaction[ResultT](
     attempt = 1
     while True:
         try:
-            async with (
-                session.begin()
-            ):  # the commit is inside the try: SERIALIZABLE can fail there
+            # the commit is inside the try: SERIALIZABLE can fail there
+            async with session.begin():
                 if (
                     isolation_level is not None
                     # set before the first query, on this transaction's

@@ -39,9 +39,8 @@ def test_each_create_app_call_builds_its_own_application(app: FastAPI) -> None:
     fresh = create_app()
 
     assert get_session in app.dependency_overrides
-    assert (
-        fresh.dependency_overrides == {}
-    )  # nothing a test changed reaches the next application
+    # nothing a test changed reaches the next application
+    assert fresh.dependency_overrides == {}
     assert "/only-in-this-test" not in {
         getattr(route, "path", None) for route in fresh.routes
     }
@@ -129,27 +128,22 @@ async def test_base_http_middleware_runs_the_endpoint_in_another_task_and_loses_
     plain = await answer_through(PlainAsgiMiddleware)
     based = await answer_through(HeaderMiddleware)
 
-    assert (
-        plain.headers["x-task"] == plain.json()["task"]
-    )  # one task, one context
+    # one task, one context
+    assert plain.headers["x-task"] == plain.json()["task"]
     assert plain.headers["x-seen"] == "set by the endpoint"
-    assert (
-        based.headers["x-task"] != based.json()["task"]
-    )  # the endpoint ran in a task of its own...
-    assert (
-        based.headers["x-seen"] == "unset"
-    )  # ...so what it set in a context variable is gone
-    assert (
-        based.headers["x-streamed"] == "True"
-    )  # and its JSON answer came back as a stream to relay
+    # the endpoint ran in a task of its own...
+    assert based.headers["x-task"] != based.json()["task"]
+    # ...so what it set in a context variable is gone
+    assert based.headers["x-seen"] == "unset"
+    # and its JSON answer came back as a stream to relay
+    assert based.headers["x-streamed"] == "True"
 
 
 def test_the_services_middleware_are_plain_asgi_classes(app: FastAPI) -> None:
     layers = [middleware.cls for middleware in app.user_middleware]
 
-    assert (
-        layers
-    )  # `@app.middleware("http")` would add a BaseHTTPMiddleware here too
+    # `@app.middleware("http")` would add a BaseHTTPMiddleware here too
+    assert layers
     assert [
         layer
         for layer in layers
@@ -173,9 +167,8 @@ def test_every_route_but_the_probes_and_docs_is_under_api_v1_behind_the_token(
     routes = {
         str(context.path): context.dependant
         for context in iter_route_contexts(app.routes)
-        if isinstance(
-            context.route, APIRoute
-        )  # the docs pages are plain routes, with no dependencies
+        # the docs pages are plain routes, with no dependencies
+        if isinstance(context.route, APIRoute)
     }
     private = {
         path: dependant

@@ -40,9 +40,8 @@ async def test_missing_token_is_challenged_without_error_code(
     response = await anonymous_client.get(MESSAGES, headers=headers)
 
     assert response.status_code == 401
-    assert (
-        response.headers["www-authenticate"] == "Bearer"
-    )  # RFC 6750: no error code when nothing was sent
+    # RFC 6750: no error code when nothing was sent
+    assert response.headers["www-authenticate"] == "Bearer"
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
         "type": "about:blank",
@@ -77,9 +76,8 @@ def wrong_tokens(
             "another-secret-of-at-least-32-chars!",
             algorithm="HS256",
         ),
-        "alg none": jwt.encode(
-            valid_claims, "", algorithm="none"
-        ),  # the "none" algorithm takes an empty key
+        # the "none" algorithm takes an empty key
+        "alg none": jwt.encode(valid_claims, "", algorithm="none"),
         "alg not pinned": jwt.encode(
             valid_claims, secret + secret, algorithm="HS512"
         ),
@@ -127,9 +125,8 @@ async def test_invalid_token_is_401_invalid_token(
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == INVALID
-    assert (
-        response.json()["detail"] == "The bearer token is invalid"
-    )  # which check failed stays in the server
+    # which check failed stays in the server
+    assert response.json()["detail"] == "The bearer token is invalid"
 
 
 # --8<-- [end:test_invalid_tokens]
@@ -171,9 +168,8 @@ async def test_small_clock_skew_is_tolerated(
 
 # --8<-- [start:test_valid_token]
 async def test_valid_token_gets_through(client: AsyncClient) -> None:
-    response = await client.get(
-        MESSAGES
-    )  # `client` sends a valid token with every request
+    # `client` sends a valid token with every request
+    response = await client.get(MESSAGES)
 
     assert response.status_code == 200
 
@@ -225,9 +221,8 @@ async def test_token_is_verified_once_per_request(
         "client_ref": "once",
     }
 
-    response = await client.post(
-        MESSAGES, json=body
-    )  # the router and RequireScope both need the principal
+    # the router and RequireScope both need the principal
+    response = await client.post(MESSAGES, json=body)
 
     assert response.status_code == 201
     assert len(calls) == 1
@@ -308,9 +303,8 @@ def test_every_route_that_changes_data_requires_its_domain_scope() -> None:
         if scopes != domain_scope[route]
     }
 
-    assert (
-        len(required) >= 7
-    )  # the walk saw the service: four routes of messages, three of webhooks
+    # the walk saw the service: four routes of messages, three of webhooks
+    assert len(required) >= 7
     assert wrong == {}, (
         "each route that changes data depends on RequireScope(<its domain's"
         " scope>)"

@@ -66,9 +66,8 @@ def assert_content_too_large(response: httpx.Response, limit: int) -> None:
         "detail": f"The request body is larger than {limit} bytes.",
         "instance": "/upload",
     }
-    assert (
-        "x-request-id" in response.headers
-    )  # the layers outside the limit still reach the 413
+    # the layers outside the limit still reach the 413
+    assert "x-request-id" in response.headers
     assert response.headers["connection"] == "close"
 
 
@@ -103,9 +102,8 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
     response = await client.post("/upload", content=body)
 
     assert_content_too_large(response, settings.max_request_body_bytes)
-    assert (
-        body.pulled == settings.max_request_body_bytes // CHUNK + 1
-    )  # up to the first chunk past the limit
+    # up to the first chunk past the limit
+    assert body.pulled == settings.max_request_body_bytes // CHUNK + 1
     assert uploads == []  # the endpoint never got a body
 
 
@@ -117,9 +115,8 @@ async def test_a_body_at_the_limit_reaches_the_endpoint(
     client: AsyncClient, uploads: list[int], settings: Settings, chunked: bool
 ) -> None:
     limit = settings.max_request_body_bytes
-    content = (
-        CountingBody(chunks=limit // CHUNK) if chunked else b"x" * limit
-    )  # Content-Length: the limit
+    # Content-Length: the limit
+    content = CountingBody(chunks=limit // CHUNK) if chunked else b"x" * limit
 
     response = await client.post("/upload", content=content)
 
@@ -158,9 +155,10 @@ async def test_the_largest_valid_batch_fits_under_the_body_limit(
     response = await client.post("/api/v1/messages/batch", json=batch)
 
     assert response.status_code == 201, response.text
+    # close to the limit, under it
     assert (
         len(response.request.content) > settings.max_request_body_bytes * 0.8
-    )  # close to the limit, under it
+    )
 
 
 # --8<-- [start:test_fastapi_max_body_size]
@@ -181,12 +179,10 @@ async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_p
         response = await client.post("/upload", content=b"x" * (CHUNK + 1))
 
     assert response.status_code == 413
-    assert (
-        response.headers["content-type"] == "text/plain; charset=utf-8"
-    )  # not a problem document
-    assert (
-        "x-request-id" not in response.headers
-    )  # answered outside the service's middleware
+    # not a problem document
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    # answered outside the service's middleware
+    assert "x-request-id" not in response.headers
 
 
 # --8<-- [end:test_fastapi_max_body_size]
@@ -202,9 +198,8 @@ async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_i
         async def dispatch(
             self, request: Request, call_next: RequestResponseEndpoint
         ) -> Response:
-            if (
-                len(await request.body()) > limit
-            ):  # the whole body is in memory by now
+            # the whole body is in memory by now
+            if len(await request.body()) > limit:
                 return PlainTextResponse("Content Too Large", status_code=413)
             return await call_next(request)
 
@@ -215,14 +210,12 @@ async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_i
         transport=ASGITransport(app=app), base_url="http://test"
     ) as client:
         response = await client.post("/upload", content=body)
-        small = await client.post(
-            "/upload", content=b"x"
-        )  # under the limit: on to the app (no such route)
+        # under the limit: on to the app (no such route)
+        small = await client.post("/upload", content=b"x")
 
     assert response.status_code == 413
-    assert (
-        body.pulled == 64
-    )  # all 4 MiB were read into memory to refuse 256 KiB + 1
+    # all 4 MiB were read into memory to refuse 256 KiB + 1
+    assert body.pulled == 64
     assert small.status_code == 404
 
 
@@ -278,10 +271,11 @@ def post_chunks_until_answered(
                 connection.sendall(
                     f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n"
                 )
+            # the server answered and closed meanwhile
             except (
                 BrokenPipeError,
                 ConnectionResetError,
-            ):  # the server answered and closed meanwhile
+            ):
                 break
             sent += 1
         answer = connection.recv(65536)
@@ -295,14 +289,12 @@ def test_uvicorn_stops_a_chunked_upload_past_the_limit(
 
     status_line, *header_lines = head.decode().split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in header_lines)
-    assert status_line.startswith(
-        "HTTP/1.1 413 "
-    )  # uvicorn's reason phrase is Python's, which varies
+    # uvicorn's reason phrase is Python's, which varies
+    assert status_line.startswith("HTTP/1.1 413 ")
     assert headers["content-type"] == PROBLEM_JSON
     assert headers["connection"] == "close"
-    assert (
-        sent < 1024 // 4
-    )  # answered while the client was still sending: the rest never left it
+    # answered while the client was still sending: the rest never left it
+    assert sent < 1024 // 4
 
 
 def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_body_ends(
@@ -318,9 +310,8 @@ def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_b
         )
         connection.sendall(f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n")
         answer = b""
-        while chunk := connection.recv(
-            65536
-        ):  # a socket timeout here: uvicorn kept reading the body
+        # a socket timeout here: uvicorn kept reading the body
+        while chunk := connection.recv(65536):
             answer += chunk
 
     status_line, *header_lines = (
@@ -328,6 +319,5 @@ def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_b
     )
     headers = dict(line.lower().split(": ", 1) for line in header_lines)
     assert status_line.startswith("HTTP/1.1 200 ")  # the route's own answer
-    assert (
-        headers["connection"] == "close"
-    )  # and then uvicorn closed instead of reading the rest
+    # and then uvicorn closed instead of reading the rest
+    assert headers["connection"] == "close"

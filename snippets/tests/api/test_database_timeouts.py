@@ -55,9 +55,8 @@ async def client_with_limits(
             yield session
 
     async def divide_by_zero(session: SessionDep) -> None:
-        await session.execute(
-            text("SELECT 1 / 0")
-        )  # a database error that is no timeout
+        # a database error that is no timeout
+        await session.execute(text("SELECT 1 / 0"))
 
     app.dependency_overrides[get_session] = session_with_limits
     app.add_api_route("/divide-by-zero", divide_by_zero)
@@ -87,9 +86,8 @@ async def test_a_statement_cancelled_by_statement_timeout_is_a_503(
     engine: AsyncEngine,
     logged_warnings: list[dict[str, Any]],
 ) -> None:
-    async with (
-        engine.connect() as holder
-    ):  # a second connection makes the read wait past statement_timeout
+    # a second connection makes the read wait past statement_timeout
+    async with engine.connect() as holder:
         await holder.execute(
             text("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
         )
@@ -99,9 +97,10 @@ async def test_a_statement_cancelled_by_statement_timeout_is_a_503(
     assert_service_unavailable(
         response.status_code, dict(response.headers), response.json()
     )
+    # SQLSTATE 57014
     assert [record["extra"]["limit"] for record in logged_warnings] == [
         "statement_timeout"
-    ]  # SQLSTATE 57014
+    ]
 
 
 @pytest.mark.parametrize("client_with_limits", [(LONG, SHORT)], indirect=True)
@@ -131,12 +130,12 @@ async def test_a_write_cancelled_by_lock_timeout_is_a_503_and_changes_nothing(
     assert_service_unavailable(
         response.status_code, dict(response.headers), response.json()
     )
+    # SQLSTATE 55P03
     assert [record["extra"]["limit"] for record in logged_warnings] == [
         "lock_timeout"
-    ]  # SQLSTATE 55P03
-    assert (
-        stored == 0
-    )  # the insert's transaction was rolled back whole: retrying is safe
+    ]
+    # the insert's transaction was rolled back whole: retrying is safe
+    assert stored == 0
 
 
 # --8<-- [end:test_timeout_answers]
@@ -181,7 +180,6 @@ async def test_a_statement_an_operator_cancelled_is_a_500_not_a_timeout(
         response = await request
         await holder.rollback()
 
-    assert (
-        response.status_code == 500
-    )  # not "retry in 1 s": the same query would be cancelled again
+    # not "retry in 1 s": the same query would be cancelled again
+    assert response.status_code == 500
     assert "retry-after" not in response.headers

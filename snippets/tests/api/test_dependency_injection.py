@@ -79,9 +79,8 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(
         for line in completed.stdout.splitlines()
         if ": error:" in line
     ]
-    assert completed.returncode == 1, (
-        completed.stderr
-    )  # 1: errors found; 2 would be mypy failing to run
+    # 1: errors found; 2 would be mypy failing to run
+    assert completed.returncode == 1, completed.stderr
     assert errors == [
         'error: Missing positional argument "db" in call to "with_alias" '
         " [call-arg]"
@@ -111,9 +110,8 @@ async def test_an_override_does_not_reach_a_service_built_by_hand() -> None:
 
     @bare.get("/by-hand")
     async def by_hand() -> str:
-        return (
-            Greeter().greet()
-        )  # the mistake: FastAPI never sees this dependency
+        # the mistake: FastAPI never sees this dependency
+        return Greeter().greet()
 
     bare.dependency_overrides[Greeter] = OverrideGreeter
     async with AsyncClient(
@@ -154,10 +152,11 @@ async def test_one_request_gets_one_session_however_many_ask() -> None:
     ) as client:
         shared = [(await client.get("/")).json() for _ in range(2)]
 
+    # the endpoint and the service hold the same session...
     assert shared == [
         True,
         True,
-    ]  # the endpoint and the service hold the same session...
+    ]
     assert len(opened) == 2  # ...one per request
 
 
@@ -168,19 +167,15 @@ async def test_a_write_the_service_commits_in_a_test_stays_invisible_to_other_co
         "target_url": "https://hooks.example.com/isolated",
         "event": "message.created",
     }
-    created = await client.post(
-        "/api/v1/webhooks", json=body
-    )  # the service commits its transaction...
+    # the service commits its transaction...
+    created = await client.post("/api/v1/webhooks", json=body)
     assert created.status_code == 201
     count = text("SELECT count(*) FROM webhooks WHERE id = :id")
     webhook_id = {"id": created.json()["id"]}
 
-    async with (
-        engine.connect() as other
-    ):  # ...which releases a savepoint inside the test's transaction,
-        assert (
-            await other.scalar(count, webhook_id) == 0
-        )  # so another test's connection sees nothing
-    assert (
-        await session.scalar(count, webhook_id) == 1
-    )  # while this test's own sessions see the row
+    # ...which releases a savepoint inside the test's transaction,
+    async with engine.connect() as other:
+        # so another test's connection sees nothing
+        assert await other.scalar(count, webhook_id) == 0
+    # while this test's own sessions see the row
+    assert await session.scalar(count, webhook_id) == 1

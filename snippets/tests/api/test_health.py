@@ -47,9 +47,8 @@ def use_database_at(app: FastAPI, url: str) -> None:
 async def test_readyz_is_503_when_the_database_refuses(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    use_database_at(
-        app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres"
-    )  # nothing listens on port 1
+    # nothing listens on port 1
+    use_database_at(app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres")
 
     response = await client.get("/readyz")
 
@@ -128,9 +127,8 @@ async def test_database_down_is_a_500_problem_without_internals(
     app: FastAPI, make_token: Callable[..., str]
 ) -> None:
     use_database_at(app, "postgresql+asyncpg://postgres@127.0.0.1:1/postgres")
-    transport = ASGITransport(
-        app=app, raise_app_exceptions=False
-    )  # answer as a server would
+    # answer as a server would
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
     headers = {"Authorization": f"Bearer {make_token()}"}
     async with AsyncClient(
         transport=transport, base_url="http://test", headers=headers
@@ -165,9 +163,8 @@ async def test_readyz_through_the_production_session_dependency(
 async def test_readyz_names_redis_when_it_is_down(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    down = Redis.from_url(
-        "redis://127.0.0.1:1/0", socket_connect_timeout=0.2
-    )  # nothing listens on port 1
+    # nothing listens on port 1
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     app.dependency_overrides[get_redis] = lambda: down
 
     response = await client.get("/readyz")

@@ -121,9 +121,10 @@ async def test_a_retried_batch_is_not_charged_again_by_the_rate_limit(
     first = await client.post(
         f"{MESSAGES}/batch", json=batch, headers=with_key(key)
     )
+    # 2 more would not fit
     retry = await client.post(
         f"{MESSAGES}/batch", json=batch, headers=with_key(key)
-    )  # 2 more would not fit
+    )
     fits, refused = [
         (await client.post(MESSAGES, json=new_message())).status_code
         for _ in range(2)
@@ -193,10 +194,11 @@ async def test_a_key_belongs_to_the_caller_that_sent_it(
         MESSAGES, json=new_message(), headers=other_caller
     )
 
+    # not a 422, and not my response
     assert (mine.status_code, theirs.status_code) == (
         201,
         201,
-    )  # not a 422, and not my response
+    )
     assert theirs.json()["id"] != mine.json()["id"]
     assert (
         await stored_keys(session, "user-1"),
@@ -223,17 +225,15 @@ async def test_a_failed_post_keeps_no_key_so_its_retry_runs_again(
         json=new_message(client_ref=taken["client_ref"]),
         headers=with_key(key),
     )
-    assert (
-        failed.status_code == 409
-    )  # the client_ref is taken: the transaction and the key roll back
+    # the client_ref is taken: the transaction and the key roll back
+    assert failed.status_code == 409
     assert await stored_keys(session) == 0
 
     fixed = await client.post(
         MESSAGES, json=new_message(), headers=with_key(key)
     )
-    assert (
-        fixed.status_code == 201
-    )  # a new attempt under the same key, not a 422
+    # a new attempt under the same key, not a 422
+    assert fixed.status_code == 201
 
 
 @pytest.mark.parametrize("key", [b"", b"with space", "é".encode(), b"k" * 256])
@@ -278,13 +278,15 @@ async def test_an_expired_key_starts_a_new_request(
         MESSAGES, json=new_message(), headers=with_key(key)
     )
     expire = update(IdempotencyKey).where(col(IdempotencyKey.key) == key)
+    # the purge has not run
     await session.execute(
         expire.values(expires_at=func.now() - timedelta(seconds=1))
-    )  # the purge has not run
+    )
 
+    # another body: no 422 now
     again = await client.post(
         MESSAGES, json=new_message(), headers=with_key(key)
-    )  # another body: no 422 now
+    )
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json()["id"] != first.json()["id"]
@@ -313,9 +315,8 @@ async def test_the_key_a_claim_found_stays_locked_until_its_transaction_ends(
                 )
                 is not None
             )
-            async with (
-                engine.connect() as purge
-            ):  # nothing, the purge included, removes it under the claim
+            # nothing, the purge included, removes it under the claim
+            async with engine.connect() as purge:
                 await purge.execute(text("SET lock_timeout = '200ms'"))
                 with pytest.raises(DBAPIError, match="lock timeout"):
                     await purge.execute(
@@ -342,9 +343,8 @@ async def test_an_error_other_than_a_lock_wait_is_not_taken_for_a_request_in_fli
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
 
-    with pytest.raises(
-        IntegrityError, match="idempotency_keys_key_check"
-    ):  # the CHECK in the migration
+    # the CHECK in the migration
+    with pytest.raises(IntegrityError, match="idempotency_keys_key_check"):
         await IdempotencyKeysTable(session).claim(too_long, wait_seconds=0.2)
 
 
@@ -359,9 +359,8 @@ async def committing_app(
     """The app with its production sessions: each request takes its own
     connection from the pool and commits for real, so two requests can race.
     The tables are emptied afterwards."""
-    monkeypatch.setattr(
-        settings, "idempotency_wait_seconds", 30.0
-    )  # a slow machine never turns a race into a 409
+    # a slow machine never turns a race into a 409
+    monkeypatch.setattr(settings, "idempotency_wait_seconds", 30.0)
     async with LifespanManager(create_app()) as manager:
         # The manager's app is the ASGI app we gave it.
         yield manager.app  # type: ignore[misc]
@@ -424,9 +423,8 @@ async def test_two_racing_posts_with_one_key_create_one_row_and_get_the_same_res
                 )
                 for client in (first, second)
             ]
-            await wait_for_lock_waits(
-                engine, 2
-            )  # one waits for the table, the other for the key
+            # one waits for the table, the other for the key
+            await wait_for_lock_waits(engine, 2)
         responses: list[Response] = await asyncio.gather(*racing)
 
     assert [response.status_code for response in responses] == [201, 201]
@@ -518,9 +516,8 @@ async def test_a_retry_after_a_restart_gets_the_first_response(
 async def test_a_check_then_insert_without_a_unique_key_lets_both_racing_requests_through(
     engine: AsyncEngine,
 ) -> None:
-    async with (
-        engine.begin() as connection
-    ):  # committed, so both connections see it; dropped below
+    # committed, so both connections see it; dropped below
+    async with engine.begin() as connection:
         await connection.execute(
             text("CREATE TABLE naive_keys (principal text, key text)")
         )
@@ -536,16 +533,14 @@ async def test_a_check_then_insert_without_a_unique_key_lets_both_racing_request
             # Two requests with one key, as two app processes would run them at
             # the same moment.
             assert (await first.execute(check)).scalar_one() == 0
-            assert (
-                await second.execute(check)
-            ).scalar_one() == 0  # both checks pass
+            # both checks pass
+            assert (await second.execute(check)).scalar_one() == 0
             for session in (first, second):
                 await session.execute(
                     text("INSERT INTO naive_keys VALUES ('user-1', 'k')")
                 )
-                await (
-                    session.commit()
-                )  # and both requests go on to create the message
+                # and both requests go on to create the message
+                await session.commit()
         async with engine.connect() as connection:
             assert (await connection.execute(check)).scalar_one() == 2
     finally:
@@ -571,16 +566,14 @@ async def test_a_retry_while_the_first_post_is_still_running_is_a_409_problem(
         new_client(committing_app, token) as second,
     ):
         async with engine.connect() as blocker, blocker.begin():
-            await blocker.execute(
-                text("LOCK TABLE messages IN SHARE MODE")
-            )  # the first request stalls
+            # the first request stalls
+            await blocker.execute(text("LOCK TABLE messages IN SHARE MODE"))
             running = asyncio.create_task(
                 first.post(MESSAGES, json=body, headers=with_key(key))
             )
             await wait_for_lock_waits(engine, 1)
-            async with asyncio.timeout(
-                10
-            ):  # a key claimed without a lock_timeout would wait here for good
+            # a key claimed without a lock_timeout would wait here for good
+            async with asyncio.timeout(10):
                 retry = await second.post(
                     MESSAGES, json=body, headers=with_key(key)
                 )
@@ -595,9 +588,8 @@ async def test_a_retry_while_the_first_post_is_still_running_is_a_409_problem(
         " retry it later."
     )
     assert (created.status_code, later.status_code) == (201, 201)
-    assert (
-        later.json() == created.json()
-    )  # once the first one finished, the retry gets its response
+    # once the first one finished, the retry gets its response
+    assert later.json() == created.json()
 
 
 # --8<-- [end:test_in_flight]
@@ -619,9 +611,8 @@ async def test_the_purge_removes_expired_keys_only(
             for hours in (-48, -2, -1, 1)
         )
 
-    purged = await purge_expired_idempotency_keys(
-        session, batch_size=2
-    )  # two batches: 2, then 1
+    # two batches: 2, then 1
+    purged = await purge_expired_idempotency_keys(session, batch_size=2)
 
     assert purged == 3
     async with session.begin():
@@ -647,9 +638,8 @@ async def test_the_hourly_task_purges_expired_keys(
     async with AsyncSession(engine) as session, session.begin():
         session.add(expired)
 
-    celery_app.send_task(
-        PURGE_IDEMPOTENCY_KEYS_TASK
-    )  # run by the worker; the outcome is in the table
+    # run by the worker; the outcome is in the table
+    celery_app.send_task(PURGE_IDEMPOTENCY_KEYS_TASK)
 
     left = -1
     for _ in range(300):
@@ -662,10 +652,11 @@ async def test_the_hourly_task_purges_expired_keys(
     entry = celery_config(settings)["beat_schedule"][
         "purge-expired-idempotency-keys"
     ]
+    # hourly
     assert (entry["task"], entry["schedule"]) == (
         PURGE_IDEMPOTENCY_KEYS_TASK,
         crontab(minute=30),
-    )  # hourly
+    )
 
 
 # --8<-- [end:test_purge]

@@ -58,9 +58,8 @@ async def test_create_returns_201_with_location(client: AsyncClient) -> None:
     assert response.status_code == 201
     created = response.json()
     assert response.headers["location"] == f"{MESSAGES}/{created['id']}"
-    assert (
-        created["body"] == "Hello"
-    )  # whitespace stripped by the request model
+    # whitespace stripped by the request model
+    assert created["body"] == "Hello"
     assert created["created_at"] == created["updated_at"]
     assert (
         created["created_at"].endswith("Z")
@@ -328,13 +327,11 @@ def forged_cursor(created_at: str) -> str:
     [
         "garbage!",
         "bm90LWEtY3Vyc29y",
-        forged_cursor(
-            "0001-01-01T00:00:00+14:00"
-        ),  # before year 1 in UTC: the driver cannot bind it
+        # before year 1 in UTC: the driver cannot bind it
+        forged_cursor("0001-01-01T00:00:00+14:00"),
         forged_cursor("9999-12-31T23:59:59-14:00"),  # after year 9999 in UTC
-        forged_cursor(
-            "2026-01-02T03:04:05"
-        ),  # no offset: which instant it means depends on the server
+        # no offset: which instant it means depends on the server
+        forged_cursor("2026-01-02T03:04:05"),
     ],
     ids=[
         "not-base64",
@@ -448,9 +445,8 @@ async def test_patch_cannot_set_id_created_at_or_deleted_at(
     assert [error["field"] for error in response.json()["errors"]] == [
         f"body.{field}"
     ]
-    assert (
-        await client.get(f"{MESSAGES}/{created['id']}")
-    ).json() == created  # nothing was written
+    # nothing was written
+    assert (await client.get(f"{MESSAGES}/{created['id']}")).json() == created
 
 
 async def test_delete_is_soft_and_not_repeatable(
@@ -538,9 +534,8 @@ async def test_two_concurrent_deletes_answer_204_once_and_send_one_event(
         try:
             await wait_until_blocked(committed_session, 2)
         finally:
-            await (
-                gate.rollback()
-            )  # both go on; the second UPDATE finds the row already deleted
+            # both go on; the second UPDATE finds the row already deleted
+            await gate.rollback()
             responses = await asyncio.gather(*deletes)
 
     assert sorted(response.status_code for response in responses) == [204, 404]
@@ -562,9 +557,8 @@ async def test_a_patch_waiting_for_a_delete_is_a_404_and_changes_nothing(
     message_id = uuid.UUID(created["id"])
     async with create_session_factory(engine)() as deleting:
         await deleting.begin()
-        assert await MessagesTable(deleting, OWNER).soft_delete(
-            message_id
-        )  # not committed yet: the row stays locked
+        # not committed yet: the row stays locked
+        assert await MessagesTable(deleting, OWNER).soft_delete(message_id)
         patch = asyncio.create_task(
             committing_client.patch(
                 f"{MESSAGES}/{message_id}",
@@ -609,9 +603,8 @@ async def test_get_is_cached_until_a_write_invalidates_it(
         await client.post(MESSAGES, json=new_message(body="Original"))
     ).json()
     url = f"{MESSAGES}/{created['id']}"
-    assert (await client.get(url)).json()[
-        "body"
-    ] == "Original"  # loaded and cached
+    # loaded and cached
+    assert (await client.get(url)).json()["body"] == "Original"
 
     # A change that bypasses the service is not seen: the read is served from
     # Redis.
@@ -675,21 +668,18 @@ async def test_a_write_succeeds_with_the_broker_down(
     with unreachable_broker():
         response = await client.post(MESSAGES, json=new_message())
 
-    assert (
-        response.status_code == 201
-    )  # committed is committed: the client must not retry into a 409
+    # committed is committed: the client must not retry into a 409
+    assert response.status_code == 201
     [delivery] = (await WebhookDeliveriesTable(session).all()).items
-    assert (
-        delivery.status == DeliveryStatus.PENDING
-    )  # committed with the message; the sweep sends it
+    # committed with the message; the sweep sends it
+    assert delivery.status == DeliveryStatus.PENDING
     [record] = logged_warnings  # one error per send, which Sentry reports
     assert (record["level"].name, record["extra"]["delivery_ids"]) == (
         "ERROR",
         [str(delivery.id)],
     )
-    assert (
-        "127.0.0.1:1" in record["extra"]["error"]
-    )  # the broker's own message, not only a class name
+    # the broker's own message, not only a class name
+    assert "127.0.0.1:1" in record["extra"]["error"]
 
 
 # --8<-- [end:test_write_with_broker_down]
@@ -750,9 +740,8 @@ async def test_a_write_answers_in_bounded_time_when_the_broker_stalls(
         elapsed = time.monotonic() - started
 
     assert response.status_code == 201
-    assert (
-        elapsed < 10
-    )  # the broker's socket timeouts, not the stalled server, end the wait
+    # the broker's socket timeouts, not the stalled server, end the wait
+    assert elapsed < 10
     [delivery] = (await WebhookDeliveriesTable(session).all()).items
     assert delivery.status == DeliveryStatus.PENDING
     [record] = logged_warnings
@@ -777,9 +766,8 @@ async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_it
         await client.post(MESSAGES, json=new_message(body="Original"))
     ).json()
     url = f"{MESSAGES}/{created['id']}"
-    assert (await client.get(url)).json()[
-        "body"
-    ] == "Original"  # cached, for three seconds
+    # cached, for three seconds
+    assert (await client.get(url)).json()["body"] == "Original"
 
     redis_down(True)
     response = await client.patch(
@@ -787,25 +775,23 @@ async def test_a_write_succeeds_with_redis_down_and_the_stale_entry_ends_with_it
     )
     redis_down(False)
 
+    # the invalidation failed ...
     assert (response.status_code, response.json()["body"]) == (
         200,
         "Changed",
-    )  # the invalidation failed ...
+    )
     [record] = logged_warnings  # ... and said so, with Redis's own error
     assert (record["message"][:24], record["extra"]["error_type"]) == (
         "cache invalidation of me",
         "ConnectionError",
     )
-    assert (await client.get(url)).json()[
-        "body"
-    ] == "Original"  # ... so the old copy is served ...
+    # ... so the old copy is served ...
+    assert (await client.get(url)).json()["body"] == "Original"
     key = MessagingService(session, redis, OWNER).cache.key(created["id"])
-    await asyncio.sleep(
-        max(0, await redis.pttl(key)) / 1000 + 0.05
-    )  # what is left of the TTL, however slow
-    assert (await client.get(url)).json()[
-        "body"
-    ] == "Changed"  # ... until its TTL ends
+    # what is left of the TTL, however slow
+    await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)
+    # ... until its TTL ends
+    assert (await client.get(url)).json()["body"] == "Changed"
 
 
 async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until_its_ttl(
@@ -831,9 +817,8 @@ async def test_a_delete_with_redis_down_answers_204_and_the_copy_is_served_until
     ) == (200, created)
     key = MessagingService(session, redis, OWNER).cache.key(created["id"])
     await asyncio.sleep(max(0, await redis.pttl(key)) / 1000 + 0.05)
-    assert (
-        await client.get(url)
-    ).status_code == 404  # the deleted message's copy ends with its TTL
+    # the deleted message's copy ends with its TTL
+    assert (await client.get(url)).status_code == 404
 
 
 # --8<-- [end:test_write_with_redis_down]
@@ -867,10 +852,11 @@ async def test_a_create_with_redis_down_answers_503_and_creates_nothing(
     redis_down(True)
     response = await client.post(MESSAGES, json=new_message())
 
+    # the rate limit needs Redis
     assert (response.status_code, response.headers["retry-after"]) == (
         503,
         "1",
-    )  # the rate limit needs Redis
+    )
     assert (
         await session.execute(text("select count(*) from messages"))
     ).scalar_one() == 0
@@ -888,13 +874,13 @@ async def test_a_cached_value_that_no_longer_validates_is_replaced(
 
     response = await client.get(f"{MESSAGES}/{created['id']}")
 
+    # a miss, loaded from the database
     assert (response.status_code, response.json()) == (
         200,
         created,
-    )  # a miss, loaded from the database
-    assert (
-        json.loads(await redis.get(key) or "null") == created
-    )  # and overwritten in the current shape
+    )
+    # and overwritten in the current shape
+    assert json.loads(await redis.get(key) or "null") == created
 
 
 # --8<-- [end:test_stale_shape_replaced]
@@ -965,9 +951,8 @@ async def test_purge_leaves_no_copy_of_the_recipient_or_body(
         .values(deleted_at=func.now() - timedelta(days=40))
     )
 
-    await (
-        session.commit()
-    )  # the job starts with no transaction open, as in production
+    # the job starts with no transaction open, as in production
+    await session.commit()
 
     await purge_deleted_messages(session, older_than=timedelta(days=30))
 

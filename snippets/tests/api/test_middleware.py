@@ -199,12 +199,10 @@ async def test_a_browser_may_send_an_idempotency_key_and_read_retry_after(
         "/api/v1/messages", headers={"Origin": ALLOWED_ORIGIN}
     )
 
-    assert (
-        preflight.status_code == 200
-    )  # else 400: the browser never sends the POST
-    assert (
-        "Retry-After" in read.headers["access-control-expose-headers"]
-    )  # of a 429 or a 503
+    # else 400: the browser never sends the POST
+    assert preflight.status_code == 200
+    # of a 429 or a 503
+    assert "Retry-After" in read.headers["access-control-expose-headers"]
 
 
 # --8<-- [start:test_other_origins]
@@ -220,15 +218,13 @@ async def test_other_origins_get_no_cors_grant(client: AsyncClient) -> None:
         },
     )
 
-    assert (
-        response.status_code == 200
-    )  # CORS is enforced by the browser, which sees no grant below
+    # CORS is enforced by the browser, which sees no grant below
+    assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
     assert preflight.status_code == 400
     assert "access-control-allow-origin" not in preflight.headers
-    assert preflight.headers["content-type"].startswith(
-        "text/plain"
-    )  # Starlette answers before the app runs
+    # Starlette answers before the app runs
+    assert preflight.headers["content-type"].startswith("text/plain")
 
 
 # --8<-- [end:test_other_origins]
@@ -243,9 +239,8 @@ async def test_well_formed_request_id_is_kept_and_logged(
         lambda message: request_ids.append(
             message.record["extra"].get("request_id")
         ),
-        filter=lambda record: (
-            record["name"] != "httpx"
-        ),  # the test's own client logs outside the request
+        # the test's own client logs outside the request
+        filter=lambda record: record["name"] != "httpx",
     )
     try:
         response = await anonymous_client.get(
@@ -256,9 +251,8 @@ async def test_well_formed_request_id_is_kept_and_logged(
 
     assert response.headers["x-request-id"] == "lb-7f3a.42"
     assert request_ids  # the 500 handler logged the error...
-    assert set(request_ids) == {
-        "lb-7f3a.42"
-    }  # ...and every line written meanwhile carries the caller's id
+    # ...and every line written meanwhile carries the caller's id
+    assert set(request_ids) == {"lb-7f3a.42"}
 
 
 @pytest.mark.parametrize(
@@ -348,9 +342,8 @@ async def test_cors_must_be_added_after_layers_that_answer_early(
     cors_added: str, browser_sees_the_401: bool
 ) -> None:
     app = FastAPI()
-    if (
-        cors_added == "first"
-    ):  # the original convention: CORS becomes the innermost layer
+    # the original convention: CORS becomes the innermost layer
+    if cors_added == "first":
         app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
         app.add_middleware(reject_without_token)
     else:
@@ -381,9 +374,8 @@ async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> (
         return PlainTextResponse("internal error", status_code=500)
 
     app.add_api_route("/fail", fail)
-    app.add_exception_handler(
-        Exception, problem
-    )  # Starlette runs it in ServerErrorMiddleware, outermost
+    # Starlette runs it in ServerErrorMiddleware, outermost
+    app.add_exception_handler(Exception, problem)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED_ORIGIN])
     transport = ASGITransport(app=app, raise_app_exceptions=False)
@@ -395,12 +387,10 @@ async def test_an_exception_handler_for_500_runs_outside_every_middleware() -> (
         )
 
     assert response.status_code == 500
-    assert (
-        "access-control-allow-origin" not in response.headers
-    )  # why create_app handles 500s innermost
-    assert (
-        "content-security-policy" not in response.headers
-    )  # nor did the security headers reach it
+    # why create_app handles 500s innermost
+    assert "access-control-allow-origin" not in response.headers
+    # nor did the security headers reach it
+    assert "content-security-policy" not in response.headers
 
 
 # --8<-- [end:test_wrong_order]
@@ -431,8 +421,9 @@ async def test_a_wildcard_origin_with_credentials_grants_every_origin_its_cookie
         )
 
     for response in (read, preflight):
+        # not "*"
         assert (
             response.headers["access-control-allow-origin"]
             == "https://attacker.example"
-        )  # not "*"
+        )
         assert response.headers["access-control-allow-credentials"] == "true"

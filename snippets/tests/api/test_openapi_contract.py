@@ -71,17 +71,18 @@ def test_operation_ids_are_unique_stable_and_free_of_path_noise(
         for method, path, operation in operations(create_app().openapi())
     }
 
-    assert len(set(ids.values())) == len(
-        ids
-    )  # unique: a generator would merge or rename duplicates
+    # unique: a generator would merge or rename duplicates
+    assert len(set(ids.values())) == len(ids)
+    # `{tag}-{function}`
     assert [
         i for i in ids.values() if not re.fullmatch(r"[a-z]+-[a-z_]+", i)
-    ] == []  # `{tag}-{function}`
+    ] == []
+    # no path, no method
     assert [
         i
         for i in ids.values()
         if re.search(r"api_v1|__|_(get|post|patch|delete)$", i)
-    ] == []  # no path, no method
+    ] == []
     assert (
         ids == OPERATION_IDS
         # a new route adds a line; a changed line is a breaking change for
@@ -110,12 +111,10 @@ def test_every_error_response_is_a_problem_under_application_problem_json(
         for name, r in errors.items()
         if r.get("content") != {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
     }
-    assert (
-        misfiled == {}
-    )  # one media type, the one the handlers send, with the Problem schema
-    assert (
-        "HTTPValidationError" not in openapi["components"]["schemas"]
-    )  # FastAPI's own 422 shape, never sent
+    # one media type, the one the handlers send, with the Problem schema
+    assert misfiled == {}
+    # FastAPI's own 422 shape, never sent
+    assert "HTTPValidationError" not in openapi["components"]["schemas"]
 
 
 # --8<-- [end:test_problems_under_problem_json]
@@ -200,10 +199,11 @@ def statuses_the_route_can_send(
     if any(
         isinstance(call, RateLimit) for call in calls
     ) or spends_a_rate_limit(route.endpoint):
+        # 503: the limit cannot be checked while Redis is down
         derived |= {
             429,
             503,
-        }  # 503: the limit cannot be checked while Redis is down
+        }
     if route.dependant.path_params:
         derived.add(404)  # every path parameter here is the id of a row
     if parameters(route.dependant):
@@ -220,9 +220,8 @@ def statuses_the_route_can_send(
             # the route runs
         )
     if get_session in calls:
-        derived.add(
-            503
-        )  # a statement or lock timeout (`app/api/database_errors.py`)
+        # a statement or lock timeout (`app/api/database_errors.py`)
+        derived.add(503)
     if if_match_versions in calls:
         derived |= {412, 428}  # a stale `If-Match`, or none
     body = {
@@ -251,9 +250,8 @@ def test_every_route_documents_every_error_it_can_send(
             }
         )
         for context in iter_route_contexts(app.routes)
-        if isinstance(
-            context.original_route, APIRoute
-        )  # not /docs and /openapi.json themselves
+        # not /docs and /openapi.json themselves
+        if isinstance(context.original_route, APIRoute)
         for method in context.methods or ()
     }
 
@@ -271,6 +269,7 @@ ERRORS_BY_OPERATION = {
     "health-livez": set(),
     "health-readyz": {503},
     "messaging-create_message": {400, 401, 403, 409, 413, 422, 429, 503},
+    # its limit is spent in the endpoint
     "messaging-create_messages": {
         400,
         401,
@@ -280,9 +279,10 @@ ERRORS_BY_OPERATION = {
         422,
         429,
         503,
-    },  # its limit is spent in the endpoint
+    },
     "messaging-list_messages": {401, 422},
     "messaging-get_message": {401, 404, 422},
+    # client_ref, the unique column, cannot change
     "messaging-update_message": {
         400,
         401,
@@ -292,7 +292,7 @@ ERRORS_BY_OPERATION = {
         413,
         422,
         428,
-    },  # client_ref, the unique column, cannot change
+    },
     "messaging-delete_message": {401, 403, 404, 422},
     "webhook-create_webhook": {400, 401, 403, 409, 413, 422},
     "webhook-list_webhooks": {401, 422},
@@ -373,9 +373,8 @@ async def send(
     """
     method, template = ROUTE_OF[operation_id]
     path = re.sub(r"\{\w+\}", row_id or str(uuid.uuid4()), template)
-    if (
-        operation_id == "messaging-update_message"
-    ):  # any version, so the update gets past its 428
+    # any version, so the update gets past its 428
+    if operation_id == "messaging-update_message":
         headers = {"If-Match": "*"} | (headers or {})
     json = VALID_BODY.get(operation_id) if body is None else body
     if content is not None:
@@ -405,9 +404,8 @@ async def provoke(
     """Make the route answer `status` the way a real client would make it."""
     match status:
         case 400:
-            return await send(
-                client, operation_id, content=b"\xff"
-            )  # not UTF-8
+            # not UTF-8
+            return await send(client, operation_id, content=b"\xff")
         case 401:
             return await send(
                 client, operation_id, headers={"Authorization": ""}
@@ -487,9 +485,8 @@ async def provoke(
             )
         case _:
             assert status == 503, status
-            unreachable = Redis.from_url(
-                "redis://127.0.0.1:1/0"
-            )  # nothing listens on port 1
+            # nothing listens on port 1
+            unreachable = Redis.from_url("redis://127.0.0.1:1/0")
             app.dependency_overrides[get_redis] = lambda: unreachable
             response = await send(client, operation_id)
             await unreachable.aclose()
@@ -513,11 +510,12 @@ async def test_each_error_a_route_sends_matches_its_documentation(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # restored
     monkeypatch.setattr(
         settings,
         "message_rate_limit_per_minute",
         settings.message_rate_limit_per_minute,
-    )  # restored
+    )
     openapi = app.openapi()
     method, path = ROUTE_OF[operation_id]
     documented = openapi["paths"][path][method.lower()]["responses"]
@@ -546,43 +544,50 @@ async def test_each_error_a_route_sends_matches_its_documentation(
 @pytest.mark.parametrize(
     ("model", "body", "accepted"),
     [
+        # `reject_empty`: the document says `minProperties: 1`
         (
             MessageUpdate,
             {},
             False,
-        ),  # `reject_empty`: the document says `minProperties: 1`
+        ),
+        # `reject_null`: the document offers no `null`
         (
             MessageUpdate,
             {"body": None},
             False,
-        ),  # `reject_null`: the document offers no `null`
+        ),
         (WebhookUpdate, {"event": None}, False),
+        # `null` clears the description: offered, and taken
         (
             WebhookUpdate,
             {"description": None},
             True,
-        ),  # `null` clears the description: offered, and taken
+        ),
+        # whitespace only
         (
             MessageCreate,
             MESSAGE | {"recipient": " \t"},
             False,
-        ),  # whitespace only
+        ),
         (MessageCreate, MESSAGE | {"recipient": " x "}, True),
+        # an ideographic space is stripped too
         (
             WebhookCreate,
             WEBHOOK | {"description": "\u3000"},
             False,
-        ),  # an ideographic space is stripped too
+        ),
+        # `str.strip()` strips it; Rust's `\\s` does not match it
         (
             MessageCreate,
             MESSAGE | {"body": "\x1c"},
             False,
-        ),  # `str.strip()` strips it; Rust's `\\s` does not match it
+        ),
+        # 321 sent: stripping comes after the check
         (
             MessageCreate,
             MESSAGE | {"recipient": " " + "x" * 320},
             False,
-        ),  # 321 sent: stripping comes after the check
+        ),
     ],
 )
 def test_the_document_refuses_exactly_what_the_model_refuses(

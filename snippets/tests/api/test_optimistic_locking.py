@@ -62,10 +62,11 @@ async def test_two_clients_read_the_same_etag_and_the_second_update_is_412_and_n
     assert second.headers["content-type"] == "application/problem+json"
     assert second.json()["title"] == "Precondition failed"
     now = await client.get(url)
+    # the second change was not written
     assert (now.json()["body"], now.headers["ETag"]) == (
         "Edited by one",
         '"2"',
-    )  # the second change was not written
+    )
 
 
 # --8<-- [end:test_stale_etag_is_412]
@@ -89,9 +90,8 @@ async def test_a_412_drops_the_cached_copy_so_the_next_get_has_the_current_etag(
     again = await client.get(url)
 
     assert refused.status_code == 412
-    assert (
-        again.headers["ETag"] == '"2"'
-    )  # not the stale copy, which would be 412 again until its TTL
+    # not the stale copy, which would be 412 again until its TTL
+    assert again.headers["ETag"] == '"2"'
 
 
 # --8<-- [start:test_missing_if_match_is_428]
@@ -151,13 +151,13 @@ async def test_a_missing_message_is_404_whatever_the_if_match(
     )
     without = await client.patch(unknown, json={"body": "Too late"})
 
+    # not 412: no version of it can match
     assert (deleted.status_code, never_made.status_code) == (
         404,
         404,
-    )  # not 412: no version of it can match
-    assert (
-        without.status_code == 428
-    )  # the If-Match check runs before the row is looked up
+    )
+    # the If-Match check runs before the row is looked up
+    assert without.status_code == 428
 
 
 async def test_the_version_is_in_the_body_and_grows_with_each_update(
@@ -304,9 +304,8 @@ async def test_a_patch_chosen_as_a_deadlock_victim_is_retried_whole_and_answers_
     url = await create_message(committing_client)
     message_id = url.rsplit("/", 1)[1]
     async with AsyncSession(engine) as other, other.begin():
-        await other.execute(
-            text("SET LOCAL deadlock_timeout = '10s'")
-        )  # the request detects it first: its victim
+        # the request detects it first: its victim
+        await other.execute(text("SET LOCAL deadlock_timeout = '10s'"))
         # Another transaction locks the subscription, so the request's delivery
         # INSERT waits for it...
         await other.execute(
@@ -331,17 +330,17 @@ async def test_a_patch_chosen_as_a_deadlock_victim_is_retried_whole_and_answers_
         # transaction did not fail.
     response = await patch
 
+    # the retry succeeded
     assert (response.status_code, response.json()["body"]) == (
         200,
         "Changed",
-    )  # the retry succeeded
+    )
     async with AsyncSession(engine) as session:
         deliveries = select(func.count()).where(
             col(WebhookDelivery.message_id) == message_id
         )
-        assert (
-            await session.execute(deliveries)
-        ).scalar_one() == 1  # the aborted attempt's row is gone
+        # the aborted attempt's row is gone
+        assert (await session.execute(deliveries)).scalar_one() == 1
 
 
 # --8<-- [end:test_service_retries_a_deadlock]
@@ -383,10 +382,8 @@ async def test_a_browser_on_an_allowed_origin_may_send_if_match_and_read_the_eta
     )
     read = await client.get(url, headers={"Origin": origin})
 
-    assert (
-        preflight.status_code == 200
-    )  # without If-Match in `allow_headers`, 400: the browser sends no PATCH
+    # without If-Match in `allow_headers`, 400: the browser sends no PATCH
+    assert preflight.status_code == 200
     assert "If-Match" in preflight.headers["access-control-allow-headers"]
-    assert (
-        "ETag" in read.headers["access-control-expose-headers"]
-    )  # else a script cannot read it
+    # else a script cannot read it
+    assert "ETag" in read.headers["access-control-expose-headers"]

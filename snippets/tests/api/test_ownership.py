@@ -101,18 +101,17 @@ async def test_another_principal_cannot_reach_an_object_and_gets_the_404_of_a_mi
     mine = (
         await client.post(collection, json=NEW_OWNED_OBJECT[collection]())
     ).json()["id"]
-    before = (
-        await client.get(f"{collection}/{mine}")
-    ).json()  # read once: a cache now holds it
+    # read once: a cache now holds it
+    before = (await client.get(f"{collection}/{mine}")).json()
+    # any version
     as_other = {
         "Authorization": f"Bearer {make_token(sub=OTHER_OWNER)}",
         "If-Match": "*",
-    }  # any version
+    }
     body = REQUEST_BODY.get((method, path), lambda: None)()
 
-    if (
-        "{" in path
-    ):  # one object: the owner's id answers as an id that never existed
+    # one object: the owner's id answers as an id that never existed
+    if "{" in path:
         response = await client.request(
             method, with_id(path, mine), json=body, headers=as_other
         )
@@ -142,10 +141,11 @@ async def test_another_principal_cannot_reach_an_object_and_gets_the_404_of_a_mi
             ).status_code == 404
 
     after = await client.get(f"{collection}/{mine}")
+    # the owner's row is unchanged
     assert (after.status_code, after.json()) == (
         200,
         before,
-    )  # the owner's row is unchanged
+    )
 
 
 # --8<-- [end:test_another_principal_gets_404]
@@ -177,10 +177,11 @@ async def test_a_cursor_from_another_principals_list_shows_none_of_its_rows(
 
     assert response.status_code == 200
     assert ids_of(response) == []
+    # the owner's next rows
     assert (
         len(ids_of(await client.get(collection, params={"cursor": cursor})))
         == 2
-    )  # the owner's next rows
+    )
 
 
 # --8<-- [end:test_cursor_of_another_principal]
@@ -212,9 +213,8 @@ async def test_a_message_is_delivered_only_to_its_owners_webhooks(
         for webhook_id, count in (await session.execute(deliveries)).tuples()
     }
     assert counts.get(mine) == 1
-    assert (
-        theirs not in counts
-    )  # another principal's subscription never hears of this message
+    # another principal's subscription never hears of this message
+    assert theirs not in counts
 
 
 # --8<-- [end:test_webhook_of_another_principal]

@@ -142,9 +142,8 @@ async def test_a_domain_error_without_a_title_of_its_own_answers_with_the_genera
 async def test_an_unexpected_error_is_logged_and_hidden(
     failing_app: FastAPI, log_records: list["Record"]
 ) -> None:
-    transport = ASGITransport(
-        app=failing_app, raise_app_exceptions=False
-    )  # answer as a server would
+    # answer as a server would
+    transport = ASGITransport(app=failing_app, raise_app_exceptions=False)
     async with AsyncClient(
         transport=transport, base_url="http://test"
     ) as client:
@@ -154,9 +153,8 @@ async def test_an_unexpected_error_is_logged_and_hidden(
     assert "secret" not in response.text  # the cause stays in the log
     [record] = log_records
     assert record["message"] == "unhandled error on /crash"
-    assert (
-        record["extra"]["path"] == "/crash"
-    )  # a field to filter on, not only text
+    # a field to filter on, not only text
+    assert record["extra"]["path"] == "/crash"
     assert "secret" in str(record["exception"])
 
 
@@ -179,9 +177,8 @@ def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(
         )
         for name in dir(module)
     }
-    assert (
-        "ValidationError" in exported
-    )  # Pydantic's, raised by every model that refuses its input
+    # Pydantic's, raised by every model that refuses its input
+    assert "ValidationError" in exported
     # imports every router, service and model, so every error class is defined
     create_app()
     errors, unvisited = set(), [DomainError]
@@ -194,10 +191,11 @@ def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(
         }
         unvisited += subclasses
 
+    # the walk found the service's errors
     assert {
         "NotFoundError",
         "ConflictError",
-    } <= errors  # the walk found the service's errors
+    } <= errors
     assert errors & exported == set()
 
 
@@ -205,9 +203,8 @@ async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
     app: FastAPI, anonymous_client: AsyncClient, log_records: list["Record"]
 ) -> None:
     async def break_a_check(session: SessionDep) -> None:
-        async with (
-            session.begin()
-        ):  # the model would refuse an empty body; a script's row would not
+        # the model would refuse an empty body; a script's row would not
+        async with session.begin():
             await MessagesTable(session, OWNER).insert_model(
                 message_model.Message(
                     channel=message_model.Channel.SMS,
@@ -225,9 +222,8 @@ async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
     assert response.headers["content-type"] == "application/problem+json"
     [record] = log_records
     assert "messages_body_check" in str(record["exception"])
-    assert "Failing row contains" in str(
-        record["exception"]
-    )  # PostgreSQL quotes the row: personal data
+    # PostgreSQL quotes the row: personal data
+    assert "Failing row contains" in str(record["exception"])
 
 
 async def test_a_missing_resource_is_a_404_problem_with_its_own_title(

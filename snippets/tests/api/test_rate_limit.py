@@ -91,18 +91,22 @@ async def test_a_batch_costs_one_unit_per_message(
         ]
 
     statuses = [
+        # 3 of 5 used
         (
             await client.post("/api/v1/messages/batch", json=batch(3, "a"))
-        ).status_code,  # 3 of 5 used
+        ).status_code,
+        # 6 > 5: refused whole
         (
             await client.post("/api/v1/messages/batch", json=batch(3, "b"))
-        ).status_code,  # 6 > 5: refused whole
+        ).status_code,
+        # the refusal cost nothing
         (
             await client.post("/api/v1/messages/batch", json=batch(2, "c"))
-        ).status_code,  # the refusal cost nothing
+        ).status_code,
+        # 6 > 5
         (
             await client.post("/api/v1/messages", json=batch(1, "d")[0])
-        ).status_code,  # 6 > 5
+        ).status_code,
     ]
 
     assert statuses == [201, 429, 201, 429]
@@ -178,9 +182,8 @@ async def test_every_counter_expires_even_one_left_without_a_ttl(
     async def ping() -> None:
         return None
 
-    await redis.set(
-        "rate:ttl:127.0.0.1", 3
-    )  # as a crash between INCR and EXPIRE would leave it
+    # as a crash between INCR and EXPIRE would leave it
+    await redis.set("rate:ttl:127.0.0.1", 3)
     transport = ASGITransport(app=limited, client=("127.0.0.1", 40000))
     async with AsyncClient(
         transport=transport, base_url="http://test"
@@ -207,9 +210,8 @@ async def test_a_counter_at_the_limit_left_without_a_ttl_still_expires(
     async def ping() -> None:
         return None
 
-    await redis.set(
-        "rate:full:127.0.0.1", 10
-    )  # at the limit and without a TTL: refused for good if not repaired
+    # at the limit and without a TTL: refused for good if not repaired
+    await redis.set("rate:full:127.0.0.1", 10)
     transport = ASGITransport(app=limited, client=("127.0.0.1", 40000))
     async with AsyncClient(
         transport=transport, base_url="http://test"
@@ -217,9 +219,8 @@ async def test_a_counter_at_the_limit_left_without_a_ttl_still_expires(
         response = await client.get("/ping")
 
     assert response.status_code == 429
-    assert (
-        await redis.get("rate:full:127.0.0.1") == "10"
-    )  # the refused request counted nothing
+    # the refused request counted nothing
+    assert await redis.get("rate:full:127.0.0.1") == "10"
     assert 0 < await redis.pttl("rate:full:127.0.0.1") <= 60_000
     assert 50 <= int(response.headers["retry-after"]) <= 60
 
@@ -239,9 +240,8 @@ async def test_a_full_batch_fits_the_default_limit(
 
     response = await client.post("/api/v1/messages/batch", json=items)
 
-    assert (
-        response.status_code == 201
-    )  # the batch maximum OpenAPI states is accepted with the default settings
+    # the batch maximum OpenAPI states is accepted with the default settings
+    assert response.status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -268,12 +268,14 @@ async def test_an_invalid_batch_costs_nothing_and_a_conflicting_one_costs_its_si
     conflicting_batch = [valid | {"client_ref": "same"} for _ in range(3)]
 
     statuses = [
+        # refused before spending
         (
             await client.post("/api/v1/messages/batch", json=invalid_batch)
-        ).status_code,  # refused before spending
+        ).status_code,
+        # 3 of 5 spent
         (
             await client.post("/api/v1/messages/batch", json=conflicting_batch)
-        ).status_code,  # 3 of 5 spent
+        ).status_code,
         (
             await client.post(
                 "/api/v1/messages/batch",
@@ -282,11 +284,12 @@ async def test_an_invalid_batch_costs_nothing_and_a_conflicting_one_costs_its_si
         ).status_code,
     ]
 
+    # the rolled-back batch was charged, the invalid one was not
     assert statuses == [
         422,
         409,
         429,
-    ]  # the rolled-back batch was charged, the invalid one was not
+    ]
 
 
 async def test_an_invalid_single_message_is_charged_before_validation(
@@ -312,11 +315,12 @@ async def test_an_invalid_single_message_is_charged_before_validation(
         (await client.post("/api/v1/messages", json=valid)).status_code
     )
 
+    # the dependency spent a unit on each invalid request
     assert statuses == [
         422,
         422,
         429,
-    ]  # the dependency spent a unit on each invalid request
+    ]
 
 
 async def test_with_redis_down_a_limited_request_answers_503_with_retry_after() -> (

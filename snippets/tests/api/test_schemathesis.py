@@ -92,9 +92,8 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
     # OpenAPI permits; Schemathesis would count every `?utm_source=...`
     # answered with a 200 as a failure.
     schema.config.generation.update(allow_extra_parameters=False)
-    signed_in = {
-        "Authorization": f"Bearer {make_token()}"
-    }  # so the cases reach past the 401
+    # so the cases reach past the 401
+    signed_in = {"Authorization": f"Bearer {make_token()}"}
     statuses: Counter[int] = Counter()
 
     def fuzz(
@@ -110,10 +109,11 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
             database=None,
             # a slow first request (pool start-up) is not a failure
             deadline=None,
+            # no shrinking: the first failure is reported as is
             phases=[
                 Phase.explicit,
                 Phase.generate,
-            ],  # no shrinking: the first failure is reported as is
+            ],
             suppress_health_check=[
                 HealthCheck.too_slow,
                 HealthCheck.filter_too_much,
@@ -153,27 +153,21 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
 
     started = time.monotonic()
     for result in schema.get_all_operations():
-        assert isinstance(result, Ok), (
-            result
-        )  # the document loads: every operation is well formed
+        # the document loads: every operation is well formed
+        assert isinstance(result, Ok), result
         operation = result.ok()
-        fuzz(
-            operation.as_strategy(GenerationMode.POSITIVE), valid=True
-        )  # valid input: accepted, or refused as documented
-        if (
-            operation.path_parameters or operation.query or operation.body
-        ):  # /livez takes no input to spoil
-            fuzz(
-                operation.as_strategy(GenerationMode.NEGATIVE), valid=False
-            )  # invalid input: refused, as documented
+        # valid input: accepted, or refused as documented
+        fuzz(operation.as_strategy(GenerationMode.POSITIVE), valid=True)
+        # /livez takes no input to spoil
+        if operation.path_parameters or operation.query or operation.body:
+            # invalid input: refused, as documented
+            fuzz(operation.as_strategy(GenerationMode.NEGATIVE), valid=False)
 
     cases = statuses.total()
-    assert (
-        cases >= 2 * 11 * EXAMPLES_PER_OPERATION // 2
-    )  # every operation ran (some give fewer distinct cases)
-    assert {200, 201, 404, 409, 422} <= set(
-        statuses
-    )  # the cases got past the token and the validation
+    # every operation ran (some give fewer distinct cases)
+    assert cases >= 2 * 11 * EXAMPLES_PER_OPERATION // 2
+    # the cases got past the token and the validation
+    assert {200, 201, 404, 409, 422} <= set(statuses)
     print(
         f"schemathesis: {cases} cases in {time.monotonic() - started:.1f} s:"
         f" {sorted(statuses.items())}"

@@ -56,11 +56,12 @@ async def test_a_table_class_as_request_body_accepts_anything_and_lets_the_clien
         },
     )
 
+    # not validated, not a Channel
     assert received == {
         "channel": "'fax'",
         "id": chosen_id,
         "deleted_at": deleted_at,
-    }  # not validated, not a Channel
+    }
 
 
 async def test_a_table_class_as_response_model_exposes_every_column(

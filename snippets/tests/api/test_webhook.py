@@ -39,9 +39,8 @@ async def test_create_returns_201_with_location_and_the_secret_once(
     assert response.status_code == 201
     created = response.json()
     assert response.headers["location"] == f"{WEBHOOKS}/{created['id']}"
-    assert (
-        created["target_url"] == "https://hooks.example.com/"
-    )  # normalised by HttpUrl
+    # normalised by HttpUrl
+    assert created["target_url"] == "https://hooks.example.com/"
     assert created["is_active"] is True
     assert len(created["secret"]) >= 43  # 32 random bytes, base64url-encoded
     fetched = (await client.get(response.headers["location"])).json()
@@ -148,9 +147,8 @@ async def test_a_deleted_subscription_frees_its_url_and_event(
     again = await client.post(WEBHOOKS, json=body)
 
     assert again.status_code == 201
-    assert (
-        again.json()["secret"] != first["secret"]
-    )  # a new subscription, a new secret
+    # a new subscription, a new secret
+    assert again.json()["secret"] != first["secret"]
 
 
 # --8<-- [end:test_webhook_conflicts]
@@ -253,10 +251,11 @@ async def test_patch_changes_only_the_fields_sent(client: AsyncClient) -> None:
 
     assert response.status_code == 200
     updated = response.json()
+    # a null description clears it
     assert (updated["is_active"], updated["description"]) == (
         False,
         None,
-    )  # a null description clears it
+    )
     assert (updated["target_url"], updated["event"]) == (
         created["target_url"],
         created["event"],
@@ -303,9 +302,8 @@ async def test_patch_to_a_taken_url_and_event_is_409(
     )
 
     assert response.status_code == 409
-    assert (
-        taken["target_url"] not in response.text
-    )  # a URL can carry a token; a 409 never echoes it
+    # a URL can carry a token; a 409 never echoes it
+    assert taken["target_url"] not in response.text
     assert {error["field"] for error in response.json()["errors"]} == {
         "event",
         "target_url",
@@ -417,9 +415,8 @@ async def test_the_published_schema_states_the_url_limit_the_api_enforces(
         "schemas"
     ]
     created = schemas["WebhookCreate"]["properties"]["target_url"]
-    updated = schemas["WebhookUpdate"]["properties"][
-        "target_url"
-    ]  # no `null` offered: `partial_update_schema`
+    # no `null` offered: `partial_update_schema`
+    updated = schemas["WebhookUpdate"]["properties"]["target_url"]
 
     assert [created["maxLength"], updated["maxLength"]] == [
         TARGET_URL_MAX_LENGTH

@@ -43,6 +43,5 @@ def test_random_gives_away_its_next_secret_after_624_outputs() -> None:
     copy = random.Random()  # noqa: S311
     copy.setstate((3, (*map(untemper, observed), 624), None))
 
-    assert copy.randbytes(32) == generator.randbytes(
-        32
-    )  # the next secret, predicted
+    # the next secret, predicted
+    assert copy.randbytes(32) == generator.randbytes(32)

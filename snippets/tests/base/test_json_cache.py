@@ -38,15 +38,13 @@ async def load_after() -> MessageAfter:
 async def test_a_new_model_shape_never_reads_old_entries(redis: Redis) -> None:
     before = JsonCache(redis, MessageBefore, prefix="message", ttl_seconds=60)
     after = JsonCache(redis, MessageAfter, prefix="message", ttl_seconds=60)
-    await before.get_or_load(
-        ITEM_ID, lambda: load_before()
-    )  # cached by the earlier release
+    # cached by the earlier release
+    await before.get_or_load(ITEM_ID, lambda: load_before())
 
     item = await after.get_or_load(ITEM_ID, load_after)
 
-    assert (
-        item.priority == 5
-    )  # loaded, not the old entry read with the default filled in
+    # loaded, not the old entry read with the default filled in
+    assert item.priority == 5
     assert before.key(ITEM_ID) != after.key(ITEM_ID)
     assert after.key(ITEM_ID) == JsonCache(
         redis, MessageAfter, prefix="message", ttl_seconds=1
@@ -98,6 +96,5 @@ async def test_a_cache_that_refuses_writes_still_answers(
     [record] = logged_warnings
     assert record["message"] == f"cache write of {cache.key(ITEM_ID)} failed"
     assert record["extra"]["error_type"] == "NoPermissionError"
-    assert (
-        "'set' command" in record["extra"]["error"]
-    )  # Redis's own words, not only a class name
+    # Redis's own words, not only a class name
+    assert "'set' command" in record["extra"]["error"]

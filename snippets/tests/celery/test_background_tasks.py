@@ -216,27 +216,22 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
         assert (
             await client.post("/reports", params={"path": str(second)})
         ).status_code == 202
-        created = await client.post(
-            "/api/v1/messages", json=message
-        )  # its delivery task is sent before the answer
+        # its delivery task is sent before the answer
+        created = await client.post("/api/v1/messages", json=message)
         assert created.status_code == 201
-    server.send_signal(
-        signal.SIGKILL
-    )  # a crash, an OOM kill, a deploy that did not wait
+    # a crash, an OOM kill, a deploy that did not wait
+    server.send_signal(signal.SIGKILL)
     server.wait(timeout=10)
     killed_at = time.monotonic()
 
-    request.getfixturevalue(
-        "celery_worker"
-    )  # a worker starts only now, after the API process is gone
+    # a worker starts only now, after the API process is gone
+    request.getfixturevalue("celery_worker")
     delivery = await settled_delivery(committed_session, within=30)
-    await asyncio.sleep(
-        max(0, killed_at + 4 - time.monotonic())
-    )  # twice the job's two seconds
+    # twice the job's two seconds
+    await asyncio.sleep(max(0, killed_at + 4 - time.monotonic()))
 
-    assert (
-        delivery.status == DeliveryStatus.DELIVERED
-    )  # the task waited in Redis and ran on the worker
+    # the task waited in Redis and ran on the worker
+    assert delivery.status == DeliveryStatus.DELIVERED
     assert len(receiver.bodies) == 1
     # the background job died with the process, and nothing will run it again
     assert not second.exists()
@@ -265,22 +260,19 @@ async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_ti
     settings: Settings, tmp_path: Path
 ) -> None:
     report = tmp_path / "report.txt"
-    for base_url, server in serve_api(
-        "--timeout-graceful-shutdown", "1"
-    ):  # shorter than the job's two seconds
+    # shorter than the job's two seconds
+    for base_url, server in serve_api("--timeout-graceful-shutdown", "1"):
         async with httpx.AsyncClient(base_url=base_url) as client:
             assert (
                 await client.post("/reports", params={"path": str(report)})
             ).status_code == 202
         server.send_signal(signal.SIGTERM)
         await asyncio.to_thread(server.wait, 30)
-    await asyncio.sleep(
-        2
-    )  # past the moment the job would have written its report
+    # past the moment the job would have written its report
+    await asyncio.sleep(2)
 
-    assert (
-        not report.exists()
-    )  # uvicorn gave up on the request at the timeout and exited without it
+    # uvicorn gave up on the request at the timeout and exited without it
+    assert not report.exists()
 
 
 async def test_a_background_task_runs_after_the_response_in_the_same_process(
@@ -292,9 +284,8 @@ async def test_a_background_task_runs_after_the_response_in_the_same_process(
     from tests.celery import background_tasks_app
 
     report = tmp_path / "report.txt"
-    transport = httpx.ASGITransport(
-        app=background_tasks_app.app
-    )  # returns once the app, job included, is done
+    # returns once the app, job included, is done
+    transport = httpx.ASGITransport(app=background_tasks_app.app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://test"
     ) as client:

@@ -22,9 +22,8 @@ async def test_sending_a_task_subscribes_no_connection_to_its_result(
     result = celery_app.send_task(
         DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())]
     )
-    await redis.delete(
-        "celery"
-    )  # the message is not the point, and no worker runs here
+    # the message is not the point, and no worker runs here
+    await redis.delete("celery")
 
     # With a result backend, `send_task` subscribes the sending thread's
     # connection to this channel.
@@ -73,10 +72,11 @@ worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0)
 def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(
     tmp_path: Path,
 ) -> None:
+    # no settings, no `.env` in cwd
     environment = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(SERVICE_ROOT),
-    }  # no settings, no `.env` in cwd
+    }
     run = subprocess.run(
         [sys.executable, "-c", IMPORT_THEN_START_A_POOL_PROCESS],
         env=environment,

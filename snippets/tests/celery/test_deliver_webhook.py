@@ -74,9 +74,8 @@ class WebhookReceiver:
     """
 
     url: str
-    statuses: list[int] = field(
-        default_factory=list
-    )  # answers to give, in order; then 200
+    # answers to give, in order; then 200
+    statuses: list[int] = field(default_factory=list)
     hang_first: bool = (
         False  # never answer the first request (for killing a worker mid-task)
     )
@@ -85,12 +84,10 @@ class WebhookReceiver:
     )
     arrived_together: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    effective: dict[str, bytes] = field(
-        default_factory=dict
-    )  # by Idempotency-Key: what took effect
-    released: threading.Event = field(
-        default_factory=threading.Event
-    )  # ends a hanging answer
+    # by Idempotency-Key: what took effect
+    effective: dict[str, bytes] = field(default_factory=dict)
+    # ends a hanging answer
+    released: threading.Event = field(default_factory=threading.Event)
     broken_encoding: bool = (
         False  # answer with a body that is not the gzip its header announces
     )
@@ -112,17 +109,15 @@ class WebhookReceiver:
         }
         self.requests.append((headers, body))
         if self.hang_first and len(self.requests) == 1:
-            await asyncio.to_thread(
-                self.released.wait
-            )  # no answer until the test ends
+            # no answer until the test ends
+            await asyncio.to_thread(self.released.wait)
         if len(self.requests) >= self.answer_together:
             self.arrived_together.set()
         await self.arrived_together.wait()
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
-            self.effective.setdefault(
-                headers["idempotency-key"], body
-            )  # a repeat changes nothing
+            # a repeat changes nothing
+            self.effective.setdefault(headers["idempotency-key"], body)
         encoding = (
             [(b"content-encoding", b"gzip")] if self.broken_encoding else []
         )
@@ -303,9 +298,8 @@ async def test_retried_with_backoff_then_delivered_exactly_once(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(
-        settings, "webhook_retry_base_seconds", 0.05
-    )  # keep the backoff short in tests
+    # keep the backoff short in tests
+    monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
     webhook_receiver.statuses = [500, 503]  # fails twice, then answers 200
     await subscribe(committed_session, webhook_receiver.url)
 
@@ -321,9 +315,8 @@ async def test_retried_with_backoff_then_delivered_exactly_once(
     }
     assert len(webhook_receiver.requests) == 3
     assert keys == {str(delivery.id)}  # one key across retries ...
-    assert (
-        len(webhook_receiver.effective) == 1
-    )  # ... so one effective delivery
+    # ... so one effective delivery
+    assert len(webhook_receiver.effective) == 1
 
 
 # --8<-- [end:test_retried_then_delivered]
@@ -362,9 +355,8 @@ async def test_a_client_error_is_not_retried(
     celery_worker: None,
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    webhook_receiver.statuses = [
-        410
-    ]  # the subscriber says the endpoint is gone
+    # the subscriber says the endpoint is gone
+    webhook_receiver.statuses = [410]
     await subscribe(committed_session, webhook_receiver.url)
 
     await send_message(committed_session, redis)
@@ -386,9 +378,8 @@ async def test_an_unreachable_receiver_is_retried(
 ) -> None:
     monkeypatch.setattr(settings, "webhook_retry_base_seconds", 0.05)
     monkeypatch.setattr(settings, "webhook_max_attempts", 2)
-    await subscribe(
-        committed_session, "https://127.0.0.1:1/hooks"
-    )  # nothing listens on port 1
+    # nothing listens on port 1
+    await subscribe(committed_session, "https://127.0.0.1:1/hooks")
 
     await send_message(committed_session, redis)
 
@@ -409,9 +400,8 @@ async def test_a_private_address_is_refused_and_not_retried(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(
-        settings, "webhook_allowed_private_networks", []
-    )  # as in production
+    # as in production
+    monkeypatch.setattr(settings, "webhook_allowed_private_networks", [])
     await subscribe(
         committed_session,
         webhook_receiver.url.replace("127.0.0.1", "localhost"),
@@ -489,13 +479,11 @@ async def test_a_deleted_subscription_gets_nothing(
             webhook_id=webhook.id, event=webhook.event, payload={"id": "x"}
         )
         committed_session.add(delivery)
-        webhook.deleted_at = datetime.now(
-            UTC
-        )  # deleted after the event, before the worker ran
+        # deleted after the event, before the worker ran
+        webhook.deleted_at = datetime.now(UTC)
 
-    celery_app.send_task(
-        DELIVER_WEBHOOK_TASK, args=[str(delivery.id)]
-    )  # the outcome is in the row
+    # the outcome is in the row
+    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)])
 
     settled = await settled_delivery(committed_session)
     assert (settled.status, settled.attempts) == (DeliveryStatus.SKIPPED, 0)
@@ -523,9 +511,8 @@ async def test_a_rolled_back_change_enqueues_nothing(
             [duplicate, duplicate]
         )
 
-    assert (
-        await redis.llen("celery") == 0
-    )  # no task for a delivery row that was never committed
+    # no task for a delivery row that was never committed
+    assert await redis.llen("celery") == 0
     assert await only_delivery(committed_session, settled=False) is None
 
 
@@ -551,9 +538,8 @@ async def test_updates_and_deletes_enqueue_their_events(
     await service.update(
         created.id, MessageUpdate(body="Hello"), versions=None
     )
-    assert (
-        await redis.llen("celery") == 1
-    )  # no worker runs here, so the task waits in the queue
+    # no worker runs here, so the task waits in the queue
+    assert await redis.llen("celery") == 1
 
     await service.delete(created.id)
     assert await redis.llen("celery") == 2
@@ -591,15 +577,13 @@ async def test_nightly_purge_removes_long_deleted_messages(
             ]
         )
 
-    celery_app.send_task(
-        PURGE_SOFT_DELETED_TASK
-    )  # the outcome is in the table
+    # the outcome is in the table
+    celery_app.send_task(PURGE_SOFT_DELETED_TASK)
 
     async def remaining() -> list[str] | None:
         async with committed_session.begin():
-            messages = MessagesTable(
-                committed_session, EVERY_OWNER
-            )  # the purge acts for every owner
+            # the purge acts for every owner
+            messages = MessagesTable(committed_session, EVERY_OWNER)
             refs = [
                 row.client_ref for row in (await messages.all(limit=10)).items
             ]
@@ -643,9 +627,8 @@ def test_the_purge_runs_at_the_same_time_of_night_whenever_beat_started(
 
     first_runs = [first_purge_after_beat_starts(start) for start in started]
 
-    assert (
-        first_runs[0].time() == first_runs[1].time()
-    )  # a time of day, not a day after each start
+    # a time of day, not a day after each start
+    assert first_runs[0].time() == first_runs[1].time()
     assert all(
         timedelta(0) < run - start <= timedelta(days=1)
         for run, start in zip(first_runs, started, strict=True)
@@ -661,9 +644,8 @@ async def test_a_lost_delivery_is_sent_by_the_sweep(
 ) -> None:
     webhook = await subscribe(committed_session, webhook_receiver.url)
     long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
-    async with (
-        committed_session.begin()
-    ):  # committed, but no task ever reached the broker
+    # committed, but no task ever reached the broker
+    async with committed_session.begin():
         lost = WebhookDelivery(
             webhook_id=webhook.id,
             event=webhook.event,
@@ -671,14 +653,14 @@ async def test_a_lost_delivery_is_sent_by_the_sweep(
             created_at=long_ago,
             updated_at=long_ago,
         )
+        # its task may come
         waiting = WebhookDelivery(
             webhook_id=webhook.id, event=webhook.event, payload={}
-        )  # its task may come
+        )
         committed_session.add_all([lost, waiting])
 
-    celery_app.send_task(
-        REQUEUE_LOST_DELIVERIES_TASK
-    )  # what beat sends every 10 minutes
+    # what beat sends every 10 minutes
+    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK)
 
     async def statuses() -> dict[uuid.UUID, DeliveryStatus] | None:
         async with committed_session.begin():
@@ -726,17 +708,17 @@ async def test_the_sweep_returns_how_many_deliveries_it_sent_again(
                 )
                 for _ in range(2)
             ]
+            # not lost yet
             + [
                 WebhookDelivery(
                     webhook_id=webhook.id, event=webhook.event, payload={}
                 )
-            ]  # not lost yet
+            ]
         )
     sweep = celery_app.tasks[REQUEUE_LOST_DELIVERIES_TASK]
 
-    sent_again = await asyncio.to_thread(
-        sweep
-    )  # the task's own body, outside the event loop it runs
+    # the task's own body, outside the event loop it runs
+    sent_again = await asyncio.to_thread(sweep)
 
     assert sent_again == 2
     assert await redis.llen("celery") == 2
@@ -755,9 +737,8 @@ async def test_a_requeued_delivery_keeps_the_attempts_it_used(
     webhook_receiver.statuses = [500] * 10
     webhook = await subscribe(committed_session, webhook_receiver.url)
     long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
-    async with (
-        committed_session.begin()
-    ):  # two attempts made, then its retry task was lost
+    # two attempts made, then its retry task was lost
+    async with committed_session.begin():
         lost = WebhookDelivery(
             webhook_id=webhook.id,
             event=webhook.event,
@@ -769,15 +750,15 @@ async def test_a_requeued_delivery_keeps_the_attempts_it_used(
         )
         committed_session.add(lost)
 
-    celery_app.send_task(
-        REQUEUE_LOST_DELIVERIES_TASK
-    )  # the sweep sends a new task, with no retries counted
+    # the sweep sends a new task, with no retries counted
+    celery_app.send_task(REQUEUE_LOST_DELIVERIES_TASK)
 
     delivery = await settled_delivery(committed_session)
+    # one attempt left, not three more
     assert (delivery.status, delivery.attempts) == (
         DeliveryStatus.FAILED,
         3,
-    )  # one attempt left, not three more
+    )
     assert len(webhook_receiver.requests) == 1
 
 
@@ -808,9 +789,8 @@ async def test_a_requeued_delivery_backs_off_from_the_attempts_it_used(
         )
         committed_session.add(delivery)
 
-    celery_app.send_task(
-        DELIVER_WEBHOOK_TASK, args=[str(delivery.id)]
-    )  # as the sweep does: no retries counted
+    # as the sweep does: no retries counted
+    celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(delivery.id)])
 
     settled = await settled_delivery(committed_session)
     assert (settled.status, settled.attempts) == (DeliveryStatus.FAILED, 6)
@@ -867,9 +847,8 @@ async def runs_waiting_for_a_lock(
     engine: AsyncEngine, count: int
 ) -> bool | None:
     """True once `count` sessions on this database wait for a lock."""
-    async with (
-        engine.connect() as connection
-    ):  # a new transaction: pg_stat_activity is read once per transaction
+    # a new transaction: pg_stat_activity is read once per transaction
+    async with engine.connect() as connection:
         waiting = await connection.scalar(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname ="
@@ -913,9 +892,8 @@ async def test_a_late_run_does_not_overwrite_a_delivered_outcome(
     await eventually(
         lambda: asyncio.sleep(0, webhook_receiver.requests or None), within=10
     )
-    second = await attempt_delivery(
-        settings, delivery.id
-    )  # a 409 answers a key the receiver already has
+    # a 409 answers a key the receiver already has
+    second = await attempt_delivery(settings, delivery.id)
     webhook_receiver.released.set()
     late = await first
 
@@ -984,10 +962,11 @@ async def test_an_attempt_that_never_returns_is_counted(
 
     stored = await only_delivery(committed_session, settled=False)
     assert stored is not None
+    # the sweep's next run has one less
     assert (stored.status, stored.attempts) == (
         DeliveryStatus.PENDING,
         1,
-    )  # the sweep's next run has one less
+    )
 
 
 async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
@@ -996,9 +975,8 @@ async def test_a_delivery_out_of_attempts_is_failed_without_a_request(
     settings: Settings,
 ) -> None:
     webhook = await subscribe(committed_session, webhook_receiver.url)
-    async with (
-        committed_session.begin()
-    ):  # e.g. WEBHOOK_MAX_ATTEMPTS was lowered while it waited
+    # e.g. WEBHOOK_MAX_ATTEMPTS was lowered while it waited
+    async with committed_session.begin():
         delivery = WebhookDelivery(
             webhook_id=webhook.id,
             event=webhook.event,
@@ -1030,14 +1008,12 @@ async def test_a_run_with_nothing_to_send_does_not_overwrite_a_delivery_made_mea
     """The run reads the row as pending; another run's `delivered` commits
     before it writes `failed`/`skipped`.
     """
-    webhook = await subscribe(
-        committed_session, "https://receiver.invalid/"
-    )  # nothing is sent
+    # nothing is sent
+    webhook = await subscribe(committed_session, "https://receiver.invalid/")
     async with committed_session.begin():
         webhook.is_active = not paused
-        attempts = (
-            0 if paused else settings.webhook_max_attempts
-        )  # the other run counted the last attempt
+        # the other run counted the last attempt
+        attempts = 0 if paused else settings.webhook_max_attempts
         delivery = WebhookDelivery(
             webhook_id=webhook.id,
             event=webhook.event,
@@ -1079,18 +1055,15 @@ async def test_the_sweep_sends_what_a_failed_enqueue_dropped(
 ) -> None:
     await subscribe(committed_session, webhook_receiver.url)
     with unreachable_broker():
-        await send_message(
-            committed_session, redis
-        )  # committed; the task never reached the broker
+        # committed; the task never reached the broker
+        await send_message(committed_session, redis)
 
-    await asyncio.sleep(
-        1
-    )  # a worker that had the task would have run it by now
+    # a worker that had the task would have run it by now
+    await asyncio.sleep(1)
     assert webhook_receiver.requests == []
     long_ago = datetime.now(UTC) - lost_after(settings) - timedelta(minutes=1)
-    async with (
-        committed_session.begin()
-    ):  # time passes until the sweep takes it for lost
+    # time passes until the sweep takes it for lost
+    async with committed_session.begin():
         # it would stamp now() over the old time
         trigger = "webhook_deliveries_set_updated_at"
         await committed_session.execute(
@@ -1196,10 +1169,11 @@ async def test_a_task_survives_its_worker_being_killed(
         first_worker.kill()
         first_worker.wait(timeout=10)
 
+    # the killed run's attempt counts
     assert (delivery.status, delivery.attempts) == (
         DeliveryStatus.DELIVERED,
         2,
-    )  # the killed run's attempt counts
+    )
     assert [
         headers["idempotency-key"] for headers, _ in webhook_receiver.requests
     ] == [str(delivery.id)] * 2
@@ -1211,9 +1185,8 @@ async def test_a_task_survives_its_worker_being_killed(
     lines = [
         json.loads(line) for line in written.splitlines() if line[:1] == "{"
     ]
-    assert "celery.worker.strategy" in {
-        line["logger"] for line in lines
-    }  # "Task ... received"
+    # "Task ... received"
+    assert "celery.worker.strategy" in {line["logger"] for line in lines}
 
 
 # --8<-- [end:test_worker_killed]
@@ -1284,16 +1257,18 @@ async def test_a_task_stopped_by_the_hard_time_limit_is_acknowledged_not_requeue
         worker.wait(timeout=30)
 
     assert len(webhook_receiver.requests) == 1
+    # acknowledged: gone from Redis
     assert (await redis.llen("celery"), await redis.hlen("unacked")) == (
         0,
         0,
-    )  # acknowledged: gone from Redis
+    )
     stored = await only_delivery(committed_session, settled=False)
     assert stored is not None
+    # left to the sweep, attempt counted
     assert (stored.status, stored.attempts) == (
         DeliveryStatus.PENDING,
         1,
-    )  # left to the sweep, attempt counted
+    )
 
 
 def read_log(log: TextIO) -> str:
@@ -1305,10 +1280,11 @@ def read_log(log: TextIO) -> str:
 async def test_an_unknown_delivery_is_skipped(settings: Settings) -> None:
     outcome = await attempt_delivery(settings, uuid.uuid4())
 
+    # e.g. its row was purged; nothing to send
     assert outcome == (
         Outcome.SKIPPED,
         0,
-    )  # e.g. its row was purged; nothing to send
+    )
 
 
 def test_a_lost_delivery_waits_about_five_hours_by_default(

@@ -76,9 +76,8 @@ class OtlpHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(
-        self, format: str, *args: object
-    ) -> None:  # the stdlib's signature
+    # the stdlib's signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the test reads what arrived, not a log of it."""
 
 

@@ -30,16 +30,14 @@ def test_one_database_url_serves_dbmate_and_asyncpg() -> None:
         5432,
         "app",
     )
-    assert dict(asyncpg_url.query) == {
-        "ssl": "require"
-    }  # asyncpg rejects libpq's sslmode
+    # asyncpg rejects libpq's sslmode
+    assert dict(asyncpg_url.query) == {"ssl": "require"}
     assert (
         settings.dbmate_database_url
         == "postgres://app:s3cret@db.internal:5432/app?sslmode=require"
     )
-    assert "s3cret" not in repr(
-        settings
-    )  # SecretStr keeps it out of logs and tracebacks
+    # SecretStr keeps it out of logs and tracebacks
+    assert "s3cret" not in repr(settings)
 
 
 # --8<-- [end:test_database_urls]
@@ -105,14 +103,12 @@ def test_settings_and_dbmate_read_env_from_the_working_directory(
     monkeypatch.setenv(
         "DATABASE_URL", "postgres://app@127.0.0.1:2/exported?sslmode=disable"
     )
-    assert (
-        Settings().sqlalchemy_database_url.database == "exported"
-    )  # the environment wins over .env
+    # the environment wins over .env
+    assert Settings().sqlalchemy_database_url.database == "exported"
     assert "127.0.0.1:2:" in dbmate_target()
 
-    monkeypatch.chdir(
-        tmp_path / "sub"
-    )  # not the folder of the .env: neither finds it
+    # not the folder of the .env: neither finds it
+    monkeypatch.chdir(tmp_path / "sub")
     monkeypatch.delenv("DATABASE_URL")
     with pytest.raises(ValidationError):
         Settings()
@@ -197,9 +193,8 @@ def test_a_jwt_secret_shorter_than_its_hash_is_rejected(
         )
 
     with pytest.raises(ValidationError) as error:
-        settings(
-            "s" * (needed - 1)
-        )  # RFC 7518 section 3.2: the key is at least as long as the hash
+        # RFC 7518 section 3.2: the key is at least as long as the hash
+        settings("s" * (needed - 1))
 
     assert f"jwt_secret must have at least {needed} bytes" in str(error.value)
     assert "s" * (needed - 1) not in str(error.value)
@@ -209,10 +204,11 @@ def test_a_jwt_secret_shorter_than_its_hash_is_rejected(
 # --8<-- [start:test_visibility_timeout_rule]
 @pytest.mark.parametrize(
     ("visibility_timeout", "time_limit"),
+    # a shorter timeout; a longer task limit with the default timeout
     [
         (3600, 120),
         (7200, 1800),
-    ],  # a shorter timeout; a longer task limit with the default timeout
+    ],
 )
 def test_a_visibility_timeout_shorter_than_a_retry_wait_and_run_is_refused(
     visibility_timeout: int, time_limit: int

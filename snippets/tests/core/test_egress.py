@@ -16,44 +16,53 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
     ("url", "address"),
     [
         ("https://127.0.0.1/hooks", "127.0.0.1"),  # loopback
+        # a name for loopback (127.0.0.1 or ::1, as the system says)
         (
             "https://localhost:8443/hooks",
             None,
-        ),  # a name for loopback (127.0.0.1 or ::1, as the system says)
+        ),
         ("https://10.0.0.5/admin", "10.0.0.5"),  # private network
+        # cloud metadata, link-local
         (
             "https://169.254.169.254/latest/meta-data/",
             "169.254.169.254",
-        ),  # cloud metadata, link-local
+        ),
+        # carrier-grade NAT, shared address space
         (
             "https://100.64.0.1/",
             "100.64.0.1",
-        ),  # carrier-grade NAT, shared address space
+        ),
+        # loopback in IPv6 clothing
         (
             "https://[::ffff:127.0.0.1]/",
             "::ffff:7f00:1",
-        ),  # loopback in IPv6 clothing
+        ),
         ("https://[fe80::1]/", "fe80::1"),  # IPv6 link-local
+        # cloud metadata through NAT64
         (
             "https://[64:ff9b::a9fe:a9fe]/",
             "64:ff9b::a9fe:a9fe",
-        ),  # cloud metadata through NAT64
+        ),
+        # a private IPv4 host through NAT64
         (
             "https://[64:ff9b::a00:5]/",
             "64:ff9b::a00:5",
-        ),  # a private IPv4 host through NAT64
+        ),
+        # a local-use NAT64 prefix: the operator's own
         (
             "https://[64:ff9b:1::5db8:d70e]/",
             "64:ff9b:1::5db8:d70e",
-        ),  # a local-use NAT64 prefix: the operator's own
+        ),
+        # a private IPv4 host through 6to4
         (
             "https://[2002:a00:5::1]/",
             "2002:a00:5::1",
-        ),  # a private IPv4 host through 6to4
+        ),
+        # cloud metadata, IPv4-compatible (deprecated) form
         (
             "https://[::169.254.169.254]/",
             "::a9fe:a9fe",
-        ),  # cloud metadata, IPv4-compatible (deprecated) form
+        ),
     ],
 )
 async def test_a_non_public_address_is_refused(
@@ -115,9 +124,8 @@ async def test_the_request_goes_to_the_checked_address_under_the_name() -> (
     url, host, extensions = checked.pinned(ipaddress.ip_address("127.0.0.1"))
     assert str(url) == "https://127.0.0.1:8443/hooks?topic=a"
     assert host == {"Host": "localhost:8443"}
-    assert extensions == {
-        "sni_hostname": "localhost"
-    }  # the certificate is checked for the name
+    # the certificate is checked for the name
+    assert extensions == {"sni_hostname": "localhost"}
 
 
 async def test_an_address_in_the_url_needs_no_name_for_tls() -> None:

@@ -26,9 +26,8 @@ def test_env_example_names_every_setting_and_nothing_else() -> None:
 
 def test_env_example_loads_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in SETTING_NAMES:
-        monkeypatch.delenv(
-            name, raising=False
-        )  # only the file may provide values here
+        # only the file may provide values here
+        monkeypatch.delenv(name, raising=False)
 
     settings = Settings(_env_file=ENV_EXAMPLE)
     empty = {
@@ -37,12 +36,10 @@ def test_env_example_loads_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
         if not value
     }
 
-    assert (
-        settings.model_fields_set == set(Settings.model_fields) - empty
-    )  # every other value came from the file
-    assert all(
-        getattr(settings, name) is None for name in empty
-    )  # `NAME=` leaves an optional setting off
+    # every other value came from the file
+    assert settings.model_fields_set == set(Settings.model_fields) - empty
+    # `NAME=` leaves an optional setting off
+    assert all(getattr(settings, name) is None for name in empty)
     assert settings.environment == "local"
 
 

@@ -47,9 +47,8 @@ def test_every_line_is_json_with_the_request_id(
     configure_logging(settings, stream)
     message_id = uuid.uuid4()
 
-    with logger.contextualize(
-        request_id="7f3c9a"
-    ):  # what the request-id middleware does per request
+    # what the request-id middleware does per request
+    with logger.contextualize(request_id="7f3c9a"):
         logger.info("message created", message_id=message_id)
         logging.getLogger("uvicorn.error").warning(
             "client sent an invalid request"
@@ -135,9 +134,10 @@ def test_secrets_inside_lists_are_masked_and_any_key_can_be_logged(
 ) -> None:
     configure_logging(settings, stream)
 
+    # an int key raised
     logger.info(
         "sent", items=[{"token": "t-1"}, ({"password": "p-2"},)], counts={1: 5}
-    )  # an int key raised
+    )
 
     [line] = read_lines(stream)
     assert line["extra"] == {
@@ -150,28 +150,24 @@ def test_secrets_inside_lists_are_masked_and_any_key_can_be_logged(
 def test_uvicorn_lines_leave_uvicorn_handlers_for_ours(
     settings: Settings, stream: io.StringIO
 ) -> None:
-    logging.config.dictConfig(
-        LOGGING_CONFIG
-    )  # what uvicorn does before it calls the app factory
+    # what uvicorn does before it calls the app factory
+    logging.config.dictConfig(LOGGING_CONFIG)
     configure_logging(settings, stream)
 
     logging.getLogger("uvicorn.access").info(
         '%s - "%s %s HTTP/%s" %d', "10.0.0.7:5123", "GET", "/livez", "1.1", 200
     )
-    logging.getLogger("uvicorn.access").info(
-        "a line without arguments"
-    )  # left as it is
+    # left as it is
+    logging.getLogger("uvicorn.access").info("a line without arguments")
     logging.getLogger("uvicorn.error").info(
         '%s - "WebSocket %s" %d', "10.0.0.7:5123", "/livez", 403
     )
-    logging.getLogger("uvicorn.error").info(
-        "Started server process [%d]", 42
-    )  # not a WebSocket line
+    # not a WebSocket line
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
 
     line, plain, websocket, started = read_lines(stream)
-    assert (
-        line["message"] == '- - "GET /livez HTTP/1.1" 200'
-    )  # no client address
+    # no client address
+    assert line["message"] == '- - "GET /livez HTTP/1.1" 200'
     assert plain["message"] == "a line without arguments"
     assert websocket["message"] == '- - "WebSocket /livez" 403'
     assert started["message"] == "Started server process [42]"
@@ -224,9 +220,8 @@ async def test_sql_parameters_never_reach_the_log(
             text("SELECT :card_number"), {"card_number": "4111 1111 1111 1111"}
         )
 
-    assert (
-        "4111" not in stream.getvalue()
-    )  # even at DEBUG, SQLAlchemy's own WARNING level holds
+    # even at DEBUG, SQLAlchemy's own WARNING level holds
+    assert "4111" not in stream.getvalue()
     assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(
         logging.INFO
     )
@@ -277,10 +272,11 @@ def test_the_worker_logs_json_lines_too(
     [line] = [
         json.loads(text) for text in capsys.readouterr().err.splitlines()
     ]
+    # not Celery's text format
     assert (line["level"], line["logger"]) == (
         "INFO",
         "celery.worker.strategy",
-    )  # not Celery's text format
+    )
     assert line["message"] == "Task webhook.deliver received"
 
 
@@ -301,15 +297,14 @@ def test_an_f_string_makes_a_message_per_value_and_escapes_redaction(
 
     structured = [line for line in read_lines(stream) if line["extra"]]
     interpolated = [line for line in read_lines(stream) if not line["extra"]]
+    # one message, two lines
     assert {line["message"] for line in structured} == {
         "partner token refreshed"
-    }  # one message, two lines
+    }
     assert [line["extra"] for line in structured] == [
         {"token": "[redacted]"}
     ] * 2
-    assert (
-        len({line["message"] for line in interpolated}) == 2
-    )  # a new message for every value ...
-    assert (
-        "t-1f9a" in interpolated[0]["message"]
-    )  # ... and the secret is in it, where no key names it
+    # a new message for every value ...
+    assert len({line["message"] for line in interpolated}) == 2
+    # ... and the secret is in it, where no key names it
+    assert "t-1f9a" in interpolated[0]["message"]

@@ -52,9 +52,8 @@ async def test_request_metrics_are_labelled_by_route_template_never_by_path(
     collector: OtlpCollector,
     make_token: Callable[..., str],
 ) -> None:
-    app = (
-        create_app()
-    )  # production wiring: metrics on because the endpoint is set
+    # production wiring: metrics on because the endpoint is set
+    app = create_app()
 
     @app.post("/orders/{order_id}/pay")
     async def pay(order_id: int) -> None:
@@ -77,14 +76,16 @@ async def test_request_metrics_are_labelled_by_route_template_never_by_path(
             ).status_code
             for id_ in ids
         ]
+        # no route matches
         statuses.append(
             (await client.get(f"/no/such/path/{ids[0]}")).status_code
-        )  # no route matches
+        )
+        # any method
         statuses.append(
             (
                 await client.request("BREW", f"/api/v1/messages/{ids[0]}")
             ).status_code
-        )  # any method
+        )
         statuses.append((await client.post("/orders/7/pay")).status_code)
     # The lifespan ended: the provider was shut down, which collected and
     # exported one last time.
@@ -102,9 +103,8 @@ async def test_request_metrics_are_labelled_by_route_template_never_by_path(
     # `_OTHER`, never an id.
     recorded = repr(labels)
     assert not any(id_ in recorded for id_ in ids)
-    templates = set(
-        app.openapi()["paths"]
-    )  # the routes as the API's schema lists them
+    # the routes as the API's schema lists them
+    templates = set(app.openapi()["paths"])
     assert {
         label["http.route"] for label in labels if "http.route" in label
     } <= templates
@@ -134,18 +134,20 @@ async def test_request_metrics_are_labelled_by_route_template_never_by_path(
     }
     assert errors == {
         ("/api/v1/messages/{message_id}", "GET", "4xx"): 3,
+        # the unmatched path: no route label rather than the path
         (
             None,
             "GET",
             "4xx",
-        ): 1,  # the unmatched path: no route label rather than the path
+        ): 1,
         ("/api/v1/messages/{message_id}", "_OTHER", "4xx"): 1,
         ("/orders/{order_id}/pay", "POST", "5xx"): 1,
     }
+    # the lifespan's gauges
     assert {
         "db.client.connection.count",
         "messaging.queue.depth",
-    } <= metrics.keys()  # the lifespan's gauges
+    } <= metrics.keys()
     resource = attributes(
         collector.metrics[-1].resource_metrics[0].resource.attributes
     )
@@ -172,9 +174,8 @@ def gauge(
 async def test_the_pool_gauge_counts_checked_out_connections(
     settings: Settings, meter_provider: MeterProvider, collector: OtlpCollector
 ) -> None:
-    engine = create_engine(
-        settings
-    )  # its own pool, so the counts are this test's alone
+    # its own pool, so the counts are this test's alone
+    engine = create_engine(settings)
     observe_database_pool(engine, meter_provider)
     try:
         async with engine.connect():
@@ -225,9 +226,10 @@ async def test_a_redis_outage_leaves_a_gap_in_the_queue_gauge_and_logs_a_warning
     caplog: pytest.LogCaptureFixture,
     logged_warnings: list[dict[str, Any]],
 ) -> None:
+    # nothing listens
     down = settings.model_copy(
         update={"redis_url": SecretStr("redis://127.0.0.1:1/0")}
-    )  # nothing listens
+    )
     engine = create_engine(settings)
     observe_database_pool(engine, meter_provider)
     observe_queue_depth(down, "celery", meter_provider)
@@ -237,9 +239,8 @@ async def test_a_redis_outage_leaves_a_gap_in_the_queue_gauge_and_logs_a_warning
         await engine.dispose()
 
     exported = collector.last_metrics()
-    assert (
-        "db.client.connection.count" in exported
-    )  # the other metrics are still exported
+    # the other metrics are still exported
+    assert "db.client.connection.count" in exported
     assert "messaging.queue.depth" not in exported
     # An ERROR would reach Sentry as an event, once per export interval and per
     # process.

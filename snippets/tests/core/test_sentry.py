@@ -63,9 +63,8 @@ def sentry_events(
     yield []
     get_settings.cache_clear()
     sentry_sdk.get_client().close()
-    sentry_sdk.get_global_scope().set_client(
-        None
-    )  # back to the no-op client for the other tests
+    # back to the no-op client for the other tests
+    sentry_sdk.get_global_scope().set_client(None)
 
 
 def capture_into(events: list[dict[str, Any]]) -> None:
@@ -119,12 +118,10 @@ async def test_an_unhandled_error_is_one_event_without_personal_data(
         "test",
         "2026.11.26-3f9c2e1",
     )
-    assert (
-        event["transaction"] == "/orders/{order_id}/pay"
-    )  # grouped by route, not by URL
-    assert (
-        event["logentry"]["message"] == "unhandled error on /orders/7/pay"
-    )  # no variable dump
+    # grouped by route, not by URL
+    assert event["transaction"] == "/orders/{order_id}/pay"
+    # no variable dump
+    assert event["logentry"]["message"] == "unhandled error on /orders/7/pay"
     [exception] = event["exception"]["values"]
     assert exception["type"] == "RuntimeError"
     assert all(
@@ -151,9 +148,8 @@ def test_stdlib_lines_keep_their_origin_with_sentry_on(
 ) -> None:
     stream = io.StringIO()
     configure_logging(get_settings(), stream)
-    configure_sentry(
-        get_settings()
-    )  # patches the logging module's Logger.callHandlers
+    # patches the logging module's Logger.callHandlers
+    configure_sentry(get_settings())
 
     logging.getLogger("partner.client").warning("partner answered slowly")
 
@@ -168,16 +164,14 @@ def test_stdlib_lines_keep_their_origin_with_sentry_on(
 def test_an_error_line_reaches_sentry_when_logging_is_configured_after_it(
     sentry_events: list[dict[str, Any]],
 ) -> None:
-    configure_sentry(
-        get_settings()
-    )  # a Celery worker's order: `celeryd_init`, then `setup_logging`
+    # a Celery worker's order: `celeryd_init`, then `setup_logging`
+    configure_sentry(get_settings())
     capture_into(sentry_events)
     configure_logging(get_settings(), io.StringIO())
 
     logger.error("webhook sweep failed")
-    configure_logging(
-        get_settings(), sys.stderr
-    )  # back to what the app configures
+    # back to what the app configures
+    configure_logging(get_settings(), sys.stderr)
 
     assert [event["logentry"]["message"] for event in sentry_events] == [
         "webhook sweep failed"
@@ -217,10 +211,11 @@ def test_without_a_dsn_sentry_stays_off(settings: Settings) -> None:
 def test_the_worker_and_beat_report_to_sentry(
     sentry_events: list[dict[str, Any]],
 ) -> None:
+    # sent by `celery worker` and `celery beat` as they start
     for started in (
         celeryd_init,
         beat_init,
-    ):  # sent by `celery worker` and `celery beat` as they start
+    ):
         sentry_sdk.get_global_scope().set_client(None)
 
         started.send(
@@ -232,9 +227,8 @@ def test_the_worker_and_beat_report_to_sentry(
 
         client = sentry_sdk.get_client()
         assert client.is_active()
-        assert (
-            client.get_integration(CeleryIntegration) is not None
-        )  # failed tasks become events
+        # failed tasks become events
+        assert client.get_integration(CeleryIntegration) is not None
         assert (client.options["environment"], client.options["release"]) == (
             "test",
             "2026.11.26-3f9c2e1",
@@ -258,9 +252,8 @@ async def test_an_error_answered_with_a_4xx_sends_no_event(
         ]
 
     assert statuses == [401, 404, 405]
-    assert (
-        sentry_events == []
-    )  # the client's mistakes are answers, not our failures
+    # the client's mistakes are answers, not our failures
+    assert sentry_events == []
 
 
 def test_sentry_traces_nothing_by_default_because_traces_go_to_otlp(

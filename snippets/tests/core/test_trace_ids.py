@@ -72,9 +72,8 @@ def traced_and_reported(
     yield
     get_settings.cache_clear()
     sentry_sdk.get_client().close()
-    sentry_sdk.get_global_scope().set_client(
-        None
-    )  # back to the no-op client for the other tests
+    # back to the no-op client for the other tests
+    sentry_sdk.get_global_scope().set_client(None)
     # the lifespan instrumented its engine and publishing
     SQLAlchemyInstrumentor().uninstrument()
     CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
@@ -87,9 +86,8 @@ async def test_log_lines_sentry_and_the_trace_share_trace_id_and_span_id(
     app = create_app()  # production wiring: tracing and Sentry on
     transport = KeepingTransport(sentry_sdk.get_client().options)
     sentry_sdk.get_client().transport = transport
-    configure_logging(
-        get_settings(), stream
-    )  # the same JSON lines, into a buffer the test reads
+    # the same JSON lines, into a buffer the test reads
+    configure_logging(get_settings(), stream)
 
     @app.post("/orders/{order_id}/pay")
     async def pay(order_id: int) -> None:
@@ -120,19 +118,18 @@ async def test_log_lines_sentry_and_the_trace_share_trace_id_and_span_id(
         for span in collector.spans()
         if span.name == "POST /orders/{order_id}/pay"
     ]
+    # 32 and 16 hex digits
     ids = {
         "trace_id": server.trace_id.hex(),
         "span_id": server.span_id.hex(),
-    }  # 32 and 16 hex digits
+    }
     for message in ("charging order 7", "unhandled error on /orders/7/pay"):
         assert {key: lines[message].get(key) for key in ids} == ids
-    assert (
-        "trace_id" not in lines["outside any request"]
-    )  # no span, no made-up ids
+    # no span, no made-up ids
+    assert "trace_id" not in lines["outside any request"]
     [event] = transport.events
-    assert {
-        key: event["contexts"]["trace"][key] for key in ids
-    } == ids  # the Sentry event joins too
+    # the Sentry event joins too
+    assert {key: event["contexts"]["trace"][key] for key in ids} == ids
 
 
 # --8<-- [end:test_trace_ids_in_logs]
@@ -153,9 +150,8 @@ def test_a_line_logged_in_a_celery_task_carries_the_task_spans_ids(
     )
     configure_logging(settings, stream)
 
-    instrument_celery(
-        tracer_provider
-    )  # what each worker process does at `worker_process_init`
+    # what each worker process does at `worker_process_init`
+    instrument_celery(tracer_provider)
     try:
         # runs in this process, through the same signals a worker sends
         task.apply()

@@ -116,12 +116,10 @@ async def test_a_request_is_a_server_span_with_sql_children(
     assert response.status_code == 200
     spans = span_exporter.get_finished_spans()
     [server] = [span for span in spans if span.kind is SpanKind.SERVER]
-    assert (
-        server.name == "GET /api/v1/messages/{message_id}"
-    )  # the route template, not the URL
-    sql = [
-        span for span in spans if span is not server
-    ]  # SELECT, inside the test's SAVEPOINT/RELEASE
+    # the route template, not the URL
+    assert server.name == "GET /api/v1/messages/{message_id}"
+    # SELECT, inside the test's SAVEPOINT/RELEASE
+    sql = [span for span in spans if span is not server]
     assert sql, "the request ran SQL, so there are SQL spans"
     assert {span.kind for span in sql} == {SpanKind.CLIENT}
     assert all(
@@ -184,9 +182,8 @@ async def test_a_409_exports_neither_the_value_nor_the_index_name(
     [failed] = [
         span for span in spans if span.status.status_code is StatusCode.ERROR
     ]
-    assert str(failed.status.description).startswith(
-        "UniqueViolationError"
-    )  # the kind of error stays
+    # the kind of error stays
+    assert str(failed.status.description).startswith("UniqueViolationError")
     exported = repr(
         [
             (span.name, span.attributes, span.status.description, span.events)
@@ -215,10 +212,11 @@ async def test_a_server_span_holds_no_client_address(
     request hook blanks them.
     """
     instrument_app(app, tracer_provider)
+    # a documentation address, as uvicorn would put it in the scope
     client_address = (
         "203.0.113.7",
         49152,
-    )  # a documentation address, as uvicorn would put it in the scope
+    )
 
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app, client=client_address)
@@ -292,9 +290,8 @@ async def test_the_app_exports_its_traces_over_otlp(
         for span in scope.spans
     }
     assert "GET /api/v1/messages/{message_id}" in names
-    assert "SELECT" in {
-        name.split()[0] for name in names
-    }  # the lifespan's engine is traced
+    # the lifespan's engine is traced
+    assert "SELECT" in {name.split()[0] for name in names}
     systems = {
         attribute.value.string_value
         for batch in batches
@@ -303,9 +300,8 @@ async def test_the_app_exports_its_traces_over_otlp(
         for attribute in span.attributes
         if attribute.key == "db.system"
     }
-    assert (
-        "redis" in systems
-    )  # and its Redis client: the message read asked the cache first
+    # and its Redis client: the message read asked the cache first
+    assert "redis" in systems
     assert not any("livez" in name for name in names)  # probes are not traced
 
 
@@ -360,9 +356,8 @@ async def test_a_task_the_api_enqueues_carries_the_requests_trace(
     the request's trace.
     """
     trace_id = uuid.uuid4().hex  # 32 hex digits, as a trace id has
-    upstream = {
-        "traceparent": f"00-{trace_id}-{'ab' * 8}-01"
-    }  # the request continues the caller's trace
+    # the request continues the caller's trace
+    upstream = {"traceparent": f"00-{trace_id}-{'ab' * 8}-01"}
     subscribed = await client.post(
         "/api/v1/webhooks",
         json={
@@ -382,9 +377,8 @@ async def test_a_task_the_api_enqueues_carries_the_requests_trace(
     )
 
     assert (subscribed.status_code, created.status_code) == (201, 201)
-    [raw] = await redis.lrange(
-        "celery", 0, -1
-    )  # no worker runs here: the message waits in the queue
+    # no worker runs here: the message waits in the queue
+    [raw] = await redis.lrange("celery", 0, -1)
     headers = json.loads(raw)["headers"]
     assert headers["task"] == DELIVER_WEBHOOK_TASK
     assert headers["traceparent"].startswith(f"00-{trace_id}-")
@@ -419,9 +413,8 @@ def test_the_last_spans_are_exported_when_uvicorn_stops_on_sigterm(
         for line in server.stderr
         if "Uvicorn running on" in line
     )
-    address = started.split()[
-        3
-    ]  # "Uvicorn running on http://127.0.0.1:PORT (Press CTRL+C to quit)"
+    # "Uvicorn running on http://127.0.0.1:PORT (Press CTRL+C to quit)"
+    address = started.split()[3]
     try:
         missing = httpx.get(
             f"{address}/api/v1/messages/{uuid.uuid4()}",
@@ -512,9 +505,8 @@ def test_celery_tasks_are_spans(
 
     instrument_celery(tracer_provider)
     try:
-        result = add_task.apply(
-            args=(2, 3)
-        )  # runs in this process; a real worker fires the same signals
+        # runs in this process; a real worker fires the same signals
+        result = add_task.apply(args=(2, 3))
     finally:
         CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
     tracer_provider.force_flush()
@@ -563,9 +555,10 @@ def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
         celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())])
     assert run_span_ended.wait(timeout=30)
     task_postrun.disconnect(after_the_instrumentation)
+    # flushes the batch
     worker_process_shutdown.send(
         sender="celery@test", pid=os.getpid(), exitcode=0
-    )  # flushes the batch
+    )
 
     spans = {
         span.name: span
@@ -587,9 +580,8 @@ def test_a_task_run_by_the_worker_continues_the_enqueuing_trace(
         publish.parent_span_id
         == request.get_span_context().span_id.to_bytes(8, "big")
     )
-    assert (
-        run.parent_span_id == publish.span_id
-    )  # request -> publish -> run, across the broker
+    # request -> publish -> run, across the broker
+    assert run.parent_span_id == publish.span_id
 
 
 # --8<-- [end:test_worker_traces]

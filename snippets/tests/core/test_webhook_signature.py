@@ -27,6 +27,7 @@ def test_a_receiver_rejects_tampering_and_replays() -> None:
     assert not is_valid_signature(
         SECRET, "d-2", 1_700_000_000, BODY, signature, now=1_700_000_000
     )
+    # too old
     assert not is_valid_signature(
         SECRET, "d-1", 1_700_000_000, BODY, signature, now=1_700_000_301
-    )  # too old
+    )

@@ -131,9 +131,10 @@ async def test_every_primary_key_is_indexed_by_its_constraint_alone(
         {"tables": [table.name for table in tables]},
     )
 
+    # one index on `id`: the key's
     assert sorted(rows.tuples()) == sorted(
         (table.name, True) for table in tables
-    )  # one index on `id`: the key's
+    )
     for table in tables:
         assert [
             index.name

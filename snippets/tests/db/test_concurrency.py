@@ -89,12 +89,12 @@ async def test_each_task_commits_on_its_own_session(
         committing_factory, create_message, items, max_concurrency=3
     )
 
+    # item order kept
     assert [row.client_ref for row in created] == [
         item.client_ref for item in items
-    ]  # item order kept
-    async with (
-        committing_factory() as session
-    ):  # a new session sees what the tasks committed
+    ]
+    # a new session sees what the tasks committed
+    async with committing_factory() as session:
         stored = [
             await MessagesTable(session, OWNER).first_or_default(row.id)
             for row in created
@@ -109,9 +109,8 @@ async def test_concurrency_is_bounded_and_sessions_are_not_shared(
     committing_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     in_flight, peak = 0, 0
-    sessions: list[
-        AsyncSession
-    ] = []  # kept alive, so no two can share an id()
+    # kept alive, so no two can share an id()
+    sessions: list[AsyncSession] = []
 
     async def ping(session: AsyncSession, item: int) -> int:
         nonlocal in_flight, peak
@@ -119,9 +118,8 @@ async def test_concurrency_is_bounded_and_sessions_are_not_shared(
         peak = max(peak, in_flight)
         sessions.append(session)
         await session.execute(select(1))
-        await asyncio.sleep(
-            0.01
-        )  # hold the slot long enough for the others to pile up
+        # hold the slot long enough for the others to pile up
+        await asyncio.sleep(0.01)
         in_flight -= 1
         return item * 2
 
@@ -150,9 +148,8 @@ async def test_a_failed_task_rolls_back_alone_and_raises_a_group(
         )
 
     assert raised.group_contains(ConflictError)
-    async with (
-        committing_factory() as session
-    ):  # the other task's transaction committed
+    # the other task's transaction committed
+    async with committing_factory() as session:
         assert (
             await MessagesTable(session, OWNER).all_count(client_ref=duplicate)
             == 1
@@ -180,9 +177,8 @@ async def test_one_session_shared_by_concurrent_tasks_fails(
         )
 
     failures = [result for result in results if isinstance(result, Exception)]
-    assert (
-        len(failures) == 2
-    )  # the first query got the connection; the others were refused
+    # the first query got the connection; the others were refused
+    assert len(failures) == 2
     assert all(
         isinstance(failure, InvalidRequestError) for failure in failures
     )
@@ -201,9 +197,8 @@ async def test_a_warm_shared_session_queues_the_tasks_on_one_transaction_without
             *(shared.execute(select(func.txid_current())) for _ in range(3))
         )
 
-    assert (
-        len({result.scalar_one() for result in results}) == 1
-    )  # no error, and one transaction for all three
+    # no error, and one transaction for all three
+    assert len({result.scalar_one() for result in results}) == 1
 
 
 async def test_a_row_committed_late_with_an_older_created_at_is_behind_a_cursor(
@@ -214,9 +209,8 @@ async def test_a_row_committed_late_with_an_older_created_at_is_behind_a_cursor(
         committing_factory() as fast,
         committing_factory() as reader,
     ):
-        async with (
-            slow.begin()
-        ):  # `created_at` is `now()`: this transaction's start, not its commit
+        # `created_at` is `now()`: this transaction's start, not its commit
+        async with slow.begin():
             late = await MessagesTable(slow, OWNER).insert_model(
                 Message(**message(f"{ref_prefix}slow").model_dump())
             )
@@ -224,9 +218,8 @@ async def test_a_row_committed_late_with_an_older_created_at_is_behind_a_cursor(
                 early = await MessagesTable(fast, OWNER).insert_model(
                     Message(**message(f"{ref_prefix}fast").model_dump())
                 )
-            cursor = Cursor(
-                early.created_at, early.id
-            )  # a client has read up to the row committed first
+            # a client has read up to the row committed first
+            cursor = Cursor(early.created_at, early.id)
         assert late.created_at < early.created_at
 
         after_cursor = await MessagesTable(reader, OWNER).all_by(
@@ -236,7 +229,6 @@ async def test_a_row_committed_late_with_an_older_created_at_is_behind_a_cursor(
             client_ref=late.client_ref
         )
 
-    assert (
-        after_cursor.items == []
-    )  # committed, but the client paging on from its cursor never sees it
+    # committed, but the client paging on from its cursor never sees it
+    assert after_cursor.items == []
     assert [row.id for row in from_start.items] == [late.id]

@@ -49,31 +49,30 @@ async def test_a_second_hand_numbered_file_with_a_taken_number_is_silently_skipp
 ) -> None:
     migrations = tmp_path / "migrations"
     migration(migrations, "001_initial.sql", "first")
-    migration(
-        migrations, "002_add_colours.sql", "colours"
-    )  # one branch, merged and deployed
+    # one branch, merged and deployed
+    migration(migrations, "002_add_colours.sql", "colours")
     assert dbmate_in(migrations, empty_database, "up").returncode == 0
 
-    migration(
-        migrations, "002_add_sizes.sql", "sizes"
-    )  # the other branch, merged later
+    # the other branch, merged later
+    migration(migrations, "002_add_sizes.sql", "sizes")
     second = dbmate_in(migrations, empty_database, "up")
     status = dbmate_in(migrations, empty_database, "status")
 
+    # no error, and nothing applied
     assert (second.returncode, second.stdout) == (
         0,
         "",
-    )  # no error, and nothing applied
-    assert (
-        "[X] 002_add_sizes.sql" in status.stdout
-    )  # reported as applied, since its version is
+    )
+    # reported as applied, since its version is
+    assert "[X] 002_add_sizes.sql" in status.stdout
     engine = engine_for(empty_database)
     try:
         async with engine.connect() as connection:
+            # yet it never ran
             assert (
                 await connection.scalar(text("SELECT to_regclass('sizes')"))
                 is None
-            )  # yet it never ran
+            )
     finally:
         await engine.dispose()
 
@@ -82,10 +81,11 @@ def engine_for(database: URL) -> AsyncEngine:
     """An engine on a scratch database; NullPool, so the database can be
     dropped afterwards.
     """
+    # dbmate's query names, asyncpg's names
     renamed = {
         "socket": "host",
         "sslmode": "ssl",
-    }  # dbmate's query names, asyncpg's names
+    }
     query = {
         renamed.get(key, key): value for key, value in database.query.items()
     }
@@ -124,12 +124,10 @@ async def two_at_once(
             " datname = current_database())"
         )
         async with asyncio.timeout(60):
-            while (
-                await gate.scalar(waiting) < 2
-            ):  # both runs are waiting: at the gate, or at dbmate's own lock
-                await (
-                    gate.commit()
-                )  # a new snapshot of pg_locks on the next read
+            # both runs are waiting: at the gate, or at dbmate's own lock
+            while await gate.scalar(waiting) < 2:
+                # a new snapshot of pg_locks on the next read
+                await gate.commit()
                 await asyncio.sleep(0.05)
         await gate.execute(
             text("SELECT pg_advisory_unlock(:key)"), {"key": GATE}
@@ -146,18 +144,16 @@ async def test_two_dbmate_runs_at_once_race_for_the_same_ddl_unless_they_take_th
 ) -> None:
     migrations = tmp_path / "migrations"
     migration(migrations, "20250101000000_create_first.sql", "first")
-    assert (
-        dbmate_in(migrations, empty_database, "migrate").returncode == 0
-    )  # dbmate's own table exists now
+    # dbmate's own table exists now
+    assert dbmate_in(migrations, empty_database, "migrate").returncode == 0
     (migrations / "20260101000000_create_second.sql").write_text(
         f"-- migrate:up\nSELECT pg_advisory_xact_lock_shared({GATE});\nCREATE"
         " TABLE second (id int);\n-- migrate:down\nDROP TABLE second;\n"
     )
     engine = engine_for(empty_database)
     try:
-        [failure] = await two_at_once(
-            engine, migrations, empty_database
-        )  # one applied it, one failed
+        # one applied it, one failed
+        [failure] = await two_at_once(engine, migrations, empty_database)
         assert (
             dbmate_in(migrations, empty_database, "rollback").returncode == 0
         )
@@ -167,9 +163,7 @@ async def test_two_dbmate_runs_at_once_race_for_the_same_ddl_unless_they_take_th
     finally:
         await engine.dispose()
 
-    assert re.search(
-        r"already exists|duplicate key value", failure
-    )  # both ran the same CREATE TABLE
-    assert (
-        with_the_lock == []
-    )  # the second waited for the first, then found nothing to do
+    # both ran the same CREATE TABLE
+    assert re.search(r"already exists|duplicate key value", failure)
+    # the second waited for the first, then found nothing to do
+    assert with_the_lock == []

@@ -112,10 +112,11 @@ async def seeded_engine(dsn: str) -> AsyncIterator[AsyncEngine]:
 def test_the_example_migrations_apply_and_roll_back_with_dbmate(
     empty_database: URL, dbmate: Callable[..., str], tmp_path: Path
 ) -> None:
+    # added to the service's own directory
     with_example = (
         "--migrations-dir",
         str(EXAMPLE),
-    )  # added to the service's own directory
+    )
     examples = {migration.name for migration in MIGRATIONS}
 
     def applied_examples() -> set[str]:
@@ -179,9 +180,8 @@ async def run_step(dsn: str, name: str, sql: str, insert: str) -> Step:
                     await writer.execute("SET LOCAL lock_timeout = '200ms'")
                     await writer.execute(insert)
                 outcome = "went through"
-            except (
-                asyncpg.LockNotAvailableError
-            ):  # SQLSTATE 55P03: lock_timeout ran out
+            # SQLSTATE 55P03: lock_timeout ran out
+            except asyncpg.LockNotAvailableError:
                 outcome = "waited"
         strongest = max((row["mode"] for row in held), key=LOCK_MODES.index)
         return Step(
@@ -217,10 +217,11 @@ async def test_no_expand_contract_step_reads_the_table_while_it_blocks_writes(
     steps.append(
         await run_step(dsn, "2. backfill, one batch", batch, CODE_WRITING_BOTH)
     )
+    # the rest
     assert (
         await backfill_in_batches(seeded_engine, BACKFILL)
         == ROWS - BACKFILL_BATCH_SIZE
-    )  # the rest
+    )
     steps.append(
         await run_step(
             dsn,
@@ -287,9 +288,8 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
     try:
         reading = reader.transaction()
         await reading.start()
-        await reader.fetchval(
-            "SELECT count(*) FROM messages"
-        )  # a long transaction: ACCESS SHARE until it ends
+        # a long transaction: ACCESS SHARE until it ends
+        await reader.fetchval("SELECT count(*) FROM messages")
 
         async def migrate() -> None:
             async with migrator.transaction():
@@ -297,22 +297,19 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
 
         migration = asyncio.create_task(migrate())
         waiting = None
-        while (
-            waiting is None and not migration.done()
-        ):  # until the migration waits for its lock
+        # until the migration waits for its lock
+        while waiting is None and not migration.done():
             await asyncio.sleep(0.05)
             waiting = await writer.fetchval(
                 "SELECT mode FROM pg_locks WHERE pid = $1 AND relation ="
                 " 'messages'::regclass AND NOT granted",
                 migrator.get_server_pid(),
             )
-        await writer.execute(
-            "SET statement_timeout = '10s'"
-        )  # without the migration's lock_timeout: fail, not hang
+        # without the migration's lock_timeout: fail, not hang
+        await writer.execute("SET statement_timeout = '10s'")
         started = time.monotonic()
-        await writer.execute(
-            OLD_CODE
-        )  # queued behind the migration's request, not behind the reader
+        # queued behind the migration's request, not behind the reader
+        await writer.execute(OLD_CODE)
         waited = time.monotonic() - started
         # Asked the moment the insert returns: had it not queued behind the
         # migration, it would have finished while the migration still waited
@@ -322,9 +319,8 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
             migrator.get_server_pid(),
         )
 
-        with pytest.raises(
-            asyncpg.LockNotAvailableError
-        ):  # lock_timeout = '5s' in the migration
+        # lock_timeout = '5s' in the migration
+        with pytest.raises(asyncpg.LockNotAvailableError):
             await migration
         await reading.rollback()
     finally:
@@ -332,9 +328,8 @@ async def test_a_step_that_cannot_get_its_lock_gives_up_and_the_writes_queued_be
             await connection.close()
 
     assert waiting == "AccessExclusiveLock"
-    assert (
-        not migration_still_waits
-    )  # the insert went on only once the migration had given up
+    # the insert went on only once the migration had given up
+    assert not migration_still_waits
     assert (
         1 < waited < 10
         # it waited (the reader alone never blocks it), and less than its
@@ -408,9 +403,8 @@ async def test_the_backfill_ends_when_a_row_cannot_be_fixed(
         backfill_in_batches(seeded_engine, BACKFILL), timeout=60
     )
 
-    assert (
-        changed == ROWS
-    )  # every row written once, the one that cannot be fixed too
+    # every row written once, the one that cannot be fixed too
+    assert changed == ROWS
     async with seeded_engine.connect() as connection:
         stale = await connection.scalars(
             text(

@@ -82,18 +82,20 @@ async def commit_new_body(
 async def test_read_committed_sees_a_commit_between_two_reads(
     session_factory: async_sessionmaker[AsyncSession], message_id: uuid.UUID
 ) -> None:
+    # READ COMMITTED, the default
     async with (
         session_factory() as session,
         session.begin(),
-    ):  # READ COMMITTED, the default
+    ):
         first = await read_body(session, message_id)
         await commit_new_body(session_factory, message_id)
         second = await read_body(session, message_id)
 
+    # one transaction, two snapshots
     assert (first, second) == (
         "Before",
         "After",
-    )  # one transaction, two snapshots
+    )
 
 
 # --8<-- [end:test_read_committed_snapshot_per_statement]
@@ -113,10 +115,11 @@ async def test_repeatable_read_keeps_one_snapshot_for_the_transaction(
         await commit_new_body(session_factory, message_id)
         second = await read_body(session, message_id)
 
+    # the snapshot of the first query, to the end
     assert (first, second) == (
         "Before",
         "Before",
-    )  # the snapshot of the first query, to the end
+    )
 
 
 # --8<-- [end:test_repeatable_read_one_snapshot]
@@ -132,9 +135,8 @@ async def test_repeatable_read_fails_a_write_to_a_row_changed_since_its_snapshot
                 execution_options={"isolation_level": "REPEATABLE READ"}
             )
             body = await read_body(session, message_id)
-            if (
-                concurrent_write
-            ):  # another request changes the row and commits first
+            # another request changes the row and commits first
+            if concurrent_write:
                 await commit_new_body(session_factory, message_id)
             await session.execute(
                 update(Message)
@@ -151,9 +153,8 @@ async def test_repeatable_read_fails_a_write_to_a_row_changed_since_its_snapshot
         raised.value
     )
 
-    await append_to_body(
-        concurrent_write=False
-    )  # the retry: a new transaction, a new snapshot
+    # the retry: a new transaction, a new snapshot
+    await append_to_body(concurrent_write=False)
     async with session_factory() as session, session.begin():
         assert await read_body(session, message_id) == "After!"
 
@@ -272,14 +273,12 @@ async def test_update_without_a_version_loses_a_concurrent_change(
             message_id,
             MessageUpdate(body=f"{read_by_second.body}, edited by two"),
         )
-        await (
-            second.commit()
-        )  # no error: nothing told the second request that the row had changed
+        # no error: nothing told the second request that the row had changed
+        await second.commit()
 
     async with session_factory() as session, session.begin():
-        assert (
-            await read_body(session, message_id) == "Before, edited by two"
-        )  # the first edit is gone
+        # the first edit is gone
+        assert await read_body(session, message_id) == "Before, edited by two"
 
 
 # --8<-- [end:test_lost_update]
@@ -299,17 +298,15 @@ async def test_select_for_update_makes_the_second_edit_wait_for_the_first(
         read_by_first = (await first.execute(locked_read)).scalar_one()
         read_by_second = asyncio.create_task(second.execute(locked_read))
         await asyncio.sleep(0.2)
-        assert (
-            not read_by_second.done()
-        )  # the row lock of the first request holds it back
+        # the row lock of the first request holds it back
+        assert not read_by_second.done()
 
         await MessagesTable(first, OWNER).update(
             message_id, MessageUpdate(body=f"{read_by_first}, edited by one")
         )
         await first.commit()
-        body = (
-            await read_by_second
-        ).scalar_one()  # now it reads the first edit
+        # now it reads the first edit
+        body = (await read_by_second).scalar_one()
         await MessagesTable(second, OWNER).update(
             message_id, MessageUpdate(body=f"{body}, edited by two")
         )

@@ -64,9 +64,8 @@ async def test_joinedload_of_a_collection_sends_each_parent_once_per_child_and_n
             dialect=connection.dialect, compile_kwargs={"literal_binds": True}
         )
     )
-    rows = len(
-        (await connection.exec_driver_sql(sql)).all()
-    )  # what the database sends back
+    # what the database sends back
+    rows = len((await connection.exec_driver_sql(sql)).all())
     with pytest.raises(
         InvalidRequestError, match=r"unique\(\) method must be invoked"
     ):
@@ -83,9 +82,8 @@ def test_joinedload_of_a_collection_wraps_a_limit_in_a_subquery() -> None:
 
     sql = " ".join(str(query).split())
 
-    assert (
-        "FROM (SELECT messages." in sql
-    )  # the LIMIT applies to the messages inside, not to the joined rows
+    # the LIMIT applies to the messages inside, not to the joined rows
+    assert "FROM (SELECT messages." in sql
     assert sql.index("LIMIT") < sql.index("LEFT OUTER JOIN")
 
 
@@ -96,9 +94,8 @@ async def test_a_filter_beside_joinedload_adds_the_table_again_as_a_cross_join(
     query = (
         select(MessageDelivery)
         .options(joinedload(MessageDelivery.message))  # type: ignore[arg-type]
-        .where(
-            col(Message.deleted_at).is_(None)
-        )  # meant for the joined message, but names `messages` itself
+        # meant for the joined message, but names `messages` itself
+        .where(col(Message.deleted_at).is_(None))
     )
 
     with pytest.warns(SAWarning, match="cartesian product"):

@@ -37,9 +37,8 @@ async def test_insert_model_flushes_and_loads_database_defaults(
 ) -> None:
     inserted = await messages.insert_model(message("ref-1"))
 
-    assert (
-        inserted.created_at.tzinfo is not None
-    )  # timestamptz comes back aware
+    # timestamptz comes back aware
+    assert inserted.created_at.tzinfo is not None
     assert inserted.updated_at == inserted.created_at
     assert await messages.first_or_default(inserted.id) is inserted
 
@@ -158,9 +157,8 @@ async def test_update_applies_only_the_fields_that_were_set(
 
     assert updated is not None
     assert (updated.body, updated.recipient) == ("New body", recipient_before)
-    assert (
-        updated.updated_at > updated_before
-    )  # the trigger ran, and RETURNING brought it back
+    # the trigger ran, and RETURNING brought it back
+    assert updated.updated_at > updated_before
 
 
 # --8<-- [end:test_update_exclude_unset]
@@ -178,16 +176,14 @@ async def test_update_with_nothing_set_writes_nothing_and_still_skips_deleted_ro
     live = await messages.insert_model(message("ref-1"))
     deleted = await messages.insert_model(message("ref-2"))
     await messages.soft_delete(deleted.id)
-    nothing = (
-        MessageUpdate.model_construct()
-    )  # the API answers such a body with a 422; other callers may send it
+    # the API answers such a body with a 422; other callers may send it
+    nothing = MessageUpdate.model_construct()
 
     unchanged = await messages.update(live.id, nothing)
 
     assert unchanged is not None
-    assert (
-        unchanged.updated_at == unchanged.created_at
-    )  # no UPDATE ran, so the trigger did not either
+    # no UPDATE ran, so the trigger did not either
+    assert unchanged.updated_at == unchanged.created_at
     assert await messages.update(deleted.id, nothing) is None
 
 
@@ -235,12 +231,10 @@ async def test_rows_of_one_transaction_share_created_at_and_are_ordered_by_id(
 
     page = await messages.all_by()
 
-    assert (
-        len({row.created_at for row in inserted}) == 1
-    )  # `now()` is the transaction's start time
-    assert [row.id for row in page.items] == sorted(
-        row.id for row in inserted
-    )  # not the insertion order
+    # `now()` is the transaction's start time
+    assert len({row.created_at for row in inserted}) == 1
+    # not the insertion order
+    assert [row.id for row in page.items] == sorted(row.id for row in inserted)
 
 
 def test_cursor_round_trip_and_rejection() -> None:
@@ -272,9 +266,8 @@ async def test_purge_removes_only_rows_deleted_before_the_cutoff(
         await soft_deleted_days_ago(messages, f"old-{index}", days=40)
     cutoff = datetime.now(UTC) - timedelta(days=30)
 
-    assert (
-        await messages.purge_deleted(before=cutoff, batch_size=2) == 2
-    )  # the oldest two
+    # the oldest two
+    assert await messages.purge_deleted(before=cutoff, batch_size=2) == 2
     assert await messages.purge_deleted(before=cutoff, batch_size=2) == 1
     assert await messages.purge_deleted(before=cutoff, batch_size=2) == 0
 
@@ -318,9 +311,8 @@ async def test_purge_job_commits_batch_after_batch(
         await soft_deleted_days_ago(messages, f"old-{index}", days=40 - index)
         for index in range(5)
     ]
-    await (
-        committed_session.commit()
-    )  # the job starts with no transaction open, as in production
+    # the job starts with no transaction open, as in production
+    await committed_session.commit()
     ids = [row.id for row in rows]
     async with engine.connect() as holder, engine.connect() as observer:
         # Another transaction locks the most recently deleted row: the job

@@ -123,9 +123,8 @@ async def test_selectinload_needs_two_queries_for_any_number_of_messages(
         [message.id for message in created]
     )
 
-    assert (
-        len(statements) == 2
-    )  # the messages, then every delivery WHERE message_id IN (...)
+    # the messages, then every delivery WHERE message_id IN (...)
+    assert len(statements) == 2
     assert {message.id for message in loaded} == {
         message.id for message in created
     }
@@ -213,9 +212,8 @@ async def test_deleting_a_message_cascades_to_its_deliveries(
 ) -> None:
     [created] = await messages_with_attempts(session, 1)
 
-    assert await MessagesTable(session, OWNER).delete(
-        created.id
-    )  # passive_deletes: nothing is loaded first
+    # passive_deletes: nothing is loaded first
+    assert await MessagesTable(session, OWNER).delete(created.id)
 
     assert (
         await MessageDeliveriesTable(session).all_count(include_deleted=True)

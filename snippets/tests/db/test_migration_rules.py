@@ -27,10 +27,11 @@ def engine_for(database: URL) -> AsyncEngine:
     """An engine on a scratch database; NullPool, so the database can be
     dropped afterwards.
     """
+    # dbmate's query names, asyncpg's names
     renamed = {
         "socket": "host",
         "sslmode": "ssl",
-    }  # dbmate's query names, asyncpg's names
+    }
     query = {
         renamed.get(key, key): value for key, value in database.query.items()
     }

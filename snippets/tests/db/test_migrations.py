@@ -86,9 +86,8 @@ def test_update_schema_sql_rewrites_the_schema_file(
 ) -> None:
     stale = tmp_path / "committed.sql"
     stale.write_text("-- an outdated dump\n")
-    monkeypatch.setitem(
-        globals(), "SCHEMA_FILE", stale
-    )  # never rewrite the real file from a test
+    # never rewrite the real file from a test
+    monkeypatch.setitem(globals(), "SCHEMA_FILE", stale)
     monkeypatch.setenv("UPDATE_SCHEMA_SQL", "1")
 
     test_schema_sql_matches_the_migrations(database_url, dbmate, tmp_path)
@@ -156,9 +155,8 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
                     " statements"
                 )
                 checked += 1
-    assert (
-        checked >= 2
-    )  # the test found some: each concurrent index has an up and a down block
+    # the test found some: each concurrent index has an up and a down block
+    assert checked >= 2
 
 
 # --8<-- [end:test_no_transaction_migrations]
@@ -190,10 +188,11 @@ async def test_every_unique_index_is_mapped(session: AsyncSession) -> None:
         (table, name): tuple(columns) for table, name, columns in rows.tuples()
     }
     mapped = {
+        # each index on the table class of its own table
         (
             table.model.__tablename__,
             name,
-        ): fields  # each index on the table class of its own table
+        ): fields
         for table in subclasses(BaseTable)
         if "model"
         in vars(table)  # a table class, not a base such as `OwnedTable`
@@ -215,14 +214,14 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
     validating = [path.name for path in MIGRATIONS].index(
         "20261204203941_validate_webhook_deliveries_message_id.sql"
     )
-    for _ in MIGRATIONS[
-        validating:
-    ]:  # back to before VALIDATE, which ships after the job has run
+    # back to before VALIDATE, which ships after the job has run
+    for _ in MIGRATIONS[validating:]:
         dbmate(empty_database, "rollback")
+    # dbmate's query names, asyncpg's names
     renamed = {
         "socket": "host",
         "sslmode": "ssl",
-    }  # dbmate's query names, asyncpg's names
+    }
     query = {
         renamed.get(key, key): value
         for key, value in empty_database.query.items()
@@ -284,13 +283,13 @@ async def test_the_backfill_job_links_deliveries_and_deletes_only_those_of_purge
             )
 
     with pytest.raises(AssertionError, match="run the backfill job first"):
-        dbmate(
-            empty_database, "up"
-        )  # the validating migration refuses unlinked rows
+        # the validating migration refuses unlinked rows
+        dbmate(empty_database, "up")
+    # one row per transaction
     assert await link_deliveries_to_messages(engine, batch_size=1) == (
         3,
         1,
-    )  # one row per transaction
+    )
 
     validated = text(
         "SELECT convalidated FROM pg_constraint WHERE conname ="

@@ -79,9 +79,8 @@ async def test_another_owner_finds_and_changes_nothing(
 ) -> None:
     owners = MessagesTable(session, OWNER)
     row = await owners.insert_model(new_message("owned-1"))
-    if (
-        method == "purge_deleted"
-    ):  # it removes only soft-deleted rows: give it one to refuse
+    # it removes only soft-deleted rows: give it one to refuse
+    if method == "purge_deleted":
         assert await owners.soft_delete(row.id)
     before = state(await owners.first_or_default(row.id, include_deleted=True))
 
@@ -143,9 +142,8 @@ async def test_a_job_for_every_owner_reaches_every_owners_rows(
         new_message("owned-4", owner=OTHER_OWNER)
     )
 
-    assert (
-        theirs.owner == OTHER_OWNER
-    )  # kept: a table for every owner has none of its own to set
+    # kept: a table for every owner has none of its own to set
+    assert theirs.owner == OTHER_OWNER
     found = await MessagesTable(session, EVERY_OWNER).all_by(
         client_ref=mine.client_ref
     )

@@ -61,9 +61,8 @@ async def take_the_next_statement_names(connection: AsyncConnection) -> None:
     process's client would.
     """
     raw = await driver(connection)
-    probe = await raw.prepare(
-        "SELECT 1", name=True
-    )  # named `__asyncpg_stmt_<n>__` from asyncpg's counter
+    # named `__asyncpg_stmt_<n>__` from asyncpg's counter
+    probe = await raw.prepare("SELECT 1", name=True)
     last = int(
         probe.get_name().removeprefix("__asyncpg_stmt_").removesuffix("__"), 16
     )
@@ -115,9 +114,8 @@ async def test_a_reset_server_connection_breaks_the_default_engine_only(
         await connection.execute(QUERY)
         await reset_as_pgbouncer_would(connection)
         with pytest.raises(DBAPIError, match="does not exist"):
-            await connection.execute(
-                QUERY
-            )  # the statement SQLAlchemy cached is gone
+            # the statement SQLAlchemy cached is gone
+            await connection.execute(QUERY)
     async with behind_pgbouncer.connect() as connection:
         await connection.execute(QUERY)
         await reset_as_pgbouncer_would(connection)

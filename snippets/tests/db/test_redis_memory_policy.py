@@ -16,9 +16,8 @@ async def full_redis(redis: Redis) -> AsyncIterator[Redis]:
     """The test server with a task in Celery's queue and a memory limit 1 MB
     above what it uses.
     """
-    await redis.lpush(
-        "celery", '{"task": "deliver_webhook"}'
-    )  # the list `send_task` pushes onto
+    # the list `send_task` pushes onto
+    await redis.lpush("celery", '{"task": "deliver_webhook"}')
     used = int((await redis.info("memory"))["used_memory"])
     await redis.config_set("maxmemory", used + 1_000_000)
     try:
@@ -45,9 +44,8 @@ async def test_a_cache_policy_evicts_the_broker_queue(
 
     await fill_with_cache_entries(full_redis)
 
-    assert (
-        await full_redis.exists("celery") == 0
-    )  # the task is gone, and nothing said so
+    # the task is gone, and nothing said so
+    assert await full_redis.exists("celery") == 0
 
 
 async def test_noeviction_refuses_writes_and_keeps_the_queue(
@@ -58,9 +56,8 @@ async def test_noeviction_refuses_writes_and_keeps_the_queue(
     with pytest.raises(OutOfMemoryError):
         await fill_with_cache_entries(full_redis)
 
-    assert (
-        await full_redis.llen("celery") == 1
-    )  # the writer gets an error; the task stays
+    # the writer gets an error; the task stays
+    assert await full_redis.llen("celery") == 1
 
 
 # --8<-- [end:test_memory_policy]
@@ -95,16 +92,13 @@ async def test_volatile_lru_evicts_only_keys_with_a_ttl(
 ) -> None:
     await full_redis.config_set("maxmemory-policy", "volatile-lru")
 
-    await fill_with_cache_entries(
-        full_redis
-    )  # no error: older entries make room
+    # no error: older entries make room
+    await fill_with_cache_entries(full_redis)
 
-    assert (
-        await full_redis.llen("celery") == 1
-    )  # the queue has no TTL, so it is never a candidate
-    assert (
-        await full_redis.exists("message:0:0") == 0
-    )  # an early cache entry was evicted
+    # the queue has no TTL, so it is never a candidate
+    assert await full_redis.llen("celery") == 1
+    # an early cache entry was evicted
+    assert await full_redis.exists("message:0:0") == 0
 
 
 # --8<-- [end:test_volatile_lru]

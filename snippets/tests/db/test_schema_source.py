@@ -47,9 +47,8 @@ async def test_unique_and_index_on_an_entity_do_not_reach_the_database(
     )
 
     session.add_all([Probe(code="same"), Probe(code="same")])
-    await (
-        session.flush()
-    )  # no unique violation: the database never heard of `unique=True`
+    # no unique violation: the database never heard of `unique=True`
+    await session.flush()
 
     indexes = await session.scalars(
         text(
@@ -57,14 +56,14 @@ async def test_unique_and_index_on_an_entity_do_not_reach_the_database(
             " 'schema_source_probes'"
         )
     )
-    assert list(indexes) == [
-        "schema_source_probes_pkey"
-    ]  # and of `index=True` neither
+    # and of `index=True` neither
+    assert list(indexes) == ["schema_source_probes_pkey"]
     declared = inspect(Probe).local_table.c.code
+    # though SQLAlchemy's copy of the table has both
     assert (declared.unique, declared.index) == (
         True,
         True,
-    )  # though SQLAlchemy's copy of the table has both
+    )
 
 
 def test_an_edited_migration_never_runs_again_where_it_ran(
@@ -95,14 +94,12 @@ def test_an_edited_migration_never_runs_again_where_it_ran(
             added="\nCREATE TABLE edited_after_merge (id integer);"
         )
     )
-    assert (
-        "edited_after_merge" not in up_and_dump()
-    )  # dbmate recorded the version; the edit never runs
+    # dbmate recorded the version; the edit never runs
+    assert "edited_after_merge" not in up_and_dump()
 
     (migrations / "20260101000100_create_added_later.sql").write_text(
         "-- migrate:up\nCREATE TABLE added_later (id integer);\n\n--"
         " migrate:down\nDROP TABLE added_later;\n"
     )
-    assert (
-        "CREATE TABLE public.added_later" in up_and_dump()
-    )  # a new migration does
+    # a new migration does
+    assert "CREATE TABLE public.added_later" in up_and_dump()

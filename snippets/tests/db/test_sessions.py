@@ -40,9 +40,8 @@ async def test_one_session_cannot_run_two_queries_at_once(
 # --8<-- [start:test_session_per_task]
 async def test_each_task_gets_its_own_session(engine: AsyncEngine) -> None:
     session_factory = create_session_factory(engine)
-    limit = asyncio.Semaphore(
-        3
-    )  # at most 3 connections for this fan-out, whatever the pool allows
+    # at most 3 connections for this fan-out, whatever the pool allows
+    limit = asyncio.Semaphore(3)
 
     async def in_own_session() -> int:
         async with limit, session_factory() as session:
@@ -51,9 +50,8 @@ async def test_each_task_gets_its_own_session(engine: AsyncEngine) -> None:
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(in_own_session()) for _ in range(6)]
 
-    assert (
-        len({task.result() for task in tasks}) >= 2
-    )  # they really ran on separate connections
+    # they really ran on separate connections
+    assert len({task.result() for task in tasks}) >= 2
 
 
 # --8<-- [end:test_session_per_task]

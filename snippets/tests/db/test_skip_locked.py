@@ -69,18 +69,18 @@ async def test_two_sweeps_at_once_claim_different_rows_without_waiting(
     async with sweeps() as first, sweeps() as second:
         await first.begin()
         await second.begin()
+        # locked until commit
         claimed_by_first = await WebhookDeliveriesTable(first).claim_lost(
             CUTOFF, limit=2
-        )  # locked until commit
+        )
 
         claimed_by_second = await asyncio.wait_for(
             WebhookDeliveriesTable(second).claim_lost(CUTOFF), timeout=5
         )
 
         assert (len(claimed_by_first), len(claimed_by_second)) == (2, 2)
-        assert not set(claimed_by_first) & set(
-            claimed_by_second
-        )  # no row claimed twice
+        # no row claimed twice
+        assert not set(claimed_by_first) & set(claimed_by_second)
         await first.commit()
         await second.commit()
 

@@ -43,9 +43,8 @@ async def test_a_query_that_leaves_out_the_filter_returns_soft_deleted_rows(
     ).scalars()
 
     assert list(written_by_hand) == [gone]  # the deleted row is back
-    assert (
-        await messages.first_or_default(gone.id) is None
-    )  # the table's reads leave it out
+    # the table's reads leave it out
+    assert await messages.first_or_default(gone.id) is None
 
 
 async def test_a_page_filtered_in_python_after_loading_comes_back_short(
@@ -60,7 +59,6 @@ async def test_a_page_filtered_in_python_after_loading_comes_back_short(
     ]
     filtered_in_sql = await messages.all(limit=2)
 
-    assert (
-        len(filtered_in_python) == 1
-    )  # a page of 2 asked for, 1 shown, and a third row is live
+    # a page of 2 asked for, 1 shown, and a third row is live
+    assert len(filtered_in_python) == 1
     assert len(filtered_in_sql.items) == 2

@@ -59,9 +59,8 @@ async def test_a_committed_row_outlives_its_test_and_a_rolled_back_one_does_not(
 ) -> None:
     kept, undone = row(), row()
     try:
-        async with (
-            engine.connect() as fixture_like
-        ):  # the `connection` fixture: begin, test, roll back
+        # the `connection` fixture: begin, test, roll back
+        async with engine.connect() as fixture_like:
             transaction = await fixture_like.begin()
             await fixture_like.execute(insert(Message).values(undone))
             await transaction.rollback()

@@ -42,9 +42,8 @@ async def short_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 async def test_postgresql_sets_no_timeout_by_default(
     settings: Settings,
 ) -> None:
-    bare = create_async_engine(
-        settings.sqlalchemy_database_url
-    )  # no server_settings
+    # no server_settings
+    bare = create_async_engine(settings.sqlalchemy_database_url)
     async with bare.connect() as connection:
         shown = [
             await connection.scalar(text(f"SHOW {name}"))
@@ -52,11 +51,12 @@ async def test_postgresql_sets_no_timeout_by_default(
         ]
     await bare.dispose()
 
+    # 0 is "no limit": a statement may wait or run forever
     assert shown == [
         "0",
         "0",
         "0",
-    ]  # 0 is "no limit": a statement may wait or run forever
+    ]
 
 
 async def test_every_connection_carries_the_configured_timeouts(
@@ -83,9 +83,8 @@ async def test_a_slow_query_is_cancelled_by_the_server(
         with pytest.raises(DBAPIError) as cancelled:
             await connection.execute(text("SELECT pg_sleep(10)"))
 
-    assert (
-        getattr(cancelled.value.orig, "sqlstate", None) == "57014"
-    )  # query_canceled
+    # query_canceled
+    assert getattr(cancelled.value.orig, "sqlstate", None) == "57014"
     assert "statement timeout" in str(cancelled.value.orig)
     assert time.monotonic() - started < 3  # cancelled at 0.3 s, not after 10
 
@@ -108,20 +107,19 @@ def test_the_default_lock_timeout_is_shorter_than_the_statement_timeout() -> (
 async def test_a_lock_wait_over_lock_timeout_is_cancelled(
     short_engine: AsyncEngine, engine: AsyncEngine
 ) -> None:
-    async with (
-        engine.connect() as holder
-    ):  # a second connection, on the default engine
+    # a second connection, on the default engine
+    async with engine.connect() as holder:
+        # held until its rollback
         await holder.execute(
             text("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
-        )  # held until its rollback
+        )
         async with short_engine.connect() as waiter:
             with pytest.raises(DBAPIError) as cancelled:
                 await waiter.execute(text("SELECT count(*) FROM messages"))
         await holder.rollback()
 
-    assert (
-        getattr(cancelled.value.orig, "sqlstate", None) == "55P03"
-    )  # lock_not_available
+    # lock_not_available
+    assert getattr(cancelled.value.orig, "sqlstate", None) == "55P03"
     assert "lock timeout" in str(cancelled.value.orig)
 
 
@@ -129,9 +127,8 @@ async def test_a_transaction_left_idle_is_ended_by_the_server(
     short_engine: AsyncEngine, engine: AsyncEngine
 ) -> None:
     async with short_engine.connect() as connection:
-        pid = await connection.scalar(
-            text("SELECT pg_backend_pid()")
-        )  # the transaction is open, and now idle
+        # the transaction is open, and now idle
+        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
         await asyncio.sleep(1)
         async with engine.connect() as observer:
             gone = await observer.scalar(

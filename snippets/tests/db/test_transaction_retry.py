@@ -129,9 +129,8 @@ async def test_a_serialization_failure_is_retried_as_a_new_transaction_that_read
         async def add_a_mark() -> str:
             nonlocal attempts
             attempts += 1
-            body = await read_body(
-                session, message_id
-            )  # the snapshot of this attempt
+            # the snapshot of this attempt
+            body = await read_body(session, message_id)
             if (
                 attempts == 1
                 # another request commits a change after the first attempt's
@@ -140,23 +139,24 @@ async def test_a_serialization_failure_is_retried_as_a_new_transaction_that_read
                 await commit_body(
                     session_factory, message_id, "Changed meanwhile"
                 )
-            await set_body(
-                session, message_id, f"{body}!"
-            )  # attempt 1: SQLSTATE 40001
+            # attempt 1: SQLSTATE 40001
+            await set_body(session, message_id, f"{body}!")
             return body
 
         read = await retry_transaction(
             session, add_a_mark, isolation_level="REPEATABLE READ"
         )
 
+    # the retry read the committed change
     assert (attempts, read) == (
         2,
         "Changed meanwhile",
-    )  # the retry read the committed change
+    )
+    # and kept it
     assert (
         await committed_body(session_factory, message_id)
         == "Changed meanwhile!"
-    )  # and kept it
+    )
 
 
 # --8<-- [end:test_retry_serialization_failure]
@@ -177,14 +177,12 @@ async def test_a_deadlock_is_retried_and_both_transactions_commit(
 
             async def work() -> None:
                 attempts[word] += 1
-                await append(
-                    session, first, word
-                )  # locks `first` until the transaction ends
+                # locks `first` until the transaction ends
+                await append(session, first, word)
                 if attempts[word] == 1:
                     await both_hold_their_first_row.wait()
-                await append(
-                    session, second, word
-                )  # attempt 1: each waits for the other's row
+                # attempt 1: each waits for the other's row
+                await append(session, second, word)
 
             await retry_transaction(session, work)
 
@@ -193,13 +191,13 @@ async def test_a_deadlock_is_retried_and_both_transactions_commit(
         update_both(" one", one, two), update_both(" two", two, one)
     )
 
+    # PostgreSQL aborted one of the two, once, with 40P01
     assert sorted(attempts.values()) == [
         1,
         2,
-    ]  # PostgreSQL aborted one of the two, once, with 40P01
-    for (
-        message_id
-    ) in message_ids:  # and both transactions' changes are there, each once
+    ]
+    # and both transactions' changes are there, each once
+    for message_id in message_ids:
         assert sorted(
             (await committed_body(session_factory, message_id)).split()
         ) == ["Start", "one", "two"]
@@ -224,13 +222,11 @@ async def test_retrying_only_the_failed_statement_fails_again_every_time(
         with pytest.raises(DBAPIError) as raised:
             await set_body(session, message_id, f"{body}!")
         assert sqlstate(raised.value) == SERIALIZATION_FAILURE
-        with pytest.raises(
-            DBAPIError
-        ) as retried:  # the same statement, in the same transaction
+        # the same statement, in the same transaction
+        with pytest.raises(DBAPIError) as retried:
             await set_body(session, message_id, f"{body}!")
-        assert (
-            sqlstate(retried.value) == IN_FAILED_TRANSACTION
-        )  # "current transaction is aborted"
+        # "current transaction is aborted"
+        assert sqlstate(retried.value) == IN_FAILED_TRANSACTION
         await session.rollback()
 
     async with session_factory() as session, session.begin():
@@ -250,9 +246,8 @@ async def test_retrying_only_the_failed_statement_fails_again_every_time(
                     await set_body(session, message_id, f"{body}!")
             except DBAPIError as error:
                 failures.append(sqlstate(error))
-        assert (
-            failures == [SERIALIZATION_FAILURE] * 3
-        )  # the snapshot is the transaction's: it never succeeds
+        # the snapshot is the transaction's: it never succeeds
+        assert failures == [SERIALIZATION_FAILURE] * 3
 
     assert await committed_body(session_factory, message_id) == "Changed again"
 
@@ -302,9 +297,10 @@ async def test_retries_are_bounded_and_the_last_failure_is_a_contention_error(
             nonlocal attempts
             attempts += 1
             body = await read_body(session, message_id)
+            # every time
             await commit_body(
                 session_factory, message_id, f"Changed {attempts}"
-            )  # every time
+            )
             await set_body(session, message_id, f"{body}!")
 
         with pytest.raises(ContentionError) as raised:
@@ -316,12 +312,10 @@ async def test_retries_are_bounded_and_the_last_failure_is_a_contention_error(
             )
 
     assert attempts == 3
-    assert (
-        sqlstate(raised.value.__cause__) == SERIALIZATION_FAILURE
-    )  # the last failure, kept for the log
-    assert (
-        await committed_body(session_factory, message_id) == "Changed 3"
-    )  # no failed attempt wrote
+    # the last failure, kept for the log
+    assert sqlstate(raised.value.__cause__) == SERIALIZATION_FAILURE
+    # no failed attempt wrote
+    assert await committed_body(session_factory, message_id) == "Changed 3"
 
 
 async def test_other_errors_are_not_retried(
@@ -338,10 +332,11 @@ async def test_other_errors_are_not_retried(
         with pytest.raises(DBAPIError) as raised:
             await retry_transaction(session, divide_by_zero)
 
+    # a bug does not go away when run again
     assert (attempts, sqlstate(raised.value)) == (
         1,
         "22012",
-    )  # a bug does not go away when run again
+    )
 
 
 @pytest.mark.parametrize(
@@ -381,9 +376,8 @@ async def test_a_read_then_write_version_check_lets_both_writers_through(
         )
         await two.commit()  # no error: the check ran before the other's commit
 
-    assert (
-        await committed_body(session_factory, message_id) == "From two"
-    )  # "From one" is lost
+    # "From one" is lost
+    assert await committed_body(session_factory, message_id) == "From two"
 
 
 async def test_the_version_check_in_the_update_lets_only_the_first_writer_through(
@@ -403,13 +397,11 @@ async def test_the_version_check_in_the_update_lets_only_the_first_writer_throug
             )
         )
         await asyncio.sleep(0.2)
-        assert (
-            not waiting.done()
-        )  # the row lock of the first UPDATE holds the second back
+        # the row lock of the first UPDATE holds the second back
+        assert not waiting.done()
         await one.commit()
-        with pytest.raises(
-            PreconditionFailedError
-        ):  # PostgreSQL re-checked `version = 1` on the new row
+        # PostgreSQL re-checked `version = 1` on the new row
+        with pytest.raises(PreconditionFailedError):
             await waiting
         await two.rollback()
 

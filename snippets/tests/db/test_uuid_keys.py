@@ -49,15 +49,14 @@ async def test_every_primary_key_gets_its_value_from_the_application_only(
         (await session.execute(ID_DEFAULTS)).tuples().all()
     )
 
+    # no database default
     assert sorted(keys.tuples()) == sorted(
         (table.name, "id", None) for table in tables
-    )  # no database default
-    assert defaults == dict.fromkeys(
-        defaults
-    )  # nor on the `id` of a table no entity maps
-    assert (
-        BaseEntity.model_fields["id"].default_factory is uuid.uuid4
-    )  # the one generator
+    )
+    # nor on the `id` of a table no entity maps
+    assert defaults == dict.fromkeys(defaults)
+    # the one generator
+    assert BaseEntity.model_fields["id"].default_factory is uuid.uuid4
     for table in tables:
         assert table.c.id.default is not None, table.name  # the application's
         assert table.c.id.server_default is None, table.name

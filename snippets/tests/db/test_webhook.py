@@ -50,9 +50,8 @@ async def test_a_live_url_and_event_pair_is_unique(
     webhooks: WebhooksTable,
 ) -> None:
     await webhooks.insert_model(webhook())
-    await webhooks.insert_model(
-        webhook(event=WebhookEvent.MESSAGE_DELETED)
-    )  # same URL, other event
+    # same URL, other event
+    await webhooks.insert_model(webhook(event=WebhookEvent.MESSAGE_DELETED))
 
     with pytest.raises(ConflictError) as raised:
         await webhooks.insert_model(webhook())
@@ -93,9 +92,8 @@ async def test_check_constraints_guard_what_bypasses_the_api(
 ) -> None:
     row = webhook()
     for column, value in change.items():
-        setattr(
-            row, column, value
-        )  # table models skip validation, as raw SQL would
+        # table models skip validation, as raw SQL would
+        setattr(row, column, value)
 
     with pytest.raises(IntegrityError, match=constraint):
         await webhooks.insert_model(row)

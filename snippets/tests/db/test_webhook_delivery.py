@@ -90,7 +90,8 @@ async def test_the_longest_untouched_rows_are_claimed_first_up_to_the_limit(
         datetime.now(UTC), limit=2
     )
 
+    # RETURNING has no order
     assert set(claimed) == {
         deliveries["oldest"].id,
         deliveries["older"].id,
-    }  # RETURNING has no order
+    }

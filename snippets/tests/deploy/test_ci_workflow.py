@@ -86,11 +86,12 @@ def test_ci_runs_the_make_targets_the_pages_teach_after_make_install(
         "CI runs a target the README does not teach"
     )
     assert made[0] == "make install"
+    # the quick checks first
     assert (
         made.index("make lint")
         < made.index("make typecheck")
         < made.index("make test")
-    )  # the quick checks first
+    )
 
 
 def test_the_targets_lint_check_formatting_type_check_strictly_test_and_audit() -> (
@@ -143,9 +144,8 @@ def test_the_audit_hands_pip_audit_every_package_the_lock_pins_windows_only_ones
 
     assert audited_requirements(tmp_path, lock).returncode == 0
     assert set((tmp_path / "requirements.txt").read_text().split()) == pinned
-    assert any(
-        name.startswith("colorama==") for name in pinned
-    )  # `sys_platform == "win32"` only
+    # `sys_platform == "win32"` only
+    assert any(name.startswith("colorama==") for name in pinned)
 
 
 @pytest.mark.parametrize("lock", ["missing.lock", "empty.lock"])
@@ -156,9 +156,8 @@ def test_the_audit_fails_when_it_has_no_package_list(
 
     audit = audited_requirements(tmp_path, tmp_path / lock)
 
-    assert (
-        audit.returncode != 0
-    )  # not pip-audit's "No known vulnerabilities found" on an empty list
+    # not pip-audit's "No known vulnerabilities found" on an empty list
+    assert audit.returncode != 0
 
 
 def test_the_tests_run_on_the_compose_files_postgresql_and_redis() -> None:
@@ -187,9 +186,8 @@ def test_the_tests_run_on_the_compose_files_postgresql_and_redis() -> None:
         assert "--health-cmd" in service["options"], (
             "the job starts once the server answers, not before"
         )
-    assert (
-        "REDIS_URL" not in environment
-    )  # the tests refuse the service's own variable
+    # the tests refuse the service's own variable
+    assert "REDIS_URL" not in environment
 
 
 def test_pg_dump_is_the_servers_major_version() -> None:
@@ -200,9 +198,8 @@ def test_pg_dump_is_the_servers_major_version() -> None:
         "sudo apt-get install -y --no-install-recommends"
         f" postgresql-client-{major}" in lines
     )
-    assert (
-        f'echo "/usr/lib/postgresql/{major}/bin" >> "$GITHUB_PATH"' in lines
-    )  # before Ubuntu's own pg_dump
+    # before Ubuntu's own pg_dump
+    assert f'echo "/usr/lib/postgresql/{major}/bin" >> "$GITHUB_PATH"' in lines
 
 
 def test_ci_uses_the_lowest_python_and_a_poetry_the_service_accepts() -> None:

@@ -103,9 +103,8 @@ def test_redis_has_the_lua_fix_and_never_evicts_the_broker(
     program, *arguments = redis["command"]
     options = dict(zip(arguments[::2], arguments[1::2], strict=True))
     assert program == "redis-server"
-    assert (
-        options["--maxmemory-policy"] == "noeviction"
-    )  # it holds the broker's queues
+    # it holds the broker's queues
+    assert options["--maxmemory-policy"] == "noeviction"
 
 
 # --8<-- [end:test_redis_image_and_policy]
@@ -129,12 +128,10 @@ def test_long_running_services_have_healthchecks(
     services = compose["services"]
     for name in ("postgres", "redis"):
         assert services[name]["healthcheck"]["test"][0] == "CMD", name
-    assert (
-        services["worker"]["healthcheck"]["test"][0] == "CMD-SHELL"
-    )  # a shell, for $HOSTNAME
-    assert (
-        services["beat"]["healthcheck"]["disable"] is True
-    )  # said so in a comment, on purpose
+    # a shell, for $HOSTNAME
+    assert services["worker"]["healthcheck"]["test"][0] == "CMD-SHELL"
+    # said so in a comment, on purpose
+    assert services["beat"]["healthcheck"]["disable"] is True
 
 
 def test_the_worker_healthcheck_asks_only_its_own_worker(
@@ -149,9 +146,8 @@ def test_the_worker_healthcheck_asks_only_its_own_worker(
     sets `HOSTNAME`.
     """
     kind, *command = compose["services"]["worker"]["healthcheck"]["test"]
-    if (
-        kind == "CMD-SHELL"
-    ):  # as Docker runs it: `sh -c`, where $$ (Compose's escape) is one $
+    # as Docker runs it: `sh -c`, where $$ (Compose's escape) is one $
+    if kind == "CMD-SHELL":
         command = ["sh", "-c", command[0].replace("$$", "$")]
     environment = os.environ | {
         "PATH": (
@@ -171,9 +167,8 @@ def test_the_worker_healthcheck_asks_only_its_own_worker(
         hostname="celery@alive-worker",
     ):
         assert check_in("alive-worker") == 0
-        assert (
-            check_in("hung-worker") != 0
-        )  # its own worker does not answer; another one's reply does not count
+        # its own worker does not answer; another one's reply does not count
+        assert check_in("hung-worker") != 0
 
 
 def test_migrations_run_once_before_the_app(compose: dict[str, Any]) -> None:
@@ -219,9 +214,8 @@ def test_a_stopping_worker_may_finish_its_longest_task(
     )
     assert duration is not None
     hours, minutes, seconds = duration.groups()
-    grace = (
-        3600 * int(hours or 0) + 60 * int(minutes or 0) + int(seconds or 0)
-    )  # `config` writes Go durations: 2m30s
+    # `config` writes Go durations: 2m30s
+    grace = 3600 * int(hours or 0) + 60 * int(minutes or 0) + int(seconds or 0)
     assert grace > settings.celery_task_time_limit_seconds
 
 
@@ -247,9 +241,10 @@ def test_app_services_get_every_required_setting(
         assert required <= environment.keys(), (
             f"{name} lacks {sorted(required - environment.keys())}"
         )
+        # e.g. secret length
         Settings.model_validate(
             {key.lower(): value for key, value in environment.items()}
-        )  # e.g. secret length
+        )
 
 
 def test_local_secrets_stay_in_the_compose_file() -> None:
@@ -257,9 +252,8 @@ def test_local_secrets_stay_in_the_compose_file() -> None:
         "environment"
     ]["JWT_SECRET"]
     assert "local-only" in local_secret  # says what it is wherever it shows up
-    assert (
-        ".env" in (SERVICE_ROOT / ".dockerignore").read_text().split()
-    )  # a developer's .env stays out of the image
+    # a developer's .env stays out of the image
+    assert ".env" in (SERVICE_ROOT / ".dockerignore").read_text().split()
     dockerfile = (SERVICE_ROOT / "Dockerfile").read_text()
     assert "JWT_" not in dockerfile
     assert (

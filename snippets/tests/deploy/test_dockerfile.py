@@ -216,9 +216,8 @@ def test_the_image_and_the_manifest_start_the_same_server(
     )
 
     assert image == kubernetes
-    assert (
-        image["access_log"] is True
-    )  # one JSON line per request, as patterns/logging.md says
+    # one JSON line per request, as patterns/logging.md says
+    assert image["access_log"] is True
 
 
 def test_query_strings_hold_only_paging_so_the_access_log_may_keep_them(
@@ -236,7 +235,8 @@ def test_query_strings_hold_only_paging_so_the_access_log_may_keep_them(
         if param["in"] == "query"
     }
 
+    # a new query parameter: is it personal data in the access log?
     assert query_names == {
         "limit",
         "cursor",
-    }  # a new query parameter: is it personal data in the access log?
+    }

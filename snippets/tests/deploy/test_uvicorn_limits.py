@@ -106,10 +106,11 @@ def test_the_image_and_the_manifest_keep_idle_connections_longer_than_the_ingres
         == manifest["timeout_keep_alive"]
         > INGRESS_IDLE_SECONDS
     )
+    # no --workers: one process per container
     assert (image["workers"], manifest["workers"]) == (
         None,
         None,
-    )  # no --workers: one process per container
+    )
 
 
 @pytest.fixture
@@ -126,9 +127,8 @@ def test_uvicorn_closes_a_connection_idle_past_its_keep_alive(
         closed = connection.recv(4096)  # blocks until uvicorn closes its end
 
     assert closed == b""
-    assert (
-        0.9 < time.monotonic() - answered < 3
-    )  # after timeout_keep_alive (1 s), not at once
+    # after timeout_keep_alive (1 s), not at once
+    assert 0.9 < time.monotonic() - answered < 3
 
 
 # --8<-- [end:test_keep_alive]
@@ -149,12 +149,10 @@ def test_limit_concurrency_counts_idle_connections_and_answers_plain_503(
             other.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
             answer = other.recv(4096)
 
-    assert answer.startswith(
-        b"HTTP/1.1 503 Service Unavailable"
-    )  # no request is running anywhere
-    assert (
-        b"content-type: text/plain" in answer
-    )  # uvicorn's own answer: no problem document, no Retry-After
+    # no request is running anywhere
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
+    # uvicorn's own answer: no problem document, no Retry-After
+    assert b"content-type: text/plain" in answer
     assert b"retry-after" not in answer.lower()
 
 
@@ -168,6 +166,5 @@ def test_the_worker_count_defaults_to_web_concurrency(
 
     config = uvicorn.Config(hello, workers=options(image_command())["workers"])
 
-    assert (
-        config.workers == 4
-    )  # set by the environment: the command has no --workers
+    # set by the environment: the command has no --workers
+    assert config.workers == 4

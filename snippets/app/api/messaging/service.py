@@ -47,9 +47,8 @@ class MessagingService:
         self, session: SessionDep, redis: RedisDep, owner: OwnerDep
     ) -> None:
         self.session = session
-        self.messages = MessagesTable(
-            session, owner
-        )  # every query of it adds `owner = :owner`
+        # every query of it adds `owner = :owner`
+        self.messages = MessagesTable(session, owner)
         self.events = WebhookEvents(session, owner)
         self.idempotency = IdempotencyKeys(session)
         # The owner is part of the key: a message cached for its owner is never
@@ -86,12 +85,12 @@ class MessagingService:
                 WebhookEvent.MESSAGE_CREATED, message.id, message
             )
             if idempotency is not None:
+                # commits with the row
                 await self.idempotency.save(
                     idempotency, message.model_dump(mode="json")
-                )  # commits with the row
-        await self.events.send(
-            pending
-        )  # after the commit: the deliveries now exist for the worker
+                )
+        # after the commit: the deliveries now exist for the worker
+        await self.events.send(pending)
         return message
 
     # --8<-- [end:idempotent_create]
@@ -209,9 +208,8 @@ class MessagingService:
             await self.cache.invalidate(message_id)
             raise
         # --8<-- [end:retry_the_whole_transaction]
-        await self.cache.invalidate(
-            message_id
-        )  # after the commit, never inside the transaction
+        # after the commit, never inside the transaction
+        await self.cache.invalidate(message_id)
         await self.events.send(pending)
         return updated
 
@@ -250,9 +248,8 @@ async def purge_deleted_messages(
     deletion.
     """
     cutoff = datetime.now(UTC) - older_than
-    messages = MessagesTable(
-        session, EVERY_OWNER
-    )  # a job for no principal: every owner's rows
+    # a job for no principal: every owner's rows
+    messages = MessagesTable(session, EVERY_OWNER)
     purged = 0
     while True:
         async with session.begin():

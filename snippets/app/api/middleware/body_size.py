@@ -72,9 +72,8 @@ class BodySizeLimitMiddleware:
             )
             return
         received = 0
-        body_may_go_on = (
-            "transfer-encoding" in headers
-        )  # chunked: only the last chunk says where it ends
+        # chunked: only the last chunk says where it ends
+        body_may_go_on = "transfer-encoding" in headers
 
         async def receive_within_limit() -> Message:
             # Counts each chunk as the app pulls it, so a chunked body (no
@@ -82,9 +81,8 @@ class BodySizeLimitMiddleware:
             # here keeps the chunks.
             nonlocal received, body_may_go_on
             message = await receive()
-            received += len(
-                message.get("body", b"")
-            )  # an `http.disconnect` has no body: it adds nothing
+            # an `http.disconnect` has no body: it adds nothing
+            received += len(message.get("body", b""))
             if received > self.max_body_bytes:
                 raise ContentTooLarge(self.max_body_bytes)
             body_may_go_on = body_may_go_on and message.get("more_body", False)

@@ -28,9 +28,8 @@ class RequestIdMiddleware:
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        if (
-            scope["type"] != "http"
-        ):  # lifespan and websocket messages pass untouched
+        # lifespan and websocket messages pass untouched
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")

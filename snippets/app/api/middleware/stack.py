@@ -34,9 +34,8 @@ def add_middleware_stack(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         BodySizeLimitMiddleware, max_body_bytes=settings.max_request_body_bytes
     )
-    app.add_exception_handler(
-        ContentTooLarge, content_too_large_handler
-    )  # the limit passed while reading
+    # the limit passed while reading
+    app.add_exception_handler(ContentTooLarge, content_too_large_handler)
     # 3. CORS headers on every answer to an allowed origin, 401 and 500
     #    included; preflights end here.
     app.add_middleware(

@@ -67,9 +67,8 @@ class WebhookEvents:
                     count=len(delivery_ids) - index,
                     delivery_ids=[str(left) for left in delivery_ids[index:]],
                     error=str(error),
-                    cause=type(
-                        error.__cause__
-                    ).__name__,  # kombu wraps the client's error: which one
+                    # kombu wraps the client's error: which one
+                    cause=type(error.__cause__).__name__,
                 )
                 return
 

@@ -39,9 +39,10 @@ def normalised_length_within_limit(url: HttpUrl) -> HttpUrl:
 # `https://example.com/`), dumped as text.
 TargetUrl = Annotated[
     HttpUrl,
+    # also the published maxLength
     UrlConstraints(
         allowed_schemes=["https"], max_length=TARGET_URL_MAX_LENGTH
-    ),  # also the published maxLength
+    ),
     AfterValidator(normalised_length_within_limit),
     PlainSerializer(str, return_type=str),
 ]

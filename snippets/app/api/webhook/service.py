@@ -36,9 +36,8 @@ class WebhookService:
 
     def __init__(self, session: SessionDep, owner: OwnerDep) -> None:
         self.session = session
-        self.webhooks = WebhooksTable(
-            session, owner
-        )  # every query of it adds `owner = :owner`
+        # every query of it adds `owner = :owner`
+        self.webhooks = WebhooksTable(session, owner)
 
     async def create(self, data: WebhookCreate) -> WebhookCreated:
         secret = secrets.token_urlsafe(SECRET_BYTES)

@@ -80,9 +80,8 @@ class IdempotencyKeysTable:
                 "A request with this Idempotency-Key is still being processed;"
                 " retry it later."
             ) from None
-        await self._set_lock_timeout(
-            previous
-        )  # the work that follows waits as long as it always did
+        # the work that follows waits as long as it always did
+        await self._set_lock_timeout(previous)
         if inserted:
             return None
         found = select(IdempotencyKey).where(

@@ -105,9 +105,8 @@ class WebhookDeliveriesTable(BaseTable[WebhookDelivery]):
             )
             .values(attempts=col(WebhookDelivery.attempts) + 1)
             .returning(col(WebhookDelivery.attempts))
-            .execution_options(
-                synchronize_session=False
-            )  # the caller uses the returned count
+            # the caller uses the returned count
+            .execution_options(synchronize_session=False)
         )
         return counted.scalar_one_or_none()
 
