@@ -213,7 +213,9 @@ _WIDE_CODE = """() => {
     for (const box of document.querySelectorAll(".md-content pre, .md-content pre > code")) {
       const over = box.scrollWidth - box.clientWidth;
       const code = box.matches("pre") ? box.querySelector(":scope > code") || box : box;
-      if (over > 0 && box.checkVisibility() && over > (wide.get(code)?.over || 0)) {
+      // A diagram's source, collapsed under its drawing, is a diagram, not code to format.
+      const diagramSource = box.closest("details")?.previousElementSibling?.matches(".diagram");
+      if (over > 0 && !diagramSource && box.checkVisibility() && over > (wide.get(code)?.over || 0)) {
         const style = getComputedStyle(code);
         const probe = code.appendChild(document.createElement("span"));
         probe.textContent = "x".repeat(100);

@@ -812,15 +812,18 @@ async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
     webhook = await subscribe(committed_session, webhook_receiver.url)
     async with committed_session.begin():
         delivery = WebhookDelivery(
-            webhook_id=webhook.id, event=webhook.event, payload={}, attempts=2
+            webhook_id=webhook.id,
+            event=webhook.event,
+            payload={},
+            attempts=2,
         )
         committed_session.add(delivery)
     # read the row back from the database, not this session's copy
     committed_session.expunge_all()
 
-    # Each run has its own engine and session, as two workers would. A third
-    # connection locks the row until both runs have read `attempts` and wait to
-    # count theirs.
+    # Each run has its own engine and session, as two workers would. A
+    # third connection locks the row until both runs have read `attempts`
+    # and wait to count theirs.
     async with engine.connect() as holder, holder.begin():
         await holder.execute(
             select(col(WebhookDelivery.id))
@@ -831,7 +834,10 @@ async def test_two_overlapping_runs_of_one_delivery_count_both_attempts(
             attempt_delivery(settings, delivery.id),
             attempt_delivery(settings, delivery.id),
         )
-        await eventually(lambda: runs_waiting_for_a_lock(engine, 2), within=10)
+        await eventually(
+            lambda: runs_waiting_for_a_lock(engine, 2),
+            within=10,
+        )
     outcomes = await runs
 
     assert sorted(attempts for _, attempts in outcomes) == [3, 4]

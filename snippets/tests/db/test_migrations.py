@@ -132,8 +132,8 @@ def test_no_migration_is_dated_in_the_future() -> None:
 # --8<-- [start:test_no_transaction_migrations]
 def test_migrations_without_a_transaction_hold_one_statement() -> None:
     """Several statements sent in one call run as one implicit transaction,
-    which `CREATE INDEX CONCURRENTLY` refuses; so a `transaction:false` block
-    holds exactly one."""
+    which `CREATE INDEX CONCURRENTLY` refuses; so a `transaction:false`
+    block holds exactly one."""
     checked = 0
     for migration in MIGRATIONS:
         blocks = re.split(
@@ -149,10 +149,11 @@ def test_migrations_without_a_transaction_hold_one_statement() -> None:
                     for line in body.splitlines()
                     if not line.lstrip().startswith("--")
                 )
-                statements = [part for part in code.split(";") if part.strip()]
+                parts = code.split(";")
+                statements = [part for part in parts if part.strip()]
                 assert len(statements) == 1, (
-                    f"{migration.name} -- migrate:{header}: {len(statements)}"
-                    " statements"
+                    f"{migration.name} -- migrate:{header}: "
+                    f"{len(statements)} statements"
                 )
                 checked += 1
     # the test found some: each concurrent index has an up and a down block
