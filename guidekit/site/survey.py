@@ -225,8 +225,11 @@ _WIDE_CODE = """() => {
         const fits = Math.floor(inner / charWidth);
         const tab = " ".repeat(parseInt(style.tabSize) || 8);
         const lines = code.textContent.split("\\n").map((line) => line.replaceAll("\\t", tab));
+        const block = code.closest(".highlight");
         wide.set(code, {
           over,
+          // What the page says just before the block (the Proofs page names the file it comes from).
+          introduction: (block?.previousElementSibling?.textContent || "").slice(-300),
           fits,
           first_line: lines[0].trim().slice(0, 70),
           long_lines: lines.filter((line) => line.trimEnd().length > fits),
@@ -254,6 +257,7 @@ class WideCode:
 
     over: int
     fits: int
+    introduction: str
     first_line: str
     long_lines: list[str]
 
