@@ -126,7 +126,8 @@ def test_base_table_page_lists_every_method_as_the_class_declares_it(built_site:
         shown_defaults = [eval(ast.unparse(default), namespace) for default in defaults]  # noqa: S307 (our page)
         assert shown_defaults == [p.default for p in declared if p.default is not inspect.Parameter.empty], call
         assert eval(returns, namespace) == inspect.signature(function).return_annotation, call  # noqa: S307
-        assert summary == (inspect.getdoc(function) or "").splitlines()[0].replace("`", ""), call
+        first_paragraph = " ".join((inspect.getdoc(function) or "").partition("\n\n")[0].split())
+        assert summary == first_paragraph.replace("`", ""), call
 
 
 def test_folder_tree_matches_the_snippets_folder(built_site: BuiltSite) -> None:

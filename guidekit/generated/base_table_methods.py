@@ -44,7 +44,8 @@ def generate(args: list[str], root: Path) -> str:
             continue
         arguments = signature(node)
         returns = ast.unparse(node.returns) if node.returns else "None"
-        summary = (ast.get_docstring(node) or "").partition("\n")[0]
+        # The summary is the docstring's first paragraph, over as many lines as the service's width needs.
+        summary = " ".join((ast.get_docstring(node) or "").partition("\n\n")[0].split())
         call = f"`{'await ' if isinstance(node, ast.AsyncFunctionDef) else ''}{node.name}({arguments})`"
         rows.append((call, f"`{returns}`", summary))
     return table(rows, ("Method", "Returns", "What it does"))

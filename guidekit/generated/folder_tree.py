@@ -39,14 +39,15 @@ def snippet_files() -> list[Path]:
 
 
 def role_of(relative: Path) -> str:
-    """The first sentence of a module's docstring, or the role a config file is known for."""
+    """The summary of a module's docstring, or the role a config file is known for."""
     if relative.as_posix() in FILE_ROLES:
         return FILE_ROLES[relative.as_posix()]
     if relative.suffix != ".py":
         return ""
     docstring = ast.get_docstring(ast.parse((SNIPPETS / relative).read_text(encoding="utf-8"))) or ""
-    first_line = docstring.strip().splitlines()[0] if docstring.strip() else ""
-    return first_line.split(": ")[0].rstrip(".") if len(first_line) > 70 else first_line.rstrip(".")
+    # The summary is the first paragraph, over as many lines as the service's width needs.
+    summary = " ".join(docstring.partition("\n\n")[0].split())
+    return summary.split(": ")[0].rstrip(".") if len(summary) > 70 else summary.rstrip(".")
 
 
 def folder_tree(roots: Iterable[str]) -> str:

@@ -1,8 +1,9 @@
 """Inline Python: linted and format-checked with ruff, run with pytest-examples.
 
-ruff applies the project's own settings (target version, line length, rules): it checks each
-example as if it were a Python file in the docs folder, so it finds the configuration the
-way it does for any file there. Printed output shown as `#>` lines must match, and each
+ruff applies the project's own settings (target version, rules): it checks each example as
+if it were a Python file in the docs folder, so it finds the configuration the way it does
+for any file there. The line length is the service's (snippets/pyproject.toml), as for every
+other code block on a page: the one that fits the column. Printed output shown as `#>` lines must match, and each
 `#>` group must belong to a `print` that really ran (pytest-examples alone passes a `#>`
 whose print never runs). A block marked `<!-- guard: raises NameOfError -->` must raise
 that exception.
@@ -22,6 +23,7 @@ from pytest_examples import CodeExample, EvalExample
 
 from guidekit.guard.checker import Checker, Context, FenceError, Shown
 from guidekit.guard.tools import require_tool
+from guidekit.paths import SNIPPETS
 
 OUTPUT_LINE = re.compile(r"^\s*#> ", re.MULTILINE)
 
@@ -33,7 +35,7 @@ def check(shown: Shown, context: Context) -> str:
     _check_format(shown, as_file, context.root)
     eval_example: EvalExample = context.fixture("eval_example")
     # pytest-examples wraps printed output at its own width: give it the formatter's.
-    eval_example.set_config(line_length=int(ruff_settings(as_file.parent)["formatter.line_width"]))
+    eval_example.set_config(line_length=shown_line_length())
     example = CodeExample.create(shown.text, path=shown.page, start_line=shown.line)
     expected_error = shown.markers.get("raises")
     if expected_error:
@@ -80,10 +82,16 @@ def ruff_settings(directory: Path) -> dict[str, str]:
     return {key: value for key, equals, value in pairs if equals}
 
 
+def shown_line_length() -> int:
+    """The service's line length: what the page's column holds, for its code and the pages' alike."""
+    return int(ruff_settings(SNIPPETS / "app")["formatter.line_width"])
+
+
 def _ruff(arguments: list[str], text: str, as_file: Path, root: Path) -> subprocess.CompletedProcess[str]:
     """Run ruff on code read from stdin as the file `as_file`, so the project's settings for that file apply."""
+    length = ["--line-length", str(shown_line_length())]
     return subprocess.run(
-        [require_tool("ruff"), *arguments, "--stdin-filename", str(as_file), "-"],
+        [require_tool("ruff"), *arguments, *length, "--stdin-filename", str(as_file), "-"],
         input=text,
         capture_output=True,
         text=True,

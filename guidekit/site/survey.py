@@ -4,7 +4,8 @@ Loading a page and running axe-core on it dominate the browser tests' time, so e
 visited once, by the first of its tests that runs, and the others read the same report (the
 page's tests run in one pytest-xdist worker: `SameParameterScheduling`). On each page: axe-core in the
 light scheme (every WCAG A/AA rule), colour contrast again in the dark scheme, every copy
-button, keyboard reach at the desktop's and the phone's width, and the layout at a phone's width.
+button, keyboard reach at the desktop's and the phone's width, code blocks wider than the
+column at the desktop's width, and the layout at a phone's width.
 
 The tab has a touch screen and no mouse (`(hover)` does not match), as a phone or a tablet has:
 the theme makes a scrolling code block focusable only where `(hover)` matches, so a tab with a
@@ -200,6 +201,66 @@ _LAYOUT = """() => ({
     .map((code) => code.textContent.slice(0, 60)),
 })"""
 
+# Code blocks wider than their box at the desktop's width: the shown code is formatted to fit
+# the column (snippets/pyproject.toml's line length), so none should scroll sideways there.
+# Every block is measured where a reader can see it: collapsed blocks are open by now (the copy
+# step opened them), and each tab of a tabbed set is selected in turn, then the first one again.
+# For each wide block: by how many px, its first line, and its lines longer than the box holds
+# (tabs expanded to the block's tab size), counted in the block's own character width.
+_WIDE_CODE = """() => {
+  const wide = new Map();
+  const measure = () => {
+    for (const box of document.querySelectorAll(".md-content pre, .md-content pre > code")) {
+      const over = box.scrollWidth - box.clientWidth;
+      const code = box.matches("pre") ? box.querySelector(":scope > code") || box : box;
+      // A diagram's source, collapsed under its drawing, is a diagram, not code to format.
+      const diagramSource = box.closest("details")?.previousElementSibling?.matches(".diagram");
+      if (over > 0 && !diagramSource && box.checkVisibility() && over > (wide.get(code)?.over || 0)) {
+        const style = getComputedStyle(code);
+        const probe = code.appendChild(document.createElement("span"));
+        probe.textContent = "x".repeat(100);
+        const charWidth = probe.getBoundingClientRect().width / 100;
+        probe.remove();
+        const inner = code.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const fits = Math.floor(inner / charWidth);
+        const tab = " ".repeat(parseInt(style.tabSize) || 8);
+        const lines = code.textContent.split("\\n").map((line) => line.replaceAll("\\t", tab));
+        const block = code.closest(".highlight");
+        wide.set(code, {
+          over,
+          // What the page says just before the block (the Proofs page names the file it comes from).
+          introduction: (block?.previousElementSibling?.textContent || "").slice(-300),
+          fits,
+          first_line: lines[0].trim().slice(0, 70),
+          long_lines: lines.filter((line) => line.trimEnd().length > fits),
+        });
+      }
+    }
+  };
+  measure();
+  for (const set of document.querySelectorAll(".md-content .tabbed-set")) {
+    const tabs = [...set.querySelectorAll(":scope > input")];
+    const chosen = tabs.find((tab) => tab.checked);
+    for (const tab of tabs) {
+      tab.checked = true;
+      measure();
+    }
+    if (chosen) chosen.checked = true;
+  }
+  return [...wide.values()];
+}"""
+
+
+@dataclass
+class WideCode:
+    """A code block wider than its box: by how many px, its first line, and the lines too long for it."""
+
+    over: int
+    fits: int
+    introduction: str
+    first_line: str
+    long_lines: list[str]
+
 
 @dataclass
 class CodeBlock:
@@ -220,6 +281,8 @@ class PageReport:
     foreign_requests: list[str] = field(default_factory=list)
     serious_violations: list[str] = field(default_factory=list)
     code_blocks: list[CodeBlock] = field(default_factory=list)
+    wide_code: list[WideCode] = field(default_factory=list)
+    """Code blocks that scroll sideways at the desktop's width: by how many px, and their first line."""
     phone_overflow_px: int = 0
     phone_unscrollable_code: list[str] = field(default_factory=list)
     keyboard_unreachable: list[str] = field(default_factory=list)
@@ -275,6 +338,7 @@ class Surveyor:
         report.keyboard_unreachable = reader.page.evaluate(
             _KEYBOARD_REACH, {"phase": "desktop", "firstPage": first_page}
         )
+        report.wide_code = [WideCode(**block) for block in reader.page.evaluate(_WIDE_CODE)]
         desktop = reader.page.viewport_size
         reader.page.set_viewport_size(PHONE)  # the theme's layout follows the width: no reload needed
         report.keyboard_unreachable += reader.page.evaluate(

@@ -16,7 +16,12 @@ from app.api.problem_details import add_problem_handlers
 from app.celery_app import celery_app
 from app.core.config import get_settings
 from app.core.logging import configure_logging
-from app.core.metrics import add_request_metrics, configure_metrics, observe_database_pool, observe_queue_depth
+from app.core.metrics import (
+    add_request_metrics,
+    configure_metrics,
+    observe_database_pool,
+    observe_queue_depth,
+)
 from app.core.sentry import configure_sentry
 from app.core.tracing import (
     configure_tracing,
@@ -45,19 +50,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
     instrument_engine(engine, app.state.tracer_provider)
     redis = create_redis(settings)
     instrument_redis(redis, app.state.tracer_provider)
-    instrument_celery(app.state.tracer_provider)  # the tasks it enqueues carry the request's trace
+    # the tasks it enqueues carry the request's trace
+    instrument_celery(app.state.tracer_provider)
     observe_database_pool(engine, app.state.meter_provider)
-    observe_queue_depth(settings, celery_app.conf.task_default_queue, app.state.meter_provider)
+    observe_queue_depth(
+        settings, celery_app.conf.task_default_queue, app.state.meter_provider
+    )
     try:
-        yield {"session_factory": create_session_factory(engine), "redis": redis}
+        yield {
+            "session_factory": create_session_factory(engine),
+            "redis": redis,
+        }
     finally:
         await redis.aclose()
         await engine.dispose()
         if app.state.tracer_provider is not None:
-            # Export the last batch now: uvicorn ends by re-raising SIGTERM, which skips `atexit`.
+            # Export the last batch now: uvicorn ends by re-raising SIGTERM,
+            # which skips `atexit`.
             app.state.tracer_provider.shutdown()
         if app.state.meter_provider is not None:
-            app.state.meter_provider.shutdown()  # the same for the metrics: one last collection, exported
+            # the same for the metrics: one last collection, exported
+            app.state.meter_provider.shutdown()
 
 
 # --8<-- [end:lifespan]
@@ -65,24 +78,33 @@ async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
 
 # --8<-- [start:create_app]
 def create_app() -> FastAPI:
-    """Build a new application; tests call this for a fresh instance each time."""
+    """Build a new application; tests call this for a fresh instance each
+    time.
+    """
     settings = get_settings()
     configure_logging(settings)
     configure_sentry(settings)
-    app = ServiceAPI(  # FastAPI, with problems filed under application/problem+json in the OpenAPI document
+    # FastAPI, with problems filed under application/problem+json in the
+    # OpenAPI document
+    app = ServiceAPI(
         title="Reference service",
         version="1.0.0",
         lifespan=lifespan,
         redoc_url=None,
-        generate_unique_id_function=operation_id,  # `messaging-create_message`: stable client method names
+        # `messaging-create_message`: stable client method names
+        generate_unique_id_function=operation_id,
     )
     add_problem_handlers(app)
-    add_database_error_handlers(app)  # a statement PostgreSQL cancelled at a time limit is a 503
-    add_middleware_stack(app, settings)  # the order of the layers is set in there, in one place
+    # a statement PostgreSQL cancelled at a time limit is a 503
+    add_database_error_handlers(app)
+    # the order of the layers is set in there, in one place
+    add_middleware_stack(app, settings)
     app.include_router(root_router)
-    app.state.tracer_provider = configure_tracing(settings)  # None while tracing is off
+    # None while tracing is off
+    app.state.tracer_provider = configure_tracing(settings)
     instrument_app(app, app.state.tracer_provider)
-    app.state.meter_provider = configure_metrics(settings)  # None while metrics are off
+    # None while metrics are off
+    app.state.meter_provider = configure_metrics(settings)
     add_request_metrics(app, app.state.meter_provider)
     return app
 

@@ -1,4 +1,6 @@
-"""What goes wrong with the APIs the guide tells readers not to use, proven rather than claimed."""
+"""What goes wrong with the APIs the guide tells readers not to use, proven
+rather than claimed.
+"""
 
 import os
 import shutil
@@ -43,7 +45,9 @@ def test_pydantic_v1_validator_is_deprecated() -> None:
 
 
 def test_on_event_is_deprecated() -> None:
-    assert not hasattr(Starlette, "on_event"), "Starlette 1.0 removed it; only FastAPI's own, deprecated, is left"
+    assert not hasattr(Starlette, "on_event"), (
+        "Starlette 1.0 removed it; only FastAPI's own, deprecated, is left"
+    )
     app = FastAPI()
 
     with pytest.warns(DeprecationWarning, match="lifespan"):
@@ -58,12 +62,14 @@ def test_httpx_async_client_no_longer_takes_an_app() -> None:
         AsyncClient(app=FastAPI())  # type: ignore[call-arg]
 
 
-def test_an_engine_shared_across_event_loops_breaks(settings: Settings) -> None:
-    """Why a Celery task must not reuse one engine across `asyncio.run` calls, and what meets a
-    `nest_asyncio` set-up on its first other loop: the pooled asyncpg connection belongs to the first loop.
-    Run in a child process, because the broken connection is left for the garbage collector."""
-    script = textwrap.dedent(
-        """
+def test_an_engine_shared_across_event_loops_breaks(
+    settings: Settings,
+) -> None:
+    """Why a Celery task must not reuse one engine across `asyncio.run` calls,
+    and what meets a `nest_asyncio` set-up on its first other loop: the pooled
+    asyncpg connection belongs to the first loop. Run in a child process,
+    because the broken connection is left for the garbage collector."""
+    script = textwrap.dedent("""
         import asyncio, sys
         from sqlalchemy import text
         from sqlalchemy.ext.asyncio import create_async_engine
@@ -79,23 +85,31 @@ def test_an_engine_shared_across_event_loops_breaks(settings: Settings) -> None:
             asyncio.run(select_one())
         except RuntimeError as error:
             print(error)
-        """
+        """)
+    url = settings.sqlalchemy_database_url.render_as_string(
+        hide_password=False
     )
-    url = settings.sqlalchemy_database_url.render_as_string(hide_password=False)
     completed = subprocess.run(
-        [sys.executable, "-c", script, url], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", script, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
 
     first, second = completed.stdout.splitlines()
     assert first == "1"  # the first loop works
-    assert "attached to a different loop" in second  # the second gets the first loop's connection
+    # the second gets the first loop's connection
+    assert "attached to a different loop" in second
 
 
-def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(settings: Settings) -> None:
-    """The same naive noon, bound to a `timestamptz` parameter, is a different instant in a
-    process on Berlin time than in one on UTC. Run in child processes, each with its own `TZ`."""
-    script = textwrap.dedent(
-        """
+def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(
+    settings: Settings,
+) -> None:
+    """The same naive noon, bound to a `timestamptz` parameter, is a different
+    instant in a process on Berlin time than in one on UTC. Run in child
+    processes, each with its own `TZ`."""
+    script = textwrap.dedent("""
         import asyncio, sys
         from datetime import datetime
         from sqlalchemy import text
@@ -105,37 +119,62 @@ def test_asyncpg_reads_a_naive_datetime_as_the_process_local_time(settings: Sett
             engine = create_async_engine(sys.argv[1])
             async with engine.connect() as connection:
                 instant = await connection.scalar(
-                    text("SELECT CAST(:at AS timestamptz)"), {"at": datetime(2026, 1, 15, 12, 0)}
+                    text("SELECT CAST(:at AS timestamptz)"),
+                    {"at": datetime(2026, 1, 15, 12, 0)},
                 )
             await engine.dispose()
             return instant
 
         print(asyncio.run(stored()).isoformat())
-        """
+        """)
+    url = settings.sqlalchemy_database_url.render_as_string(
+        hide_password=False
     )
-    url = settings.sqlalchemy_database_url.render_as_string(hide_password=False)
 
     def stored_in(zone: str) -> str:
         environment = os.environ | {"TZ": zone}
         command = [sys.executable, "-c", script, url]
-        completed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60, env=environment)
+        completed = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env=environment,
+        )
         return completed.stdout.strip()
 
     assert stored_in("UTC") == "2026-01-15T12:00:00+00:00"
-    assert stored_in("Europe/Berlin") == "2026-01-15T11:00:00+00:00"  # noon in Berlin, an hour earlier
+    # noon in Berlin, an hour earlier
+    assert stored_in("Europe/Berlin") == "2026-01-15T11:00:00+00:00"
 
 
 def test_get_event_loop_without_a_running_loop_is_deprecated() -> None:
-    """What `nest_asyncio` recipes call first: with warnings as errors, it fails outright."""
-    command = [sys.executable, "-W", "error::DeprecationWarning", "-c", "import asyncio; asyncio.get_event_loop()"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    """What `nest_asyncio` recipes call first: with warnings as errors, it
+    fails outright.
+    """
+    command = [
+        sys.executable,
+        "-W",
+        "error::DeprecationWarning",
+        "-c",
+        "import asyncio; asyncio.get_event_loop()",
+    ]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=60
+    )
 
     assert completed.returncode != 0
-    assert "DeprecationWarning: There is no current event loop" in completed.stderr
+    assert (
+        "DeprecationWarning: There is no current event loop"
+        in completed.stderr
+    )
 
 
 def test_pytz_zone_as_tzinfo_gets_local_mean_time() -> None:
-    """A pytz zone passed as `tzinfo=` uses the zone's first offset (Berlin's 1893 LMT, +0:53)."""
+    """A pytz zone passed as `tzinfo=` uses the zone's first offset (Berlin's
+    1893 LMT, +0:53).
+    """
     wrong = datetime(2026, 1, 15, 12, 0, tzinfo=pytz.timezone("Europe/Berlin"))
     right = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
@@ -144,7 +183,9 @@ def test_pytz_zone_as_tzinfo_gets_local_mean_time() -> None:
 
 
 def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
-    """`poetry install --no-dev` stops before installing anything; `--only main` is the option now."""
+    """`poetry install --no-dev` stops before installing anything; `--only
+    main` is the option now.
+    """
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(Path(__file__).parents[1] / "pyproject.toml", project)
@@ -159,12 +200,28 @@ def test_poetry_2_rejects_no_dev(tmp_path: Path) -> None:
     }
 
     def run(*arguments: str) -> subprocess.CompletedProcess[str]:
-        command = [poetry, *arguments, "--no-interaction", "--directory", str(project)]
-        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120, env=environment)
+        command = [
+            poetry,
+            *arguments,
+            "--no-interaction",
+            "--directory",
+            str(project),
+        ]
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env=environment,
+        )
 
     rejected = run("install", "--no-dev")
     assert rejected.returncode != 0
-    assert 'The option "--no-dev" does not exist' in rejected.stdout + rejected.stderr
+    assert (
+        'The option "--no-dev" does not exist'
+        in rejected.stdout + rejected.stderr
+    )
 
     help_text = run("install", "--help").stdout
     assert "--only" in help_text
@@ -201,38 +258,76 @@ async def test_marked_with_declared_fixture(declared: int) -> None:
 """
 
 
-def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(tmp_path: Path) -> None:
-    """In strict mode an async test needs `@pytest.mark.asyncio` and an async fixture `@pytest_asyncio.fixture`."""
+def test_strict_mode_runs_only_marked_tests_with_pytest_asyncio_fixtures(
+    tmp_path: Path,
+) -> None:
+    """In strict mode an async test needs `@pytest.mark.asyncio` and an async
+    fixture `@pytest_asyncio.fixture`.
+    """
     (tmp_path / "pytest.ini").write_text(
-        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope ="
+        " function\n"
     )
     (tmp_path / "test_strict.py").write_text(STRICT_MODE_TESTS)
-    # The inner run gets none of the outer run's options (PYTEST_ADDOPTS) or coverage's hooks.
-    environment = {name: value for name, value in os.environ.items() if not name.startswith(("PYTEST_", "COV_"))}
+    # The inner run gets none of the outer run's options (PYTEST_ADDOPTS) or
+    # coverage's hooks.
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "COV_"))
+    }
     plugins_off = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:cov"]
-    command = [sys.executable, "-m", "pytest", *plugins_off, "-q", "-rA", "test_strict.py"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *plugins_off,
+        "-q",
+        "-rA",
+        "test_strict.py",
+    ]
     completed = subprocess.run(
-        command, cwd=tmp_path, env=environment, capture_output=True, text=True, check=False, timeout=60
+        command,
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     output = completed.stdout + completed.stderr
 
     assert "FAILED test_strict.py::test_unmarked" in output, output
     assert "async def functions are not natively supported" in output, output
-    assert "ERROR test_strict.py::test_marked_with_plain_fixture" in output, output
-    assert "requested an async fixture 'plain', with no plugin or hook that handled it" in output, output
-    assert "PASSED test_strict.py::test_marked_with_declared_fixture" in output, output
+    assert "ERROR test_strict.py::test_marked_with_plain_fixture" in output, (
+        output
+    )
+    assert (
+        "requested an async fixture 'plain', with no plugin or hook that"
+        " handled it" in output
+    ), output
+    assert (
+        "PASSED test_strict.py::test_marked_with_declared_fixture" in output
+    ), output
 
 
-async def test_documenting_201_in_responses_leaves_the_endpoint_answering_200() -> None:
-    """`responses=` only documents; the status an endpoint answers comes from `status_code`."""
+async def test_documenting_201_in_responses_leaves_the_endpoint_answering_200() -> (
+    None
+):
+    """`responses=` only documents; the status an endpoint answers comes from
+    `status_code`.
+    """
     app = FastAPI()
 
     @app.post("/items", responses={201: {"description": "Created"}})
     async def create_item() -> dict[str, str]:
         return {"id": "1"}
 
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://test"
+    ) as client:
         response = await client.post("/items")
 
-    assert "201" in app.openapi()["paths"]["/items"]["post"]["responses"]  # the documentation says 201 ...
+    # the documentation says 201 ...
+    assert "201" in app.openapi()["paths"]["/items"]["post"]["responses"]
     assert response.status_code == 200  # ... and the endpoint answers 200

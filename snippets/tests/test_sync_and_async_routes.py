@@ -1,4 +1,6 @@
-"""`def` and `async def` routes: the thread pool `def` runs in, and what one blocking call does to a process."""
+"""`def` and `async def` routes: the thread pool `def` runs in, and what one
+blocking call does to a process.
+"""
 
 import asyncio
 import socket
@@ -20,7 +22,9 @@ from starlette.concurrency import run_in_threadpool
 SLOW = 1.0  # seconds each slow route waits
 
 
-async def wait_until(condition: Callable[[], bool], within: float = 30) -> None:
+async def wait_until(
+    condition: Callable[[], bool], within: float = 30
+) -> None:
     """Poll `condition` until it holds, for at most `within` seconds."""
     deadline = time.monotonic() + within
     while not condition():
@@ -30,7 +34,9 @@ async def wait_until(condition: Callable[[], bool], within: float = 30) -> None:
 
 @dataclass
 class Blocked:
-    """`def` code that holds its thread until the test releases it, counting the threads inside."""
+    """`def` code that holds its thread until the test releases it, counting
+    the threads inside.
+    """
 
     inside: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,7 +49,9 @@ class Blocked:
 
 
 def blocking_app(blocked: Blocked) -> FastAPI:
-    """Three routes: a `def` one that blocks, an `async def` one, and an `async def` one with a `def` dependency."""
+    """Three routes: a `def` one that blocks, an `async def` one, and an `async
+    def` one with a `def` dependency.
+    """
     app = FastAPI()
 
     @app.get("/def")
@@ -54,11 +62,14 @@ def blocking_app(blocked: Blocked) -> FastAPI:
     async def async_route() -> str:
         return "answered"
 
-    def sync_dependency() -> str:  # a plain `def` dependency runs in the same pool as `def` routes
+    # a plain `def` dependency runs in the same pool as `def` routes
+    def sync_dependency() -> str:
         return "from a thread"
 
     @app.get("/async-with-def-dependency")
-    async def async_route_with_def_dependency(value: Annotated[str, Depends(sync_dependency)]) -> str:
+    async def async_route_with_def_dependency(
+        value: Annotated[str, Depends(sync_dependency)],
+    ) -> str:
         return value
 
     return app
@@ -67,21 +78,29 @@ def blocking_app(blocked: Blocked) -> FastAPI:
 # --8<-- [start:test_thread_pool_limit]
 async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
     limiter = anyio.to_thread.current_default_thread_limiter()
-    assert limiter.total_tokens == 40  # anyio's default: 40 threads per event loop, so per process
+    # anyio's default: 40 threads per event loop, so per process
+    assert limiter.total_tokens == 40
 
     blocked = Blocked()
     app = blocking_app(blocked)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
         requests = [asyncio.create_task(client.get("/def")) for _ in range(41)]
         try:
             await wait_until(lambda: blocked.inside == 40)
-            with_def_dependency = asyncio.create_task(client.get("/async-with-def-dependency"))
-            plain_async = await client.get("/async")  # needs no thread: answered at once
+            with_def_dependency = asyncio.create_task(
+                client.get("/async-with-def-dependency")
+            )
+            # needs no thread: answered at once
+            plain_async = await client.get("/async")
             await asyncio.sleep(0.5)
 
             assert plain_async.text == '"answered"'
-            assert blocked.inside == 40  # the 41st request is waiting for a free thread
-            assert not with_def_dependency.done()  # and so is any route with a `def` dependency
+            # the 41st request is waiting for a free thread
+            assert blocked.inside == 40
+            # and so is any route with a `def` dependency
+            assert not with_def_dependency.done()
         finally:
             blocked.released.set()
         answers = await asyncio.gather(*requests, with_def_dependency)
@@ -93,15 +112,20 @@ async def test_the_41st_blocking_def_request_waits_for_a_thread() -> None:
 # --8<-- [end:test_thread_pool_limit]
 
 
-async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(client: httpx.AsyncClient) -> None:
-    limiter = anyio.to_thread.current_default_thread_limiter()  # the loop the in-process app runs on
+async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(
+    client: httpx.AsyncClient,
+) -> None:
+    # the loop the in-process app runs on
+    limiter = anyio.to_thread.current_default_thread_limiter()
     holders = [object() for _ in range(int(limiter.total_tokens))]
     for holder in holders:  # as 40 blocking calls in flight would
         await limiter.acquire_on_behalf_of(holder)
     try:
         listing = asyncio.create_task(client.get("/api/v1/messages"))
         await asyncio.sleep(0.5)
-        assert not listing.done()  # `MessagingService` is a class dependency: FastAPI builds it in a thread
+        # `MessagingService` is a class dependency: FastAPI builds it in a
+        # thread
+        assert not listing.done()
     finally:
         for holder in holders:
             limiter.release_on_behalf_of(holder)
@@ -111,29 +135,41 @@ async def test_the_service_routes_wait_for_a_thread_while_the_pool_is_taken(clie
 # --8<-- [start:set_thread_pool_size]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Raise the thread limit of the loop that serves the app; it is per event loop, so set it at start-up."""
+    """Raise the thread limit of the loop that serves the app; it is per event
+    loop, so set it at start-up.
+    """
     limiter = anyio.to_thread.current_default_thread_limiter()
     default = limiter.total_tokens
     limiter.total_tokens = 100
     yield
-    limiter.total_tokens = default  # only for the tests, which share one event loop
+    limiter.total_tokens = (
+        default  # only for the tests, which share one event loop
+    )
 
 
 # --8<-- [end:set_thread_pool_size]
 
 
-async def test_a_larger_limit_set_at_start_up_lets_every_blocking_request_in() -> None:
+async def test_a_larger_limit_set_at_start_up_lets_every_blocking_request_in() -> (
+    None
+):
     blocked = Blocked()
     app = blocking_app(blocked)
     app.router.lifespan_context = lifespan
     async with (
         LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app),
+            base_url="http://test",
+        ) as client,
     ):
         requests = [asyncio.create_task(client.get("/def")) for _ in range(41)]
         try:
             await wait_until(lambda: blocked.inside == 41)
-            assert anyio.to_thread.current_default_thread_limiter().total_tokens == 100
+            assert (
+                anyio.to_thread.current_default_thread_limiter().total_tokens
+                == 100
+            )
         finally:
             blocked.released.set()
         await asyncio.gather(*requests)
@@ -147,7 +183,8 @@ app = FastAPI()
 
 @app.get("/async-time-sleep")
 async def async_time_sleep() -> None:
-    time.sleep(SLOW)  # noqa: ASYNC251  # holds the event loop: nothing else in the process runs
+    # Holds the event loop: nothing else in the process runs.
+    time.sleep(SLOW)  # noqa: ASYNC251
 
 
 @app.get("/def-time-sleep")
@@ -162,7 +199,8 @@ async def async_asyncio_sleep() -> None:
 
 @app.get("/async-run-in-threadpool")
 async def async_run_in_threadpool() -> None:
-    await run_in_threadpool(time.sleep, SLOW)  # blocking code moved to the pool, awaited
+    # blocking code moved to the pool, awaited
+    await run_in_threadpool(time.sleep, SLOW)
 
 
 @app.get("/ping")
@@ -175,13 +213,20 @@ async def ping() -> None:
 
 @dataclass
 class Timeline:
-    """Wraps the app: when each request's handling started and ended, on the server's own clock."""
+    """Wraps the app: when each request's handling started and ended, on the
+    server's own clock.
+    """
 
     app: Any
     times: dict[str, float] = field(default_factory=dict)
     slow_started: threading.Event = field(default_factory=threading.Event)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Any,  # noqa: ANN401 (ASGI)
+        send: Any,  # noqa: ANN401 (ASGI)
+    ) -> None:
         self.times[f"{scope['path']} start"] = time.monotonic()
         if scope["path"] != "/ping":
             self.slow_started.set()
@@ -191,12 +236,22 @@ class Timeline:
 
 @pytest.fixture
 def served() -> Iterator[tuple[str, Timeline]]:
-    """The app above, served by a real uvicorn (one event loop) in a thread; its base URL and timeline."""
+    """The app above, served by a real uvicorn (one event loop) in a thread;
+    its base URL and timeline.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     timeline = Timeline(app)
-    server = uvicorn.Server(uvicorn.Config(timeline, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            timeline,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="off",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -223,15 +278,23 @@ async def test_a_blocking_call_in_async_def_stalls_every_other_request(
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         slow = asyncio.create_task(client.get(slow_route))
         await asyncio.to_thread(timeline.slow_started.wait, 10)
-        await client.get("/ping")  # another request, on another connection, while the slow one runs
+        # another request, on another connection, while the slow one runs
+        await client.get("/ping")
         await slow
 
-    slow_started, slow_ended = timeline.times[f"{slow_route} start"], timeline.times[f"{slow_route} end"]
+    slow_started, slow_ended = (
+        timeline.times[f"{slow_route} start"],
+        timeline.times[f"{slow_route} end"],
+    )
     if stalls_others:
-        # The server could not even start on /ping until the slow request's second was over.
-        assert timeline.times["/ping start"] >= slow_ended >= slow_started + SLOW
+        # The server could not even start on /ping until the slow request's
+        # second was over.
+        assert (
+            timeline.times["/ping start"] >= slow_ended >= slow_started + SLOW
+        )
     else:
-        assert timeline.times["/ping end"] < slow_ended  # answered while the slow request was still waiting
+        # answered while the slow request was still waiting
+        assert timeline.times["/ping end"] < slow_ended
 
 
 # --8<-- [end:test_blocking_the_event_loop]

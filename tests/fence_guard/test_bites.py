@@ -155,14 +155,16 @@ def test_example_is_linted_with_the_projects_target_version(request: pytest.Fixt
     assert outcome.verdict.detail == "ran; output checked"
 
 
-def test_printed_output_is_wrapped_at_the_projects_line_length(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    """113 characters fit the project's 120 (pyproject.toml); at ruff's default 88 the output would wrap."""
-    numbers = list(range(30))
-    page = f"```python\nprint(list(range(30)))\n#> {numbers}\n```\n"
+def test_printed_output_is_checked_at_the_services_line_length(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A page's example gets the service's line length (snippets/pyproject.toml), the column's width:
+    a 73-character output line fits it, a 113-character one (which the root's 120 would let by) does not."""
+    page = f"```python\nprint(list(range(20)))\n#> {list(range(20))}\n```\n"
     [outcome] = guard_page(page, request, tmp_path)
     assert outcome.error is None
     assert outcome.verdict is not None
     assert outcome.verdict.detail == "ran; output checked"
+    too_wide = f"```python\nprint(list(range(30)))\n#> {list(range(30))}\n```\n"
+    assert "E501 Line too long (113 > 79)" in only_error(too_wide, request, tmp_path)
 
 
 def test_unformatted_example(request: pytest.FixtureRequest, tmp_path: Path) -> None:

@@ -12,14 +12,18 @@ from app.api.webhook.points import router as webhook_router
 # --8<-- [end:router_imports]
 
 # --8<-- [start:routers]
-# Every route under /api/v1 needs a valid token, so a new router cannot be left open by forgetting it.
+# Every route under /api/v1 needs a valid token, so a new router cannot be left
+# open by forgetting it.
 api_router = APIRouter(
-    prefix="/api/v1", dependencies=[Depends(get_current_principal)], responses=UNAUTHORIZED_RESPONSES
+    prefix="/api/v1",
+    dependencies=[Depends(get_current_principal)],
+    responses=UNAUTHORIZED_RESPONSES,
 )
 api_router.include_router(messaging_router)
 api_router.include_router(webhook_router)
 
 root_router = APIRouter()
-root_router.include_router(health_router)  # probes stay unversioned, at /livez and /readyz
+# probes stay unversioned, at /livez and /readyz
+root_router.include_router(health_router)
 root_router.include_router(api_router)
 # --8<-- [end:routers]

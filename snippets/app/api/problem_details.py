@@ -1,4 +1,6 @@
-"""RFC 9457 problem details: one response shape for every error the API returns."""
+"""RFC 9457 problem details: one response shape for every error the API
+returns.
+"""
 
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -43,12 +45,17 @@ class Problem(BaseModel):
 
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, object]]:
-    """`responses=problem_responses(404, 409)`: each status in OpenAPI, its body a `Problem`.
+    """`responses=problem_responses(404, 409)`: each status in OpenAPI, its
+    body a `Problem`.
 
-    A route lists every error it can send; documenting one more is one more number here.
-    `ServiceAPI` (`app/api/openapi.py`) files the schema under `application/problem+json`.
+    A route lists every error it can send; documenting one more is one more
+    number here. `ServiceAPI` (`app/api/openapi.py`) files the schema under
+    `application/problem+json`.
     """
-    return {code: {"model": Problem, "description": HTTPStatus(code).phrase} for code in codes}
+    return {
+        code: {"model": Problem, "description": HTTPStatus(code).phrase}
+        for code in codes
+    }
 
 
 # --8<-- [end:problem_model]
@@ -58,15 +65,22 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, object]]:
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
-    IdempotencyKeyReusedError: HTTPStatus(422),  # the IETF draft's status for a key reused with another body
+    # the IETF draft's status for a key reused with another body
+    IdempotencyKeyReusedError: HTTPStatus(422),
     PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
     PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
     ContentionError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
-def problem_response(request: Request, problem: Problem, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """Render a problem with its media type and the request path as `instance`."""
+def problem_response(
+    request: Request,
+    problem: Problem,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Render a problem with its media type and the request path as
+    `instance`.
+    """
     problem.instance = request.url.path
     return JSONResponse(
         problem.model_dump(exclude_none=True),
@@ -76,23 +90,46 @@ def problem_response(request: Request, problem: Problem, headers: Mapping[str, s
     )
 
 
-async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Map a domain error to its status; an unmapped subclass is a plain 400."""
+async def domain_error_handler(
+    request: Request, exc: Exception
+) -> JSONResponse:
+    """Map a domain error to its status; an unmapped subclass is a plain
+    400.
+    """
     assert isinstance(exc, DomainError)
     code = next(
-        (STATUS_BY_ERROR[cls] for cls in type(exc).__mro__ if cls in STATUS_BY_ERROR),
+        (
+            STATUS_BY_ERROR[cls]
+            for cls in type(exc).__mro__
+            if cls in STATUS_BY_ERROR
+        ),
         HTTPStatus.BAD_REQUEST,
     )
     fields = exc.fields if isinstance(exc, ConflictError) else ()
-    errors = [FieldProblem(field=name, message="already taken") for name in fields] or None
-    return problem_response(request, Problem(title=exc.title, status=code, detail=exc.detail, errors=errors))
+    errors = [
+        FieldProblem(field=name, message="already taken") for name in fields
+    ] or None
+    return problem_response(
+        request,
+        Problem(
+            title=exc.title, status=code, detail=exc.detail, errors=errors
+        ),
+    )
 
 
-async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Answer 422 and name every invalid field, as `body.channel` or `query.limit`."""
+async def validation_error_handler(
+    request: Request, exc: Exception
+) -> JSONResponse:
+    """Answer 422 and name every invalid field, as `body.channel` or
+    `query.limit`.
+    """
     assert isinstance(exc, RequestValidationError)
     errors = [
-        FieldProblem(field=".".join(str(part) for part in error["loc"]), message=error["msg"]) for error in exc.errors()
+        FieldProblem(
+            field=".".join(str(part) for part in error["loc"]),
+            message=error["msg"],
+        )
+        for error in exc.errors()
     ]
     problem = Problem(
         title="Invalid request",
@@ -104,7 +141,9 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Routing and protocol errors (unknown path, wrong method) as problems too."""
+    """Routing and protocol errors (unknown path, wrong method) as problems
+    too.
+    """
     assert isinstance(exc, StarletteHTTPException)
     code = HTTPStatus(exc.status_code)
     detail = exc.detail if exc.detail != code.phrase else None
@@ -113,10 +152,16 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 # --8<-- [start:log_unexpected_error]
-async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error_handler(
+    request: Request, exc: Exception
+) -> JSONResponse:
     """Log the real cause; tell the client only that it was our fault."""
-    logger.opt(exception=exc).error("unhandled error on {path}", path=request.url.path)
-    problem = Problem(title="Internal Server Error", status=HTTPStatus.INTERNAL_SERVER_ERROR)
+    logger.opt(exception=exc).error(
+        "unhandled error on {path}", path=request.url.path
+    )
+    problem = Problem(
+        title="Internal Server Error", status=HTTPStatus.INTERNAL_SERVER_ERROR
+    )
     return problem_response(request, problem)
 
 
@@ -127,9 +172,10 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
 def add_problem_handlers(app: FastAPI) -> None:
     """Register the handlers of expected errors.
 
-    `unexpected_error_handler` is not registered here: as an `Exception` handler it would run in
-    Starlette's outermost middleware, outside CORS and the security headers. The innermost
-    middleware runs it instead (`app/api/middleware/stack.py`).
+    `unexpected_error_handler` is not registered here: as an `Exception`
+    handler it would run in Starlette's outermost middleware, outside CORS and
+    the security headers. The innermost middleware runs it instead
+    (`app/api/middleware/stack.py`).
     """
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -1,4 +1,6 @@
-"""`OwnedTable`: a `BaseTable` that reads and writes only the rows of one principal."""
+"""`OwnedTable`: a `BaseTable` that reads and writes only the rows of one
+principal.
+"""
 
 import enum
 from typing import Final
@@ -13,31 +15,37 @@ from app.base.base_table import BaseTable
 
 # --8<-- [start:owned_entity]
 class OwnedEntity(BaseEntity):
-    """A row that belongs to one principal: the subject of the token that created it."""
+    """A row that belongs to one principal: the subject of the token that
+    created it.
+    """
 
     owner: str | None = None
-    """Set by `OwnedTable.insert_model`, never by a client. `None` only on a row from before ownership,
-    which no principal can reach."""
+    """Set by `OwnedTable.insert_model`, never by a client. `None` only on a
+    row from before ownership, which no principal can reach."""
 
 
 class EveryOwner(enum.Enum):
-    """The type of `EVERY_OWNER`, so a type checker tells it from an owner's name."""
+    """The type of `EVERY_OWNER`, so a type checker tells it from an owner's
+    name.
+    """
 
     EVERY_OWNER = "every owner"
 
 
 EVERY_OWNER: Final = EveryOwner.EVERY_OWNER
-"""For jobs that act for no principal (purging, delivering). `test_code_rules.py` keeps it out of
-services and endpoints."""
+"""For jobs that act for no principal (purging, delivering).
+`test_code_rules.py` keeps it out of services and endpoints."""
 # --8<-- [end:owned_entity]
 
 
 # --8<-- [start:owned_table]
 class OwnedTable[ModelT: OwnedEntity](BaseTable[ModelT]):
-    """Data access for the rows of one owner: every read and write adds `owner = :owner`.
+    """Data access for the rows of one owner: every read and write adds `owner
+    = :owner`.
 
-    The owner is a required argument, as `BaseTable` adds `deleted_at IS NULL` unasked: a query
-    written without thinking of ownership still sees only the caller's rows.
+    The owner is a required argument, as `BaseTable` adds `deleted_at IS NULL`
+    unasked: a query written without thinking of ownership still sees only the
+    caller's rows.
     """
 
     def __init__(self, session: AsyncSession, owner: str | EveryOwner) -> None:

@@ -3,7 +3,9 @@
 
 # --8<-- [start:domain_errors]
 class DomainError(Exception):
-    """Base class for errors a client can act on; the API answers them as problem details."""
+    """Base class for errors a client can act on; the API answers them as
+    problem details.
+    """
 
     title = "Request could not be processed"
 
@@ -19,16 +21,28 @@ class NotFoundError(DomainError):
 
 
 class ConflictError(DomainError):
-    """The request contradicts the current state, such as a duplicate unique value."""
+    """The request contradicts the current state, such as a duplicate unique
+    value.
+    """
 
     title = "Resource conflict"
 
-    def __init__(self, detail: str, *, fields: tuple[str, ...] = (), constraint: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        fields: tuple[str, ...] = (),
+        constraint: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.fields = fields
-        """The input fields whose values are taken; the problem lists them, never their values."""
+        """The input fields whose values are taken; the problem lists them,
+        never their values.
+        """
         self.constraint = constraint
-        """The violated index or constraint, for the server's own use; never sent to the client."""
+        """The violated index or constraint, for the server's own use; never
+        sent to the client.
+        """
 
 
 # --8<-- [end:domain_errors]
@@ -44,7 +58,9 @@ class IdempotencyKeyInFlightError(ConflictError):
 
 
 class IdempotencyKeyReusedError(DomainError):
-    """An `Idempotency-Key` came back with another request: a client bug, never a retry."""
+    """An `Idempotency-Key` came back with another request: a client bug, never
+    a retry.
+    """
 
     title = "Idempotency key reused"
 
@@ -54,19 +70,25 @@ class IdempotencyKeyReusedError(DomainError):
 
 # --8<-- [start:concurrency_errors]
 class PreconditionFailedError(DomainError):
-    """The client's `If-Match` names a version the resource no longer has: its copy is stale."""
+    """The client's `If-Match` names a version the resource no longer has: its
+    copy is stale.
+    """
 
     title = "Precondition failed"
 
 
 class PreconditionRequiredError(DomainError):
-    """An update came without `If-Match`, so it cannot be checked against the version the client read."""
+    """An update came without `If-Match`, so it cannot be checked against the
+    version the client read.
+    """
 
     title = "Precondition required"
 
 
 class ContentionError(DomainError):
-    """A transaction still failed with a serialization failure or a deadlock after its last retry."""
+    """A transaction still failed with a serialization failure or a deadlock
+    after its last retry.
+    """
 
     title = "Service busy"
 

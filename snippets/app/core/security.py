@@ -1,4 +1,6 @@
-"""Access-token verification: a signed JWT in, a typed principal out. Knows nothing of HTTP."""
+"""Access-token verification: a signed JWT in, a typed principal out. Knows
+nothing of HTTP.
+"""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,10 +11,14 @@ from app.core.config import Settings
 
 # --8<-- [start:verify_token]
 CLOCK_SKEW = timedelta(seconds=10)
-"""How far the issuer's clock may run ahead of ours; minutes here would extend every token's life."""
+"""How far the issuer's clock may run ahead of ours; minutes here would extend
+every token's life.
+"""
 
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
-"""PyJWT checks `exp` only when present (`iss`, `aud` once an issuer, audience is passed); all four are required."""
+"""PyJWT checks `exp` only when present (`iss`, `aud` once an issuer, audience
+is passed); all four are required.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +30,14 @@ class Principal:
 
 
 def verify_access_token(token: str, settings: Settings) -> Principal:
-    """Check signature, algorithm, expiry, issuer and audience; raise `jwt.InvalidTokenError` on any failure."""
+    """Check signature, algorithm, expiry, issuer and audience; raise
+    `jwt.InvalidTokenError` on any failure.
+    """
     claims = jwt.decode(
         token,
         settings.jwt_secret.get_secret_value(),
-        algorithms=settings.jwt_algorithms,  # pinned: the token's own `alg` header is never trusted
+        # pinned: the token's own `alg` header is never trusted
+        algorithms=settings.jwt_algorithms,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         leeway=CLOCK_SKEW,

@@ -11,10 +11,12 @@ CREATE TABLE messages (
 );
 
 -- A deleted message frees its reference for reuse.
-CREATE UNIQUE INDEX messages_client_ref_live_key ON messages (client_ref) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX messages_client_ref_live_key ON messages (client_ref)
+    WHERE deleted_at IS NULL;
 
 -- Serves the keyset pagination of live rows: ORDER BY created_at, id.
-CREATE INDEX messages_created_at_id_live_idx ON messages (created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX messages_created_at_id_live_idx ON messages (created_at, id)
+    WHERE deleted_at IS NULL;
 
 CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON messages
 FOR EACH ROW EXECUTE FUNCTION set_updated_at();

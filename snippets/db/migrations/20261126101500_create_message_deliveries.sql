@@ -1,7 +1,8 @@
 -- --8<-- [start:message_deliveries_migration]
 -- migrate:up
--- Fail fast instead of queueing behind a long transaction: every later query on `messages`
--- would wait behind this migration's lock request. SET LOCAL ends with the transaction.
+-- Fail fast instead of queueing behind a long transaction: every later query
+-- on `messages` would wait behind this migration's lock request. SET LOCAL
+-- ends with the transaction.
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '1min';
 
@@ -13,14 +14,18 @@ CREATE TABLE message_deliveries (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz,
-    CONSTRAINT message_deliveries_error_iff_failed CHECK ((outcome = 'failed') = (error IS NOT NULL))
+    CONSTRAINT message_deliveries_error_iff_failed
+        CHECK ((outcome = 'failed') = (error IS NOT NULL))
 );
 
--- The table is new and empty, so a plain index in this transaction blocks nobody.
--- It serves the foreign key (cascading deletes) and loading a message's deliveries in order.
-CREATE INDEX message_deliveries_message_id_created_at_idx ON message_deliveries (message_id, created_at);
+-- The table is new and empty, so a plain index in this transaction blocks
+-- nobody. It serves the foreign key (cascading deletes) and loading a
+-- message's deliveries in order.
+CREATE INDEX message_deliveries_message_id_created_at_idx
+    ON message_deliveries (message_id, created_at);
 
-CREATE TRIGGER message_deliveries_set_updated_at BEFORE UPDATE ON message_deliveries
+CREATE TRIGGER message_deliveries_set_updated_at
+    BEFORE UPDATE ON message_deliveries
 FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
 -- migrate:down

@@ -1,7 +1,8 @@
 -- migrate:up
--- The Idempotency-Key a client sent with a POST, and the response it got. The primary key makes a
--- second request with the same key wait for the first one's transaction instead of both passing a
--- check and both inserting; `response` is NULL only inside the transaction that claimed the key.
+-- The Idempotency-Key a client sent with a POST, and the response it got. The
+-- primary key makes a second request with the same key wait for the first
+-- one's transaction instead of both passing a check and both inserting;
+-- `response` is NULL only inside the transaction that claimed the key.
 CREATE TABLE idempotency_keys (
     principal text NOT NULL,
     key text NOT NULL CHECK (char_length(key) BETWEEN 1 AND 255),

@@ -1,4 +1,6 @@
-"""The request body limit: an oversized body is refused with a 413 problem before it is read whole."""
+"""The request body limit: an oversized body is refused with a 413 problem
+before it is read whole.
+"""
 
 import select
 import socket
@@ -11,7 +13,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from httpx import ASGITransport, AsyncClient
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.base import (
+    BaseHTTPMiddleware,
+    RequestResponseEndpoint,
+)
 from starlette.responses import PlainTextResponse, Response
 
 from app.api.middleware.stack import add_middleware_stack
@@ -38,7 +43,9 @@ class CountingBody:
 
 @pytest.fixture
 def uploads(app: FastAPI) -> list[int]:
-    """The app with one extra route that reads its whole body; returns the sizes it received."""
+    """The app with one extra route that reads its whole body; returns the
+    sizes it received.
+    """
     received: list[int] = []
 
     async def upload(request: Request) -> dict[str, int]:
@@ -59,7 +66,8 @@ def assert_content_too_large(response: httpx.Response, limit: int) -> None:
         "detail": f"The request body is larger than {limit} bytes.",
         "instance": "/upload",
     }
-    assert "x-request-id" in response.headers  # the layers outside the limit still reach the 413
+    # the layers outside the limit still reach the 413
+    assert "x-request-id" in response.headers
     assert response.headers["connection"] == "close"
 
 
@@ -68,15 +76,21 @@ async def test_a_declared_oversized_body_is_refused_before_a_byte_is_read(
     client: AsyncClient, uploads: list[int], settings: Settings
 ) -> None:
     body = CountingBody(chunks=64)
-    declared = {"Content-Length": str(settings.max_request_body_bytes + 1), "Origin": "https://app.test"}
+    declared = {
+        "Content-Length": str(settings.max_request_body_bytes + 1),
+        "Origin": "https://app.test",
+    }
 
     response = await client.post("/upload", content=body, headers=declared)
 
     assert_content_too_large(response, settings.max_request_body_bytes)
     assert body.pulled == 0  # refused on the header alone
     assert uploads == []  # the endpoint never ran
-    # CORS (the settings fixture allows this origin) and the security headers sit outside the limit.
-    assert response.headers["access-control-allow-origin"] == "https://app.test"
+    # CORS (the settings fixture allows this origin) and the security headers
+    # sit outside the limit.
+    assert (
+        response.headers["access-control-allow-origin"] == "https://app.test"
+    )
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
@@ -88,7 +102,8 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
     response = await client.post("/upload", content=body)
 
     assert_content_too_large(response, settings.max_request_body_bytes)
-    assert body.pulled == settings.max_request_body_bytes // CHUNK + 1  # up to the first chunk past the limit
+    # up to the first chunk past the limit
+    assert body.pulled == settings.max_request_body_bytes // CHUNK + 1
     assert uploads == []  # the endpoint never got a body
 
 
@@ -100,7 +115,8 @@ async def test_a_body_at_the_limit_reaches_the_endpoint(
     client: AsyncClient, uploads: list[int], settings: Settings, chunked: bool
 ) -> None:
     limit = settings.max_request_body_bytes
-    content = CountingBody(chunks=limit // CHUNK) if chunked else b"x" * limit  # Content-Length: the limit
+    # Content-Length: the limit
+    content = CountingBody(chunks=limit // CHUNK) if chunked else b"x" * limit
 
     response = await client.post("/upload", content=content)
 
@@ -122,21 +138,33 @@ async def test_a_chunked_body_one_byte_over_the_limit_is_refused(
     assert uploads == []
 
 
-async def test_the_largest_valid_batch_fits_under_the_body_limit(client: AsyncClient, settings: Settings) -> None:
+async def test_the_largest_valid_batch_fits_under_the_body_limit(
+    client: AsyncClient, settings: Settings
+) -> None:
     wide = "\N{GRINNING FACE}"  # 4 bytes in UTF-8, 1 character for max_length
     batch = [
-        {"channel": "email", "recipient": wide * 320, "body": wide * 4000, "client_ref": f"{n:0>100}"}
+        {
+            "channel": "email",
+            "recipient": wide * 320,
+            "body": wide * 4000,
+            "client_ref": f"{n:0>100}",
+        }
         for n in range(MAX_PAGE_SIZE)  # the most a batch may hold
     ]
 
     response = await client.post("/api/v1/messages/batch", json=batch)
 
     assert response.status_code == 201, response.text
-    assert len(response.request.content) > settings.max_request_body_bytes * 0.8  # close to the limit, under it
+    # close to the limit, under it
+    assert (
+        len(response.request.content) > settings.max_request_body_bytes * 0.8
+    )
 
 
 # --8<-- [start:test_fastapi_max_body_size]
-async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_plain_text(settings: Settings) -> None:
+async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_plain_text(
+    settings: Settings,
+) -> None:
     app = FastAPI(max_body_size=CHUNK)
     add_problem_handlers(app)
     add_middleware_stack(app, settings)
@@ -145,36 +173,49 @@ async def test_fastapis_own_max_body_size_answers_a_declared_oversized_body_in_p
         await request.body()
 
     app.add_api_route("/upload", upload, methods=["POST"])
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://test"
+    ) as client:
         response = await client.post("/upload", content=b"x" * (CHUNK + 1))
 
     assert response.status_code == 413
-    assert response.headers["content-type"] == "text/plain; charset=utf-8"  # not a problem document
-    assert "x-request-id" not in response.headers  # answered outside the service's middleware
+    # not a problem document
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    # answered outside the service's middleware
+    assert "x-request-id" not in response.headers
 
 
 # --8<-- [end:test_fastapi_max_body_size]
 
 
 # --8<-- [start:test_measuring_middleware]
-async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_it() -> None:
+async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_it() -> (
+    None
+):
     limit = 4 * CHUNK
 
     class MeasuringMiddleware(BaseHTTPMiddleware):
-        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-            if len(await request.body()) > limit:  # the whole body is in memory by now
+        async def dispatch(
+            self, request: Request, call_next: RequestResponseEndpoint
+        ) -> Response:
+            # the whole body is in memory by now
+            if len(await request.body()) > limit:
                 return PlainTextResponse("Content Too Large", status_code=413)
             return await call_next(request)
 
     app = FastAPI()
     app.add_middleware(MeasuringMiddleware)
     body = CountingBody(chunks=64)
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://test"
+    ) as client:
         response = await client.post("/upload", content=body)
-        small = await client.post("/upload", content=b"x")  # under the limit: on to the app (no such route)
+        # under the limit: on to the app (no such route)
+        small = await client.post("/upload", content=b"x")
 
     assert response.status_code == 413
-    assert body.pulled == 64  # all 4 MiB were read into memory to refuse 256 KiB + 1
+    # all 4 MiB were read into memory to refuse 256 KiB + 1
+    assert body.pulled == 64
     assert small.status_code == 404
 
 
@@ -183,7 +224,9 @@ async def test_a_middleware_that_reads_the_body_to_measure_it_has_taken_all_of_i
 
 @pytest.fixture
 def served_app(settings: Settings) -> Iterator[str]:
-    """The service run by a real uvicorn in a thread, on its own database connections; yields its URL."""
+    """The service run by a real uvicorn in a thread, on its own database
+    connections; yields its URL.
+    """
     app = create_app()
 
     async def upload(request: Request) -> None:
@@ -194,7 +237,9 @@ def served_app(settings: Settings) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -204,48 +249,75 @@ def served_app(settings: Settings) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def post_chunks_until_answered(url: str, chunks: int, request_line: str = "POST /upload") -> tuple[bytes, int]:
-    """POST `chunks` chunks of `CHUNK` bytes with chunked transfer coding, as a client streaming a file would.
+def post_chunks_until_answered(
+    url: str, chunks: int, request_line: str = "POST /upload"
+) -> tuple[bytes, int]:
+    """POST `chunks` chunks of `CHUNK` bytes with chunked transfer coding, as a
+    client streaming a file would.
 
-    Before each chunk it looks for an answer and stops sending once one arrives (httpx sends the
-    whole body first). Returns the answer's head and how many chunks were sent.
+    Before each chunk it looks for an answer and stops sending once one arrives
+    (httpx sends the whole body first). Returns the answer's head and how many
+    chunks were sent.
     """
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(f"{request_line} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(
+            f"{request_line} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding:"
+            " chunked\r\n\r\n".encode()
+        )
         sent = 0
         while sent < chunks and not select.select([connection], [], [], 0)[0]:
             try:
-                connection.sendall(f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n")
-            except (BrokenPipeError, ConnectionResetError):  # the server answered and closed meanwhile
+                connection.sendall(
+                    f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n"
+                )
+            # the server answered and closed meanwhile
+            except (
+                BrokenPipeError,
+                ConnectionResetError,
+            ):
                 break
             sent += 1
         answer = connection.recv(65536)
     return answer.partition(b"\r\n\r\n")[0], sent
 
 
-def test_uvicorn_stops_a_chunked_upload_past_the_limit(served_app: str, settings: Settings) -> None:
+def test_uvicorn_stops_a_chunked_upload_past_the_limit(
+    served_app: str, settings: Settings
+) -> None:
     head, sent = post_chunks_until_answered(served_app, chunks=1024)  # 64 MiB
 
     status_line, *header_lines = head.decode().split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in header_lines)
-    assert status_line.startswith("HTTP/1.1 413 ")  # uvicorn's reason phrase is Python's, which varies
+    # uvicorn's reason phrase is Python's, which varies
+    assert status_line.startswith("HTTP/1.1 413 ")
     assert headers["content-type"] == PROBLEM_JSON
     assert headers["connection"] == "close"
-    assert sent < 1024 // 4  # answered while the client was still sending: the rest never left it
+    # answered while the client was still sending: the rest never left it
+    assert sent < 1024 // 4
 
 
-def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_body_ends(served_app: str) -> None:
+def test_uvicorn_closes_the_connection_when_a_route_answers_before_its_chunked_body_ends(
+    served_app: str,
+) -> None:
     host, port = served_app.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=2) as connection:
-        # /livez reads no body, so no chunk is ever counted: the body could go on for ever.
-        connection.sendall(f"GET /livez HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        # /livez reads no body, so no chunk is ever counted: the body could go
+        # on for ever.
+        connection.sendall(
+            f"GET /livez HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding:"
+            " chunked\r\n\r\n".encode()
+        )
         connection.sendall(f"{CHUNK:x}\r\n".encode() + b"x" * CHUNK + b"\r\n")
         answer = b""
-        while chunk := connection.recv(65536):  # a socket timeout here: uvicorn kept reading the body
+        # a socket timeout here: uvicorn kept reading the body
+        while chunk := connection.recv(65536):
             answer += chunk
 
-    status_line, *header_lines = answer.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    status_line, *header_lines = (
+        answer.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    )
     headers = dict(line.lower().split(": ", 1) for line in header_lines)
     assert status_line.startswith("HTTP/1.1 200 ")  # the route's own answer
-    assert headers["connection"] == "close"  # and then uvicorn closed instead of reading the rest
+    # and then uvicorn closed instead of reading the rest
+    assert headers["connection"] == "close"

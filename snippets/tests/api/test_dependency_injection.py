@@ -1,4 +1,6 @@
-"""Why dependencies are `Annotated` aliases and services come from `Depends()`, shown on bare code."""
+"""Why dependencies are `Annotated` aliases and services come from `Depends()`,
+shown on bare code.
+"""
 
 import subprocess
 import sys
@@ -15,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.db.database import SessionDep, get_session
 
 
-def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(tmp_path: Path) -> None:
-    """Both endpoints are called without their session: mypy objects only where the alias is used."""
+def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(
+    tmp_path: Path,
+) -> None:
+    """Both endpoints are called without their session: mypy objects only where
+    the alias is used.
+    """
     probe = tmp_path / "probe.py"
     probe.write_text(
-        textwrap.dedent(
-            """
+        textwrap.dedent("""
             from typing import Annotated
 
             from fastapi import Depends
@@ -36,7 +41,9 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(tmp_path: P
             SessionDep = Annotated[Session, Depends(get_session)]
 
 
-            async def with_default(db: Session = Depends(get_session)) -> None: ...
+            async def with_default(
+                db: Session = Depends(get_session),
+            ) -> None: ...
 
 
             async def with_alias(db: SessionDep) -> None: ...
@@ -45,12 +52,19 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(tmp_path: P
             async def caller() -> None:
                 await with_default()
                 await with_alias()
-            """
-        )
+            """)
     )
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\n")  # not the project's settings: only --strict
-    command = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path / "cache")]
+    command = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--strict",
+        "--no-error-summary",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     completed = subprocess.run(
         [*command, "--config-file", str(config), str(probe)],
         capture_output=True,
@@ -60,13 +74,23 @@ def test_a_depends_default_makes_the_parameter_look_optional_to_mypy(tmp_path: P
         cwd=tmp_path,
     )
 
-    errors = [line.split(": ", 1)[1] for line in completed.stdout.splitlines() if ": error:" in line]
-    assert completed.returncode == 1, completed.stderr  # 1: errors found; 2 would be mypy failing to run
-    assert errors == ['error: Missing positional argument "db" in call to "with_alias"  [call-arg]']
+    errors = [
+        line.split(": ", 1)[1]
+        for line in completed.stdout.splitlines()
+        if ": error:" in line
+    ]
+    # 1: errors found; 2 would be mypy failing to run
+    assert completed.returncode == 1, completed.stderr
+    assert errors == [
+        'error: Missing positional argument "db" in call to "with_alias" '
+        " [call-arg]"
+    ]
 
 
 class Greeter:
-    """A service with nothing to inject, enough to see which endpoints an override reaches."""
+    """A service with nothing to inject, enough to see which endpoints an
+    override reaches.
+    """
 
     def greet(self) -> str:
         return "real"
@@ -86,11 +110,17 @@ async def test_an_override_does_not_reach_a_service_built_by_hand() -> None:
 
     @bare.get("/by-hand")
     async def by_hand() -> str:
-        return Greeter().greet()  # the mistake: FastAPI never sees this dependency
+        # the mistake: FastAPI never sees this dependency
+        return Greeter().greet()
 
     bare.dependency_overrides[Greeter] = OverrideGreeter
-    async with AsyncClient(transport=ASGITransport(app=bare), base_url="http://test") as client:
-        answers = {path: (await client.get(path)).json() for path in ["/injected", "/by-hand"]}
+    async with AsyncClient(
+        transport=ASGITransport(app=bare), base_url="http://test"
+    ) as client:
+        answers = {
+            path: (await client.get(path)).json()
+            for path in ["/injected", "/by-hand"]
+        }
 
     assert answers == {"/injected": "override", "/by-hand": "real"}
 
@@ -111,26 +141,41 @@ async def test_one_request_gets_one_session_however_many_ask() -> None:
         yield opened[-1]
 
     @bare.get("/")
-    async def endpoint(session: SessionDep, service: Annotated[SessionHolder, Depends()]) -> bool:
+    async def endpoint(
+        session: SessionDep, service: Annotated[SessionHolder, Depends()]
+    ) -> bool:
         return session is service.session
 
     bare.dependency_overrides[get_session] = new_session_each_call
-    async with AsyncClient(transport=ASGITransport(app=bare), base_url="http://test") as client:
+    async with AsyncClient(
+        transport=ASGITransport(app=bare), base_url="http://test"
+    ) as client:
         shared = [(await client.get("/")).json() for _ in range(2)]
 
-    assert shared == [True, True]  # the endpoint and the service hold the same session...
+    # the endpoint and the service hold the same session...
+    assert shared == [
+        True,
+        True,
+    ]
     assert len(opened) == 2  # ...one per request
 
 
 async def test_a_write_the_service_commits_in_a_test_stays_invisible_to_other_connections(
     client: AsyncClient, session: AsyncSession, engine: AsyncEngine
 ) -> None:
-    body = {"target_url": "https://hooks.example.com/isolated", "event": "message.created"}
-    created = await client.post("/api/v1/webhooks", json=body)  # the service commits its transaction...
+    body = {
+        "target_url": "https://hooks.example.com/isolated",
+        "event": "message.created",
+    }
+    # the service commits its transaction...
+    created = await client.post("/api/v1/webhooks", json=body)
     assert created.status_code == 201
     count = text("SELECT count(*) FROM webhooks WHERE id = :id")
     webhook_id = {"id": created.json()["id"]}
 
-    async with engine.connect() as other:  # ...which releases a savepoint inside the test's transaction,
-        assert await other.scalar(count, webhook_id) == 0  # so another test's connection sees nothing
-    assert await session.scalar(count, webhook_id) == 1  # while this test's own sessions see the row
+    # ...which releases a savepoint inside the test's transaction,
+    async with engine.connect() as other:
+        # so another test's connection sees nothing
+        assert await other.scalar(count, webhook_id) == 0
+    # while this test's own sessions see the row
+    assert await session.scalar(count, webhook_id) == 1

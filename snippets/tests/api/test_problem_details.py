@@ -1,4 +1,6 @@
-"""Every error leaves the API as an RFC 9457 problem document, from the central handlers."""
+"""Every error leaves the API as an RFC 9457 problem document, from the central
+handlers.
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -28,8 +30,15 @@ MESSAGES = "/api/v1/messages"
 
 
 # --8<-- [start:test_validation_problem]
-async def test_invalid_body_is_a_422_naming_every_field(client: AsyncClient) -> None:
-    body = {"channel": "fax", "recipient": "ada@example.com", "body": "", "client_ref": "order 42"}
+async def test_invalid_body_is_a_422_naming_every_field(
+    client: AsyncClient,
+) -> None:
+    body = {
+        "channel": "fax",
+        "recipient": "ada@example.com",
+        "body": "",
+        "client_ref": "order 42",
+    }
 
     response = await client.post(MESSAGES, json=body)
 
@@ -42,9 +51,18 @@ async def test_invalid_body_is_a_422_naming_every_field(client: AsyncClient) -> 
         "detail": "3 invalid field(s)",
         "instance": "/api/v1/messages",
         "errors": [
-            {"field": "body.channel", "message": "Input should be 'email' or 'sms'"},
-            {"field": "body.body", "message": "String should have at least 1 character"},
-            {"field": "body.client_ref", "message": "String should match pattern '^[A-Za-z0-9._-]+$'"},
+            {
+                "field": "body.channel",
+                "message": "Input should be 'email' or 'sms'",
+            },
+            {
+                "field": "body.body",
+                "message": "String should have at least 1 character",
+            },
+            {
+                "field": "body.client_ref",
+                "message": "String should match pattern '^[A-Za-z0-9._-]+$'",
+            },
         ],
     }
 
@@ -86,7 +104,9 @@ def log_records() -> Iterator[list["Record"]]:
     logger.remove(sink_id)
 
 
-async def test_an_unmapped_domain_error_is_a_400(failing_app: FastAPI, client: AsyncClient) -> None:
+async def test_an_unmapped_domain_error_is_a_400(
+    failing_app: FastAPI, client: AsyncClient
+) -> None:
     response = await client.get("/over-quota")
 
     assert response.status_code == 400
@@ -112,40 +132,70 @@ async def test_a_domain_error_without_a_title_of_its_own_answers_with_the_genera
 
     response = await client.get("/untitled")
 
-    assert (response.status_code, response.json()["title"]) == (400, "Request could not be processed")
+    assert (response.status_code, response.json()["title"]) == (
+        400,
+        "Request could not be processed",
+    )
 
 
 # --8<-- [start:test_unexpected_error]
-async def test_an_unexpected_error_is_logged_and_hidden(failing_app: FastAPI, log_records: list["Record"]) -> None:
-    transport = ASGITransport(app=failing_app, raise_app_exceptions=False)  # answer as a server would
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+async def test_an_unexpected_error_is_logged_and_hidden(
+    failing_app: FastAPI, log_records: list["Record"]
+) -> None:
+    # answer as a server would
+    transport = ASGITransport(app=failing_app, raise_app_exceptions=False)
+    async with AsyncClient(
+        transport=transport, base_url="http://test"
+    ) as client:
         response = await client.get("/crash")
 
     assert response.status_code == 500
     assert "secret" not in response.text  # the cause stays in the log
     [record] = log_records
     assert record["message"] == "unhandled error on /crash"
-    assert record["extra"]["path"] == "/crash"  # a field to filter on, not only text
+    # a field to filter on, not only text
+    assert record["extra"]["path"] == "/crash"
     assert "secret" in str(record["exception"])
 
 
 # --8<-- [end:test_unexpected_error]
 
 
-def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(settings: Settings) -> None:
-    """`from pydantic import ValidationError` and an own `ValidationError` cannot live in one module."""
+def test_no_domain_error_shadows_a_name_pydantic_or_fastapi_exports(
+    settings: Settings,
+) -> None:
+    """`from pydantic import ValidationError` and an own `ValidationError`
+    cannot live in one module.
+    """
     exported = {
-        name for module in (pydantic, fastapi, fastapi.exceptions, starlette.exceptions) for name in dir(module)
+        name
+        for module in (
+            pydantic,
+            fastapi,
+            fastapi.exceptions,
+            starlette.exceptions,
+        )
+        for name in dir(module)
     }
-    assert "ValidationError" in exported  # Pydantic's, raised by every model that refuses its input
-    create_app()  # imports every router, service and model, so every error class is defined
+    # Pydantic's, raised by every model that refuses its input
+    assert "ValidationError" in exported
+    # imports every router, service and model, so every error class is defined
+    create_app()
     errors, unvisited = set(), [DomainError]
     while unvisited:
         subclasses = unvisited.pop().__subclasses__()
-        errors |= {error.__name__ for error in subclasses if error.__module__.startswith("app.")}
+        errors |= {
+            error.__name__
+            for error in subclasses
+            if error.__module__.startswith("app.")
+        }
         unvisited += subclasses
 
-    assert {"NotFoundError", "ConflictError"} <= errors  # the walk found the service's errors
+    # the walk found the service's errors
+    assert {
+        "NotFoundError",
+        "ConflictError",
+    } <= errors
     assert errors & exported == set()
 
 
@@ -153,9 +203,15 @@ async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
     app: FastAPI, anonymous_client: AsyncClient, log_records: list["Record"]
 ) -> None:
     async def break_a_check(session: SessionDep) -> None:
-        async with session.begin():  # the model would refuse an empty body; a script's row would not
+        # the model would refuse an empty body; a script's row would not
+        async with session.begin():
             await MessagesTable(session, OWNER).insert_model(
-                message_model.Message(channel=message_model.Channel.SMS, recipient="+1", body="", client_ref="check")
+                message_model.Message(
+                    channel=message_model.Channel.SMS,
+                    recipient="+1",
+                    body="",
+                    client_ref="check",
+                )
             )
 
     app.add_api_route("/break-a-check", break_a_check)
@@ -166,10 +222,16 @@ async def test_a_failed_check_is_a_500_whose_log_quotes_the_row(
     assert response.headers["content-type"] == "application/problem+json"
     [record] = log_records
     assert "messages_body_check" in str(record["exception"])
-    assert "Failing row contains" in str(record["exception"])  # PostgreSQL quotes the row: personal data
+    # PostgreSQL quotes the row: personal data
+    assert "Failing row contains" in str(record["exception"])
 
 
-async def test_a_missing_resource_is_a_404_problem_with_its_own_title(client: AsyncClient) -> None:
+async def test_a_missing_resource_is_a_404_problem_with_its_own_title(
+    client: AsyncClient,
+) -> None:
     response = await client.get(f"{MESSAGES}/{uuid.uuid4()}")
 
-    assert (response.status_code, response.json()["title"]) == (404, "Resource not found")
+    assert (response.status_code, response.json()["title"]) == (
+        404,
+        "Resource not found",
+    )

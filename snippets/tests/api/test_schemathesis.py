@@ -1,4 +1,6 @@
-"""Schemathesis, a client nobody here wrote, fuzzes the running service from its own OpenAPI document."""
+"""Schemathesis, a client nobody here wrote, fuzzes the running service from
+its own OpenAPI document.
+"""
 
 import asyncio
 import threading
@@ -26,21 +28,34 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import Settings
 
 EXAMPLES_PER_OPERATION = 15
-"""Cases generated per operation: enough to find what is below, few enough to run in seconds."""
+"""Cases generated per operation: enough to find what is below, few enough to
+run in seconds.
+"""
 
 
 # --8<-- [start:running_service]
 @pytest_asyncio.fixture
 async def running_service(
-    settings: Settings, redis: Redis, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    redis: Redis,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[str]:
-    """The app as production runs it: uvicorn, `--factory`, its own pools, on a free loopback port.
+    """The app as production runs it: uvicorn, `--factory`, its own pools, on a
+    free loopback port.
 
     Its writes are committed, so the tables it may fill are emptied afterwards.
     """
-    # Random batches would spend the message limit in a few cases and leave only 429s to test.
+    # Random batches would spend the message limit in a few cases and leave
+    # only 429s to test.
     monkeypatch.setattr(settings, "message_rate_limit_per_minute", 1_000_000)
-    config = uvicorn.Config("app.main:create_app", factory=True, host="127.0.0.1", port=0, log_config=None)
+    config = uvicorn.Config(
+        "app.main:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=0,
+        log_config=None,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -55,7 +70,10 @@ async def running_service(
     thread.join(timeout=10)
     async with engine.begin() as connection:
         await connection.execute(
-            text("TRUNCATE webhook_deliveries, webhooks, message_deliveries, messages, idempotency_keys")
+            text(
+                "TRUNCATE webhook_deliveries, webhooks, message_deliveries,"
+                " messages, idempotency_keys"
+            )
         )
 
 
@@ -66,57 +84,94 @@ async def running_service(
 def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(
     running_service: str, make_token: Callable[..., str]
 ) -> None:
-    """Valid and invalid cases: no 5xx; status code, content type, headers and body as the document says."""
+    """Valid and invalid cases: no 5xx; status code, content type, headers and
+    body as the document says.
+    """
     schema = schemathesis.openapi.from_url(f"{running_service}/openapi.json")
-    # Allowed: an unknown query parameter is ignored, as FastAPI does and OpenAPI permits; Schemathesis
-    # would count every `?utm_source=...` answered with a 200 as a failure.
+    # Allowed: an unknown query parameter is ignored, as FastAPI does and
+    # OpenAPI permits; Schemathesis would count every `?utm_source=...`
+    # answered with a 200 as a failure.
     schema.config.generation.update(allow_extra_parameters=False)
-    signed_in = {"Authorization": f"Bearer {make_token()}"}  # so the cases reach past the 401
+    # so the cases reach past the 401
+    signed_in = {"Authorization": f"Bearer {make_token()}"}
     statuses: Counter[int] = Counter()
 
-    def fuzz(strategy: SearchStrategy[schemathesis.Case[Any]], valid: bool) -> None:
+    def fuzz(
+        strategy: SearchStrategy[schemathesis.Case[Any]], valid: bool
+    ) -> None:
         @given(case=strategy)
         @hypothesis_settings(
             max_examples=EXAMPLES_PER_OPERATION,
-            derandomize=True,  # the same cases on every run: a failure here is a regression, not luck
-            database=None,  # no .hypothesis/ folder, no replay of earlier runs' failures
-            deadline=None,  # a slow first request (pool start-up) is not a failure
-            phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failure is reported as is
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            # the same cases on every run: a failure here is a regression, not
+            # luck
+            derandomize=True,
+            # no .hypothesis/ folder, no replay of earlier runs' failures
+            database=None,
+            # a slow first request (pool start-up) is not a failure
+            deadline=None,
+            # no shrinking: the first failure is reported as is
+            phases=[
+                Phase.explicit,
+                Phase.generate,
+            ],
+            suppress_health_check=[
+                HealthCheck.too_slow,
+                HealthCheck.filter_too_much,
+            ],
         )
         def run(case: schemathesis.Case[Any]) -> None:
-            # Allowed: a `cursor` is opaque, so no schema can tell a string this API issued from any
-            # other; a string it did not issue is a 422 by design (`test_list_rejects_a_forged_cursor`).
-            opaque: list[CheckFunction] = [positive_data_acceptance] if "cursor" in (case.query or {}) else []
-            # A valid Idempotency-Key is used once: no schema can say a key is still unused, and a key
-            # reused with another body is a 422 by design (`test_the_same_key_with_another_body_is_a_422_problem`).
+            # Allowed: a `cursor` is opaque, so no schema can tell a string
+            # this API issued from any other; a string it did not issue is a
+            # 422 by design (`test_list_rejects_a_forged_cursor`).
+            opaque: list[CheckFunction] = (
+                [positive_data_acceptance]
+                if "cursor" in (case.query or {})
+                else []
+            )
+            # A valid Idempotency-Key is used once: no schema can say a key is
+            # still unused, and a key reused with another body is a 422 by
+            # design (`test_the_same_key_with_another_body_is_a_422_problem`).
             if valid and case.headers and "Idempotency-Key" in case.headers:
                 case.headers["Idempotency-Key"] = uuid.uuid4().hex
-            # An update names the version it changes: without `If-Match` it is a documented 428
-            # (`test_an_update_without_if_match_is_428_and_changes_nothing`); `*` is any version. Invalid
-            # cases get it too: the If-Match dependency runs before the path and body are validated, so
-            # without it an invalid case would be refused with 428 before its invalid input is looked at.
-            versioned = case.method == "PATCH" and case.path.startswith("/api/v1/messages/")
+            # An update names the version it changes: without `If-Match` it is
+            # a documented 428
+            # (`test_an_update_without_if_match_is_428_and_changes_nothing`);
+            # `*` is any version. Invalid cases get it too: the If-Match
+            # dependency runs before the path and body are validated, so
+            # without it an invalid case would be refused with 428 before its
+            # invalid input is looked at.
+            versioned = case.method == "PATCH" and case.path.startswith(
+                "/api/v1/messages/"
+            )
             headers = signed_in | ({"If-Match": "*"} if versioned else {})
-            response = case.call_and_validate(headers=headers, excluded_checks=opaque, timeout=10)
+            response = case.call_and_validate(
+                headers=headers, excluded_checks=opaque, timeout=10
+            )
             statuses[response.status_code] += 1
 
         run()
 
     started = time.monotonic()
     for result in schema.get_all_operations():
-        assert isinstance(result, Ok), result  # the document loads: every operation is well formed
+        # the document loads: every operation is well formed
+        assert isinstance(result, Ok), result
         operation = result.ok()
-        fuzz(
-            operation.as_strategy(GenerationMode.POSITIVE), valid=True
-        )  # valid input: accepted, or refused as documented
-        if operation.path_parameters or operation.query or operation.body:  # /livez takes no input to spoil
-            fuzz(operation.as_strategy(GenerationMode.NEGATIVE), valid=False)  # invalid input: refused, as documented
+        # valid input: accepted, or refused as documented
+        fuzz(operation.as_strategy(GenerationMode.POSITIVE), valid=True)
+        # /livez takes no input to spoil
+        if operation.path_parameters or operation.query or operation.body:
+            # invalid input: refused, as documented
+            fuzz(operation.as_strategy(GenerationMode.NEGATIVE), valid=False)
 
     cases = statuses.total()
-    assert cases >= 2 * 11 * EXAMPLES_PER_OPERATION // 2  # every operation ran (some give fewer distinct cases)
-    assert {200, 201, 404, 409, 422} <= set(statuses)  # the cases got past the token and the validation
-    print(f"schemathesis: {cases} cases in {time.monotonic() - started:.1f} s: {sorted(statuses.items())}")
+    # every operation ran (some give fewer distinct cases)
+    assert cases >= 2 * 11 * EXAMPLES_PER_OPERATION // 2
+    # the cases got past the token and the validation
+    assert {200, 201, 404, 409, 422} <= set(statuses)
+    print(
+        f"schemathesis: {cases} cases in {time.monotonic() - started:.1f} s:"
+        f" {sorted(statuses.items())}"
+    )
 
 
 # --8<-- [end:test_schemathesis]

@@ -1,6 +1,8 @@
-"""The service plus one route that uses `BackgroundTasks`, served in a process of its own by the test that kills it.
+"""The service plus one route that uses `BackgroundTasks`, served in a process
+of its own by the test that kills it.
 
-Run as `python -m uvicorn tests.celery.background_tasks_app:app` from the service's folder.
+Run as `python -m uvicorn tests.celery.background_tasks_app:app` from the
+service's folder.
 """
 
 import time
@@ -24,7 +26,9 @@ def write_report(path: str) -> None:
 
 @app.post("/reports", status_code=202)
 async def create_report(path: str, background_tasks: BackgroundTasks) -> None:
-    """Answer at once; the job runs after the response, in this same process."""
+    """Answer at once; the job runs after the response, in this same
+    process.
+    """
     background_tasks.add_task(write_report, path)
 
 

@@ -1,4 +1,6 @@
-"""`BackgroundTasks` against Celery: what is left of each when the API process dies right after its response."""
+"""`BackgroundTasks` against Celery: what is left of each when the API process
+dies right after its response.
+"""
 
 import asyncio
 import signal
@@ -37,24 +39,39 @@ def free_port() -> int:
 
 @dataclass
 class Receiver:
-    """A webhook subscriber on https://127.0.0.1 that answers 200 and keeps what it received."""
+    """A webhook subscriber on https://127.0.0.1 that answers 200 and keeps
+    what it received.
+    """
 
     url: str
     bodies: list[bytes] = field(default_factory=list)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401 (ASGI)
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Any,  # noqa: ANN401 (ASGI)
+        send: Any,  # noqa: ANN401 (ASGI)
+    ) -> None:
         message = await receive()
         self.bodies.append(message.get("body", b""))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": []}
+        )
         await send({"type": "http.response.body", "body": b""})
 
 
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[Receiver]:
-    """The subscriber, served over TLS by uvicorn in a thread; the worker trusts its CA through `SSL_CERT_FILE`."""
+    """The subscriber, served over TLS by uvicorn in a thread; the worker
+    trusts its CA through `SSL_CERT_FILE`.
+    """
     authority = trustme.CA()
     authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    authority.issue_cert(
+        "127.0.0.1"
+    ).private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
     port = free_port()
     receiver = Receiver(url=f"https://127.0.0.1:{port}/hooks")
     config = uvicorn.Config(
@@ -78,19 +95,33 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def api_process(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The service with its `/reports` route, served by uvicorn in a process of its own; its URL and process.
+def api_process(
+    settings: Settings,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The service with its `/reports` route, served by uvicorn in a process of
+    its own; its URL and process.
 
-    It reads the test settings from the environment, as the `settings` fixture left it.
+    It reads the test settings from the environment, as the `settings` fixture
+    left it.
     """
     yield from serve_api()
 
 
 def serve_api(*options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Start the API process with these uvicorn options; yield its URL and process, kill it afterwards."""
+    """Start the API process with these uvicorn options; yield its URL and
+    process, kill it afterwards.
+    """
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.celery.background_tasks_app:app", "--port", str(port), *options],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.celery.background_tasks_app:app",
+            "--port",
+            str(port),
+            *options,
+        ],
         cwd=SERVICE_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -100,10 +131,15 @@ def serve_api(*options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base_url}/livez", timeout=1).status_code == 200:
+                if (
+                    httpx.get(f"{base_url}/livez", timeout=1).status_code
+                    == 200
+                ):
                     break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "the API process did not start"
+                assert time.monotonic() < deadline, (
+                    "the API process did not start"
+                )
                 time.sleep(0.1)
         yield base_url, server
     finally:
@@ -119,8 +155,12 @@ async def eventually(condition: Callable[[], bool], within: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def settled_delivery(session: AsyncSession, within: float) -> WebhookDelivery:
-    """The one delivery once it has left `pending`, read afresh from committed state each time."""
+async def settled_delivery(
+    session: AsyncSession, within: float
+) -> WebhookDelivery:
+    """The one delivery once it has left `pending`, read afresh from committed
+    state each time.
+    """
     deadline = time.monotonic() + within
     while True:
         async with session.begin():
@@ -137,7 +177,9 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
     api_process: tuple[str, subprocess.Popen[bytes]],
     committed_session: AsyncSession,
     receiver: Receiver,
-    redis: Redis,  # the worker's broker, emptied; asked for here so that the worker can be started mid-test
+    # the worker's broker, emptied; asked for here so that the worker can be
+    # started mid-test
+    redis: Redis,
     make_token: Callable[..., str],
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -154,27 +196,45 @@ async def test_a_background_task_dies_with_the_process_and_a_celery_task_does_no
             )
         )
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
-    message = {"channel": "email", "recipient": "ada@example.com", "body": "Hello", "client_ref": "ref-1"}
-    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {make_token()}"}) as client:
-        # While the process lives, the job runs after the response: not yet written when it arrives.
-        assert (await client.post("/reports", params={"path": str(first)})).status_code == 202
+    message = {
+        "channel": "email",
+        "recipient": "ada@example.com",
+        "body": "Hello",
+        "client_ref": "ref-1",
+    }
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {make_token()}"}
+    ) as client:
+        # While the process lives, the job runs after the response: not yet
+        # written when it arrives.
+        assert (
+            await client.post("/reports", params={"path": str(first)})
+        ).status_code == 202
         assert not first.exists()
         await eventually(first.exists, within=30)
 
-        assert (await client.post("/reports", params={"path": str(second)})).status_code == 202
-        created = await client.post("/api/v1/messages", json=message)  # its delivery task is sent before the answer
+        assert (
+            await client.post("/reports", params={"path": str(second)})
+        ).status_code == 202
+        # its delivery task is sent before the answer
+        created = await client.post("/api/v1/messages", json=message)
         assert created.status_code == 201
-    server.send_signal(signal.SIGKILL)  # a crash, an OOM kill, a deploy that did not wait
+    # a crash, an OOM kill, a deploy that did not wait
+    server.send_signal(signal.SIGKILL)
     server.wait(timeout=10)
     killed_at = time.monotonic()
 
-    request.getfixturevalue("celery_worker")  # a worker starts only now, after the API process is gone
+    # a worker starts only now, after the API process is gone
+    request.getfixturevalue("celery_worker")
     delivery = await settled_delivery(committed_session, within=30)
-    await asyncio.sleep(max(0, killed_at + 4 - time.monotonic()))  # twice the job's two seconds
+    # twice the job's two seconds
+    await asyncio.sleep(max(0, killed_at + 4 - time.monotonic()))
 
-    assert delivery.status == DeliveryStatus.DELIVERED  # the task waited in Redis and ran on the worker
+    # the task waited in Redis and ran on the worker
+    assert delivery.status == DeliveryStatus.DELIVERED
     assert len(receiver.bodies) == 1
-    assert not second.exists()  # the background job died with the process, and nothing will run it again
+    # the background job died with the process, and nothing will run it again
+    assert not second.exists()
 
 
 # --8<-- [end:test_background_tasks_vs_celery]
@@ -186,36 +246,49 @@ async def test_a_graceful_stop_waits_for_a_running_background_task(
     base_url, server = api_process
     report = tmp_path / "report.txt"
     async with httpx.AsyncClient(base_url=base_url) as client:
-        assert (await client.post("/reports", params={"path": str(report)})).status_code == 202
+        assert (
+            await client.post("/reports", params={"path": str(report)})
+        ).status_code == 202
     server.send_signal(signal.SIGTERM)  # what an orchestrator sends first
     await asyncio.to_thread(server.wait, 30)
 
-    assert report.exists()  # uvicorn finished the request, background job included, before it exited
+    # uvicorn finished the request, background job included, before it exited
+    assert report.exists()
 
 
 async def test_a_graceful_stop_cancels_a_background_task_still_running_at_its_timeout(
     settings: Settings, tmp_path: Path
 ) -> None:
     report = tmp_path / "report.txt"
-    for base_url, server in serve_api("--timeout-graceful-shutdown", "1"):  # shorter than the job's two seconds
+    # shorter than the job's two seconds
+    for base_url, server in serve_api("--timeout-graceful-shutdown", "1"):
         async with httpx.AsyncClient(base_url=base_url) as client:
-            assert (await client.post("/reports", params={"path": str(report)})).status_code == 202
+            assert (
+                await client.post("/reports", params={"path": str(report)})
+            ).status_code == 202
         server.send_signal(signal.SIGTERM)
         await asyncio.to_thread(server.wait, 30)
-    await asyncio.sleep(2)  # past the moment the job would have written its report
+    # past the moment the job would have written its report
+    await asyncio.sleep(2)
 
-    assert not report.exists()  # uvicorn gave up on the request at the timeout and exited without it
+    # uvicorn gave up on the request at the timeout and exited without it
+    assert not report.exists()
 
 
 async def test_a_background_task_runs_after_the_response_in_the_same_process(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """In process (the route and its job measured by coverage): the 202 first, then the job's file."""
+    """In process (the route and its job measured by coverage): the 202 first,
+    then the job's file.
+    """
     from tests.celery import background_tasks_app
 
     report = tmp_path / "report.txt"
-    transport = httpx.ASGITransport(app=background_tasks_app.app)  # returns once the app, job included, is done
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    # returns once the app, job included, is done
+    transport = httpx.ASGITransport(app=background_tasks_app.app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test"
+    ) as client:
         response = await client.post("/reports", params={"path": str(report)})
 
     assert response.status_code == 202

@@ -1,4 +1,6 @@
-"""The Celery application's configuration: no result backend, and nothing started at import time."""
+"""The Celery application's configuration: no result backend, and nothing
+started at import time.
+"""
 
 import os
 import subprocess
@@ -14,12 +16,20 @@ from app.core.config import Settings
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_sending_a_task_subscribes_no_connection_to_its_result(settings: Settings, redis: Redis) -> None:
-    result = celery_app.send_task(DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())])
-    await redis.delete("celery")  # the message is not the point, and no worker runs here
+async def test_sending_a_task_subscribes_no_connection_to_its_result(
+    settings: Settings, redis: Redis
+) -> None:
+    result = celery_app.send_task(
+        DELIVER_WEBHOOK_TASK, args=[str(uuid.uuid4())]
+    )
+    # the message is not the point, and no worker runs here
+    await redis.delete("celery")
 
-    # With a result backend, `send_task` subscribes the sending thread's connection to this channel.
-    assert await redis.pubsub_numsub(f"celery-task-meta-{result.id}") == [(f"celery-task-meta-{result.id}", 0)]
+    # With a result backend, `send_task` subscribes the sending thread's
+    # connection to this channel.
+    assert await redis.pubsub_numsub(f"celery-task-meta-{result.id}") == [
+        (f"celery-task-meta-{result.id}", 0)
+    ]
     assert celery_app.conf.result_backend is None
 
 
@@ -32,7 +42,8 @@ from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from pydantic import ValidationError
 
-import app.celery.tasks  # task code, and the Celery app with its signal receivers
+# The task code, and the Celery app with its signal receivers.
+import app.celery.tasks
 from app.core.config import get_settings
 
 try:
@@ -47,16 +58,25 @@ os.environ |= {
     "JWT_ISSUER": "https://auth.test/",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1",
 }
-worker_process_init.send(sender=None)  # what each pool process receives after the fork
+# What each pool process receives after the fork.
+worker_process_init.send(sender=None)
 print("in a pool process:", type(trace.get_tracer_provider()).__name__)
-print("celery instrumented:", CeleryInstrumentor().is_instrumented_by_opentelemetry)
-print("redis instrumented:", RedisInstrumentor().is_instrumented_by_opentelemetry)
+celery = CeleryInstrumentor().is_instrumented_by_opentelemetry
+redis = RedisInstrumentor().is_instrumented_by_opentelemetry
+print("celery instrumented:", celery)
+print("redis instrumented:", redis)
 worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0)
 """
 
 
-def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(tmp_path: Path) -> None:
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(SERVICE_ROOT)}  # no settings, no `.env` in cwd
+def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(
+    tmp_path: Path,
+) -> None:
+    # no settings, no `.env` in cwd
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(SERVICE_ROOT),
+    }
     run = subprocess.run(
         [sys.executable, "-c", IMPORT_THEN_START_A_POOL_PROCESS],
         env=environment,
@@ -70,8 +90,10 @@ def test_importing_task_code_needs_no_settings_and_only_a_pool_process_traces(tm
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
         "imported without settings",
-        "after import: ProxyTracerProvider",  # importing started no provider
+        # importing started no provider
+        "after import: ProxyTracerProvider",
         "in a pool process: TracerProvider",
         "celery instrumented: True",
-        "redis instrumented: False",  # the broker's polling would be spans of their own
+        # the broker's polling would be spans of their own
+        "redis instrumented: False",
     ]

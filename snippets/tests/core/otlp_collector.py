@@ -1,19 +1,27 @@
-"""A small OTLP/HTTP collector for the tests: a real HTTP server on 127.0.0.1 that keeps what it receives."""
+"""A small OTLP/HTTP collector for the tests: a real HTTP server on 127.0.0.1
+that keeps what it receives.
+"""
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 
 class OtlpCollector(ThreadingHTTPServer):
-    """Receives `POST /v1/traces` and `POST /v1/metrics` and decodes each body with `opentelemetry-proto`."""
+    """Receives `POST /v1/traces` and `POST /v1/metrics` and decodes each body
+    with `opentelemetry-proto`.
+    """
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), OtlpHandler)
@@ -37,7 +45,9 @@ class OtlpCollector(ThreadingHTTPServer):
         ]
 
     def last_metrics(self) -> dict[str, Metric]:
-        """The metrics of the last export, by name; cumulative, so the last export holds every count."""
+        """The metrics of the last export, by name; cumulative, so the last
+        export holds every count.
+        """
         return {
             metric.name: metric
             for batch in self.metrics[-1].resource_metrics
@@ -53,16 +63,21 @@ class OtlpHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.content_types.add(self.headers["Content-Type"])
         if self.path == "/v1/metrics":
-            self.server.metrics.append(ExportMetricsServiceRequest.FromString(body))
+            self.server.metrics.append(
+                ExportMetricsServiceRequest.FromString(body)
+            )
         else:
             assert self.path == "/v1/traces"
-            self.server.traces.append(ExportTraceServiceRequest.FromString(body))
+            self.server.traces.append(
+                ExportTraceServiceRequest.FromString(body)
+            )
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # the stdlib's signature
+    # the stdlib's signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the test reads what arrived, not a log of it."""
 
 
@@ -80,9 +95,17 @@ def running_collector() -> Iterator[OtlpCollector]:
         thread.join()
 
 
-def attributes(items: Iterator[KeyValue] | list[KeyValue]) -> dict[str, object]:
-    """OTLP attributes as a plain dict: strings and integers, the two kinds the service records."""
+def attributes(
+    items: Iterator[KeyValue] | list[KeyValue],
+) -> dict[str, object]:
+    """OTLP attributes as a plain dict: strings and integers, the two kinds the
+    service records.
+    """
     return {
-        item.key: item.value.int_value if item.value.HasField("int_value") else item.value.string_value
+        item.key: (
+            item.value.int_value
+            if item.value.HasField("int_value")
+            else item.value.string_value
+        )
         for item in items
     }

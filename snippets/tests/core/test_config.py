@@ -15,7 +15,9 @@ from app.core.config import TASK_CLEANUP_SECONDS, Settings
 # --8<-- [start:test_database_urls]
 def test_one_database_url_serves_dbmate_and_asyncpg() -> None:
     settings = Settings(
-        database_url="postgres://app:s3cret@db.internal:5432/app?sslmode=require",
+        database_url=(
+            "postgres://app:s3cret@db.internal:5432/app?sslmode=require"
+        ),
         redis_url="redis://cache:6379/0",
         jwt_secret="x" * 32,
         jwt_issuer="https://auth.test/",
@@ -23,10 +25,19 @@ def test_one_database_url_serves_dbmate_and_asyncpg() -> None:
 
     asyncpg_url = settings.sqlalchemy_database_url
     assert asyncpg_url.drivername == "postgresql+asyncpg"
-    assert (asyncpg_url.host, asyncpg_url.port, asyncpg_url.database) == ("db.internal", 5432, "app")
-    assert dict(asyncpg_url.query) == {"ssl": "require"}  # asyncpg rejects libpq's sslmode
-    assert settings.dbmate_database_url == "postgres://app:s3cret@db.internal:5432/app?sslmode=require"
-    assert "s3cret" not in repr(settings)  # SecretStr keeps it out of logs and tracebacks
+    assert (asyncpg_url.host, asyncpg_url.port, asyncpg_url.database) == (
+        "db.internal",
+        5432,
+        "app",
+    )
+    # asyncpg rejects libpq's sslmode
+    assert dict(asyncpg_url.query) == {"ssl": "require"}
+    assert (
+        settings.dbmate_database_url
+        == "postgres://app:s3cret@db.internal:5432/app?sslmode=require"
+    )
+    # SecretStr keeps it out of logs and tracebacks
+    assert "s3cret" not in repr(settings)
 
 
 # --8<-- [end:test_database_urls]
@@ -40,7 +51,9 @@ def test_unix_socket_becomes_asyncpg_host() -> None:
         jwt_issuer="https://auth.test/",
     )
 
-    assert dict(settings.sqlalchemy_database_url.query) == {"host": "/run/postgresql"}
+    assert dict(settings.sqlalchemy_database_url.query) == {
+        "host": "/run/postgresql"
+    }
 
 
 def test_secrets_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,15 +65,22 @@ def test_secrets_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError) as error:
         Settings(_env_file=None)
 
-    assert {e["loc"][0] for e in error.value.errors()} == {"database_url", "redis_url", "jwt_secret", "jwt_issuer"}
+    assert {e["loc"][0] for e in error.value.errors()} == {
+        "database_url",
+        "redis_url",
+        "jwt_secret",
+        "jwt_issuer",
+    }
 
 
 def test_settings_and_dbmate_read_env_from_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / ".env").write_text(
-        "DATABASE_URL=postgres://app@127.0.0.1:1/from_env_file?sslmode=disable\n"
-        f"REDIS_URL=redis://r\nJWT_SECRET={'x' * 32}\nJWT_ISSUER=https://auth.test/\n"
+        "DATABASE_URL="
+        "postgres://app@127.0.0.1:1/from_env_file?sslmode=disable\n"
+        f"REDIS_URL=redis://r\nJWT_SECRET={'x' * 32}\n"
+        "JWT_ISSUER=https://auth.test/\n"
     )
     (tmp_path / "sub").mkdir()
     for name in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "JWT_ISSUER"):
@@ -72,17 +92,23 @@ def test_settings_and_dbmate_read_env_from_the_working_directory(
     def dbmate_target() -> str:
         """The server dbmate tries to reach (none answers on ports 1 and 2)."""
         command = [dbmate, "--migrations-dir", str(migrations), "status"]
-        return subprocess.run(command, capture_output=True, text=True, check=False).stderr
+        return subprocess.run(
+            command, capture_output=True, text=True, check=False
+        ).stderr
 
     monkeypatch.chdir(tmp_path)
     assert Settings().sqlalchemy_database_url.database == "from_env_file"
     assert "127.0.0.1:1:" in dbmate_target()
 
-    monkeypatch.setenv("DATABASE_URL", "postgres://app@127.0.0.1:2/exported?sslmode=disable")
-    assert Settings().sqlalchemy_database_url.database == "exported"  # the environment wins over .env
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgres://app@127.0.0.1:2/exported?sslmode=disable"
+    )
+    # the environment wins over .env
+    assert Settings().sqlalchemy_database_url.database == "exported"
     assert "127.0.0.1:2:" in dbmate_target()
 
-    monkeypatch.chdir(tmp_path / "sub")  # not the folder of the .env: neither finds it
+    # not the folder of the .env: neither finds it
+    monkeypatch.chdir(tmp_path / "sub")
     monkeypatch.delenv("DATABASE_URL")
     with pytest.raises(ValidationError):
         Settings()
@@ -90,7 +116,15 @@ def test_settings_and_dbmate_read_env_from_the_working_directory(
 
 
 # --8<-- [start:test_cors_settings]
-@pytest.mark.parametrize("origin", ["*", "https://app.example.com/", "app.example.com", "https://*.example.com"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "*",
+        "https://app.example.com/",
+        "app.example.com",
+        "https://*.example.com",
+    ],
+)
 def test_cors_origins_must_be_exact_origins(origin: str) -> None:
     with pytest.raises(ValidationError, match="cors_allow_origins"):
         Settings(
@@ -102,14 +136,25 @@ def test_cors_origins_must_be_exact_origins(origin: str) -> None:
         )
 
 
-def test_cors_origins_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CORS_ALLOW_ORIGINS", '["https://app.example.com", "http://localhost:5173"]')
-
-    settings = Settings(
-        database_url="postgres://db/app", redis_url="redis://r", jwt_secret="x" * 32, jwt_issuer="https://auth.test/"
+def test_cors_origins_are_read_as_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "CORS_ALLOW_ORIGINS",
+        '["https://app.example.com", "http://localhost:5173"]',
     )
 
-    assert settings.cors_allow_origins == ["https://app.example.com", "http://localhost:5173"]
+    settings = Settings(
+        database_url="postgres://db/app",
+        redis_url="redis://r",
+        jwt_secret="x" * 32,
+        jwt_issuer="https://auth.test/",
+    )
+
+    assert settings.cors_allow_origins == [
+        "https://app.example.com",
+        "http://localhost:5173",
+    ]
 
 
 # --8<-- [end:test_cors_settings]
@@ -119,7 +164,10 @@ def test_cors_origins_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_short_jwt_secret_is_rejected_without_echoing_it() -> None:
     with pytest.raises(ValidationError) as error:
         Settings(
-            database_url="postgres://db/app", redis_url="redis://r", jwt_secret="guessable", jwt_issuer="https://a/"
+            database_url="postgres://db/app",
+            redis_url="redis://r",
+            jwt_secret="guessable",
+            jwt_issuer="https://a/",
         )
 
     assert error.value.errors()[0]["loc"] == ("jwt_secret",)
@@ -129,8 +177,12 @@ def test_short_jwt_secret_is_rejected_without_echoing_it() -> None:
 # --8<-- [end:test_auth_settings]
 
 
-@pytest.mark.parametrize(("algorithm", "needed"), [("HS384", 48), ("HS512", 64)])
-def test_a_jwt_secret_shorter_than_its_hash_is_rejected(algorithm: str, needed: int) -> None:
+@pytest.mark.parametrize(
+    ("algorithm", "needed"), [("HS384", 48), ("HS512", 64)]
+)
+def test_a_jwt_secret_shorter_than_its_hash_is_rejected(
+    algorithm: str, needed: int
+) -> None:
     def settings(secret: str) -> Settings:
         return Settings(
             database_url="postgres://db/app",
@@ -141,7 +193,8 @@ def test_a_jwt_secret_shorter_than_its_hash_is_rejected(algorithm: str, needed: 
         )
 
     with pytest.raises(ValidationError) as error:
-        settings("s" * (needed - 1))  # RFC 7518 section 3.2: the key is at least as long as the hash
+        # RFC 7518 section 3.2: the key is at least as long as the hash
+        settings("s" * (needed - 1))
 
     assert f"jwt_secret must have at least {needed} bytes" in str(error.value)
     assert "s" * (needed - 1) not in str(error.value)
@@ -151,7 +204,11 @@ def test_a_jwt_secret_shorter_than_its_hash_is_rejected(algorithm: str, needed: 
 # --8<-- [start:test_visibility_timeout_rule]
 @pytest.mark.parametrize(
     ("visibility_timeout", "time_limit"),
-    [(3600, 120), (7200, 1800)],  # a shorter timeout; a longer task limit with the default timeout
+    # a shorter timeout; a longer task limit with the default timeout
+    [
+        (3600, 120),
+        (7200, 1800),
+    ],
 )
 def test_a_visibility_timeout_shorter_than_a_retry_wait_and_run_is_refused(
     visibility_timeout: int, time_limit: int
@@ -174,12 +231,18 @@ def test_a_visibility_timeout_shorter_than_a_retry_wait_and_run_is_refused(
 
 
 def environment_readers(root: Path) -> list[str]:
-    """`file:line name` for each read of the environment that bypasses `Settings`."""
+    """`file:line name` for each read of the environment that bypasses
+    `Settings`.
+    """
     found = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names: list[str] = []
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
                 names = [f"os.{node.attr}"]
             elif isinstance(node, ast.ImportFrom):
                 names = [f"{node.module}.{alias.name}" for alias in node.names]
@@ -188,15 +251,27 @@ def environment_readers(root: Path) -> list[str]:
             found += [
                 f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)} {name}"
                 for name in names
-                if name in {"os.environ", "os.getenv", "os.environb", "os.getenvb"} or name.startswith("dotenv")
+                if name
+                in {
+                    "os.environ",
+                    "os.getenv",
+                    "os.environb",
+                    "os.getenvb",
+                }
+                or name.startswith("dotenv")
             ]
     return found
 
 
-def test_no_module_reads_the_environment_but_through_settings(tmp_path: Path) -> None:
+def test_no_module_reads_the_environment_but_through_settings(
+    tmp_path: Path,
+) -> None:
     app = Path(__file__).resolve().parents[2] / "app"
     planted = tmp_path / "planted.py"
-    planted.write_text("import os\nfrom os import getenv\nfrom dotenv import load_dotenv\nos.environ.get('X')\n")
+    planted.write_text(
+        "import os\nfrom os import getenv\nfrom dotenv import"
+        " load_dotenv\nos.environ.get('X')\n"
+    )
 
     assert environment_readers(tmp_path) == [
         "planted.py:2 os.getenv",
@@ -207,8 +282,12 @@ def test_no_module_reads_the_environment_but_through_settings(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("time_limit", [5, 10])
-def test_a_time_limit_that_leaves_no_soft_limit_is_refused(time_limit: int) -> None:
-    """Celery reads a soft limit of 0 as none at all, and one below 0 is meaningless."""
+def test_a_time_limit_that_leaves_no_soft_limit_is_refused(
+    time_limit: int,
+) -> None:
+    """Celery reads a soft limit of 0 as none at all, and one below 0 is
+    meaningless.
+    """
     with pytest.raises(ValidationError) as error:
         Settings(
             database_url="postgres://db/app",
@@ -221,7 +300,9 @@ def test_a_time_limit_that_leaves_no_soft_limit_is_refused(time_limit: int) -> N
     assert "celery_task_time_limit_seconds" in str(error.value)
 
 
-def test_the_smallest_time_limit_accepted_keeps_a_soft_limit_before_it() -> None:
+def test_the_smallest_time_limit_accepted_keeps_a_soft_limit_before_it() -> (
+    None
+):
     settings = Settings(
         database_url="postgres://db/app",
         redis_url="redis://r",
@@ -234,8 +315,12 @@ def test_the_smallest_time_limit_accepted_keeps_a_soft_limit_before_it() -> None
     assert 0 < config["task_soft_time_limit"] < config["task_time_limit"]
 
 
-def test_an_idempotency_wait_as_long_as_the_statement_timeout_is_refused() -> None:
-    """The wait is a lock wait inside one INSERT: at statement_timeout it would end as a 503 instead."""
+def test_an_idempotency_wait_as_long_as_the_statement_timeout_is_refused() -> (
+    None
+):
+    """The wait is a lock wait inside one INSERT: at statement_timeout it would
+    end as a 503 instead.
+    """
     with pytest.raises(ValidationError) as error:
         Settings(
             database_url="postgres://db/app",

@@ -15,19 +15,31 @@ SETTING_NAMES = {name.upper() for name in Settings.model_fields}
 def test_env_example_names_every_setting_and_nothing_else() -> None:
     names = set(dotenv_values(ENV_EXAMPLE))
 
-    assert names - SETTING_NAMES == set(), "not a field of Settings: remove it, or add the field"
-    assert SETTING_NAMES - names == set(), "a Settings field is missing from .env.example: add a safe example value"
+    assert names - SETTING_NAMES == set(), (
+        "not a field of Settings: remove it, or add the field"
+    )
+    assert SETTING_NAMES - names == set(), (
+        "a Settings field is missing from .env.example: add a safe example"
+        " value"
+    )
 
 
 def test_env_example_loads_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)  # only the file may provide values here
+        # only the file may provide values here
+        monkeypatch.delenv(name, raising=False)
 
     settings = Settings(_env_file=ENV_EXAMPLE)
-    empty = {name.lower() for name, value in dotenv_values(ENV_EXAMPLE).items() if not value}
+    empty = {
+        name.lower()
+        for name, value in dotenv_values(ENV_EXAMPLE).items()
+        if not value
+    }
 
-    assert settings.model_fields_set == set(Settings.model_fields) - empty  # every other value came from the file
-    assert all(getattr(settings, name) is None for name in empty)  # `NAME=` leaves an optional setting off
+    # every other value came from the file
+    assert settings.model_fields_set == set(Settings.model_fields) - empty
+    # `NAME=` leaves an optional setting off
+    assert all(getattr(settings, name) is None for name in empty)
     assert settings.environment == "local"
 
 

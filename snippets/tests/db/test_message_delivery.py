@@ -1,4 +1,6 @@
-"""Relationships and eager loading: no lazy loads in async code, a fixed number of queries per page."""
+"""Relationships and eager loading: no lazy loads in async code, a fixed number
+of queries per page.
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -31,30 +33,56 @@ def statements(connection: AsyncConnection) -> Iterator[list[str]]:
     event.remove(connection.sync_connection, "before_cursor_execute", record)
 
 
-async def messages_with_attempts(session: AsyncSession, count: int) -> list[Message]:
-    """`count` messages, each with a failed attempt followed by a successful one."""
-    table, deliveries = MessagesTable(session, OWNER), MessageDeliveriesTable(session)
+async def messages_with_attempts(
+    session: AsyncSession, count: int
+) -> list[Message]:
+    """`count` messages, each with a failed attempt followed by a successful
+    one.
+    """
+    table, deliveries = (
+        MessagesTable(session, OWNER),
+        MessageDeliveriesTable(session),
+    )
     created = []
     for index in range(count):
         message = await table.insert_model(
-            Message(channel=Channel.EMAIL, recipient="ada@example.com", body="Hi", client_ref=f"eager-{index}")
+            Message(
+                channel=Channel.EMAIL,
+                recipient="ada@example.com",
+                body="Hi",
+                client_ref=f"eager-{index}",
+            )
         )
         await deliveries.insert_model(
-            MessageDelivery(message_id=message.id, outcome=DeliveryOutcome.FAILED, error="mailbox full")
+            MessageDelivery(
+                message_id=message.id,
+                outcome=DeliveryOutcome.FAILED,
+                error="mailbox full",
+            )
         )
-        await deliveries.insert_model(MessageDelivery(message_id=message.id, outcome=DeliveryOutcome.SENT))
+        await deliveries.insert_model(
+            MessageDelivery(
+                message_id=message.id, outcome=DeliveryOutcome.SENT
+            )
+        )
         created.append(message)
-    session.expunge_all()  # start the test from the database, not from objects already in memory
+    # start the test from the database, not from objects already in memory
+    session.expunge_all()
     return created
 
 
 # --8<-- [start:test_lazy_load_raises]
-async def test_a_relationship_never_loads_on_access(session: AsyncSession) -> None:
+async def test_a_relationship_never_loads_on_access(
+    session: AsyncSession,
+) -> None:
     [created] = await messages_with_attempts(session, 1)
     message = await MessagesTable(session, OWNER).first_or_default(created.id)
     assert message is not None
 
-    with pytest.raises(InvalidRequestError, match=r"'Message.deliveries' is not available due to lazy='raise'"):
+    with pytest.raises(
+        InvalidRequestError,
+        match=r"'Message.deliveries' is not available due to lazy='raise'",
+    ):
         _ = message.deliveries
 
 
@@ -62,13 +90,22 @@ async def test_a_relationship_never_loads_on_access(session: AsyncSession) -> No
 
 
 # --8<-- [start:test_missing_greenlet]
-async def test_without_lazy_raise_an_async_lazy_load_fails_anyway(session: AsyncSession) -> None:
+async def test_without_lazy_raise_an_async_lazy_load_fails_anyway(
+    session: AsyncSession,
+) -> None:
     [created] = await messages_with_attempts(session, 1)
-    # `lazyload` restores the default behaviour for this one query: load on first access.
-    result = await session.execute(select(Message).where(col(Message.id) == created.id).options(lazyload("*")))
+    # `lazyload` restores the default behaviour for this one query: load on
+    # first access.
+    result = await session.execute(
+        select(Message)
+        .where(col(Message.id) == created.id)
+        .options(lazyload("*"))
+    )
     message = result.scalar_one()
 
-    with pytest.raises(MissingGreenlet, match="greenlet_spawn has not been called"):
+    with pytest.raises(
+        MissingGreenlet, match="greenlet_spawn has not been called"
+    ):
         _ = message.deliveries
 
 
@@ -82,36 +119,58 @@ async def test_selectinload_needs_two_queries_for_any_number_of_messages(
     created = await messages_with_attempts(session, 5)
     statements.clear()
 
-    loaded = await MessagesTable(session, OWNER).with_deliveries([message.id for message in created])
+    loaded = await MessagesTable(session, OWNER).with_deliveries(
+        [message.id for message in created]
+    )
 
-    assert len(statements) == 2  # the messages, then every delivery WHERE message_id IN (...)
-    assert {message.id for message in loaded} == {message.id for message in created}
-    assert all([d.outcome for d in message.deliveries] == ["failed", "sent"] for message in loaded)
+    # the messages, then every delivery WHERE message_id IN (...)
+    assert len(statements) == 2
+    assert {message.id for message in loaded} == {
+        message.id for message in created
+    }
+    assert all(
+        [d.outcome for d in message.deliveries] == ["failed", "sent"]
+        for message in loaded
+    )
 
 
 # --8<-- [end:test_selectinload_query_count]
 
 
-async def test_with_deliveries_skips_soft_deleted_and_caps_the_ids(session: AsyncSession) -> None:
+async def test_with_deliveries_skips_soft_deleted_and_caps_the_ids(
+    session: AsyncSession,
+) -> None:
     live, deleted = await messages_with_attempts(session, 2)
     table = MessagesTable(session, OWNER)
     await table.soft_delete(deleted.id)
 
-    assert [message.id for message in await table.with_deliveries([live.id, deleted.id])] == [live.id]
+    assert [
+        message.id
+        for message in await table.with_deliveries([live.id, deleted.id])
+    ] == [live.id]
     with pytest.raises(ValueError, match=f"at most {MAX_PAGE_SIZE} ids"):
-        await table.with_deliveries([uuid.uuid4() for _ in range(MAX_PAGE_SIZE + 1)])
+        await table.with_deliveries(
+            [uuid.uuid4() for _ in range(MAX_PAGE_SIZE + 1)]
+        )
 
 
 # --8<-- [start:test_selectinload_soft_deleted_children]
-async def test_with_deliveries_leaves_out_soft_deleted_attempts(session: AsyncSession) -> None:
+async def test_with_deliveries_leaves_out_soft_deleted_attempts(
+    session: AsyncSession,
+) -> None:
     [created] = await messages_with_attempts(session, 1)
     deliveries = MessageDeliveriesTable(session)
-    failed = await deliveries.first_by(message_id=created.id, outcome=DeliveryOutcome.FAILED)
+    failed = await deliveries.first_by(
+        message_id=created.id, outcome=DeliveryOutcome.FAILED
+    )
     assert failed is not None
     assert await deliveries.soft_delete(failed.id)
-    session.expunge_all()  # load the collection from the database, not from the identity map
+    # load the collection from the database, not from the identity map
+    session.expunge_all()
 
-    [loaded] = await MessagesTable(session, OWNER).with_deliveries([created.id])
+    [loaded] = await MessagesTable(session, OWNER).with_deliveries(
+        [created.id]
+    )
 
     assert [delivery.outcome for delivery in loaded.deliveries] == ["sent"]
 
@@ -130,30 +189,46 @@ async def test_joinedload_brings_each_failures_message_in_one_query(
     failures = await MessageDeliveriesTable(session).latest_failures()
 
     assert len(statements) == 1
-    assert [(f.error, f.message.client_ref) for f in failures] == [("mailbox full", live.client_ref)]
+    assert [(f.error, f.message.client_ref) for f in failures] == [
+        ("mailbox full", live.client_ref)
+    ]
 
 
 # --8<-- [end:test_joinedload_query_count]
 
 
 @pytest.mark.parametrize("limit", [0, MAX_PAGE_SIZE + 1])
-async def test_latest_failures_rejects_an_unbounded_limit(session: AsyncSession, limit: int) -> None:
-    with pytest.raises(ValueError, match=f"limit must be between 1 and {MAX_PAGE_SIZE}"):
+async def test_latest_failures_rejects_an_unbounded_limit(
+    session: AsyncSession, limit: int
+) -> None:
+    with pytest.raises(
+        ValueError, match=f"limit must be between 1 and {MAX_PAGE_SIZE}"
+    ):
         await MessageDeliveriesTable(session).latest_failures(limit=limit)
 
 
-async def test_deleting_a_message_cascades_to_its_deliveries(session: AsyncSession) -> None:
+async def test_deleting_a_message_cascades_to_its_deliveries(
+    session: AsyncSession,
+) -> None:
     [created] = await messages_with_attempts(session, 1)
 
-    assert await MessagesTable(session, OWNER).delete(created.id)  # passive_deletes: nothing is loaded first
+    # passive_deletes: nothing is loaded first
+    assert await MessagesTable(session, OWNER).delete(created.id)
 
-    assert await MessageDeliveriesTable(session).all_count(include_deleted=True) == 0
+    assert (
+        await MessageDeliveriesTable(session).all_count(include_deleted=True)
+        == 0
+    )
 
 
 async def test_a_failed_attempt_must_say_why(session: AsyncSession) -> None:
     [created] = await messages_with_attempts(session, 1)
 
-    with pytest.raises(IntegrityError, match="message_deliveries_error_iff_failed"):
+    with pytest.raises(
+        IntegrityError, match="message_deliveries_error_iff_failed"
+    ):
         await MessageDeliveriesTable(session).insert_model(
-            MessageDelivery(message_id=created.id, outcome=DeliveryOutcome.FAILED)
+            MessageDelivery(
+                message_id=created.id, outcome=DeliveryOutcome.FAILED
+            )
         )

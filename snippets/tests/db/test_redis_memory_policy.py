@@ -1,4 +1,6 @@
-"""Why the broker's Redis runs `noeviction`: a cache policy evicts Celery's queue like any key."""
+"""Why the broker's Redis runs `noeviction`: a cache policy evicts Celery's
+queue like any key.
+"""
 
 from collections.abc import AsyncIterator
 
@@ -11,8 +13,11 @@ from redis.exceptions import OutOfMemoryError
 
 @pytest_asyncio.fixture
 async def full_redis(redis: Redis) -> AsyncIterator[Redis]:
-    """The test server with a task in Celery's queue and a memory limit 1 MB above what it uses."""
-    await redis.lpush("celery", '{"task": "deliver_webhook"}')  # the list `send_task` pushes onto
+    """The test server with a task in Celery's queue and a memory limit 1 MB
+    above what it uses.
+    """
+    # the list `send_task` pushes onto
+    await redis.lpush("celery", '{"task": "deliver_webhook"}')
     used = int((await redis.info("memory"))["used_memory"])
     await redis.config_set("maxmemory", used + 1_000_000)
     try:
@@ -32,46 +37,68 @@ async def fill_with_cache_entries(redis: Redis) -> None:
 
 
 # --8<-- [start:test_memory_policy]
-async def test_a_cache_policy_evicts_the_broker_queue(full_redis: Redis) -> None:
+async def test_a_cache_policy_evicts_the_broker_queue(
+    full_redis: Redis,
+) -> None:
     await full_redis.config_set("maxmemory-policy", "allkeys-lru")
 
     await fill_with_cache_entries(full_redis)
 
-    assert await full_redis.exists("celery") == 0  # the task is gone, and nothing said so
+    # the task is gone, and nothing said so
+    assert await full_redis.exists("celery") == 0
 
 
-async def test_noeviction_refuses_writes_and_keeps_the_queue(full_redis: Redis) -> None:
+async def test_noeviction_refuses_writes_and_keeps_the_queue(
+    full_redis: Redis,
+) -> None:
     await full_redis.config_set("maxmemory-policy", "noeviction")
 
     with pytest.raises(OutOfMemoryError):
         await fill_with_cache_entries(full_redis)
 
-    assert await full_redis.llen("celery") == 1  # the writer gets an error; the task stays
+    # the writer gets an error; the task stays
+    assert await full_redis.llen("celery") == 1
 
 
 # --8<-- [end:test_memory_policy]
 
 
-async def test_a_full_noeviction_redis_fails_the_rate_limited_posts(full_redis: Redis, client: AsyncClient) -> None:
+async def test_a_full_noeviction_redis_fails_the_rate_limited_posts(
+    full_redis: Redis, client: AsyncClient
+) -> None:
     await full_redis.config_set("maxmemory-policy", "noeviction")
     with pytest.raises(OutOfMemoryError):
         await fill_with_cache_entries(full_redis)
 
-    body = {"channel": "sms", "recipient": "+15550100", "body": "Hi", "client_ref": "r1"}
+    body = {
+        "channel": "sms",
+        "recipient": "+15550100",
+        "body": "Hi",
+        "client_ref": "r1",
+    }
     response = await client.post("/api/v1/messages", json=body)
 
-    # The limiter's script is refused with OOM: the create is refused as with Redis down.
-    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    # The limiter's script is refused with OOM: the create is refused as with
+    # Redis down.
+    assert (response.status_code, response.headers["retry-after"]) == (
+        503,
+        "1",
+    )
 
 
 # --8<-- [start:test_volatile_lru]
-async def test_volatile_lru_evicts_only_keys_with_a_ttl(full_redis: Redis) -> None:
+async def test_volatile_lru_evicts_only_keys_with_a_ttl(
+    full_redis: Redis,
+) -> None:
     await full_redis.config_set("maxmemory-policy", "volatile-lru")
 
-    await fill_with_cache_entries(full_redis)  # no error: older entries make room
+    # no error: older entries make room
+    await fill_with_cache_entries(full_redis)
 
-    assert await full_redis.llen("celery") == 1  # the queue has no TTL, so it is never a candidate
-    assert await full_redis.exists("message:0:0") == 0  # an early cache entry was evicted
+    # the queue has no TTL, so it is never a candidate
+    assert await full_redis.llen("celery") == 1
+    # an early cache entry was evicted
+    assert await full_redis.exists("message:0:0") == 0
 
 
 # --8<-- [end:test_volatile_lru]

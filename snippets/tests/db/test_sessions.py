@@ -1,4 +1,6 @@
-"""Sessions and concurrency: one session per task, never one shared by several."""
+"""Sessions and concurrency: one session per task, never one shared by
+several.
+"""
 
 import asyncio
 
@@ -12,14 +14,20 @@ from app.db.database import create_session_factory
 async def backend_pid(session: AsyncSession) -> int:
     """Which server connection ran the query, after holding it for a moment."""
     await session.execute(select(func.pg_sleep(0.05)))
-    pid: int = (await session.execute(select(func.pg_backend_pid()))).scalar_one()
+    pid: int = (
+        await session.execute(select(func.pg_backend_pid()))
+    ).scalar_one()
     return pid
 
 
 # --8<-- [start:test_shared_session_fails]
-async def test_one_session_cannot_run_two_queries_at_once(engine: AsyncEngine) -> None:
+async def test_one_session_cannot_run_two_queries_at_once(
+    engine: AsyncEngine,
+) -> None:
     async with create_session_factory(engine)() as session:
-        first, second = await asyncio.gather(backend_pid(session), backend_pid(session), return_exceptions=True)
+        first, second = await asyncio.gather(
+            backend_pid(session), backend_pid(session), return_exceptions=True
+        )
 
     assert isinstance(first, int)
     assert isinstance(second, InvalidRequestError)
@@ -32,7 +40,8 @@ async def test_one_session_cannot_run_two_queries_at_once(engine: AsyncEngine) -
 # --8<-- [start:test_session_per_task]
 async def test_each_task_gets_its_own_session(engine: AsyncEngine) -> None:
     session_factory = create_session_factory(engine)
-    limit = asyncio.Semaphore(3)  # at most 3 connections for this fan-out, whatever the pool allows
+    # at most 3 connections for this fan-out, whatever the pool allows
+    limit = asyncio.Semaphore(3)
 
     async def in_own_session() -> int:
         async with limit, session_factory() as session:
@@ -41,7 +50,8 @@ async def test_each_task_gets_its_own_session(engine: AsyncEngine) -> None:
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(in_own_session()) for _ in range(6)]
 
-    assert len({task.result() for task in tasks}) >= 2  # they really ran on separate connections
+    # they really ran on separate connections
+    assert len({task.result() for task in tasks}) >= 2
 
 
 # --8<-- [end:test_session_per_task]

@@ -1,4 +1,6 @@
-"""`SKIP LOCKED` in `claim_lost`, with two sweeps on two connections: each takes rows the other has not locked."""
+"""`SKIP LOCKED` in `claim_lost`, with two sweeps on two connections: each
+takes rows the other has not locked.
+"""
 
 import asyncio
 import secrets
@@ -7,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 from sqlmodel import col
 
 from app.db.database import create_session_factory
@@ -20,8 +26,12 @@ CUTOFF = LONG_AGO + timedelta(days=1)  # no other test's rows are this old
 
 
 @pytest_asyncio.fixture
-async def sweeps(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Four committed deliveries lost long ago, and production sessions for two sweeps; removed afterwards."""
+async def sweeps(
+    engine: AsyncEngine,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Four committed deliveries lost long ago, and production sessions for two
+    sweeps; removed afterwards.
+    """
     factory = create_session_factory(engine)
     async with factory() as session, session.begin():
         webhook = Webhook(
@@ -42,8 +52,14 @@ async def sweeps(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncS
         )
     yield factory
     async with factory() as session, session.begin():
-        await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook.id))
-        await session.execute(delete(Webhook).where(col(Webhook.id) == webhook.id))
+        await session.execute(
+            delete(WebhookDelivery).where(
+                col(WebhookDelivery.webhook_id) == webhook.id
+            )
+        )
+        await session.execute(
+            delete(Webhook).where(col(Webhook.id) == webhook.id)
+        )
 
 
 # --8<-- [start:test_skip_locked]
@@ -53,12 +69,18 @@ async def test_two_sweeps_at_once_claim_different_rows_without_waiting(
     async with sweeps() as first, sweeps() as second:
         await first.begin()
         await second.begin()
-        claimed_by_first = await WebhookDeliveriesTable(first).claim_lost(CUTOFF, limit=2)  # locked until commit
+        # locked until commit
+        claimed_by_first = await WebhookDeliveriesTable(first).claim_lost(
+            CUTOFF, limit=2
+        )
 
-        claimed_by_second = await asyncio.wait_for(WebhookDeliveriesTable(second).claim_lost(CUTOFF), timeout=5)
+        claimed_by_second = await asyncio.wait_for(
+            WebhookDeliveriesTable(second).claim_lost(CUTOFF), timeout=5
+        )
 
         assert (len(claimed_by_first), len(claimed_by_second)) == (2, 2)
-        assert not set(claimed_by_first) & set(claimed_by_second)  # no row claimed twice
+        # no row claimed twice
+        assert not set(claimed_by_first) & set(claimed_by_second)
         await first.commit()
         await second.commit()
 
@@ -71,12 +93,19 @@ async def test_without_skip_locked_the_second_sweep_waits_for_the_first(
 ) -> None:
     lost = (
         select(col(WebhookDelivery.id))
-        .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING, col(WebhookDelivery.updated_at) < CUTOFF)
+        .where(
+            col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+            col(WebhookDelivery.updated_at) < CUTOFF,
+        )
         .order_by(col(WebhookDelivery.updated_at))
         .limit(2)
         .with_for_update()  # no skip_locked
     )
-    claim = update(WebhookDelivery).where(col(WebhookDelivery.id).in_(lost.scalar_subquery())).values(attempts=1)
+    claim = (
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id).in_(lost.scalar_subquery()))
+        .values(attempts=1)
+    )
     async with sweeps() as first, sweeps() as second:
         await first.begin()
         await second.begin()
@@ -84,7 +113,9 @@ async def test_without_skip_locked_the_second_sweep_waits_for_the_first(
         waiting = asyncio.create_task(second.execute(claim))
         await asyncio.sleep(0.3)
 
-        assert not waiting.done()  # it queues behind the first sweep's row locks instead of taking other rows
+        # it queues behind the first sweep's row locks instead of taking other
+        # rows
+        assert not waiting.done()
         await first.commit()
         await waiting
         await second.rollback()

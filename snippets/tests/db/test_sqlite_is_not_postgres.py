@@ -1,4 +1,6 @@
-"""Why the tests run on the migrated PostgreSQL, each in a transaction that is rolled back."""
+"""Why the tests run on the migrated PostgreSQL, each in a transaction that is
+rolled back.
+"""
 
 import uuid
 
@@ -30,13 +32,18 @@ def row(**change: str) -> dict[str, object]:
     return values | change
 
 
-@pytest.mark.parametrize("change", REFUSED_BY_THE_MIGRATION, ids=lambda change: next(iter(change)))
+@pytest.mark.parametrize(
+    "change", REFUSED_BY_THE_MIGRATION, ids=lambda change: next(iter(change))
+)
 async def test_sqlite_accepts_a_row_the_migrated_postgresql_refuses(
     connection: AsyncConnection, change: dict[str, str]
 ) -> None:
-    # The table as a test on SQLite would get it: from the entities, through the stdlib `sqlite3`.
+    # The table as a test on SQLite would get it: from the entities, through
+    # the stdlib `sqlite3`.
     sqlite = create_engine("sqlite://")
-    Message.metadata.create_all(sqlite, tables=[Message.metadata.tables["messages"]])
+    Message.metadata.create_all(
+        sqlite, tables=[Message.metadata.tables["messages"]]
+    )
     with sqlite.begin() as lite:
         lite.execute(insert(Message).values(row(**change)))
         assert lite.scalar(select(func.count()).select_from(Message)) == 1
@@ -47,10 +54,13 @@ async def test_sqlite_accepts_a_row_the_migrated_postgresql_refuses(
             await connection.execute(insert(Message).values(row(**change)))
 
 
-async def test_a_committed_row_outlives_its_test_and_a_rolled_back_one_does_not(engine: AsyncEngine) -> None:
+async def test_a_committed_row_outlives_its_test_and_a_rolled_back_one_does_not(
+    engine: AsyncEngine,
+) -> None:
     kept, undone = row(), row()
     try:
-        async with engine.connect() as fixture_like:  # the `connection` fixture: begin, test, roll back
+        # the `connection` fixture: begin, test, roll back
+        async with engine.connect() as fixture_like:
             transaction = await fixture_like.begin()
             await fixture_like.execute(insert(Message).values(undone))
             await transaction.rollback()
@@ -60,10 +70,16 @@ async def test_a_committed_row_outlives_its_test_and_a_rolled_back_one_does_not(
         async with engine.connect() as next_test:
             refs = await next_test.scalars(
                 select(col(Message.client_ref)).where(
-                    col(Message.client_ref).in_([kept["client_ref"], undone["client_ref"]])
+                    col(Message.client_ref).in_(
+                        [kept["client_ref"], undone["client_ref"]]
+                    )
                 )
             )
             assert list(refs) == [kept["client_ref"]]
     finally:
         async with engine.begin() as cleanup:
-            await cleanup.execute(delete(Message).where(col(Message.client_ref) == kept["client_ref"]))
+            await cleanup.execute(
+                delete(Message).where(
+                    col(Message.client_ref) == kept["client_ref"]
+                )
+            )

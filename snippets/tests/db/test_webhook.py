@@ -1,5 +1,7 @@
 # --8<-- [start:webhook_db_tests]
-"""`WebhooksTable` against the real schema: the constraints the migration promises."""
+"""`WebhooksTable` against the real schema: the constraints the migration
+promises.
+"""
 
 import secrets
 
@@ -21,21 +23,35 @@ def webhooks(session: AsyncSession) -> WebhooksTable:
 
 def webhook(event: WebhookEvent = WebhookEvent.MESSAGE_CREATED) -> Webhook:
     """A valid row for the same URL each time."""
-    return Webhook(target_url="https://hooks.example.com/a", event=event, secret=secrets.token_urlsafe(32))
+    return Webhook(
+        target_url="https://hooks.example.com/a",
+        event=event,
+        secret=secrets.token_urlsafe(32),
+    )
 
 
-async def test_insert_fills_defaults_and_finds_active_subscribers(webhooks: WebhooksTable) -> None:
+async def test_insert_fills_defaults_and_finds_active_subscribers(
+    webhooks: WebhooksTable,
+) -> None:
     inserted = await webhooks.insert_model(webhook())
 
     assert inserted.is_active is True
     assert inserted.description is None
     assert inserted.created_at.tzinfo is not None
-    assert await webhooks.first_by(event=WebhookEvent.MESSAGE_CREATED, is_active=True) is inserted
+    assert (
+        await webhooks.first_by(
+            event=WebhookEvent.MESSAGE_CREATED, is_active=True
+        )
+        is inserted
+    )
 
 
-async def test_a_live_url_and_event_pair_is_unique(webhooks: WebhooksTable) -> None:
+async def test_a_live_url_and_event_pair_is_unique(
+    webhooks: WebhooksTable,
+) -> None:
     await webhooks.insert_model(webhook())
-    await webhooks.insert_model(webhook(event=WebhookEvent.MESSAGE_DELETED))  # same URL, other event
+    # same URL, other event
+    await webhooks.insert_model(webhook(event=WebhookEvent.MESSAGE_DELETED))
 
     with pytest.raises(ConflictError) as raised:
         await webhooks.insert_model(webhook())
@@ -43,19 +59,29 @@ async def test_a_live_url_and_event_pair_is_unique(webhooks: WebhooksTable) -> N
     assert raised.value.fields == ("event", "target_url")
 
 
-async def test_a_soft_deleted_pair_may_be_subscribed_again(webhooks: WebhooksTable) -> None:
+async def test_a_soft_deleted_pair_may_be_subscribed_again(
+    webhooks: WebhooksTable,
+) -> None:
     first = await webhooks.insert_model(webhook())
     assert await webhooks.soft_delete(first.id)
 
     again = await webhooks.insert_model(webhook())
 
-    assert await webhooks.all_count(include_deleted=True, target_url=again.target_url) == 2
+    assert (
+        await webhooks.all_count(
+            include_deleted=True, target_url=again.target_url
+        )
+        == 2
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "constraint"),
     [
-        ({"target_url": "http://hooks.example.com/a"}, "webhooks_target_url_check"),
+        (
+            {"target_url": "http://hooks.example.com/a"},
+            "webhooks_target_url_check",
+        ),
         ({"event": "message.exploded"}, "webhooks_event_check"),
         ({"secret": "short"}, "webhooks_secret_check"),
         ({"description": ""}, "webhooks_description_check"),
@@ -66,7 +92,8 @@ async def test_check_constraints_guard_what_bypasses_the_api(
 ) -> None:
     row = webhook()
     for column, value in change.items():
-        setattr(row, column, value)  # table models skip validation, as raw SQL would
+        # table models skip validation, as raw SQL would
+        setattr(row, column, value)
 
     with pytest.raises(IntegrityError, match=constraint):
         await webhooks.insert_model(row)
@@ -75,7 +102,10 @@ async def test_check_constraints_guard_what_bypasses_the_api(
 async def test_update_dumps_the_url_as_text(webhooks: WebhooksTable) -> None:
     inserted = await webhooks.insert_model(webhook())
 
-    updated = await webhooks.update(inserted.id, WebhookUpdate.model_validate({"target_url": "https://b.example.com"}))
+    updated = await webhooks.update(
+        inserted.id,
+        WebhookUpdate.model_validate({"target_url": "https://b.example.com"}),
+    )
 
     assert updated is not None
     assert updated.target_url == "https://b.example.com/"

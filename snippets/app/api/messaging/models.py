@@ -4,17 +4,33 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from app.api.openapi import partial_update_schema
 from app.base.base_entity import TEXT_NOT_BLANK
 from app.db.message.model import Channel
 
 # --8<-- [start:message_create_model]
-# `TEXT_NOT_BLANK`: PostgreSQL `text` cannot store U+0000, so a NUL is a 422 here, not a 500 at the INSERT;
-# whitespace alone is a 422 too. Stripped once the checks the document publishes have passed.
-Recipient = Annotated[str, Field(min_length=1, max_length=320, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
-Body = Annotated[str, Field(min_length=1, max_length=4000, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
+# `TEXT_NOT_BLANK`: PostgreSQL `text` cannot store U+0000, so a NUL is a 422
+# here, not a 500 at the INSERT; whitespace alone is a 422 too. Stripped once
+# the checks the document publishes have passed.
+Recipient = Annotated[
+    str,
+    Field(min_length=1, max_length=320, pattern=TEXT_NOT_BLANK),
+    AfterValidator(str.strip),
+]
+Body = Annotated[
+    str,
+    Field(min_length=1, max_length=4000, pattern=TEXT_NOT_BLANK),
+    AfterValidator(str.strip),
+]
 
 
 class MessageCreate(BaseModel):
@@ -25,7 +41,9 @@ class MessageCreate(BaseModel):
     channel: Channel
     recipient: Recipient
     body: Body
-    client_ref: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+    client_ref: Annotated[
+        str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    ]
 
 
 # --8<-- [end:message_create_model]
@@ -37,9 +55,13 @@ class MessageCreate(BaseModel):
 class MessageUpdate(BaseModel):
     """A partial update: only the fields sent are changed."""
 
-    # The document states what the validators below refuse, so a generated client refuses it too.
+    # The document states what the validators below refuse, so a generated
+    # client refuses it too.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra=partial_update_schema("recipient", "body", at_least_one=True)
+        extra="forbid",
+        json_schema_extra=partial_update_schema(
+            "recipient", "body", at_least_one=True
+        ),
     )
 
     recipient: Recipient | None = None
@@ -48,14 +70,20 @@ class MessageUpdate(BaseModel):
     @field_validator("recipient", "body")
     @classmethod
     def reject_null(cls, value: str | None) -> str | None:
-        """Omitting a field keeps it; an explicit `null` would erase a required value."""
+        """Omitting a field keeps it; an explicit `null` would erase a required
+        value.
+        """
         if value is None:
-            raise ValueError("cannot be null; omit the field to keep its value")
+            raise ValueError(
+                "cannot be null; omit the field to keep its value"
+            )
         return value
 
     @model_validator(mode="after")
     def reject_empty(self) -> Self:
-        """A rule about the whole body runs after every field passed its own checks."""
+        """A rule about the whole body runs after every field passed its own
+        checks.
+        """
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         return self
@@ -88,7 +116,9 @@ class MessageDeleted(BaseModel):
 
 
 class MessagePage(BaseModel):
-    """One page of messages; pass `next_cursor` back as `cursor` for the next one."""
+    """One page of messages; pass `next_cursor` back as `cursor` for the next
+    one.
+    """
 
     items: list[MessageRead]
     next_cursor: str | None

@@ -1,4 +1,6 @@
-"""HTTP endpoints of messaging: parse, delegate to the service, shape the response."""
+"""HTTP endpoints of messaging: parse, delegate to the service, shape the
+response.
+"""
 
 import uuid
 from functools import partial
@@ -9,7 +11,12 @@ from pydantic import Field
 
 from app.api.auth import FORBIDDEN_RESPONSES, RequireScope
 from app.api.idempotency import IdempotencyKeyDep
-from app.api.messaging.models import MessageCreate, MessagePage, MessageRead, MessageUpdate
+from app.api.messaging.models import (
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    MessageUpdate,
+)
 from app.api.messaging.service import MessagingServiceDep
 from app.api.pagination import CursorQuery, LimitQuery
 from app.api.preconditions import ETAG_HEADER, IfMatchVersions, etag
@@ -19,19 +26,29 @@ from app.base.base_table import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.db.redis import RedisDep
 
 # --8<-- [start:messaging_router]
-# Every route takes input (422) and queries PostgreSQL (503: a statement or lock timeout, `app/api/database_errors.py`).
-router = APIRouter(prefix="/messages", tags=["messaging"], responses=problem_responses(422, 503))
+# Every route takes input (422) and queries PostgreSQL (503: a statement or
+# lock timeout, `app/api/database_errors.py`).
+router = APIRouter(
+    prefix="/messages",
+    tags=["messaging"],
+    responses=problem_responses(422, 503),
+)
 # --8<-- [end:messaging_router]
 
 # --8<-- [start:write_scope]
 CAN_WRITE = Depends(RequireScope("messages:write"))
-"""Reading needs any valid token (the router checks it); changing messages needs this scope too."""
+"""Reading needs any valid token (the router checks it); changing messages
+needs this scope too.
+"""
 # --8<-- [end:write_scope]
 
 
 # --8<-- [start:messaging_points]
 limit_sending = RateLimit(
-    "send-message", limit=lambda settings: settings.message_rate_limit_per_minute, window_seconds=60, unit="messages"
+    "send-message",
+    limit=lambda settings: settings.message_rate_limit_per_minute,
+    window_seconds=60,
+    unit="messages",
 )
 
 
@@ -39,7 +56,9 @@ limit_sending = RateLimit(
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE, Depends(limit_sending)],
-    responses=problem_responses(400, 409, 413) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+    responses=problem_responses(400, 409, 413)
+    | FORBIDDEN_RESPONSES
+    | RATE_LIMITED_RESPONSES,
 )
 async def create_message(
     data: MessageCreate,
@@ -49,7 +68,9 @@ async def create_message(
     idempotency: IdempotencyKeyDep,
 ) -> MessageRead:
     message = await service.create(data, idempotency)
-    response.headers["Location"] = request.app.url_path_for("get_message", message_id=str(message.id))
+    response.headers["Location"] = request.app.url_path_for(
+        "get_message", message_id=str(message.id)
+    )
     return message
 
 
@@ -58,18 +79,25 @@ async def create_message(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CAN_WRITE],
-    responses=problem_responses(400, 409, 413) | FORBIDDEN_RESPONSES | RATE_LIMITED_RESPONSES,
+    responses=problem_responses(400, 409, 413)
+    | FORBIDDEN_RESPONSES
+    | RATE_LIMITED_RESPONSES,
 )
 async def create_messages(
-    items: Annotated[list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)],
+    items: Annotated[
+        list[MessageCreate], Field(min_length=1, max_length=MAX_PAGE_SIZE)
+    ],
     service: MessagingServiceDep,
     request: Request,
     redis: RedisDep,
     idempotency: IdempotencyKeyDep,
 ) -> list[MessageRead]:
-    # A batch of N is N messages, charged once the service knows it is not a retry to replay.
+    # A batch of N is N messages, charged once the service knows it is not a
+    # retry to replay.
     return await service.create_batch(
-        items, idempotency, charge=partial(limit_sending.spend, request, redis, len(items))
+        items,
+        idempotency,
+        charge=partial(limit_sending.spend, request, redis, len(items)),
     )
 
 
@@ -77,8 +105,13 @@ async def create_messages(
 
 
 # --8<-- [start:get_with_etag]
-@router.get("/{message_id}", responses=problem_responses(404) | {200: {"headers": ETAG_HEADER}})
-async def get_message(message_id: uuid.UUID, service: MessagingServiceDep, response: Response) -> MessageRead:
+@router.get(
+    "/{message_id}",
+    responses=problem_responses(404) | {200: {"headers": ETAG_HEADER}},
+)
+async def get_message(
+    message_id: uuid.UUID, service: MessagingServiceDep, response: Response
+) -> MessageRead:
     message = await service.get(message_id)
     response.headers["ETag"] = etag(message.version)
     return message
@@ -104,7 +137,9 @@ async def list_messages(
 @router.patch(
     "/{message_id}",
     dependencies=[CAN_WRITE],
-    responses=problem_responses(400, 404, 412, 413, 428, 503) | FORBIDDEN_RESPONSES | {200: {"headers": ETAG_HEADER}},
+    responses=problem_responses(400, 404, 412, 413, 428, 503)
+    | FORBIDDEN_RESPONSES
+    | {200: {"headers": ETAG_HEADER}},
 )
 async def update_message(
     message_id: uuid.UUID,
@@ -127,7 +162,9 @@ async def update_message(
     dependencies=[CAN_WRITE],
     responses=problem_responses(404) | FORBIDDEN_RESPONSES,
 )
-async def delete_message(message_id: uuid.UUID, service: MessagingServiceDep) -> None:
+async def delete_message(
+    message_id: uuid.UUID, service: MessagingServiceDep
+) -> None:
     await service.delete(message_id)
 
 

@@ -11,30 +11,43 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 DOCS_CSP = (
     "default-src 'none'; "
-    "script-src https://cdn.jsdelivr.net 'unsafe-inline'; "  # Swagger UI's bundle and its inline start-up script
+    # Swagger UI's bundle and its inline start-up script
+    "script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
     "style-src https://cdn.jsdelivr.net; "
     "img-src https://fastapi.tiangolo.com data:; "
-    "connect-src 'self'; "  # fetches /openapi.json and sends "Try it out" requests
+    # fetches /openapi.json and sends "Try it out" requests
+    "connect-src 'self'; "
     "frame-ancestors 'none'"
 )
-"""Only for the Swagger UI page: it loads its code from a CDN, so the API's CSP would blank it."""
+"""Only for the Swagger UI page: it loads its code from a CDN, so the API's CSP
+would blank it.
+"""
 
 SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",  # two years; browsers ignore it over http
+    # two years; browsers ignore it over http
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-"""Sent on every response. No `X-XSS-Protection`: browsers removed that filter, and its `1` opened leaks."""
+"""Sent on every response. No `X-XSS-Protection`: browsers removed that filter,
+and its `1` opened leaks.
+"""
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers and a CSP: `DOCS_CSP` on the `docs_paths`, `API_CSP` everywhere else."""
+    """Add the security headers and a CSP: `DOCS_CSP` on the `docs_paths`,
+    `API_CSP` everywhere else.
+    """
 
-    def __init__(self, app: ASGIApp, docs_paths: Collection[str | None] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, docs_paths: Collection[str | None] = ()
+    ) -> None:
         self.app = app
         self.docs_paths = docs_paths
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

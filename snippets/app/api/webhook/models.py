@@ -24,24 +24,39 @@ TARGET_URL_MAX_LENGTH = 2048
 
 
 def normalised_length_within_limit(url: HttpUrl) -> HttpUrl:
-    """Measure the URL as stored, as the CHECK does: normalising turns a space or an "é" into 3 or 6 characters."""
+    """Measure the URL as stored, as the CHECK does: normalising turns a space
+    or an "é" into 3 or 6 characters.
+    """
     if len(str(url)) > TARGET_URL_MAX_LENGTH:
-        raise ValueError(f"must be at most {TARGET_URL_MAX_LENGTH} characters once normalised")
+        raise ValueError(
+            f"must be at most {TARGET_URL_MAX_LENGTH} characters once"
+            " normalised"
+        )
     return url
 
 
-# Parsed and normalised as a URL (`HTTPS://Example.com` becomes `https://example.com/`), dumped as text.
+# Parsed and normalised as a URL (`HTTPS://Example.com` becomes
+# `https://example.com/`), dumped as text.
 TargetUrl = Annotated[
     HttpUrl,
-    UrlConstraints(allowed_schemes=["https"], max_length=TARGET_URL_MAX_LENGTH),  # also the published maxLength
+    # also the published maxLength
+    UrlConstraints(
+        allowed_schemes=["https"], max_length=TARGET_URL_MAX_LENGTH
+    ),
     AfterValidator(normalised_length_within_limit),
     PlainSerializer(str, return_type=str),
 ]
-Description = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_NOT_BLANK), AfterValidator(str.strip)]
+Description = Annotated[
+    str,
+    Field(min_length=1, max_length=500, pattern=TEXT_NOT_BLANK),
+    AfterValidator(str.strip),
+]
 
 
 class WebhookCreate(BaseModel):
-    """What a client sends to subscribe to an event. The signing secret is not among it: the server makes it."""
+    """What a client sends to subscribe to an event. The signing secret is not
+    among it: the server makes it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -52,11 +67,16 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookUpdate(BaseModel):
-    """A partial update: only the fields sent are changed; `description: null` clears the description."""
+    """A partial update: only the fields sent are changed; `description: null`
+    clears the description.
+    """
 
     # The document must not offer the `null` that `reject_null` refuses.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra=partial_update_schema("target_url", "event", "is_active", at_least_one=False)
+        extra="forbid",
+        json_schema_extra=partial_update_schema(
+            "target_url", "event", "is_active", at_least_one=False
+        ),
     )
 
     target_url: TargetUrl | None = None
@@ -67,9 +87,13 @@ class WebhookUpdate(BaseModel):
     @field_validator("target_url", "event", "is_active")
     @classmethod
     def reject_null(cls, value: object) -> object:
-        """Omitting a field keeps it; an explicit `null` would erase a required value."""
+        """Omitting a field keeps it; an explicit `null` would erase a required
+        value.
+        """
         if value is None:
-            raise ValueError("cannot be null; omit the field to keep its value")
+            raise ValueError(
+                "cannot be null; omit the field to keep its value"
+            )
         return value
 
 
@@ -90,11 +114,18 @@ class WebhookRead(BaseModel):
 class WebhookCreated(WebhookRead):
     """The answer to a create: the only response that carries the secret."""
 
-    secret: str = Field(description="HMAC-SHA256 key for verifying deliveries. Shown once: store it now.")
+    secret: str = Field(
+        description=(
+            "HMAC-SHA256 key for verifying deliveries. Shown once: store it"
+            " now."
+        )
+    )
 
 
 class WebhookPage(BaseModel):
-    """One page of subscriptions; pass `next_cursor` back as `cursor` for the next one."""
+    """One page of subscriptions; pass `next_cursor` back as `cursor` for the
+    next one.
+    """
 
     items: list[WebhookRead]
     next_cursor: str | None

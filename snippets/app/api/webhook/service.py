@@ -1,5 +1,7 @@
 # --8<-- [start:webhook_service]
-"""Business logic of webhook subscriptions: each public method is one transaction."""
+"""Business logic of webhook subscriptions: each public method is one
+transaction.
+"""
 
 import secrets
 import uuid
@@ -8,7 +10,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.api.auth import OwnerDep
-from app.api.webhook.models import WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
+from app.api.webhook.models import (
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPage,
+    WebhookRead,
+    WebhookUpdate,
+)
 from app.base.base_table import Cursor
 from app.core.errors import NotFoundError
 from app.db.database import SessionDep
@@ -16,20 +24,27 @@ from app.db.webhook.model import Webhook
 from app.db.webhook.table import WebhooksTable
 
 SECRET_BYTES = 32
-"""Random bytes in a signing secret: 256 bits, the size of an HMAC-SHA256 digest."""
+"""Random bytes in a signing secret: 256 bits, the size of an HMAC-SHA256
+digest.
+"""
 
 
 class WebhookService:
-    """Manages webhook subscriptions. It owns the transaction; the table only flushes."""
+    """Manages webhook subscriptions. It owns the transaction; the table only
+    flushes.
+    """
 
     def __init__(self, session: SessionDep, owner: OwnerDep) -> None:
         self.session = session
-        self.webhooks = WebhooksTable(session, owner)  # every query of it adds `owner = :owner`
+        # every query of it adds `owner = :owner`
+        self.webhooks = WebhooksTable(session, owner)
 
     async def create(self, data: WebhookCreate) -> WebhookCreated:
         secret = secrets.token_urlsafe(SECRET_BYTES)
         async with self.session.begin():
-            webhook = await self.webhooks.insert_model(Webhook(**data.model_dump(), secret=secret))
+            webhook = await self.webhooks.insert_model(
+                Webhook(**data.model_dump(), secret=secret)
+            )
         return WebhookCreated.model_validate(webhook)
 
     async def get(self, webhook_id: uuid.UUID) -> WebhookRead:
@@ -44,10 +59,14 @@ class WebhookService:
             page = await self.webhooks.all(limit=limit, after=cursor)
         return WebhookPage(
             items=[WebhookRead.model_validate(row) for row in page.items],
-            next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+            next_cursor=(
+                page.next_cursor.encode() if page.next_cursor else None
+            ),
         )
 
-    async def update(self, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
+    async def update(
+        self, webhook_id: uuid.UUID, data: WebhookUpdate
+    ) -> WebhookRead:
         async with self.session.begin():
             webhook = await self.webhooks.update(webhook_id, data)
         if webhook is None:

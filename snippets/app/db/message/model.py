@@ -14,14 +14,18 @@ if TYPE_CHECKING:
 
 # --8<-- [start:message_entity]
 class Channel(StrEnum):
-    """How a message is delivered; the CHECK constraint in the migration allows the same values."""
+    """How a message is delivered; the CHECK constraint in the migration allows
+    the same values.
+    """
 
     EMAIL = "email"
     SMS = "sms"
 
 
 class Message(OwnedEntity, table=True):
-    """One outgoing message. Columns and constraints come from `db/migrations`, not from this class."""
+    """One outgoing message. Columns and constraints come from `db/migrations`,
+    not from this class.
+    """
 
     __tablename__ = "messages"
 
@@ -29,15 +33,24 @@ class Message(OwnedEntity, table=True):
     recipient: str
     body: str
     client_ref: str
-    """The caller's own reference (an order number, say); unique among live messages."""
-    version: int = Field(default=None, sa_column_kwargs={"server_default": "1"}, nullable=False)
-    """Incremented by every update (`MessagesTable.update_at_version`); the API sends it as the `ETag`."""
+    """The caller's own reference (an order number, say); unique among live
+    messages.
+    """
+    version: int = Field(
+        default=None, sa_column_kwargs={"server_default": "1"}, nullable=False
+    )
+    """Incremented by every update (`MessagesTable.update_at_version`); the API
+    sends it as the `ETag`.
+    """
 
     deliveries: list["MessageDelivery"] = Relationship(
         back_populates="message",
         sa_relationship_kwargs={
-            "lazy": "raise",  # async code cannot load on attribute access: say what to load in the query
-            "passive_deletes": True,  # ON DELETE CASCADE removes them; do not load them to delete them
+            # async code cannot load on attribute access: say what to load in
+            # the query
+            "lazy": "raise",
+            # ON DELETE CASCADE removes them; do not load them to delete them
+            "passive_deletes": True,
             "order_by": "MessageDelivery.created_at",
         },
     )

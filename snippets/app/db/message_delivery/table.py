@@ -15,25 +15,42 @@ class MessageDeliveriesTable(BaseTable[MessageDelivery]):
 
     model = MessageDelivery
 
-    async def latest_failures(self, *, limit: int = MAX_PAGE_SIZE) -> list[MessageDelivery]:
-        """The newest failed attempts of live messages, each with its `message` loaded in the same query.
+    async def latest_failures(
+        self, *, limit: int = MAX_PAGE_SIZE
+    ) -> list[MessageDelivery]:
+        """The newest failed attempts of live messages, each with its `message`
+        loaded in the same query.
 
         Raises:
             ValueError: `limit` is not between 1 and `MAX_PAGE_SIZE`.
         """
         if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+            raise ValueError(
+                f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}"
+            )
         statement = (
             select(MessageDelivery)
-            # Many-to-one: the JOIN adds one message's columns to each row, so one query serves all.
-            .options(joinedload(MessageDelivery.message, innerjoin=True))  # type: ignore[arg-type]
+            # Many-to-one: the JOIN adds one message's columns to each row, so
+            # one query serves all.
+            .options(
+                joinedload(
+                    MessageDelivery.message,  # type: ignore[arg-type]
+                    innerjoin=True,
+                )
+            )
             .where(
                 col(MessageDelivery.outcome) == DeliveryOutcome.FAILED,
                 col(MessageDelivery.deleted_at).is_(None),
-                # Filter through the relationship, never on the eager JOIN: its alias is private.
-                MessageDelivery.message.has(col(Message.deleted_at).is_(None)),  # type: ignore[attr-defined]
+                # Filter through the relationship, never on the eager JOIN: its
+                # alias is private.
+                MessageDelivery.message.has(  # type: ignore[attr-defined]
+                    col(Message.deleted_at).is_(None)
+                ),
             )
-            .order_by(col(MessageDelivery.created_at).desc(), col(MessageDelivery.id).desc())
+            .order_by(
+                col(MessageDelivery.created_at).desc(),
+                col(MessageDelivery.id).desc(),
+            )
             .limit(limit)
         )
         return list((await self.session.execute(statement)).scalars())

@@ -10,7 +10,9 @@ from app.base.owned_table import OwnedEntity
 
 
 class WebhookEvent(StrEnum):
-    """What a subscriber can be told about; the CHECK constraint in the migration allows the same values."""
+    """What a subscriber can be told about; the CHECK constraint in the
+    migration allows the same values.
+    """
 
     MESSAGE_CREATED = "message.created"
     MESSAGE_UPDATED = "message.updated"
@@ -18,7 +20,9 @@ class WebhookEvent(StrEnum):
 
 
 class Webhook(OwnedEntity, table=True):
-    """A subscription: POST each `event` to `target_url`, signed with `secret`."""
+    """A subscription: POST each `event` to `target_url`, signed with
+    `secret`.
+    """
 
     __tablename__ = "webhooks"
 
@@ -27,7 +31,9 @@ class Webhook(OwnedEntity, table=True):
 
     event: WebhookEvent = Field(sa_type=Text)
     secret: str = Field(repr=False)
-    """The HMAC signing key. Kept in clear because delivery needs it to sign; never logged or returned."""
+    """The HMAC signing key. Kept in clear because delivery needs it to sign;
+    never logged or returned.
+    """
 
     description: str | None = None
     is_active: bool = True

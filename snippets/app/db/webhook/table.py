@@ -8,7 +8,9 @@ from app.db.webhook.model import Webhook
 
 
 class WebhooksTable(OwnedTable[Webhook]):
-    """Repository for one owner's webhook subscriptions; everything it needs comes from `OwnedTable`."""
+    """Repository for one owner's webhook subscriptions; everything it needs
+    comes from `OwnedTable`.
+    """
 
     model = Webhook
     unique_fields: ClassVar[dict[str, tuple[str, ...]]] = {

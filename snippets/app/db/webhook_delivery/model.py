@@ -20,24 +20,35 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
-    SKIPPED = "skipped"  # the subscription was deleted or paused before the send
+    SKIPPED = (  # the subscription was deleted or paused before the send
+        "skipped"
+    )
 
 
 class WebhookDelivery(BaseEntity, table=True):
-    """One event for one subscriber. Its `id` is the `Idempotency-Key` the receiver sees."""
+    """One event for one subscriber. Its `id` is the `Idempotency-Key` the
+    receiver sees.
+    """
 
     __tablename__ = "webhook_deliveries"
 
     webhook_id: uuid.UUID = Field(foreign_key="webhooks.id")
-    message_id: uuid.UUID | None = Field(default=None, foreign_key="messages.id", ondelete="CASCADE")
-    """The message the event is about. The payload copies it, so purging the message deletes the
-    delivery too (`ON DELETE CASCADE`); `None` only in rows the previous release wrote."""
+    message_id: uuid.UUID | None = Field(
+        default=None, foreign_key="messages.id", ondelete="CASCADE"
+    )
+    """The message the event is about. The payload copies it, so purging the
+    message deletes the delivery too (`ON DELETE CASCADE`); `None` only in rows
+    the previous release wrote."""
     event: WebhookEvent = Field(sa_type=Text)
     payload: dict[str, Any] = Field(sa_type=JSONB)
-    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, sa_type=Text)
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING, sa_type=Text
+    )
     attempts: int = 0
     last_error: str | None = None
-    delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    delivered_at: datetime | None = Field(
+        default=None, sa_type=DateTime(timezone=True)
+    )
 
 
 # --8<-- [end:webhook_delivery_entity]
