@@ -17,3 +17,7 @@ MKDOCS_YML = ROOT / "mkdocs.yml"
 TESTED_WITH = ROOT / ".record" / "tested-with.json"
 """What the last run was tested with (git-ignored; outside `.cache/`, Zensical's cache, which
 `zensical build --clean` empties: record nothing there)."""
+UPGRADE_RECORD = ROOT / ".record" / "upgrade.json"
+"""What `scripts/upgrade_check.py` last found with the newest releases (git-ignored, like `TESTED_WITH`)."""
+LOWEST_RECORD = ROOT / ".record" / "lowest.json"
+"""What `scripts/lowest_bounds.py` last found with the service's lowest declared bounds."""
