@@ -155,8 +155,9 @@ def run_suite(tree: Path, command: Sequence[str], env: dict[str, str]) -> tuple[
 
 
 def suite_env() -> dict[str, str]:
-    """CI=true (a missing Chromium fails, not skips); a wide terminal, so summary lines are not cut."""
-    return child_env(CI="true", COLUMNS="1000")
+    """CI=true (a missing Chromium fails, not skips); a wide terminal, so summary lines are not cut;
+    unbuffered, so a CI log shows progress as it comes."""
+    return child_env(CI="true", COLUMNS="1000", PYTHONUNBUFFERED="1")
 
 
 def outcome(returncode: int, failures: Sequence[Failure], output: str) -> int:

@@ -14,6 +14,7 @@ Exit status: 0 passed, 1 a floor unreachable or a test or type error, 2 cannot r
 """
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -93,6 +94,16 @@ def report(versions: dict[str, str], missed: Sequence[tuple[str, str, str]], fai
     return "\n".join([*lines, f"{verdict}: the service's tests and type check at its lowest bounds."])
 
 
+def tests_env() -> dict[str, str]:
+    """The suite's environment, with the root's Poetry last on PATH: some service tests run `poetry`, which
+    the service's own dev group does not install (the root's does, as the Stack page's Upgrading says)."""
+    env = suite_env()
+    poetry = shutil.which("poetry")
+    if poetry is not None:
+        env["PATH"] = f"{env.get('PATH', '')}{os.pathsep}{Path(poetry).parent}"
+    return env
+
+
 def check(keep: bool) -> int:
     """The whole check; returns the exit status."""
     started = time.monotonic()
@@ -110,7 +121,7 @@ def check(keep: bool) -> int:
         versions = {name: locked[name] for name in declared if name in locked}
         missed = unreached(declared, locked)
         command = ["uv", "run", "--locked", "pytest", "-p", "no:cacheprovider", "-rfE"]
-        returncode, output = run_suite(service, [*command, f"--basetemp={workspace / 'basetemp'}"], suite_env())
+        returncode, output = run_suite(service, [*command, f"--basetemp={workspace / 'basetemp'}"], tests_env())
         failures = failures_from(output)
         outcome(returncode, failures, output)  # a pytest that named no failure cannot run
         typed, typing_output = run_suite(service, ["uv", "run", "--locked", "mypy", "app", "tests"], suite_env())
