@@ -116,15 +116,16 @@ def check(keep: bool) -> int:
         declared = floors((service / "pyproject.toml").read_text(encoding="utf-8"))
         print("Resolving the service's lowest bounds ...", flush=True)
         run(["uv", "lock", "--resolution", "lowest-direct"], service, INDEX_HINT)
-        run(["uv", "sync", "--locked"], service, INDEX_HINT)
+        # --frozen: the lowest lock as written; `--locked` would see a lock of another resolution mode as stale.
+        run(["uv", "sync", "--frozen"], service, INDEX_HINT)
         locked = locked_versions((service / "uv.lock").read_text(encoding="utf-8"), "snippets/uv.lock (lowest)")
         versions = {name: locked[name] for name in declared if name in locked}
         missed = unreached(declared, locked)
-        command = ["uv", "run", "--locked", "pytest", "-p", "no:cacheprovider", "-rfE"]
+        command = ["uv", "run", "--frozen", "pytest", "-p", "no:cacheprovider", "-rfE"]
         returncode, output = run_suite(service, [*command, f"--basetemp={workspace / 'basetemp'}"], tests_env())
         failures = failures_from(output)
         outcome(returncode, failures, output)  # a pytest that named no failure cannot run
-        typed, typing_output = run_suite(service, ["uv", "run", "--locked", "mypy", "app", "tests"], suite_env())
+        typed, typing_output = run_suite(service, ["uv", "run", "--frozen", "mypy", "app", "tests"], suite_env())
         failures += mypy_failures(typing_output)
         if typed != 0 and not mypy_failures(typing_output):
             raise CannotRunError(f"mypy ended with exit {typed} and named no error:\n{typing_output[-2000:]}")
