@@ -68,6 +68,8 @@ def moves(old: dict[str, str], new: dict[str, str]) -> list[Move]:
 
 # pytest's short test summary (`-rfE`): `FAILED path::test[id] - Error: message`, `ERROR path - ...`.
 SUMMARY_LINE = re.compile(r"^(?:FAILED|ERROR) (?P<nodeid>.+?)(?: - (?P<message>.*))?$")
+# pytest's report of a conftest that cannot be imported (exit 4); the error is the first `E   ` line after it.
+CONFTEST_LINE = re.compile(r"^ImportError while loading conftest '(?P<path>[^']+)'")
 # pytest-cov's line when every test passed but `--cov-fail-under` did not.
 COVERAGE_LINE = re.compile(r"^FAIL (?P<message>Required test coverage of .*)$")
 
@@ -75,8 +77,14 @@ COVERAGE_LINE = re.compile(r"^FAIL (?P<message>Required test coverage of .*)$")
 def failures_from(output: str) -> list[Failure]:
     """The failing tests a pytest run's output names, with the first line of each error."""
     failures = []
+    conftest = None
     for line in output.splitlines():
-        if match := COVERAGE_LINE.match(line):
+        if match := CONFTEST_LINE.match(line):
+            conftest = match["path"]
+        elif conftest is not None and line.startswith("E   "):
+            failures.append(Failure(conftest, line.removeprefix("E").strip()))
+            conftest = None
+        elif match := COVERAGE_LINE.match(line):
             failures.append(Failure("coverage", match["message"]))
         elif match := SUMMARY_LINE.match(line):
             failures.append(Failure(match["nodeid"], match["message"] or "(no message)"))
@@ -161,10 +169,11 @@ def suite_env() -> dict[str, str]:
 
 
 def outcome(returncode: int, failures: Sequence[Failure], output: str) -> int:
-    """pytest's 1 (tests failed) and 2 (interrupted: collection errors) are failures; anything else cannot run."""
+    """pytest's 1 (tests failed), 2 (interrupted: collection errors) and 4 (a conftest that cannot import) are
+    failures when the output names what failed; anything else cannot run."""
     if returncode == 0:
         return PASSED
-    if returncode in (1, 2) and failures:
+    if returncode in (1, 2, 4) and failures:
         return FAILED
     tail = "\n".join(output.splitlines()[-TAIL_LINES:])
     raise CannotRunError(f"pytest ended with exit {returncode} and named no failing test:\n{tail}")

@@ -253,3 +253,24 @@ def test_the_proven_range_states_each_checks_versions_and_marks_a_failed_one(tmp
     assert "- Newest releases: the whole suite passed on 2026-12-05 (commit `0123456789`)" in text
     assert "| `celery` | 5.6.0 (failed) | 5.6.3 |" in text
     assert "| `opentelemetry-instrumentation-redis` | not locked (failed) | not locked |" in text
+
+
+def test_a_conftest_that_cannot_import_is_a_failure_naming_the_missing_module() -> None:
+    """pytest exits 4 (usage error) when a conftest fails to import: with an old release, that is a finding."""
+    output = (
+        "ImportError while loading conftest '/clone/tree/snippets/tests/conftest.py'.\n"
+        "tests/conftest.py:22: in <module>\n"
+        "    from app.celery_app import celery_app\n"
+        "E   ModuleNotFoundError: No module named 'sentry_sdk.integrations.otlp'\n"
+    )
+
+    failures = failures_from(output)
+
+    assert failures == [
+        Failure(
+            "/clone/tree/snippets/tests/conftest.py",
+            "ModuleNotFoundError: No module named 'sentry_sdk.integrations.otlp'",
+        )
+    ]
+    assert outcome(4, failures, output) == lock_check.FAILED
+    assert suspects([Move("sentry-sdk", None, "2.39.0")], failures) == ["sentry-sdk"]
