@@ -70,6 +70,8 @@ def moves(old: dict[str, str], new: dict[str, str]) -> list[Move]:
 SUMMARY_LINE = re.compile(r"^(?:FAILED|ERROR) (?P<nodeid>.+?)(?: - (?P<message>.*))?$")
 # pytest's report of a conftest that cannot be imported (exit 4); the error is the first `E   ` line after it.
 CONFTEST_LINE = re.compile(r"^ImportError while loading conftest '(?P<path>[^']+)'")
+# guidekit.run_limits' line when a test outlived its limit: it ends the test process, so no summary follows.
+TIME_LIMIT_LINE = re.compile(r"^(?P<nodeid>\S+::\S+) (?P<message>ran longer than its limit of [^;]*);")
 # pytest-cov's line when every test passed but `--cov-fail-under` did not.
 COVERAGE_LINE = re.compile(r"^FAIL (?P<message>Required test coverage of .*)$")
 
@@ -84,6 +86,8 @@ def failures_from(output: str) -> list[Failure]:
         elif conftest is not None and line.startswith("E   "):
             failures.append(Failure(conftest, line.removeprefix("E").strip()))
             conftest = None
+        elif match := TIME_LIMIT_LINE.match(line):
+            failures.append(Failure(match["nodeid"], match["message"]))
         elif match := COVERAGE_LINE.match(line):
             failures.append(Failure("coverage", match["message"]))
         elif match := SUMMARY_LINE.match(line):

@@ -274,3 +274,22 @@ def test_a_conftest_that_cannot_import_is_a_failure_naming_the_missing_module() 
     ]
     assert outcome(4, failures, output) == lock_check.FAILED
     assert suspects([Move("sentry-sdk", None, "2.39.0")], failures) == ["sentry-sdk"]
+
+
+def test_a_test_stopped_at_its_time_limit_is_a_failure_naming_it() -> None:
+    """The run limit ends the test process, so pytest prints no summary; the limit's own line names the test."""
+    output = (
+        "tests/test_code_quality.py::test_tool_passes[mypy-strict-service] ran longer than its limit of 120 s "
+        "(GUIDE_TEST_TIME_LIMIT); the stack of every thread follows, then this test process ends.\n"
+        "Thread 0x00007f132e7fc6c0 (most recent call first):\n"
+    )
+
+    failures = failures_from(output)
+
+    assert failures == [
+        Failure(
+            "tests/test_code_quality.py::test_tool_passes[mypy-strict-service]",
+            "ran longer than its limit of 120 s (GUIDE_TEST_TIME_LIMIT)",
+        )
+    ]
+    assert outcome(1, failures, output) == lock_check.FAILED
