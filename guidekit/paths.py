@@ -22,3 +22,7 @@ POSTGRES_MATRIX = ROOT / ".record" / "postgres-matrix.json"
 TOOLS = ROOT / ".tools"
 """Tools the tests fetch on first use, such as the Nu Html Checker (git-ignored; not in `.cache/`,
 which `zensical build --clean` empties while another test may be using what is there)."""
+UPGRADE_RECORD = ROOT / ".record" / "upgrade.json"
+"""What `scripts/upgrade_check.py` last found with the newest releases (git-ignored, like `TESTED_WITH`)."""
+LOWEST_RECORD = ROOT / ".record" / "lowest.json"
+"""What `scripts/lowest_bounds.py` last found with the service's lowest declared bounds."""

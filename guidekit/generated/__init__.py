@@ -6,6 +6,9 @@ written at build time, one generator per module, looked up by name in `GENERATOR
 - `stack-versions` (`stack_versions.py`): the constraints in both `pyproject.toml` files, the
   installed versions, and the PostgreSQL version the last test run used (`.record/tested-with.json`,
   written by `guidekit.tested_with`).
+- `proven-range` (`proven_range.py`): the lowest and newest releases of the service's dependencies
+  that `scripts/lowest_bounds.py` and `scripts/upgrade_check.py` last ran with (`.record/lowest.json`,
+  `.record/upgrade.json`).
 - `base-table-methods` (`base_table_methods.py`): the public methods of `BaseTable`, read from its source.
 - `layer-rules` (`layer_rules.py`): the import rules that `snippets/tests/test_layer_rules.py` enforces.
 - `folder-tree [PATH ...]` (`folder_tree.py`): the files under `snippets/` (or the given
@@ -19,7 +22,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from guidekit.generated import base_table_methods, folder_tree, layer_rules, stack_versions
+from guidekit.generated import base_table_methods, folder_tree, layer_rules, proven_range, stack_versions
 
 MARKER = re.compile(r"^<!-- generated: (?P<name>[a-z-]+)(?P<args>(?: [^ ]+)*) -->$")
 
@@ -28,6 +31,7 @@ MARKER = re.compile(r"^<!-- generated: (?P<name>[a-z-]+)(?P<args>(?: [^ ]+)*) --
 GENERATORS: dict[str, Callable[[list[str], Path], str]] = {
     "layer-rules": layer_rules.generate,
     "stack-versions": stack_versions.generate,
+    "proven-range": proven_range.generate,
     "base-table-methods": base_table_methods.generate,
     "folder-tree": folder_tree.generate,
 }
