@@ -5,7 +5,7 @@
 
 Builds the site (`mkdocs build --strict`, or takes a built one with `--site`), serves it on
 127.0.0.1 with gzip for text types, and runs Lighthouse 12.2.3 (npm; installed into
-`.cache/lighthouse/` on first use) in Debian's Chromium, headless and offline, `--runs` times per
+`.tools/lighthouse/` on first use) in Debian's Chromium, headless and offline, `--runs` times per
 page with the mobile (default) and desktop presets. Prints, per page and preset, the median
 performance score, largest contentful paint, total blocking time and DOM size, then the worst
 pages and the pages under the targets: mobile >= 90, desktop >= 98.
@@ -33,9 +33,8 @@ from guidekit.site.chromium import CHROMIUM_ARGS, NO_BROWSER, chromium_executabl
 from guidekit.site.pages_server import served
 
 LIGHTHOUSE = "lighthouse@12.2.3"
-INSTALL_DIR = ROOT / ".cache" / "lighthouse"
-"""Where npm installs Lighthouse (git-ignored). Zensical's `--clean` empties `.cache/`; the
-script installs again when it finds nothing there."""
+INSTALL_DIR = ROOT / ".tools" / "lighthouse"
+"""Where npm installs Lighthouse (git-ignored); not in `.cache/`, which `zensical build --clean` empties."""
 CLI = INSTALL_DIR / "node_modules" / "lighthouse" / "cli" / "index.js"
 PRESETS = {"mobile": 90, "desktop": 98}
 """Each preset and its target performance score."""
@@ -154,7 +153,7 @@ def url_paths(selected: list[str] | None) -> list[str]:
 
 
 def lighthouse_cli() -> Path:
-    """The Lighthouse CLI, installed with npm into `.cache/lighthouse/` if it is not there yet."""
+    """The Lighthouse CLI, installed with npm into `.tools/lighthouse/` if it is not there yet."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise SetupError("Lighthouse needs Node.js and npm: apt-get install -y nodejs npm")
