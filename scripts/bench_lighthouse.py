@@ -128,6 +128,9 @@ def summary(results: dict[str, dict[str, Figures]]) -> str:
     """The worst pages of each preset and every page under its target."""
     lines = []
     for preset, target in PRESETS.items():
+        if not any(preset in by for by in results.values()):
+            lines.append(f"{preset}: not measured")
+            continue
         names = ", ".join(f"{page} {figures.score:.0f}" for page, figures in worst(results, preset))
         lines.append(f"worst {preset}: {names}")
         missed = [page for page, by in results.items() if preset in by and by[preset].score < target]

@@ -57,6 +57,7 @@ def test_the_table_marks_each_score_under_its_target_and_the_summary_names_the_p
     assert "98 " in lines[3]
     assert "mobile target: 1 under 90: /tutorial/" in summary(results)
     assert "desktop target: 1 under 98: /" in summary(results)
+    assert "desktop: not measured" in summary({page: {"mobile": by["mobile"]} for page, by in results.items()})
 
 
 def test_pages_are_named_by_url_or_by_source_and_an_unknown_page_is_refused() -> None:
