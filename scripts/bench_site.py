@@ -5,8 +5,9 @@
 - a cold `mkdocs build --strict` (new process, empty output folder); target under 10 s;
 - a cold `zensical build` of the same site (empty cache), for comparison (no target);
 - the heaviest page's first load in a new browser (empty cache): every byte transferred for
-  HTML, CSS, JS, fonts, images and the search index, served gzip-compressed as GitHub Pages
-  serves it (and uncompressed, for reference); target at most 400 KB;
+  HTML, CSS, JS, fonts and images (the search index loads only once search is opened:
+  overrides/main.html), served gzip-compressed as GitHub Pages serves it (and uncompressed, for
+  reference); target at most 400 KB;
 - the search index (`search/search_index.json`), raw and gzip-compressed; target at most 1 MB;
 - search latency in Chromium, from the keystroke to results on screen, over the queries of
   tests/browser/test_search.py; target at most 100 ms;
