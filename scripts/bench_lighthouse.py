@@ -233,12 +233,14 @@ def measure(
             results[page] = {}
             for preset in presets:
                 started = time.perf_counter()
-                each = []
-                for _ in range(runs):
+                each: list[Figures] = []
+                for _ in range(2 * runs):  # a failed run is reported and made up for, once per run asked
+                    if len(each) == runs:
+                        break
                     try:
                         each.append(run_lighthouse(cli, chromium, base_url + path, preset))
-                    except RunError as error:  # a failed run is reported, not averaged in
-                        print(f"  {page} {preset}: run failed: {str(error).splitlines()[0]}", flush=True)
+                    except RunError as error:
+                        print(f"  {page} {preset}: run failed: {str(error).splitlines()[0][:300]}", flush=True)
                 if each:
                     results[page][preset] = median(each)
                 scores = " ".join(f"{run.score:.0f}" for run in each) or "no run gave a score"
