@@ -5,8 +5,9 @@
 - a cold `mkdocs build --strict` (new process, empty output folder); target under 10 s;
 - a cold `zensical build` of the same site (empty cache), for comparison (no target);
 - the heaviest page's first load in a new browser (empty cache): every byte transferred for
-  HTML, CSS, JS, fonts, images and the search index, served gzip-compressed as GitHub Pages
-  serves it (and uncompressed, for reference); target at most 400 KB;
+  HTML, CSS, JS, fonts and images (the search index loads only once search is opened:
+  overrides/main.html), served gzip-compressed as GitHub Pages serves it (and uncompressed, for
+  reference); target at most 400 KB;
 - the search index (`search/search_index.json`), raw and gzip-compressed; target at most 1 MB;
 - search latency in Chromium, from the keystroke to results on screen, over the queries of
   tests/browser/test_search.py; target at most 100 ms;
@@ -25,14 +26,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import BinaryIO
 
 from playwright.sync_api import Browser, Request, sync_playwright
 
@@ -40,45 +35,13 @@ from guidekit.markdown.nav import nav_pages, page_url_path
 from guidekit.paths import ROOT
 from guidekit.site.browser import search
 from guidekit.site.chromium import CHROMIUM_ARGS, chromium_executable
+from guidekit.site.pages_server import served
 from guidekit.site.search_queries import QUERIES
 from guidekit.site.zensical import zensical_build
 
 KB = 1024
-COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map"}
 # The fence guard's totals line: kind, found, verified, opted out, failed, pending.
 FENCE_TOTALS = re.compile(r"^all\s+(\d+)\s+(\d+)\s+(\d+)", re.MULTILINE)
-
-
-class _PagesLikeHandler(SimpleHTTPRequestHandler):
-    """Static files, gzip-compressed for clients that accept it, as GitHub Pages serves them."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the figures are the output."""
-
-    def send_head(self) -> BinaryIO | None:
-        """Serve the gzip-compressed body when the client asks for it and the type compresses."""
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path /= "index.html"
-        wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if not (wants_gzip and path.is_file() and path.suffix in COMPRESSIBLE):
-            return super().send_head()
-        body = gzip.compress(path.read_bytes(), compresslevel=6)
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        return None
-
-
-class _Uncompressed(_PagesLikeHandler):
-    """Static files as they are on disk: the weight before compression."""
-
-    def send_head(self) -> BinaryIO | None:
-        """The stdlib's plain file serving."""
-        return SimpleHTTPRequestHandler.send_head(self)
 
 
 def build(site_dir: Path, site_url: str | None = None) -> float:
@@ -90,20 +53,6 @@ def build(site_dir: Path, site_url: str | None = None) -> float:
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=environment, check=True, capture_output=True)
     return time.perf_counter() - started
-
-
-@contextmanager
-def served(site_dir: Path, *, compress: bool) -> Iterator[str]:
-    """Serve a folder on a free port of 127.0.0.1; yields its base URL."""
-    handler = _PagesLikeHandler if compress else _Uncompressed
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(site_dir)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def first_load_bytes(browser: Browser, url: str) -> tuple[int, list[str]]:

@@ -178,7 +178,7 @@ def project_copy(tmp_path: Path) -> Path:
     for file in ("mkdocs.yml", "pyproject.toml"):
         shutil.copy(ROOT / file, tmp_path / file)
     # The tests too: a page that names a test as its proof is checked against them.
-    for folder in ("snippets", "diagrams", "vendor", "tests"):
+    for folder in ("snippets", "diagrams", "vendor", "tests", "overrides"):
         (tmp_path / folder).symlink_to(ROOT / folder, target_is_directory=True)
     return tmp_path
 
