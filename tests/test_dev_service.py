@@ -57,7 +57,8 @@ def test_the_pages_call_the_service_on_the_port_it_serves_on() -> None:
 
     # `make run` (shown on the Docker page) and the Compose stack's API take the same host port.
     makefile = (ROOT / "snippets" / "Makefile").read_text()
-    [run] = re.findall(r"^run:.*\n\t(.*)$", makefile, flags=re.MULTILINE)
+    # the recipe's command with its `\` continuation lines
+    [run] = re.findall(r"^run:.*\n\t((?:.*\\\n)*.*)$", makefile, flags=re.MULTILINE)
     [help_port] = re.findall(r"^run:.*127\.0\.0\.1:(\d+)$", makefile, flags=re.MULTILINE)
     assert f"--port {DEFAULT_PORT}" in run
     assert int(help_port) == DEFAULT_PORT

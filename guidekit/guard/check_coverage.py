@@ -69,17 +69,28 @@ def executed_lines(datasets: Iterable[CoverageData]) -> dict[str, set[int]]:
 
 
 @cache
-def statements(path: Path) -> frozenset[int]:
-    """The statements coverage's own parser finds in a file (first lines of each)."""
+def parsed(path: Path) -> PythonParser:
+    """Coverage's own parser of a file, run once."""
     parser = PythonParser(filename=str(path))
     parser.parse_source()
+    return parser
+
+
+def statements(path: Path) -> frozenset[int]:
+    """The statements coverage's own parser finds in a file (first lines of each)."""
+    parser = parsed(path)
     return frozenset(parser.statements) | frozenset(parser.excluded)
 
 
 def missed(region: Region, executed: dict[str, set[int]]) -> Missed | None:
-    """The region's statements that never ran, or None when all did."""
+    """The region's statements that never ran, or None when all did.
+
+    Run lines are mapped to the first line of their statement, as coverage's report does: Python
+    reports a wrapped `if (` by the lines of its condition, never by the `if` line.
+    """
     shown = statements(region.path) & set(region.lines)
-    never = sorted(shown - executed.get(str(region.path.resolve()), set()))
+    ran = parsed(region.path).translate_lines(executed.get(str(region.path.resolve()), set()))
+    never = sorted(shown - ran)
     return Missed(region, tuple(never)) if never else None
 
 

@@ -216,6 +216,39 @@ def test_included_line_that_no_test_runs(tmp_path: Path) -> None:
     assert miss.describe(tmp_path) == "module.py lines 7-8"  # `def never_called` ran at import; its body never did
 
 
+def test_a_multi_line_condition_that_ran_counts_as_run(tmp_path: Path) -> None:
+    """Python reports a wrapped `if (` by the lines of its condition, never the `if` line itself.
+
+    The guard maps run lines to the first line of their statement, as coverage's own report does;
+    without that, every condition wrapped to fit the column reads as never run.
+    """
+    module = tmp_path / "module.py"
+    module.write_text(
+        textwrap.dedent(
+            """\
+            # --8<-- [start:shown]
+            def check(first: int, second: int) -> bool:
+                if (
+                    first
+                    >= second
+                ):
+                    return True
+                return False
+            # --8<-- [end:shown]
+
+            check(1, 2)
+            check(2, 1)
+            """
+        )
+    )
+    data_file = tmp_path / ".coverage.module"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}", str(module)], check=True, cwd=tmp_path
+    )
+    region = resolve("module.py:shown", [tmp_path])
+    assert check_coverage.missed(region, check_coverage.executed_lines(check_coverage.saved_data(tmp_path))) is None
+
+
 def test_sql_typo(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     error = only_error("```sql\nSELEC id FROM messages;\n```\n", request, tmp_path)
     assert error.startswith("page.md:1: this SQL fails against the migrated test database")
