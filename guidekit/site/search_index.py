@@ -17,9 +17,11 @@ each section a `defines` field: the names its code defines (`DEFINES_BOOST`).
 
 What the index cannot change is how the worker reads a query (Material 9.8.2): it appends `*` to
 every term and so skips the stop-word filter, and `a*` or `the*` then match hundreds of words (a
-heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` as a field and
-splits on `-` before the separator applies (`transaction:false`, `frame-ancestors`); `FOR UPDATE`
-is `update*` alone. Those need a change to the worker, not to the index.
+heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` as a field, `-x`
+as "must not contain" and `^`, `~`, `*` as operators. `wrap_worker` therefore puts
+`search_query.js` (next to this file) in front of the worker the build copied: it rewrites each
+query before the worker reads it, cut with the index's separator and without its stop words
+(unless nothing else is left: `all` alone is still a query).
 
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
 Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
@@ -124,6 +126,18 @@ def add_parts(index: dict[str, Any]) -> dict[str, Any]:
             doc[PARTS_FIELD] = " ".join(parts)
     config["fields"][PARTS_FIELD] = {"boost": PARTS_BOOST}
     return index
+
+
+QUERY_REWRITE = Path(__file__).with_name("search_query.js")
+"""The script `wrap_worker` puts in front of Material's search worker."""
+
+
+def wrap_worker(worker: Path) -> None:
+    """Put `QUERY_REWRITE` in front of the search worker the build copied, once."""
+    rewrite = QUERY_REWRITE.read_text(encoding="utf-8")
+    code = worker.read_text(encoding="utf-8")
+    if not code.startswith(rewrite):
+        worker.write_text(rewrite + code, encoding="utf-8")
 
 
 def refine_file(path: Path) -> None:
