@@ -234,3 +234,13 @@ def test_a_query_of_stop_words_only_is_kept(tmp_path: Path) -> None:
     query it is searched as typed, and still finds the words it starts; dropped, it would find nothing."""
     pages = [{"location": "repo/", "title": "Repository", "text": "<p><code>all</code> reads all rows allowed.</p>"}]
     assert ranked(refine(planted(pages)), ["all", "the all"], tmp_path) == {"all": ["repo/"], "the all": ["repo/"]}
+
+
+def test_a_caret_written_in_the_text_is_not_part_of_the_word(tmp_path: Path) -> None:
+    """The query rewrite reads `^` as a space (it is lunr's boost), so the separator splits it in the
+    text too: `^0.104.1` is indexed as `0.104.1`, which the query can reach."""
+    pages = [{"location": "stack/", "title": "Stack", "text": "<p>A constraint like <code>^0.104.1</code>.</p>"}]
+    assert ranked(refine(planted(pages)), ["^0.104.1", "0.104.1"], tmp_path) == {
+        "^0.104.1": ["stack/"],
+        "0.104.1": ["stack/"],
+    }
