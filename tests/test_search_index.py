@@ -244,3 +244,24 @@ def test_a_caret_written_in_the_text_is_not_part_of_the_word(tmp_path: Path) -> 
         "^0.104.1": ["stack/"],
         "0.104.1": ["stack/"],
     }
+
+
+def test_a_name_with_a_colon_finds_the_page_that_writes_it_before_pages_about_its_parts(tmp_path: Path) -> None:
+    """Cut at its colon, `transaction:false` is "transaction" and "false", and the page titled
+    Transactions wins; kept whole in the index and in the query, the migration page wins, and its
+    parts still find it."""
+    pages = [
+        {
+            "location": "tx/",
+            "title": "Transactions",
+            "text": "<p>A transaction commits or it is false to claim it did.</p>",
+        },
+        {
+            "location": "rules/",
+            "title": "Migration rules",
+            "text": "<p>Write <code>transaction:false</code> first.</p>",
+        },
+    ]
+    found = ranked(refine(planted(pages)), ["transaction:false", "false"], tmp_path)
+    assert found["transaction:false"][0] == "rules/", found
+    assert "rules/" in found["false"], found

@@ -54,11 +54,12 @@ in a heading outrank the rare word the query is about in body text: "CSP header"
 with a heading on some other header, not to the one that explains CSP. Ten still puts a page whose
 title is the word above a page that writes it in several table cells (tests/test_search_index.py)."""
 
-# Where a name splits into the names it is made of: `/`, `+` and `@` (`application/problem+json`
-# -> application, problem, json; `@field_validator` -> field_validator); and where a CamelCase
+# Where a name splits into the names it is made of: `/`, `+`, `@` and `:` (`application/problem+json`
+# -> application, problem, json; `@field_validator` -> field_validator; `transaction:false` ->
+# transaction, false); and where a CamelCase
 # name splits into words, before each capital that starts a lower-case run (`TaskGroup` -> Task,
 # Group; `HTTPBearer` -> HTTP, Bearer), the rule the separator itself used before it kept names whole.
-_NAME_BOUNDARY = re.compile(r"[/@+]+")
+_NAME_BOUNDARY = re.compile(r"[/@+:]+")
 _WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
 # A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
 # `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
