@@ -21,6 +21,7 @@ from guidekit.site.search_index import (
     DEFINES_FIELD,
     PARTS_FIELD,
     TITLE_BOOST,
+    WARNS_FIELD,
     defined_names,
     parts_of,
     refine,
@@ -265,3 +266,27 @@ def test_a_name_with_a_colon_finds_the_page_that_writes_it_before_pages_about_it
     found = ranked(refine(planted(pages)), ["transaction:false", "false"], tmp_path)
     assert found["transaction:false"][0] == "rules/", found
     assert "rules/" in found["false"], found
+
+
+def test_a_dont_box_ranks_its_section_first_for_what_it_warns_against(tmp_path: Path) -> None:
+    """The Docker page warns against `poetry install --no-dev` once, in a box; the Decisions page
+    writes its words more often, in a table row. The box's `warns` field puts the Docker page first."""
+    pages = [
+        {"location": "other/", "title": "Other", "text": "<p>Nothing here is about packaging at all.</p>"},
+        {
+            "location": "decisions/",
+            "title": "Decisions",
+            "text": "<p>Old way: <code>poetry install --no-dev</code>; "
+            "new way: <code>poetry install --only main</code>, "
+            "since Poetry 2 has no <code>--no-dev</code>: <code>poetry install</code> dev.</p>",
+        },
+        {
+            "location": "docker/",
+            "title": "Docker",
+            "text": "<p>The build stage copies the lock file first.</p> "
+            "<p>Don't: <code>poetry install --no-dev</code></p> <p>The option is gone.</p>",
+        },
+    ]
+    found = ranked(refine(planted(pages)), ["poetry install --no-dev"], tmp_path)
+    assert found["poetry install --no-dev"][0] == "docker/", found
+    assert refine(planted(pages))["docs"][2][WARNS_FIELD] == "Don't: poetry install --no-dev"

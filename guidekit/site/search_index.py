@@ -12,8 +12,9 @@ a query for a part ranks pages about as it did when the parts were in the text (
 section, and not at all where the section also writes it as a word); the whole name is a rare
 token, so a query for it goes to the sections that write it.
 
-`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there) and gives
-each section a `defines` field: the names its code defines (`DEFINES_BOOST`).
+`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there), gives
+each section a `defines` field: the names its code defines (`DEFINES_BOOST`), and a `warns`
+field: the subjects of its "Don't" boxes (`WARNS_BOOST`).
 
 What the index cannot change is how the worker reads a query (Material 9.8.2): it appends `*` to
 every term and so skips the stop-word filter, and `a*` or `the*` then match hundreds of words (a
@@ -48,6 +49,15 @@ weighs the name three times body text, so a query for the name ranks the section
 above the many that only use it (an endpoint's code writes `MessageCreate` as often as the models
 page that defines it), and below a heading that names it."""
 
+WARNS_FIELD = "warns"
+"""The field of the index that holds what a section's "Don't" boxes warn against."""
+
+WARNS_BOOST = 3.0
+"""A "Don't" box names the old way the section replaces (`poetry install --no-dev`), once, while
+pages that merely mention it may write it more often; its title and bullets weigh what a
+definition weighs. Material drops the box's markup from the index, so a box is found as the
+paragraphs and list items it leaves that start with "Don't"."""
+
 TITLE_BOOST = 10.0
 """A heading's or page title's words weigh ten times body text. Material's 1000 let a common word
 in a heading outrank the rare word the query is about in body text: "CSP header" led to the page
@@ -68,6 +78,8 @@ _DEFINITION = re.compile(
     r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]+)?=(?!=)", re.ASCII | re.MULTILINE
 )
 _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
+# A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
+_WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
 
@@ -92,7 +104,7 @@ def parts_of(token: str) -> list[str]:
 def refine(index: dict[str, Any]) -> dict[str, Any]:
     """The index with its titles weighed `TITLE_BOOST`, the parts of its names and what its code defines."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
-    return add_definitions(add_parts(index))
+    return add_warnings(add_definitions(add_parts(index)))
 
 
 def defined_names(html: str) -> list[str]:
@@ -110,6 +122,20 @@ def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
         if names := defined_names(doc.get("text", "")):
             doc[DEFINES_FIELD] = " ".join(names)
     index["config"]["fields"][DEFINES_FIELD] = {"boost": DEFINES_BOOST}
+    return index
+
+
+def warnings(html: str) -> list[str]:
+    """The text of each "Don't" title and bullet in a section's HTML."""
+    return [_TAG.sub("", match[2]) for match in _WARNING.finditer(html)]
+
+
+def add_warnings(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with a `warns` field on each section that has a "Don't" box."""
+    for doc in index["docs"]:
+        if found := warnings(doc.get("text", "")):
+            doc[WARNS_FIELD] = " ".join(found)
+    index["config"]["fields"][WARNS_FIELD] = {"boost": WARNS_BOOST}
     return index
 
 
