@@ -60,6 +60,7 @@ def planted(tmp_path: Path) -> QuerySet:
         '### `first_widget` in detail { #first }\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
         "```markdown\n## Not a heading: inside a fence\n```\n\n"
         "## `planted_timeout_seconds` and _its_ unit\n\n"
+        "## Decisions\n\n"
         "!!! danger \"Don't\"\n    - Don't call `WidgetStore()` twice (`test_one_store`).\n"
         "    - Don't keep widgets in a global, ever (`test_no_global`).\n"
         "    - Don't compare widgets with `==` (`test_no_equality`).\n\nCall `store.first_widget()` once.\n"
@@ -114,6 +115,10 @@ def test_a_heading_expects_its_page_as_plain_text(planted: QuerySet) -> None:
     # Underscores inside a code span are the name's, not emphasis.
     assert found(planted, "planted_timeout_seconds and its unit").pages == ("widgets.md",)
     assert "Not a heading: inside a fence" not in {item.query for item in planted.queries}
+
+
+def test_a_heading_that_is_another_page_title_accepts_that_page_too(planted: QuerySet) -> None:
+    assert found(planted, "Decisions").pages == ("widgets.md", "decisions.md")
 
 
 def test_each_bullet_of_a_dont_box_gives_its_subject(planted: QuerySet) -> None:

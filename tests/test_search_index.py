@@ -17,7 +17,17 @@ import pytest
 
 from guidekit.markdown.nav import site_config
 from guidekit.site.build import BuiltSite
-from guidekit.site.search_index import DEFINES_FIELD, PARTS_FIELD, TITLE_BOOST, defined_names, parts_of, refine, tokens
+from guidekit.site.search_index import (
+    DEFINES_FIELD,
+    PARTS_FIELD,
+    TITLE_BOOST,
+    WARNS_FIELD,
+    defined_names,
+    parts_of,
+    refine,
+    tokens,
+    wrap_worker,
+)
 
 HARNESS = Path(__file__).with_name("search_harness.js")
 WORKER = next((Path(material.__file__).parent / "templates/assets/javascripts/workers").glob("search.*.min.js"))
@@ -38,14 +48,19 @@ def planted(docs: list[dict[str, str]]) -> dict[str, Any]:
     return {"config": config, "docs": docs}
 
 
-def ranked(index: dict[str, Any], queries: list[str], tmp_path: Path) -> dict[str, list[str]]:
-    """The pages each query finds, best first, as the theme's search worker ranks them."""
+def ranked(index: dict[str, Any], queries: list[str], tmp_path: Path, *, rewrite: bool = True) -> dict[str, list[str]]:
+    """The pages each query finds, best first, as the theme's search worker ranks them (by default
+    with the query rewrite the build puts in front of it)."""
     node = shutil.which("node")
     assert node, "Node.js runs Material's search worker here; install the `nodejs` Debian package"
     path = tmp_path / "search_index.json"
     path.write_text(json.dumps(index), encoding="utf-8")
+    worker = tmp_path / WORKER.name
+    shutil.copyfile(WORKER, worker)
+    if rewrite:
+        wrap_worker(worker)
     completed = subprocess.run(
-        [node, str(HARNESS), str(WORKER), str(path), *queries], capture_output=True, text=True, check=True
+        [node, str(HARNESS), str(worker), str(path), *queries], capture_output=True, text=True, check=True
     )
     found: dict[str, list[str]] = json.loads(completed.stdout)
     return {
@@ -178,3 +193,100 @@ def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(bui
 def test_the_separator_keeps_a_name_whole(name: str) -> None:
     """The query is split with the same separator: a name it split could not be found whole."""
     assert tokens(f"<p>The <code>{name}</code> type.</p>", re.compile(separator(), re.ASCII)) == ["The", name, "type"]
+
+
+# A page whose heading is the query; a page with many words that start like the query's stop words
+# ("a", "of") and the query's one real word once.
+HEADING_PAGES = [
+    {"location": "services/", "title": "Services", "text": "<p>Code that holds rules.</p>"},
+    {"location": "services/#shape", "title": "Shape of a service", "text": "<p>One class per use.</p>"},
+    {
+        "location": "auth/",
+        "title": "Auth",
+        "text": "<p>An access token, after an audit, allows any admin access again; a service offers "
+        "off-line access and other options: also an aside about an alias.</p>",
+    },
+]
+
+
+def test_stop_words_in_a_query_do_not_match_as_prefixes(tmp_path: Path) -> None:
+    """Without the rewrite, the worker turns "a" and "of" into `a*` and `of*`, and the page full of
+    words that start with them wins; with it they are dropped, and the heading wins."""
+    query = "Shape of a service"
+    assert ranked(refine(planted(HEADING_PAGES)), [query], tmp_path)[query][0] == "services/"
+    assert ranked(refine(planted(HEADING_PAGES)), [query], tmp_path, rewrite=False)[query][0] == "auth/"
+
+
+def test_lunr_operators_in_a_query_are_read_as_text(tmp_path: Path) -> None:
+    """`transaction:false` would be a field lunr does not know, `-x` "must not contain x", `x^2` a
+    boost: with the rewrite each is the words it writes."""
+    pages = [
+        {"location": "tx/", "title": "Transactions", "text": "<p>Pass <code>transaction:false</code> to skip it.</p>"},
+        {"location": "other/", "title": "Other", "text": "<p>Nothing about it.</p>"},
+    ]
+    queries = ["transaction:false", "-transaction", "transaction^2 false~1"]
+    found = ranked(refine(planted(pages)), queries, tmp_path)
+    assert all(found[query][:1] == ["tx/"] for query in queries), found
+    assert ranked(refine(planted(pages)), queries, tmp_path, rewrite=False)["-transaction"] != ["tx/"]
+
+
+def test_a_query_of_stop_words_only_is_kept(tmp_path: Path) -> None:
+    """`all` is a stop word (the index leaves it out) and a method name: with nothing else in the
+    query it is searched as typed, and still finds the words it starts; dropped, it would find nothing."""
+    pages = [{"location": "repo/", "title": "Repository", "text": "<p><code>all</code> reads all rows allowed.</p>"}]
+    assert ranked(refine(planted(pages)), ["all", "the all"], tmp_path) == {"all": ["repo/"], "the all": ["repo/"]}
+
+
+def test_a_caret_written_in_the_text_is_not_part_of_the_word(tmp_path: Path) -> None:
+    """The query rewrite reads `^` as a space (it is lunr's boost), so the separator splits it in the
+    text too: `^0.104.1` is indexed as `0.104.1`, which the query can reach."""
+    pages = [{"location": "stack/", "title": "Stack", "text": "<p>A constraint like <code>^0.104.1</code>.</p>"}]
+    assert ranked(refine(planted(pages)), ["^0.104.1", "0.104.1"], tmp_path) == {
+        "^0.104.1": ["stack/"],
+        "0.104.1": ["stack/"],
+    }
+
+
+def test_a_name_with_a_colon_finds_the_page_that_writes_it_before_pages_about_its_parts(tmp_path: Path) -> None:
+    """Cut at its colon, `transaction:false` is "transaction" and "false", and the page titled
+    Transactions wins; kept whole in the index and in the query, the migration page wins, and its
+    parts still find it."""
+    pages = [
+        {
+            "location": "tx/",
+            "title": "Transactions",
+            "text": "<p>A transaction commits or it is false to claim it did.</p>",
+        },
+        {
+            "location": "rules/",
+            "title": "Migration rules",
+            "text": "<p>Write <code>transaction:false</code> first.</p>",
+        },
+    ]
+    found = ranked(refine(planted(pages)), ["transaction:false", "false"], tmp_path)
+    assert found["transaction:false"][0] == "rules/", found
+    assert "rules/" in found["false"], found
+
+
+def test_a_dont_box_ranks_its_section_first_for_what_it_warns_against(tmp_path: Path) -> None:
+    """The Docker page warns against `poetry install --no-dev` once, in a box; the Decisions page
+    writes its words more often, in a table row. The box's `warns` field puts the Docker page first."""
+    pages = [
+        {"location": "other/", "title": "Other", "text": "<p>Nothing here is about packaging at all.</p>"},
+        {
+            "location": "decisions/",
+            "title": "Decisions",
+            "text": "<p>Old way: <code>poetry install --no-dev</code>; "
+            "new way: <code>poetry install --only main</code>, "
+            "since Poetry 2 has no <code>--no-dev</code>: <code>poetry install</code> dev.</p>",
+        },
+        {
+            "location": "docker/",
+            "title": "Docker",
+            "text": "<p>The build stage copies the lock file first.</p> "
+            "<p>Don't: <code>poetry install --no-dev</code></p> <p>The option is gone.</p>",
+        },
+    ]
+    found = ranked(refine(planted(pages)), ["poetry install --no-dev"], tmp_path)
+    assert found["poetry install --no-dev"][0] == "docker/", found
+    assert refine(planted(pages))["docs"][2][WARNS_FIELD] == "Don't: poetry install --no-dev"

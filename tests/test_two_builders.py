@@ -22,12 +22,13 @@ from guidekit.diagrams import site_diagrams
 from guidekit.markdown.fences import parse_page
 from guidekit.paths import ROOT
 from guidekit.site.build import BuiltSite, mkdocs_build
+from guidekit.site.search_index import QUERY_REWRITE
 from guidekit.site.zensical import CONFIG, SITE, zensical_build
 
 MKDOCS_ONLY_HOOKS = {
     "hooks/code_as_text_for_parsers.py": "speed only: mkdocs-llmstxt and search parse code as text",
     "hooks/restore_highlighted_code.py": "speed only: puts the highlighting back after them",
-    "hooks/search_index.py": "Material's search index only: see the named difference on name parts",
+    "hooks/search_index.py": "Material's search only: see the named differences on name parts and the query",
 }
 """The hooks left in mkdocs.yml: they change no page, and Zensical runs no hooks."""
 
@@ -98,7 +99,8 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
         ),
     ),
     "Zensical's search index has no name parts": Difference(
-        "hooks/search_index.py adds a `parts` field to Material's index (guidekit/site/search_index.py); "
+        "hooks/search_index.py adds a `parts` field (and `defines`, `warns`) to Material's index "
+        "(guidekit/site/search_index.py); "
         "Zensical runs no hooks, and its search worker (0.0.73) reads fixed fields from `search.json` "
         "(title, text, path, tags), so a field added there would go unread. Both builders get mkdocs.yml's "
         "separator, which keeps names whole; a part written only inside a name (`problem` in "
@@ -106,6 +108,21 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
         lambda mkdocs, zensical: (
             "parts" in json.loads((mkdocs.path / "search/search_index.json").read_text())["config"]["fields"]
             and not any("parts" in item for item in json.loads((zensical / "search.json").read_text())["items"])
+        ),
+    ),
+    "Zensical's search worker reads the query as typed": Difference(
+        "hooks/search_index.py puts guidekit/site/search_query.js (stop words dropped, lunr's operator "
+        "characters read as text) in front of Material's worker; Zensical runs no hooks, and its own "
+        "worker parses queries its own way",
+        lambda mkdocs, zensical: (
+            all(
+                worker.read_text(encoding="utf-8").startswith(QUERY_REWRITE.read_text(encoding="utf-8"))
+                for worker in (mkdocs.path / "assets/javascripts/workers").glob("search.*.min.js")
+            )
+            and not any(
+                "searchQueryRewrite" in worker.read_text(encoding="utf-8")
+                for worker in (zensical / "assets/javascripts/workers").glob("search.*.min.js")
+            )
         ),
     ),
     "llms-full.txt and each page's index.md are other Markdown": Difference(

@@ -22,7 +22,9 @@ Sources, and how the expected page of each is derived (never typed):
   ends the route's); the expected page is the page that shows the decorator line, by the rule of
   `code`.
 - `heading`: every h2 and h3 heading of every nav page, as text (no backticks, links or
-  `{ #id }`); the expected page is the page it is on.
+  `{ #id }`); the expected page is the page it is on, and also any page whose title is the same
+  words (case aside): "Configuration", a heading on the Celery page, is the Configuration page's
+  title too, and a reader who types it may mean either.
 - `dont`: the subject of every "Don't" box (found as `guidekit.proofs.dont_boxes` finds them):
   the box's title after "Don't" (its code span if it has one); for a box titled only "Don't", the
   first code span of each bullet (or of the body), or else its first words up to a comma or a
@@ -394,8 +396,13 @@ def generate(
             else:
                 dropped.append(Dropped(path, "route", "no nav page includes its endpoint's decorator"))
 
+    titled: dict[str, list[str]] = {}
     for page in pages:
-        found.extend((heading, (page.source,), "heading") for heading in page.headings if heading)
+        titled.setdefault(page.title.lower(), []).append(page.source)
+    for page in pages:
+        for heading in filter(None, page.headings):
+            also = (source for source in titled.get(heading.lower(), []) if source != page.source)
+            found.append((heading, (page.source, *also), "heading"))
     for page in pages:
         found.extend((subject, (page.source,), "dont") for _, subject in _dont_subjects(page.text))
 

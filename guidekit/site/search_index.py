@@ -12,14 +12,17 @@ a query for a part ranks pages about as it did when the parts were in the text (
 section, and not at all where the section also writes it as a word); the whole name is a rare
 token, so a query for it goes to the sections that write it.
 
-`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there) and gives
-each section a `defines` field: the names its code defines (`DEFINES_BOOST`).
+`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there), gives
+each section a `defines` field: the names its code defines (`DEFINES_BOOST`), and a `warns`
+field: the subjects of its "Don't" boxes (`WARNS_BOOST`).
 
 What the index cannot change is how the worker reads a query (Material 9.8.2): it appends `*` to
 every term and so skips the stop-word filter, and `a*` or `the*` then match hundreds of words (a
-heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` as a field and
-splits on `-` before the separator applies (`transaction:false`, `frame-ancestors`); `FOR UPDATE`
-is `update*` alone. Those need a change to the worker, not to the index.
+heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` as a field, `-x`
+as "must not contain" and `^`, `~`, `*` as operators. `wrap_worker` therefore puts
+`search_query.js` (next to this file) in front of the worker the build copied: it rewrites each
+query before the worker reads it, cut with the index's separator and without its stop words
+(unless nothing else is left: `all` alone is still a query).
 
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
 Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
@@ -46,17 +49,27 @@ weighs the name three times body text, so a query for the name ranks the section
 above the many that only use it (an endpoint's code writes `MessageCreate` as often as the models
 page that defines it), and below a heading that names it."""
 
+WARNS_FIELD = "warns"
+"""The field of the index that holds what a section's "Don't" boxes warn against."""
+
+WARNS_BOOST = 3.0
+"""A "Don't" box names the old way the section replaces (`poetry install --no-dev`), once, while
+pages that merely mention it may write it more often; its title and bullets weigh what a
+definition weighs. Material drops the box's markup from the index, so a box is found as the
+paragraphs and list items it leaves that start with "Don't"."""
+
 TITLE_BOOST = 10.0
 """A heading's or page title's words weigh ten times body text. Material's 1000 let a common word
 in a heading outrank the rare word the query is about in body text: "CSP header" led to the page
 with a heading on some other header, not to the one that explains CSP. Ten still puts a page whose
 title is the word above a page that writes it in several table cells (tests/test_search_index.py)."""
 
-# Where a name splits into the names it is made of: `/`, `+` and `@` (`application/problem+json`
-# -> application, problem, json; `@field_validator` -> field_validator); and where a CamelCase
+# Where a name splits into the names it is made of: `/`, `+`, `@` and `:` (`application/problem+json`
+# -> application, problem, json; `@field_validator` -> field_validator; `transaction:false` ->
+# transaction, false); and where a CamelCase
 # name splits into words, before each capital that starts a lower-case run (`TaskGroup` -> Task,
 # Group; `HTTPBearer` -> HTTP, Bearer), the rule the separator itself used before it kept names whole.
-_NAME_BOUNDARY = re.compile(r"[/@+]+")
+_NAME_BOUNDARY = re.compile(r"[/@+:]+")
 _WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
 # A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
 # `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
@@ -65,6 +78,8 @@ _DEFINITION = re.compile(
     r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]+)?=(?!=)", re.ASCII | re.MULTILINE
 )
 _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
+# A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
+_WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
 
@@ -89,7 +104,7 @@ def parts_of(token: str) -> list[str]:
 def refine(index: dict[str, Any]) -> dict[str, Any]:
     """The index with its titles weighed `TITLE_BOOST`, the parts of its names and what its code defines."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
-    return add_definitions(add_parts(index))
+    return add_warnings(add_definitions(add_parts(index)))
 
 
 def defined_names(html: str) -> list[str]:
@@ -110,6 +125,20 @@ def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
     return index
 
 
+def warnings(html: str) -> list[str]:
+    """The text of each "Don't" title and bullet in a section's HTML."""
+    return [_TAG.sub("", match[2]) for match in _WARNING.finditer(html)]
+
+
+def add_warnings(index: dict[str, Any]) -> dict[str, Any]:
+    """The index with a `warns` field on each section that has a "Don't" box."""
+    for doc in index["docs"]:
+        if found := warnings(doc.get("text", "")):
+            doc[WARNS_FIELD] = " ".join(found)
+    index["config"]["fields"][WARNS_FIELD] = {"boost": WARNS_BOOST}
+    return index
+
+
 def add_parts(index: dict[str, Any]) -> dict[str, Any]:
     """The index with a `parts` field on each section that writes a name with parts."""
     config = index["config"]
@@ -124,6 +153,18 @@ def add_parts(index: dict[str, Any]) -> dict[str, Any]:
             doc[PARTS_FIELD] = " ".join(parts)
     config["fields"][PARTS_FIELD] = {"boost": PARTS_BOOST}
     return index
+
+
+QUERY_REWRITE = Path(__file__).with_name("search_query.js")
+"""The script `wrap_worker` puts in front of Material's search worker."""
+
+
+def wrap_worker(worker: Path) -> None:
+    """Put `QUERY_REWRITE` in front of the search worker the build copied, once."""
+    rewrite = QUERY_REWRITE.read_text(encoding="utf-8")
+    code = worker.read_text(encoding="utf-8")
+    if not code.startswith(rewrite):
+        worker.write_text(rewrite + code, encoding="utf-8")
 
 
 def refine_file(path: Path) -> None:

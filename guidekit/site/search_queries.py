@@ -58,7 +58,7 @@ QUERIES: list[tuple[str, str]] = [
     ("acks_late", "devops/celery.md"),
     ("new project checklist", "devops/new-project-checklist.md"),
     ("rate limiting", "patterns/rate-limiting.md"),
-    ("TTLCache", "patterns/caching.md"),
+    ("cache-aside", "patterns/caching.md"),
     ("readiness probe", "devops/health.md"),
     ("OpenTelemetry", "devops/observability.md"),
     ("Sentry", "devops/observability.md"),
