@@ -11,7 +11,9 @@ QUERIES: list[tuple[str, str]] = [
     ("first_or_default", "database/base-table.md"),
     ("SessionDep", "database/pooling.md"),
     ("MessagingServiceDep", "patterns/services.md"),
-    ("soft_delete", "database/soft-delete.md"),
+    # The method: the page that defines it (issue 14: a whole identifier finds its definition
+    # first); the pattern itself is the query below.
+    ("soft_delete", "database/base-table.md"),
     ("soft delete", "database/soft-delete.md"),
     ("problem details", "patterns/errors.md"),
     ("dbmate new", "database/dbmate.md"),

@@ -8,6 +8,15 @@ from dataclasses import dataclass
 
 from guidekit.markdown.nav import page_url_path
 
+# Issue 14's targets for the generated set, printed beside every result so the gap stays in view.
+TARGET_HIT_AT_1 = 0.90
+TARGET_HIT_AT_3 = 1.0
+# What the ranking reached on 2026-12-05 (hit@1 78 %, hit@3 93 %), a little below it: the tests
+# fail on any fall back from there. Raise these as the ranking improves; they meet the targets
+# when issue 14 is done.
+FLOOR_HIT_AT_1 = 0.77
+FLOOR_HIT_AT_3 = 0.92
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -24,6 +33,15 @@ class Scores:
     def summary(self, name: str) -> str:
         """`{name}: N queries, hit@1 X%, hit@3 Y%`."""
         return f"{name}: {len(self.ranks)} queries, hit@1 {self.hit_at(1):.0%}, hit@3 {self.hit_at(3):.0%}"
+
+    def against_targets(self) -> str:
+        """The gap to issue 14's targets, or that they are met."""
+        if self.hit_at(1) >= TARGET_HIT_AT_1 and self.hit_at(3) >= TARGET_HIT_AT_3:
+            return "targets met"
+        return (
+            f"targets hit@1 {TARGET_HIT_AT_1:.0%} and hit@3 {TARGET_HIT_AT_3:.0%} NOT met"
+            f" (floor asserted: hit@1 {FLOOR_HIT_AT_1:.0%}, hit@3 {FLOOR_HIT_AT_3:.0%})"
+        )
 
 
 def score(expected: Iterable[tuple[str, tuple[str, ...]]], results: Mapping[str, list[str]]) -> Scores:
