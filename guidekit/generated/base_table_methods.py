@@ -1,4 +1,4 @@
-"""`base-table-methods`: the public methods of `BaseTable`, with signatures and one-line docstrings, from its source."""
+"""`base-table-methods`: the public methods of `BaseTable`, with signatures and docstring summaries (first paragraphs), from its source."""
 
 import ast
 from pathlib import Path
@@ -35,7 +35,7 @@ def signature(node: ast.AsyncFunctionDef | ast.FunctionDef) -> str:
 
 
 def generate(args: list[str], root: Path) -> str:
-    """The method table of `BaseTable`: call, return type and the first line of each docstring."""
+    """The method table of `BaseTable`: call, return type and the summary (first paragraph) of each docstring."""
     module = ast.parse((root / BASE_TABLE_SOURCE).read_text(encoding="utf-8"))
     cls = next(node for node in module.body if isinstance(node, ast.ClassDef) and node.name == "BaseTable")
     rows = []
