@@ -1,4 +1,4 @@
-"""`base-table-methods`: the public methods of `BaseTable`, with signatures and docstring summaries (first paragraphs), from its source."""
+"""`base-table-methods`: the public methods of `BaseTable`, with signatures and docstring summaries, from its source."""
 
 import ast
 from pathlib import Path
