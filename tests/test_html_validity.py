@@ -55,3 +55,45 @@ def test_a_code_block_repeating_another_blocks_line_ids_is_renumbered() -> None:
     expected = "<h2>A</h2>" + block.format(n=0) + "<p>x</p>" + block.format(n=3) + block.format(n=2) + block.format(n=4)
     assert renumbered == expected
     assert unique_line_ids(renumbered) == renumbered, "a page whose ids are unique is left as it is"
+
+
+# Errors with the theme's messages, written by markup of ours: the message alone must not excuse them.
+_OURS_WITH_THEME_MESSAGES = [
+    (
+        "The value of the “for” attribute of the “label” element must be the ID of a non-hidden form control.",
+        '<div class="tabbed-labels"><label for="__tabbed_1_2">Async</label>',  # a broken pymdownx.tabbed tab
+    ),
+    (
+        "Attribute “autocomplete” is only allowed when the input type is “color”, “date”, …",
+        '<li class="task-list-item"><input type="checkbox" autocomplete="off" disabled>',  # a task list item
+    ),
+    (
+        "Bad value “” for attribute “tabindex” on element “label”: The empty string is not a valid integer.",
+        '<label class="copy-hint" for="copy" tabindex="">',  # an override of ours
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "extract"), _OURS_WITH_THEME_MESSAGES)
+def test_a_theme_message_in_markup_of_ours_is_not_excused(message: str, extract: str) -> None:
+    assert any(entry.message.search(message) for entry in THEME_ERRORS), "the message is one of the theme's"
+    assert allowance_for(Problem("page/index.html", 1, message, extract)) is None
+
+
+def test_the_theme_errors_are_excused_by_message_and_markup() -> None:
+    """The extracts the checker reported for Material's templates (vnu 26.9, whitespace collapsed)."""
+    reported = [
+        (
+            "Attribute “autocomplete” is only allowed when the input type is “color”, …",
+            'off"> <input class="md-toggle" data-md-toggle="search" type="checkbox" id="__search" autocomplete="off"> <',
+        ),
+        (
+            "Bad value “” for attribute “tabindex” on element “label”: The empty string is not a valid integer.",
+            '<label class="md-nav__link md-nav__link--active" for="__nav_4" id="__nav_4_label" tabindex="">',
+        ),
+        (
+            "The value of the “for” attribute of the “label” element must be the ID of a non-hidden form control.",
+            '<label class="md-nav__title" for="__toc">',
+        ),
+    ]
+    assert [allowance_for(Problem("p.html", 1, message, extract)) for message, extract in reported] == THEME_ERRORS
