@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,34 +92,54 @@ class CheckerMissingError(Exception):
     """Java, npm or the checker is not there; the message says which and how to get it."""
 
 
-def vnu_jar() -> Path:
-    """The pinned checker, fetched from npm into `TOOLS` on first use (into a temporary folder,
+def vnu_jar(folder: Path = VNU_FOLDER, seconds: float = 300) -> Path:
+    """The pinned checker, fetched from npm into `folder` on first use (into a temporary folder,
     then renamed, so an interrupted download leaves nothing half-written behind)."""
-    if VNU_JAR.is_file():
-        return VNU_JAR
+    jar = folder / VNU_JAR.relative_to(VNU_FOLDER)
+    if jar.is_file():
+        return jar
     npm = shutil.which("npm")
     if npm is None:
         raise CheckerMissingError(f"no npm to fetch vnu-jar@{VNU_VERSION} with (install Node.js and npm)")
-    TOOLS.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=TOOLS) as partial:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent) as partial:
         # --ignore-scripts: its postinstall script downloads a Java runtime; the machine's Java is used.
         command = [npm, "install", "--ignore-scripts", "--no-save", "--no-audit", "--no-fund"]
         command += ["--prefix", partial, f"vnu-jar@{VNU_VERSION}"]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds)
         if done.returncode != 0:
             raise CheckerMissingError(f"`npm install vnu-jar@{VNU_VERSION}` failed:\n{done.stdout}{done.stderr}")
-        Path(partial).rename(VNU_FOLDER)
-        Path(partial).mkdir()  # for TemporaryDirectory's clean-up
-    return VNU_JAR
+        if folder.exists() and not jar.is_file():
+            # A folder left without its jar (deleted by hand, or a package layout that changed).
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            Path(partial).rename(folder)
+        except OSError:  # another process finished first: its jar is as good as ours
+            if not jar.is_file():
+                raise CheckerMissingError(f"could not put the checker in {folder}: delete that folder") from None
+        else:
+            Path(partial).mkdir()  # for TemporaryDirectory's clean-up
+    return jar
 
 
-def check_site(site: Path) -> list[Problem]:
-    """Every error the checker finds in the site's HTML files, in one run of the checker."""
+def check_site(site: Path, seconds: float = 600) -> list[Problem]:
+    """Every error the checker finds in the site's HTML files, in one run of the checker.
+
+    `seconds` bounds the fetch (on first use) and the run together; a caller under a time limit
+    passes less than its limit, so a slow registry or machine fails with this module's message.
+    """
+    deadline = time.monotonic() + seconds
     java = shutil.which("java")
     if java is None:
         raise CheckerMissingError("no Java for the Nu Html Checker: `apt-get install -y default-jre-headless`")
-    command = [java, "-jar", str(vnu_jar()), "--format", "json", "--errors-only", "--skip-non-html", str(site)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    version = subprocess.run([java, "-version"], capture_output=True, text=True, check=False, timeout=30)
+    require_java(version.stderr + version.stdout)
+    jar = vnu_jar(seconds=deadline - time.monotonic())
+    command = [java, "-jar", str(jar), "--format", "json", "--errors-only", "--skip-non-html", str(site)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=deadline - time.monotonic())
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the Nu Html Checker (fetch and run) did not finish within {seconds:.0f} s") from None
     # Exit code 1 means "errors found"; the report is on stderr either way.
     try:
         report = json.loads(done.stderr)
@@ -130,10 +151,37 @@ def check_site(site: Path) -> list[Problem]:
         if message["type"] == "info":  # warnings, which --errors-only leaves out anyway
             continue
         # An error in a page, or a "non-document-error": a file the checker could not read.
-        url = unquote(message.get("url", "").removeprefix("file:"))
-        page = Path(url).resolve().relative_to(site.resolve()).as_posix() if url else "?"
+        page = page_of(message.get("url", ""), site)
         problems.append(Problem(page, message.get("lastLine", 0), message["message"], message.get("extract", "")))
     return problems
+
+
+JAVA_NEEDED = 17
+"""The oldest Java that runs the pinned jar (most of its classes are built for Java 17)."""
+
+
+def java_major(report: str) -> int:
+    """The major version in `java -version`'s report: "1.8.0_392" is 8, "17.0.15" is 17."""
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', report)
+    if found is None:
+        raise CheckerMissingError(f"cannot read the Java version from `java -version`:\n{report}")
+    major = int(found[1])
+    return int(found[2] or 0) if major == 1 else major
+
+
+def require_java(report: str) -> None:
+    """Raise `CheckerMissingError` when `java -version` reports a Java older than the jar needs."""
+    if (major := java_major(report)) < JAVA_NEEDED:
+        raise CheckerMissingError(f"Java {major} is older than the checker's {JAVA_NEEDED}: install a newer Java")
+
+
+def page_of(url: str, site: Path) -> str:
+    """Where a message points: a file's path in the site, or the path as reported when it is outside."""
+    path = unquote(url.removeprefix("file:"))
+    if not path:
+        return "?"
+    resolved = Path(path).resolve()
+    return resolved.relative_to(site.resolve()).as_posix() if resolved.is_relative_to(site.resolve()) else path
 
 
 def allowance_for(problem: Problem) -> Allowance | None:
