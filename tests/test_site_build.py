@@ -16,6 +16,7 @@ import app.base.base_table as base_table_module
 from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
 from guidekit.extensions.page import PageError
+from guidekit.generated.base_table_methods import docstring_summary
 from guidekit.generated.folder_tree import snippet_files
 from guidekit.markdown.nav import sections_from
 from guidekit.paths import ROOT, TESTED_WITH
@@ -126,8 +127,19 @@ def test_base_table_page_lists_every_method_as_the_class_declares_it(built_site:
         shown_defaults = [eval(ast.unparse(default), namespace) for default in defaults]  # noqa: S307 (our page)
         assert shown_defaults == [p.default for p in declared if p.default is not inspect.Parameter.empty], call
         assert eval(returns, namespace) == inspect.signature(function).return_annotation, call  # noqa: S307
-        first_paragraph = " ".join((inspect.getdoc(function) or "").partition("\n\n")[0].split())
-        assert summary == first_paragraph.replace("`", ""), call
+        docstring = inspect.getdoc(function) or ""
+        assert summary == docstring_summary(docstring).replace("`", ""), call
+        # Independent of the rule: a whole sentence, the docstring's own start, none of its sections.
+        assert summary.endswith("."), call
+        assert " ".join(docstring.split()).replace("`", "").startswith(summary), call
+        assert not re.search(r"\b(Args|Returns|Raises):", summary), call
+
+
+def test_a_docstring_summary_is_its_first_paragraph_on_one_line() -> None:
+    docstring = "Fetch the rows that match,\nnewest first.\n\nArgs:\n    limit: at most this many."
+    assert docstring_summary(docstring) == "Fetch the rows that match, newest first."
+    assert docstring_summary("One line.") == "One line."
+    assert docstring_summary("") == ""
 
 
 def test_folder_tree_matches_the_snippets_folder(built_site: BuiltSite) -> None:

@@ -1,4 +1,4 @@
-"""`base-table-methods`: the public methods of `BaseTable`, with signatures and one-line docstrings, from its source."""
+"""`base-table-methods`: the public methods of `BaseTable`, with signatures and docstring summaries, from its source."""
 
 import ast
 from pathlib import Path
@@ -34,8 +34,17 @@ def signature(node: ast.AsyncFunctionDef | ast.FunctionDef) -> str:
     return ", ".join(part for part in parts if part not in {"self", "cls"})
 
 
+def docstring_summary(docstring: str) -> str:
+    """A docstring's summary: its first paragraph (up to the first blank line) on one line.
+
+    The service's summaries run over as many lines as its width needs, so the first line alone
+    could be half a sentence.
+    """
+    return " ".join(docstring.partition("\n\n")[0].split())
+
+
 def generate(args: list[str], root: Path) -> str:
-    """The method table of `BaseTable`: call, return type and the first line of each docstring."""
+    """The method table of `BaseTable`: call, return type and the summary (first paragraph) of each docstring."""
     module = ast.parse((root / BASE_TABLE_SOURCE).read_text(encoding="utf-8"))
     cls = next(node for node in module.body if isinstance(node, ast.ClassDef) and node.name == "BaseTable")
     rows = []
@@ -44,8 +53,7 @@ def generate(args: list[str], root: Path) -> str:
             continue
         arguments = signature(node)
         returns = ast.unparse(node.returns) if node.returns else "None"
-        # The summary is the docstring's first paragraph, over as many lines as the service's width needs.
-        summary = " ".join((ast.get_docstring(node) or "").partition("\n\n")[0].split())
+        summary = docstring_summary(ast.get_docstring(node) or "")
         call = f"`{'await ' if isinstance(node, ast.AsyncFunctionDef) else ''}{node.name}({arguments})`"
         rows.append((call, f"`{returns}`", summary))
     return table(rows, ("Method", "Returns", "What it does"))

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from guidekit.generated.base_table_methods import docstring_summary
 from guidekit.paths import SNIPPETS
 
 SKIPPED_PARTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv")
@@ -45,8 +46,7 @@ def role_of(relative: Path) -> str:
     if relative.suffix != ".py":
         return ""
     docstring = ast.get_docstring(ast.parse((SNIPPETS / relative).read_text(encoding="utf-8"))) or ""
-    # The summary is the first paragraph, over as many lines as the service's width needs.
-    summary = " ".join(docstring.partition("\n\n")[0].split())
+    summary = docstring_summary(docstring)
     return summary.split(": ")[0].rstrip(".") if len(summary) > 70 else summary.rstrip(".")
 
 
