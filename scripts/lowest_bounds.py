@@ -104,6 +104,20 @@ def tests_env() -> dict[str, str]:
     return env
 
 
+TIME_LIMIT_PLUGIN = "guidekit.time_limit_plugin"
+
+
+def time_limit_plugin(tree: Path, destination: Path) -> Path:
+    """A folder holding only `guidekit.time_limit_plugin` and the module it needs, copied from `tree`: on the
+    service's PYTHONPATH it gives every test a time limit without putting the site's packages there."""
+    package = destination / "guidekit"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    for module in ("run_limits.py", "time_limit_plugin.py"):
+        shutil.copyfile(tree / "guidekit" / module, package / module)
+    return destination
+
+
 def check(keep: bool) -> int:
     """The whole check; returns the exit status."""
     started = time.monotonic()
@@ -121,8 +135,11 @@ def check(keep: bool) -> int:
         locked = locked_versions((service / "uv.lock").read_text(encoding="utf-8"), "snippets/uv.lock (lowest)")
         versions = {name: locked[name] for name in declared if name in locked}
         missed = unreached(declared, locked)
-        command = ["uv", "run", "--frozen", "pytest", "-p", "no:cacheprovider", "-rfE"]
-        returncode, output = run_suite(service, [*command, f"--basetemp={workspace / 'basetemp'}"], tests_env())
+        # A test that hangs ends the run with a line naming it (failures_from reads it), not a run without end.
+        command = ["uv", "run", "--frozen", "pytest", "-p", "no:cacheprovider", "-p", TIME_LIMIT_PLUGIN, "-rfE"]
+        env = tests_env()
+        env["PYTHONPATH"] = str(time_limit_plugin(tree, workspace / "plugins"))
+        returncode, output = run_suite(service, [*command, f"--basetemp={workspace / 'basetemp'}"], env)
         failures = failures_from(output)
         outcome(returncode, failures, output)  # a pytest that named no failure cannot run
         typed, typing_output = run_suite(service, ["uv", "run", "--frozen", "mypy", "app", "tests"], suite_env())

@@ -293,3 +293,40 @@ def test_a_test_stopped_at_its_time_limit_is_a_failure_naming_it() -> None:
         )
     ]
     assert outcome(1, failures, output) == lock_check.FAILED
+
+
+def test_the_lowest_bounds_check_stops_a_hanging_service_test_and_names_it(tmp_path: Path) -> None:
+    """The check's pytest run loads the time-limit plugin from a folder of its own: a test that sleeps past
+    GUIDE_TEST_TIME_LIMIT ends the run, and the output names it as a failure."""
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "test_hang.py").write_text(
+        "import time\n\n\ndef test_it_hangs() -> None:\n    time.sleep(60)\n", encoding="utf-8"
+    )
+    plugins = lowest_bounds.time_limit_plugin(ROOT, tmp_path / "plugins")
+    env = {**os.environ, "PYTHONPATH": str(plugins), "GUIDE_TEST_TIME_LIMIT": "2"}
+    command = [sys.executable, "-m", "pytest", "-p", lowest_bounds.TIME_LIMIT_PLUGIN, "-p", "no:cacheprovider"]
+    completed = subprocess.run(
+        [
+            *command,
+            "-p",
+            "no:xdist",
+            "--no-cov",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(tmp_path / "service"),
+            "test_hang.py",
+        ],
+        cwd=tmp_path / "service",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+
+    failures = failures_from(output)
+
+    assert [failure.nodeid for failure in failures] == ["test_hang.py::test_it_hangs"], output
+    assert outcome(completed.returncode, failures, output) == lock_check.FAILED

@@ -243,6 +243,8 @@ def served_app(settings: Settings) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
+        # a uvicorn that cannot start ends its thread: fail, not wait for ever
+        assert thread.is_alive(), "uvicorn stopped before it started"
         time.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
