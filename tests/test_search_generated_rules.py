@@ -1,10 +1,12 @@
 """How `guidekit.site.search_generated` derives each query's expected page, on planted code and pages."""
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from guidekit.site.search_generated import GeneratedQuery, QuerySet, generate
+from guidekit.site.search_generated import GeneratedQuery, QuerySet, generate, route_paths
+from guidekit.site.search_score import score
 
 SERVICE = '''\
 """A planted module."""
@@ -24,6 +26,10 @@ class WidgetStore:
 # --8<-- [start:helpers]
 def shared_helper() -> None:
     """Shown on two pages."""
+
+
+def row() -> None:
+    """Shown on two pages; a heading of one holds "row" only inside a word."""
 
 
 # --8<-- [end:helpers]
@@ -60,7 +66,7 @@ def planted(tmp_path: Path) -> QuerySet:
         '### `first_widget` in detail { #first }\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
         "```markdown\n## Not a heading: inside a fence\n```\n\n"
         "## `planted_timeout_seconds` and _its_ unit\n\n"
-        "## Decisions\n\n"
+        "## Decisions\n\n## Narrow widgets\n\nA stored_text column.\n\n"
         "!!! danger \"Don't\"\n    - Don't call `WidgetStore()` twice (`test_one_store`).\n"
         "    - Don't keep widgets in a global, ever (`test_no_global`).\n"
         "    - Don't compare widgets with `==` (`test_no_equality`).\n\nCall `store.first_widget()` once.\n"
@@ -74,6 +80,9 @@ def planted(tmp_path: Path) -> QuerySet:
         "# Decisions\n\n| Old way | New way | Why | Shown in |\n| --- | --- | --- | --- |\n"
         "| `make_widgets()` | `WidgetStore`, `store.first_widget()` and `missing_name` | One store. "
         "| [Widgets](widgets.md#storing-widgets) |\n"
+        "| `old_text` | `stored_text` and `widget` | Why. | [Widgets](widgets.md), [below](#stored-text) |\n"
+        "| `ancient` | `only_here` | Why. | [below](#only-here) |\n\n"
+        "## Only here\n\nWhy `only_here`.\n"
     )
     nav = ["widgets.md", "helpers.md", "settings.md", "decisions.md"]
     return generate(docs=docs, snippets=tmp_path / "snippets", nav=nav, routes=False)
@@ -149,3 +158,39 @@ def test_a_route_expects_the_pages_that_show_its_decorator() -> None:
     # A decorator with an empty path (`@router.post("")`) answers at its router's prefix.
     assert routes["/api/v1/messages"].pages == ("patterns/endpoints.md",)
     assert routes["/api/v1/messages"].source == "route"
+
+
+def test_a_decisions_row_with_a_page_link_does_not_expect_the_decisions_page(planted: QuerySet) -> None:
+    # `[below](#stored-text)` points into the Decisions page, whose own table names the row: no evidence.
+    assert found(planted, "stored_text") == GeneratedQuery("stored_text", ("widgets.md",), "decision")
+    assert ("old_text", "decision") in {(item.query, item.source) for item in planted.dropped}
+    # A row that links nowhere else is explained on the Decisions page alone.
+    assert found(planted, "only_here") == GeneratedQuery("only_here", ("decisions.md",), "decision")
+
+
+def test_a_decisions_name_must_be_a_whole_word_of_the_page(planted: QuerySet) -> None:
+    # widgets.md says "widgets" and `first_widget`, never the word `widget`.
+    assert ("widget", "decision") in {(item.query, item.source) for item in planted.dropped}
+
+
+def test_a_heading_names_a_code_name_only_as_a_whole_word(planted: QuerySet) -> None:
+    # "Narrow widgets" holds "row" inside a word: it does not make widgets.md the one page for `row`.
+    assert found(planted, "row").pages == ("widgets.md", "helpers.md")
+
+
+def test_deriving_the_routes_leaves_the_process_logging_alone() -> None:
+    """The app is built in another process: its logging set-up must not reach this one's handlers."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    route_paths()
+    assert (root.handlers, root.level) == (handlers, level)
+
+
+def test_the_misses_beyond_the_podium_are_chosen_by_rank_not_by_text() -> None:
+    """A page at rank 21, or a query holding "rank 3", is listed as outside the first three by its rank."""
+    shown = [f"p{number}/" for number in range(1, 30)]
+    scores = score(
+        [("far", ("p21.md",)), ("rank 3 words", ("p2.md",)), ("first", ("p1.md",)), ("none", ("nowhere.md",))],
+        {"far": shown, "rank 3 words": shown, "first": shown, "none": shown},
+    )
+    assert [line.split(":")[0] for line in scores.beyond(3)] == ["'far'", "'none'"]

@@ -14,10 +14,10 @@ Sources, and how the expected page of each is derived (never typed):
   `def`/`class` line, the field's line), or when a `::: app.x.Name` reference block renders the
   object that holds it. The expected page is the nav page that shows it. When several show it
   (one name defined in several places counts once, with all its definitions), the ones whose
-  title or h2/h3 headings contain the name win; when none or all of them do, any of them is
-  accepted.
+  title or h2/h3 headings hold the name as a whole word (case aside; "row" is not in "Narrow")
+  win; when none or all of them do, any of them is accepted.
 - `route`: every path of the app's routes, from the OpenAPI document of `app.main.create_app()`
-  (configured with `.env.example`'s values, as the fence guard builds it). The path's endpoint is
+  (configured with `.env.example`'s values, built in a child process). The path's endpoint is
   found with `ast` (a function of that name under a `@router.<method>("...")` decorator whose path
   ends the route's); the expected page is the page that shows the decorator line, by the rule of
   `code`.
@@ -31,7 +31,9 @@ Sources, and how the expected page of each is derived (never typed):
   full stop. The expected page is the box's page.
 - `decision`: the code spans of the "Old way" and "New way" cells of each row of the Decisions
   page's tables; the expected pages are the pages the row's "Shown in" cell links to that show the
-  name (in their text or in the code they include).
+  name as a whole word (in their text or in the code they include). A link to an anchor of the
+  Decisions page itself counts only when the row links to no other page: its table names every
+  name of the row, so it would answer the row's queries by construction.
 
 Dropped: a code name no nav page shows, a route whose decorator no page shows, a Decisions
 name that none of its row's pages shows, and a query with no letter or digit (`==`: the search
@@ -42,17 +44,17 @@ union, its source the first in the order above.
 
 import ast
 import itertools
+import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
 
-from app.core.config import get_settings
-from app.main import create_app
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import IncludeError, include_targets, resolve
 from guidekit.markdown.nav import nav_pages
@@ -124,13 +126,19 @@ class Page:
         return definition.line in self.shown.get(definition.path, set())
 
     def mentions_in_headings(self, name: str) -> bool:
-        """Whether the page's title or one of its h2/h3 headings contains the name."""
-        wanted = name.lower()
-        return any(wanted in heading.lower() for heading in [self.title, *self.headings])
+        """Whether the page's title or one of its h2/h3 headings holds the name as a whole word (case aside)."""
+        wanted = whole_word(name, re.IGNORECASE)
+        return any(wanted.search(heading) for heading in [self.title, *self.headings])
 
     def contains(self, text: str) -> bool:
-        """Whether the page's text or the code it includes contains `text`."""
-        return text in self.text or text in self.included_text
+        """Whether the page's text or the code it includes holds `text` as a whole word."""
+        wanted = whole_word(text)
+        return bool(wanted.search(self.text) or wanted.search(self.included_text))
+
+
+def whole_word(name: str, flags: int = 0) -> re.Pattern[str]:
+    """`name` not inside a longer word or dotted name: "row" is not in "Narrow", `list` not in "Checklist"."""
+    return re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", flags)
 
 
 def plain(markdown: str) -> str:
@@ -250,31 +258,38 @@ def code_definitions(app: Path = SNIPPETS / "app") -> dict[str, list[Definition]
     return found
 
 
-@contextmanager
-def _example_environment() -> Iterator[None]:
-    """`.env.example`'s values in the environment, and the environment as it was afterwards."""
-    saved = dict(os.environ)
-    os.environ.update({name: value or "" for name, value in dotenv_values(SNIPPETS / ".env.example").items()})
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+_OPENAPI_PATHS = """
+import json
+from app.main import create_app
+paths = create_app().openapi()["paths"]
+print(json.dumps({path: [op["operationId"] for op in ops.values()] for path, ops in paths.items()}))
+"""
 
 
 def route_paths() -> dict[str, set[str]]:
-    """Each path of the app's routes, with the names of its endpoints (from the OpenAPI document)."""
-    with _example_environment():
-        get_settings.cache_clear()
-        try:
-            document = create_app().openapi()
-        finally:
-            get_settings.cache_clear()
+    """Each path of the app's routes, with the names of its endpoints (from the OpenAPI document).
+
+    The app is built in a child process with `.env.example`'s values: `create_app()` configures
+    logging, Sentry and tracing for its whole process, which must not be the caller's.
+    """
+    example = {name: value or "" for name, value in dotenv_values(SNIPPETS / ".env.example").items()}
+    done = subprocess.run(
+        [sys.executable, "-c", _OPENAPI_PATHS],
+        env={**os.environ, **example},
+        cwd=SNIPPETS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"building the app to read its routes failed:\n{done.stderr}")
+    document: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
     paths: dict[str, set[str]] = {}
-    for path, operations in document["paths"].items():
-        for operation in operations.values():
+    for path, operation_ids in document.items():
+        for operation_id in operation_ids:
             # `{tag}-{function name}` (app.api.openapi.operation_id); a Python name has no `-`.
-            paths.setdefault(path, set()).add(str(operation["operationId"]).rpartition("-")[2])
+            paths.setdefault(path, set()).add(operation_id.rpartition("-")[2])
     return paths
 
 
@@ -351,6 +366,7 @@ def _decision_rows(text: str) -> Iterator[tuple[list[str], list[str]]]:
             continue
         names = [match["code"].strip() for cell in cells[:2] for match in _CODE_SPAN.finditer(cell)]
         targets = [match["target"] for match in _MARKDOWN_LINK_TARGET.finditer(cells[-1])]
+        # An anchor-only link (`[below](#case-insensitive-email)`) points into the Decisions page.
         yield names, [target or DECISIONS_PAGE for target in targets]
 
 
@@ -410,6 +426,9 @@ def generate(
     by_source = {page.source: page for page in pages}
     for row_names, targets in _decision_rows(decisions.text if decisions else ""):
         linked = [by_source[target] for target in dict.fromkeys(targets) if target in by_source]
+        # The Decisions page's own table names every name of the row: it counts only when the row
+        # links to no other page, else a query would be answered by the summary by construction.
+        linked = [page for page in linked if page.source != DECISIONS_PAGE] or linked
         for name in row_names:
             if showing := tuple(page.source for page in linked if page.contains(name)):
                 found.append((name, showing, "decision"))

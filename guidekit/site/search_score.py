@@ -4,7 +4,7 @@ Shared by the Node and the Chromium search tests, so both print the same figures
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from guidekit.markdown.nav import page_url_path
 
@@ -25,6 +25,12 @@ class Scores:
     ranks: dict[str, int | None]
     misses: list[str]
     """Each query not answered on the first try: the query, what was expected, the first five results."""
+    missed: dict[str, str] = field(default_factory=dict)
+    """The same lines by query."""
+
+    def beyond(self, k: int) -> list[str]:
+        """The misses whose accepted page is not among the first k results (from the ranks, not the text)."""
+        return [self.missed[query] for query, rank in self.ranks.items() if rank is None or rank > k]
 
     def hit_at(self, k: int) -> float:
         """The share of queries whose accepted page is among the first k results."""
@@ -47,7 +53,7 @@ class Scores:
 def score(expected: Iterable[tuple[str, tuple[str, ...]]], results: Mapping[str, list[str]]) -> Scores:
     """Rank each query's accepted pages (source paths) in its results (URL paths, best first)."""
     ranks: dict[str, int | None] = {}
-    misses: list[str] = []
+    misses: dict[str, str] = {}
     for query, pages in expected:
         shown = results[query]
         wanted = {page_url_path(page) for page in pages}
@@ -55,5 +61,7 @@ def score(expected: Iterable[tuple[str, tuple[str, ...]]], results: Mapping[str,
         ranks[query] = rank
         if rank != 1:
             where = "not found" if rank is None else f"rank {rank}"
-            misses.append(f"{query!r}: expected {' or '.join(pages)} ({where}), got {shown[:5]}")
-    return Scores(ranks, misses)
+            misses[query] = f"{query!r}: expected {' or '.join(pages)} ({where}), got {shown[:5]}"
+        else:
+            misses.pop(query, None)
+    return Scores(ranks, list(misses.values()), misses)
