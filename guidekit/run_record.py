@@ -11,7 +11,7 @@ One JSON file, git-ignored, written by the site's test runs (`guidekit.tested_wi
   "runs": {
     "2026-12-05T03:40:00.123456Z": {          // a run, named by its start (UTC)
       "scope": "all",                        // the whole suite, or one page: "docs/database/soft-delete.md"
-      "outcome": "passed",                   // or "failed", "interrupted"
+      "outcome": "passed",                   // or "failed", "interrupted", "running" (not ended)
       "finished_at": "2026-12-05T03:44:10Z",
       "postgresql": "18.4",                  // null when no test of the run used the database
       "packages": {"fastapi": "0.137.2"},    // every distribution the snippets import, as installed
@@ -25,8 +25,9 @@ One JSON file, git-ignored, written by the site's test runs (`guidekit.tested_wi
 
 `files` is the code as it was when the run started: every page and every file a page includes (or
 documents with mkdocstrings); `imports` what those of them that are Python import, by distribution.
-A run enters `runs` only when it ends (`pytest_sessionfinish`), passed or not; a run killed before
-it ends writes nothing, and the stamps then speak of the run before it, about the code that run saw.
+A run enters `runs` at its start as `running` and takes its outcome when it ends
+(`pytest_sessionfinish`), passed or not; a run killed before it ends stays `running`, so its pages
+read "Not verified" until a later run ends.
 
 Every change is a read, a change and a whole write renamed into place, under an exclusive lock
 (`fcntl.flock` on a lock file next to the record): pytest-xdist's workers (the PostgreSQL version)

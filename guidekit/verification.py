@@ -1,15 +1,17 @@
 """A pytest plugin of the site's runs: a run that verifies pages enters the record, passed or not.
 
 Two kinds of run verify pages: the whole suite (no paths, no `-k`, `-m`, `--lf`, `--deselect`,
-`--sw`, `--co`) verifies every page; `--page docs/x.md` verifies that page (guidekit/page_mode.py
-picks what stands behind it). Any other run (one file, one test) verifies no page and leaves the
-pages' entries alone.
+`--sw`, `--co`, `--fixtures`, `--setup-plan`, `-o testpaths=...`) verifies every page; `--page docs/x.md`
+with no path verifies that page (guidekit/page_mode.py picks what stands behind it). Any other run
+(one file, one test) verifies no page and leaves the pages' entries alone.
 
 In the controller (the only process of a run without pytest-xdist), at the session's start: the
 fingerprint of the pages in scope and of every file they include, and the versions of the
 distributions the snippets import. At its end, once: the run with its outcome (`passed` only when
 pytest's exit status is 0), and each page in scope pointing at it. A failed or interrupted run is
 written as one, so a page's stamp then says it is not verified; the format is in `guidekit.run_record`.
+A run that ran no test body (`--fixtures`, `--setup-plan`, ...) is not `passed`. At the start the run
+is already entered as `running`, so a run killed before its end leaves its pages "Not verified".
 """
 
 from dataclasses import dataclass
@@ -20,8 +22,24 @@ import pytest
 
 from guidekit import run_record
 
-# Options that run less than the whole suite (their `dest`); a run with any of them set verifies no page.
-NARROWING = ("keyword", "markexpr", "lf", "deselect", "stepwise", "collectonly", "ignore", "ignore_glob")
+# Options that run less than the whole suite, or no test body at all (their `dest`); a run with any
+# of them set verifies no page.
+NARROWING = (
+    "keyword",
+    "markexpr",
+    "lf",
+    "deselect",
+    "stepwise",
+    "collectonly",
+    "ignore",
+    "ignore_glob",
+    "showfixtures",
+    "show_fixtures_per_test",
+    "setupplan",
+    "setuponly",
+)
+# Settings that choose what is collected: overriding one with `-o` narrows the run.
+COLLECTION_SETTINGS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs", "addopts")
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,10 @@ class Run:
 
 
 _run_key = pytest.StashKey[Run]()
+# The outcome of a run that has started and not ended (or was killed before its end).
+RUNNING = "running"
+# What the controller saw of the run: test bodies that ran (`call` reports) and a Ctrl-C.
+_seen = {"calls": 0, "keyboard_interrupt": 0}
 
 
 def now() -> str:
@@ -53,12 +75,16 @@ def scope_of(config: pytest.Config) -> tuple[str, list[str]] | None:
     """What a run verifies when it passes: `("all", every page)`, `(page, [page])` for `--page`, or None."""
     if any(config.getoption(name, None) for name in NARROWING):
         return None
+    overridden = [setting.split("=", 1)[0].strip() for setting in config.getoption("override_ini", None) or []]
+    if set(overridden) & set(COLLECTION_SETTINGS):
+        return None
+    # A path or node id on the command line runs less than the suite, with `--page` too (it only removes files).
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return None
     if page := config.getoption("page", None):
         source = f"docs/{page.removeprefix('docs/')}"
         return source, [source]
-    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
-        return "all", all_pages(config.rootpath)
-    return None
+    return "all", all_pages(config.rootpath)
 
 
 def snippet_packages(root: Path) -> dict[str, str]:
@@ -81,14 +107,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     root = config.rootpath  # where pyproject.toml is: this checkout for the site's runs
     files = run_record.fingerprint(pages, root)
     imports = run_record.imports_by_file(list(files), root)
-    config.stash[_run_key] = Run(now(), name, pages, files, snippet_packages(root), imports)
+    run = Run(now(), name, pages, files, snippet_packages(root), imports)
+    config.stash[_run_key] = run
+    _seen.update(calls=0, keyboard_interrupt=0)
+    # Marked now, so a run killed before its end (a time limit, SIGTERM) leaves its pages "Not verified".
+    run_record.update(root, lambda recorded: enter(recorded, run, RUNNING))
 
 
-def outcome_of(exitstatus: int) -> str:
-    """`passed` for exit status 0 only."""
-    if exitstatus == pytest.ExitCode.OK:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the test bodies that ran (in the controller, pytest-xdist's workers' reports arrive here too)."""
+    if report.when == "call":
+        _seen["calls"] += 1
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """A Ctrl-C: the one cause of an "interrupted" run. pytest's exit status 2 and this hook also come with
+    collection errors (`Session.Interrupted`, a subclass of KeyboardInterrupt): those are failures."""
+    if excinfo.type is KeyboardInterrupt:
+        _seen["keyboard_interrupt"] = 1
+
+
+def outcome_of(exitstatus: int, calls: int = 1, keyboard_interrupt: bool = False) -> str:
+    """`passed` for exit status 0 with at least one test body run; `interrupted` after a Ctrl-C."""
+    if exitstatus == pytest.ExitCode.OK and calls > 0:
         return "passed"
-    return "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "failed"
+    return "interrupted" if keyboard_interrupt else "failed"
 
 
 def enter(recorded: run_record.Record, run: Run, outcome: str) -> None:
@@ -115,5 +158,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(_run_key, None)
     if run is None:
         return
-    outcome = outcome_of(int(session.exitstatus))
+    outcome = outcome_of(int(session.exitstatus), _seen["calls"], bool(_seen["keyboard_interrupt"]))
     run_record.update(session.config.rootpath, lambda recorded: enter(recorded, run, outcome))

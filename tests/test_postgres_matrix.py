@@ -196,3 +196,11 @@ def test_the_site_is_built_with_the_matrix_of_the_same_push() -> None:
     assert built
     assert merge[0] < built[0]
     assert "workflow_call" in yaml.safe_load(WORKFLOW.read_text())[True], "postgres.yml runs when docs.yml calls it"
+
+
+def test_each_job_uploads_its_record_from_the_hidden_folder_and_a_missing_one_is_an_error() -> None:
+    """upload-artifact v4.4+ skips hidden paths unless told; `.record/` is one."""
+    [upload] = [step for step in matrix_job()["steps"] if step.get("uses", "").startswith("actions/upload-artifact")]
+    assert upload["with"]["path"].startswith(".record/")
+    assert upload["with"]["include-hidden-files"] is True
+    assert upload["with"]["if-no-files-found"] == "error"

@@ -249,3 +249,32 @@ def test_every_statement_of_the_python_version_matches_the_declared_one() -> Non
     assert any(where.startswith("README.md") for where in stated), "the README should state the Python it needs"
     wrong = {where: version for where, version in stated.items() if version != lowest}
     assert not wrong, f"snippets/pyproject.toml requires Python >={lowest}; these say otherwise: {wrong}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / ".github" / "workflows").glob("*.yml")), ids=lambda path: path.name)
+def test_every_container_job_trusts_its_checkout_before_git_runs(path: Path) -> None:
+    """In a job's container git runs as root over a checkout the runner's user owns; without
+    `safe.directory` every git call there fails with "dubious ownership"."""
+    jobs: dict[str, Any] = yaml.safe_load(path.read_text())["jobs"]
+    for name, job in jobs.items():
+        if "container" not in job:
+            continue
+        steps = job["steps"]
+        checkout = next(index for index, step in enumerate(steps) if "actions/checkout" in step.get("uses", ""))
+        trusted = [
+            index
+            for index, step in enumerate(steps)
+            if "git config --global --add safe.directory" in step.get("run", "")
+        ]
+        assert trusted, f"{path.name}: job {name} runs in a container and never sets safe.directory"
+        later = [index for index, step in enumerate(steps) if "run" in step and index not in trusted]
+        assert checkout < trusted[0] < min(later), f"{path.name}: job {name} sets safe.directory too late"
+
+
+def test_a_failed_postgresql_major_does_not_stop_the_deploy() -> None:
+    """`build` runs after a failed major; `deploy` must not inherit the failure from two jobs up, or the
+    failed row is never published (a bare `if` means `success()` over the whole chain)."""
+    deploy = workflow()["jobs"]["deploy"]
+    condition = deploy["if"]
+    assert "!cancelled()" in condition
+    assert "needs.build.result == 'success'" in condition

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from guidekit import run_record
 from guidekit.generated.stamp import stamp_text
 from guidekit.site.build import BuiltSite
@@ -140,6 +142,69 @@ def test_a_real_run_enters_the_record_only_when_it_verifies_and_marks_a_failure(
     (root / "checks" / "test_two.py").write_text(FAILING, encoding="utf-8")
     failed = run_pytest(root, f"--basetemp={tmp_path / 'bt2'}")
     assert failed.returncode == 1, failed.stdout
+    assert stamp_text("docs/code.md", root) == "Not verified: the last test run of this page failed."
+
+
+PAGE_OPTION = "def pytest_addoption(parser):\n    parser.addoption('--page', default=None)\n"
+
+
+def small_suite(root: Path) -> Path:
+    """The small project with one passing test under `testpaths` and a stand-in for the site's `--page` option."""
+    make_project(root)
+    (root / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntestpaths = ["checks"]\n', encoding="utf-8")
+    (root / "checks").mkdir()
+    (root / "checks" / "test_one.py").write_text(PASSING, encoding="utf-8")
+    (root / "conftest.py").write_text(PAGE_OPTION, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--fixtures"],
+        ["--fixtures-per-test"],
+        ["--setup-plan"],
+        ["--setup-only"],
+        ["-o", "testpaths=checks/test_one.py"],
+        ["--page", "docs/code.md", "checks/test_one.py"],
+        ["--page", "docs/code.md", "checks/test_one.py::test_passes"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_a_run_that_runs_no_test_body_or_less_than_its_scope_verifies_no_page(args: list[str], tmp_path: Path) -> None:
+    root = small_suite(tmp_path / "project")
+    done = run_pytest(root, *args, f"--basetemp={tmp_path / 'bt'}")
+    assert done.returncode == 0, done.stdout
+    assert not (root / run_record.RECORD).exists(), f"`pytest {' '.join(args)}` verified pages"
+
+
+def test_a_page_run_verifies_that_page_only(tmp_path: Path) -> None:
+    root = small_suite(tmp_path / "project")
+    done = run_pytest(root, "--page", "docs/code.md", f"--basetemp={tmp_path / 'bt'}")
+    assert done.returncode == 0, done.stdout
+    assert stamp_text("docs/code.md", root).startswith("Verified ")
+    assert stamp_text("docs/prose.md", root) == "Not verified: no recorded test run covered this page."
+
+
+KILLED = "import os\n\n\ndef test_killed() -> None:\n    os._exit(1)\n"
+BROKEN = "import no_such_module_here  # noqa\n"
+
+
+def test_a_killed_run_or_a_collection_error_leaves_no_verified_stamp(tmp_path: Path) -> None:
+    """A run killed before its end (a time limit's `os._exit`, SIGKILL) cannot write its end; the mark it
+    wrote at its start stays. A collection error is a failure, not an interruption."""
+    root = small_suite(tmp_path / "project")
+    assert run_pytest(root, f"--basetemp={tmp_path / 'bt0'}").returncode == 0
+    assert stamp_text("docs/code.md", root).startswith("Verified ")
+
+    (root / "checks" / "test_killed.py").write_text(KILLED, encoding="utf-8")
+    killed = run_pytest(root, "-p", "no:randomly", f"--basetemp={tmp_path / 'bt1'}")
+    assert killed.returncode == 1, killed.stdout
+    assert stamp_text("docs/code.md", root) == "Not verified: the last test run of this page did not finish."
+
+    (root / "checks" / "test_killed.py").write_text(BROKEN, encoding="utf-8")
+    broken = run_pytest(root, f"--basetemp={tmp_path / 'bt2'}")
+    assert broken.returncode == pytest.ExitCode.INTERRUPTED, broken.stdout
     assert stamp_text("docs/code.md", root) == "Not verified: the last test run of this page failed."
 
 

@@ -219,6 +219,19 @@ def test_the_upgrade_workflow_runs_the_check_weekly_and_opens_a_pull_request_onl
     assert set(steps[pull_request]["with"]["add-paths"].split()) == set(upgrade_check.LOCK_FILES)
 
 
+def test_the_newest_job_installs_java_and_npm_before_the_whole_suite() -> None:
+    """The check runs the suite with `CI=true`, where the HTML check fails without Java or npm."""
+    newest = workflow()["jobs"]["newest"]
+    lines = [line.strip() for step in newest["steps"] if "run" in step for line in step["run"].splitlines()]
+    install = [
+        index
+        for index, line in enumerate(lines)
+        if "apt-get install" in line and {"default-jre-headless", "npm"} <= set(line.split())
+    ]
+    assert install, "the newest job does not install Java and npm"
+    assert install[0] < lines.index("uv run python scripts/upgrade_check.py --apply")
+
+
 def project_with_records(root: Path, records: dict[str, dict[str, Any]]) -> Path:
     """A project root with the service's pyproject and the given `.record/` files."""
     (root / "snippets").mkdir(parents=True)
