@@ -127,6 +127,12 @@ def test_a_definition_is_a_name_at_the_start_of_a_line_of_code() -> None:
     assert defined_names(f"<p>class Prose</p><pre><code>{code}</code></pre>") == ["settings", "dep", "get"]
 
 
+def test_an_environment_line_is_no_definition() -> None:
+    """`.env` and shell lines write `NAME=value` with no space: they set a setting, they do not define it."""
+    code = "DATABASE_URL=postgresql://app@db/app\nexport JWT_SECRET=x\nLIMIT = 3\nTIMEOUT: float = 1.0\n"
+    assert defined_names(f"<pre><code>{code}</code></pre>") == ["limit", "timeout"]
+
+
 def test_a_page_title_outranks_the_same_word_in_table_cells_elsewhere(tmp_path: Path) -> None:
     """Titles weigh `TITLE_BOOST` times body text: still more than a table that writes the word five times."""
     cells = "".join("<tr><td>idempotency</td><td>a key per request</td></tr>" for _ in range(5))

@@ -73,9 +73,9 @@ _NAME_BOUNDARY = re.compile(r"[/@+:]+")
 _WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
 # A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
 # `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
-# or a class field (indented) does not.
+# or a class field (indented) does not, nor a `.env` or shell line (`NAME=value`, no space: it sets).
 _DEFINITION = re.compile(
-    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]+)?=(?!=)", re.ASCII | re.MULTILINE
+    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)(?:[ \t]*:[^=\n]+|[ \t]+)=(?!=)", re.ASCII | re.MULTILINE
 )
 _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 # A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
