@@ -40,10 +40,10 @@ document$.subscribe(function () {
 // page view (instant navigation too).
 var scrollableRegions = (function () {
   var resized = new ResizeObserver(function (entries) {
-    entries.forEach(function (entry) { reach(entry.target); });
+    reachAll(entries.map(function (entry) { return entry.target; }));
   });
   var touched = new MutationObserver(function (records) {
-    records.forEach(function (record) { reach(record.target); });
+    reachAll(records.map(function (record) { return record.target; }));
   });
   var names = new WeakMap();
 
@@ -51,8 +51,13 @@ var scrollableRegions = (function () {
     return region.scrollWidth > region.clientWidth || region.scrollHeight > region.clientHeight;
   }
 
-  function reach(region) {
-    var focusable = scrolls(region);
+  // All sizes are read before any attribute is written: a write between two reads would make
+  // the browser lay the whole page out again for the next read (about 30 times on a long page).
+  function reachAll(regions) {
+    regions.map(scrolls).forEach(function (focusable, index) { reach(regions[index], focusable); });
+  }
+
+  function reach(region, focusable) {
     if (focusable && region.getAttribute("tabindex") !== "0") {
       region.setAttribute("tabindex", "0");
     } else if (!focusable && region.hasAttribute("tabindex")) {
@@ -92,8 +97,9 @@ var scrollableRegions = (function () {
         return "Diagram " + number + (title ? ": " + title.textContent.trim() : "");
       })
     );
+    // No sizes are read here: a size observer reports each region once, right after the
+    // browser's own next layout, so the first reading costs no extra layout.
     regions.forEach(function (region) {
-      reach(region);
       resized.observe(region);
       touched.observe(region, { attributes: true, attributeFilter: ["tabindex"] });
     });
