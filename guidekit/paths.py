@@ -17,6 +17,9 @@ MKDOCS_YML = ROOT / "mkdocs.yml"
 TESTED_WITH = ROOT / ".record" / "tested-with.json"
 """What the last run was tested with (git-ignored; outside `.cache/`, Zensical's cache, which
 `zensical build --clean` empties: record nothing there)."""
+POSTGRESQL_SEEN = ROOT / ".record" / "postgresql-seen"
+"""Touched each time a run records its PostgreSQL version (`guidekit.tested_with`): the build during
+a run waits for it. Not the record's own time: a run also writes the record when it starts."""
 POSTGRES_MATRIX = ROOT / ".record" / "postgres-matrix.json"
 """Which PostgreSQL majors the database tests passed on, and when (`scripts/postgres_matrix.py`)."""
 TOOLS = ROOT / ".tools"

@@ -17,7 +17,7 @@ from sqlalchemy import URL
 from guidekit import run_record
 from guidekit.guard.check_sql import psql_conninfo
 from guidekit.guard.tools import require_tool
-from guidekit.paths import ROOT
+from guidekit.paths import POSTGRESQL_SEEN, ROOT
 
 
 def server_version(database_url: URL) -> str:
@@ -42,6 +42,7 @@ def write_record(version: str) -> None:
         "postgresql_at": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
     run_record.update(ROOT, lambda recorded: recorded.update(seen))
+    POSTGRESQL_SEEN.touch()  # after the record: a build waiting for it reads the version
 
 
 @pytest.fixture(scope="session")

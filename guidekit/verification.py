@@ -135,7 +135,7 @@ def outcome_of(exitstatus: int, calls: int = 1, keyboard_interrupt: bool = False
 
 
 def enter(recorded: run_record.Record, run: Run, outcome: str) -> None:
-    """Put a finished run in the record: the run, its pages pointing at it; runs no page points at go."""
+    """Put a run in the record, started or ended: the run, its pages pointing at it; runs no page points at go."""
     postgresql = recorded.get("postgresql") if recorded.get("postgresql_at", "") >= run.started_at else None
     runs = recorded.setdefault("runs", {})
     runs[run.started_at] = {

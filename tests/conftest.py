@@ -27,7 +27,7 @@ from guidekit.guard.run_hooks import (  # noqa: F401
     pytest_testnodedown,
 )
 from guidekit.markdown.nav import site_config
-from guidekit.paths import ROOT, SNIPPETS, TESTED_WITH
+from guidekit.paths import POSTGRESQL_SEEN, ROOT, SNIPPETS
 from guidekit.run_limits import limit_seconds
 from guidekit.site.build import MKDOCS, SHARED_SITE, BuiltSite, mkdocs_build, serve
 
@@ -71,8 +71,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     folder.mkdir(parents=True)
     # The stack page states the PostgreSQL version this run's tests record (`guidekit.tested_with`),
-    # so when the run has database tests the build waits for that record (60 s at most) to be
-    # newer than the run.
+    # so when the run has database tests the build waits (60 s at most) until this run has recorded
+    # it (`POSTGRESQL_SEEN` newer than the run; the record itself changes at the start of a run).
     (folder / "started").touch()
     stamp = time.time() - 2  # `sh`'s `-nt` may compare whole seconds
     os.utime(folder / "started", (stamp, stamp))
@@ -106,7 +106,7 @@ def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
         '"$0" build --strict --site-dir "$1" > "$2" 2>&1; echo $? > "$3.tmp" && mv "$3.tmp" "$3"'
     )
     arguments = [str(folder / name) for name in ("site", "log", "exit-code")]
-    arguments += [str(TESTED_WITH), str(folder / "started"), str(wait)]
+    arguments += [str(POSTGRESQL_SEEN), str(folder / "started"), str(wait)]
     build = subprocess.Popen(["sh", "-c", script, MKDOCS, *arguments], cwd=ROOT, env=env, start_new_session=True)
     (folder / "url").write_text(url)
     config.stash[_shared_site_key] = (server, build)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from guidekit import run_record
+from guidekit import run_record, tested_with, verification
 from guidekit.generated.stamp import stamp_text
 from guidekit.site.build import BuiltSite
 from guidekit.verification import Run, enter
@@ -242,3 +242,22 @@ def test_a_page_rendering_docstrings_vouches_for_the_documented_module(tmp_path:
     plant(root)
     assert run_record.page_files("docs/reference.md", root) == ["docs/reference.md", "snippets/app/shown.py"]
     assert stamp_text("docs/reference.md", root).startswith("Verified 2026-12-01 with fastapi 0.1.2")
+
+
+def test_the_build_during_a_run_waits_for_the_version_not_for_the_runs_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run enters the record when it starts, so the record's own time cannot tell the build that this
+    run's PostgreSQL version is in it; `POSTGRESQL_SEEN`, which only recording the version touches, can."""
+    seen = tmp_path / ".record" / "postgresql-seen"
+    monkeypatch.setattr(tested_with, "ROOT", tmp_path)
+    monkeypatch.setattr(tested_with, "POSTGRESQL_SEEN", seen)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("# Page\n", encoding="utf-8")
+    run = Run(verification.now(), "all", ["docs/page.md"], {}, {}, {})
+    run_record.update(tmp_path, lambda recorded: enter(recorded, run, verification.RUNNING))
+    assert not seen.exists(), "starting a run marked the version as recorded"
+
+    tested_with.write_record("18.4")
+    assert seen.stat().st_mtime_ns >= (tmp_path / run_record.RECORD).stat().st_mtime_ns
+    assert json.loads((tmp_path / run_record.RECORD).read_text(encoding="utf-8"))["postgresql"] == "18.4"
