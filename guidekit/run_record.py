@@ -11,7 +11,7 @@ One JSON file, git-ignored, written by the site's test runs (`guidekit.tested_wi
   "runs": {
     "2026-12-05T03:40:00.123456Z": {          // a run, named by its start (UTC)
       "scope": "all",                        // the whole suite, or one page: "docs/database/soft-delete.md"
-      "outcome": "passed",                   // or "failed", "interrupted", "running" (not ended)
+      "outcome": "passed",                   // or "failed", "interrupted", "empty", "running" (not ended)
       "finished_at": "2026-12-05T03:44:10Z",
       "postgresql": "18.4",                  // null when no test of the run used the database
       "packages": {"fastapi": "0.137.2"},    // every distribution the snippets import, as installed

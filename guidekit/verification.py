@@ -1,7 +1,8 @@
 """A pytest plugin of the site's runs: a run that verifies pages enters the record, passed or not.
 
 Two kinds of run verify pages: the whole suite (no paths, no `-k`, `-m`, `--lf`, `--deselect`,
-`--sw`, `--co`, `--fixtures`, `--setup-plan`, `-o testpaths=...`) verifies every page; `--page docs/x.md`
+`--sw`, `--co`, `--fixtures`, `--setup-plan`, `-o testpaths=...`, and with warnings still errors and
+coverage on: no `-W`, `-p no:warnings`, `-o filterwarnings=...`, `--no-cov`) verifies every page; `--page docs/x.md`
 with no path verifies that page (guidekit/page_mode.py picks what stands behind it). Any other run
 (one file, one test) verifies no page and leaves the pages' entries alone.
 
@@ -10,7 +11,7 @@ fingerprint of the pages in scope and of every file they include, and the versio
 distributions the snippets import. At its end, once: the run with its outcome (`passed` only when
 pytest's exit status is 0), and each page in scope pointing at it. A failed or interrupted run is
 written as one, so a page's stamp then says it is not verified; the format is in `guidekit.run_record`.
-A run that ran no test body (`--fixtures`, `--setup-plan`, ...) is not `passed`. At the start the run
+A run that ran no test body (every test skipped) is `empty`, not `passed`. At the start the run
 is already entered as `running`, so a run killed before its end leaves its pages "Not verified".
 """
 
@@ -38,8 +39,17 @@ NARROWING = (
     "setupplan",
     "setuponly",
 )
-# Settings that choose what is collected: overriding one with `-o` narrows the run.
-COLLECTION_SETTINGS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs", "addopts")
+# Settings that choose what is collected or turn warnings back from errors: overriding one with `-o`
+# narrows the run.
+NARROWING_SETTINGS = (
+    "testpaths",
+    "python_files",
+    "python_classes",
+    "python_functions",
+    "norecursedirs",
+    "addopts",
+    "filterwarnings",
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,13 @@ def scope_of(config: pytest.Config) -> tuple[str, list[str]] | None:
     if any(config.getoption(name, None) for name in NARROWING):
         return None
     overridden = [setting.split("=", 1)[0].strip() for setting in config.getoption("override_ini", None) or []]
-    if set(overridden) & set(COLLECTION_SETTINGS):
+    if set(overridden) & set(NARROWING_SETTINGS):
+        return None
+    # Warnings are errors in the site's runs: `-W` or `-p no:warnings` would let a deprecation pass.
+    if config.getoption("pythonwarnings", None) or not config.pluginmanager.has_plugin("warnings"):
+        return None
+    # Coverage proves that every included line ran; only a `--page` run (which turns it off) may skip it.
+    if config.getoption("no_cov", False) and not config.getoption("page", None):
         return None
     # A path or node id on the command line runs less than the suite, with `--page` too (it only removes files).
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
@@ -128,10 +144,13 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
 
 
 def outcome_of(exitstatus: int, calls: int = 1, keyboard_interrupt: bool = False) -> str:
-    """`passed` for exit status 0 with at least one test body run; `interrupted` after a Ctrl-C."""
-    if exitstatus == pytest.ExitCode.OK and calls > 0:
-        return "passed"
-    return "interrupted" if keyboard_interrupt else "failed"
+    """`passed` for exit status 0 with at least one test body run, `empty` for one with none;
+    `interrupted` after a Ctrl-C; otherwise `failed`."""
+    if keyboard_interrupt:
+        return "interrupted"
+    if exitstatus == pytest.ExitCode.OK:
+        return "passed" if calls > 0 else "empty"
+    return "failed"
 
 
 def enter(recorded: run_record.Record, run: Run, outcome: str) -> None:

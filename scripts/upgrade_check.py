@@ -43,7 +43,7 @@ from guidekit.lock_check import (
     suspects,
     write_record,
 )
-from guidekit.paths import ROOT, UPGRADE_RECORD
+from guidekit.paths import ROOT, TOOLS, UPGRADE_RECORD
 
 LOCK_FILES = ("uv.lock", "snippets/poetry.lock")
 
@@ -80,6 +80,13 @@ def pytest_command(basetemp: Path) -> list[str]:
     return ["uv", "run", "--locked", "pytest", "-p", "no:cacheprovider", "-rfE", f"--basetemp={basetemp}"]
 
 
+def bring_tools(tree: Path) -> None:
+    """Copy the tools the tests fetch on first use (the Nu Html Checker), when this checkout has them, into
+    the clone: fetched inside the suite, they would spend a test's own time limit."""
+    if TOOLS.is_dir():
+        shutil.copytree(TOOLS, tree / TOOLS.relative_to(ROOT), symlinks=True)
+
+
 def check(apply: bool, keep: bool) -> int:
     """The whole check; returns the exit status."""
     started = time.monotonic()
@@ -88,6 +95,7 @@ def check(apply: bool, keep: bool) -> int:
     try:
         tree = workspace / "tree"
         commit = clone_head(tree)
+        bring_tools(tree)
         before = lock_versions_in(tree)
         print("Upgrading uv.lock and snippets/poetry.lock ...", flush=True)
         upgrade_locks(tree)

@@ -168,6 +168,10 @@ def small_suite(root: Path) -> Path:
         ["-o", "testpaths=checks/test_one.py"],
         ["--page", "docs/code.md", "checks/test_one.py"],
         ["--page", "docs/code.md", "checks/test_one.py::test_passes"],
+        ["--no-cov"],
+        ["-W", "ignore::DeprecationWarning"],
+        ["-p", "no:warnings"],
+        ["-o", "filterwarnings=ignore"],
     ],
     ids=lambda args: " ".join(args),
 )
@@ -184,6 +188,24 @@ def test_a_page_run_verifies_that_page_only(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout
     assert stamp_text("docs/code.md", root).startswith("Verified ")
     assert stamp_text("docs/prose.md", root) == "Not verified: no recorded test run covered this page."
+
+
+SKIPPED = "import pytest\n\n\n@pytest.mark.skip(reason='not here')\ndef test_skipped() -> None:\n    assert False\n"
+CTRL_C = "import os\nimport signal\n\n\ndef test_stopped() -> None:\n    os.kill(os.getpid(), signal.SIGINT)\n"
+
+
+def test_a_run_whose_every_test_skipped_or_that_a_ctrl_c_stopped_verifies_nothing(tmp_path: Path) -> None:
+    """Exit status 0 with no test body run is "ran no test"; a Ctrl-C is "was interrupted", not "failed"."""
+    root = small_suite(tmp_path / "project")
+    (root / "checks" / "test_one.py").write_text(SKIPPED, encoding="utf-8")
+    skipped = run_pytest(root, f"--basetemp={tmp_path / 'bt0'}")
+    assert skipped.returncode == 0, skipped.stdout
+    assert stamp_text("docs/code.md", root) == "Not verified: the last test run of this page ran no test."
+
+    (root / "checks" / "test_one.py").write_text(CTRL_C, encoding="utf-8")
+    stopped = run_pytest(root, f"--basetemp={tmp_path / 'bt1'}")
+    assert stopped.returncode == pytest.ExitCode.INTERRUPTED, stopped.stdout
+    assert stamp_text("docs/code.md", root) == "Not verified: the last test run of this page was interrupted."
 
 
 KILLED = "import os\n\n\ndef test_killed() -> None:\n    os._exit(1)\n"

@@ -229,7 +229,24 @@ def test_the_newest_job_installs_java_and_npm_before_the_whole_suite() -> None:
         if "apt-get install" in line and {"default-jre-headless", "npm"} <= set(line.split())
     ]
     assert install, "the newest job does not install Java and npm"
-    assert install[0] < lines.index("uv run python scripts/upgrade_check.py --apply")
+    check = lines.index("uv run python scripts/upgrade_check.py --apply")
+    assert install[0] < check
+    fetch = [index for index, line in enumerate(lines) if "nu_checker import vnu_jar; vnu_jar()" in line]
+    assert fetch, "the checker is fetched inside the suite, within the HTML test's own time limit"
+    assert fetch[0] < check
+
+
+def test_the_check_takes_the_fetched_tools_into_its_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clone has no git-ignored `.tools/`: the check copies it, so the suite does not fetch it again."""
+    tools = tmp_path / "checkout" / ".tools"
+    (tools / "vnu-jar-x").mkdir(parents=True)
+    (tools / "vnu-jar-x" / "vnu.jar").write_text("jar", encoding="utf-8")
+    monkeypatch.setattr(upgrade_check, "ROOT", tmp_path / "checkout")
+    monkeypatch.setattr(upgrade_check, "TOOLS", tools)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    upgrade_check.bring_tools(tree)
+    assert (tree / ".tools" / "vnu-jar-x" / "vnu.jar").read_text(encoding="utf-8") == "jar"
 
 
 def project_with_records(root: Path, records: dict[str, dict[str, Any]]) -> Path:

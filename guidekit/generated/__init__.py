@@ -12,7 +12,8 @@ written at build time, one generator per module, looked up by name in `GENERATOR
 - `base-table-methods` (`base_table_methods.py`): the public methods of `BaseTable`, read from its source.
 - `layer-rules` (`layer_rules.py`): the import rules that `snippets/tests/test_layer_rules.py` enforces.
 - `folder-tree [PATH ...]` (`folder_tree.py`): the files under `snippets/` (or the given
-  sub-folders), with each module's docstring summary (first paragraph).
+  sub-folders), with each module's docstring summary (first paragraph; the part before its
+  first ": " when over 70 characters).
 
 Not a marker: `stamp.py` writes each page's "verified" stamp, which `guidekit.extensions.stamp`
 adds at the end of every page and `guidekit.llms` after each page's link in llms.txt.

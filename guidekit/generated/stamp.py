@@ -7,7 +7,7 @@ The rules, for a page `docs/x.md` of the project at `root`:
 - no record: "Not verified: no test run is recorded";
 - no run in the record covered the page: "Not verified: no recorded test run covered this page";
 - its last run did not pass: "Not verified: the last test run of this page failed" (or "was
-  interrupted", or "did not finish": killed, or still running);
+  interrupted", "did not finish": killed, or still running, or "ran no test": every test skipped);
 - a file of the page differs from what that run saw (or was not in it): "Not verified since this
   page's code changed", naming the first such file;
 - otherwise "Verified <date of the run's start, UTC> with <package> <version>, ..." where the
@@ -33,7 +33,8 @@ def stamp_text(page: str, root: Path) -> str:
     if started is None or run is None:
         return "Not verified: no recorded test run covered this page."
     if run["outcome"] != "passed":
-        ended = {"interrupted": "was interrupted", "running": "did not finish"}.get(run["outcome"], "failed")
+        endings = {"interrupted": "was interrupted", "running": "did not finish", "empty": "ran no test"}
+        ended = endings.get(run["outcome"], "failed")
         return f"Not verified: the last test run of this page {ended}."
     files = run_record.page_files(page, root)
     changed = [file for file in files if run["files"].get(file) != run_record.digest(root / file)]

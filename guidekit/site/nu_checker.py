@@ -32,8 +32,9 @@ class Allowance:
     """An error the theme's templates make on every page, matched by its message and its markup.
 
     The messages are generic (a tabbed block's label or a task list's checkbox of ours can get the
-    same one), so `markup` must also be found in the checker's extract of the source, whitespace
-    collapsed: the template's own element, as the theme writes it.
+    same one), so `markup` must also be found in the part of the source the checker marks as the
+    error's (whitespace collapsed): the template's own element, as the theme writes it. Not anywhere
+    in the extract: the theme's element may stand just before a broken one of ours.
     """
 
     name: str
@@ -83,6 +84,9 @@ class Problem:
     line: int
     message: str
     extract: str
+    """The source around the error."""
+    highlight: str
+    """The part of `extract` the checker marks as the error's (`hiliteStart`, `hiliteLength`)."""
 
     def __str__(self) -> str:
         return f"{self.page}:{self.line}: {self.message}\n    {' '.join(self.extract.split())[:160]}"
@@ -152,7 +156,10 @@ def check_site(site: Path, seconds: float = 600) -> list[Problem]:
             continue
         # An error in a page, or a "non-document-error": a file the checker could not read.
         page = page_of(message.get("url", ""), site)
-        problems.append(Problem(page, message.get("lastLine", 0), message["message"], message.get("extract", "")))
+        extract = message.get("extract", "")
+        start = message.get("hiliteStart", 0)
+        highlight = extract[start : start + message.get("hiliteLength", len(extract))]
+        problems.append(Problem(page, message.get("lastLine", 0), message["message"], extract, highlight))
     return problems
 
 
@@ -186,12 +193,12 @@ def page_of(url: str, site: Path) -> str:
 
 def allowance_for(problem: Problem) -> Allowance | None:
     """The entry of `THEME_ERRORS` that excuses an error (its message, in the theme's markup), if one does."""
-    extract = " ".join(problem.extract.split())
+    marked = " ".join(problem.highlight.split())
     return next(
         (
             allowed
             for allowed in THEME_ERRORS
-            if allowed.message.search(problem.message) and allowed.markup.search(extract)
+            if allowed.message.search(problem.message) and allowed.markup.search(marked)
         ),
         None,
     )
