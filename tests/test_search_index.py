@@ -223,6 +223,20 @@ def test_stop_words_in_a_query_do_not_match_as_prefixes(tmp_path: Path) -> None:
     assert ranked(refine(planted(HEADING_PAGES)), [query], tmp_path, rewrite=False)[query][0] == "auth/"
 
 
+def test_the_word_typed_outranks_the_longer_words_it_starts(tmp_path: Path) -> None:
+    """The worker appends `*` to each term, so `test` also matches every `test_...` name, each rare
+    and so weighed high: a file tree of tests outranked the section headed "The test". The rewrite
+    also asks for each word as typed, weighed `EXACT_BOOST` times, so the heading wins."""
+    files = "".join(f"  test_{name}.py\n" for name in ("layers", "models", "routes", "settings", "tasks"))
+    docs = [
+        {"location": "layers/", "title": "Layers", "text": "<p>Rules between layers.</p>"},
+        {"location": "layers/#the-test", "title": "The test", "text": "<p>One function checks the imports.</p>"},
+        {"location": "tree/", "title": "Tree", "text": f"<pre><code>tests/\n{files}</code></pre>"},
+    ]
+    found = ranked(refine(planted(docs)), ["The test"], tmp_path)
+    assert found["The test"][0] == "layers/", found
+
+
 def test_lunr_operators_in_a_query_are_read_as_text(tmp_path: Path) -> None:
     """`transaction:false` would be a field lunr does not know, `-x` "must not contain x", `x^2` a
     boost: with the rewrite each is the words it writes."""
