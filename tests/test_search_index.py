@@ -237,6 +237,30 @@ def test_the_word_typed_outranks_the_longer_words_it_starts(tmp_path: Path) -> N
     assert found["The test"][0] == "layers/", found
 
 
+def test_a_heading_that_is_the_query_outranks_a_longer_heading_that_holds_it(tmp_path: Path) -> None:
+    """Material scores without length normalisation (b = 0), so "Layers" and "One request through
+    the layers" tie, and the first page indexed wins; the rewrite gives titles lunr's own (b = 0.75)."""
+    docs = [
+        {"location": "patterns/", "title": "Patterns", "text": "<p>How each part is built.</p>"},
+        {"location": "patterns/#through", "title": "One request through the layers", "text": "<p>Follow it.</p>"},
+        {"location": "cheatsheet/", "title": "Cheat sheet", "text": "<p>One page to keep open.</p>"},
+        {"location": "cheatsheet/#layers", "title": "Layers", "text": "<p>From the edge inwards.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["Layers"], tmp_path)
+    assert found["Layers"][0] == "cheatsheet/", found
+
+
+def test_a_stop_word_that_names_a_method_finds_the_section_that_writes_it(tmp_path: Path) -> None:
+    """`get` is a stop word of lunr's and a method name. Left out of the index, the query `get` finds
+    only the longer names it starts (`get_settings`); indexed, it finds the section that writes it."""
+    docs = [
+        {"location": "settings/", "title": "Settings", "text": "<p>Call <code>get_settings()</code> once.</p>"},
+        {"location": "service/", "title": "Service", "text": "<p>Its <code>get</code> reads one row.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["get"], tmp_path)
+    assert found["get"][0] == "service/", found
+
+
 def test_lunr_operators_in_a_query_are_read_as_text(tmp_path: Path) -> None:
     """`transaction:false` would be a field lunr does not know, `-x` "must not contain x", `x^2` a
     boost: with the rewrite each is the words it writes."""

@@ -12,7 +12,10 @@ a query for a part ranks pages about as it did when the parts were in the text (
 section, and not at all where the section also writes it as a word); the whole name is a rare
 token, so a query for it goes to the sections that write it.
 
-`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there), gives
+`refine` also keeps stop words in the index: `get` and `all` are method names and "Why" a heading,
+and the index without them could find each only through the longer words it starts (`get_settings`);
+the query rewrite drops stop words typed beside other words, so "the" and "a" cost nothing there.
+It lowers the weight of titles against body text (`TITLE_BOOST`, why there), gives
 each section a `defines` field: the names its code defines (`DEFINES_BOOST`), and a `warns`
 field: the subjects of its "Don't" boxes (`WARNS_BOOST`).
 
@@ -22,7 +25,10 @@ heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` 
 as "must not contain" and `^`, `~`, `*` as operators. `wrap_worker` therefore puts
 `search_query.js` (next to this file) in front of the worker the build copied: it rewrites each
 query before the worker reads it, cut with the index's separator and without its stop words
-(unless nothing else is left: `all` alone is still a query).
+(unless nothing else is left: `all` alone is still a query). Each word left is asked for as typed
+too, with a boost, so `test` outranks the longer words it starts (`test_layers`); and the title
+field gets lunr's length normalisation (b = 0.75; Material gives every field none), so the heading
+"Layers" outranks "One request through the layers".
 
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
 Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
@@ -102,8 +108,12 @@ def parts_of(token: str) -> list[str]:
 
 
 def refine(index: dict[str, Any]) -> dict[str, Any]:
-    """The index with its titles weighed `TITLE_BOOST`, the parts of its names and what its code defines."""
+    """The index with its titles weighed `TITLE_BOOST`, stop words kept, the parts of its names and what
+    its code defines."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
+    # Material's worker drops from its pipeline what the list leaves out: no stop-word filter, so
+    # `get`, `all` and "Why" are indexed (the query rewrite still drops stop words beside other words).
+    index["config"]["pipeline"] = [function for function in index["config"]["pipeline"] if function != "stopWordFilter"]
     return add_warnings(add_definitions(add_parts(index)))
 
 

@@ -31,11 +31,45 @@
     return kept.map((piece) => `${piece}^${EXACT_BOOST} ${piece}`).join(" ");
   };
 
+  // lunr's BM25 with a length normalisation of its own for the title field (Material sets b = 0
+  // for every field): the same as lunr.Builder.prototype.createFieldVectors (lunr 2.3.9) but for
+  // `b`, so a heading that is the query outranks a heading that holds it among other words.
+  const TITLE_B = 0.75;
+  const normaliseTitles = (lunr) => {
+    if (lunr.Builder.prototype.titlesNormalised) return;
+    lunr.Builder.prototype.titlesNormalised = true;
+    lunr.Builder.prototype.createFieldVectors = function () {
+      const fieldVectors = {};
+      const idfs = Object.create(null);
+      for (const key of Object.keys(this.fieldTermFrequencies)) {
+        const fieldRef = lunr.FieldRef.fromString(key);
+        const name = fieldRef.fieldName;
+        const b = name === "title" ? TITLE_B : this._b;
+        const length = this.fieldLengths[fieldRef];
+        const vector = new lunr.Vector();
+        const frequencies = this.fieldTermFrequencies[fieldRef];
+        const fieldBoost = this._fields[name].boost || 1;
+        const docBoost = this._documents[fieldRef.docRef].boost || 1;
+        for (const term of Object.keys(frequencies)) {
+          const tf = frequencies[term];
+          const posting = this.invertedIndex[term];
+          if (idfs[term] === undefined) idfs[term] = lunr.idf(posting, this.documentCount);
+          const norm = this._k1 * (1 - b + b * (length / this.averageFieldLength[name])) + tf;
+          const score = ((idfs[term] * ((this._k1 + 1) * tf)) / norm) * fieldBoost * docBoost;
+          vector.insert(posting._index, Math.round(score * 1000) / 1000);
+        }
+        fieldVectors[fieldRef] = vector;
+      }
+      this.fieldVectors = fieldVectors;
+    };
+  };
+
   const listen = self.addEventListener.bind(self);
   self.addEventListener = (type, handler, ...options) => {
     if (type !== "message") return listen(type, handler, ...options);
     const rewritten = (event) => {
       const message = event.data;
+      if (message && message.type === 0 && self.lunr) normaliseTitles(self.lunr);
       if (!message || message.type !== 2) return handler(event);
       return handler({ data: { ...message, data: rewrite(message.data) } });
     };
