@@ -35,10 +35,13 @@ Material's search plugin wrote the index (hooks/search_index.py); Zensical write
 for its own search (tests/test_two_builders.py names the difference).
 """
 
+import functools
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+import material
 
 PARTS_FIELD = "parts"
 """The field of the index that holds the parts of each section's names."""
@@ -88,6 +91,30 @@ _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 _WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
+
+
+_STOP_WORD_LIST = re.compile(r"generateStopWordFilter\(\[([^\]]*)\]\)")
+# What the query rewrite reads as spaces besides the separator: lunr's operator characters.
+_OPERATORS = re.compile(r"[\\^~*]+")
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """lunr's English stop words, read from the search worker Material ships (the list the rewrite uses)."""
+    workers = Path(material.__file__).parent / "templates/assets/javascripts/workers"
+    worker = next(workers.glob("search.*.min.js")).read_text(encoding="utf-8")
+    found = _STOP_WORD_LIST.search(worker)
+    if not found:
+        raise RuntimeError(f"no stop-word list in Material's search worker under {workers}")
+    return frozenset(json.loads(f"[{found[1]}]"))
+
+
+def query_words(query: str, separator: re.Pattern[str]) -> frozenset[str]:
+    """The words the search looks for when `query` is typed, as `search_query.js` rewrites it: cut with
+    the separator and at lunr's operators, lower-cased, stop words dropped unless nothing else is left.
+    lunr reads them as a set: their order and how often each is typed do not count."""
+    pieces = {piece.lower() for word in _OPERATORS.split(query) for piece in separator.split(word) if piece}
+    return frozenset(pieces - stop_words()) or frozenset(pieces)
 
 
 def tokens(text: str, separator: re.Pattern[str]) -> list[str]:

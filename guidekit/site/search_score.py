@@ -11,12 +11,13 @@ from guidekit.markdown.nav import page_url_path
 # Issue 14's targets for the generated set, printed beside every result so the gap stays in view.
 TARGET_HIT_AT_1 = 0.90
 TARGET_HIT_AT_3 = 1.0
-# What the ranking reached on 2026-12-05 (hit@1 86.6 %, hit@3 96.7 %; it was 78 % and 93 % before
-# the query rewrite asked for each word as typed too, titles were weighed by their length and stop
-# words were indexed), a little below it: the tests fail on any
+# What the ranking reached on 2026-12-05 (hit@1 87.7 %, hit@3 96.9 %; it was 78 % and 93 % before
+# the query rewrite asked for each word as typed too, titles were weighed by their length, stop
+# words were indexed and headings the search reads as one query accepted each other's pages), a
+# little below it: the tests fail on any
 # fall back from there. Raise these as the ranking improves; they meet the targets when issue 14
 # is done.
-FLOOR_HIT_AT_1 = 0.86
+FLOOR_HIT_AT_1 = 0.87
 FLOOR_HIT_AT_3 = 0.96
 
 
