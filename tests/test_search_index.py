@@ -19,6 +19,7 @@ from guidekit.markdown.nav import site_config
 from guidekit.site.build import BuiltSite
 from guidekit.site.search_index import (
     DEFINES_FIELD,
+    OPENING_BOOST,
     PARTS_FIELD,
     TITLE_BOOST,
     WARNS_FIELD,
@@ -248,6 +249,24 @@ def test_a_heading_that_is_the_query_outranks_a_longer_heading_that_holds_it(tmp
     ]
     found = ranked(refine(planted(docs)), ["Layers"], tmp_path)
     assert found["Layers"][0] == "cheatsheet/", found
+
+
+def test_a_section_headed_by_the_query_outranks_a_page_opening_that_mentions_it(tmp_path: Path) -> None:
+    """Material multiplies the score of a page's opening by up to 5 and a section's by up to 2: the
+    limits page, "timeouts" in its title and "lock" in its first paragraph, outranked the section
+    headed "Lock timeouts". An opening weighs `OPENING_BOOST` of a section."""
+    docs = [
+        {
+            "location": "limits/",
+            "title": "Limits and timeouts",
+            "text": "<p>Every request, statement and lock wait has a limit.</p>",
+        },
+        {"location": "rules/", "title": "Migration rules", "text": "<p>How a schema changes.</p>"},
+        {"location": "rules/#lock-timeouts", "title": "Lock timeouts", "text": "<p>Set them before the DDL.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["Lock timeouts"], tmp_path)
+    assert found["Lock timeouts"][0] == "rules/", found
+    assert [doc.get("boost") for doc in refine(planted(docs))["docs"]] == [OPENING_BOOST, OPENING_BOOST, None]
 
 
 def test_a_stop_word_that_names_a_method_finds_the_section_that_writes_it(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ token, so a query for it goes to the sections that write it.
 `refine` also keeps stop words in the index: `get` and `all` are method names and "Why" a heading,
 and the index without them could find each only through the longer words it starts (`get_settings`);
 the query rewrite drops stop words typed beside other words, so "the" and "a" cost nothing there.
-It lowers the weight of titles against body text (`TITLE_BOOST`, why there), gives
+It lowers the weight of titles against body text (`TITLE_BOOST`, why there) and of each page's
+opening against its sections (`OPENING_BOOST`), gives
 each section a `defines` field: the names its code defines (`DEFINES_BOOST`), and a `warns`
 field: the subjects of its "Don't" boxes (`WARNS_BOOST`).
 
@@ -66,6 +67,14 @@ WARNS_BOOST = 3.0
 pages that merely mention it may write it more often; its title and bullets weigh what a
 definition weighs. Material drops the box's markup from the index, so a box is found as the
 paragraphs and list items it leaves that start with "Don't"."""
+
+OPENING_BOOST = 0.6
+"""A page's opening (its title and what comes before its first heading) weighs 0.6 of a section.
+Material's worker multiplies the score of a page's opening by up to 5 and a section's by up to 2
+(all the query's words found), so a page whose title holds one word of the query and whose first
+paragraph the other outranked the section headed by both ("Lock timeouts" led to "Limits and
+timeouts"). At 0.6 an opening still outranks a section that matches as well (5 × 0.6 = 3 > 2).
+lunr multiplies every field of the entry by its `boost`."""
 
 TITLE_BOOST = 10.0
 """A heading's or page title's words weigh ten times body text. Material's 1000 let a common word
@@ -141,6 +150,9 @@ def refine(index: dict[str, Any]) -> dict[str, Any]:
     # Material's worker drops from its pipeline what the list leaves out: no stop-word filter, so
     # `get`, `all` and "Why" are indexed (the query rewrite still drops stop words beside other words).
     index["config"]["pipeline"] = [function for function in index["config"]["pipeline"] if function != "stopWordFilter"]
+    for doc in index["docs"]:
+        if "#" not in doc["location"]:
+            doc["boost"] = OPENING_BOOST
     return add_warnings(add_definitions(add_parts(index)))
 
 
