@@ -27,6 +27,7 @@ from guidekit.site.search_index import (
     parts_of,
     refine,
     tokens,
+    warnings,
     wrap_worker,
 )
 
@@ -352,4 +353,36 @@ def test_a_dont_box_ranks_its_section_first_for_what_it_warns_against(tmp_path: 
     ]
     found = ranked(refine(planted(pages)), ["poetry install --no-dev"], tmp_path)
     assert found["poetry install --no-dev"][0] == "docker/", found
-    assert refine(planted(pages))["docs"][2][WARNS_FIELD] == "Don't: poetry install --no-dev"
+    assert refine(planted(pages))["docs"][2][WARNS_FIELD] == "poetry install --no-dev"
+
+
+def test_a_name_a_dont_bullet_mentions_on_the_way_does_not_outrank_its_definition(tmp_path: Path) -> None:
+    """The `warns` field holds each bullet's subject (`limit`), not the rest of its prose: with the
+    whole bullet there, `MAX_PAGE_SIZE`, which the bullet only mentions, weighed what the section
+    that defines it weighs, and the page indexed first won."""
+    pages = [
+        {
+            "location": "pagination/",
+            "title": "Pagination",
+            "text": "<p>Don't</p> <p>Don't accept any <code>limit</code> the client sends: without "
+            "<code>MAX_PAGE_SIZE</code> one request reads the whole table (<code>test_cap</code>).</p>",
+        },
+        {"location": "base/", "title": "Base", "text": "<pre><code>MAX_PAGE_SIZE = 100\n</code></pre><p>The cap.</p>"},
+    ]
+    found = ranked(refine(planted(pages)), ["MAX_PAGE_SIZE"], tmp_path)
+    assert found["MAX_PAGE_SIZE"][0] == "base/", found
+    assert refine(planted(pages))["docs"][0][WARNS_FIELD] == "limit"
+
+
+def test_the_subject_of_a_dont_is_its_title_or_each_bullets_first_code_or_words() -> None:
+    html = (
+        "<p>Don't: <code>poetry install --no-dev</code></p><p>Don't: add CORS first</p><p>Don't</p>"
+        "<ul><li>Don't call <code>test_x</code> or <code>session.commit()</code> here.</li>"
+        "<li>Don't keep widgets in a global, ever.</li></ul>"
+    )
+    assert warnings(html) == [
+        "poetry install --no-dev",
+        "add CORS first",
+        "session.commit()",
+        "keep widgets in a global",
+    ]

@@ -64,9 +64,12 @@ WARNS_FIELD = "warns"
 
 WARNS_BOOST = 3.0
 """A "Don't" box names the old way the section replaces (`poetry install --no-dev`), once, while
-pages that merely mention it may write it more often; its title and bullets weigh what a
-definition weighs. Material drops the box's markup from the index, so a box is found as the
-paragraphs and list items it leaves that start with "Don't"."""
+pages that merely mention it may write it more often; the subject of its title and of each bullet
+(`warnings` says which words) weighs what a definition weighs. The rest of a bullet is prose, and
+weighs what text weighs: were it all in the field, a name a bullet only mentions on the way
+(`list[MessageCreate]` in a box on unbounded lists) would weigh what the section defining it does.
+Material drops the box's markup from the index, so a box is found as the paragraphs and list items
+it leaves that start with "Don't"."""
 
 OPENING_BOOST = 0.6
 """A page's opening (its title and what comes before its first heading) weighs 0.6 of a section.
@@ -98,6 +101,9 @@ _DEFINITION = re.compile(
 _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 # A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
 _WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
+_WARNING_TITLE = re.compile(r"Don't:")
+_CODE_SPAN = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+_FIRST_WORDS = re.compile(r"[,.;:(]")
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
 
@@ -175,8 +181,22 @@ def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
 
 
 def warnings(html: str) -> list[str]:
-    """The text of each "Don't" title and bullet in a section's HTML."""
-    return [_TAG.sub("", match[2]) for match in _WARNING.finditer(html)]
+    """The subject of each "Don't" title and bullet in a section's HTML: what follows "Don't:" in a
+    title (its code span if it has one); in a bullet, its first code span that names no test, or
+    else its first words up to a comma, full stop, colon or bracket."""
+    found = []
+    for match in _WARNING.finditer(html):
+        item = match[2]
+        title = _WARNING_TITLE.match(item)
+        rest = item[title.end() :] if title else item.removeprefix("Don't")
+        spans = [_TAG.sub("", span).strip() for span in _CODE_SPAN.findall(rest)]
+        if subject := next((span for span in spans if span and not span.startswith("test_")), ""):
+            found.append(subject)
+        elif title:
+            found.append(_TAG.sub("", rest).strip())
+        else:
+            found.append(_FIRST_WORDS.split(_TAG.sub("", rest), maxsplit=1)[0].strip())
+    return [subject for subject in found if subject]
 
 
 def add_warnings(index: dict[str, Any]) -> dict[str, Any]:
