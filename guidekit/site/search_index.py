@@ -76,7 +76,7 @@ OPENING_BOOST = 0.6
 Material's worker multiplies the score of a page's opening by up to 5 and a section's by up to 2
 (all the query's words found), so a page whose title holds one word of the query and whose first
 paragraph the other outranked the section headed by both ("Lock timeouts" led to "Limits and
-timeouts"). At 0.6 an opening still outranks a section that matches as well (5 × 0.6 = 3 > 2).
+timeouts"). At 0.6 an opening still outranks a section that matches as well (5 * 0.6 = 3 > 2).
 lunr multiplies every field of the entry by its `boost`."""
 
 TITLE_BOOST = 10.0
