@@ -129,6 +129,13 @@ def test_a_definition_is_a_name_at_the_start_of_a_line_of_code() -> None:
     assert defined_names(f"<p>class Prose</p><pre><code>{code}</code></pre>") == ["settings", "dep", "get"]
 
 
+def test_a_method_of_a_class_shown_whole_is_a_definition() -> None:
+    """A class block defines its methods too: the section showing `Cache` with its `key` method is
+    where `key` is defined, not the pages that write the word. A nested assignment still defines nothing."""
+    code = "class Cache:\n    ttl: int = 60\n\n    async def key(self, name: str) -> str:\n        prefix = 'v1'\n"
+    assert defined_names(f"<pre><code>{code}</code></pre>") == ["cache", "key"]
+
+
 def test_an_environment_line_is_no_definition() -> None:
     """`.env` and shell lines write `NAME=value` with no space: they set a setting, they do not define it."""
     code = "DATABASE_URL=postgresql://app@db/app\nexport JWT_SECRET=x\nLIMIT = 3\nTIMEOUT: float = 1.0\n"

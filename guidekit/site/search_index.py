@@ -92,11 +92,13 @@ title is the word above a page that writes it in several table cells (tests/test
 # Group; `HTTPBearer` -> HTTP, Bearer), the rule the separator itself used before it kept names whole.
 _NAME_BOUNDARY = re.compile(r"[/@+:]+")
 _WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
-# A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
-# `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
-# or a class field (indented) does not, nor a `.env` or shell line (`NAME=value`, no space: it sets).
+# A name a code block defines: `class X`, `X = ...` and `X: T = ...` at the start of a line, and
+# `def x` or `async def x` at any indentation (a method of a class shown whole defines the method).
+# A local variable or a class field (an indented assignment) does not, nor a `.env` or shell line
+# (`NAME=value`, no space: it sets).
 _DEFINITION = re.compile(
-    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)(?:[ \t]*:[^=\n]+|[ \t]+)=(?!=)", re.ASCII | re.MULTILINE
+    r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)|^class[ \t]+(\w+)|^(\w+)(?:[ \t]*:[^=\n]+|[ \t]+)=(?!=)",
+    re.ASCII | re.MULTILINE,
 )
 _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 # A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
@@ -167,7 +169,7 @@ def defined_names(html: str) -> list[str]:
     names: dict[str, None] = {}
     for block in _CODE.findall(html):
         for match in _DEFINITION.finditer(_TAG.sub("", block)):
-            names[(match[1] or match[2]).lower()] = None
+            names[(match[1] or match[2] or match[3]).lower()] = None
     return list(names)
 
 
