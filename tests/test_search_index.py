@@ -200,6 +200,8 @@ def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(bui
     assert index["config"]["fields"][PARTS_FIELD] == {"boost": 1.0}
     assert index["config"]["fields"]["title"] == {"boost": TITLE_BOOST}
     assert any(DEFINES_FIELD in doc for doc in index["docs"])
+    assert "stopWordFilter" not in index["config"]["pipeline"]
+    assert all(doc.get("boost") == OPENING_BOOST for doc in index["docs"] if "#" not in doc["location"])
     with_parts = [doc for doc in index["docs"] if PARTS_FIELD in doc]
     assert len(with_parts) > len(index["docs"]) / 4, "most sections write a CamelCase or a/b name"
 
