@@ -73,7 +73,7 @@ def planted(tmp_path: Path) -> QuerySet:
     )
     (docs / "helpers.md").write_text(
         '# The shared_helper page\n\n```python\n--8<-- "app/widgets.py:helpers"\n```\n\n'
-        '```python\n--8<-- "app/widgets.py:head"\n```\n'
+        '```python\n--8<-- "app/widgets.py:head"\n```\n\n## Narrow the widgets\n'
     )
     (docs / "settings.md").write_text("# Settings\n\n::: app.config.Settings\n")
     (docs / "decisions.md").write_text(
@@ -128,6 +128,13 @@ def test_a_heading_expects_its_page_as_plain_text(planted: QuerySet) -> None:
 
 def test_a_heading_that_is_another_page_title_accepts_that_page_too(planted: QuerySet) -> None:
     assert found(planted, "Decisions").pages == ("widgets.md", "decisions.md")
+
+
+def test_headings_the_search_reads_as_one_query_accept_each_others_pages(planted: QuerySet) -> None:
+    """The search drops "the" from a query, so "Narrow the widgets" and "Narrow widgets" are one query
+    to it: no ranking can tell which page the reader meant, and either answers."""
+    assert found(planted, "Narrow widgets").pages == ("widgets.md", "helpers.md")
+    assert found(planted, "Narrow the widgets").pages == ("helpers.md", "widgets.md")
 
 
 def test_each_bullet_of_a_dont_box_gives_its_subject(planted: QuerySet) -> None:

@@ -19,6 +19,7 @@ from guidekit.markdown.nav import site_config
 from guidekit.site.build import BuiltSite
 from guidekit.site.search_index import (
     DEFINES_FIELD,
+    OPENING_BOOST,
     PARTS_FIELD,
     TITLE_BOOST,
     WARNS_FIELD,
@@ -26,6 +27,7 @@ from guidekit.site.search_index import (
     parts_of,
     refine,
     tokens,
+    warnings,
     wrap_worker,
 )
 
@@ -127,6 +129,13 @@ def test_a_definition_is_a_name_at_the_start_of_a_line_of_code() -> None:
     assert defined_names(f"<p>class Prose</p><pre><code>{code}</code></pre>") == ["settings", "dep", "get"]
 
 
+def test_a_method_of_a_class_shown_whole_is_a_definition() -> None:
+    """A class block defines its methods too: the section showing `Cache` with its `key` method is
+    where `key` is defined, not the pages that write the word. A nested assignment still defines nothing."""
+    code = "class Cache:\n    ttl: int = 60\n\n    async def key(self, name: str) -> str:\n        prefix = 'v1'\n"
+    assert defined_names(f"<pre><code>{code}</code></pre>") == ["cache", "key"]
+
+
 def test_an_environment_line_is_no_definition() -> None:
     """`.env` and shell lines write `NAME=value` with no space: they set a setting, they do not define it."""
     code = "DATABASE_URL=postgresql://app@db/app\nexport JWT_SECRET=x\nLIMIT = 3\nTIMEOUT: float = 1.0\n"
@@ -191,6 +200,8 @@ def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(bui
     assert index["config"]["fields"][PARTS_FIELD] == {"boost": 1.0}
     assert index["config"]["fields"]["title"] == {"boost": TITLE_BOOST}
     assert any(DEFINES_FIELD in doc for doc in index["docs"])
+    assert "stopWordFilter" not in index["config"]["pipeline"]
+    assert all(doc.get("boost") == OPENING_BOOST for doc in index["docs"] if "#" not in doc["location"])
     with_parts = [doc for doc in index["docs"] if PARTS_FIELD in doc]
     assert len(with_parts) > len(index["docs"]) / 4, "most sections write a CamelCase or a/b name"
 
@@ -221,6 +232,62 @@ def test_stop_words_in_a_query_do_not_match_as_prefixes(tmp_path: Path) -> None:
     query = "Shape of a service"
     assert ranked(refine(planted(HEADING_PAGES)), [query], tmp_path)[query][0] == "services/"
     assert ranked(refine(planted(HEADING_PAGES)), [query], tmp_path, rewrite=False)[query][0] == "auth/"
+
+
+def test_the_word_typed_outranks_the_longer_words_it_starts(tmp_path: Path) -> None:
+    """The worker appends `*` to each term, so `test` also matches every `test_...` name, each rare
+    and so weighed high: a file tree of tests outranked the section headed "The test". The rewrite
+    also asks for each word as typed, weighed `EXACT_BOOST` times, so the heading wins."""
+    files = "".join(f"  test_{name}.py\n" for name in ("layers", "models", "routes", "settings", "tasks"))
+    docs = [
+        {"location": "layers/", "title": "Layers", "text": "<p>Rules between layers.</p>"},
+        {"location": "layers/#the-test", "title": "The test", "text": "<p>One function checks the imports.</p>"},
+        {"location": "tree/", "title": "Tree", "text": f"<pre><code>tests/\n{files}</code></pre>"},
+    ]
+    found = ranked(refine(planted(docs)), ["The test"], tmp_path)
+    assert found["The test"][0] == "layers/", found
+
+
+def test_a_heading_that_is_the_query_outranks_a_longer_heading_that_holds_it(tmp_path: Path) -> None:
+    """Material scores without length normalisation (b = 0), so "Layers" and "One request through
+    the layers" tie, and the first page indexed wins; the rewrite gives titles lunr's own (b = 0.75)."""
+    docs = [
+        {"location": "patterns/", "title": "Patterns", "text": "<p>How each part is built.</p>"},
+        {"location": "patterns/#through", "title": "One request through the layers", "text": "<p>Follow it.</p>"},
+        {"location": "cheatsheet/", "title": "Cheat sheet", "text": "<p>One page to keep open.</p>"},
+        {"location": "cheatsheet/#layers", "title": "Layers", "text": "<p>From the edge inwards.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["Layers"], tmp_path)
+    assert found["Layers"][0] == "cheatsheet/", found
+
+
+def test_a_section_headed_by_the_query_outranks_a_page_opening_that_mentions_it(tmp_path: Path) -> None:
+    """Material multiplies the score of a page's opening by up to 5 and a section's by up to 2: the
+    limits page, "timeouts" in its title and "lock" in its first paragraph, outranked the section
+    headed "Lock timeouts". An opening weighs `OPENING_BOOST` of a section."""
+    docs = [
+        {
+            "location": "limits/",
+            "title": "Limits and timeouts",
+            "text": "<p>Every request, statement and lock wait has a limit.</p>",
+        },
+        {"location": "rules/", "title": "Migration rules", "text": "<p>How a schema changes.</p>"},
+        {"location": "rules/#lock-timeouts", "title": "Lock timeouts", "text": "<p>Set them before the DDL.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["Lock timeouts"], tmp_path)
+    assert found["Lock timeouts"][0] == "rules/", found
+    assert [doc.get("boost") for doc in refine(planted(docs))["docs"]] == [OPENING_BOOST, OPENING_BOOST, None]
+
+
+def test_a_stop_word_that_names_a_method_finds_the_section_that_writes_it(tmp_path: Path) -> None:
+    """`get` is a stop word of lunr's and a method name. Left out of the index, the query `get` finds
+    only the longer names it starts (`get_settings`); indexed, it finds the section that writes it."""
+    docs = [
+        {"location": "settings/", "title": "Settings", "text": "<p>Call <code>get_settings()</code> once.</p>"},
+        {"location": "service/", "title": "Service", "text": "<p>Its <code>get</code> reads one row.</p>"},
+    ]
+    found = ranked(refine(planted(docs)), ["get"], tmp_path)
+    assert found["get"][0] == "service/", found
 
 
 def test_lunr_operators_in_a_query_are_read_as_text(tmp_path: Path) -> None:
@@ -295,4 +362,36 @@ def test_a_dont_box_ranks_its_section_first_for_what_it_warns_against(tmp_path: 
     ]
     found = ranked(refine(planted(pages)), ["poetry install --no-dev"], tmp_path)
     assert found["poetry install --no-dev"][0] == "docker/", found
-    assert refine(planted(pages))["docs"][2][WARNS_FIELD] == "Don't: poetry install --no-dev"
+    assert refine(planted(pages))["docs"][2][WARNS_FIELD] == "poetry install --no-dev"
+
+
+def test_a_name_a_dont_bullet_mentions_on_the_way_does_not_outrank_its_definition(tmp_path: Path) -> None:
+    """The `warns` field holds each bullet's subject (`limit`), not the rest of its prose: with the
+    whole bullet there, `MAX_PAGE_SIZE`, which the bullet only mentions, weighed what the section
+    that defines it weighs, and the page indexed first won."""
+    pages = [
+        {
+            "location": "pagination/",
+            "title": "Pagination",
+            "text": "<p>Don't</p> <p>Don't accept any <code>limit</code> the client sends: without "
+            "<code>MAX_PAGE_SIZE</code> one request reads the whole table (<code>test_cap</code>).</p>",
+        },
+        {"location": "base/", "title": "Base", "text": "<pre><code>MAX_PAGE_SIZE = 100\n</code></pre><p>The cap.</p>"},
+    ]
+    found = ranked(refine(planted(pages)), ["MAX_PAGE_SIZE"], tmp_path)
+    assert found["MAX_PAGE_SIZE"][0] == "base/", found
+    assert refine(planted(pages))["docs"][0][WARNS_FIELD] == "limit"
+
+
+def test_the_subject_of_a_dont_is_its_title_or_each_bullets_first_code_or_words() -> None:
+    html = (
+        "<p>Don't: <code>poetry install --no-dev</code></p><p>Don't: add CORS first</p><p>Don't</p>"
+        "<ul><li>Don't call <code>test_x</code> or <code>session.commit()</code> here.</li>"
+        "<li>Don't keep widgets in a global, ever.</li></ul>"
+    )
+    assert warnings(html) == [
+        "poetry install --no-dev",
+        "add CORS first",
+        "session.commit()",
+        "keep widgets in a global",
+    ]

@@ -100,7 +100,7 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
     ),
     "Zensical's search index has no name parts": Difference(
         "hooks/search_index.py adds a `parts` field (and `defines`, `warns`) to Material's index "
-        "(guidekit/site/search_index.py); "
+        "and takes the stop-word filter out of its pipeline (guidekit/site/search_index.py); "
         "Zensical runs no hooks, and its search worker (0.0.73) reads fixed fields from `search.json` "
         "(title, text, path, tags), so a field added there would go unread. Both builders get mkdocs.yml's "
         "separator, which keeps names whole; a part written only inside a name (`problem` in "
@@ -112,8 +112,9 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
     ),
     "Zensical's search worker reads the query as typed": Difference(
         "hooks/search_index.py puts guidekit/site/search_query.js (stop words dropped, lunr's operator "
-        "characters read as text) in front of Material's worker; Zensical runs no hooks, and its own "
-        "worker parses queries its own way",
+        "characters read as text, each word also asked for as typed with a boost, titles weighed by "
+        "their length) in front of Material's worker; Zensical runs no hooks, and its own worker "
+        "parses queries and ranks its own way",
         lambda mkdocs, zensical: (
             all(
                 worker.read_text(encoding="utf-8").startswith(QUERY_REWRITE.read_text(encoding="utf-8"))

@@ -22,9 +22,13 @@ Sources, and how the expected page of each is derived (never typed):
   ends the route's); the expected page is the page that shows the decorator line, by the rule of
   `code`.
 - `heading`: every h2 and h3 heading of every nav page, as text (no backticks, links or
-  `{ #id }`); the expected page is the page it is on, and also any page whose title is the same
-  words (case aside): "Configuration", a heading on the Celery page, is the Configuration page's
-  title too, and a reader who types it may mean either.
+  `{ #id }`); the expected page is the page it is on, and also any page whose title or one of
+  whose h2/h3 headings is the same query to the search: the same words once cut as the search
+  cuts a query, case, order and stop words aside (`guidekit.site.search_index.query_words`).
+  "Configuration", a heading on the Celery page, is the Configuration page's title too; "The
+  tests", "In the tests" and "Tests" are three headings on three pages, and the search, which
+  drops "the" and "in" from a query, reads each as `tests`: a reader who types one may mean any
+  of them, and no ranking could tell which.
 - `dont`: the subject of every "Don't" box (found as `guidekit.proofs.dont_boxes` finds them):
   the box's title after "Don't" (its code span if it has one); for a box titled only "Don't", the
   first code span of each bullet (or of the body), or else its first words up to a comma or a
@@ -57,9 +61,10 @@ from dotenv import dotenv_values
 
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import IncludeError, include_targets, resolve
-from guidekit.markdown.nav import nav_pages
+from guidekit.markdown.nav import nav_pages, site_config
 from guidekit.paths import DOCS, SNIPPETS
 from guidekit.proofs import dont_boxes
+from guidekit.site.search_index import query_words
 
 SOURCES = ("code", "route", "heading", "dont", "decision")
 DECISIONS_PAGE = "decisions.md"
@@ -215,6 +220,14 @@ def read_page(source: str, docs: Path = DOCS, snippets: Path = SNIPPETS) -> Page
             included.append("\n".join(source_lines[number - 1] for number in sorted(lines)))
     page.included_text = "\n".join(included)
     return page
+
+
+def search_separator() -> re.Pattern[str]:
+    """The separator mkdocs.yml gives Material's search, which cuts the index and each query."""
+    search = next(
+        plugin["search"] for plugin in site_config()["plugins"] if isinstance(plugin, dict) and "search" in plugin
+    )
+    return re.compile(search["separator"], re.ASCII)
 
 
 def _is_annotated_alias(node: ast.Assign) -> bool:
@@ -412,12 +425,16 @@ def generate(
             else:
                 dropped.append(Dropped(path, "route", "no nav page includes its endpoint's decorator"))
 
-    titled: dict[str, list[str]] = {}
+    separator = search_separator()
+    headed: dict[frozenset[str], list[str]] = {}
     for page in pages:
-        titled.setdefault(page.title.lower(), []).append(page.source)
+        for heading in filter(None, [page.title, *page.headings]):
+            sources = headed.setdefault(query_words(heading, separator), [])
+            if page.source not in sources:
+                sources.append(page.source)
     for page in pages:
         for heading in filter(None, page.headings):
-            also = (source for source in titled.get(heading.lower(), []) if source != page.source)
+            also = (source for source in headed[query_words(heading, separator)] if source != page.source)
             found.append((heading, (page.source, *also), "heading"))
     for page in pages:
         found.extend((subject, (page.source,), "dont") for _, subject in _dont_subjects(page.text))

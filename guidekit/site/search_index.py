@@ -12,7 +12,11 @@ a query for a part ranks pages about as it did when the parts were in the text (
 section, and not at all where the section also writes it as a word); the whole name is a rare
 token, so a query for it goes to the sections that write it.
 
-`refine` also lowers the weight of titles against body text (`TITLE_BOOST`, why there), gives
+`refine` also keeps stop words in the index: `get` and `all` are method names and "Why" a heading,
+and the index without them could find each only through the longer words it starts (`get_settings`);
+the query rewrite drops stop words typed beside other words, so "the" and "a" cost nothing there.
+It lowers the weight of titles against body text (`TITLE_BOOST`, why there) and of each page's
+opening against its sections (`OPENING_BOOST`), gives
 each section a `defines` field: the names its code defines (`DEFINES_BOOST`), and a `warns`
 field: the subjects of its "Don't" boxes (`WARNS_BOOST`).
 
@@ -22,17 +26,23 @@ heading typed whole, "Injecting a service", ranks by its "a"); lunr reads `x:y` 
 as "must not contain" and `^`, `~`, `*` as operators. `wrap_worker` therefore puts
 `search_query.js` (next to this file) in front of the worker the build copied: it rewrites each
 query before the worker reads it, cut with the index's separator and without its stop words
-(unless nothing else is left: `all` alone is still a query).
+(unless nothing else is left: `all` alone is still a query). Each word left is asked for as typed
+too, with a boost, so `test` outranks the longer words it starts (`test_layers`); and the title
+field gets lunr's length normalisation (b = 0.75; Material gives every field none), so the heading
+"Layers" outranks "One request through the layers".
 
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
 Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
 for its own search (tests/test_two_builders.py names the difference).
 """
 
+import functools
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+import material
 
 PARTS_FIELD = "parts"
 """The field of the index that holds the parts of each section's names."""
@@ -54,9 +64,20 @@ WARNS_FIELD = "warns"
 
 WARNS_BOOST = 3.0
 """A "Don't" box names the old way the section replaces (`poetry install --no-dev`), once, while
-pages that merely mention it may write it more often; its title and bullets weigh what a
-definition weighs. Material drops the box's markup from the index, so a box is found as the
-paragraphs and list items it leaves that start with "Don't"."""
+pages that merely mention it may write it more often; the subject of its title and of each bullet
+(`warnings` says which words) weighs what a definition weighs. The rest of a bullet is prose, and
+weighs what text weighs: were it all in the field, a name a bullet only mentions on the way
+(`list[MessageCreate]` in a box on unbounded lists) would weigh what the section defining it does.
+Material drops the box's markup from the index, so a box is found as the paragraphs and list items
+it leaves that start with "Don't"."""
+
+OPENING_BOOST = 0.6
+"""A page's opening (its title and what comes before its first heading) weighs 0.6 of a section.
+Material's worker multiplies the score of a page's opening by up to 5 and a section's by up to 2
+(all the query's words found), so a page whose title holds one word of the query and whose first
+paragraph the other outranked the section headed by both ("Lock timeouts" led to "Limits and
+timeouts"). At 0.6 an opening still outranks a section that matches as well (5 * 0.6 = 3 > 2).
+lunr multiplies every field of the entry by its `boost`."""
 
 TITLE_BOOST = 10.0
 """A heading's or page title's words weigh ten times body text. Material's 1000 let a common word
@@ -71,17 +92,46 @@ title is the word above a page that writes it in several table cells (tests/test
 # Group; `HTTPBearer` -> HTTP, Bearer), the rule the separator itself used before it kept names whole.
 _NAME_BOUNDARY = re.compile(r"[/@+:]+")
 _WORD_BOUNDARY = re.compile(r"(?!\b)(?=[A-Z][a-z])", re.ASCII)
-# A name a code block defines at the start of a line: `class X`, `def x`, `async def x`, `X = ...`,
-# `X: T = ...`. An included section is dedented, so a method shown alone counts; a local variable
-# or a class field (indented) does not, nor a `.env` or shell line (`NAME=value`, no space: it sets).
+# A name a code block defines: `class X`, `X = ...` and `X: T = ...` at the start of a line, and
+# `def x` or `async def x` at any indentation (a method of a class shown whole defines the method).
+# A local variable or a class field (an indented assignment) does not, nor a `.env` or shell line
+# (`NAME=value`, no space: it sets).
 _DEFINITION = re.compile(
-    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)(?:[ \t]*:[^=\n]+|[ \t]+)=(?!=)", re.ASCII | re.MULTILINE
+    r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)|^class[ \t]+(\w+)|^(\w+)(?:[ \t]*:[^=\n]+|[ \t]+)=(?!=)",
+    re.ASCII | re.MULTILINE,
 )
 _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 # A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
 _WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
+_WARNING_TITLE = re.compile(r"Don't:")
+_CODE_SPAN = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+_FIRST_WORDS = re.compile(r"[,.;:(]")
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
+
+
+_STOP_WORD_LIST = re.compile(r"generateStopWordFilter\(\[([^\]]*)\]\)")
+# What the query rewrite reads as spaces besides the separator: lunr's operator characters.
+_OPERATORS = re.compile(r"[\\^~*]+")
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """lunr's English stop words, read from the search worker Material ships (the list the rewrite uses)."""
+    workers = Path(material.__file__).parent / "templates/assets/javascripts/workers"
+    worker = next(workers.glob("search.*.min.js")).read_text(encoding="utf-8")
+    found = _STOP_WORD_LIST.search(worker)
+    if not found:
+        raise RuntimeError(f"no stop-word list in Material's search worker under {workers}")
+    return frozenset(json.loads(f"[{found[1]}]"))
+
+
+def query_words(query: str, separator: re.Pattern[str]) -> frozenset[str]:
+    """The words the search looks for when `query` is typed, as `search_query.js` rewrites it: cut with
+    the separator and at lunr's operators, lower-cased, stop words dropped unless nothing else is left.
+    lunr reads them as a set: their order and how often each is typed do not count."""
+    pieces = {piece.lower() for word in _OPERATORS.split(query) for piece in separator.split(word) if piece}
+    return frozenset(pieces - stop_words()) or frozenset(pieces)
 
 
 def tokens(text: str, separator: re.Pattern[str]) -> list[str]:
@@ -102,8 +152,15 @@ def parts_of(token: str) -> list[str]:
 
 
 def refine(index: dict[str, Any]) -> dict[str, Any]:
-    """The index with its titles weighed `TITLE_BOOST`, the parts of its names and what its code defines."""
+    """The index with its titles weighed `TITLE_BOOST`, stop words kept, the parts of its names and what
+    its code defines."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
+    # Material's worker drops from its pipeline what the list leaves out: no stop-word filter, so
+    # `get`, `all` and "Why" are indexed (the query rewrite still drops stop words beside other words).
+    index["config"]["pipeline"] = [function for function in index["config"]["pipeline"] if function != "stopWordFilter"]
+    for doc in index["docs"]:
+        if "#" not in doc["location"]:
+            doc["boost"] = OPENING_BOOST
     return add_warnings(add_definitions(add_parts(index)))
 
 
@@ -112,7 +169,7 @@ def defined_names(html: str) -> list[str]:
     names: dict[str, None] = {}
     for block in _CODE.findall(html):
         for match in _DEFINITION.finditer(_TAG.sub("", block)):
-            names[(match[1] or match[2]).lower()] = None
+            names[(match[1] or match[2] or match[3]).lower()] = None
     return list(names)
 
 
@@ -126,8 +183,22 @@ def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
 
 
 def warnings(html: str) -> list[str]:
-    """The text of each "Don't" title and bullet in a section's HTML."""
-    return [_TAG.sub("", match[2]) for match in _WARNING.finditer(html)]
+    """The subject of each "Don't" title and bullet in a section's HTML: what follows "Don't:" in a
+    title (its code span if it has one); in a bullet, its first code span that names no test, or
+    else its first words up to a comma, full stop, colon or bracket."""
+    found = []
+    for match in _WARNING.finditer(html):
+        item = match[2]
+        title = _WARNING_TITLE.match(item)
+        rest = item[title.end() :] if title else item.removeprefix("Don't")
+        spans = [_TAG.sub("", span).strip() for span in _CODE_SPAN.findall(rest)]
+        if subject := next((span for span in spans if span and not span.startswith("test_")), ""):
+            found.append(subject)
+        elif title:
+            found.append(_TAG.sub("", rest).strip())
+        else:
+            found.append(_FIRST_WORDS.split(_TAG.sub("", rest), maxsplit=1)[0].strip())
+    return [subject for subject in found if subject]
 
 
 def add_warnings(index: dict[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,18 @@
 // so a stop word typed in a heading ("a", "the") would match hundreds of words; and lunr would read
 // `x:y` as a field, `-x` as "must not contain", `^`, `~` and `*` as operators. Here the query is cut
 // with the separator the index was cut with, the pieces that are stop words are dropped (unless
-// nothing else is left), and lunr's operator characters become spaces. A colon inside a name
-// (`transaction:false`) stays: the index keeps such a name whole, so lunr's lexer is told to read
-// a colon as part of the term, never as the end of a field name (the site's search box has no
-// field syntax).
+// nothing else is left), and lunr's operator characters become spaces. Each word left is then sent
+// twice: as typed with a boost (`test^10`, which the worker leaves without `*`) and plain (`test`,
+// to which the worker appends `*`), so the exact word outranks the longer words it starts. A colon
+// inside a name (`transaction:false`) stays: the index keeps such a name whole, so lunr's lexer is
+// told to read a colon as part of the term, never as the end of a field name (the site's search
+// box has no field syntax).
 (() => {
   const OPERATORS = /[\\^~*]+/;
+  // Each kept word is also asked for as typed, weighed this many times: the worker's `*` alone
+  // lets `test` match every rare `test_...` name, and a section writing many of them outranked
+  // the heading "The test" (lunr adds the weights of the two clauses on the same word).
+  const EXACT_BOOST = 10;
 
   const rewrite = (query) => {
     const lunr = self.lunr;
@@ -21,7 +27,41 @@
       }
     }
     const words = pieces.filter((piece) => lunr.stopWordFilter(new lunr.Token(piece.toLowerCase())));
-    return (words.length ? words : pieces).join(" ");
+    const kept = words.length ? words : pieces;
+    return kept.map((piece) => `${piece}^${EXACT_BOOST} ${piece}`).join(" ");
+  };
+
+  // lunr's BM25 with a length normalisation of its own for the title field (Material sets b = 0
+  // for every field): the same as lunr.Builder.prototype.createFieldVectors (lunr 2.3.9) but for
+  // `b`, so a heading that is the query outranks a heading that holds it among other words.
+  const TITLE_B = 0.75;
+  const normaliseTitles = (lunr) => {
+    if (lunr.Builder.prototype.titlesNormalised) return;
+    lunr.Builder.prototype.titlesNormalised = true;
+    lunr.Builder.prototype.createFieldVectors = function () {
+      const fieldVectors = {};
+      const idfs = Object.create(null);
+      for (const key of Object.keys(this.fieldTermFrequencies)) {
+        const fieldRef = lunr.FieldRef.fromString(key);
+        const name = fieldRef.fieldName;
+        const b = name === "title" ? TITLE_B : this._b;
+        const length = this.fieldLengths[fieldRef];
+        const vector = new lunr.Vector();
+        const frequencies = this.fieldTermFrequencies[fieldRef];
+        const fieldBoost = this._fields[name].boost || 1;
+        const docBoost = this._documents[fieldRef.docRef].boost || 1;
+        for (const term of Object.keys(frequencies)) {
+          const tf = frequencies[term];
+          const posting = this.invertedIndex[term];
+          if (idfs[term] === undefined) idfs[term] = lunr.idf(posting, this.documentCount);
+          const norm = this._k1 * (1 - b + b * (length / this.averageFieldLength[name])) + tf;
+          const score = ((idfs[term] * ((this._k1 + 1) * tf)) / norm) * fieldBoost * docBoost;
+          vector.insert(posting._index, Math.round(score * 1000) / 1000);
+        }
+        fieldVectors[fieldRef] = vector;
+      }
+      this.fieldVectors = fieldVectors;
+    };
   };
 
   const listen = self.addEventListener.bind(self);
@@ -29,6 +69,7 @@
     if (type !== "message") return listen(type, handler, ...options);
     const rewritten = (event) => {
       const message = event.data;
+      if (message && message.type === 0 && self.lunr) normaliseTitles(self.lunr);
       if (!message || message.type !== 2) return handler(event);
       return handler({ data: { ...message, data: rewrite(message.data) } });
     };
