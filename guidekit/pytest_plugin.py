@@ -5,6 +5,9 @@ Loaded by the root `conftest.py`, so every run has them: the whole suite, one pa
 (`--page`), one file, and each pytest-xdist worker.
 """
 
+import os
+import shutil
+import tempfile
 from collections.abc import Generator
 from pathlib import Path
 
@@ -18,6 +21,10 @@ from guidekit.run_limits import Watchdog, terminal_stream
 _watchdog_key = pytest.StashKey[Watchdog]()
 _page_key = pytest.StashKey[page_mode.PageSelection]()
 BROWSER_TESTS = "tests/browser/"
+RUN_FOLDER_PREFIX = "guidekit-run-"
+"""A run's temporary folder is `<temp dir>/guidekit-run-<pid>`, not pytest's `pytest-of-<user>/pytest-N`."""
+KEPT_RUN_FOLDERS = 3
+"""How many folders of ended runs stay for a look after the run, as pytest keeps three."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,9 +37,44 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def run_folder(temp: Path, pid: int) -> Path:
+    """This run's temporary folder; the folders of ended runs beyond the newest few are deleted.
+
+    Not under pytest's `pytest-of-<user>`: every pytest run that starts, anywhere on the machine, takes
+    group and other access off that folder, and an embedded PostgreSQL started as root runs as its own
+    user, which then cannot reach its data (it stops at its next checkpoint). A folder of its own is
+    touched by this run only.
+    """
+    ended = [
+        folder
+        for folder in temp.glob(f"{RUN_FOLDER_PREFIX}*")
+        if folder.is_dir() and not _alive(folder.name.removeprefix(RUN_FOLDER_PREFIX))
+    ]
+    ended.sort(key=lambda folder: folder.stat().st_mtime, reverse=True)
+    for folder in ended[KEPT_RUN_FOLDERS:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return temp / f"{RUN_FOLDER_PREFIX}{pid}"
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process of a run folder's name still runs (a reused pid keeps a folder a while longer)."""
+    if not pid.isdigit():
+        return True  # not a run's folder: leave it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """With `--page`: no coverage floor, only that page's tests."""
+    """A temporary folder of the run's own (unless `--basetemp` names one); with `--page`: no coverage
+    floor, only that page's tests."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = str(run_folder(Path(tempfile.gettempdir()), os.getpid()))
     page = config.getoption("page")
     if page:
         config.stash[_page_key] = page_mode.select(page)
