@@ -50,10 +50,18 @@ def run_folder(temp: Path, pid: int) -> Path:
         for folder in temp.glob(f"{RUN_FOLDER_PREFIX}*")
         if folder.is_dir() and not _alive(folder.name.removeprefix(RUN_FOLDER_PREFIX))
     ]
-    ended.sort(key=lambda folder: folder.stat().st_mtime, reverse=True)
+    ended.sort(key=_modified, reverse=True)
     for folder in ended[KEPT_RUN_FOLDERS:]:
         shutil.rmtree(folder, ignore_errors=True)
     return temp / f"{RUN_FOLDER_PREFIX}{pid}"
+
+
+def _modified(folder: Path) -> float:
+    """When a folder last changed; 0 for one another starting run has just deleted."""
+    try:
+        return folder.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _alive(pid: str) -> bool:

@@ -91,8 +91,11 @@ def scope_of(config: pytest.Config) -> tuple[str, list[str]] | None:
     # Warnings are errors in the site's runs: `-W` or `-p no:warnings` would let a deprecation pass.
     if config.getoption("pythonwarnings", None) or not config.pluginmanager.has_plugin("warnings"):
         return None
-    # Coverage proves that every included line ran; only a `--page` run (which turns it off) may skip it.
-    if config.getoption("no_cov", False) and not config.getoption("page", None):
+    # Coverage proves that every included line ran; only a `--page` run (which turns it off) may skip it,
+    # and no run may lower the floor the configuration sets.
+    if not config.getoption("page", None) and (
+        config.getoption("no_cov", False) or config.getoption("cov_fail_under", None) != configured_floor(config)
+    ):
         return None
     # A path or node id on the command line runs less than the suite, with `--page` too (it only removes files).
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
@@ -101,6 +104,12 @@ def scope_of(config: pytest.Config) -> tuple[str, list[str]] | None:
         source = f"docs/{page.removeprefix('docs/')}"
         return source, [source]
     return "all", all_pages(config.rootpath)
+
+
+def configured_floor(config: pytest.Config) -> float | None:
+    """The coverage floor the configuration's `addopts` sets (`--cov-fail-under=N`), or None."""
+    floors = [float(arg.split("=", 1)[1]) for arg in config.getini("addopts") if arg.startswith("--cov-fail-under=")]
+    return floors[-1] if floors else None
 
 
 def snippet_packages(root: Path) -> dict[str, str]:
@@ -131,8 +140,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Count the test bodies that ran (in the controller, pytest-xdist's workers' reports arrive here too)."""
-    if report.when == "call":
+    """Count the test bodies that ran to a pass or a failure, not a skip (in the controller, pytest-xdist's
+    workers' reports arrive here too)."""
+    if report.when == "call" and not report.skipped:
         _seen["calls"] += 1
 
 

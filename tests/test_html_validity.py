@@ -24,6 +24,7 @@ from guidekit.site.nu_checker import (
     Problem,
     allowance_for,
     check_site,
+    highlighted,
     java_major,
     page_of,
     require_java,
@@ -91,6 +92,14 @@ _OURS_WITH_THEME_MESSAGES = [
 def test_a_theme_message_in_markup_of_ours_is_not_excused(message: str, extract: str) -> None:
     assert any(entry.message.search(message) for entry in THEME_ERRORS), "the message is one of the theme's"
     assert allowance_for(Problem("page/index.html", 1, message, extract, extract)) is None
+
+
+def test_the_marked_part_is_cut_in_utf16_units_as_the_checker_counts_them() -> None:
+    element = '<input class="md-toggle" type="checkbox">'
+    extract = f"<p>\U0001f600\U0001f600</p>{element}<p>"
+    start = len("<p></p>") + 2 * 2  # each emoji is two UTF-16 units
+    assert highlighted(extract, start, len(element)) == element
+    assert highlighted(extract, 0, 0) == ""
 
 
 def test_the_theme_markup_beside_the_marked_element_excuses_nothing() -> None:

@@ -168,7 +168,9 @@ def small_suite(root: Path) -> Path:
         ["-o", "testpaths=checks/test_one.py"],
         ["--page", "docs/code.md", "checks/test_one.py"],
         ["--page", "docs/code.md", "checks/test_one.py::test_passes"],
+        ["checks/test_one.py"],
         ["--no-cov"],
+        ["--cov-fail-under=0"],
         ["-W", "ignore::DeprecationWarning"],
         ["-p", "no:warnings"],
         ["-o", "filterwarnings=ignore"],
@@ -190,7 +192,10 @@ def test_a_page_run_verifies_that_page_only(tmp_path: Path) -> None:
     assert stamp_text("docs/prose.md", root) == "Not verified: no recorded test run covered this page."
 
 
-SKIPPED = "import pytest\n\n\n@pytest.mark.skip(reason='not here')\ndef test_skipped() -> None:\n    assert False\n"
+SKIPPED = (
+    "import pytest\n\n\n@pytest.mark.skip(reason='not here')\ndef test_skipped() -> None:\n    assert False\n\n\n"
+    "def test_skips_in_its_body() -> None:\n    pytest.skip('not here either')\n"
+)
 CTRL_C = "import os\nimport signal\n\n\ndef test_stopped() -> None:\n    os.kill(os.getpid(), signal.SIGINT)\n"
 
 

@@ -157,8 +157,7 @@ def check_site(site: Path, seconds: float = 600) -> list[Problem]:
         # An error in a page, or a "non-document-error": a file the checker could not read.
         page = page_of(message.get("url", ""), site)
         extract = message.get("extract", "")
-        start = message.get("hiliteStart", 0)
-        highlight = extract[start : start + message.get("hiliteLength", len(extract))]
+        highlight = highlighted(extract, message.get("hiliteStart", 0), message.get("hiliteLength", 0))
         problems.append(Problem(page, message.get("lastLine", 0), message["message"], extract, highlight))
     return problems
 
@@ -189,6 +188,14 @@ def page_of(url: str, site: Path) -> str:
         return "?"
     resolved = Path(path).resolve()
     return resolved.relative_to(site.resolve()).as_posix() if resolved.is_relative_to(site.resolve()) else path
+
+
+def highlighted(extract: str, start: int, length: int) -> str:
+    """The part of an extract the checker marks. Its offsets count UTF-16 code units (Java's strings),
+    so a character outside the BMP before the mark counts twice; no mark is an empty part (it excuses
+    nothing)."""
+    units = extract.encode("utf-16-le")
+    return units[2 * start : 2 * (start + length)].decode("utf-16-le", errors="replace")
 
 
 def allowance_for(problem: Problem) -> Allowance | None:
