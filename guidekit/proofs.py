@@ -8,6 +8,7 @@ and passed (`unproven`, fed by `Recorder`, checked by `guidekit.guard.run_hooks`
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -158,10 +159,14 @@ def proofs_markdown(docs: Path = DOCS) -> str:
         anchor = f" {{ #{source.name} }}" if source.name not in written else ""
         written.add(source.name)
         named_on = ", ".join(f"[{page_title(page, docs)}](../{page})" for page in naming[source.name])
+        # The source collapsed: hundreds of open listings made this a 40,000-element page that a
+        # phone's browser styled and laid out whole; a closed <details> it does neither for.
+        listing = textwrap.indent(fenced_python(escape_snippet_syntax(source.source)), "    ", lambda _: True)
         parts.append(
             f"### `{source.name}`{anchor}\n\n"
-            f"Named on {named_on}. From `{source.path}`, line {source.line}:\n\n"
-            f"{fenced_python(escape_snippet_syntax(source.source))}\n"
+            f"Named on {named_on}.\n\n"
+            f'??? example "From `{source.path}`, line {source.line}"\n\n'
+            f"{listing}\n"
         )
     return "\n".join(parts)
 

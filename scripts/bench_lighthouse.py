@@ -2,6 +2,7 @@
 
     uv run python scripts/bench_lighthouse.py [--pages /tutorial/ devops/celery.md ...] [--runs N]
                                               [--presets mobile desktop] [--site DIR] [--json FILE]
+                                              [--reports DIR]
 
 Builds the site (`mkdocs build --strict`, or takes a built one with `--site`), serves it on
 127.0.0.1 with gzip for text types, and runs Lighthouse 12.2.3 (npm; installed into
@@ -173,8 +174,8 @@ def lighthouse_cli() -> Path:
     return CLI
 
 
-def run_lighthouse(cli: Path, chromium: Path, url: str, preset: str) -> Figures:
-    """One Lighthouse run of one page with one preset, in a Chromium of its own."""
+def run_lighthouse(cli: Path, chromium: Path, url: str, preset: str, report: Path | None = None) -> Figures:
+    """One Lighthouse run of one page with one preset, in a Chromium of its own; its JSON report kept in `report`."""
     node = shutil.which("node")
     assert node is not None
     command = [
@@ -195,6 +196,8 @@ def run_lighthouse(cli: Path, chromium: Path, url: str, preset: str) -> Figures:
     )
     if completed.returncode != 0:
         raise RunError(f"Lighthouse failed on {url} ({preset}):\n{completed.stderr[-2000:]}")
+    if report is not None:
+        report.write_text(completed.stdout)
     return figures_from(json.loads(completed.stdout))
 
 
@@ -213,8 +216,20 @@ def load_average() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
+def report_path(reports: Path | None, path: str, preset: str, run: int) -> Path | None:
+    """Where one run's full Lighthouse report goes (`tutorial-mobile-1.json`), or None when none is kept."""
+    if reports is None:
+        return None
+    return reports / f"{path.strip('/').replace('/', '-') or 'home'}-{preset}-{run}.json"
+
+
 def measure(
-    site_dir: Path | None, pages: list[str], presets: list[str], runs: int, scratch: Path
+    site_dir: Path | None,
+    pages: list[str],
+    presets: list[str],
+    runs: int,
+    scratch: Path,
+    reports: Path | None = None,
 ) -> dict[str, dict[str, Figures]]:
     """Serve the site (building it first unless given) and measure every page with both presets."""
     chromium = chromium_executable()
@@ -238,7 +253,8 @@ def measure(
                     if len(each) == runs:
                         break
                     try:
-                        each.append(run_lighthouse(cli, chromium, base_url + path, preset))
+                        report = report_path(reports, path, preset, len(each) + 1)
+                        each.append(run_lighthouse(cli, chromium, base_url + path, preset, report))
                     except RunError as error:
                         print(f"  {page} {preset}: run failed: {str(error).splitlines()[0][:300]}", flush=True)
                 if each:
@@ -256,13 +272,18 @@ def main() -> int:
     parser.add_argument("--presets", nargs="+", choices=list(PRESETS), default=list(PRESETS), help="default: both")
     parser.add_argument("--site", type=Path, help="a built site to serve instead of building one")
     parser.add_argument("--json", type=Path, help="also write the medians to this file")
+    parser.add_argument("--reports", type=Path, help="keep each run's full Lighthouse report (JSON) in this folder")
     arguments = parser.parse_args()
     if arguments.runs < 1:
         parser.error("--runs must be at least 1")
     try:
         pages = url_paths(arguments.pages)
         with tempfile.TemporaryDirectory() as scratch:
-            results = measure(arguments.site, pages, arguments.presets, arguments.runs, Path(scratch))
+            if arguments.reports:
+                arguments.reports.mkdir(parents=True, exist_ok=True)
+            results = measure(
+                arguments.site, pages, arguments.presets, arguments.runs, Path(scratch), arguments.reports
+            )
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from scripts.bench_lighthouse import Figures, RunError, figures_from, median, summary, table, url_paths
+from scripts.bench_lighthouse import Figures, RunError, figures_from, median, report_path, summary, table, url_paths
 
 
 def _report(score: float | None, lcp: float = 1200.0, tbt: float = 50.0, dom: int = 800) -> dict[str, object]:
@@ -33,6 +33,12 @@ def _report(score: float | None, lcp: float = 1200.0, tbt: float = 50.0, dom: in
 
 def test_figures_are_read_from_a_lighthouse_report() -> None:
     assert figures_from(_report(0.934, lcp=2500.5, tbt=120.0, dom=1500)) == Figures(93, 2500.5, 120.0, 1500)
+
+
+def test_each_runs_full_report_is_named_by_page_preset_and_run(tmp_path: Path) -> None:
+    assert report_path(tmp_path, "devops/celery/", "mobile", 2) == tmp_path / "devops-celery-mobile-2.json"
+    assert report_path(tmp_path, "", "desktop", 1) == tmp_path / "home-desktop-1.json"
+    assert report_path(None, "tutorial/", "mobile", 1) is None
 
 
 def test_a_report_without_a_score_fails_the_run_with_lighthouse_s_reason() -> None:

@@ -8,10 +8,13 @@ fails here.
 import html
 import re
 from collections.abc import Callable
+from pathlib import Path
 
+import material
 from markdown import Markdown
 
-from guidekit.extensions.lean_code import lean
+from guidekit.extensions.lean_code import COLOUR, KEPT, lean
+from guidekit.paths import ROOT
 
 PAGE = """# Commands and code
 
@@ -62,3 +65,69 @@ def test_removing_the_markup_keeps_every_character_of_the_code() -> None:
         '<pre><code><span class="k">def</span> a<span class="p">()</span>\n\n'
         '<span id="__span-0-3"><span class="go">out &lt;1&gt;</span>\n</span></code></pre>'
     )
+
+
+def test_neighbouring_tokens_of_one_colour_share_one_span_and_the_text_stays() -> None:
+    written = (
+        '<pre><code><span class="nf">f</span><span class="p">(</span><span class="o">**</span>'
+        '<span class="n">k</span><span class="p">)</span><span class="w"> </span><span class="o">-&gt;</span> '
+        '<span class="kc">None</span><span class="p">:</span>  <span class="c1"># (1)!</span>\n'
+        '<span class="s2">&quot;a&quot;</span> <span class="s2">&quot;b&quot;</span> <span class="mi">1</span>'
+        '<span class="sa">f</span><span class="s2">&quot;&quot;</span>\n'
+        '<span class="gp">$ </span><span class="nb">echo</span> <span class="gp">x</span></code></pre>'
+    )
+    leaner = lean(written)
+    assert _code_text(leaner) == _code_text(written)
+    assert leaner == (
+        '<pre><code><span class="nf">f</span><span class="p">(**</span>k<span class="p">) -&gt;</span> '
+        'None<span class="p">:</span>  <span class="c1"># (1)!</span>\n'
+        '<span class="s2">&quot;a&quot; &quot;b&quot;</span> <span class="mi">1</span>'
+        'f<span class="s2">&quot;&quot;</span>\n'
+        '<span class="gp">$ </span><span class="nb">echo</span> <span class="gp">x</span></code></pre>'
+    )
+
+
+def test_only_code_loses_spans() -> None:
+    page = '<p><span class="filename">app.py</span> <span class="p">x</span></p><code><span class="w"> </span></code>'
+    assert lean(page) == '<p><span class="filename">app.py</span> <span class="p">x</span></p><code> </code>'
+
+
+def _theme_colours() -> dict[str, str]:
+    """Each Pygments class the installed theme colours, and the variable it colours it with."""
+    (stylesheet,) = (Path(material.__file__).parent / "templates/assets/stylesheets").glob("main.*.min.css")
+    colours: dict[str, str] = {}
+    for selectors, variable in re.findall(r"([^{}]*)\{color:var\((--md-code-hl-[a-z-]+)\)\}", stylesheet.read_text()):
+        for name in re.findall(r"\.highlight \.([a-z0-9]+)(?=,|$)", selectors):
+            colours[name] = variable
+    return colours
+
+
+def test_the_colour_table_is_the_installed_themes() -> None:
+    """Classes merged into one span look alike in both schemes; a class left as text has the code's colour."""
+    colours = _theme_colours()
+    assert len(colours) > 40, colours
+    by_look: dict[str, set[str]] = {}
+    for name, variable in colours.items():
+        if name in KEPT:
+            continue
+        if name not in COLOUR:  # written as plain text: coloured as the code is (below)
+            assert variable == "--md-code-hl-name-color", name
+            continue
+        by_look.setdefault(COLOUR[name], set()).add(variable)
+    assert set(COLOUR) <= set(colours), set(COLOUR) - set(colours)
+    grey = {"--md-code-hl-operator-color", "--md-code-hl-punctuation-color", "--md-code-hl-variable-color"}
+    assert by_look.pop("grey") == grey
+    assert all(len(variables) == 1 for variables in by_look.values()), by_look
+    # Every rule that sets one of the grey colours sets all three alike (the theme's default and slate
+    # schemes, theme-fixes.css); every rule that sets the name colour makes it the code's colour.
+    stylesheets = Path(material.__file__).parent / "templates/assets/stylesheets"
+    css = "".join(path.read_text() for path in stylesheets.glob("*.min.css"))
+    css += (ROOT / "docs/assets/stylesheets/theme-fixes.css").read_text()
+    blocks = [dict(re.findall(r"(--md-[a-z-]+):\s*([^;}]+)", block)) for block in re.findall(r"\{([^{}]*)\}", css)]
+    setting_grey = [block for block in blocks if grey & set(block)]
+    assert len(setting_grey) >= 3, setting_grey
+    for block in setting_grey:
+        assert len({block.get(variable) for variable in grey}) == 1, block
+    names = [block["--md-code-hl-name-color"] for block in blocks if "--md-code-hl-name-color" in block]
+    assert names, "no rule sets the name colour"
+    assert set(names) == {"var(--md-code-fg-color)"}, names

@@ -4,6 +4,7 @@ The build side is `guidekit.extensions.proofs`; the run side is `guidekit/guard/
 """
 
 import contextlib
+import html as html_module
 import os
 import re
 import signal
@@ -17,14 +18,17 @@ import markdown
 import pytest
 
 from guidekit.extensions.page import PageError
+from guidekit.markdown.includes import escape_snippet_syntax
 from guidekit.paths import DOCS
 from guidekit.proofs import (
     PROOFS_PAGE,
+    defined_tests,
     dont_boxes,
     fenced_python,
     function_name,
     named_tests,
     pages_naming_tests,
+    proofs_markdown,
     unknown,
     unproven,
     unproven_boxes,
@@ -157,3 +161,31 @@ def test_a_test_source_holding_a_fence_stays_in_one_code_block() -> None:
 def test_a_report_is_filed_under_its_function_name_whatever_its_parameters() -> None:
     assert function_name("snippets/tests/x.py::TestY::test_z[a]") == "test_z"
     assert function_name("tests/x.py::test_y[tests/a.py::test_b[c]]") == "test_y"  # an id holding `::`
+
+
+def test_each_test_source_on_the_proofs_page_is_collapsed_until_a_reader_opens_it() -> None:
+    """Hundreds of listings: closed, a phone's browser neither styles nor lays them out (issue 16)."""
+    page = proofs_markdown()
+    html = markdown.markdown(page, extensions=["attr_list", "pymdownx.details", "pymdownx.superfences"])
+    entries = re.findall(r"<h3[ >]", html)
+    listings = re.findall(r"<details\b([^>]*)>\s*<summary>(.*?)</summary>\s*(<div class=\"highlight\"><pre\b)?", html)
+    assert len(entries) > 300
+    assert len(listings) == len(entries)
+    assert all(" open" not in attributes and pre for attributes, _, pre in listings), listings[:3]
+    assert all(
+        re.fullmatch(r"From <code>(snippets/)?tests/\S+\.py</code>, line \d+", title) for _, title, _ in listings
+    )
+    assert html.count("<pre") == len(listings), "a listing outside its <details>"
+    # Inside each block, the test's source line for line (the fence is indented in the Markdown only).
+    codes = [
+        re.sub(r"<[^>]+>", "", code)
+        for code in re.findall(r"<pre\b[^>]*>(?:<span></span>)?<code[^>]*>(.*?)</code>", html, re.DOTALL)
+    ]
+    naming = pages_naming_tests()
+    sources = sorted(
+        (source for name in naming if name in defined_tests() for source in defined_tests()[name]),
+        key=lambda source: (source.path, source.line),
+    )
+    assert [html_module.unescape(code).rstrip("\n") for code in codes] == [
+        escape_snippet_syntax(source.source) for source in sources
+    ]

@@ -8,10 +8,22 @@ the final HTML, without changing a character of the text or a colour:
 - the per-line spans (`line_spans`) of every line but a console block's output lines: the copy
   button leaves those out by their line span (assets/stylesheets/theme-fixes.css), nothing else
   reads them;
-- the token spans whose class has no style of its own: names (`n`, coloured as the code itself by
-  the theme, in both schemes) and whitespace (`w`).
+- the token spans whose class has no colour of its own: names and constants (`n`, `kc`, coloured
+  as the code itself by the theme, in both schemes), whitespace (`w`), and the classes the theme
+  does not style at all (`sa`, the `f` of an f-string; `fm`, `__init__`);
+- the borders between neighbouring tokens of one colour: `<span class="p">(</span><span
+  class="o">*</span>` becomes one span, and so do two such tokens with only spaces between them
+  (a space shows no colour). Punctuation, operators and variables share one grey in both schemes
+  (the theme's `--md-default-fg-color--light`, darkened alike by theme-fixes.css); strings,
+  numbers, keywords, constants and functions each have their colour. Comments and console prompts
+  and output keep their spans: the theme finds code annotations in comments, the copy button
+  reads `.gp` and `.go`.
 
-tests/test_lean_code.py checks each removal and that the text stays the same.
+Punctuation and operators alone are half the spans of a code block, and each span is an element a
+phone styles and lays out: Lighthouse's "Style & Layout" on /tutorial/ was 1.8-3.3 s (simulated
+phone) with them and 0.7-0.8 s without any token span. `COLOUR` is the theme's stylesheet as this
+file reads it; tests/test_lean_code.py checks it against the installed theme, each removal and
+merge, and that the text stays the same.
 """
 
 import re
@@ -23,15 +35,62 @@ _EMPTY_LEAD = re.compile(r"(<pre\b[^>]*>)<span></span>(?=<code)")
 # A line span holds one line: its tokens' spans open and close inside it, and it ends at the line's
 # newline (pymdownx.highlight splits tokens at line ends).
 _LINE = re.compile(r'<span id="__span-\d+-\d+">([^\n]*)\n</span>')
-_UNSTYLED_TOKEN = re.compile(r'<span class="[nw]">([^<]*)</span>')
 _OUTPUT = 'class="go"'
+
+# The colour each Pygments class gets from the theme (main.css: `.highlight .o { color:
+# var(--md-code-hl-operator-color) }`), named by what it looks like in both schemes: classes with
+# one name here look alike. Classes not named here and not in `KEPT` have no colour of their own.
+_GREY = "grey"  # operator, punctuation and variable colours: one value in each scheme
+COLOUR: dict[str, str] = {
+    **dict.fromkeys(("o", "ow", "p", "na", "nv", "vc", "vg", "vi"), _GREY),
+    **dict.fromkeys(("cpf", "l", "s", "s1", "s2", "sb", "sc", "si", "ss"), "string"),
+    **dict.fromkeys(("cp", "se", "sh", "sr", "sx"), "special"),
+    **dict.fromkeys(("il", "m", "mb", "mf", "mh", "mi", "mo"), "number"),
+    **dict.fromkeys(("k", "kd", "kn", "kp", "kr", "kt", "nd", "ni", "nl", "nt"), "keyword"),
+    **dict.fromkeys(("bp", "nb", "no"), "constant"),
+    **dict.fromkeys(("nc", "ne", "nf", "nn"), "function"),
+}
+KEPT = frozenset(("c", "c1", "ch", "cm", "cs", "sd", "ge", "gh", "go", "gp", "gr", "gs", "gt", "gu", "gd", "gi", "hll"))
+"""Classes whose spans stay as they are: comments (the theme finds code annotations in `.c`, `.c1`,
+`.cm`), generic output (the copy button reads `.gp` and `.go`), inserted and deleted lines (a
+background), highlighted lines (a block)."""
+_CODE = re.compile(r"(<code\b[^>]*>)(.*?)(</code>)", re.DOTALL)  # a block's or inline code: no other span
+_SPAN = r'<span class="[a-z0-9]+">[^<\n]*</span>'
+_TOKENS = re.compile(rf"{_SPAN}(?:[ \t]*{_SPAN})*")
+_EACH_TOKEN = re.compile(r'([ \t]*)<span class="([a-z0-9]+)">([^<\n]*)</span>')
+
+
+def _merged(run: re.Match[str]) -> str:
+    """A run of token spans with no colourless token and neighbours of one colour in one span."""
+    out: list[str] = []
+    colour: str | None = None  # of the span still open at the end of `out`
+    space = ""  # blanks not written yet: inside the open span if the next token continues it
+    for blank, name, text in _EACH_TOKEN.findall(run[0]):
+        space += blank
+        if name not in KEPT and name not in COLOUR and not text.strip(" \t"):  # `w`, or a blank token
+            space += text
+            continue
+        if name not in KEPT and colour is not None and COLOUR.get(name) == colour:
+            out.append(space + text)
+        else:
+            out.append(("</span>" if colour else "") + space)
+            colour = COLOUR.get(name) if name not in KEPT else None
+            out.append(
+                f'<span class="{name}">{text}</span>'
+                if name in KEPT
+                else text
+                if colour is None
+                else f'<span class="{name}">{text}'
+            )
+        space = ""
+    return "".join(out) + ("</span>" if colour else "") + space
 
 
 def lean(html: str) -> str:
     """The HTML with the unused markup of highlighted code removed; the text is the same."""
     html = _EMPTY_LEAD.sub(r"\1", html)
     html = _LINE.sub(lambda line: line[0] if _OUTPUT in line[1] else line[1] + "\n", html)
-    return _UNSTYLED_TOKEN.sub(r"\1", html)
+    return _CODE.sub(lambda code: code[1] + _TOKENS.sub(_merged, code[2]) + code[3], html)
 
 
 class LeanCode(Postprocessor):

@@ -10,7 +10,7 @@ from guidekit.site.survey import PageReport
 
 _ANNOTATION_MARKER = re.compile(r"#\s*\(\d+\)!?\s*$", re.MULTILINE)
 _PROMPT = re.compile(r"^\$ ", re.MULTILINE)
-_SITE_TEST_SOURCE = re.compile(r"From tests/\S+\.py, line \d+:")
+_SITE_TEST_SOURCE = re.compile(r"From tests/\S+\.py, line \d+\b")
 _TEST_DEF_LINE = re.compile(r"^\s*(async )?def test_\w+\(")
 
 
