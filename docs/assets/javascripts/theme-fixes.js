@@ -106,3 +106,20 @@ var scrollableRegions = (function () {
   };
 })();
 document$.subscribe(scrollableRegions);
+
+// A proof link lands on a test's heading on the Proofs page, and the test's source is in the
+// closed box after it (closed so a phone does not lay out every listing): open the box the
+// link points at, on a page view and when only the fragment changes.
+function openLinkedBox() {
+  var id = decodeURIComponent(location.hash.slice(1));
+  var target = id && document.getElementById(id);
+  var next = target && /^H[1-6]$/.test(target.tagName) ? target.nextElementSibling : null;
+  while (next && next.tagName !== "DETAILS" && !/^H[1-6]$/.test(next.tagName)) {
+    next = next.nextElementSibling;
+  }
+  if (next && next.tagName === "DETAILS") {
+    next.open = true;
+  }
+}
+document$.subscribe(openLinkedBox);
+window.addEventListener("hashchange", openLinkedBox);
