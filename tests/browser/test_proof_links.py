@@ -1,38 +1,54 @@
 """A proof link brings the reader to the test's source on the Proofs page, opened."""
 
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from guidekit.markdown.nav import page_url_path
 
-# The entry's box: the first <details> after the heading the fragment names, before the next heading.
+# The entry's box: the first <details> after the heading the fragment names, before the next heading
+# (false while that heading is not on the page yet: instant navigation swaps the page in later).
 _BOX_OPEN = """(id) => {
-  let next = document.getElementById(id).nextElementSibling;
+  const heading = document.getElementById(id);
+  if (!heading) return false;
+  let next = heading.nextElementSibling;
   while (next && next.tagName !== 'DETAILS' && !/^H[1-6]$/.test(next.tagName)) next = next.nextElementSibling;
   return next !== null && next.tagName === 'DETAILS' && next.open;
 }"""
 _OPEN_BOXES = "() => document.querySelectorAll('article details[open]').length"
+_ADD_LINK = """(id) => {
+  const link = Object.assign(document.createElement('a'), {id: 'link-within-the-page', href: '#' + id});
+  link.textContent = 'another test';
+  document.querySelector('article h1').after(link);
+}"""
+_ANOTHER_ENTRY = "(id) => [...document.querySelectorAll('article h3[id]')].map((h) => h.id).find((h) => h !== id)"
+
+
+def _wait_open(tab: Page, test_name: str) -> None:
+    tab.wait_for_function(_BOX_OPEN, arg=test_name, timeout=10_000)
 
 
 def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, site_url: str) -> None:
+    proofs = site_url + page_url_path("reference/proofs.md")
     context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
-    tab = context.new_page()
     try:
+        tab = context.new_page()
         tab.goto(site_url + page_url_path("database/soft-delete.md"))
         link = tab.locator('article a[href*="reference/proofs/#"]').first
-        href = link.get_attribute("href") or ""
-        test_name = href.split("#", 1)[1]
+        test_name = (link.get_attribute("href") or "").split("#", 1)[1]
         link.click()  # instant navigation: the page changes without a load
-        tab.wait_for_url(f"**/reference/proofs/#{test_name}")
-        tab.wait_for_function(_BOX_OPEN, arg=test_name, timeout=10_000)
+        _wait_open(tab, test_name)
         assert tab.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
 
-        # Loaded directly, and then another entry by its fragment alone.
-        tab.goto(site_url + page_url_path("reference/proofs.md") + "#" + test_name)
-        tab.wait_for_function(_BOX_OPEN, arg=test_name, timeout=10_000)
-        other = tab.evaluate(
-            "(id) => [...document.querySelectorAll('article h3[id]')].map((h) => h.id).find((h) => h !== id)", test_name
-        )
-        tab.evaluate("(id) => { location.hash = id; }", other)
-        tab.wait_for_function(_BOX_OPEN, arg=other, timeout=10_000)
+        # A link within the page (the table of contents stops at the modules' headings, so one is
+        # added): instant navigation changes the address without a `hashchange`.
+        other = tab.evaluate(_ANOTHER_ENTRY, test_name)
+        tab.evaluate(_ADD_LINK, other)
+        tab.locator("#link-within-the-page").click()
+        _wait_open(tab, other)
+
+        # Loaded directly, in a tab of its own.
+        fresh = context.new_page()
+        fresh.goto(f"{proofs}#{test_name}")
+        _wait_open(fresh, test_name)
+        assert fresh.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
     finally:
         context.close()

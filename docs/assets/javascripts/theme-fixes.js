@@ -109,17 +109,26 @@ document$.subscribe(scrollableRegions);
 
 // A proof link lands on a test's heading on the Proofs page, and the test's source is in the
 // closed box after it (closed so a phone does not lay out every listing): open the box the
-// link points at, on a page view and when only the fragment changes.
+// link points at. On a page view, on a link within the page (instant navigation changes the
+// address without a `hashchange`: `location$` reports it) and on a typed fragment.
 function openLinkedBox() {
-  var id = decodeURIComponent(location.hash.slice(1));
+  var id = location.hash.slice(1);
+  try {
+    id = decodeURIComponent(id);
+  } catch (malformed) {
+    // a fragment such as `#100%` is not percent-encoded: look it up as it is
+  }
   var target = id && document.getElementById(id);
-  var next = target && /^H[1-6]$/.test(target.tagName) ? target.nextElementSibling : null;
+  var next = target && target.tagName === "H3" ? target.nextElementSibling : null;
   while (next && next.tagName !== "DETAILS" && !/^H[1-6]$/.test(next.tagName)) {
     next = next.nextElementSibling;
   }
-  if (next && next.tagName === "DETAILS") {
+  if (next && next.tagName === "DETAILS" && next.classList.contains("example")) {
     next.open = true;
   }
 }
 document$.subscribe(openLinkedBox);
+if (window.location$) {
+  window.location$.subscribe(openLinkedBox);
+}
 window.addEventListener("hashchange", openLinkedBox);
