@@ -6,6 +6,7 @@ where the two must say the same, these tests hold them together. Ruff needs no t
 config extends the service's.
 """
 
+import re
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -130,3 +131,25 @@ def test_the_image_lock_and_the_guide_lock_differ_only_by_compatible_releases() 
 )
 def test_every_0_0_x_release_counts_as_breaking_between_the_locks(image: str, tested: str, compatible: bool) -> None:
     assert (breaking_part(Version(image)) == breaking_part(Version(tested))) is compatible
+
+
+# A constraint the Stack page writes in backticks: `name>=x,<y`, or `>=x,<y` for "a 0.x package".
+_QUOTED_CONSTRAINT = re.compile(r"`([a-z][\w.\[\]-]*)?(>=[^`\s]+)`")
+
+
+def test_the_constraints_the_stack_page_quotes_are_the_services() -> None:
+    """The Constraints section's examples are constraints `snippets/pyproject.toml` declares, word for word."""
+    page = (ROOT / "docs" / "stack.md").read_text(encoding="utf-8")
+    section = page.split("\n## Constraints\n", 1)[1].split("\n## ", 1)[0]
+    declared = [*SERVICE["project"]["dependencies"], *SERVICE["dependency-groups"]["dev"]]
+    specifiers = {str(Requirement(line).specifier): line for line in declared}
+    quoted = _QUOTED_CONSTRAINT.findall(section)
+    assert quoted, "the Constraints section quotes no constraint"
+    for name, specifier in quoted:
+        if name:
+            assert f"{name}{specifier}" in declared, (
+                f"stack.md quotes `{name}{specifier}`, which the service does not declare"
+            )
+        else:
+            wanted = str(Requirement(f"x{specifier}").specifier)
+            assert wanted in specifiers, f"stack.md quotes `{specifier}`, which no dependency of the service has"
