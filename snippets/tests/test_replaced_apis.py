@@ -7,12 +7,15 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import pytz
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import BaseModel, PydanticDeprecatedSince20
@@ -60,6 +63,35 @@ def test_on_event_is_deprecated() -> None:
 def test_httpx_async_client_no_longer_takes_an_app() -> None:
     with pytest.raises(TypeError, match="'app'"):
         AsyncClient(app=FastAPI())  # type: ignore[call-arg]
+
+
+async def test_asgi_transport_alone_never_runs_the_lifespan() -> None:
+    """Why the `client` fixture wraps the app in `LifespanManager`: without
+    it, start-up never ran, and whatever it opens is missing.
+    """
+    started: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        started.append("engine")
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/opened")
+    async def opened() -> list[str]:
+        return started
+
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/opened")).json() == []
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(
+            transport=ASGITransport(app=manager.app), base_url="http://t"
+        ) as client,
+    ):
+        assert (await client.get("/opened")).json() == ["engine"]
 
 
 def test_an_engine_shared_across_event_loops_breaks(
