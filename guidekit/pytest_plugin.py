@@ -18,7 +18,10 @@ from xdist.scheduler import LoadScopeScheduling
 from guidekit import janitor, page_mode
 from guidekit.run_limits import Watchdog, terminal_stream
 
-_watchdog_key = pytest.StashKey[Watchdog]()
+# The per-test limit is the time-limit plugin's hook (one copy; that plugin alone also serves the
+# lowest-bounds check's run, which has none of this module's other hooks).
+from guidekit.time_limit_plugin import WATCHDOG_KEY, pytest_runtest_protocol  # noqa: F401
+
 _page_key = pytest.StashKey[page_mode.PageSelection]()
 BROWSER_TESTS = "tests/browser/"
 RUN_FOLDER_PREFIX = "guidekit-run-"
@@ -114,7 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Workers' folders are inside the controller's; its pipe closes when this process ends.
         janitor.start(config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
     watchdog = Watchdog(stream=terminal_stream())
-    config.stash[_watchdog_key] = watchdog
+    config.stash[WATCHDOG_KEY] = watchdog
     config.add_cleanup(watchdog.close)
     if config.getoption("numprocesses", None) and not hasattr(config, "workerinput"):
         config.pluginmanager.register(WorkerReportWait(watchdog), "worker-report-wait")
@@ -123,19 +126,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, object]:
     """The session-scoped fixtures' teardown runs under the time limit too (after Ctrl-C as well)."""
-    watchdog = session.config.stash[_watchdog_key]
+    watchdog = session.config.stash[WATCHDOG_KEY]
     watchdog.arm("the teardown of session-scoped fixtures")
-    try:
-        return (yield)
-    finally:
-        watchdog.disarm()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    """Each test, with its setup and teardown, runs under the time limit."""
-    watchdog = item.config.stash[_watchdog_key]
-    watchdog.arm(item.nodeid)
     try:
         return (yield)
     finally:

@@ -11,20 +11,20 @@ import pytest
 
 from guidekit.run_limits import Watchdog, terminal_stream
 
-_watchdog_key = pytest.StashKey[Watchdog]()
+WATCHDOG_KEY = pytest.StashKey[Watchdog]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """One watchdog for the run; GUIDE_TEST_TIME_LIMIT sets its limit, as in the site's runs."""
     watchdog = Watchdog(stream=terminal_stream())
-    config.stash[_watchdog_key] = watchdog
+    config.stash[WATCHDOG_KEY] = watchdog
     config.add_cleanup(watchdog.close)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """Each test, with its setup and teardown, runs under the time limit."""
-    watchdog = item.config.stash[_watchdog_key]
+    watchdog = item.config.stash[WATCHDOG_KEY]
     watchdog.arm(item.nodeid)
     try:
         return (yield)
