@@ -6,12 +6,15 @@ Both scripts end with the same exit statuses: 0 passed, 1 failed (a test, a type
 record is written).
 """
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +154,20 @@ def clone_head(destination: Path) -> str:
         print("Note: the tree has uncommitted changes; the check runs on HEAD without them.", flush=True)
     run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(destination)], ROOT, "git could not clone HEAD")
     return commit
+
+
+@contextlib.contextmanager
+def clone_workspace(prefix: str, keep: bool) -> Iterator[tuple[Path, str]]:
+    """A temporary folder with a clone of HEAD in its `tree/`; yields the folder and the commit. Deleted
+    afterwards, unless `keep` (then its path is printed)."""
+    workspace = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield workspace, clone_head(workspace / "tree")
+    finally:
+        if keep:
+            print(f"Kept the copy: {workspace}", flush=True)
+        else:
+            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def run_suite(tree: Path, command: Sequence[str], env: dict[str, str]) -> tuple[int, str]:

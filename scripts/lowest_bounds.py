@@ -17,7 +17,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 import tomllib
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ from guidekit.lock_check import (
     PASSED,
     CannotRunError,
     Failure,
-    clone_head,
+    clone_workspace,
     failures_from,
     locked_versions,
     outcome,
@@ -122,10 +121,8 @@ def check(keep: bool) -> int:
     """The whole check; returns the exit status."""
     started = time.monotonic()
     require_tools()
-    workspace = Path(tempfile.mkdtemp(prefix="lowest-bounds-"))
-    try:
+    with clone_workspace("lowest-bounds-", keep) as (workspace, commit):
         tree = workspace / "tree"
-        commit = clone_head(tree)
         service = tree / "snippets"
         declared = floors((service / "pyproject.toml").read_text(encoding="utf-8"))
         print("Resolving the service's lowest bounds ...", flush=True)
@@ -163,11 +160,6 @@ def check(keep: bool) -> int:
             },
         )
         return status
-    finally:
-        if keep:
-            print(f"Kept the copy: {workspace}", flush=True)
-        else:
-            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,6 @@ written then).
 import argparse
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from guidekit.lock_check import (
     CannotRunError,
     Failure,
     Move,
-    clone_head,
+    clone_workspace,
     failures_from,
     locked_versions,
     moves,
@@ -91,10 +90,8 @@ def check(apply: bool, keep: bool) -> int:
     """The whole check; returns the exit status."""
     started = time.monotonic()
     require_tools()
-    workspace = Path(tempfile.mkdtemp(prefix="upgrade-check-"))
-    try:
+    with clone_workspace("upgrade-check-", keep) as (workspace, commit):
         tree = workspace / "tree"
-        commit = clone_head(tree)
         bring_tools(tree)
         before = lock_versions_in(tree)
         print("Upgrading uv.lock and snippets/poetry.lock ...", flush=True)
@@ -128,11 +125,6 @@ def check(apply: bool, keep: bool) -> int:
                 (ROOT / f"{lock}.upgraded").replace(ROOT / lock)
             print("Applied: uv.lock and snippets/poetry.lock now hold the new versions.", flush=True)
         return status
-    finally:
-        if keep:
-            print(f"Kept the copy: {workspace}", flush=True)
-        else:
-            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
