@@ -1,8 +1,8 @@
 """The run-wide pytest hooks: a time limit on every test, a janitor behind every run, and how
 pytest-xdist shares the tests out.
 
-Loaded by the root `conftest.py`, so every run has them: the whole suite, one page
-(`--page`), one file, and each pytest-xdist worker.
+Loaded with `-p guidekit.pytest_plugin` in the root `pyproject.toml`'s addopts, so every run has
+them: the whole suite, one page (`--page`), one file, and each pytest-xdist worker.
 """
 
 import os

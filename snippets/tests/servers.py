@@ -28,6 +28,8 @@ from redis.asyncio import Redis
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS_DIR = SERVICE_ROOT / "db" / "migrations"
@@ -157,6 +159,24 @@ def database_url(postgres_server: URL) -> Iterator[URL]:
 
 
 # --8<-- [end:dbmate]
+
+
+def engine_for(database: URL) -> AsyncEngine:
+    """An engine on a scratch database; NullPool, so the database can be
+    dropped afterwards.
+    """
+    # dbmate's query names, asyncpg's names
+    renamed = {
+        "socket": "host",
+        "sslmode": "ssl",
+    }
+    query = {
+        renamed.get(key, key): value for key, value in database.query.items()
+    }
+    return create_async_engine(
+        database.set(drivername="postgresql+asyncpg", query=query),
+        poolclass=NullPool,
+    )
 
 
 # --8<-- [start:redis_server]

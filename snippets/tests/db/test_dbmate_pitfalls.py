@@ -9,8 +9,9 @@ import subprocess
 from pathlib import Path
 
 from sqlalchemy import URL, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.servers import engine_for
 
 
 def dbmate_in(
@@ -75,24 +76,6 @@ async def test_a_second_hand_numbered_file_with_a_taken_number_is_silently_skipp
             )
     finally:
         await engine.dispose()
-
-
-def engine_for(database: URL) -> AsyncEngine:
-    """An engine on a scratch database; NullPool, so the database can be
-    dropped afterwards.
-    """
-    # dbmate's query names, asyncpg's names
-    renamed = {
-        "socket": "host",
-        "sslmode": "ssl",
-    }
-    query = {
-        renamed.get(key, key): value for key, value in database.query.items()
-    }
-    return create_async_engine(
-        database.set(drivername="postgresql+asyncpg", query=query),
-        poolclass=NullPool,
-    )
 
 
 # an advisory lock the test holds, so two runs are both inside the migration

@@ -11,9 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
-    create_async_engine,
 )
-from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 # Imports every entity, so the metadata holds every table.
@@ -21,24 +19,7 @@ import app.main  # noqa: F401
 from app.db.message.model import Channel, Message
 from app.db.message.table import MessagesTable
 from tests.principals import OWNER
-
-
-def engine_for(database: URL) -> AsyncEngine:
-    """An engine on a scratch database; NullPool, so the database can be
-    dropped afterwards.
-    """
-    # dbmate's query names, asyncpg's names
-    renamed = {
-        "socket": "host",
-        "sslmode": "ssl",
-    }
-    query = {
-        renamed.get(key, key): value for key, value in database.query.items()
-    }
-    return create_async_engine(
-        database.set(drivername="postgresql+asyncpg", query=query),
-        poolclass=NullPool,
-    )
+from tests.servers import engine_for
 
 
 @pytest_asyncio.fixture
