@@ -20,6 +20,6 @@ from guidekit.site.search_index import refine_file, wrap_worker
 def on_post_build(config: MkDocsConfig) -> None:
     """Refine the index the search plugin just wrote; rewrite queries before the theme's worker reads them."""
     site = Path(config.site_dir)
-    refine_file(site / "search" / "search_index.json")
+    refine_file(site / "search" / "search_index.json", Path(config.docs_dir))
     for worker in (site / "assets" / "javascripts" / "workers").glob("search.*.min.js"):
         wrap_worker(worker)

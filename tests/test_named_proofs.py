@@ -103,6 +103,27 @@ def test_a_named_test_links_to_its_source_on_the_proofs_page(built_site: BuiltSi
     assert 'assert "`;--8<--`" in log' in markdown
 
 
+def test_each_listing_on_the_proofs_page_is_no_element_of_the_page_until_its_box_opens(built_site: BuiltSite) -> None:
+    """A closed <details> is still hundreds of elements per listing, which a phone parses into the
+    page and Lighthouse counts (36,700 on this page); a <template>'s content is parsed aside, as a
+    fragment, and becomes part of the page only when theme-fixes.js puts it in (its browser test:
+    tests/browser/test_proof_links.py)."""
+    proofs = built_site.page(PROOFS_PAGE.removesuffix(".md") + "/")
+    entries = re.findall(r"<h3 id=\"(test_\w+)\"", proofs)
+    boxes = re.findall(
+        r'<details class="example">\s*<summary>(.*?)</summary>\s*'
+        r'<template class="proof-listing">(.*?)</template>\s*</details>',
+        proofs,
+        re.DOTALL,
+    )
+    assert len(entries) > 300
+    assert len(boxes) == len(entries), "an entry whose listing is not in its box's <template>"
+    assert all(listing.count("<pre") == 1 for _, listing in boxes), "a box with no listing or several"
+    # Nothing else of the page went into a template: every <pre> of the page is one of them.
+    assert proofs.count("<pre") == len(boxes)
+    assert proofs.count("<template") == len(boxes)
+
+
 def test_a_named_test_that_failed_or_was_skipped_fails_the_run() -> None:
     naming = {"test_a": ["x.md"], "test_b": ["y.md", "z.md"], "test_c": ["x.md"], "test_d": ["x.md"]}
     outcomes = {"test_a": {"passed"}, "test_b": {"passed", "failed"}, "test_c": {"skipped"}}

@@ -81,7 +81,8 @@ def planted(tmp_path: Path) -> QuerySet:
         "| `make_widgets()` | `WidgetStore`, `store.first_widget()` and `missing_name` | One store. "
         "| [Widgets](widgets.md#storing-widgets) |\n"
         "| `old_text` | `stored_text` and `widget` | Why. | [Widgets](widgets.md), [below](#stored-text) |\n"
-        "| `ancient` | `only_here` | Why. | [below](#only-here) |\n\n"
+        "| `ancient` | `only_here` | Why. | [below](#only-here) |\n"
+        "| `wide` | `Narrow` | Why. | [Widgets](widgets.md#storing-widgets) |\n\n"
         "## Only here\n\nWhy `only_here`.\n"
     )
     nav = ["widgets.md", "helpers.md", "settings.md", "decisions.md"]
@@ -173,6 +174,11 @@ def test_a_decisions_row_with_a_page_link_does_not_expect_the_decisions_page(pla
     assert ("old_text", "decision") in {(item.query, item.source) for item in planted.dropped}
     # A row that links nowhere else is explained on the Decisions page alone.
     assert found(planted, "only_here") == GeneratedQuery("only_here", ("decisions.md",), "decision")
+
+
+def test_a_decisions_name_also_expects_a_page_whose_heading_names_it(planted: QuerySet) -> None:
+    # Shown on the row's page ("## Narrow widgets"); the helpers page has it in a heading too.
+    assert found(planted, "Narrow") == GeneratedQuery("Narrow", ("widgets.md", "helpers.md"), "decision")
 
 
 def test_a_decisions_name_must_be_a_whole_word_of_the_page(planted: QuerySet) -> None:

@@ -15,9 +15,11 @@ from typing import Any
 import material
 import pytest
 
+from guidekit.markdown.decisions import DecisionRow, Link
 from guidekit.markdown.nav import site_config
 from guidekit.site.build import BuiltSite
 from guidekit.site.search_index import (
+    DECIDES_FIELD,
     DEFINES_FIELD,
     OPENING_BOOST,
     PARTS_FIELD,
@@ -191,6 +193,48 @@ def test_the_section_that_defines_a_name_outranks_a_page_that_uses_it(tmp_path: 
     ]
     found = ranked(refine(planted(docs)), ["MessageCreate"], tmp_path)
     assert found["MessageCreate"] == ["models/", "endpoints/"], found
+
+
+# Two pages write DATABASE_URL; the one the Decisions row links to, once, in a section headed in
+# other words, and the other in its code, three times.
+DECIDED_PAGES = [
+    {
+        "location": "devops/configuration/",
+        "title": "Configuration",
+        "text": "<p>Settings come from the environment.</p>",
+    },
+    {
+        "location": "devops/configuration/#the-database-url",
+        "title": "The database URL",
+        "text": "<p>One <code>DATABASE_URL</code> in dbmate's form; the driver's URL is derived from it.</p>",
+    },
+    {"location": "testing/", "title": "Testing", "text": "<p>Real servers.</p>"},
+    {
+        "location": "testing/#fixtures",
+        "title": "Fixtures",
+        "text": "<pre><code>DATABASE_URL = url\nenv = {'DATABASE_URL': url}\nprint(DATABASE_URL)\n</code></pre>",
+    },
+    {"location": "devops/docker/", "title": "Docker", "text": "<p>Images.</p>"},
+    {"location": "devops/docker/#compose", "title": "Compose", "text": "<p>Pinned images.</p>"},
+    {"location": "devops/docker/#processes", "title": "Processes", "text": "<p>No <code>version:</code> key.</p>"},
+]
+DECISION_ROWS = [
+    DecisionRow(("DATABASE_URL",), (Link("devops/configuration.md", "the-database-url"),)),
+    DecisionRow(("version:", "list[X]"), (Link("devops/docker.md", "compose"), Link("decisions.md", "x"))),
+]
+
+
+def test_a_decisions_row_weighs_its_names_on_the_section_it_links_to(tmp_path: Path) -> None:
+    """The `decides` field: without it, the page that only writes the name more often ranks first."""
+    docs = DECIDED_PAGES
+    assert ranked(refine(planted(docs)), ["DATABASE_URL"], tmp_path)["DATABASE_URL"][0] == "testing/"
+    index = refine(planted(docs), DECISION_ROWS)
+    assert ranked(index, ["DATABASE_URL"], tmp_path)["DATABASE_URL"][0] == "devops/configuration/"
+    decided = {doc["location"]: doc[DECIDES_FIELD] for doc in index["docs"] if DECIDES_FIELD in doc}
+    # Each name on the section that writes it: `version:` is in the section after the linked one (a
+    # link to an h2 covers its h3s); `list[X]`, written by no section, and the link to the Decisions
+    # page itself add nothing.
+    assert decided == {"devops/configuration/#the-database-url": "DATABASE_URL", "devops/docker/#processes": "version:"}
 
 
 def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(built_site: BuiltSite) -> None:

@@ -35,12 +35,14 @@ Sources, and how the expected page of each is derived (never typed):
   full stop. The expected page is the box's page.
 - `decision`: the code spans of the "Old way" and "New way" cells of each row of the Decisions
   page's tables; the expected pages are the pages the row's "Shown in" cell links to that show the
-  name as a whole word (in their text or in the code they include). A link to an anchor of the
-  Decisions page itself counts only when the row links to no other page: its table names every
-  name of the row, so it would answer the row's queries by construction.
+  name as a whole word (in their text or in the code they include), and any other page whose
+  title or h2/h3 headings name it as a whole word (case aside), as a code name's heading does: a
+  section headed "Connection: `DATABASE_URL`" explains it as well as the row's page. A link to an
+  anchor of the Decisions page itself counts only when the row links to no other page: its table
+  names every name of the row, so it would answer the row's queries by construction.
 
 Dropped: a code name no nav page shows, a route whose decorator no page shows, a Decisions
-name that none of its row's pages shows, and a query with no letter or digit (`==`: the search
+name that none of its row's pages shows and no heading names, and a query with no letter or digit (`==`: the search
 indexes words, so no ranking can find it); each is reported with its reason. One query string
 from several sources (or several pages of one source) is one query: its accepted pages are the
 union, its source the first in the order above.
@@ -59,6 +61,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from guidekit.markdown.decisions import DECISIONS_PAGE, decision_rows
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import IncludeError, include_targets, resolve
 from guidekit.markdown.nav import nav_pages, site_config
@@ -67,7 +70,6 @@ from guidekit.proofs import dont_boxes
 from guidekit.site.search_index import query_words
 
 SOURCES = ("code", "route", "heading", "dont", "decision")
-DECISIONS_PAGE = "decisions.md"
 
 _HEADING = re.compile(r"^(?P<level>#{1,3})[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
 _ATTRIBUTES = re.compile(r"[ \t]*\{[^}]*\}[ \t]*$")
@@ -77,7 +79,6 @@ _EMPHASIS = re.compile(r"(\*\*|\*|(?<!\w)__|(?<!\w)_)(?P<text>\S(?:.*?\S)?)\1(?!
 _REFERENCE = re.compile(r"^:::[ \t]+(?P<object>[\w.]+)[ \t]*$")
 _DONT_TITLE = re.compile(r"""danger[ \t]+"Don't:?[ \t]*(?P<subject>[^"]*)\"""")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]+")
-_MARKDOWN_LINK_TARGET = re.compile(r"\]\((?P<target>[^)#\s]*)(?:#[^)\s]*)?\)")
 _WORD = re.compile(r"[^\W_]")
 _ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
@@ -371,18 +372,6 @@ def _dont_subjects(text: str) -> Iterator[tuple[int, str]]:
                 yield start, first
 
 
-def _decision_rows(text: str) -> Iterator[tuple[list[str], list[str]]]:
-    """Each row of the Decisions page's tables: its names (Old way, New way) and the pages it links to."""
-    for line in text.splitlines():
-        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-        if len(cells) < 4 or set(cells[0]) <= {"-", " ", ":"} or cells[0] == "Old way":
-            continue
-        names = [match["code"].strip() for cell in cells[:2] for match in _CODE_SPAN.finditer(cell)]
-        targets = [match["target"] for match in _MARKDOWN_LINK_TARGET.finditer(cells[-1])]
-        # An anchor-only link (`[below](#case-insensitive-email)`) points into the Decisions page.
-        yield names, [target or DECISIONS_PAGE for target in targets]
-
-
 @dataclass
 class QuerySet:
     """The generated queries and the names dropped on the way."""
@@ -441,16 +430,21 @@ def generate(
 
     decisions = next((page for page in pages if page.source == DECISIONS_PAGE), None)
     by_source = {page.source: page for page in pages}
-    for row_names, targets in _decision_rows(decisions.text if decisions else ""):
-        linked = [by_source[target] for target in dict.fromkeys(targets) if target in by_source]
+    for row in decision_rows(decisions.text if decisions else ""):
+        targets = dict.fromkeys(link.page for link in row.links)
+        linked = [by_source[target] for target in targets if target in by_source]
         # The Decisions page's own table names every name of the row: it counts only when the row
         # links to no other page, else a query would be answered by the summary by construction.
         linked = [page for page in linked if page.source != DECISIONS_PAGE] or linked
-        for name in row_names:
-            if showing := tuple(page.source for page in linked if page.contains(name)):
-                found.append((name, showing, "decision"))
+        for name in row.names:
+            showing = [page.source for page in linked if page.contains(name)]
+            named = [page.source for page in pages if page.source != DECISIONS_PAGE and page.mentions_in_headings(name)]
+            if accepted := tuple(dict.fromkeys([*showing, *named])):
+                found.append((name, accepted, "decision"))
             else:
-                dropped.append(Dropped(name, "decision", "none of the pages its row links to shows it"))
+                dropped.append(
+                    Dropped(name, "decision", "none of the pages its row links to shows it, and no heading names it")
+                )
 
     merged: dict[str, GeneratedQuery] = {}
     for query, expected, source in found:

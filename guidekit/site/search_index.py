@@ -17,8 +17,10 @@ and the index without them could find each only through the longer words it star
 the query rewrite drops stop words typed beside other words, so "the" and "a" cost nothing there.
 It lowers the weight of titles against body text (`TITLE_BOOST`, why there) and of each page's
 opening against its sections (`OPENING_BOOST`), gives
-each section a `defines` field: the names its code defines (`DEFINES_BOOST`), and a `warns`
-field: the subjects of its "Don't" boxes (`WARNS_BOOST`).
+each section a `defines` field: the names its code defines (`DEFINES_BOOST`), a `warns`
+field: the subjects of its "Don't" boxes (`WARNS_BOOST`), and a `decides` field: the names of
+the Decisions page's rows that link to it (`DECIDES_BOOST`; the rows are read from
+`docs/decisions.md` by `guidekit.markdown.decisions`).
 
 What the index cannot change is how the worker reads a query (Material 9.8.2): it appends `*` to
 every term and so skips the stop-word filter, and `a*` or `the*` then match hundreds of words (a
@@ -37,12 +39,17 @@ for its own search (tests/test_two_builders.py names the difference).
 """
 
 import functools
+import html
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import material
+
+from guidekit.markdown.decisions import DECISIONS_PAGE, DecisionRow, Link, decision_rows
+from guidekit.markdown.nav import page_url_path
 
 PARTS_FIELD = "parts"
 """The field of the index that holds the parts of each section's names."""
@@ -70,6 +77,20 @@ weighs what text weighs: were it all in the field, a name a bullet only mentions
 (`list[MessageCreate]` in a box on unbounded lists) would weigh what the section defining it does.
 Material drops the box's markup from the index, so a box is found as the paragraphs and list items
 it leaves that start with "Don't"."""
+
+DECIDES_FIELD = "decides"
+"""The field of the index that holds the names the Decisions page's rows send to a section."""
+
+DECIDES_BOOST = 6.0
+"""A row of the Decisions page names an old way and a new way (`HTTPException`, `asyncio.run`) and
+links to the sections that show them; those sections get the row's names weighed twice what a
+definition weighs: a row is an editor's word on where a name is explained, where a definition is
+only code that names it first. On the generated queries, 3 left 8 outside the first three, 6 left
+6 and 10 left 7 (a row's names then outranked the pages about common words: `get`). Without it, a
+name the section explains once lost to pages that only write it more often (`DATABASE_URL` on
+every configuration page; `text` everywhere). A name goes only to a section that writes it: a
+row's `list[X]` is a pattern, not a name any section writes, and would otherwise give `list` and
+`x` a weight on a page about neither."""
 
 OPENING_BOOST = 0.6
 """A page's opening (its title and what comes before its first heading) weighs 0.6 of a section.
@@ -151,9 +172,9 @@ def parts_of(token: str) -> list[str]:
     return list(parts)
 
 
-def refine(index: dict[str, Any]) -> dict[str, Any]:
-    """The index with its titles weighed `TITLE_BOOST`, stop words kept, the parts of its names and what
-    its code defines."""
+def refine(index: dict[str, Any], decisions: Iterable[DecisionRow] = ()) -> dict[str, Any]:
+    """The index with its titles weighed `TITLE_BOOST`, stop words kept, the parts of its names, what
+    its code defines, what its "Don't" boxes warn against and what the Decisions page's rows send to it."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
     # Material's worker drops from its pipeline what the list leaves out: no stop-word filter, so
     # `get`, `all` and "Why" are indexed (the query rewrite still drops stop words beside other words).
@@ -161,7 +182,7 @@ def refine(index: dict[str, Any]) -> dict[str, Any]:
     for doc in index["docs"]:
         if "#" not in doc["location"]:
             doc["boost"] = OPENING_BOOST
-    return add_warnings(add_definitions(add_parts(index)))
+    return add_decisions(add_warnings(add_definitions(add_parts(index))), decisions)
 
 
 def defined_names(html: str) -> list[str]:
@@ -210,6 +231,47 @@ def add_warnings(index: dict[str, Any]) -> dict[str, Any]:
     return index
 
 
+def _location(link: Link) -> str:
+    """Where the index holds a linked page or section: `database/timestamps/#timestamptz`."""
+    return page_url_path(link.page) + (f"#{link.anchor}" if link.anchor else "")
+
+
+def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow]) -> dict[str, Any]:
+    """The index with a `decides` field on the sections the Decisions page's rows link to.
+
+    Each name of a row goes to each section the row links to that writes it; where the linked
+    section does not, to the first section after it on the same page that does (a link to an h2
+    covers the h3 sections under it: `version:` is under "The Compose stack", in "Application
+    processes"). A link to a heading the index has no section for starts at its page's opening; a
+    link to the Decisions page itself adds nothing (its tables write every name already).
+    """
+    docs = index["docs"]
+    at = {doc["location"]: number for number, doc in enumerate(docs)}
+    texts = [html.unescape(_TAG.sub("", doc.get("text", ""))) for doc in docs]
+    decided: dict[int, dict[str, None]] = {}
+    for row in rows:
+        starts = [
+            start
+            for link in row.links
+            if link.page != DECISIONS_PAGE
+            and (start := at.get(_location(link), at.get(page_url_path(link.page)))) is not None
+        ]
+        for name in row.names:
+            wanted = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+            for start in starts:
+                page = docs[start]["location"].partition("#")[0]
+                for number in range(start, len(docs)):
+                    if docs[number]["location"].partition("#")[0] != page:
+                        break
+                    if wanted.search(texts[number]):
+                        decided.setdefault(number, {})[name] = None
+                        break
+    for number, names in decided.items():
+        docs[number][DECIDES_FIELD] = " ".join(names)
+    index["config"]["fields"][DECIDES_FIELD] = {"boost": DECIDES_BOOST}
+    return index
+
+
 def add_parts(index: dict[str, Any]) -> dict[str, Any]:
     """The index with a `parts` field on each section that writes a name with parts."""
     config = index["config"]
@@ -238,7 +300,10 @@ def wrap_worker(worker: Path) -> None:
         worker.write_text(rewrite + code, encoding="utf-8")
 
 
-def refine_file(path: Path) -> None:
-    """Rewrite a built `search_index.json` refined, as compact as Material writes it."""
-    index = refine(json.loads(path.read_text(encoding="utf-8")))
+def refine_file(path: Path, docs: Path) -> None:
+    """Rewrite a built `search_index.json` refined, as compact as Material writes it; `docs` is the
+    folder of the pages it was built from (the Decisions page's rows are read there)."""
+    decisions = docs / DECISIONS_PAGE
+    rows = decision_rows(decisions.read_text(encoding="utf-8")) if decisions.is_file() else ()
+    index = refine(json.loads(path.read_text(encoding="utf-8")), rows)
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

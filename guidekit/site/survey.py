@@ -137,7 +137,8 @@ _KEYBOARD_REACH = """async ({ phase, firstPage }) => {
     `${violation.id} (${phase}): ${JSON.stringify(node.target)}: ${node.html.slice(0, 80)}`));
 }"""
 
-# Clicks the copy buttons from block `start` on (opening a collapsed block first) and reads the
+# Clicks the copy buttons from block `start` on (opening a collapsed block first, and first of all
+# every box whose listing waits in a template: its block and button exist once it is open) and reads the
 # clipboard; next to it, the code as shown, read from the rendered block independently of the
 # theme's copy logic: minus prompts, output lines and annotation markers.
 # The theme copies with `document.execCommand("copy")`, which Chromium allows only while the
@@ -157,6 +158,12 @@ _COPY_BLOCKS = """async ({ start, budget }) => {
     });
     return clone.textContent.trimEnd();
   };
+  // A listing kept in a <template> (the Proofs page) is a code block once its box is open.
+  const waiting = () => document.querySelectorAll(".md-content details > template.proof-listing");
+  waiting().forEach((template) => { template.parentElement.open = true; });
+  for (let tick = 0; tick < 100 && waiting().length; tick++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const pres = [...document.querySelectorAll(".md-content .highlight > pre")];
   const blocks = [];
   for (const pre of pres.slice(start)) {
@@ -175,7 +182,7 @@ _COPY_BLOCKS = """async ({ start, budget }) => {
     }
     blocks.push(block);
   }
-  return { blocks, total: pres.length };
+  return { blocks, total: pres.length, unopened: waiting().length };
 }"""
 # The theme's table of contents follows the page's scroll with a delay (250 ms, then a smooth
 # scroll of its own), so the sidebars go back to their top only once they have stopped moving.
@@ -304,6 +311,9 @@ class Surveyor:
         blocks: list[CodeBlock] = []
         while True:
             batch = self.reader.page.evaluate(_COPY_BLOCKS, {"start": len(blocks), "budget": COPY_BUDGET_MS})
+            assert batch["unopened"] == 0, (
+                f"{batch['unopened']} listings stayed in their templates after their boxes opened"
+            )
             blocks += [CodeBlock(**block) for block in batch["blocks"]]
             if len(blocks) >= batch["total"]:
                 break

@@ -1,17 +1,27 @@
-"""A proof link brings the reader to the test's source on the Proofs page, opened."""
+"""A proof link brings the reader to the test's source on the Proofs page, opened, with its copy button."""
 
 from playwright.sync_api import Browser, Page
 
 from guidekit.markdown.nav import page_url_path
 
 # The entry's box: the first <details> after the heading the fragment names, before the next heading
-# (false while that heading is not on the page yet: instant navigation swaps the page in later).
+# (false while that heading is not on the page yet: instant navigation swaps the page in later),
+# open and showing the test's source: the listing is in a <template> until the box opens.
 _BOX_OPEN = """(id) => {
   const heading = document.getElementById(id);
   if (!heading) return false;
   let next = heading.nextElementSibling;
   while (next && next.tagName !== 'DETAILS' && !/^H[1-6]$/.test(next.tagName)) next = next.nextElementSibling;
-  return next !== null && next.tagName === 'DETAILS' && next.open;
+  return next !== null && next.tagName === 'DETAILS' && next.open
+    && [...next.querySelectorAll('pre > code')].some((code) => code.textContent.includes(`def ${id}(`));
+}"""
+# What the copy button of the entry's listing copies (the clipboard as it is after the click).
+_COPY_LISTING = """async (id) => {
+  let box = document.getElementById(id).nextElementSibling;
+  while (box.tagName !== 'DETAILS') box = box.nextElementSibling;
+  await navigator.clipboard.writeText('');
+  box.querySelector('pre button[data-clipboard-target]').click();
+  return navigator.clipboard.readText();
 }"""
 _OPEN_BOXES = "() => document.querySelectorAll('article details[open]').length"
 _ADD_LINK = """(id) => {
@@ -29,6 +39,7 @@ def _wait_open(tab: Page, test_name: str) -> None:
 def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, site_url: str) -> None:
     proofs = site_url + page_url_path("reference/proofs.md")
     context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
     try:
         tab = context.new_page()
         tab.goto(site_url + page_url_path("database/soft-delete.md"))
@@ -37,6 +48,9 @@ def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, sit
         link.click()  # instant navigation: the page changes without a load
         _wait_open(tab, test_name)
         assert tab.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
+        # The listing came out of its template with the copy button every code block has.
+        copied = tab.evaluate(_COPY_LISTING, test_name)
+        assert f"def {test_name}(" in copied, copied[:200]
 
         # A link within the page (the table of contents stops at the modules' headings, so one is
         # added): instant navigation changes the address without a `hashchange`.

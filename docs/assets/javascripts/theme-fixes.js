@@ -107,6 +107,38 @@ var scrollableRegions = (function () {
 })();
 document$.subscribe(scrollableRegions);
 
+// On the Proofs page each test's listing waits in a <template> inside its closed box
+// (guidekit/extensions/proofs.py): out of the page, a phone neither parses it into elements
+// nor styles it. Opening the box (a click, a proof link, printing) puts the listing in, with
+// the copy button the theme gives every code block it finds when a page loads, and makes it
+// reachable by keyboard when it scrolls.
+var listingCount = 0;
+function showListing(box) {
+  var template = box.querySelector(":scope > template.proof-listing");
+  if (!template) return;
+  var listing = document.importNode(template.content, true);
+  var title = document.querySelector("#__config");
+  var copy = title ? JSON.parse(title.textContent).translations["clipboard.copy"] : "Copy to clipboard";
+  listing.querySelectorAll("pre").forEach(function (pre) {
+    pre.id = pre.id || "__proof_code_" + ++listingCount;
+    var button = document.createElement("button");
+    button.className = "md-code__button";
+    button.title = copy;
+    button.setAttribute("data-clipboard-target", "#" + pre.id + " > code");
+    button.setAttribute("data-md-type", "copy");
+    var nav = document.createElement("nav");
+    nav.className = "md-code__nav";
+    nav.append(button);
+    pre.insertBefore(nav, pre.firstChild);
+  });
+  template.replaceWith(listing);
+  scrollableRegions();
+}
+// `toggle` does not bubble: heard while it goes down to the box (capture).
+document.addEventListener("toggle", function (event) {
+  if (event.target.tagName === "DETAILS" && event.target.open) showListing(event.target);
+}, true);
+
 // A proof link lands on a test's heading on the Proofs page, and the test's source is in the
 // closed box after it (closed so a phone does not lay out every listing): open the box the
 // link points at. On a page view, on a link within the page (instant navigation changes the

@@ -1,0 +1,33 @@
+"""The Decisions page's tables read as rows (`guidekit.markdown.decisions`)."""
+
+from guidekit.markdown.decisions import DECISIONS_PAGE, DecisionRow, Link, cells_of, decision_rows
+from guidekit.paths import DOCS
+
+TABLE = """\
+| Old way | New way | Why | Shown in |
+| --- | --- | --- | --- |
+| `Optional[X]` | `X | None`, `list[X]`, again `X | None` | Shorter. | [Typing](patterns/models.md#typing), [below](#more) |
+| An escaped \\| bar | `text` | Why. | [Columns](database/rules.md) |
+"""
+
+
+def test_a_bar_inside_a_code_span_does_not_end_a_cell() -> None:
+    assert cells_of("| `X | None` | b \\| c | d |") == ["", " `X | None` ", " b \\| c ", " d ", ""]
+
+
+def test_each_row_gives_its_names_once_and_its_links() -> None:
+    assert list(decision_rows(TABLE)) == [
+        DecisionRow(
+            ("Optional[X]", "X | None", "list[X]"),
+            (Link("patterns/models.md", "typing"), Link(DECISIONS_PAGE, "more")),
+        ),
+        DecisionRow(("text",), (Link("database/rules.md"),)),
+    ]
+
+
+def test_every_row_of_the_real_page_names_something_and_links_somewhere() -> None:
+    rows = list(decision_rows((DOCS / DECISIONS_PAGE).read_text(encoding="utf-8")))
+    assert len(rows) > 30
+    assert all(row.names and row.links for row in rows), [row for row in rows if not (row.names and row.links)]
+    # The Pydantic row keeps `X | None` whole: its `|` is inside the code span.
+    assert any("X | None" in row.names for row in rows)
