@@ -159,8 +159,9 @@ def proofs_markdown(docs: Path = DOCS) -> str:
         anchor = f" {{ #{source.name} }}" if source.name not in written else ""
         written.add(source.name)
         named_on = ", ".join(f"[{page_title(page, docs)}](../{page})" for page in naming[source.name])
-        # The source collapsed: hundreds of open listings made this a 40,000-element page that a
-        # phone's browser styled and laid out whole; a closed <details> it does neither for.
+        # The source in a closed box: hundreds of open listings made this a 40,000-element page
+        # that a phone's browser styled and laid out whole (guidekit/extensions/proofs.py then
+        # keeps each listing out of the page until its box opens).
         listing = textwrap.indent(fenced_python(escape_snippet_syntax(source.source)), "    ", lambda _: True)
         parts.append(
             f"### `{source.name}`{anchor}\n\n"

@@ -124,6 +124,29 @@ def test_each_listing_on_the_proofs_page_is_no_element_of_the_page_until_its_box
     assert proofs.count("<template") == len(boxes)
 
 
+def test_the_proofs_page_renders_one_module_at_a_time_and_lists_only_modules_in_its_contents(
+    built_site: BuiltSite,
+) -> None:
+    """Each module's heading and entries in a `<section>` the browser renders only in view
+    (theme-fixes.css: `content-visibility: auto`); the table of contents names the modules, not the
+    hundreds of tests."""
+    proofs = built_site.page(PROOFS_PAGE.removesuffix(".md") + "/")
+    content = proofs[proofs.index('<article class="md-content__inner') : proofs.index("</article>")]
+    sections = re.findall(r'<section class="proof-module">(.*?)</section>', content, re.DOTALL)
+    modules = re.findall(r'<h2 id="([^"]+)"', content)
+    assert len(sections) == len(modules) > 30
+    # Each section starts with its module's heading and holds every entry up to the next one.
+    assert all(
+        section.lstrip().startswith(f'<h2 id="{module}"') for section, module in zip(sections, modules, strict=True)
+    )
+    assert sum(section.count("<h3 ") for section in sections) == content.count("<h3 ") > 300
+    start = proofs.index('aria-label="Table of contents"')
+    contents = proofs[start : proofs.index('class="md-content"', start)]
+    # (The theme writes the contents twice: in the sidebar and, for phones, in the navigation.)
+    listed = re.findall(r'<a href="#([^"]+)" class="md-nav__link">', contents)
+    assert list(dict.fromkeys(listed)) == modules
+
+
 def test_a_named_test_that_failed_or_was_skipped_fails_the_run() -> None:
     naming = {"test_a": ["x.md"], "test_b": ["y.md", "z.md"], "test_c": ["x.md"], "test_d": ["x.md"]}
     outcomes = {"test_a": {"passed"}, "test_b": {"passed", "failed"}, "test_c": {"skipped"}}

@@ -215,12 +215,16 @@ DECIDED_PAGES = [
         "text": "<pre><code>DATABASE_URL = url\nenv = {'DATABASE_URL': url}\nprint(DATABASE_URL)\n</code></pre>",
     },
     {"location": "devops/docker/", "title": "Docker", "text": "<p>Images.</p>"},
-    {"location": "devops/docker/#compose", "title": "Compose", "text": "<p>Pinned images.</p>"},
+    {"location": "devops/docker/#compose", "title": "Compose", "text": "<p>Images pinned to a full version: 16.</p>"},
     {"location": "devops/docker/#processes", "title": "Processes", "text": "<p>No <code>version:</code> key.</p>"},
+    {"location": "devops/docker/#commands", "title": "Commands", "text": "<p><code>HEALTHCHECK</code> it.</p>"},
 ]
+# Compose (h2) covers Processes (h3), not Commands (h2).
+DECIDED_LEVELS = {"devops/docker/#compose": 2, "devops/docker/#processes": 3, "devops/docker/#commands": 2}
 DECISION_ROWS = [
     DecisionRow(("DATABASE_URL",), (Link("devops/configuration.md", "the-database-url"),)),
     DecisionRow(("version:", "list[X]"), (Link("devops/docker.md", "compose"), Link("decisions.md", "x"))),
+    DecisionRow(("HEALTHCHECK",), (Link("devops/docker.md", "compose"),)),
 ]
 
 
@@ -228,12 +232,13 @@ def test_a_decisions_row_weighs_its_names_on_the_section_it_links_to(tmp_path: P
     """The `decides` field: without it, the page that only writes the name more often ranks first."""
     docs = DECIDED_PAGES
     assert ranked(refine(planted(docs)), ["DATABASE_URL"], tmp_path)["DATABASE_URL"][0] == "testing/"
-    index = refine(planted(docs), DECISION_ROWS)
+    index = refine(planted(docs), DECISION_ROWS, DECIDED_LEVELS)
     assert ranked(index, ["DATABASE_URL"], tmp_path)["DATABASE_URL"][0] == "devops/configuration/"
     decided = {doc["location"]: doc[DECIDES_FIELD] for doc in index["docs"] if DECIDES_FIELD in doc}
-    # Each name on the section that writes it: `version:` is in the section after the linked one (a
-    # link to an h2 covers its h3s); `list[X]`, written by no section, and the link to the Decisions
-    # page itself add nothing.
+    # Each name on the first section that writes it as code among those the link covers: `version:`
+    # is in the h3 under the linked h2 (the h2 has the word, not the code); `HEALTHCHECK` only in
+    # the next h2, which the link does not cover; `list[X]`, written by no section, and the link to
+    # the Decisions page itself add nothing.
     assert decided == {"devops/configuration/#the-database-url": "DATABASE_URL", "devops/docker/#processes": "version:"}
 
 
@@ -244,6 +249,9 @@ def test_the_built_index_has_the_parts_field_and_the_separator_of_mkdocs_yml(bui
     assert index["config"]["fields"][PARTS_FIELD] == {"boost": 1.0}
     assert index["config"]["fields"]["title"] == {"boost": TITLE_BOOST}
     assert any(DEFINES_FIELD in doc for doc in index["docs"])
+    # The Decisions row on Compose links to "The Compose stack"; `version:` is in an h3 under it.
+    decided = {doc["location"]: doc[DECIDES_FIELD].split(" ") for doc in index["docs"] if DECIDES_FIELD in doc}
+    assert "version:" in decided["devops/docker/#application-processes"], decided
     assert "stopWordFilter" not in index["config"]["pipeline"]
     assert all(doc.get("boost") == OPENING_BOOST for doc in index["docs"] if "#" not in doc["location"])
     with_parts = [doc for doc in index["docs"] if PARTS_FIELD in doc]

@@ -99,7 +99,7 @@ NAMED_DIFFERENCES: dict[str, Difference] = {
         ),
     ),
     "Zensical's search index has no name parts": Difference(
-        "hooks/search_index.py adds a `parts` field (and `defines`, `warns`) to Material's index "
+        "hooks/search_index.py adds a `parts` field (and `defines`, `warns`, `decides`) to Material's index "
         "and takes the stop-word filter out of its pipeline (guidekit/site/search_index.py); "
         "Zensical runs no hooks, and its search worker (0.0.73) reads fixed fields from `search.json` "
         "(title, text, path, tags), so a field added there would go unread. Both builders get mkdocs.yml's "

@@ -80,15 +80,17 @@ renders it when seen)."""
 
 
 class ProofsPageLayout(Postprocessor):
-    """The Proofs page as a phone can load it: each listing in a `<template>`, each module's entries
-    in a block the browser renders only when it comes into view.
+    """The Proofs page as a phone can load it: each listing in a `<template>`, each module's heading
+    and entries in a `<section>` the browser renders only when it comes into view.
 
-    Hundreds of listings, even in closed boxes, were 36,700 elements that a phone parsed into the
-    page and styled (Lighthouse mobile performance 71); a template's content is parsed into a
-    fragment of its own, outside the page. The 371 boxes and headings left still cost a phone a
-    second of style and layout at load; `content-visibility: auto` on each module's section skips
-    those out of view. The h2 belongs inside: with the headings outside, where the theme's table
-    of contents measures each one, the page scored 84-87 against 92-93 (medians of 3).
+    Lighthouse, mobile, on this machine (scripts/bench_lighthouse.py, 2026-12-05): with every
+    listing in a closed box the page had 36,949 elements and scored 75 (one run); a template's
+    content is parsed into a fragment of its own, outside the page, and with the listings in
+    templates and only the modules in the contents it had 4,490 and still scored 75 (median of 3):
+    the 371 boxes and headings cost a phone about a second of style and layout at load. With
+    `content-visibility: auto` on each module's section it scores 93 (desktop 100). The h2 belongs
+    inside the section: outside it, where the theme's contents measure each heading, it scored
+    84 and 87.
     """
 
     def run(self, text: str) -> str:

@@ -6,16 +6,21 @@ sections it links to (`guidekit.site.search_index.add_decisions`), and the gener
 queries expect those pages for them (`guidekit.site.search_generated`).
 """
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from guidekit.markdown.inline import CODE_SPAN
+
 DECISIONS_PAGE = "decisions.md"
 
-_CODE_SPAN = re.compile(r"(`+)(?P<code>.+?)\1")
-# A cell border: a `|` that is not escaped; one inside a code span (`X | None`) is the code's.
-_CELL_BORDER = re.compile(r"(?<!\\)\|")
-_LINK_TARGET = re.compile(r"\]\((?P<path>[^)#\s]*)(?:#(?P<anchor>[^)\s]*))?\)")
+# What decides where a table row's cells end, as Python-Markdown's tables extension reads a row:
+# an escaped backslash (`\\`, which escapes nothing after it), an escaped run of backticks, a run
+# of backticks, an escaped pipe, a pipe.
+_ROW_TOKEN = re.compile(r"(\\\\)|(\\`+)|(`+)|(\\\|)|(\|)")
+# A link's target: a page (relative to the Decisions page), an optional anchor, an optional title.
+_LINK_TARGET = re.compile(r"\]\((?P<path>[^)#\s]*)(?:#(?P<anchor>[^)\s]*))?(?:\s+\"[^\"]*\")?\)")
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,42 @@ class DecisionRow:
     links: tuple[Link, ...]
 
 
+def _code_regions(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
+    """The stretches of a row inside code spans, from its backtick runs (size, start, end, escaped).
+
+    A run opens a span and the next run of its size closes it; an escaped run opens with one
+    backtick fewer (an escaped single backtick opens nothing) and cannot close one.
+    """
+    regions, index = [], 0
+    while index < len(runs):
+        size = runs[index][0] - runs[index][3]
+        close = next((later for later in range(index + 1, len(runs)) if runs[later][0] == size), None)
+        if size and close is not None:
+            regions.append((runs[index][1], runs[close][2]))
+            index = close + 1
+        else:
+            index += 1
+    return regions
+
+
 def cells_of(line: str) -> list[str]:
-    """A table line cut at its cell borders, as Python-Markdown's tables cut it: not inside code spans."""
-    cells, start, position = [], 0, 0
-    for span in [*_CODE_SPAN.finditer(line), None]:
-        end = span.start() if span else len(line)
-        for border in _CELL_BORDER.finditer(line, position, end):
-            cells.append(line[start : border.start()])
-            start = border.end()
-        position = span.end() if span else end
+    """A table line cut at its cell borders as Python-Markdown's tables cut it: at each pipe that is
+    neither escaped nor inside a code span (`X | None` is one cell)."""
+    runs: list[tuple[int, int, int, int]] = []
+    pipes: list[int] = []
+    for token in _ROW_TOKEN.finditer(line):
+        if token[2]:
+            runs.append((len(token[2]) - 1, token.start(2), token.end(2) - 1, 1))
+        elif token[3]:
+            runs.append((len(token[3]), token.start(3), token.end(3) - 1, 0))
+        elif token[5]:
+            pipes.append(token.start(5))
+    regions = _code_regions(runs)
+    cells, start = [], 0
+    for pipe in pipes:
+        if not any(first <= pipe <= last for first, last in regions):
+            cells.append(line[start:pipe])
+            start = pipe + 1
     cells.append(line[start:])
     return cells
 
@@ -53,11 +85,12 @@ def decision_rows(text: str) -> Iterator[DecisionRow]:
     A link with no page (`[below](#case-insensitive-email)`) points into the Decisions page itself.
     """
     for line in text.splitlines():
-        cells = [cell.strip() for cell in cells_of(line)[1:-1]]
+        cells = [cell.strip() for cell in cells_of(line.strip())[1:-1]]
         if len(cells) < 4 or set(cells[0]) <= {"-", " ", ":"} or cells[0] == "Old way":
             continue
-        names = tuple(dict.fromkeys(match["code"].strip() for cell in cells[:2] for match in _CODE_SPAN.finditer(cell)))
+        names = tuple(dict.fromkeys(match["code"].strip() for cell in cells[:2] for match in CODE_SPAN.finditer(cell)))
         links = tuple(
-            Link(match["path"] or DECISIONS_PAGE, match["anchor"] or "") for match in _LINK_TARGET.finditer(cells[-1])
+            Link(posixpath.normpath(match["path"]) if match["path"] else DECISIONS_PAGE, match["anchor"] or "")
+            for match in _LINK_TARGET.finditer(cells[-1])
         )
         yield DecisionRow(names, links)

@@ -36,8 +36,9 @@ Sources, and how the expected page of each is derived (never typed):
 - `decision`: the code spans of the "Old way" and "New way" cells of each row of the Decisions
   page's tables; the expected pages are the pages the row's "Shown in" cell links to that show the
   name as a whole word (in their text or in the code they include), and any other page whose
-  title or h2/h3 headings name it as a whole word (case aside), as a code name's heading does: a
-  section headed "Connection: `DATABASE_URL`" explains it as well as the row's page. A link to an
+  title or h2/h3 headings hold it as a code span, exactly: a section headed "Connection:
+  `DATABASE_URL`" explains it as well as the row's page (a heading that only uses the word,
+  "Try it by hand" for `try`, does not). A link to an
   anchor of the Decisions page itself counts only when the row links to no other page: its table
   names every name of the row, so it would answer the row's queries by construction.
 
@@ -64,6 +65,7 @@ from dotenv import dotenv_values
 from guidekit.markdown.decisions import DECISIONS_PAGE, decision_rows
 from guidekit.markdown.fences import parse_page
 from guidekit.markdown.includes import IncludeError, include_targets, resolve
+from guidekit.markdown.inline import CODE_SPAN, whole_word
 from guidekit.markdown.nav import nav_pages, site_config
 from guidekit.paths import DOCS, SNIPPETS
 from guidekit.proofs import dont_boxes
@@ -74,7 +76,6 @@ SOURCES = ("code", "route", "heading", "dont", "decision")
 _HEADING = re.compile(r"^(?P<level>#{1,3})[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
 _ATTRIBUTES = re.compile(r"[ \t]*\{[^}]*\}[ \t]*$")
 _LINK = re.compile(r"!?\[(?P<text>[^\]]*)\]\([^)]*\)")
-_CODE_SPAN = re.compile(r"(`+)(?P<code>.+?)\1")
 _EMPHASIS = re.compile(r"(\*\*|\*|(?<!\w)__|(?<!\w)_)(?P<text>\S(?:.*?\S)?)\1(?!\w)")
 _REFERENCE = re.compile(r"^:::[ \t]+(?P<object>[\w.]+)[ \t]*$")
 _DONT_TITLE = re.compile(r"""danger[ \t]+"Don't:?[ \t]*(?P<subject>[^"]*)\"""")
@@ -123,6 +124,8 @@ class Page:
     text: str
     title: str = ""
     headings: list[str] = field(default_factory=list)
+    heading_code: set[str] = field(default_factory=set)
+    """The code spans of its title and h2/h3 headings (`DATABASE_URL` of "Connection: `DATABASE_URL`")."""
     shown: dict[Path, set[int]] = field(default_factory=dict)
     """The lines of each snippet file the page shows (includes and `:::` reference blocks)."""
     included_text: str = ""
@@ -142,25 +145,20 @@ class Page:
         return bool(wanted.search(self.text) or wanted.search(self.included_text))
 
 
-def whole_word(name: str, flags: int = 0) -> re.Pattern[str]:
-    """`name` not inside a longer word or dotted name: "row" is not in "Narrow", `list` not in "Checklist"."""
-    return re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", flags)
-
-
 def plain(markdown: str) -> str:
     """Inline Markdown as the reader sees it: no backticks, link targets, emphasis or `{ #id }`."""
     text = _LINK.sub(lambda match: match["text"], _ATTRIBUTES.sub("", markdown))
     # Emphasis only outside code spans: `a_b_c` keeps its underscores.
     parts = []
-    for prose, code in itertools.zip_longest(_CODE_SPAN.split(text)[::3], _CODE_SPAN.split(text)[2::3]):
+    for prose, code in itertools.zip_longest(CODE_SPAN.split(text)[::3], CODE_SPAN.split(text)[2::3]):
         parts.append(_EMPHASIS.sub(lambda match: match["text"], prose))
         if code is not None:
             parts.append(code.strip())
     return " ".join("".join(parts).split())
 
 
-def headings(text: str, levels: tuple[int, ...] = (2, 3)) -> list[str]:
-    """The page's headings of the given levels (outside code blocks), as plain text."""
+def headings(text: str, levels: tuple[int, ...] = (2, 3), *, as_written: bool = False) -> list[str]:
+    """The page's headings of the given levels (outside code blocks), as plain text (or as written)."""
     in_fence: set[int] = set()
     for fence in parse_page(text, Path("page.md")):
         in_fence |= set(range(fence.line, fence.end + 1))
@@ -168,7 +166,7 @@ def headings(text: str, levels: tuple[int, ...] = (2, 3)) -> list[str]:
     for number, line in enumerate(text.splitlines(), start=1):
         match = _HEADING.match(line)
         if match and number not in in_fence and len(match["level"]) in levels:
-            found.append(plain(match["text"]))
+            found.append(match["text"] if as_written else plain(match["text"]))
     return found
 
 
@@ -204,7 +202,9 @@ def read_page(source: str, docs: Path = DOCS, snippets: Path = SNIPPETS) -> Page
     """A nav page: its title, h2/h3 headings and the snippet lines it shows."""
     text = (docs / source).read_text(encoding="utf-8")
     titles = headings(text, levels=(1,))
-    page = Page(source, text, titles[0] if titles else "", headings(text))
+    written = headings(text, (1, 2, 3), as_written=True)
+    code = {match["code"].strip() for heading in written for match in CODE_SPAN.finditer(heading)}
+    page = Page(source, text, titles[0] if titles else "", headings(text), code)
     included: list[str] = []
     for _, target in include_targets(text):
         try:
@@ -351,7 +351,7 @@ def _dont_subjects(text: str) -> Iterator[tuple[int, str]]:
         title = _DONT_TITLE.search(lines[start - 1])
         subject = title["subject"].strip() if title else ""
         if subject:
-            code = _CODE_SPAN.search(subject)
+            code = CODE_SPAN.search(subject)
             yield start, code["code"].strip() if code else plain(subject)
             continue
         content = _prose(body, in_fence)
@@ -365,7 +365,7 @@ def _dont_subjects(text: str) -> Iterator[tuple[int, str]]:
             parts[-1].append(_BULLET.sub("", line).strip())
         for part in parts:
             words = " ".join(part)
-            spans = [match["code"].strip() for match in _CODE_SPAN.finditer(words)]
+            spans = [match["code"].strip() for match in CODE_SPAN.finditer(words)]
             if subject_code := next((span for span in spans if not span.startswith("test_")), None):
                 yield start, subject_code
             elif first := re.split(r"[,.;:(]", plain(words).removeprefix("Don't "), maxsplit=1)[0].strip():
@@ -438,7 +438,7 @@ def generate(
         linked = [page for page in linked if page.source != DECISIONS_PAGE] or linked
         for name in row.names:
             showing = [page.source for page in linked if page.contains(name)]
-            named = [page.source for page in pages if page.source != DECISIONS_PAGE and page.mentions_in_headings(name)]
+            named = [page.source for page in pages if page.source != DECISIONS_PAGE and name in page.heading_code]
             if accepted := tuple(dict.fromkeys([*showing, *named])):
                 found.append((name, accepted, "decision"))
             else:

@@ -42,13 +42,14 @@ import functools
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import material
 
 from guidekit.markdown.decisions import DECISIONS_PAGE, DecisionRow, Link, decision_rows
+from guidekit.markdown.inline import whole_word
 from guidekit.markdown.nav import page_url_path
 
 PARTS_FIELD = "parts"
@@ -85,12 +86,11 @@ DECIDES_BOOST = 6.0
 """A row of the Decisions page names an old way and a new way (`HTTPException`, `asyncio.run`) and
 links to the sections that show them; those sections get the row's names weighed twice what a
 definition weighs: a row is an editor's word on where a name is explained, where a definition is
-only code that names it first. On the generated queries, 3 left 8 outside the first three, 6 left
-6 and 10 left 7 (a row's names then outranked the pages about common words: `get`). Without it, a
-name the section explains once lost to pages that only write it more often (`DATABASE_URL` on
-every configuration page; `text` everywhere). A name goes only to a section that writes it: a
-row's `list[X]` is a pattern, not a name any section writes, and would otherwise give `list` and
-`x` a weight on a page about neither."""
+only code that names it first. Measured on the 748 generated queries (2026-12-05): without the
+field 8 were outside the first three; at 3, 7; at 6, 5 (`session.commit()`, `all_by()`,
+`asyncio.run` and `version:` found, `list` lost to the section that decides `typing.List`); at 10, 6
+(`get` lost too). A name goes only to a section that writes it: a row's `list[X]` is a pattern,
+not a name any section writes, and would otherwise weigh `list` and `x` on a page about neither."""
 
 OPENING_BOOST = 0.6
 """A page's opening (its title and what comes before its first heading) weighs 0.6 of a section.
@@ -126,6 +126,7 @@ _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 _WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
 _WARNING_TITLE = re.compile(r"Don't:")
 _CODE_SPAN = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+_CODE_ELEMENT = re.compile(r"<code\b[^>]*>(.*?)</code>", re.DOTALL)  # inline code and code blocks
 _FIRST_WORDS = re.compile(r"[,.;:(]")
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
@@ -172,7 +173,9 @@ def parts_of(token: str) -> list[str]:
     return list(parts)
 
 
-def refine(index: dict[str, Any], decisions: Iterable[DecisionRow] = ()) -> dict[str, Any]:
+def refine(
+    index: dict[str, Any], decisions: Iterable[DecisionRow] = (), levels: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """The index with its titles weighed `TITLE_BOOST`, stop words kept, the parts of its names, what
     its code defines, what its "Don't" boxes warn against and what the Decisions page's rows send to it."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
@@ -182,7 +185,7 @@ def refine(index: dict[str, Any], decisions: Iterable[DecisionRow] = ()) -> dict
     for doc in index["docs"]:
         if "#" not in doc["location"]:
             doc["boost"] = OPENING_BOOST
-    return add_decisions(add_warnings(add_definitions(add_parts(index))), decisions)
+    return add_decisions(add_warnings(add_definitions(add_parts(index))), decisions, levels or {})
 
 
 def defined_names(html: str) -> list[str]:
@@ -236,40 +239,67 @@ def _location(link: Link) -> str:
     return page_url_path(link.page) + (f"#{link.anchor}" if link.anchor else "")
 
 
-def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow]) -> dict[str, Any]:
+def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow], levels: Mapping[str, int]) -> dict[str, Any]:
     """The index with a `decides` field on the sections the Decisions page's rows link to.
 
-    Each name of a row goes to each section the row links to that writes it; where the linked
-    section does not, to the first section after it on the same page that does (a link to an h2
-    covers the h3 sections under it: `version:` is under "The Compose stack", in "Application
-    processes"). A link to a heading the index has no section for starts at its page's opening; a
-    link to the Decisions page itself adds nothing (its tables write every name already).
+    A link covers the section it names and the sections under it: those after it on its page
+    with a deeper heading (`levels`: each section's heading level, by location; a section it
+    does not know covers itself only), and a link to a page covers the page (`version:` is under
+    "The Compose stack", in "Application processes"). Each name of a row goes to the first section
+    of each covered stretch that writes it as code, in its heading or its text. A link to a heading the
+    index has no section for covers its page; a link to the Decisions page itself adds nothing (its
+    tables write every name already).
     """
     docs = index["docs"]
     at = {doc["location"]: number for number, doc in enumerate(docs)}
-    texts = [html.unescape(_TAG.sub("", doc.get("text", ""))) for doc in docs]
+    # A row's names are code, so a section writes one in code (`version:`, not "a full version: 16").
+    written = [
+        "\n".join(
+            html.unescape(_TAG.sub("", code))
+            for code in _CODE_ELEMENT.findall(f"{doc.get('title', '')}\n{doc.get('text', '')}")
+        )
+        for doc in docs
+    ]
+
+    def covered(start: int) -> range:
+        location = docs[start]["location"]
+        level = levels.get(location, 6) if "#" in location else 1
+        end = start + 1
+        while end < len(docs) and "#" in docs[end]["location"] and levels.get(docs[end]["location"], 6) > level:
+            end += 1
+        return range(start, end)
+
     decided: dict[int, dict[str, None]] = {}
     for row in rows:
-        starts = [
-            start
+        stretches = [
+            covered(start)
             for link in row.links
             if link.page != DECISIONS_PAGE
             and (start := at.get(_location(link), at.get(page_url_path(link.page)))) is not None
         ]
         for name in row.names:
-            wanted = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-            for start in starts:
-                page = docs[start]["location"].partition("#")[0]
-                for number in range(start, len(docs)):
-                    if docs[number]["location"].partition("#")[0] != page:
-                        break
-                    if wanted.search(texts[number]):
-                        decided.setdefault(number, {})[name] = None
-                        break
+            wanted = whole_word(name)
+            for stretch in stretches:
+                if (number := next((number for number in stretch if wanted.search(written[number])), None)) is not None:
+                    decided.setdefault(number, {})[name] = None
     for number, names in decided.items():
         docs[number][DECIDES_FIELD] = " ".join(names)
     index["config"]["fields"][DECIDES_FIELD] = {"boost": DECIDES_BOOST}
     return index
+
+
+_HEADING_ID = re.compile(r"<h([1-6])\b[^>]*\bid=\"([^\"]+)\"")
+
+
+def heading_levels(site: Path, index: dict[str, Any]) -> dict[str, int]:
+    """The heading level of each section of a built site's index, read from its pages' HTML."""
+    levels: dict[str, int] = {}
+    for doc in index["docs"]:
+        page = site / doc["location"] / "index.html"
+        if "#" not in doc["location"] and page.is_file():
+            for level, anchor in _HEADING_ID.findall(page.read_text(encoding="utf-8")):
+                levels[f"{doc['location']}#{anchor}"] = int(level)
+    return levels
 
 
 def add_parts(index: dict[str, Any]) -> dict[str, Any]:
@@ -301,9 +331,11 @@ def wrap_worker(worker: Path) -> None:
 
 
 def refine_file(path: Path, docs: Path) -> None:
-    """Rewrite a built `search_index.json` refined, as compact as Material writes it; `docs` is the
-    folder of the pages it was built from (the Decisions page's rows are read there)."""
+    """Rewrite a built site's `search/search_index.json` refined, as compact as Material writes it;
+    `docs` is the folder of the pages it was built from (the Decisions page's rows are read there),
+    the built pages give each section's heading level."""
     decisions = docs / DECISIONS_PAGE
     rows = decision_rows(decisions.read_text(encoding="utf-8")) if decisions.is_file() else ()
-    index = refine(json.loads(path.read_text(encoding="utf-8")), rows)
+    index = json.loads(path.read_text(encoding="utf-8"))
+    index = refine(index, rows, heading_levels(path.parent.parent, index))
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

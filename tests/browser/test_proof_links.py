@@ -24,12 +24,22 @@ _COPY_LISTING = """async (id) => {
   return navigator.clipboard.readText();
 }"""
 _OPEN_BOXES = "() => document.querySelectorAll('article details[open]').length"
+# Where the entry's heading is: in the window, not under the header (its section was not rendered
+# before the link: `content-visibility: auto` holds a guessed height for unseen sections).
+_IN_VIEW = """(id) => {
+  const top = document.getElementById(id).getBoundingClientRect().top;
+  return top >= 0 && top < window.innerHeight;
+}"""
+_WAITING_LISTINGS = "() => document.querySelectorAll('article template.proof-listing').length"
+_SHOWN_LISTINGS = "() => document.querySelectorAll('article details pre > code').length"
+_COPY_TITLE = "() => document.querySelector('article pre button[data-clipboard-target]').title"
 _ADD_LINK = """(id) => {
   const link = Object.assign(document.createElement('a'), {id: 'link-within-the-page', href: '#' + id});
   link.textContent = 'another test';
   document.querySelector('article h1').after(link);
 }"""
-_ANOTHER_ENTRY = "(id) => [...document.querySelectorAll('article h3[id]')].map((h) => h.id).find((h) => h !== id)"
+# The page's last entry: far below, in a section not rendered yet.
+_ANOTHER_ENTRY = "(id) => [...document.querySelectorAll('article h3[id]')].map((h) => h.id).findLast((h) => h !== id)"
 
 
 def _wait_open(tab: Page, test_name: str) -> None:
@@ -43,12 +53,15 @@ def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, sit
     try:
         tab = context.new_page()
         tab.goto(site_url + page_url_path("database/soft-delete.md"))
+        theme_copy_title = tab.evaluate(_COPY_TITLE)  # the theme's own button, on a block of this page
         link = tab.locator('article a[href*="reference/proofs/#"]').first
         test_name = (link.get_attribute("href") or "").split("#", 1)[1]
         link.click()  # instant navigation: the page changes without a load
         _wait_open(tab, test_name)
         assert tab.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
+        tab.wait_for_function(_IN_VIEW, arg=test_name, timeout=10_000)  # the theme scrolls after the swap
         # The listing came out of its template with the copy button every code block has.
+        assert tab.evaluate(_COPY_TITLE) == theme_copy_title
         copied = tab.evaluate(_COPY_LISTING, test_name)
         assert f"def {test_name}(" in copied, copied[:200]
 
@@ -58,11 +71,20 @@ def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, sit
         tab.evaluate(_ADD_LINK, other)
         tab.locator("#link-within-the-page").click()
         _wait_open(tab, other)
+        tab.wait_for_function(_IN_VIEW, arg=other, timeout=10_000)
 
         # Loaded directly, in a tab of its own.
         fresh = context.new_page()
         fresh.goto(f"{proofs}#{test_name}")
         _wait_open(fresh, test_name)
         assert fresh.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
+        fresh.wait_for_function(_IN_VIEW, arg=test_name, timeout=10_000)
+
+        # Printing: the theme opens every box for the printout, and every listing is in it by then.
+        waiting = fresh.evaluate(_WAITING_LISTINGS)
+        assert waiting > 300
+        fresh.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        assert fresh.evaluate(_WAITING_LISTINGS) == 0
+        assert fresh.evaluate(_SHOWN_LISTINGS) == waiting + 1, "a listing missing from the printout"
     finally:
         context.close()

@@ -79,9 +79,35 @@ var scrollableRegions = (function () {
     });
   }
 
-  return function () {
+  // Regions that came into the page after the page view (a listing on the Proofs page), each
+  // with its name. In a section the browser has not rendered (`content-visibility: auto`), the
+  // size observer reports nothing until the section is scrolled to, and a reader tabbing through
+  // the page gets there first: these are measured when they come in, and again when the window
+  // changes size (a phone turned, a window narrowed).
+  var late = [];
+  var remeasure = 0;
+  window.addEventListener("resize", function () {
+    cancelAnimationFrame(remeasure);
+    remeasure = requestAnimationFrame(function () {
+      late = late.filter(function (region) { return region.isConnected; });
+      reachAll(late);
+    });
+  });
+
+  function watch(regions, regionNames) {
+    regions.forEach(function (region, index) {
+      names.set(region, regionNames[index]);
+      resized.observe(region);
+      touched.observe(region, { attributes: true, attributeFilter: ["tabindex"] });
+    });
+    late = late.concat(regions);
+    reachAll(regions);
+  }
+
+  function renew() {
     resized.disconnect();
     touched.disconnect();
+    late = [];
     var regions = [].concat(
       named(".md-content pre > code", function (code, number) {
         var block = code.closest(".highlight");
@@ -103,41 +129,57 @@ var scrollableRegions = (function () {
       resized.observe(region);
       touched.observe(region, { attributes: true, attributeFilter: ["tabindex"] });
     });
-  };
+  }
+
+  return { renew: renew, watch: watch };
 })();
-document$.subscribe(scrollableRegions);
+document$.subscribe(scrollableRegions.renew);
 
 // On the Proofs page each test's listing waits in a <template> inside its closed box
 // (guidekit/extensions/proofs.py): out of the page, a phone neither parses it into elements
-// nor styles it. Opening the box (a click, a proof link, printing) puts the listing in, with
-// the copy button the theme gives every code block it finds when a page loads, and makes it
-// reachable by keyboard when it scrolls.
+// nor styles it. Opening the box (a click or a proof link) puts the listing in, with the copy
+// button the theme gives every code block it finds when a page loads, named for its test and
+// reachable by keyboard when it scrolls. Printing puts every listing in first: the theme opens
+// every box for the printout, but the boxes' `toggle` events come only after it.
 var listingCount = 0;
 function showListing(box) {
   var template = box.querySelector(":scope > template.proof-listing");
   if (!template) return;
   var listing = document.importNode(template.content, true);
-  var title = document.querySelector("#__config");
-  var copy = title ? JSON.parse(title.textContent).translations["clipboard.copy"] : "Copy to clipboard";
+  var config = document.querySelector("#__config");
+  var copyTitle = config ? JSON.parse(config.textContent).translations["clipboard.copy"] : "Copy to clipboard";
+  var heading = box.previousElementSibling;
+  while (heading && heading.tagName !== "H3") heading = heading.previousElementSibling;
+  var test = heading ? heading.id : "a test";
+  var regions = [];
+  var regionNames = [];
   listing.querySelectorAll("pre").forEach(function (pre) {
     pre.id = pre.id || "__proof_code_" + ++listingCount;
     var button = document.createElement("button");
     button.className = "md-code__button";
-    button.title = copy;
+    button.title = copyTitle;
     button.setAttribute("data-clipboard-target", "#" + pre.id + " > code");
     button.setAttribute("data-md-type", "copy");
     var nav = document.createElement("nav");
     nav.className = "md-code__nav";
     nav.append(button);
     pre.insertBefore(nav, pre.firstChild);
+    var language = /(?:^| )language-(\S+)/.exec(pre.parentElement.className);
+    regions.push(pre.querySelector(":scope > code"));
+    regionNames.push("Source of " + test + (language ? " (" + language[1] + ")" : ""));
   });
   template.replaceWith(listing);
-  scrollableRegions();
+  scrollableRegions.watch(regions, regionNames);
 }
 // `toggle` does not bubble: heard while it goes down to the box (capture).
 document.addEventListener("toggle", function (event) {
   if (event.target.tagName === "DETAILS" && event.target.open) showListing(event.target);
 }, true);
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("details > template.proof-listing").forEach(function (template) {
+    showListing(template.parentElement);
+  });
+});
 
 // A proof link lands on a test's heading on the Proofs page, and the test's source is in the
 // closed box after it (closed so a phone does not lay out every listing): open the box the
@@ -157,6 +199,14 @@ function openLinkedBox() {
   }
   if (next && next.tagName === "DETAILS" && next.classList.contains("example")) {
     next.open = true;
+    // The sections of the Proofs page out of view are rendered at a guessed height, settled
+    // only once the browser has drawn the page: after instant navigation the theme scrolls
+    // before that, and the heading ended thousands of pixels away. Scroll again once it has.
+    if (target.closest(".proof-module")) {
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () { target.scrollIntoView(); });
+      });
+    }
   }
 }
 document$.subscribe(openLinkedBox);
