@@ -18,6 +18,7 @@ import markdown
 import pytest
 
 from guidekit.extensions.page import PageError
+from guidekit.extensions.proofs import LISTING_CLASS, MODULE_CLASS
 from guidekit.markdown.includes import escape_snippet_syntax
 from guidekit.paths import DOCS
 from guidekit.proofs import (
@@ -112,7 +113,7 @@ def test_each_listing_on_the_proofs_page_is_no_element_of_the_page_until_its_box
     entries = re.findall(r"<h3 id=\"(test_\w+)\"", proofs)
     boxes = re.findall(
         r'<details class="example">\s*<summary>(.*?)</summary>\s*'
-        r'<template class="proof-listing">(.*?)</template>\s*</details>',
+        rf'<template class="{LISTING_CLASS}">(.*?)</template>\s*</details>',
         proofs,
         re.DOTALL,
     )
@@ -132,7 +133,7 @@ def test_the_proofs_page_renders_one_module_at_a_time_and_lists_only_modules_in_
     hundreds of tests."""
     proofs = built_site.page(PROOFS_PAGE.removesuffix(".md") + "/")
     content = proofs[proofs.index('<article class="md-content__inner') : proofs.index("</article>")]
-    sections = re.findall(r'<section class="proof-module">(.*?)</section>', content, re.DOTALL)
+    sections = re.findall(rf'<section class="{MODULE_CLASS}">(.*?)</section>', content, re.DOTALL)
     modules = re.findall(r'<h2 id="([^"]+)"', content)
     assert len(sections) == len(modules) > 30
     # Each section starts with its module's heading and holds every entry up to the next one.
@@ -142,6 +143,9 @@ def test_the_proofs_page_renders_one_module_at_a_time_and_lists_only_modules_in_
     assert sum(section.count("<h3 ") for section in sections) == content.count("<h3 ") > 300
     start = proofs.index('aria-label="Table of contents"')
     contents = proofs[start : proofs.index('class="md-content"', start)]
+    # The stylesheet the site loads renders that class only in view.
+    css = (DOCS / "assets/stylesheets/theme-fixes.css").read_text(encoding="utf-8")
+    assert re.search(rf"\.{MODULE_CLASS}\s*\{{[^}}]*content-visibility:\s*auto", css)
     # (The theme writes the contents twice: in the sidebar and, for phones, in the navigation.)
     listed = re.findall(r'<a href="#([^"]+)" class="md-nav__link">', contents)
     assert list(dict.fromkeys(listed)) == modules

@@ -42,8 +42,8 @@ class DecisionRow:
 def _code_regions(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
     """The stretches of a row inside code spans, from its backtick runs (size, start, end, escaped).
 
-    A run opens a span and the next run of its size closes it; an escaped run opens with one
-    backtick fewer (an escaped single backtick opens nothing) and cannot close one.
+    A run opens a span and the next run of its size closes it, escaped or not; an escaped run
+    opens with one backtick fewer (an escaped single backtick opens nothing).
     """
     regions, index = [], 0
     while index < len(runs):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guidekit.markdown.fences import parse_page
+from guidekit.markdown.inline import CODE_SPAN
 
 # A line pymdownx.snippets treats as a one-line include: `--8<-- "path"` (an escaping `;` opts out).
 INCLUDE = re.compile(r"""^[ \t]*(?P<escape>;*)-{1,}8<-{1,}[ \t]+(?P<quote>["'])(?P<target>.+?)(?P=quote)\r?$""")
@@ -38,7 +39,6 @@ PAGE_SECTION_MARKER = re.compile(
     rf"(?<![;-])-+8<-+[ \t]+\[[ \t]*(start|end)[ \t]*:[ \t]*{SECTION_NAME}[ \t]*\]", re.IGNORECASE
 )
 SCISSORS = re.compile(r"(?<![;-])-+8<-+")
-CODE_SPAN = re.compile(r"(`+).+?\1")
 
 # What the snippets extension acts on: a section marker anywhere in a line, an include or a block
 # marker at its start.

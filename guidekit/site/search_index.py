@@ -125,8 +125,7 @@ _CODE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL)
 # A "Don't" box's title or bullet as Material indexes it: a paragraph or list item starting "Don't".
 _WARNING = re.compile(r"<(p|li)>\s*(Don't\b.*?)</\1>", re.DOTALL)
 _WARNING_TITLE = re.compile(r"Don't:")
-_CODE_SPAN = re.compile(r"<code>(.*?)</code>", re.DOTALL)
-_CODE_ELEMENT = re.compile(r"<code\b[^>]*>(.*?)</code>", re.DOTALL)  # inline code and code blocks
+_HTML_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.DOTALL)  # inline code, and a code block's
 _FIRST_WORDS = re.compile(r"[,.;:(]")
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
@@ -215,7 +214,7 @@ def warnings(html: str) -> list[str]:
         item = match[2]
         title = _WARNING_TITLE.match(item)
         rest = item[title.end() :] if title else item.removeprefix("Don't")
-        spans = [_TAG.sub("", span).strip() for span in _CODE_SPAN.findall(rest)]
+        spans = [_TAG.sub("", span).strip() for span in _HTML_CODE.findall(rest)]
         if subject := next((span for span in spans if span and not span.startswith("test_")), ""):
             found.append(subject)
         elif title:
@@ -243,8 +242,9 @@ def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow], levels: Ma
     """The index with a `decides` field on the sections the Decisions page's rows link to.
 
     A link covers the section it names and the sections under it: those after it on its page
-    with a deeper heading (`levels`: each section's heading level, by location; a section it
-    does not know covers itself only), and a link to a page covers the page (`version:` is under
+    with a deeper heading (`levels`: each section's heading level, by location; without it, or
+    for a section it does not know, a link covers its own section only), and a link to a page
+    covers the page (`version:` is under
     "The Compose stack", in "Application processes"). Each name of a row goes to the first section
     of each covered stretch that writes it as code, in its heading or its text. A link to a heading the
     index has no section for covers its page; a link to the Decisions page itself adds nothing (its
@@ -256,7 +256,7 @@ def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow], levels: Ma
     written = [
         "\n".join(
             html.unescape(_TAG.sub("", code))
-            for code in _CODE_ELEMENT.findall(f"{doc.get('title', '')}\n{doc.get('text', '')}")
+            for code in _HTML_CODE.findall(f"{doc.get('title', '')}\n{doc.get('text', '')}")
         )
         for doc in docs
     ]
@@ -265,7 +265,7 @@ def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow], levels: Ma
         location = docs[start]["location"]
         level = levels.get(location, 6) if "#" in location else 1
         end = start + 1
-        while end < len(docs) and "#" in docs[end]["location"] and levels.get(docs[end]["location"], 6) > level:
+        while end < len(docs) and "#" in docs[end]["location"] and levels.get(docs[end]["location"], 0) > level:
             end += 1
         return range(start, end)
 
@@ -282,13 +282,17 @@ def add_decisions(index: dict[str, Any], rows: Iterable[DecisionRow], levels: Ma
             for stretch in stretches:
                 if (number := next((number for number in stretch if wanted.search(written[number])), None)) is not None:
                     decided.setdefault(number, {})[name] = None
+    # lunr cuts each name into tokens: a long name's stop words (`IS` of `WHERE deleted_at IS NULL`)
+    # would weigh what a name weighs.
+    separator = re.compile(index["config"]["separator"], re.ASCII)
     for number, names in decided.items():
-        docs[number][DECIDES_FIELD] = " ".join(names)
+        words = [token for name in names for token in tokens(name, separator) if token.lower() not in stop_words()]
+        docs[number][DECIDES_FIELD] = " ".join(dict.fromkeys(words))
     index["config"]["fields"][DECIDES_FIELD] = {"boost": DECIDES_BOOST}
     return index
 
 
-_HEADING_ID = re.compile(r"<h([1-6])\b[^>]*\bid=\"([^\"]+)\"")
+_HEADING_ID = re.compile(r"<h([1-6])\b[^>]*\sid=\"([^\"]+)\"")
 
 
 def heading_levels(site: Path, index: dict[str, Any]) -> dict[str, int]:
@@ -298,7 +302,7 @@ def heading_levels(site: Path, index: dict[str, Any]) -> dict[str, int]:
         page = site / doc["location"] / "index.html"
         if "#" not in doc["location"] and page.is_file():
             for level, anchor in _HEADING_ID.findall(page.read_text(encoding="utf-8")):
-                levels[f"{doc['location']}#{anchor}"] = int(level)
+                levels[f"{doc['location']}#{html.unescape(anchor)}"] = int(level)
     return levels
 
 

@@ -24,11 +24,12 @@ _COPY_LISTING = """async (id) => {
   return navigator.clipboard.readText();
 }"""
 _OPEN_BOXES = "() => document.querySelectorAll('article details[open]').length"
-# Where the entry's heading is: in the window, not under the header (its section was not rendered
-# before the link: `content-visibility: auto` holds a guessed height for unseen sections).
+# Where the entry's heading is: in the window, below the theme's header (its section was not
+# rendered before the link: `content-visibility: auto` holds a guessed height for unseen sections).
 _IN_VIEW = """(id) => {
   const top = document.getElementById(id).getBoundingClientRect().top;
-  return top >= 0 && top < window.innerHeight;
+  const header = document.querySelector(".md-header").getBoundingClientRect().bottom;
+  return top >= header - 1 && top < window.innerHeight;
 }"""
 _WAITING_LISTINGS = "() => document.querySelectorAll('article template.proof-listing').length"
 _SHOWN_LISTINGS = "() => document.querySelectorAll('article details pre > code').length"
@@ -46,6 +47,13 @@ def _wait_open(tab: Page, test_name: str) -> None:
     tab.wait_for_function(_BOX_OPEN, arg=test_name, timeout=10_000)
 
 
+def _lands_on(tab: Page, test_name: str) -> None:
+    """The entry's heading comes into view and stays there (the theme and the re-scroll are done)."""
+    tab.wait_for_function(_IN_VIEW, arg=test_name, timeout=10_000)
+    tab.wait_for_timeout(500)
+    assert tab.evaluate(_IN_VIEW, test_name), f"{test_name} left the window after landing"
+
+
 def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, site_url: str) -> None:
     proofs = site_url + page_url_path("reference/proofs.md")
     context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 800})
@@ -59,7 +67,7 @@ def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, sit
         link.click()  # instant navigation: the page changes without a load
         _wait_open(tab, test_name)
         assert tab.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
-        tab.wait_for_function(_IN_VIEW, arg=test_name, timeout=10_000)  # the theme scrolls after the swap
+        _lands_on(tab, test_name)
         # The listing came out of its template with the copy button every code block has.
         assert tab.evaluate(_COPY_TITLE) == theme_copy_title
         copied = tab.evaluate(_COPY_LISTING, test_name)
@@ -71,14 +79,14 @@ def test_a_proof_link_opens_that_tests_source_and_no_other(browser: Browser, sit
         tab.evaluate(_ADD_LINK, other)
         tab.locator("#link-within-the-page").click()
         _wait_open(tab, other)
-        tab.wait_for_function(_IN_VIEW, arg=other, timeout=10_000)
+        _lands_on(tab, other)
 
         # Loaded directly, in a tab of its own.
         fresh = context.new_page()
         fresh.goto(f"{proofs}#{test_name}")
         _wait_open(fresh, test_name)
         assert fresh.evaluate(_OPEN_BOXES) == 1, "other entries opened too"
-        fresh.wait_for_function(_IN_VIEW, arg=test_name, timeout=10_000)
+        _lands_on(fresh, test_name)
 
         # Printing: the theme opens every box for the printout, and every listing is in it by then.
         waiting = fresh.evaluate(_WAITING_LISTINGS)

@@ -142,17 +142,19 @@ document$.subscribe(scrollableRegions.renew);
 // reachable by keyboard when it scrolls. Printing puts every listing in first: the theme opens
 // every box for the printout, but the boxes' `toggle` events come only after it.
 var listingCount = 0;
-function showListing(box) {
+var copyTitle = null;
+// Puts one box's listing in; returns its scrollable regions and their names, to be measured.
+function insertListing(box, regions, regionNames) {
   var template = box.querySelector(":scope > template.proof-listing");
   if (!template) return;
+  if (copyTitle === null) {
+    var config = document.querySelector("#__config");
+    copyTitle = config ? JSON.parse(config.textContent).translations["clipboard.copy"] : "Copy to clipboard";
+  }
   var listing = document.importNode(template.content, true);
-  var config = document.querySelector("#__config");
-  var copyTitle = config ? JSON.parse(config.textContent).translations["clipboard.copy"] : "Copy to clipboard";
   var heading = box.previousElementSibling;
   while (heading && heading.tagName !== "H3") heading = heading.previousElementSibling;
   var test = heading ? heading.id : "a test";
-  var regions = [];
-  var regionNames = [];
   listing.querySelectorAll("pre").forEach(function (pre) {
     pre.id = pre.id || "__proof_code_" + ++listingCount;
     var button = document.createElement("button");
@@ -169,22 +171,33 @@ function showListing(box) {
     regionNames.push("Source of " + test + (language ? " (" + language[1] + ")" : ""));
   });
   template.replaceWith(listing);
-  scrollableRegions.watch(regions, regionNames);
+}
+// All the boxes' listings in first, then one measurement: the reads after each insert would
+// make the browser lay the page out once per box.
+function showListings(boxes) {
+  var regions = [];
+  var regionNames = [];
+  boxes.forEach(function (box) { insertListing(box, regions, regionNames); });
+  if (regions.length) scrollableRegions.watch(regions, regionNames);
 }
 // `toggle` does not bubble: heard while it goes down to the box (capture).
 document.addEventListener("toggle", function (event) {
-  if (event.target.tagName === "DETAILS" && event.target.open) showListing(event.target);
+  if (event.target.tagName === "DETAILS" && event.target.open) showListings([event.target]);
 }, true);
 window.addEventListener("beforeprint", function () {
-  document.querySelectorAll("details > template.proof-listing").forEach(function (template) {
-    showListing(template.parentElement);
-  });
+  var waiting = document.querySelectorAll("details > template.proof-listing");
+  showListings(Array.prototype.map.call(waiting, function (template) { return template.parentElement; }));
 });
 
 // A proof link lands on a test's heading on the Proofs page, and the test's source is in the
 // closed box after it (closed so a phone does not lay out every listing): open the box the
 // link points at. On a page view, on a link within the page (instant navigation changes the
 // address without a `hashchange`: `location$` reports it) and on a typed fragment.
+var followedLink = null;
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest("a[href]") : null;
+  followedLink = link && link.hash ? link.hash : null;
+}, true);
 function openLinkedBox() {
   var id = location.hash.slice(1);
   try {
@@ -201,8 +214,10 @@ function openLinkedBox() {
     next.open = true;
     // The sections of the Proofs page out of view are rendered at a guessed height, settled
     // only once the browser has drawn the page: after instant navigation the theme scrolls
-    // before that, and the heading ended thousands of pixels away. Scroll again once it has.
-    if (target.closest(".proof-module")) {
+    // before that, and the heading ended thousands of pixels away. Scroll again once it has,
+    // after a link the reader followed only (back, forward and reload restore their own place).
+    if (target.closest(".proof-module") && followedLink === location.hash) {
+      followedLink = null;
       requestAnimationFrame(function () {
         requestAnimationFrame(function () { target.scrollIntoView(); });
       });
