@@ -1,5 +1,6 @@
 """MkDocs hook: after Material's search plugin wrote `search/search_index.json`, add each section's
-name parts to it and weigh its titles less, and put the query rewrite in front of the search worker
+name parts to it, what its code defines (with the routes of `snippets/app` whose decorators it
+shows), and weigh its titles less, and put the query rewrite in front of the search worker
 (guidekit/site/search_index.py says why and how).
 
 Zensical runs no hooks and writes its own index for its own search; tests/test_two_builders.py

@@ -1,9 +1,9 @@
 """The queries the site itself implies (`guidekit.site.search_generated`), run through Material's search worker.
 
-The worker runs under Node on the built index, as in tests/test_search.py. Issue 14's targets
-(hit@3 100 %, hit@1 at least 90 %) are not met yet: the test prints the figures beside them and
-fails on any fall below the floor reached so far (`guidekit.site.search_score`). Every miss is
-printed: the query, the page it expects and the first five results.
+The worker runs under Node on the built index, as in tests/test_search.py. The test prints the
+figures beside issue 14's targets (hit@3 100 %, hit@1 at least 90 %) and fails on any fall below
+the floor reached so far (`guidekit.site.search_score`: hit@3 100 %). Every miss is printed: the
+query, the page it expects and the first five results.
 """
 
 import json

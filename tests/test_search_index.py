@@ -18,6 +18,7 @@ import pytest
 from guidekit.markdown.decisions import DecisionRow, Link
 from guidekit.markdown.nav import site_config
 from guidekit.site.build import BuiltSite
+from guidekit.site.routes import Endpoint
 from guidekit.site.search_index import (
     DECIDES_FIELD,
     DEFINES_FIELD,
@@ -28,6 +29,7 @@ from guidekit.site.search_index import (
     defined_names,
     parts_of,
     refine,
+    served_paths,
     tokens,
     warnings,
     wrap_worker,
@@ -52,9 +54,18 @@ def planted(docs: list[dict[str, str]]) -> dict[str, Any]:
     return {"config": config, "docs": docs}
 
 
-def ranked(index: dict[str, Any], queries: list[str], tmp_path: Path, *, rewrite: bool = True) -> dict[str, list[str]]:
+def ranked(
+    index: dict[str, Any],
+    queries: list[str],
+    tmp_path: Path,
+    *,
+    rewrite: bool = True,
+    phrases: bool = True,
+    together: bool = False,
+) -> dict[str, list[str]]:
     """The pages each query finds, best first, as the theme's search worker ranks them (by default
-    with the query rewrite the build puts in front of it)."""
+    with the query rewrite the build puts in front of it; `phrases=False`: with its phrase weight
+    set to 1; `together`: all queries sent before the first answer is read)."""
     node = shutil.which("node")
     assert node, "Node.js runs Material's search worker here; install the `nodejs` Debian package"
     path = tmp_path / "search_index.json"
@@ -63,8 +74,15 @@ def ranked(index: dict[str, Any], queries: list[str], tmp_path: Path, *, rewrite
     shutil.copyfile(WORKER, worker)
     if rewrite:
         wrap_worker(worker)
+    if not phrases:
+        code = worker.read_text(encoding="utf-8")
+        assert "const PHRASE_BOOST = 2;" in code, "the query rewrite's phrase weight moved: update this helper"
+        worker.write_text(code.replace("const PHRASE_BOOST = 2;", "const PHRASE_BOOST = 1;"), encoding="utf-8")
     completed = subprocess.run(
-        [node, str(HARNESS), str(worker), str(path), *queries], capture_output=True, text=True, check=True
+        [node, str(HARNESS), str(worker), str(path), *(["--together"] if together else []), *queries],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     found: dict[str, list[str]] = json.loads(completed.stdout)
     return {
@@ -195,6 +213,118 @@ def test_the_section_that_defines_a_name_outranks_a_page_that_uses_it(tmp_path: 
     assert found["MessageCreate"] == ["models/", "endpoints/"], found
 
 
+def test_a_routes_full_path_finds_the_section_that_shows_its_decorator(tmp_path: Path) -> None:
+    """A route's decorator writes only its own path (`""`), while tests and logs write the full one:
+    with the routes, the section that shows the decorator ranks first."""
+    docs = [
+        {"location": "endpoints/", "title": "Endpoints", "text": "<p>Thin functions.</p>"},
+        {
+            "location": "endpoints/#reading",
+            "title": "Reading",
+            "text": '<pre><code>@router.get(\n    "",\n    responses=problem_responses(422),\n)\n'
+            "async def list_messages(service: MessagingServiceDep) -&gt; Page: ...\n</code></pre>",
+        },
+        {"location": "logging/", "title": "Logging", "text": "<p>One line per request.</p>"},
+        {
+            "location": "logging/#access-lines",
+            "title": "Access lines",
+            "text": '<pre><code>{"path": "/api/v1/messages"}\n{"path": "/api/v1/messages"}\n</code></pre>',
+        },
+    ]
+    routes = [
+        Endpoint("list_messages", "get", "", Path("points.py"), 10, ("/api/v1/messages",)),
+        # the same function name under another decorator path is another route
+        Endpoint("list_messages", "get", "/all", Path("old.py"), 5, ("/api/v0/messages/all",)),
+    ]
+    assert ranked(refine(planted(docs)), ["/api/v1/messages"], tmp_path)["/api/v1/messages"][0] == "logging/"
+    index = refine(planted(docs), routes=routes)
+    assert ranked(index, ["/api/v1/messages"], tmp_path)["/api/v1/messages"][0] == "endpoints/"
+    defines = {doc["location"]: doc.get(DEFINES_FIELD) for doc in index["docs"]}
+    assert defines["endpoints/#reading"] == "list_messages /api/v1/messages"
+
+
+def test_a_route_is_shown_by_its_decorator_over_its_function_only() -> None:
+    routes = [
+        Endpoint("get_message", "get", "/{message_id}", Path("points.py"), 3, ("/api/v1/messages/{message_id}",)),
+        Endpoint("get_message", "head", "/{message_id}", Path("points.py"), 4, ("/api/v1/messages/{message_id}",)),
+        Endpoint("get_message", "get", "/latest", Path("points.py"), 2, ("/api/v1/messages/latest",)),
+        # one decorator over one function name in two routers
+        Endpoint("list_items", "get", "", Path("v1.py"), 3, ("/v1/items",)),
+        Endpoint("list_items", "get", "", Path("v2.py"), 3, ("/v2/items",)),
+    ]
+    shown = '<pre><code>@router.get("/{message_id}")\n@traced\nasync def get_message() -&gt; None: ...</code></pre>'
+    assert served_paths(shown, routes) == ["/api/v1/messages/{message_id}"]
+    stacked = '<pre><code>@router.get("/latest")\n@router.get("/{message_id}")\ndef get_message(): ...</code></pre>'
+    assert served_paths(stacked, routes) == ["/api/v1/messages/latest", "/api/v1/messages/{message_id}"]
+    # another method, another function, a `def` between the decorator and the function, a decorator
+    # commented out, prose, or a decorator that two routers share
+    for text in (
+        shown.replace("router.get", "router.delete"),
+        shown.replace("def get_message", "def get_webhook"),
+        '<pre><code>@router.get("/{message_id}")\ndef helper(): ...\nasync def get_message(): ...</code></pre>',
+        '<pre><code># @router.get("/{message_id}")\nasync def get_message(): ...</code></pre>',
+        '<p>@router.get("/{message_id}") over async def get_message</p>',
+        '<pre><code>@router.get("")\nasync def list_items(): ...</code></pre>',
+    ):
+        assert served_paths(text, routes) == [], text
+
+
+# `request.json()` and `FOR UPDATE` typed whole: each is written by one section, in a row, and
+# its words apart weigh more elsewhere (a section with "JSON" in its heading, a text with
+# "for updated_at" and "update"). The base-table section writes the phrase in its fourth paragraph,
+# after two that match its words: the worker's answers keep only the first two.
+PHRASE_PAGES = [
+    {"location": "logging/", "title": "Logging", "text": "<p>Lines.</p>"},
+    {
+        "location": "logging/#json-lines",
+        "title": "One JSON object per line, as the log collector reads it",
+        "text": "<p>Each request logs one.</p>",
+    },
+    {"location": "base-table/", "title": "BaseTable", "text": "<p>Methods.</p>"},
+    {
+        "location": "base-table/#writes",
+        "title": "Writes",
+        "text": "<p>A model, never json.</p><p>The request is read first.</p><p>Then a model.</p>"
+        "<p>Never hand <code>request.json()</code> to a write.</p>",
+    },
+    {"location": "concurrency/", "title": "Concurrency", "text": "<p>Two writers.</p>"},
+    {
+        "location": "concurrency/#locks",
+        "title": "Locks",
+        "text": "<p><code>SELECT ... FOR UPDATE</code> holds the row.</p>",
+    },
+    {"location": "timestamps/", "title": "Timestamps", "text": "<p>Instants.</p>"},
+    {
+        "location": "timestamps/#trigger",
+        "title": "Triggers",
+        "text": "<p>A trigger for updated_at sets it on each update.</p>",
+    },
+]
+PHRASES = ["request.json()", "FOR UPDATE"]
+
+
+def test_a_phrase_typed_whole_ranks_the_section_that_holds_it_in_a_row(tmp_path: Path) -> None:
+    """lunr scores a query's words apart; the rewrite weighs the sections that hold them as a phrase."""
+    index = refine(planted(PHRASE_PAGES))
+    assert [ranked(index, PHRASES, tmp_path, phrases=False)[query][0] for query in PHRASES] == [
+        "logging/",
+        "timestamps/",
+    ]
+    found = ranked(index, PHRASES, tmp_path)
+    assert [found[query][0] for query in PHRASES] == ["base-table/", "concurrency/"], found
+
+
+def test_answers_sent_together_are_each_ordered_by_their_own_phrase(tmp_path: Path) -> None:
+    """Typing fast sends queries before the first answer: each answer is put in order by its own query."""
+    queries = ["json", *PHRASES, "update"]
+    index = refine(planted(PHRASE_PAGES))
+    assert ranked(index, queries, tmp_path, together=True) == ranked(index, queries, tmp_path)
+    assert [ranked(index, queries, tmp_path, together=True)[query][0] for query in PHRASES] == [
+        "base-table/",
+        "concurrency/",
+    ]
+
+
 # Two pages write DATABASE_URL; the one the Decisions row links to, once, in a section headed in
 # other words, and the other in its code, three times.
 DECIDED_PAGES = [
@@ -299,7 +429,7 @@ def test_the_word_typed_outranks_the_longer_words_it_starts(tmp_path: Path) -> N
         {"location": "layers/#the-test", "title": "The test", "text": "<p>One function checks the imports.</p>"},
         {"location": "tree/", "title": "Tree", "text": f"<pre><code>tests/\n{files}</code></pre>"},
     ]
-    found = ranked(refine(planted(docs)), ["The test"], tmp_path)
+    found = ranked(refine(planted(docs)), ["The test"], tmp_path, phrases=False)
     assert found["The test"][0] == "layers/", found
 
 
@@ -329,7 +459,7 @@ def test_a_section_headed_by_the_query_outranks_a_page_opening_that_mentions_it(
         {"location": "rules/", "title": "Migration rules", "text": "<p>How a schema changes.</p>"},
         {"location": "rules/#lock-timeouts", "title": "Lock timeouts", "text": "<p>Set them before the DDL.</p>"},
     ]
-    found = ranked(refine(planted(docs)), ["Lock timeouts"], tmp_path)
+    found = ranked(refine(planted(docs)), ["Lock timeouts"], tmp_path, phrases=False)
     assert found["Lock timeouts"][0] == "rules/", found
     assert [doc.get("boost") for doc in refine(planted(docs))["docs"]] == [OPENING_BOOST, OPENING_BOOST, None]
 
@@ -422,8 +552,8 @@ def test_a_dont_box_ranks_its_section_first_for_what_it_warns_against(tmp_path: 
 
 def test_a_name_a_dont_bullet_mentions_on_the_way_does_not_outrank_its_definition(tmp_path: Path) -> None:
     """The `warns` field holds each bullet's subject (`limit`), not the rest of its prose: with the
-    whole bullet there, `MAX_PAGE_SIZE`, which the bullet only mentions, weighed what the section
-    that defines it weighs, and the page indexed first won."""
+    whole bullet there, `MAX_PAGE_SIZE`, which the bullet only mentions, weighed about what the
+    section that defines it weighs, and the box's page, indexed first, ranked first."""
     pages = [
         {
             "location": "pagination/",

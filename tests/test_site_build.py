@@ -17,7 +17,7 @@ from app.base.base_table import BaseTable
 from guidekit.diagrams import site_diagrams
 from guidekit.extensions.page import PageError
 from guidekit.generated.base_table_methods import docstring_summary
-from guidekit.generated.folder_tree import snippet_files
+from guidekit.generated.folder_tree import SKIPPED_PARTS, snippet_files
 from guidekit.markdown.nav import sections_from
 from guidekit.paths import ROOT, TESTED_WITH
 from guidekit.site.build import BuiltSite
@@ -159,7 +159,7 @@ def test_folder_tree_matches_the_snippets_folder(built_site: BuiltSite) -> None:
     on_disk = sorted(
         path.relative_to(ROOT / "snippets").as_posix()
         for path in (ROOT / "snippets").rglob("*")
-        if path.is_file() and not {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"} & set(path.parts)
+        if path.is_file() and not set(SKIPPED_PARTS) & set(path.parts)
     )
     assert sorted(paths) == on_disk
     assert sorted(paths) == sorted(path.as_posix() for path in snippet_files())

@@ -18,9 +18,9 @@ Sources, and how the expected page of each is derived (never typed):
   win; when none or all of them do, any of them is accepted.
 - `route`: every path of the app's routes, from the OpenAPI document of `app.main.create_app()`
   (configured with `.env.example`'s values, built in a child process). The path's endpoint is
-  found with `ast` (a function of that name under a `@router.<method>("...")` decorator whose path
-  ends the route's); the expected page is the page that shows the decorator line, by the rule of
-  `code`.
+  found with `ast` (`guidekit.site.routes`: the function of that name whose decorator's path,
+  joined to its routers' prefixes, is the route's); the expected page is the page that shows the
+  decorator line, by the rule of `code`.
 - `heading`: every h2 and h3 heading of every nav page, as text (no backticks, links or
   `{ #id }`); the expected page is the page it is on, and also any page whose title or one of
   whose h2/h3 headings is the same query to the search: the same words once cut as the search
@@ -42,9 +42,10 @@ Sources, and how the expected page of each is derived (never typed):
   anchor of the Decisions page itself counts only when the row links to no other page: its table
   names every name of the row, so it would answer the row's queries by construction.
 
-Dropped: a code name no nav page shows, a route whose decorator no page shows, a Decisions
-name that none of its row's pages shows and no heading names, and a query with no letter or digit (`==`: the search
-indexes words, so no ranking can find it); each is reported with its reason. One query string
+Dropped: a code name no nav page shows, a route whose decorator no page shows (or whose endpoint
+the code reader does not find), a Decisions name that none of its row's pages shows and no heading
+names, and a query with no letter or digit (`==`: the search indexes words, so no ranking can find
+it); each is reported with its reason. One query string
 from several sources (or several pages of one source) is one query: its accepted pages are the
 union, its source the first in the order above.
 """
@@ -69,6 +70,7 @@ from guidekit.markdown.inline import CODE_SPAN, whole_word
 from guidekit.markdown.nav import nav_pages, site_config
 from guidekit.paths import DOCS, SNIPPETS
 from guidekit.proofs import dont_boxes
+from guidekit.site.routes import endpoints
 from guidekit.site.search_index import query_words
 
 SOURCES = ("code", "route", "heading", "dont", "decision")
@@ -81,7 +83,6 @@ _REFERENCE = re.compile(r"^:::[ \t]+(?P<object>[\w.]+)[ \t]*$")
 _DONT_TITLE = re.compile(r"""danger[ \t]+"Don't:?[ \t]*(?P<subject>[^"]*)\"""")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]+")
 _WORD = re.compile(r"[^\W_]")
-_ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
 @dataclass(frozen=True)
@@ -276,12 +277,13 @@ _OPENAPI_PATHS = """
 import json
 from app.main import create_app
 paths = create_app().openapi()["paths"]
-print(json.dumps({path: [op["operationId"] for op in ops.values()] for path, ops in paths.items()}))
+print(json.dumps({path: [[method, op["operationId"]] for method, op in ops.items()] for path, ops in paths.items()}))
 """
 
 
-def route_paths() -> dict[str, set[str]]:
-    """Each path of the app's routes, with the names of its endpoints (from the OpenAPI document).
+def route_operations() -> dict[str, set[tuple[str, str]]]:
+    """Each path of the app's routes, with the method and the function name of each of its endpoints
+    (from the OpenAPI document).
 
     The app is built in a child process with `.env.example`'s values: `create_app()` configures
     logging, Sentry and tracing for its whole process, which must not be the caller's.
@@ -298,35 +300,17 @@ def route_paths() -> dict[str, set[str]]:
     )
     if done.returncode != 0:
         raise RuntimeError(f"building the app to read its routes failed:\n{done.stderr}")
-    document: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
-    paths: dict[str, set[str]] = {}
-    for path, operation_ids in document.items():
-        for operation_id in operation_ids:
-            # `{tag}-{function name}` (app.api.openapi.operation_id); a Python name has no `-`.
-            paths.setdefault(path, set()).add(operation_id.rpartition("-")[2])
-    return paths
+    document: dict[str, list[tuple[str, str]]] = json.loads(done.stdout.strip().splitlines()[-1])
+    # An operation id is `{tag}-{function name}` (app.api.openapi.operation_id); a Python name has no `-`.
+    return {
+        path: {(method, operation_id.rpartition("-")[2]) for method, operation_id in operations}
+        for path, operations in document.items()
+    }
 
 
-def route_definitions(app: Path = SNIPPETS / "app") -> list[tuple[str, str, Definition]]:
-    """Each `@router.<method>("path")` endpoint: its function name, its own path, its decorator line."""
-    found = []
-    for path in sorted(app.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Attribute)
-                    and decorator.func.attr in _ROUTE_METHODS
-                    and decorator.args
-                    and isinstance(decorator.args[0], ast.Constant)
-                    and isinstance(decorator.args[0].value, str)
-                ):
-                    found.append(
-                        (node.name, decorator.args[0].value, Definition(node.name, path.resolve(), decorator.lineno))
-                    )
-    return found
+def route_paths() -> dict[str, set[str]]:
+    """Each path of the app's routes, with the names of its endpoints (from the OpenAPI document)."""
+    return {path: {function for _, function in operations} for path, operations in route_operations().items()}
 
 
 def _expected_pages(name: str, definitions: list[Definition], pages: list[Page]) -> tuple[str, ...]:
@@ -404,12 +388,16 @@ def generate(
             dropped.append(Dropped(name, "code", "no nav page includes its definition"))
 
     if routes:
-        endpoints = route_definitions(app)
+        declared = endpoints(app)
         for path, names in sorted(route_paths().items()):
             definitions = [
-                definition for name, own_path, definition in endpoints if name in names and path.endswith(own_path)
+                Definition(endpoint.function, endpoint.file.resolve(), endpoint.line)
+                for endpoint in declared
+                if endpoint.function in names and path in endpoint.full_paths
             ]
-            if expected := _expected_pages(path, definitions, pages):
+            if not definitions:
+                dropped.append(Dropped(path, "route", "no endpoint read from the code serves it (site/routes.py)"))
+            elif expected := _expected_pages(path, definitions, pages):
                 found.append((path, expected, "route"))
             else:
                 dropped.append(Dropped(path, "route", "no nav page includes its endpoint's decorator"))

@@ -17,7 +17,8 @@ and the index without them could find each only through the longer words it star
 the query rewrite drops stop words typed beside other words, so "the" and "a" cost nothing there.
 It lowers the weight of titles against body text (`TITLE_BOOST`, why there) and of each page's
 opening against its sections (`OPENING_BOOST`), gives
-each section a `defines` field: the names its code defines (`DEFINES_BOOST`), a `warns`
+each section a `defines` field: the names its code defines and the full paths of the routes whose
+decorators it shows (`DEFINES_BOOST`; the routes from `guidekit.site.routes`), a `warns`
 field: the subjects of its "Don't" boxes (`WARNS_BOOST`), and a `decides` field: the names of
 the Decisions page's rows that link to it (`DECIDES_BOOST`; the rows are read from
 `docs/decisions.md` by `guidekit.markdown.decisions`).
@@ -31,7 +32,10 @@ query before the worker reads it, cut with the index's separator and without its
 (unless nothing else is left: `all` alone is still a query). Each word left is asked for as typed
 too, with a boost, so `test` outranks the longer words it starts (`test_layers`); and the title
 field gets lunr's length normalisation (b = 0.75; Material gives every field none), so the heading
-"Layers" outranks "One request through the layers".
+"Layers" outranks "One request through the layers". A query of several words is also a phrase: a
+section that holds its words in a row (both cut by the separator, case aside) is weighed
+`PHRASE_BOOST` times, and the sections and pages are sorted again, so `request.json()` finds the
+section that writes it before a heading with "JSON" in it.
 
 Nothing here is a list of words: the parts come from the names the pages hold. MkDocs runs it after
 Material's search plugin wrote the index (hooks/search_index.py); Zensical writes its own index
@@ -51,6 +55,7 @@ import material
 from guidekit.markdown.decisions import DECISIONS_PAGE, DecisionRow, Link, decision_rows
 from guidekit.markdown.inline import whole_word
 from guidekit.markdown.nav import page_url_path
+from guidekit.site.routes import METHODS, Endpoint, endpoints
 
 PARTS_FIELD = "parts"
 """The field of the index that holds the parts of each section's names."""
@@ -59,13 +64,18 @@ PARTS_BOOST = 1.0
 """The parts weigh what body text weighs (Material's `text` field has boost 1)."""
 
 DEFINES_FIELD = "defines"
-"""The field of the index that holds the names a section's code defines at its top level."""
+"""The field of the index that holds the names a section's code defines, and the full paths of the
+routes whose decorators it shows."""
 
-DEFINES_BOOST = 3.0
-"""A section whose code defines a name (`class X`, `def x`, `X = ...` at the start of a line)
-weighs the name three times body text, so a query for the name ranks the sections that define it
-above the many that only use it (an endpoint's code writes `MessageCreate` as often as the models
-page that defines it), and below a heading that names it."""
+DEFINES_BOOST = 5.0
+"""A section whose code defines a name (`class X`, `def x`, `X = ...` at the start of a line, and
+the full path of a route whose decorator it shows) weighs the name five times body text, so a query
+for the name ranks the sections that define it above the many that only use it (an endpoint's code
+writes `MessageCreate` as often as the models page that defines it; tests and logs write
+`/api/v1/messages` more often than the endpoint's decorator, which writes `""`), and below a
+heading that names it. Measured on the generated queries (guidekit/site/search_generated.py): at 3,
+`list` (the services' method) ranked 4th under the heading "Rules in one list"; at 8, `all_by()`
+fell to 4th under the sections that only call it."""
 
 WARNS_FIELD = "warns"
 """The field of the index that holds what a section's "Don't" boxes warn against."""
@@ -73,9 +83,11 @@ WARNS_FIELD = "warns"
 WARNS_BOOST = 3.0
 """A "Don't" box names the old way the section replaces (`poetry install --no-dev`), once, while
 pages that merely mention it may write it more often; the subject of its title and of each bullet
-(`warnings` says which words) weighs what a definition weighs. The rest of a bullet is prose, and
+(`warnings` says which words) weighs three times body text, less than a definition (5). At 5,
+`list` (a method) ranked 4th under a box on unbounded lists. The rest of a bullet is prose, and
 weighs what text weighs: were it all in the field, a name a bullet only mentions on the way
-(`list[MessageCreate]` in a box on unbounded lists) would weigh what the section defining it does.
+(`list[MessageCreate]` in a box on unbounded lists) would weigh about what the section defining it
+does.
 Material drops the box's markup from the index, so a box is found as the paragraphs and list items
 it leaves that start with "Don't"."""
 
@@ -84,12 +96,13 @@ DECIDES_FIELD = "decides"
 
 DECIDES_BOOST = 6.0
 """A row of the Decisions page names an old way and a new way (`HTTPException`, `asyncio.run`) and
-links to the sections that show them; those sections get the row's names weighed twice what a
-definition weighs: a row is an editor's word on where a name is explained, where a definition is
-only code that names it first. Measured on the 748 generated queries (2026-12-05): without the
-field 8 were outside the first three; at 3, 7; at 6, 5 (`session.commit()`, `all_by()`,
-`asyncio.run` and `version:` found, `list` lost to the section that decides `typing.List`); at 10, 6
-(`get` lost too). A name goes only to a section that writes it: a row's `list[X]` is a pattern,
+links to the sections that show them; those sections get the row's names weighed more than a
+definition: a row is an editor's word on where a name is explained, where a definition is only
+code that names it first. Measured on the 748 generated queries (2026-12-05), with definitions at
+3: without the field 8 were outside the first three; at 3, 7; at 6, 5 (`session.commit()`,
+`all_by()`, `asyncio.run` and `version:` found); at 10, 6. With definitions at 5, phrases and
+routes (the same day): at 1, `all_by()` and `version:` outside the first three; at 3, `all_by()`;
+at 6 and at 10, none (hit@1 96.1 %). A name goes only to a section that writes it: a row's `list[X]` is a pattern,
 not a name any section writes, and would otherwise weigh `list` and `x` on a page about neither."""
 
 OPENING_BOOST = 0.6
@@ -129,6 +142,14 @@ _HTML_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.DOTALL)  # inline code,
 _FIRST_WORDS = re.compile(r"[,.;:(]")
 # Material's tokenizer indexes the text between tags only.
 _TAG = re.compile(r"<[^>]*>")
+# A route's decorator at the start of a line (`@router.get("path")`; `api_route` and a `path=`
+# keyword, which the service does not write, are not read here), and the function under it, with
+# no `def` between; the match ends at the decorator, so stacked decorators each match.
+_ROUTE = re.compile(
+    r"^[ \t]*@\w+\.(?P<method>" + "|".join(sorted(METHODS)) + r")\(\s*(?P<quote>[\"'])(?P<path>.*?)(?P=quote)"
+    r"(?=(?:(?!\bdef\b)[\s\S])*?\bdef[ \t]+(?P<function>\w+))",
+    re.MULTILINE,
+)
 
 
 _STOP_WORD_LIST = re.compile(r"generateStopWordFilter\(\[([^\]]*)\]\)")
@@ -173,10 +194,14 @@ def parts_of(token: str) -> list[str]:
 
 
 def refine(
-    index: dict[str, Any], decisions: Iterable[DecisionRow] = (), levels: Mapping[str, int] | None = None
+    index: dict[str, Any],
+    decisions: Iterable[DecisionRow] = (),
+    levels: Mapping[str, int] | None = None,
+    routes: Iterable[Endpoint] = (),
 ) -> dict[str, Any]:
     """The index with its titles weighed `TITLE_BOOST`, stop words kept, the parts of its names, what
-    its code defines, what its "Don't" boxes warn against and what the Decisions page's rows send to it."""
+    its code defines (`routes`: the service's, whose full paths go to the sections that show their
+    decorators), what its "Don't" boxes warn against and what the Decisions page's rows send to it."""
     index["config"]["fields"]["title"]["boost"] = TITLE_BOOST
     # Material's worker drops from its pipeline what the list leaves out: no stop-word filter, so
     # `get`, `all` and "Why" are indexed (the query rewrite still drops stop words beside other words).
@@ -184,7 +209,7 @@ def refine(
     for doc in index["docs"]:
         if "#" not in doc["location"]:
             doc["boost"] = OPENING_BOOST
-    return add_decisions(add_warnings(add_definitions(add_parts(index))), decisions, levels or {})
+    return add_decisions(add_warnings(add_definitions(add_parts(index), routes)), decisions, levels or {})
 
 
 def defined_names(html: str) -> list[str]:
@@ -196,10 +221,27 @@ def defined_names(html: str) -> list[str]:
     return list(names)
 
 
-def add_definitions(index: dict[str, Any]) -> dict[str, Any]:
-    """The index with a `defines` field on each section whose code defines a name."""
+def served_paths(text: str, routes: Iterable[Endpoint]) -> list[str]:
+    """The full paths of the routes whose decorator and function the code blocks of a section's HTML
+    show (`@router.get("")` over `def list_messages`: `/api/v1/messages`)."""
+    by_decorator: dict[tuple[str, str, str], list[tuple[str, ...]]] = {}
+    for route in routes:
+        by_decorator.setdefault((route.function, route.method, route.path), []).append(route.full_paths)
+    paths: dict[str, None] = {}
+    for block in _CODE.findall(text):
+        for match in _ROUTE.finditer(html.unescape(_TAG.sub("", block))):
+            # one decorator over one function name in two routers: the code shown cannot tell which
+            if len(found := by_decorator.get((match["function"], match["method"], match["path"]), [])) == 1:
+                paths.update(dict.fromkeys(found[0]))
+    return list(paths)
+
+
+def add_definitions(index: dict[str, Any], routes: Iterable[Endpoint] = ()) -> dict[str, Any]:
+    """The index with a `defines` field on each section whose code defines a name or shows a route."""
+    routes = list(routes)
     for doc in index["docs"]:
-        if names := defined_names(doc.get("text", "")):
+        text = doc.get("text", "")
+        if names := [*defined_names(text), *served_paths(text, routes)]:
             doc[DEFINES_FIELD] = " ".join(names)
     index["config"]["fields"][DEFINES_FIELD] = {"boost": DEFINES_BOOST}
     return index
@@ -337,9 +379,9 @@ def wrap_worker(worker: Path) -> None:
 def refine_file(path: Path, docs: Path) -> None:
     """Rewrite a built site's `search/search_index.json` refined, as compact as Material writes it;
     `docs` is the folder of the pages it was built from (the Decisions page's rows are read there),
-    the built pages give each section's heading level."""
+    the built pages give each section's heading level, and the service's routes are read from `snippets/app`."""
     decisions = docs / DECISIONS_PAGE
     rows = decision_rows(decisions.read_text(encoding="utf-8")) if decisions.is_file() else ()
     index = json.loads(path.read_text(encoding="utf-8"))
-    index = refine(index, rows, heading_levels(path.parent.parent, index))
+    index = refine(index, rows, heading_levels(path.parent.parent, index), endpoints())
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

@@ -4,17 +4,19 @@
 // `x:y` as a field, `-x` as "must not contain", `^`, `~` and `*` as operators. Here the query is cut
 // with the separator the index was cut with, the pieces that are stop words are dropped (unless
 // nothing else is left), and lunr's operator characters become spaces. Each word left is then sent
-// twice: as typed with a boost (`test^10`, which the worker leaves without `*`) and plain (`test`,
+// twice: as typed with a boost (`test^20`, which the worker leaves without `*`) and plain (`test`,
 // to which the worker appends `*`), so the exact word outranks the longer words it starts. A colon
 // inside a name (`transaction:false`) stays: the index keeps such a name whole, so lunr's lexer is
 // told to read a colon as part of the term, never as the end of a field name (the site's search
-// box has no field syntax).
+// box has no field syntax). For a query of several words, the sections that hold them in a row are
+// weighed `PHRASE_BOOST` times and the answers sorted again.
 (() => {
   const OPERATORS = /[\\^~*]+/;
   // Each kept word is also asked for as typed, weighed this many times: the worker's `*` alone
   // lets `test` match every rare `test_...` name, and a section writing many of them outranked
-  // the heading "The test" (lunr adds the weights of the two clauses on the same word).
-  const EXACT_BOOST = 10;
+  // the heading "The test" (lunr adds the weights of the two clauses on the same word). At 10, the
+  // tests page that lists dozens of `test_...` names still did.
+  const EXACT_BOOST = 20;
 
   const rewrite = (query) => {
     const lunr = self.lunr;
@@ -64,14 +66,83 @@
     };
   };
 
+  // A query of several words typed together (`request.json()`, `FOR UPDATE`) is first of all a
+  // phrase: lunr scores each word apart, so a section whose title holds one common word of it
+  // ("One JSON object per line") outranked the section that writes the whole phrase. A section
+  // whose title or text holds the query's words in a row, both cut by the index's separator, has
+  // its score weighed this many times; then each page's sections, and the pages by their best
+  // section, are put in order again.
+  const PHRASE_BOOST = 2;
+  const ENTITIES = { "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'" };
+  // The words of a query or a field in order, lower-cased, with a space on each side (" for update ").
+  const wordsOf = (text) => {
+    const words = [];
+    for (const word of text.split(OPERATORS)) {
+      for (const piece of word.split(self.lunr.tokenizer.separator)) if (piece) words.push(piece.toLowerCase());
+    }
+    return ` ${words.join(" ")} `;
+  };
+  const phraseOf = (query) => {
+    const lunr = self.lunr;
+    if (typeof query !== "string" || !lunr || !lunr.tokenizer.separator) return null;
+    const phrase = wordsOf(query);
+    return phrase.trim().includes(" ") ? phrase : null;
+  };
+  // The sections the page sent, by location: an answer holds only the first paragraphs that
+  // match, and a phrase may come later. Each is cut once, when a phrase first looks at it.
+  let indexed = new Map();
+  const cut = new Map();
+  const fieldsOf = (location) => {
+    if (!cut.has(location)) {
+      const section = indexed.get(location) || {};
+      const plain = (html) =>
+        String(html || "")
+          .replace(/<[^>]*>/g, " ")
+          .replace(/&(?:lt|gt|amp|quot|#39);/g, (entity) => ENTITIES[entity]);
+      cut.set(location, [wordsOf(plain(section.title)), wordsOf(plain(section.text))]);
+    }
+    return cut.get(location);
+  };
+  const holds = (location, phrase) => fieldsOf(location).some((words) => words.includes(phrase));
+  const byPhrase = (items, phrase) => {
+    const pages = items.map((sections, order) => {
+      const weighed = sections.map((section) =>
+        holds(section.location, phrase) ? { ...section, score: section.score * PHRASE_BOOST } : section,
+      );
+      weighed.sort((a, b) => b.score - a.score); // stable: the page's own entry, if unscored, stays last
+      return { weighed, order, best: weighed.length ? weighed[0].score : 0 };
+    });
+    pages.sort((a, b) => b.best - a.best || a.order - b.order);
+    return pages.map(({ weighed }) => weighed);
+  };
+
+  // The phrase of each query in the order they came (null: one word); the worker answers each in turn.
+  const asked = [];
+  const post = self.postMessage.bind(self);
+  self.postMessage = (message, ...options) => {
+    if (message && message.type === 3 && asked.length) {
+      const phrase = asked.shift();
+      if (phrase && message.data && Array.isArray(message.data.items)) {
+        message = { ...message, data: { ...message.data, items: byPhrase(message.data.items, phrase) } };
+      }
+    }
+    return post(message, ...options);
+  };
+
   const listen = self.addEventListener.bind(self);
   self.addEventListener = (type, handler, ...options) => {
     if (type !== "message") return listen(type, handler, ...options);
     const rewritten = (event) => {
       const message = event.data;
-      if (message && message.type === 0 && self.lunr) normaliseTitles(self.lunr);
+      if (message && message.type === 0 && self.lunr) {
+        normaliseTitles(self.lunr);
+        indexed = new Map((message.data.docs || []).map((section) => [section.location, section]));
+        cut.clear();
+      }
       if (!message || message.type !== 2) return handler(event);
-      return handler({ data: { ...message, data: rewrite(message.data) } });
+      const query = rewrite(message.data);
+      asked.push(phraseOf(message.data));
+      return handler({ data: { ...message, data: query } });
     };
     return listen(type, rewritten, ...options);
   };

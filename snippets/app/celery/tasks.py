@@ -243,7 +243,10 @@ async def post_to_checked_address(
     """POST to the first of the checked addresses that accepts a connection;
     never to the name.
     """
-    async with httpx.AsyncClient(timeout=time_limit_seconds) as client:
+    # a redirect would send the POST to an address nobody checked
+    async with httpx.AsyncClient(
+        timeout=time_limit_seconds, follow_redirects=False
+    ) as client:
         for address in target.addresses[:-1]:
             url, host, extensions = target.pinned(address)
             try:

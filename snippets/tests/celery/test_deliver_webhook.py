@@ -91,6 +91,8 @@ class WebhookReceiver:
     broken_encoding: bool = (
         False  # answer with a body that is not the gzip its header announces
     )
+    # a Location header on every answer, when set (redirects)
+    location: str = ""
 
     async def __call__(
         self,
@@ -118,14 +120,16 @@ class WebhookReceiver:
         if status == 200:
             # a repeat changes nothing
             self.effective.setdefault(headers["idempotency-key"], body)
-        encoding = (
+        response_headers = (
             [(b"content-encoding", b"gzip")] if self.broken_encoding else []
         )
+        if self.location:
+            response_headers.append((b"location", self.location.encode()))
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": encoding,
+                "headers": response_headers,
             }
         )
         await send(
@@ -367,6 +371,32 @@ async def test_a_client_error_is_not_retried(
         1,
         "HTTP 410",
     )
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_not_followed(
+    committed_session: AsyncSession,
+    redis: Redis,
+    celery_worker: None,
+    webhook_receiver: WebhookReceiver,
+    status: int,
+) -> None:
+    # 307 and 308 repeat the POST, body and signature included, at the new
+    # address; the others turn it into a GET. Here that address is the
+    # receiver itself, so a followed redirect would arrive as a second request
+    webhook_receiver.statuses = [status]
+    webhook_receiver.location = f"{webhook_receiver.url}/internal"
+    await subscribe(committed_session, webhook_receiver.url)
+
+    await send_message(committed_session, redis)
+
+    delivery = await settled_delivery(committed_session)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        DeliveryStatus.FAILED,
+        1,
+        f"HTTP {status}",
+    )
+    assert len(webhook_receiver.requests) == 1
 
 
 async def test_an_unreachable_receiver_is_retried(
