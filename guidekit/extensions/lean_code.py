@@ -9,22 +9,23 @@ the final HTML, without changing a character of the text or a colour:
   button leaves those out by their line span (assets/stylesheets/theme-fixes.css), nothing else
   reads them;
 - the token spans whose class has no colour of its own: names and constants (`n`, `kc`, coloured
-  as the code itself by the theme, in both schemes), whitespace (`w`), and the classes the theme
-  does not style at all (`sa`, the `f` of an f-string; `fm`, `__init__`);
-- the borders between neighbouring tokens of one colour: `<span class="p">(</span><span
-  class="o">*</span>` becomes one span, and so do two such tokens with only spaces between them
-  (a space shows no colour). Punctuation, operators and variables share one grey in both schemes
-  (the theme's `--md-default-fg-color--light`, darkened alike by theme-fixes.css); strings,
-  numbers, keywords, constants and functions each have their colour. Comments and console prompts
-  and output keep their spans: the theme finds code annotations in comments, the copy button
-  reads `.gp` and `.go`.
+  as the code itself by the theme, in both schemes), operators, punctuation and variables (`o`,
+  `p`, `nv`, ...: the theme greys them, theme-fixes.css gives them the code's colour too),
+  whitespace (`w`), and the classes the theme does not style at all (`sa`, the `f` of an
+  f-string; `fm`, `__init__`);
+- the borders between neighbouring tokens of one colour: two `<span class="s2">` strings with only
+  spaces between them become one span (a space shows no colour). Strings, numbers, keywords,
+  constants and functions each have their colour. Comments and console prompts and output keep
+  their spans: the theme finds code annotations in comments, the copy button reads `.gp` and `.go`.
 
 Punctuation and operators alone are half the spans of a code block, and each span is an element a
 phone styles and lays out: Lighthouse's "Style & Layout" on /tutorial/ was 1.8-3.3 s (simulated
-phone) with all token spans and 0.7-0.8 s without any. Merging removes about a tenth of a page's
-elements; on its own it moved no score beyond this machine's noise. `COLOUR` is the theme's stylesheet as this
-file reads it; tests/test_lean_code.py checks it against the installed theme, each removal and
-merge, and that the text stays the same.
+phone) with all token spans and 0.7-0.8 s without any. Merging the grey ones removed about a tenth
+of a page's elements and moved no score beyond this machine's noise; writing them as plain text
+halves a long page's elements (/patterns/auth/ 3,832 to 1,882; mobile median of 3, 94 to 97 on a
+quiet machine, /tutorial/ 90 to 95). `COLOUR` is the theme's stylesheet as this file reads it;
+tests/test_lean_code.py checks it against the installed theme and theme-fixes.css, each removal
+and merge, and that the text stays the same.
 """
 
 import re
@@ -38,12 +39,11 @@ _EMPTY_LEAD = re.compile(r"(<pre\b[^>]*>)<span></span>(?=<code)")
 _LINE = re.compile(r'<span id="__span-\d+-\d+">([^\n]*)\n</span>')
 _OUTPUT = 'class="go"'
 
-# The colour each Pygments class gets from the theme (main.css: `.highlight .o { color:
-# var(--md-code-hl-operator-color) }`), named by what it looks like in both schemes: classes with
-# one name here look alike. Classes not named here and not in `KEPT` have no colour of their own.
-_GREY = "grey"  # operator, punctuation and variable colours: one value in each scheme
+# The colour each Pygments class gets from the theme (main.css: `.highlight .s2 { color:
+# var(--md-code-hl-string-color) }`), named by what it looks like in both schemes: classes with
+# one name here look alike. Classes not named here and not in `KEPT` have no colour of their own:
+# the code's (names; operators, punctuation and variables by theme-fixes.css) or none at all.
 COLOUR: dict[str, str] = {
-    **dict.fromkeys(("o", "ow", "p", "na", "nv", "vc", "vg", "vi"), _GREY),
     **dict.fromkeys(("cpf", "l", "s", "s1", "s2", "sb", "sc", "si", "ss"), "string"),
     **dict.fromkeys(("cp", "se", "sh", "sr", "sx"), "special"),
     **dict.fromkeys(("il", "m", "mb", "mf", "mh", "mi", "mo"), "number"),
