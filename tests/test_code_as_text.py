@@ -49,7 +49,8 @@ def search_sections(html: str) -> list[tuple[str | None, str, str]]:
 
 def test_code_as_text_leaves_no_markup_in_code(highlighted_page: str) -> None:
     light, _ = code_as_text(highlighted_page)
-    assert highlighted_page.count("<span") > 500, "the page should have highlighted code to reduce"
+    # about 250 spans once lean_code has merged and dropped the tokens without a colour of their own
+    assert highlighted_page.count("<span") > 200, "the page should have highlighted code to reduce"
     assert light.count("<span") < highlighted_page.count("<span") / 10
 
 

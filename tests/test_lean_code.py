@@ -47,9 +47,11 @@ def test_code_blocks_keep_only_the_line_spans_of_console_output(page_markdown: C
     assert "<span></span>" not in page
 
 
-def test_code_blocks_have_no_spans_for_names_or_whitespace(page_markdown: Callable[[str, str], Markdown]) -> None:
+def test_code_blocks_have_no_spans_for_names_whitespace_operators_or_punctuation(
+    page_markdown: Callable[[str, str], Markdown],
+) -> None:
     page = page_markdown(PAGE, "guide/new.md").convert(PAGE)
-    assert not re.search(r'<span class="[nw]">', page), page
+    assert not re.search(r'<span class="(n|w|o|ow|p|na|nv|vc|vg|vi)">', page), page
     assert '<span class="nf">add</span>' in page  # tokens with a colour of their own keep their span
 
 
@@ -131,13 +133,53 @@ def test_the_colour_table_is_the_installed_themes() -> None:
     names = [block["--md-code-hl-name-color"] for block in blocks if "--md-code-hl-name-color" in block]
     assert names, "no rule sets the name colour"
     assert set(names) == {"var(--md-code-fg-color)"}, names
-    fixes = (ROOT / "docs/assets/stylesheets/theme-fixes.css").read_text()
-    rules = {
-        selector.strip(): dict(re.findall(r"(--md-[a-z-]+):\s*([^;}]+)", body))
-        for selector, body in re.findall(r"([^{}]*)\{([^{}]*)\}", re.sub(r"/\*.*?\*/", "", fixes, flags=re.DOTALL))
-    }
-    both_schemes = '[data-md-color-scheme="default"],\n[data-md-color-scheme="slate"]'
-    assert [selector for selector, body in rules.items() if MADE_CODE & set(body)] == [both_schemes]
-    assert {variable: rules[both_schemes][variable] for variable in MADE_CODE} == dict.fromkeys(
+    fixes = re.sub(r"/\*.*?\*/", "", (ROOT / "docs/assets/stylesheets/theme-fixes.css").read_text(), flags=re.DOTALL)
+    setting = [
+        (
+            _selectors(rule[1]),
+            _declarations(rule[2]),
+            fixes[: rule.start()].count("{") - fixes[: rule.start()].count("}"),
+        )
+        for rule in re.finditer(r"([^{}]*)\{([^{}]*)\}", fixes)
+        if MADE_CODE & set(_declarations(rule[2]))
+    ]
+    # one rule, at the top level (not in `@media print`, say), for both schemes
+    assert [(selectors, depth) for selectors, _, depth in setting] == [(BOTH_SCHEMES, 0)], setting
+    assert {variable: setting[0][1].get(variable) for variable in MADE_CODE} == dict.fromkeys(
         MADE_CODE, "var(--md-code-fg-color)"
     )
+
+
+BOTH_SCHEMES = frozenset({"[data-md-color-scheme=default]", "[data-md-color-scheme=slate]"})
+
+
+def _selectors(text: str) -> frozenset[str]:
+    """A rule's selectors, each without quotes or surrounding blanks."""
+    return frozenset(selector.strip().replace('"', "") for selector in text.split(","))
+
+
+def _declarations(body: str) -> dict[str, str]:
+    """The custom properties a rule sets, with their values stripped."""
+    return {name: value.strip() for name, value in re.findall(r"(--md-[a-z-]+):\s*([^;}]+)", body)}
+
+
+def _theme_stylesheets() -> list[Path]:
+    """The stylesheets of both builders' themes: Material's, and Zensical's (each of its variants)."""
+    import zensical
+
+    roots = [Path(material.__file__).parent, Path(zensical.__file__).parent]
+    return [path for root in roots for path in (root / "templates/assets/stylesheets").rglob("*.css")]
+
+
+def test_the_themes_set_the_colours_made_code_only_where_theme_fixes_wins() -> None:
+    """theme-fixes.css, loaded after the theme, sets them on the scheme selectors; a theme rule with a
+    more specific selector (a primary colour's, say) would win over it and grey them again."""
+    found = {
+        _selectors(rule[1])
+        for stylesheet in _theme_stylesheets()
+        for rule in re.finditer(r"([^{}]*)\{([^{}]*)\}", stylesheet.read_text())
+        if MADE_CODE & set(_declarations(rule[2]))
+    }
+    assert found, "no theme rule sets the operator, punctuation or variable colour"
+    allowed = {frozenset({":root", "[data-md-color-scheme=default]"}), frozenset({"[data-md-color-scheme=slate]"})}
+    assert found <= allowed, found - allowed

@@ -2,7 +2,8 @@
 
 Nine tenths of a long page's elements were inside code blocks, and a phone's browser styles and
 lays out each one (Lighthouse: total blocking time of seconds on /tutorial/). Removed here, from
-the final HTML, without changing a character of the text or a colour:
+the final HTML, without changing a character of the text, or a colour (with theme-fixes.css, which
+gives operators, punctuation and variables the code's colour):
 
 - the empty `<span></span>` pymdownx.highlight puts before each block's `<code>`;
 - the per-line spans (`line_spans`) of every line but a console block's output lines: the copy
@@ -12,7 +13,8 @@ the final HTML, without changing a character of the text or a colour:
   as the code itself by the theme, in both schemes), operators, punctuation and variables (`o`,
   `p`, `nv`, ...: the theme greys them, theme-fixes.css gives them the code's colour too),
   whitespace (`w`), and the classes the theme does not style at all (`sa`, the `f` of an
-  f-string; `fm`, `__init__`);
+  f-string; `fm`, `__init__`); a span of several classes (YAML's `p p-Indicator`) stays, in the
+  colour of its first;
 - the borders between neighbouring tokens of one colour: two `<span class="s2">` strings with only
   spaces between them become one span (a space shows no colour). Strings, numbers, keywords,
   constants and functions each have their colour. Comments and console prompts and output keep
@@ -22,7 +24,7 @@ Punctuation and operators alone are half the spans of a code block, and each spa
 phone styles and lays out: Lighthouse's "Style & Layout" on /tutorial/ was 1.8-3.3 s (simulated
 phone) with all token spans and 0.7-0.8 s without any. Merging the grey ones removed about a tenth
 of a page's elements and moved no score beyond this machine's noise; writing them as plain text
-halves a long page's elements (/patterns/auth/ 3,832 to 1,882; mobile median of 3, 94 to 97 on a
+about halves a long page's elements (/patterns/auth/ 3,832 to 1,882; mobile median of 3, 94 to 97 on a
 quiet machine, /tutorial/ 90 to 95). `COLOUR` is the theme's stylesheet as this file reads it;
 tests/test_lean_code.py checks it against the installed theme and theme-fixes.css, each removal
 and merge, and that the text stays the same.
